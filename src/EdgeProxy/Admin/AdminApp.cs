@@ -1,0 +1,44 @@
+using System.Text.Json;
+using Authio.EdgeProxy.Diagnostics;
+using Authio.EdgeProxy.Keys;
+using OpenTelemetry.Metrics;
+
+namespace Authio.EdgeProxy.Admin;
+
+/// <summary>
+/// The admin listener: /healthz, /readyz and Prometheus /metrics, on its own port (Edge:AdminUrls) so operational
+/// endpoints are never reachable through the proxy port and never pass through the auth pipeline.
+/// </summary>
+internal static class AdminApp
+{
+    public static WebApplication Build(IServiceProvider edgeServices, string adminUrls)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Authio.EdgeProxy.Admin" });
+        builder.WebHost.UseUrls(adminUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.Logging.ClearProviders();
+        var registry = edgeServices.GetRequiredService<IssuerRegistry>();
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(EdgeMetrics.MeterName, "System.Runtime", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddPrometheusExporter());
+
+        var app = builder.Build();
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", () =>
+        {
+            var issuers = registry.Issuers.Select(i => new ReadyIssuer(i.Name, i.IsReady, i.Keys?.Keys.Length ?? 0, i.Keys?.LoadedAt)).ToArray();
+            var ready = issuers.All(i => i.Ready);
+            return Results.Json(new ReadyReport(ready ? "ready" : "not_ready", issuers), AdminJson.Options, statusCode: ready ? 200 : 503);
+        });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+
+    private sealed record ReadyIssuer(string Issuer, bool Ready, int Keys, DateTimeOffset? LoadedAt);
+
+    private sealed record ReadyReport(string Status, ReadyIssuer[] Issuers);
+
+    private static class AdminJson
+    {
+        public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+    }
+}

@@ -1,0 +1,57 @@
+using Authio.EdgeProxy.Keys;
+using Authio.EdgeProxy.Tokens;
+
+namespace Authio.EdgeProxy.Authentication;
+
+/// <summary>
+/// A validated caller, with its upstream header values precomputed once so that every later request carrying
+/// the same credential (a cache hit) forwards it without allocating.
+/// </summary>
+internal sealed class EdgeIdentity
+{
+    public required string Subject { get; init; }
+    public string? Org { get; init; }
+    public string? SessionId { get; init; }
+    public string? TokenId { get; init; }
+    public required string[] Scopes { get; init; }
+    /// <summary>Space-separated scopes as sent upstream.</summary>
+    public required string ScopesHeader { get; init; }
+    public required string AuthType { get; init; }
+    public long ExpiresAt { get; init; }
+    public long IssuedAt { get; init; }
+    /// <summary>The key that verified the token; when it is retired the identity is no longer trusted.</summary>
+    public SigningKey? Key { get; init; }
+
+    public bool HasAllScopes(string[] required)
+    {
+        foreach (var scope in required)
+        {
+            if (Array.IndexOf(Scopes, scope) < 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Materializes strings from a validated payload: the one allocation of a token's life at this edge.</summary>
+    public static EdgeIdentity FromJwt(in JwtClaims claims, ReadOnlySpan<byte> payload)
+    {
+        var scopes = claims.Scope.IsPresent
+            ? claims.Scope.GetString(payload)!.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            : claims.ScopeArray.GetStringArray(payload);
+        return new EdgeIdentity
+        {
+            Subject = claims.Subject.GetString(payload)!,
+            Org = claims.Org.GetString(payload),
+            SessionId = claims.SessionId.GetString(payload),
+            TokenId = claims.TokenId.GetString(payload),
+            Scopes = scopes,
+            ScopesHeader = string.Join(' ', scopes),
+            AuthType = Shared.Tokens.IdentityHeaders.AuthTypeJwt,
+            ExpiresAt = claims.ExpiresAt,
+            IssuedAt = claims.IssuedAt,
+            Key = claims.Key,
+        };
+    }
+}

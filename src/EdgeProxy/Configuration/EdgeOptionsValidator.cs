@@ -1,0 +1,86 @@
+using System.Text;
+using Authio.EdgeProxy.Keys;
+
+namespace Authio.EdgeProxy.Configuration;
+
+/// <summary>Refuses a bad <c>Edge</c> section at start-up with a message naming the offending key.</summary>
+internal static class EdgeOptionsValidator
+{
+    public static IReadOnlyList<string> Validate(EdgeOptions options)
+    {
+        var errors = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Issuers.Count; i++)
+        {
+            var issuer = options.Issuers[i];
+            var key = $"{EdgeOptions.Section}:Issuers:{i}";
+            if (string.IsNullOrWhiteSpace(issuer.Issuer))
+            {
+                errors.Add($"{key}:Issuer is required (the exact 'iss' value).");
+            }
+            else if (!seen.Add(issuer.Issuer))
+            {
+                errors.Add($"{key}:Issuer '{issuer.Issuer}' is configured twice.");
+            }
+            if (issuer.Audiences.Count == 0 || issuer.Audiences.Any(string.IsNullOrWhiteSpace))
+            {
+                errors.Add($"{key}:Audiences needs at least one non-empty audience.");
+            }
+            var hasSecret = !string.IsNullOrEmpty(issuer.SharedSecret);
+            if (string.IsNullOrWhiteSpace(issuer.JwksUri) && !hasSecret)
+            {
+                errors.Add($"{key}:JwksUri is required unless SharedSecret is set.");
+            }
+            if (hasSecret && Encoding.UTF8.GetByteCount(issuer.SharedSecret!) < 32)
+            {
+                errors.Add($"{key}:SharedSecret must be at least 32 bytes (RFC 7518 §3.2).");
+            }
+            foreach (var name in issuer.Algorithms ?? [])
+            {
+                var alg = JwsAlgorithm.FromName(name);
+                if (alg is null)
+                {
+                    errors.Add($"{key}:Algorithms has unsupported '{name}' (supported: {string.Join(", ", JwsAlgorithm.All.Select(a => a.Name))}).");
+                }
+                else if (alg.Family == KeyFamily.Hmac && !hasSecret)
+                {
+                    errors.Add($"{key}:Algorithms lists {name} but no SharedSecret is set.");
+                }
+            }
+            if (hasSecret && issuer.Algorithms is { Count: > 0 } algs && !algs.Contains("HS256"))
+            {
+                errors.Add($"{key}:SharedSecret is set but Algorithms does not list HS256.");
+            }
+            if (issuer.RefreshInterval < TimeSpan.FromSeconds(1))
+            {
+                errors.Add($"{key}:RefreshInterval must be at least 1 second.");
+            }
+            if (issuer.MaxKeySetAge < issuer.RefreshInterval)
+            {
+                errors.Add($"{key}:MaxKeySetAge must be at least RefreshInterval.");
+            }
+        }
+        var tokens = options.Tokens;
+        if (tokens.MaxTokenBytes is < 256 or > 65536)
+        {
+            errors.Add($"{EdgeOptions.Section}:Tokens:MaxTokenBytes must be between 256 and 65536.");
+        }
+        if (tokens.ClockSkew < TimeSpan.Zero || tokens.ClockSkew > TimeSpan.FromMinutes(5))
+        {
+            errors.Add($"{EdgeOptions.Section}:Tokens:ClockSkew must be between 0 and 5 minutes.");
+        }
+        if (tokens.CacheCapacity < 0 || tokens.CacheCapacity > 10_000_000)
+        {
+            errors.Add($"{EdgeOptions.Section}:Tokens:CacheCapacity must be between 0 and 10000000.");
+        }
+        if (options.FailureBudget.PerSecond <= 0 || options.FailureBudget.Burst < 1)
+        {
+            errors.Add($"{EdgeOptions.Section}:FailureBudget needs PerSecond > 0 and Burst >= 1.");
+        }
+        if (string.IsNullOrWhiteSpace(options.AdminUrls))
+        {
+            errors.Add($"{EdgeOptions.Section}:AdminUrls is required.");
+        }
+        return errors;
+    }
+}

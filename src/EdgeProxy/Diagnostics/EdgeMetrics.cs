@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Authio.EdgeProxy.Keys;
+
+namespace Authio.EdgeProxy.Diagnostics;
+
+/// <summary>The edge's instruments (meter <c>Authio.Edge</c>), scraped from the admin listener's /metrics.</summary>
+internal sealed class EdgeMetrics
+{
+    public const string MeterName = "Authio.Edge";
+
+    private readonly Counter<long> _decisions;
+    private readonly Counter<long> _cacheLookups;
+    private readonly Histogram<double> _authDuration;
+    private long _cacheHits;
+    private long _cacheMisses;
+
+    public EdgeMetrics(IMeterFactory meterFactory, IssuerRegistry issuers, TimeProvider time)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _decisions = meter.CreateCounter<long>("authio.edge.decisions", description: "Authentication and authorization decisions by outcome code.");
+        _cacheLookups = meter.CreateCounter<long>("authio.edge.token_cache.lookups", description: "Validated-token cache lookups by result.");
+        _authDuration = meter.CreateHistogram<double>("authio.edge.authentication.duration", unit: "s",
+            description: "Time spent authenticating and authorizing a request at the edge.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1e-7, 5e-7, 1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 1e-2] });
+        meter.CreateObservableGauge("authio.edge.token_cache.hit_ratio", () =>
+        {
+            var hits = Interlocked.Read(ref _cacheHits);
+            var total = hits + Interlocked.Read(ref _cacheMisses);
+            return total == 0 ? 0d : (double)hits / total;
+        }, description: "Share of token-cache lookups that hit since start.");
+        meter.CreateObservableGauge("authio.edge.jwks.age", () => issuers.Issuers
+            .Where(i => i.Keys is not null)
+            .Select(i => new Measurement<double>((time.GetUtcNow() - i.Keys!.LoadedAt).TotalSeconds, new KeyValuePair<string, object?>("issuer", i.Name))),
+            unit: "s", description: "Age of each issuer's key set since its last successful load.");
+    }
+
+    public void Decision(string code) => _decisions.Add(1, new KeyValuePair<string, object?>("code", code));
+
+    public void CacheHit()
+    {
+        Interlocked.Increment(ref _cacheHits);
+        _cacheLookups.Add(1, new KeyValuePair<string, object?>("result", "hit"));
+    }
+
+    public void CacheMiss()
+    {
+        Interlocked.Increment(ref _cacheMisses);
+        _cacheLookups.Add(1, new KeyValuePair<string, object?>("result", "miss"));
+    }
+
+    public void AuthenticationTime(long startTimestamp) =>
+        _authDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
+}

@@ -1,0 +1,16 @@
+namespace Authio.EdgeProxy.Diagnostics;
+
+/// <summary>The one registry of edge log event ids, so ids never collide across features.</summary>
+internal static class LogEvents
+{
+    public const int JwksLoaded = 1001;
+    public const int JwksRefused = 1002;
+    public const int JwksFetchFailed = 1003;
+    public const int JwksExpired = 1004;
+    public const int JwksUnknownKidRefresh = 1005;
+
+    public const int AuthenticationFailed = 2001;
+
+    public const int EdgeStarted = 3001;
+    public const int DemoReady = 3101;
+}

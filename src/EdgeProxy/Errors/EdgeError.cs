@@ -1,0 +1,102 @@
+using System.Text.Json;
+using Authio.Shared.Errors;
+
+namespace Authio.EdgeProxy.Errors;
+
+/// <summary>
+/// One rejection the edge can answer with. Instances are cached and their problem+json body is serialized once,
+/// so a rejection costs a header write and one body copy, never a serializer run.
+/// </summary>
+internal sealed class EdgeError
+{
+    public EdgeError(int status, string code, string title, string detail, string? wwwAuthenticate)
+    {
+        Status = status;
+        Code = code;
+        Title = title;
+        Detail = detail;
+        WwwAuthenticate = wwwAuthenticate;
+        Body = Serialize(status, code, title, detail);
+    }
+
+    public int Status { get; }
+    public string Code { get; }
+    public string Title { get; }
+    /// <summary>Safe to show the caller: never contains the token or key material.</summary>
+    public string Detail { get; }
+    public string? WwwAuthenticate { get; }
+    public byte[] Body { get; }
+
+    private static byte[] Serialize(int status, string code, string title, string detail)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", "about:blank");
+            writer.WriteString("title", title);
+            writer.WriteNumber("status", status);
+            writer.WriteString("detail", detail);
+            writer.WriteString("code", code);
+            writer.WriteEndObject();
+        }
+        return stream.ToArray();
+    }
+
+    public override string ToString() => $"{Status} {Code}: {Detail}";
+
+    // RFC 6750 §3: an invalid token names the error; a request without one gets the bare challenge.
+    private const string BareChallenge = "Bearer";
+
+    private static string InvalidToken(string description) =>
+        $"Bearer error=\"invalid_token\", error_description=\"{description}\"";
+
+    internal static EdgeError Unauthorized(string detail) =>
+        new(401, ErrorCodes.Unauthorized, "Unauthorized", detail, InvalidToken(detail));
+
+    public static readonly EdgeError MissingCredential = new(401, ErrorCodes.Unauthorized, "Unauthorized",
+        "This route requires a credential: send 'Authorization: Bearer <token>'.", BareChallenge);
+
+    public static readonly EdgeError UnsupportedScheme = new(401, ErrorCodes.Unauthorized, "Unauthorized",
+        "Only the Bearer authorization scheme is accepted.", BareChallenge);
+
+    public static readonly EdgeError MultipleCredentials = new(401, ErrorCodes.Unauthorized, "Unauthorized",
+        "Exactly one credential must be sent; the request carried several.",
+        "Bearer error=\"invalid_request\", error_description=\"Exactly one credential must be sent.\"");
+
+    public static readonly EdgeError TokenTooLarge = Unauthorized("The token exceeds the maximum accepted size.");
+    public static readonly EdgeError Malformed = Unauthorized("The token is not a well-formed compact JWS.");
+    public static readonly EdgeError MalformedHeader = Unauthorized("The token header is not valid.");
+    public static readonly EdgeError MalformedPayload = Unauthorized("The token payload is not a valid claims object.");
+    public static readonly EdgeError DuplicateMember = Unauthorized("The token contains a duplicate JSON member name.");
+    public static readonly EdgeError AlgorithmNotAllowed = Unauthorized("The token's signing algorithm is not accepted.");
+    public static readonly EdgeError CriticalHeader = Unauthorized("The token carries a critical header parameter this edge does not understand.");
+    public static readonly EdgeError TypeNotAllowed = Unauthorized("The token's 'typ' header is not accepted.");
+    public static readonly EdgeError UnknownKey = Unauthorized("The token was signed with a key this edge does not trust.");
+    public static readonly EdgeError KidRequired = Unauthorized("The token header must name its signing key ('kid').");
+    public static readonly EdgeError BadSignature = Unauthorized("The token signature is invalid.");
+    public static readonly EdgeError WrongIssuer = Unauthorized("The token was not issued by a trusted issuer.");
+    public static readonly EdgeError WrongAudience = Unauthorized("The token is not intended for this audience.");
+    public static readonly EdgeError MissingExpiry = Unauthorized("The token must carry a numeric 'exp' claim.");
+    public static readonly EdgeError NotYetValid = Unauthorized("The token is not valid yet.");
+    public static readonly EdgeError IssuedInFuture = Unauthorized("The token's 'iat' lies in the future.");
+    public static readonly EdgeError InvalidSubject = Unauthorized("The token must carry a string 'sub' claim.");
+    public static readonly EdgeError InvalidClaim = Unauthorized("A token claim has the wrong type or contains control characters.");
+    public static readonly EdgeError Revoked = Unauthorized("The token has been revoked.");
+
+    public static readonly EdgeError Expired = new(401, ErrorCodes.TokenExpired, "Token expired",
+        "The token has expired; obtain a new one.",
+        "Bearer error=\"invalid_token\", error_description=\"The token has expired.\"");
+
+    public static readonly EdgeError OrgMismatch = new(403, ErrorCodes.OrgMismatch, "Forbidden",
+        "The credential belongs to a different organization than the requested resource.", null);
+
+    public static readonly EdgeError TooManyFailures = new(429, ErrorCodes.RateLimitExceeded, "Too many requests",
+        "Too many failed authentication attempts from this client; retry later.", null);
+
+    /// <summary>A route's scope rejection, built once per route when its policy is compiled.</summary>
+    public static EdgeError InsufficientScope(string requiredScopes) => new(403, ErrorCodes.Forbidden, "Forbidden",
+        $"The credential lacks a scope this route requires: {requiredScopes}.",
+        $"Bearer error=\"insufficient_scope\", scope=\"{requiredScopes}\"");
+
+}

@@ -1,0 +1,73 @@
+using Authio.EdgeProxy.Admin;
+using Authio.EdgeProxy.Authentication;
+using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.Demo;
+using Authio.EdgeProxy.Diagnostics;
+using Authio.EdgeProxy.Keys;
+using Authio.EdgeProxy.Pipeline;
+using Authio.EdgeProxy.Policy;
+using Authio.EdgeProxy.Revocation;
+using Authio.EdgeProxy.Tokens;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Authio.EdgeProxy.Hosting;
+
+/// <summary>Builds the edge: the proxy listener (standard ASP.NET URL settings) and the admin listener (Edge:AdminUrls).</summary>
+internal static class EdgeApp
+{
+    public static EdgeHost Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        DemoStack? demo = null;
+        if (builder.Configuration.GetValue<bool>($"{EdgeOptions.Section}:Demo:Enabled"))
+        {
+            demo = DemoStack.Configure(builder.Configuration);
+        }
+        configure?.Invoke(builder);
+
+        var options = builder.Configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions();
+        var errors = EdgeOptionsValidator.Validate(options);
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException("Invalid edge configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors));
+        }
+
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton(sp => new IssuerRegistry(options.Issuers.Select(i => new TrustedIssuer(i)).ToArray()));
+        services.AddSingleton(sp => new JwtValidator(sp.GetRequiredService<IssuerRegistry>(), sp.GetRequiredService<TimeProvider>(), options.Tokens));
+        services.AddSingleton(sp => options.Tokens.CacheCapacity > 0 ? new TokenCache(options.Tokens.CacheCapacity) : null!);
+        services.AddSingleton(sp => new FailureBudget(options.FailureBudget, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IRevocationCheck, NoRevocations>();
+        services.AddSingleton(sp => new EdgeAuthenticator(
+            sp.GetRequiredService<JwtValidator>(),
+            options.Tokens.CacheCapacity > 0 ? sp.GetRequiredService<TokenCache>() : null,
+            sp.GetRequiredService<FailureBudget>(),
+            sp.GetRequiredService<IRevocationCheck>(),
+            sp.GetRequiredService<EdgeMetrics>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<EdgeMetrics>();
+        services.AddSingleton<RoutePolicies>();
+        services.AddHttpClient(JwksFetcher.HttpClientName);
+        services.AddSingleton(sp => new JwksFetcher(sp.GetRequiredService<IHttpClientFactory>().CreateClient(JwksFetcher.HttpClientName)));
+        services.AddSingleton<JwksRefresher>();
+        services.AddHostedService(sp => sp.GetRequiredService<JwksRefresher>());
+        services.AddSingleton<IForwarderHttpClientFactory, EdgeForwarderHttpClientFactory>();
+        services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddConfigFilter<RoutePolicyConfigFilter>();
+
+        var app = builder.Build();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<EdgeMiddleware>();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+        var admin = AdminApp.Build(app.Services, options.AdminUrls);
+        return new EdgeHost(app, admin, demo);
+    }
+}

@@ -1,0 +1,212 @@
+using System.Text.Json;
+
+namespace Authio.EdgeProxy.Keys;
+
+/// <summary>
+/// Parses and vets a JWKS document. A set with anything suspicious is refused whole (the previous set stays):
+/// duplicate kids, encryption keys, weak RSA, alg/kty mismatches, symmetric or private key material.
+/// </summary>
+internal static class JwksParser
+{
+    public const int MaxDocumentBytes = 1 << 20;
+    public const int MaxKeys = 100;
+
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        MaxDepth = 8,
+        AllowDuplicateProperties = false,
+    };
+
+    private static readonly string[] PrivateMembers = ["d", "p", "q", "dp", "dq", "qi", "k"];
+
+    public static bool TryParse(ReadOnlySpan<byte> json, TrustedIssuer issuer, out SigningKey[] keys, out string error)
+    {
+        keys = [];
+        if (json.Length > MaxDocumentBytes)
+        {
+            error = "JWKS document is larger than 1 MiB";
+            return false;
+        }
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json.ToArray(), DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            error = $"JWKS is not valid JSON ({ex.Message})";
+            return false;
+        }
+        using (document)
+        {
+            return TryParse(document.RootElement, issuer, out keys, out error);
+        }
+    }
+
+    private static bool TryParse(JsonElement root, TrustedIssuer issuer, out SigningKey[] keys, out string error)
+    {
+        keys = [];
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("keys", out var array) || array.ValueKind != JsonValueKind.Array)
+        {
+            error = "JWKS must be an object with a 'keys' array";
+            return false;
+        }
+        if (array.GetArrayLength() > MaxKeys)
+        {
+            error = $"JWKS has more than {MaxKeys} keys";
+            return false;
+        }
+        var parsed = new List<SigningKey>();
+        var kids = new HashSet<string>(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var jwk in array.EnumerateArray())
+        {
+            if (!TryParseKey(jwk, issuer, out var key, out var keyError))
+            {
+                error = $"key #{index}: {keyError}";
+                return false;
+            }
+            if (key is not null)
+            {
+                if (key.Kid is not null && !kids.Add(key.Kid))
+                {
+                    error = $"key #{index}: duplicate kid '{key.Kid}'";
+                    return false;
+                }
+                parsed.Add(key);
+            }
+            index++;
+        }
+        keys = [.. parsed];
+        error = "";
+        return true;
+    }
+
+    private static bool TryParseKey(JsonElement jwk, TrustedIssuer issuer, out SigningKey? key, out string error)
+    {
+        key = null;
+        error = "";
+        if (jwk.ValueKind != JsonValueKind.Object)
+        {
+            error = "not a JSON object";
+            return false;
+        }
+        var kty = GetString(jwk, "kty");
+        if (kty is null)
+        {
+            error = "missing 'kty'";
+            return false;
+        }
+        if (GetString(jwk, "use") is { } use && use != "sig")
+        {
+            error = $"'use' is '{use}'; only signature keys are accepted";
+            return false;
+        }
+        foreach (var member in PrivateMembers)
+        {
+            if (jwk.TryGetProperty(member, out _))
+            {
+                error = $"contains private or symmetric key material ('{member}')";
+                return false;
+            }
+        }
+        var kid = GetString(jwk, "kid");
+        JwsAlgorithm? pinned = null;
+        if (GetString(jwk, "alg") is { } algName)
+        {
+            pinned = JwsAlgorithm.FromName(algName);
+            if (pinned is null)
+            {
+                error = $"unsupported 'alg' '{algName}'";
+                return false;
+            }
+        }
+        switch (kty)
+        {
+            case "EC":
+                return TryParseEc(jwk, kid, pinned, issuer, out key, out error);
+            case "RSA":
+                return TryParseRsa(jwk, kid, pinned, issuer, out key, out error);
+            case "oct":
+                error = "symmetric keys are never accepted from a JWKS";
+                return false;
+            default:
+                // Unknown key types (e.g. OKP) are skipped, not fatal: the issuer may publish keys for other consumers.
+                return true;
+        }
+    }
+
+    private static bool TryParseEc(JsonElement jwk, string? kid, JwsAlgorithm? pinned, TrustedIssuer issuer, out SigningKey? key, out string error)
+    {
+        key = null;
+        var crv = GetString(jwk, "crv");
+        var size = crv switch { "P-256" => 32, "P-384" => 48, "P-521" => 66, _ => 0 };
+        if (size == 0)
+        {
+            error = $"unsupported curve '{crv}'";
+            return false;
+        }
+        if (pinned is not null && (pinned.Family != KeyFamily.Ec || pinned.Curve != crv))
+        {
+            error = $"'alg' {pinned} does not match kty EC / crv {crv}";
+            return false;
+        }
+        var x = Base64Member(jwk, "x");
+        var y = Base64Member(jwk, "y");
+        if (x is null || y is null || x.Length != size || y.Length != size)
+        {
+            error = "EC key coordinates are missing or have the wrong length";
+            return false;
+        }
+        try
+        {
+            key = new EcSigningKey(kid, pinned, issuer, crv!, x, y);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            error = "EC point is not on the curve";
+            return false;
+        }
+        error = "";
+        return true;
+    }
+
+    private static bool TryParseRsa(JsonElement jwk, string? kid, JwsAlgorithm? pinned, TrustedIssuer issuer, out SigningKey? key, out string error)
+    {
+        key = null;
+        if (pinned is not null && pinned.Family != KeyFamily.Rsa)
+        {
+            error = $"'alg' {pinned} does not match kty RSA";
+            return false;
+        }
+        var n = Base64Member(jwk, "n");
+        var e = Base64Member(jwk, "e");
+        if (n is null || e is null || n.Length == 0 || e.Length == 0)
+        {
+            error = "RSA key is missing 'n' or 'e'";
+            return false;
+        }
+        var bits = n.Length * 8 - System.Numerics.BitOperations.LeadingZeroCount((uint)n[0]) + 24;
+        if (n[0] == 0 || bits < RsaSigningKey.MinimumBits)
+        {
+            error = $"RSA modulus is {bits} bits; at least {RsaSigningKey.MinimumBits} are required";
+            return false;
+        }
+        try
+        {
+            key = new RsaSigningKey(kid, pinned, issuer, n, e);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            error = "RSA key parameters are invalid";
+            return false;
+        }
+        error = "";
+        return true;
+    }
+
+    private static string? GetString(JsonElement obj, string name) =>
+        obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static byte[]? Base64Member(JsonElement obj, string name) => Tokens.Base64UrlStrict.TryDecodeToArray(GetString(obj, name));
+}

@@ -1,0 +1,50 @@
+using System.Text;
+using Authio.EdgeProxy.Configuration;
+
+namespace Authio.EdgeProxy.Keys;
+
+/// <summary>One entry of <c>Edge:Issuers</c>, compiled: UTF-8 names precomputed, algorithms resolved, key set swapped whole.</summary>
+internal sealed class TrustedIssuer
+{
+    private volatile KeySet? _keys;
+
+    public TrustedIssuer(IssuerOptions options)
+    {
+        Options = options;
+        Name = options.Issuer;
+        NameUtf8 = Encoding.UTF8.GetBytes(options.Issuer);
+        Audiences = options.Audiences.Select(Encoding.UTF8.GetBytes).ToArray();
+        Algorithms = (options.Algorithms is { Count: > 0 } names ? names : [.. IssuerOptions.DefaultAlgorithms])
+            .Select(name => JwsAlgorithm.FromName(name) ?? throw new InvalidOperationException($"Unknown algorithm '{name}'."))
+            .ToArray();
+        if (!string.IsNullOrEmpty(options.SharedSecret))
+        {
+            Hmac = new HmacSigningKey(this, Encoding.UTF8.GetBytes(options.SharedSecret));
+        }
+    }
+
+    public IssuerOptions Options { get; }
+    public string Name { get; }
+    public byte[] NameUtf8 { get; }
+    public byte[][] Audiences { get; }
+    public JwsAlgorithm[] Algorithms { get; }
+    public HmacSigningKey? Hmac { get; }
+    public bool UsesJwks => !string.IsNullOrEmpty(Options.JwksUri);
+
+    /// <summary>The current JWKS keys, or null before the first successful load (or after the last good set aged out).</summary>
+    public KeySet? Keys => _keys;
+
+    /// <summary>Ready when it can verify something: a loaded key set or a shared secret.</summary>
+    public bool IsReady => !UsesJwks || _keys is not null;
+
+    public bool Allows(JwsAlgorithm alg) => Array.IndexOf(Algorithms, alg) >= 0;
+
+    internal void SetKeys(KeySet? keys) => _keys = keys;
+}
+
+/// <summary>An immutable, validated JWKS snapshot.</summary>
+internal sealed class KeySet(SigningKey[] keys, DateTimeOffset loadedAt)
+{
+    public SigningKey[] Keys { get; } = keys;
+    public DateTimeOffset LoadedAt { get; } = loadedAt;
+}

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using Authio.EdgeProxy.Authentication;
+using Authio.EdgeProxy.Diagnostics;
+using Authio.EdgeProxy.Errors;
+using Authio.EdgeProxy.Keys;
+using Authio.EdgeProxy.Policy;
+using Authio.Shared.Tokens;
+using Yarp.ReverseProxy.Model;
+
+namespace Authio.EdgeProxy.Pipeline;
+
+/// <summary>
+/// The edge's stage in the YARP proxy pipeline: strip spoofable identity headers → authenticate → authorize the
+/// route → set trusted identity headers → forward. Rejections never reach the upstream.
+/// </summary>
+internal sealed class EdgeMiddleware(
+    RequestDelegate next,
+    EdgeAuthenticator authenticator,
+    RoutePolicies policies,
+    JwksRefresher refresher,
+    EdgeMetrics metrics)
+{
+    private const string OkCode = "ok";
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var headers = context.Request.Headers;
+        IdentityHeaders_Scrub(headers);
+        var policy = policies.Get(context.GetReverseProxyFeature().Route.Config);
+        if (policy.Anonymous)
+        {
+            if (!policy.ForwardAuthorization)
+            {
+                headers.Authorization = default;
+            }
+            await next(context);
+            return;
+        }
+
+        var error = Authenticate(context, out var identity, out var retryAfterKeyRefresh);
+        if (retryAfterKeyRefresh && await refresher.RefreshForUnknownKidAsync(context.RequestAborted))
+        {
+            error = Authenticate(context, out identity, out _);
+        }
+        error ??= Authorize(context, policy, identity!);
+        metrics.AuthenticationTime(started);
+        if (error is not null)
+        {
+            metrics.Decision(error.Code);
+            await ProblemResponses.WriteAsync(context, error);
+            return;
+        }
+        metrics.Decision(OkCode);
+        SetIdentityHeaders(headers, identity!);
+        if (!policy.ForwardAuthorization)
+        {
+            headers.Authorization = default;
+        }
+        await next(context);
+    }
+
+    private EdgeError? Authenticate(HttpContext context, out EdgeIdentity? identity, out bool retryAfterKeyRefresh)
+    {
+        identity = null;
+        retryAfterKeyRefresh = false;
+        var client = context.Connection.RemoteIpAddress;
+        var authorization = context.Request.Headers.Authorization;
+        EdgeError? error;
+        if (authorization.Count == 0)
+        {
+            authenticator.Fail(client, EdgeError.MissingCredential, out error);
+            return error;
+        }
+        if (authorization.Count > 1)
+        {
+            authenticator.Fail(client, EdgeError.MultipleCredentials, out error);
+            return error;
+        }
+        var value = authorization[0].AsSpan().Trim();
+        if (value.Length < 7 || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            authenticator.Fail(client, value.Length == 0 ? EdgeError.MissingCredential : EdgeError.UnsupportedScheme, out error);
+            return error;
+        }
+        var token = value[7..].TrimStart(' ');
+        if (token.Length == 0)
+        {
+            authenticator.Fail(client, EdgeError.MissingCredential, out error);
+            return error;
+        }
+        if (token.IndexOfAny(',', ' ') >= 0)
+        {
+            // A comma list or a second credential in one header: never pick one of them.
+            authenticator.Fail(client, EdgeError.MultipleCredentials, out error);
+            return error;
+        }
+        if (authenticator.TryAuthenticate(token, client, out identity, out error))
+        {
+            return null;
+        }
+        retryAfterKeyRefresh = ReferenceEquals(error, EdgeError.UnknownKey);
+        return error;
+    }
+
+    private static EdgeError? Authorize(HttpContext context, RoutePolicy policy, EdgeIdentity identity)
+    {
+        if (policy.ScopeError is not null && !identity.HasAllScopes(policy.RequiredScopes))
+        {
+            return policy.ScopeError;
+        }
+        if (policy.OrgRouteValue is not null
+            && (identity.Org is null || context.Request.RouteValues[policy.OrgRouteValue] is not string routeOrg
+                || !string.Equals(routeOrg, identity.Org, StringComparison.Ordinal)))
+        {
+            return EdgeError.OrgMismatch;
+        }
+        return null;
+    }
+
+    private static void SetIdentityHeaders(IHeaderDictionary headers, EdgeIdentity identity)
+    {
+        headers[IdentityHeaders.Subject] = identity.Subject;
+        headers[IdentityHeaders.Scopes] = identity.ScopesHeader;
+        headers[IdentityHeaders.AuthType] = identity.AuthType;
+        if (identity.Org is not null)
+        {
+            headers[IdentityHeaders.Org] = identity.Org;
+        }
+        if (identity.SessionId is not null)
+        {
+            headers[IdentityHeaders.Session] = identity.SessionId;
+        }
+        if (identity.TokenId is not null)
+        {
+            headers[IdentityHeaders.TokenId] = identity.TokenId;
+        }
+    }
+
+    /// <summary>Removes every inbound <c>X-Authio-*</c> header (any case, '_' for '-'): only the edge may assert identity.</summary>
+    private static void IdentityHeaders_Scrub(IHeaderDictionary headers)
+    {
+        List<string>? spoofed = null;
+        foreach (var header in headers)
+        {
+            if (IsIdentityHeaderName(header.Key))
+            {
+                (spoofed ??= []).Add(header.Key);
+            }
+        }
+        if (spoofed is not null)
+        {
+            foreach (var name in spoofed)
+            {
+                headers.Remove(name);
+            }
+        }
+    }
+
+    internal static bool IsIdentityHeaderName(string name)
+    {
+        const string prefix = "x-authio-";
+        if (name.Length < prefix.Length)
+        {
+            return false;
+        }
+        for (var i = 0; i < prefix.Length; i++)
+        {
+            var c = char.ToLowerInvariant(name[i]);
+            if (c != prefix[i] && !(prefix[i] == '-' && c == '_'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,282 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.Errors;
+using Authio.EdgeProxy.Keys;
+
+namespace Authio.EdgeProxy.Tokens;
+
+/// <summary>
+/// Validates a compact JWS access token over its bytes (RFC 7515, 7519, 8725) in one pass per segment, allocating
+/// nothing: segments are decoded into stack buffers, claims are read with one <see cref="Utf8JsonReader"/> pass
+/// that validates as it reads, and the signature is verified before any payload claim is looked at.
+/// </summary>
+internal sealed partial class JwtValidator
+{
+    /// <summary>Token buffers up to this size live on the stack; larger ones (if MaxTokenBytes allows) come from ArrayPool.</summary>
+    public const int StackallocLimit = 8192;
+    /// <summary>A header segment longer than this is refused: real headers are under 300 characters.</summary>
+    private const int MaxHeaderSegmentLength = 1024;
+    /// <summary>1 024 signature bytes (RSA-8192) encode to 1 366 characters.</summary>
+    private const int MaxSignatureSegmentLength = 1366;
+    private const int MaxKidBytes = 256;
+    private const int MaxHeaderMembers = 32;
+    private const int MaxPayloadMembers = 128;
+    /// <summary>Without a kid, at most this many compatible keys are tried, so a kid-less token cannot cost a verify per key.</summary>
+    private const int MaxKeylessCandidates = 4;
+    private const int ClaimScratchBytes = 512;
+
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 16 };
+
+    private readonly IssuerRegistry _registry;
+    private readonly TimeProvider _time;
+    private readonly long _skewSeconds;
+    private readonly byte[][] _allowedTypes;
+
+    public JwtValidator(IssuerRegistry registry, TimeProvider time, TokenOptions options)
+    {
+        _registry = registry;
+        _time = time;
+        _skewSeconds = (long)options.ClockSkew.TotalSeconds;
+        MaxTokenBytes = options.MaxTokenBytes;
+        _allowedTypes = (options.AllowedTypes is { Count: > 0 } types ? types : [.. TokenOptions.DefaultAllowedTypes])
+            .Select(Encoding.ASCII.GetBytes).ToArray();
+    }
+
+    public int MaxTokenBytes { get; }
+
+    public long SkewSeconds => _skewSeconds;
+
+    /// <summary>The payload buffer a caller must pass for <paramref name="tokenLength"/> bytes of token.</summary>
+    public static int PayloadBufferSize(int tokenLength) => Base64UrlStrict.MaxDecodedLength(tokenLength);
+
+    /// <summary>
+    /// Validates <paramref name="token"/>. On success <paramref name="claims"/> holds slices into
+    /// <paramref name="payloadBuffer"/>, which receives the decoded payload.
+    /// </summary>
+    public bool TryValidate(ReadOnlySpan<byte> token, Span<byte> payloadBuffer, out JwtClaims claims, out EdgeError? error)
+    {
+        claims = default;
+        if (token.Length > MaxTokenBytes)
+        {
+            error = EdgeError.TokenTooLarge;
+            return false;
+        }
+        var firstDot = token.IndexOf((byte)'.');
+        var secondDot = firstDot < 0 ? -1 : token[(firstDot + 1)..].IndexOf((byte)'.') + firstDot + 1;
+        if (firstDot <= 0 || secondDot <= firstDot + 1 || token[(secondDot + 1)..].Contains((byte)'.'))
+        {
+            error = EdgeError.Malformed;
+            return false;
+        }
+        var headerSegment = token[..firstDot];
+        var payloadSegment = token[(firstDot + 1)..secondDot];
+        var signatureSegment = token[(secondDot + 1)..];
+
+        Span<byte> header = stackalloc byte[Base64UrlStrict.MaxDecodedLength(MaxHeaderSegmentLength)];
+        if (headerSegment.Length > MaxHeaderSegmentLength || !Base64UrlStrict.TryDecode(headerSegment, header, out var headerLength))
+        {
+            error = EdgeError.Malformed;
+            return false;
+        }
+        Span<byte> kidBuffer = stackalloc byte[MaxKidBytes];
+        error = ParseHeader(header[..headerLength], kidBuffer, out var alg, out var kidLength);
+        if (error is not null)
+        {
+            return false;
+        }
+
+        Span<byte> signature = stackalloc byte[Base64UrlStrict.MaxDecodedLength(MaxSignatureSegmentLength)];
+        if (signatureSegment.Length == 0 || signatureSegment.Length > MaxSignatureSegmentLength)
+        {
+            error = EdgeError.BadSignature;
+            return false;
+        }
+        if (!Base64UrlStrict.TryDecode(signatureSegment, signature, out var signatureLength))
+        {
+            error = EdgeError.Malformed;
+            return false;
+        }
+        var kid = kidLength >= 0 ? kidBuffer[..kidLength] : default;
+        var key = FindAndVerify(alg!, kid, kidLength >= 0, token[..secondDot], signature[..signatureLength], out error);
+        if (key is null)
+        {
+            return false;
+        }
+
+        if (payloadBuffer.Length < Base64UrlStrict.MaxDecodedLength(payloadSegment.Length))
+        {
+            throw new ArgumentException("Payload buffer is smaller than PayloadBufferSize(token.Length).", nameof(payloadBuffer));
+        }
+        if (!Base64UrlStrict.TryDecode(payloadSegment, payloadBuffer, out var payloadLength))
+        {
+            error = EdgeError.Malformed;
+            return false;
+        }
+        claims.Key = key;
+        claims.PayloadLength = payloadLength;
+        error = ParsePayload(payloadBuffer[..payloadLength], key.Issuer, ref claims);
+        return error is null;
+    }
+
+    private SigningKey? FindAndVerify(JwsAlgorithm alg, ReadOnlySpan<byte> kid, bool hasKid,
+        ReadOnlySpan<byte> signingInput, ReadOnlySpan<byte> signature, out EdgeError? error)
+    {
+        var index = _registry.Index;
+        if (alg.Family == KeyFamily.Hmac)
+        {
+            // HS256 only ever uses a configured shared secret, never a JWKS key: no algorithm confusion is possible.
+            foreach (var secret in index.Hmac)
+            {
+                if (secret.Verify(alg, signingInput, signature))
+                {
+                    error = null;
+                    return secret;
+                }
+            }
+            error = index.Hmac.Length == 0 ? EdgeError.AlgorithmNotAllowed : EdgeError.BadSignature;
+            return null;
+        }
+
+        var kidMatched = false;
+        var attempts = 0;
+        foreach (var key in index.Asymmetric)
+        {
+            if (hasKid)
+            {
+                if (key.Kid is null || !kid.SequenceEqual(key.KidUtf8))
+                {
+                    continue;
+                }
+                kidMatched = true;
+            }
+            if (!key.Accepts(alg) || !key.Issuer.Allows(alg))
+            {
+                continue;
+            }
+            if (!hasKid && attempts == MaxKeylessCandidates)
+            {
+                break;
+            }
+            attempts++;
+            if (key.Verify(alg, signingInput, signature))
+            {
+                error = null;
+                return key;
+            }
+        }
+        error = attempts > 0 ? EdgeError.BadSignature
+            : hasKid && kidMatched ? EdgeError.AlgorithmNotAllowed
+            : hasKid ? EdgeError.UnknownKey
+            : EdgeError.KidRequired;
+        return null;
+    }
+
+    private EdgeError? ParseHeader(ReadOnlySpan<byte> json, Span<byte> kidBuffer, out JwsAlgorithm? alg, out int kidLength)
+    {
+        alg = null;
+        kidLength = -1;
+        Span<byte> nameArena = stackalloc byte[512];
+        Span<int> nameEnds = stackalloc int[MaxHeaderMembers];
+        var nameCount = 0;
+        Span<byte> scratch = stackalloc byte[64];
+        try
+        {
+            scoped Utf8JsonReader reader = new(json, ReaderOptions);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return EdgeError.MalformedHeader;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (!MemberNames.TryAdd(ref reader, nameArena, nameEnds, ref nameCount))
+                {
+                    return EdgeError.DuplicateMember;
+                }
+                if (reader.ValueTextEquals("alg"u8))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String)
+                    {
+                        return EdgeError.MalformedHeader;
+                    }
+                    // "none", "None", "NONE" and every unknown name fall through to null: never accepted.
+                    alg = TryUnescape(ref reader, scratch, out var name) ? JwsAlgorithm.FromUtf8(name) : null;
+                    if (alg is null)
+                    {
+                        return EdgeError.AlgorithmNotAllowed;
+                    }
+                }
+                else if (reader.ValueTextEquals("kid"u8))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String || reader.ValueSpan.Length > kidBuffer.Length)
+                    {
+                        return EdgeError.MalformedHeader;
+                    }
+                    kidLength = reader.CopyString(kidBuffer);
+                }
+                else if (reader.ValueTextEquals("typ"u8))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String)
+                    {
+                        return EdgeError.MalformedHeader;
+                    }
+                    if (!TryUnescape(ref reader, scratch, out var typ) || !IsAllowedType(typ))
+                    {
+                        return EdgeError.TypeNotAllowed;
+                    }
+                }
+                else if (reader.ValueTextEquals("crit"u8))
+                {
+                    // This edge implements no header extension, so any crit (RFC 7515 §4.1.11) is unknown.
+                    return EdgeError.CriticalHeader;
+                }
+                else
+                {
+                    // jwk, jku, x5u, x5c and the rest are ignored: key material never comes from the token.
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+            {
+                return EdgeError.MalformedHeader;
+            }
+        }
+        catch (JsonException)
+        {
+            return EdgeError.MalformedHeader;
+        }
+        return alg is null ? EdgeError.MalformedHeader : null;
+    }
+
+    private bool IsAllowedType(ReadOnlySpan<byte> typ)
+    {
+        foreach (var allowed in _allowedTypes)
+        {
+            if (Ascii.EqualsIgnoreCase(typ, allowed))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool TryUnescape(ref Utf8JsonReader reader, Span<byte> scratch, out ReadOnlySpan<byte> value)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            value = reader.ValueSpan;
+            return true;
+        }
+        if (reader.ValueSpan.Length > scratch.Length)
+        {
+            value = default;
+            return false;
+        }
+        value = scratch[..reader.CopyString(scratch)];
+        return true;
+    }
+
+    private static bool IsValidUtf8(ReadOnlySpan<byte> value) => Utf8.IsValid(value);
+}
