@@ -243,7 +243,7 @@ internal sealed partial class JwtValidator
                 return EdgeError.MalformedHeader;
             }
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException) // malformed JSON or invalid UTF-8 in an escaped string
         {
             return EdgeError.MalformedHeader;
         }
