@@ -36,7 +36,8 @@ internal sealed class IssuerOptions
     public List<string>? Algorithms { get; set; }
 
     /// <summary>
-    /// Optional HS256 secret (UTF-8, at least 32 bytes as RFC 7518 §3.2 requires) for a service-to-service issuer.
+    /// Optional HS256 secret for a service-to-service issuer: UTF-8 text, or binary as <c>base64:&lt;base64&gt;</c>;
+    /// at least 32 bytes as RFC 7518 §3.2 requires.
     /// Only when it is set is HS256 accepted, and only for this issuer. Default: none.
     /// </summary>
     public string? SharedSecret { get; set; }

@@ -1,4 +1,3 @@
-using System.Text;
 using Authio.EdgeProxy.Keys;
 
 namespace Authio.EdgeProxy.Configuration;
@@ -31,9 +30,9 @@ internal static class EdgeOptionsValidator
             {
                 errors.Add($"{key}:JwksUri is required unless SharedSecret is set.");
             }
-            if (hasSecret && Encoding.UTF8.GetByteCount(issuer.SharedSecret!) < 32)
+            if (hasSecret && TrustedIssuer.DecodeSecret(issuer.SharedSecret!) is not { Length: >= 32 })
             {
-                errors.Add($"{key}:SharedSecret must be at least 32 bytes (RFC 7518 §3.2).");
+                errors.Add($"{key}:SharedSecret must be at least 32 bytes (RFC 7518 §3.2): UTF-8 text, or 'base64:' followed by valid base64.");
             }
             foreach (var name in issuer.Algorithms ?? [])
             {

@@ -102,6 +102,11 @@ internal static class JwksParser
             error = $"'use' is '{use}'; only signature keys are accepted";
             return false;
         }
+        if (jwk.TryGetProperty("key_ops", out var ops) && !AllowsVerify(ops))
+        {
+            error = "'key_ops' does not include 'verify'";
+            return false;
+        }
         foreach (var member in PrivateMembers)
         {
             if (jwk.TryGetProperty(member, out _))
@@ -192,6 +197,16 @@ internal static class JwksParser
             error = $"RSA modulus is {bits} bits; at least {RsaSigningKey.MinimumBits} are required";
             return false;
         }
+        if (!RsaKeyHygiene.IsAcceptableExponent(e))
+        {
+            error = "RSA public exponent must be odd and at least 3";
+            return false;
+        }
+        if (RsaKeyHygiene.HasRocaFingerprint(n))
+        {
+            error = "RSA modulus has the ROCA (CVE-2017-15361) fingerprint of a weak key generator";
+            return false;
+        }
         try
         {
             key = new RsaSigningKey(kid, pinned, issuer, n, e);
@@ -204,6 +219,9 @@ internal static class JwksParser
         error = "";
         return true;
     }
+
+    private static bool AllowsVerify(JsonElement ops) =>
+        ops.ValueKind == JsonValueKind.Array && ops.EnumerateArray().Any(op => op.ValueKind == JsonValueKind.String && op.GetString() == "verify");
 
     private static string? GetString(JsonElement obj, string name) =>
         obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

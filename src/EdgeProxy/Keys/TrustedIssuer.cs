@@ -19,7 +19,7 @@ internal sealed class TrustedIssuer
             .ToArray();
         if (!string.IsNullOrEmpty(options.SharedSecret))
         {
-            Hmac = new HmacSigningKey(this, Encoding.UTF8.GetBytes(options.SharedSecret));
+            Hmac = new HmacSigningKey(this, DecodeSecret(options.SharedSecret)!);
         }
     }
 
@@ -40,6 +40,25 @@ internal sealed class TrustedIssuer
     public bool Allows(JwsAlgorithm alg) => Array.IndexOf(Algorithms, alg) >= 0;
 
     internal void SetKeys(KeySet? keys) => _keys = keys;
+
+    public const string Base64SecretPrefix = "base64:";
+
+    /// <summary>A secret is UTF-8 text, or binary written as <c>base64:&lt;standard base64&gt;</c>; null when that base64 is invalid.</summary>
+    public static byte[]? DecodeSecret(string secret)
+    {
+        if (!secret.StartsWith(Base64SecretPrefix, StringComparison.Ordinal))
+        {
+            return Encoding.UTF8.GetBytes(secret);
+        }
+        try
+        {
+            return Convert.FromBase64String(secret[Base64SecretPrefix.Length..]);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
 }
 
 /// <summary>An immutable, validated JWKS snapshot.</summary>

@@ -58,53 +58,12 @@ internal sealed partial class JwtValidator
     public bool TryValidate(ReadOnlySpan<byte> token, Span<byte> payloadBuffer, out JwtClaims claims, out EdgeError? error)
     {
         claims = default;
-        if (token.Length > MaxTokenBytes)
-        {
-            error = EdgeError.TokenTooLarge;
-            return false;
-        }
-        var firstDot = token.IndexOf((byte)'.');
-        var secondDot = firstDot < 0 ? -1 : token[(firstDot + 1)..].IndexOf((byte)'.') + firstDot + 1;
-        if (firstDot <= 0 || secondDot <= firstDot + 1 || token[(secondDot + 1)..].Contains((byte)'.'))
-        {
-            error = EdgeError.Malformed;
-            return false;
-        }
-        var headerSegment = token[..firstDot];
-        var payloadSegment = token[(firstDot + 1)..secondDot];
-        var signatureSegment = token[(secondDot + 1)..];
-
-        Span<byte> header = stackalloc byte[Base64UrlStrict.MaxDecodedLength(MaxHeaderSegmentLength)];
-        if (headerSegment.Length > MaxHeaderSegmentLength || !Base64UrlStrict.TryDecode(headerSegment, header, out var headerLength))
-        {
-            error = EdgeError.Malformed;
-            return false;
-        }
-        Span<byte> kidBuffer = stackalloc byte[MaxKidBytes];
-        error = ParseHeader(header[..headerLength], kidBuffer, out var alg, out var kidLength);
-        if (error is not null)
-        {
-            return false;
-        }
-
-        Span<byte> signature = stackalloc byte[Base64UrlStrict.MaxDecodedLength(MaxSignatureSegmentLength)];
-        if (signatureSegment.Length == 0 || signatureSegment.Length > MaxSignatureSegmentLength)
-        {
-            error = EdgeError.BadSignature;
-            return false;
-        }
-        if (!Base64UrlStrict.TryDecode(signatureSegment, signature, out var signatureLength))
-        {
-            error = EdgeError.Malformed;
-            return false;
-        }
-        var kid = kidLength >= 0 ? kidBuffer[..kidLength] : default;
-        var key = FindAndVerify(alg!, kid, kidLength >= 0, token[..secondDot], signature[..signatureLength], out error);
+        var key = VerifySignature(token, out var payloadStart, out var payloadEnd, out error);
         if (key is null)
         {
             return false;
         }
-
+        var payloadSegment = token[payloadStart..payloadEnd];
         if (payloadBuffer.Length < Base64UrlStrict.MaxDecodedLength(payloadSegment.Length))
         {
             throw new ArgumentException("Payload buffer is smaller than PayloadBufferSize(token.Length).", nameof(payloadBuffer));
@@ -118,6 +77,57 @@ internal sealed partial class JwtValidator
         claims.PayloadLength = payloadLength;
         error = ParsePayload(payloadBuffer[..payloadLength], key.Issuer, ref claims);
         return error is null;
+    }
+
+    /// <summary>
+    /// The JWS layer alone: structure, header rules and signature. Returns the verifying key, or null with the
+    /// reason. The payload is not looked at until its signature is known good.
+    /// </summary>
+    internal SigningKey? VerifySignature(ReadOnlySpan<byte> token, out int payloadStart, out int payloadEnd, out EdgeError? error)
+    {
+        payloadStart = payloadEnd = 0;
+        if (token.Length > MaxTokenBytes)
+        {
+            error = EdgeError.TokenTooLarge;
+            return null;
+        }
+        var firstDot = token.IndexOf((byte)'.');
+        var secondDot = firstDot < 0 ? -1 : token[(firstDot + 1)..].IndexOf((byte)'.') + firstDot + 1;
+        if (firstDot <= 0 || secondDot <= firstDot + 1 || token[(secondDot + 1)..].Contains((byte)'.'))
+        {
+            error = EdgeError.Malformed;
+            return null;
+        }
+        var headerSegment = token[..firstDot];
+        var signatureSegment = token[(secondDot + 1)..];
+
+        Span<byte> header = stackalloc byte[Base64UrlStrict.MaxDecodedLength(MaxHeaderSegmentLength)];
+        if (headerSegment.Length > MaxHeaderSegmentLength || !Base64UrlStrict.TryDecode(headerSegment, header, out var headerLength))
+        {
+            error = EdgeError.Malformed;
+            return null;
+        }
+        Span<byte> kidBuffer = stackalloc byte[MaxKidBytes];
+        error = ParseHeader(header[..headerLength], kidBuffer, out var alg, out var kidLength);
+        if (error is not null)
+        {
+            return null;
+        }
+        if (signatureSegment.Length == 0 || signatureSegment.Length > MaxSignatureSegmentLength)
+        {
+            error = EdgeError.BadSignature;
+            return null;
+        }
+        Span<byte> signature = stackalloc byte[Base64UrlStrict.MaxDecodedLength(MaxSignatureSegmentLength)];
+        if (!Base64UrlStrict.TryDecode(signatureSegment, signature, out var signatureLength))
+        {
+            error = EdgeError.Malformed;
+            return null;
+        }
+        var kid = kidLength >= 0 ? kidBuffer[..kidLength] : default;
+        payloadStart = firstDot + 1;
+        payloadEnd = secondDot;
+        return FindAndVerify(alg!, kid, kidLength >= 0, token[..secondDot], signature[..signatureLength], out error);
     }
 
     private SigningKey? FindAndVerify(JwsAlgorithm alg, ReadOnlySpan<byte> kid, bool hasKid,
