@@ -1,0 +1,24 @@
+# Multi-stage build. Default target: the edge proxy. For the control plane:
+#   docker build --build-arg PROJECT=ControlPlane -t authio-control-plane .
+# Runtime images run as the non-root 'app' user (uid 1654) that the .NET images provide.
+ARG PROJECT=EdgeProxy
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+ARG PROJECT
+WORKDIR /src
+COPY global.json Directory.Build.props Directory.Packages.props Authio.Edge.sln ./
+COPY src/ src/
+RUN dotnet publish src/${PROJECT} -c Release -o /app --nologo
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+ARG PROJECT
+ENV ASPNETCORE_URLS=http://+:8080 \
+    DOTNET_gcServer=1 \
+    AUTHIO_ASSEMBLY=Authio.${PROJECT}.dll
+WORKDIR /app
+COPY --from=build --chown=root:root /app ./
+USER $APP_UID
+# 8080: proxy (or control plane API). The edge's admin listener (Edge__AdminUrls) stays on loopback unless set,
+# e.g. -e Edge__AdminUrls=http://+:9901 to scrape /metrics from outside the container.
+EXPOSE 8080 9901
+ENTRYPOINT ["sh", "-c", "exec dotnet \"$AUTHIO_ASSEMBLY\" \"$@\"", "--"]

@@ -1,0 +1,104 @@
+using System.Net;
+using System.Text;
+using Authio.EdgeProxy.Authentication;
+using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.Diagnostics;
+using Authio.EdgeProxy.Keys;
+using Authio.EdgeProxy.Revocation;
+using Authio.EdgeProxy.Tests.Infrastructure;
+using Authio.EdgeProxy.Tokens;
+using Microsoft.Extensions.DependencyInjection;
+using System.Diagnostics.Metrics;
+
+namespace Authio.EdgeProxy.Tests.Tokens;
+
+/// <summary>
+/// The hot path's allocation budget, asserted exactly (allocation counts are deterministic, unlike timings):
+/// cached validation and cold HS256/RS256 validation allocate nothing.
+/// </summary>
+public sealed class AllocationTests
+{
+    private static readonly byte[] Secret = Encoding.UTF8.GetBytes("an-hs256-secret-that-is-long-enough!!");
+
+    private static (JwtValidator Validator, EdgeAuthenticator Authenticator) Build(TestKey? key)
+    {
+        var options = key is null
+            ? new IssuerOptions { Issuer = Jwt.Issuer, Audiences = [Jwt.Audience], SharedSecret = Encoding.UTF8.GetString(Secret), Algorithms = ["HS256"] }
+            : new IssuerOptions { Issuer = Jwt.Issuer, Audiences = [Jwt.Audience], JwksUri = "x", Algorithms = [key.Alg] };
+        var issuer = new TrustedIssuer(options);
+        var registry = new IssuerRegistry([issuer]);
+        if (key is not null)
+        {
+            Assert.True(JwksParser.TryParse(Encoding.UTF8.GetBytes(TestKey.Jwks(key)), issuer, out var keys, out _));
+            registry.Publish(issuer, new KeySet(keys, DateTimeOffset.UtcNow));
+        }
+        var validator = new JwtValidator(registry, TimeProvider.System, new TokenOptions());
+        var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+        var authenticator = new EdgeAuthenticator(validator, new TokenCache(1024), new FailureBudget(new FailureBudgetOptions(), TimeProvider.System),
+            new NoRevocations(), new EdgeMetrics(meters, registry, TimeProvider.System), TimeProvider.System);
+        return (validator, authenticator);
+    }
+
+    private static long AllocatedBy(Action action)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            action(); // warm up: tiering, lazy statics
+        }
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            action();
+        }
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    private static string Token(TestKey? key) => key is null
+        ? Jwt.Hs256(Secret, "{\"alg\":\"HS256\",\"typ\":\"at+jwt\"}", Jwt.Claims(DateTimeOffset.UtcNow))
+        : Jwt.Mint(key, DateTimeOffset.UtcNow);
+
+    [Theory]
+    [InlineData("HS256")]
+    [InlineData("RS256")]
+    [InlineData("PS256")]
+    public void Cold_validation_allocates_nothing(string alg)
+    {
+        var key = alg switch { "RS256" => TestKey.Rs256("r"), "PS256" => TestKey.Ps256("p"), _ => null };
+        var (validator, _) = Build(key);
+        var token = Encoding.ASCII.GetBytes(Token(key));
+        var payload = new byte[JwtValidator.PayloadBufferSize(token.Length)];
+        Assert.True(validator.TryValidate(token, payload, out _, out var error), error?.Detail);
+        Assert.Equal(0, AllocatedBy(() => validator.TryValidate(token, payload, out _, out _)));
+    }
+
+    [Fact]
+    public void Cold_es256_validation_allocates_only_inside_the_platform_verify()
+    {
+        var key = TestKey.Es256("e");
+        var (validator, _) = Build(key);
+        var token = Encoding.ASCII.GetBytes(Token(key));
+        var payload = new byte[JwtValidator.PayloadBufferSize(token.Length)];
+        Assert.True(validator.TryValidate(token, payload, out _, out _));
+        var ours = AllocatedBy(() => validator.TryValidate(token, payload, out _, out _)) / 100;
+        var signingInput = token.AsSpan(0, token.AsSpan().LastIndexOf((byte)'.')).ToArray();
+        var signature = Base64UrlStrict.TryDecodeToArray(Encoding.ASCII.GetString(token[(token.AsSpan().LastIndexOf((byte)'.') + 1)..]))!;
+        using var ecdsa = key.Ec!;
+        var hash = System.Security.Cryptography.SHA256.HashData(signingInput);
+        var platform = AllocatedBy(() => ecdsa.VerifyHash(hash, signature, System.Security.Cryptography.DSASignatureFormat.IeeeP1363FixedFieldConcatenation)) / 100;
+        Assert.True(ours <= platform, $"validator allocated {ours} B per call, the bare platform verify {platform} B");
+    }
+
+    [Theory]
+    [InlineData("HS256")]
+    [InlineData("ES256")]
+    public void Cached_validation_allocates_nothing(string alg)
+    {
+        var key = alg == "ES256" ? TestKey.Es256("e") : null;
+        var (_, authenticator) = Build(key);
+        var token = Encoding.ASCII.GetBytes(Token(key));
+        Assert.True(authenticator.TryAuthenticate(token, IPAddress.Loopback, out _, out _));
+        Assert.Equal(0, AllocatedBy(() => authenticator.TryAuthenticate(token, IPAddress.Loopback, out _, out _)));
+        var chars = Encoding.ASCII.GetString(token);
+        Assert.Equal(0, AllocatedBy(() => authenticator.TryAuthenticate(chars.AsSpan(), IPAddress.Loopback, out _, out _)));
+    }
+}
