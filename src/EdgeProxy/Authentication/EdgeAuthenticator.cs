@@ -125,6 +125,8 @@ internal sealed class EdgeAuthenticator(
         return true;
     }
 
+    public bool IsBudgetExhausted(IPAddress? client) => failureBudget.IsExhausted(client);
+
     /// <summary>Charges a failure to the client's budget; the request that exhausts it still gets its own error.</summary>
     public bool Fail(IPAddress? client, EdgeError reason, out EdgeError error)
     {

@@ -9,7 +9,10 @@ namespace Authio.EdgeProxy.Authentication;
 /// </summary>
 internal sealed class EdgeIdentity
 {
-    public required string Subject { get; init; }
+    /// <summary>The token's <c>sub</c>; null for API keys, which identify a key, not a person.</summary>
+    public required string? Subject { get; init; }
+    /// <summary>The API key id; null for tokens.</summary>
+    public string? KeyId { get; init; }
     public string? Org { get; init; }
     public string? SessionId { get; init; }
     public string? TokenId { get; init; }

@@ -19,6 +19,53 @@ internal sealed class EdgeOptions
     public FailureBudgetOptions FailureBudget { get; set; } = new();
 
     public DemoOptions Demo { get; set; } = new();
+
+    /// <summary>
+    /// Which API keys this edge accepts: <c>live</c> (default, rejects <c>sk_test_</c>) or <c>test</c> (rejects
+    /// <c>sk_live_</c>), so a test key can never reach production data and a live key never leaks into staging.
+    /// </summary>
+    public string Environment { get; set; } = "live";
+
+    public ControlPlaneOptions ControlPlane { get; set; } = new();
+
+    public ApiKeyOptions ApiKeys { get; set; } = new();
+
+    /// <summary>StackExchange.Redis connection string for shared state (API-key L2 cache). Default none: in-process only.</summary>
+    public string? Redis { get; set; }
+}
+
+/// <summary>How the edge reaches its control plane.</summary>
+internal sealed class ControlPlaneOptions
+{
+    /// <summary>Base URL of the control plane, e.g. <c>http://127.0.0.1:5100</c>. Default none: API keys are then refused.</summary>
+    public string? Url { get; set; }
+
+    /// <summary>The edge's own API key (scope <c>edge:sync</c>), sent as a bearer credential. Never logged.</summary>
+    public string? ApiKey { get; set; }
+}
+
+internal sealed class ApiKeyOptions
+{
+    /// <summary>
+    /// Longest time a cached key record is trusted without asking again: the worst-case delay before a revocation or
+    /// rotation made in the control plane takes effect at this edge when no push channel is configured. Default 5 s.
+    /// </summary>
+    public TimeSpan CacheDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long "no such key" is remembered per digest, so a flood of unknown keys reaches the control plane at most once per digest per period. Default 60 s.</summary>
+    public TimeSpan NegativeCacheDuration { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a known key keeps working from its last good record while the control plane is unreachable. Default 1 h.</summary>
+    public TimeSpan FailSafeMaxDuration { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Upper bound on a control-plane lookup on the request path. Default 2 s.</summary>
+    public TimeSpan LookupTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often aggregated per-key usage is reported. Default 10 s.</summary>
+    public TimeSpan UsageReportInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Entries of the in-process key cache (positive and negative). Default 65 536.</summary>
+    public int CacheCapacity { get; set; } = 65_536;
 }
 
 internal sealed class IssuerOptions

@@ -76,6 +76,31 @@ internal static class EdgeOptionsValidator
         {
             errors.Add($"{EdgeOptions.Section}:FailureBudget needs PerSecond > 0 and Burst >= 1.");
         }
+        if (options.Environment is not ("live" or "test"))
+        {
+            errors.Add($"{EdgeOptions.Section}:Environment must be 'live' or 'test', not '{options.Environment}'.");
+        }
+        var controlPlane = options.ControlPlane;
+        if (!string.IsNullOrWhiteSpace(controlPlane.Url))
+        {
+            if (!Uri.TryCreate(controlPlane.Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+            {
+                errors.Add($"{EdgeOptions.Section}:ControlPlane:Url must be an absolute http(s) URL.");
+            }
+            if (string.IsNullOrWhiteSpace(controlPlane.ApiKey) || !Authio.Shared.ApiKeys.ApiKeyFormat.IsWellFormed(controlPlane.ApiKey, out _))
+            {
+                errors.Add($"{EdgeOptions.Section}:ControlPlane:ApiKey must be a well-formed API key (sk_live_… or sk_test_…) with scope edge:sync.");
+            }
+        }
+        var apiKeys = options.ApiKeys;
+        if (apiKeys.CacheDuration < TimeSpan.FromMilliseconds(100) || apiKeys.NegativeCacheDuration < TimeSpan.FromMilliseconds(100))
+        {
+            errors.Add($"{EdgeOptions.Section}:ApiKeys:CacheDuration and NegativeCacheDuration must be at least 100 ms.");
+        }
+        if (apiKeys.CacheCapacity < 16 || apiKeys.UsageReportInterval < TimeSpan.FromSeconds(1) || apiKeys.LookupTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{EdgeOptions.Section}:ApiKeys needs CacheCapacity >= 16, UsageReportInterval >= 1 s and LookupTimeout > 0.");
+        }
         if (string.IsNullOrWhiteSpace(options.AdminUrls))
         {
             errors.Add($"{EdgeOptions.Section}:AdminUrls is required.");

@@ -9,7 +9,8 @@ internal static class LogEvents
     public const int JwksExpired = 1004;
     public const int JwksUnknownKidRefresh = 1005;
 
-    public const int AuthenticationFailed = 2001;
+    public const int ApiKeyLookupFailed = 2101;
+    public const int ApiKeyUsageReportFailed = 2102;
 
     public const int EdgeStarted = 3001;
     public const int DemoReady = 3101;

@@ -1,4 +1,5 @@
 using Authio.EdgeProxy.Admin;
+using Authio.EdgeProxy.ApiKeys;
 using Authio.EdgeProxy.Authentication;
 using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Demo;
@@ -55,6 +56,7 @@ internal static class EdgeApp
         services.AddSingleton<JwksRefresher>();
         services.AddHostedService(sp => sp.GetRequiredService<JwksRefresher>());
         services.AddSingleton<IForwarderHttpClientFactory, EdgeForwarderHttpClientFactory>();
+        ApiKeyServices.Add(services, options);
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<RoutePolicyConfigFilter>();

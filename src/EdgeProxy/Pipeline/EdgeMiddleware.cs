@@ -1,9 +1,11 @@
 using System.Diagnostics;
+using Authio.EdgeProxy.ApiKeys;
 using Authio.EdgeProxy.Authentication;
 using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Errors;
 using Authio.EdgeProxy.Keys;
 using Authio.EdgeProxy.Policy;
+using Authio.Shared.ApiKeys;
 using Authio.Shared.Tokens;
 using Yarp.ReverseProxy.Model;
 
@@ -18,6 +20,7 @@ internal sealed class EdgeMiddleware(
     EdgeAuthenticator authenticator,
     RoutePolicies policies,
     JwksRefresher refresher,
+    ApiKeyAuthenticator apiKeys,
     EdgeMetrics metrics)
 {
     private const string OkCode = "ok";
@@ -38,10 +41,14 @@ internal sealed class EdgeMiddleware(
             return;
         }
 
-        var error = Authenticate(context, out var identity, out var retryAfterKeyRefresh);
-        if (retryAfterKeyRefresh && await refresher.RefreshForUnknownKidAsync(context.RequestAborted))
+        var error = Authenticate(context, out var identity, out var followUp);
+        if (followUp == FollowUp.RefreshKeys && await refresher.RefreshForUnknownKidAsync(context.RequestAborted))
         {
             error = Authenticate(context, out identity, out _);
+        }
+        else if (followUp == FollowUp.LookUpApiKey)
+        {
+            (identity, error) = await apiKeys.AuthenticateAsync(BearerCredential(context).ToString(), context.Connection.RemoteIpAddress, context.RequestAborted);
         }
         error ??= Authorize(context, policy, identity!);
         metrics.AuthenticationTime(started);
@@ -53,17 +60,24 @@ internal sealed class EdgeMiddleware(
         }
         metrics.Decision(OkCode);
         SetIdentityHeaders(headers, identity!);
-        if (!policy.ForwardAuthorization)
+        // An API key is a long-lived secret: it never leaves the edge, whatever the route says.
+        if (!policy.ForwardAuthorization || identity!.KeyId is not null)
         {
             headers.Authorization = default;
         }
         await next(context);
     }
 
-    private EdgeError? Authenticate(HttpContext context, out EdgeIdentity? identity, out bool retryAfterKeyRefresh)
+    private enum FollowUp { None, RefreshKeys, LookUpApiKey }
+
+    /// <summary>The bearer credential of a request already accepted by <see cref="Authenticate"/>'s header checks.</summary>
+    private static ReadOnlySpan<char> BearerCredential(HttpContext context) =>
+        context.Request.Headers.Authorization[0].AsSpan().Trim()[7..].TrimStart(' ');
+
+    private EdgeError? Authenticate(HttpContext context, out EdgeIdentity? identity, out FollowUp followUp)
     {
         identity = null;
-        retryAfterKeyRefresh = false;
+        followUp = FollowUp.None;
         var client = context.Connection.RemoteIpAddress;
         var authorization = context.Request.Headers.Authorization;
         EdgeError? error;
@@ -95,11 +109,19 @@ internal sealed class EdgeMiddleware(
             authenticator.Fail(client, EdgeError.MultipleCredentials, out error);
             return error;
         }
+        if (ApiKeyFormat.HasApiKeyPrefix(token))
+        {
+            if (!apiKeys.TryAuthenticateCached(token, client, out identity, out error))
+            {
+                followUp = FollowUp.LookUpApiKey;
+            }
+            return error;
+        }
         if (authenticator.TryAuthenticate(token, client, out identity, out error))
         {
             return null;
         }
-        retryAfterKeyRefresh = ReferenceEquals(error, EdgeError.UnknownKey);
+        followUp = ReferenceEquals(error, EdgeError.UnknownKey) ? FollowUp.RefreshKeys : FollowUp.None;
         return error;
     }
 
@@ -120,7 +142,14 @@ internal sealed class EdgeMiddleware(
 
     private static void SetIdentityHeaders(IHeaderDictionary headers, EdgeIdentity identity)
     {
-        headers[IdentityHeaders.Subject] = identity.Subject;
+        if (identity.Subject is not null)
+        {
+            headers[IdentityHeaders.Subject] = identity.Subject;
+        }
+        if (identity.KeyId is not null)
+        {
+            headers[IdentityHeaders.KeyId] = identity.KeyId;
+        }
         headers[IdentityHeaders.Scopes] = identity.ScopesHeader;
         headers[IdentityHeaders.AuthType] = identity.AuthType;
         if (identity.Org is not null)

@@ -1,0 +1,188 @@
+using System.Buffers.Text;
+using System.Net;
+using Authio.EdgeProxy.Authentication;
+using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.Errors;
+using Authio.EdgeProxy.Revocation;
+using Authio.Shared.ApiKeys;
+using Authio.Shared.Tokens;
+using ZiggyCreatures.Caching.Fusion;
+
+namespace Authio.EdgeProxy.ApiKeys;
+
+/// <summary>
+/// Validates <c>sk_live_</c>/<c>sk_test_</c> keys: format and checksum (no lookup), environment, SHA-256 into a
+/// stack buffer, then the hot cache by digest (0 B). Misses go through FusionCache (L1 memory, optional Redis L2,
+/// control-plane lookup as factory, negative caching, fail-safe), off the steady-state path.
+/// </summary>
+internal sealed partial class ApiKeyAuthenticator
+{
+    private const string CacheKeyPrefix = "authio:apikey:";
+
+    private readonly ApiKeyHotCache _hot;
+    private readonly IFusionCache _cache;
+    private readonly ControlPlaneClient? _controlPlane;
+    private readonly ApiKeyUsageCounters _usage;
+    private readonly EdgeAuthenticator _failures;
+    private readonly IRevocationCheck _revocation;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ApiKeyAuthenticator> _logger;
+    private readonly ApiKeyEnvironment _environment;
+    private readonly long _freshTicks;
+    private readonly long _negativeTicks;
+    private readonly FusionCacheEntryOptions _entryOptions;
+    private readonly TimeSpan _negativeDuration;
+
+    public ApiKeyAuthenticator(EdgeOptions options, ApiKeyHotCache hot, IFusionCache cache, ControlPlaneClient? controlPlane,
+        ApiKeyUsageCounters usage, EdgeAuthenticator failures, IRevocationCheck revocation, TimeProvider time, ILogger<ApiKeyAuthenticator> logger)
+    {
+        _hot = hot;
+        _cache = cache;
+        _controlPlane = controlPlane;
+        _usage = usage;
+        _failures = failures;
+        _revocation = revocation;
+        _time = time;
+        _logger = logger;
+        _environment = options.Environment == "test" ? ApiKeyEnvironment.Test : ApiKeyEnvironment.Live;
+        // The answer may be stale for the hot half plus the FusionCache half: together at most CacheDuration.
+        var half = options.ApiKeys.CacheDuration / 2;
+        _freshTicks = (long)(half.TotalSeconds * time.TimestampFrequency);
+        _negativeDuration = options.ApiKeys.NegativeCacheDuration;
+        _negativeTicks = (long)(_negativeDuration.TotalSeconds * time.TimestampFrequency);
+        _entryOptions = new FusionCacheEntryOptions
+        {
+            Duration = half,
+            Size = 1,
+            IsFailSafeEnabled = true,
+            FailSafeMaxDuration = options.ApiKeys.FailSafeMaxDuration,
+            FailSafeThrottleDuration = half,
+            FactoryHardTimeout = options.ApiKeys.LookupTimeout,
+        };
+    }
+
+    public static readonly EdgeError Invalid = EdgeError.Unauthorized("The API key is not valid.");
+    public static readonly EdgeError Revoked = EdgeError.Unauthorized("The API key has been revoked.");
+    public static readonly EdgeError Expired = EdgeError.Unauthorized("The API key has expired.");
+    public static readonly EdgeError CannotVerify = EdgeError.Unauthorized("The API key could not be verified right now; retry shortly.");
+    public static readonly EdgeError TestKeyOnLiveEdge = EdgeError.Unauthorized("This edge accepts live keys (sk_live_) only; the request used a test key.");
+    public static readonly EdgeError LiveKeyOnTestEdge = EdgeError.Unauthorized("This edge accepts test keys (sk_test_) only; the request used a live key.");
+
+    /// <summary>
+    /// The synchronous part. Returns true when the request is decided (identity or error); false when the key must be
+    /// looked up through <see cref="AuthenticateAsync"/>.
+    /// </summary>
+    public bool TryAuthenticateCached(ReadOnlySpan<char> key, IPAddress? client, out EdgeIdentity? identity, out EdgeError? error)
+    {
+        identity = null;
+        if (!ApiKeyFormat.IsWellFormed(key, out var environment))
+        {
+            return !_failures.Fail(client, Invalid, out error);
+        }
+        if (environment != _environment)
+        {
+            return !_failures.Fail(client, _environment == ApiKeyEnvironment.Live ? TestKeyOnLiveEdge : LiveKeyOnTestEdge, out error);
+        }
+        Span<byte> digest = stackalloc byte[ApiKeyFormat.DigestLength];
+        ApiKeyFormat.ComputeDigest(key, digest);
+        if (!_hot.TryGet(digest, _time.GetTimestamp(), out var entry))
+        {
+            error = null;
+            return false;
+        }
+        Decide(entry, client, out identity, out error);
+        return true;
+    }
+
+    public async Task<(EdgeIdentity? Identity, EdgeError? Error)> AuthenticateAsync(string key, IPAddress? client, CancellationToken cancellationToken)
+    {
+        if (_failures.IsBudgetExhausted(client))
+        {
+            return (null, EdgeError.TooManyFailures);
+        }
+        var digest = ApiKeyFormat.ComputeDigest(key);
+        var digestText = Base64Url.EncodeToString(digest);
+        ApiKeyRecord? record;
+        try
+        {
+            record = await _cache.GetOrSetAsync<ApiKeyRecord?>(CacheKeyPrefix + digestText, (context, ct) => LookupAsync(digestText, context, ct), _entryOptions, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Unknown key and no stale record to fall back on: refuse (never a 5xx, never an open door).
+            LogLookupFailed(_logger, ex.GetType().Name, ex.Message);
+            _failures.Fail(client, CannotVerify, out var cannot);
+            return (null, cannot);
+        }
+        var entry = ToEntry(digest, record);
+        _hot.Set(entry);
+        Decide(entry, client, out var identity, out var error);
+        return (identity, error);
+    }
+
+    private async Task<ApiKeyRecord?> LookupAsync(string digest, FusionCacheFactoryExecutionContext<ApiKeyRecord?> context, CancellationToken cancellationToken)
+    {
+        if (_controlPlane is null)
+        {
+            context.Options.Duration = _negativeDuration;
+            return null;
+        }
+        var record = await _controlPlane.LookupApiKeyAsync(digest, cancellationToken);
+        if (record is null)
+        {
+            context.Options.Duration = _negativeDuration;
+        }
+        return record;
+    }
+
+    private ApiKeyHotCache.Entry ToEntry(byte[] digest, ApiKeyRecord? record)
+    {
+        var now = _time.GetTimestamp();
+        if (record is null)
+        {
+            return new ApiKeyHotCache.Entry(digest, null, Invalid, now + _negativeTicks, long.MaxValue, null);
+        }
+        var rejection = record.Revoked ? Revoked
+            : !string.Equals(record.Environment, _environment == ApiKeyEnvironment.Live ? "live" : "test", StringComparison.Ordinal) ? Invalid
+            : null;
+        var expiresAt = record.ExpiresAt?.ToUnixTimeSeconds() ?? long.MaxValue;
+        var identity = rejection is null ? FromRecord(record, expiresAt) : null;
+        return new ApiKeyHotCache.Entry(digest, identity, rejection, now + _freshTicks, expiresAt, rejection is null ? _usage.For(record.Id) : null);
+    }
+
+    private static EdgeIdentity FromRecord(ApiKeyRecord record, long expiresAt) => new()
+    {
+        Subject = null,
+        KeyId = record.Id,
+        Org = record.OrgId,
+        Scopes = record.Scopes,
+        ScopesHeader = string.Join(' ', record.Scopes),
+        AuthType = IdentityHeaders.AuthTypeApiKey,
+        ExpiresAt = expiresAt,
+        IssuedAt = long.MinValue,
+    };
+
+    private void Decide(ApiKeyHotCache.Entry entry, IPAddress? client, out EdgeIdentity? identity, out EdgeError? error)
+    {
+        identity = null;
+        if (entry.Rejection is not null)
+        {
+            _failures.Fail(client, entry.Rejection, out error);
+            return;
+        }
+        var now = _time.GetUtcNow();
+        if (now.ToUnixTimeSeconds() >= entry.ExpiresAtUnix)
+        {
+            _failures.Fail(client, Expired, out error);
+            return;
+        }
+        if (_revocation.IsRevoked(entry.Identity!))
+        {
+            _failures.Fail(client, Revoked, out error);
+            return;
+        }
+        entry.Usage!.Record(now.ToUnixTimeMilliseconds());
+        identity = entry.Identity;
+        error = null;
+    }
+}

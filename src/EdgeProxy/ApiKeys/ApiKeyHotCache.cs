@@ -1,0 +1,63 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Authio.EdgeProxy.Authentication;
+
+namespace Authio.EdgeProxy.ApiKeys;
+
+/// <summary>
+/// The allocation-free front of API-key lookups: a fixed 2-way set-associative array keyed by the key's SHA-256
+/// digest (already uniform, so its first bytes index directly). Holds positive and negative answers with a
+/// freshness deadline; anything stale or missing goes to the FusionCache path.
+/// </summary>
+internal sealed class ApiKeyHotCache
+{
+    private readonly Entry?[] _slots;
+    private readonly int _mask;
+
+    public ApiKeyHotCache(int capacity)
+    {
+        var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, capacity));
+        _slots = new Entry?[size];
+        _mask = size - 1;
+    }
+
+    public bool TryGet(ReadOnlySpan<byte> digest, long now, out Entry entry)
+    {
+        var index = IndexOf(digest);
+        return Matches(_slots[index], digest, now, out entry) || Matches(_slots[index ^ 1], digest, now, out entry);
+    }
+
+    public void Set(Entry entry)
+    {
+        var index = IndexOf(entry.Digest);
+        var first = Volatile.Read(ref _slots[index]);
+        // Replace the same digest in place, else fill an empty way, else evict the entry that goes stale first.
+        var target = first is null || first.Digest.AsSpan().SequenceEqual(entry.Digest) ? index
+            : Volatile.Read(ref _slots[index ^ 1]) is not { } second || second.Digest.AsSpan().SequenceEqual(entry.Digest) ? index ^ 1
+            : first.FreshUntil <= second.FreshUntil ? index : index ^ 1;
+        Volatile.Write(ref _slots[target], entry);
+    }
+
+    public void Clear() => Array.Clear(_slots);
+
+    private int IndexOf(ReadOnlySpan<byte> digest) => (int)BinaryPrimitives.ReadUInt32LittleEndian(digest) & _mask;
+
+    private static bool Matches(Entry? candidate, ReadOnlySpan<byte> digest, long now, out Entry entry)
+    {
+        entry = candidate!;
+        return candidate is not null && now < candidate.FreshUntil && CryptographicOperations.FixedTimeEquals(candidate.Digest, digest);
+    }
+
+    /// <summary>One cached answer: <see cref="Identity"/> for a usable key, or <see cref="Rejection"/> for a refused one.</summary>
+    internal sealed class Entry(byte[] digest, EdgeIdentity? identity, Errors.EdgeError? rejection, long freshUntil, long expiresAtUnix, ApiKeyUsageCounter? usage)
+    {
+        public byte[] Digest { get; } = digest;
+        public EdgeIdentity? Identity { get; } = identity;
+        public Errors.EdgeError? Rejection { get; } = rejection;
+        /// <summary>TimeProvider timestamp after which the answer must be fetched again.</summary>
+        public long FreshUntil { get; } = freshUntil;
+        /// <summary>The key's own expiry (unix seconds), long.MaxValue when it has none.</summary>
+        public long ExpiresAtUnix { get; } = expiresAtUnix;
+        public ApiKeyUsageCounter? Usage { get; } = usage;
+    }
+}

@@ -1,0 +1,54 @@
+using System.Net.Http.Headers;
+using Authio.EdgeProxy.Authentication;
+using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.Revocation;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Caching.StackExchangeRedis;
+using ZiggyCreatures.Caching.Fusion;
+
+namespace Authio.EdgeProxy.ApiKeys;
+
+internal static class ApiKeyServices
+{
+    public static void Add(IServiceCollection services, EdgeOptions options)
+    {
+        var controlPlaneConfigured = !string.IsNullOrWhiteSpace(options.ControlPlane.Url);
+        services.AddSingleton(new ApiKeyHotCache(options.ApiKeys.CacheCapacity));
+        services.AddSingleton<ApiKeyUsageCounters>();
+        services.AddSingleton<IFusionCache>(sp =>
+        {
+            // FusionCache's own memory level is bounded too: a flood of distinct unknown keys cannot grow it.
+            var memory = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.ApiKeys.CacheCapacity });
+            var cache = new FusionCache(new FusionCacheOptions
+            {
+                CacheName = "authio-api-keys",
+                DefaultEntryOptions = new FusionCacheEntryOptions { Size = 1 },
+            }, memory);
+            if (!string.IsNullOrWhiteSpace(options.Redis))
+            {
+                cache.SetupDistributedCache(new RedisCache(new RedisCacheOptions { Configuration = options.Redis, InstanceName = "authio-edge:" }), new JsonFusionCacheSerializer());
+            }
+            return cache;
+        });
+        if (controlPlaneConfigured)
+        {
+            services.AddHttpClient(ControlPlaneClient.HttpClientName, http =>
+            {
+                http.BaseAddress = new Uri(options.ControlPlane.Url!);
+                http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ControlPlane.ApiKey);
+            });
+            services.AddSingleton(sp => new ControlPlaneClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(ControlPlaneClient.HttpClientName)));
+            services.AddHostedService<ApiKeyUsageReporter>();
+        }
+        services.AddSingleton(sp => new ApiKeyAuthenticator(
+            options,
+            sp.GetRequiredService<ApiKeyHotCache>(),
+            sp.GetRequiredService<IFusionCache>(),
+            controlPlaneConfigured ? sp.GetRequiredService<ControlPlaneClient>() : null,
+            sp.GetRequiredService<ApiKeyUsageCounters>(),
+            sp.GetRequiredService<EdgeAuthenticator>(),
+            sp.GetRequiredService<IRevocationCheck>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<ApiKeyAuthenticator>>()));
+    }
+}

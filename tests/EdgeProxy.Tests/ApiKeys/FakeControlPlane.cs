@@ -1,0 +1,63 @@
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using Authio.EdgeProxy.Tests.Infrastructure;
+using Authio.Shared.ApiKeys;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Authio.EdgeProxy.Tests.ApiKeys;
+
+/// <summary>The control plane's edge API-key endpoints, with keys, availability and call counts the test controls.</summary>
+public sealed class FakeControlPlane : LoopbackServer
+{
+    private readonly ConcurrentDictionary<string, ApiKeyRecord> _byDigest = new();
+    private int _lookups;
+
+    public string EdgeKey { get; } = ApiKeyFormat.Generate(ApiKeyEnvironment.Live);
+    public volatile bool Down;
+    public int Lookups => Volatile.Read(ref _lookups);
+    public ConcurrentQueue<ApiKeyUsageReport> Reports { get; } = new();
+
+    public string Issue(string id, string org, string[] scopes, ApiKeyEnvironment environment = ApiKeyEnvironment.Live, DateTimeOffset? expiresAt = null)
+    {
+        var key = ApiKeyFormat.Generate(environment);
+        _byDigest[Base64Url.EncodeToString(ApiKeyFormat.ComputeDigest(key))] =
+            new ApiKeyRecord(id, org, scopes, environment == ApiKeyEnvironment.Live ? "live" : "test", expiresAt, false);
+        return key;
+    }
+
+    public void Revoke(string id)
+    {
+        foreach (var (digest, record) in _byDigest)
+        {
+            if (record.Id == id)
+            {
+                _byDigest[digest] = record with { Revoked = true };
+            }
+        }
+    }
+
+    protected override void Map(WebApplication app)
+    {
+        app.MapPost(EdgeApiKeyPaths.Lookup, async (HttpContext context) =>
+        {
+            Interlocked.Increment(ref _lookups);
+            if (Down)
+            {
+                return Results.StatusCode(503);
+            }
+            if (context.Request.Headers.Authorization.ToString() != "Bearer " + EdgeKey)
+            {
+                return Results.StatusCode(401);
+            }
+            var request = await context.Request.ReadFromJsonAsync<ApiKeyLookupRequest>();
+            return _byDigest.TryGetValue(request!.Digest, out var record) ? Results.Json(record) : Results.NotFound();
+        });
+        app.MapPost(EdgeApiKeyPaths.Usage, async (HttpContext context) =>
+        {
+            Reports.Enqueue((await context.Request.ReadFromJsonAsync<ApiKeyUsageReport>())!);
+            return Results.NoContent();
+        });
+    }
+}
