@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Text;
 using System.Net;
 using Authio.EdgeProxy.Authentication;
@@ -72,6 +73,7 @@ internal sealed partial class ApiKeyAuthenticator
     /// The synchronous part. Returns true when the request is decided (identity or error); false when the key must be
     /// looked up through <see cref="AuthenticateAsync"/>.
     /// </summary>
+    [SkipLocalsInit]
     public bool TryAuthenticateCached(ReadOnlySpan<char> key, IPAddress? client, out EdgeIdentity? identity, out EdgeError? error)
     {
         identity = null;

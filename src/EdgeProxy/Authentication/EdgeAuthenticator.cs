@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Net;
 using System.Text;
@@ -20,6 +21,7 @@ internal sealed class EdgeAuthenticator(
     EdgeMetrics metrics,
     TimeProvider time)
 {
+    [SkipLocalsInit]
     public bool TryAuthenticate(ReadOnlySpan<char> token, IPAddress? client, out EdgeIdentity? identity, out EdgeError? error)
     {
         identity = null;
@@ -82,6 +84,7 @@ internal sealed class EdgeAuthenticator(
         return ValidateAndCache(token, client, out identity, out error);
     }
 
+    [SkipLocalsInit]
     private bool ValidateAndCache(ReadOnlySpan<byte> token, IPAddress? client, out EdgeIdentity? identity, out EdgeError? error)
     {
         identity = null;

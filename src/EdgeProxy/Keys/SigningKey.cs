@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 
 namespace Authio.EdgeProxy.Keys;
@@ -67,6 +68,7 @@ internal sealed class EcSigningKey : SigningKey
     public override bool Accepts(JwsAlgorithm alg) =>
         alg.Family == KeyFamily.Ec && alg.Curve == Curve && (PinnedAlgorithm is null || PinnedAlgorithm == alg);
 
+    [SkipLocalsInit]
     public override bool Verify(JwsAlgorithm alg, ReadOnlySpan<byte> signingInput, ReadOnlySpan<byte> signature)
     {
         // JWS ECDSA signatures are raw r||s of exactly two field sizes (RFC 7518 §3.4); DER is not accepted.

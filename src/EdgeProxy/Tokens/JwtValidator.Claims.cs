@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Text.Json;
 using Authio.EdgeProxy.Errors;
@@ -7,6 +8,7 @@ namespace Authio.EdgeProxy.Tokens;
 
 internal sealed partial class JwtValidator
 {
+    [SkipLocalsInit]
     private EdgeError? ParsePayload(ReadOnlySpan<byte> json, TrustedIssuer issuer, ref JwtClaims claims)
     {
         Span<byte> nameArena = stackalloc byte[2048];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -83,6 +84,7 @@ internal sealed partial class JwtValidator
     /// The JWS layer alone: structure, header rules and signature. Returns the verifying key, or null with the
     /// reason. The payload is not looked at until its signature is known good.
     /// </summary>
+    [SkipLocalsInit]
     internal SigningKey? VerifySignature(ReadOnlySpan<byte> token, out int payloadStart, out int payloadEnd, out EdgeError? error)
     {
         payloadStart = payloadEnd = 0;
@@ -183,6 +185,7 @@ internal sealed partial class JwtValidator
         return null;
     }
 
+    [SkipLocalsInit]
     private EdgeError? ParseHeader(ReadOnlySpan<byte> json, Span<byte> kidBuffer, out JwsAlgorithm? alg, out int kidLength)
     {
         alg = null;
