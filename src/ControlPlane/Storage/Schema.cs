@@ -1,0 +1,74 @@
+namespace Authio.ControlPlane.Storage;
+
+/// <summary>
+/// Versioned migrations. Shared DDL uses <c>{SEQ}</c> for an auto-increment key; PostgreSQL additionally
+/// gets row-level security on every org-scoped table. Never edit a released step: append a new one.
+/// </summary>
+internal static class Schema
+{
+    public sealed record Migration(int Version, string Name, string Common, string PostgresOnly);
+
+    /// <summary>Tables whose rows belong to one org: each has <c>org_id</c> and, on PostgreSQL, an isolation policy.</summary>
+    public static readonly string[] OrgScopedTables =
+        ["memberships", "project_roles", "teams", "team_members", "sessions", "refresh_tokens", "revocations", "audit_events"];
+
+    public static readonly Migration[] All =
+    [
+        new(1, "initial", """
+            CREATE TABLE orgs (id TEXT PRIMARY KEY, name TEXT NOT NULL, access_ttl_seconds BIGINT NULL,
+              idle_timeout_seconds BIGINT NULL, audit_retention_days BIGINT NULL, created_at BIGINT NOT NULL);
+            CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+              failed_count BIGINT NOT NULL DEFAULT 0, failed_window_start BIGINT NULL, locked_until BIGINT NULL,
+              password_changed_at BIGINT NOT NULL, created_at BIGINT NOT NULL);
+            CREATE TABLE memberships (org_id TEXT NOT NULL REFERENCES orgs(id), user_id TEXT NOT NULL REFERENCES users(id),
+              role TEXT NOT NULL, active BIGINT NOT NULL DEFAULT 1, created_at BIGINT NOT NULL, deactivated_at BIGINT NULL,
+              PRIMARY KEY (org_id, user_id));
+            CREATE INDEX memberships_user ON memberships(user_id);
+            CREATE TABLE project_roles (org_id TEXT NOT NULL, user_id TEXT NOT NULL, project_id TEXT NOT NULL, role TEXT NOT NULL,
+              PRIMARY KEY (org_id, user_id, project_id));
+            CREATE TABLE teams (org_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, created_at BIGINT NOT NULL,
+              PRIMARY KEY (org_id, id));
+            CREATE UNIQUE INDEX teams_name ON teams(org_id, name);
+            CREATE TABLE team_members (org_id TEXT NOT NULL, team_id TEXT NOT NULL, user_id TEXT NOT NULL,
+              PRIMARY KEY (org_id, team_id, user_id));
+            CREATE TABLE sessions (org_id TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT NOT NULL, created_at BIGINT NOT NULL,
+              last_seen_at BIGINT NOT NULL, ip TEXT NULL, user_agent TEXT NULL, access_expires_at BIGINT NOT NULL,
+              ended_at BIGINT NULL, end_reason TEXT NULL, PRIMARY KEY (org_id, id));
+            CREATE INDEX sessions_user ON sessions(org_id, user_id);
+            CREATE TABLE refresh_tokens (org_id TEXT NOT NULL, hash TEXT NOT NULL, session_id TEXT NOT NULL,
+              created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, rotated_at BIGINT NULL, PRIMARY KEY (org_id, hash));
+            CREATE TABLE revocations (seq {SEQ}, org_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
+              not_before BIGINT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);
+            CREATE TABLE signing_keys (kid TEXT PRIMARY KEY, created_at BIGINT NOT NULL, activate_at BIGINT NOT NULL,
+              retire_at BIGINT NULL, revoked_at BIGINT NULL, x TEXT NOT NULL, y TEXT NOT NULL, sealed_private TEXT NOT NULL);
+            CREATE TABLE audit_events (seq {SEQ}, org_id TEXT NOT NULL, id TEXT NOT NULL UNIQUE, ts BIGINT NOT NULL,
+              event TEXT NOT NULL, actor_id TEXT NULL, user_id TEXT NULL, email TEXT NULL, session_id TEXT NULL, ip TEXT NULL,
+              user_agent TEXT NULL, outcome TEXT NOT NULL, details TEXT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+            CREATE INDEX audit_org_ts ON audit_events(org_id, ts);
+            """,
+            // Sign-in must find a user's orgs before any org is known; this owner-run function is the one
+            // sanctioned way across the isolation boundary and returns nothing but org ids.
+            """
+            CREATE FUNCTION authio_user_orgs(p_user_id TEXT) RETURNS TABLE(org_id TEXT, active BIGINT)
+              LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT m.org_id, m.active FROM memberships m WHERE m.user_id = p_user_id $$;
+            """),
+    ];
+
+    public static string Sql(Migration m, Dialect dialect)
+    {
+        var seq = dialect == Dialect.Postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+        var sql = m.Common.Replace("{SEQ}", seq, StringComparison.Ordinal);
+        if (dialect != Dialect.Postgres) return sql;
+        var rls = m.Version == 1 ? string.Concat(OrgScopedTables.Select(RlsFor)) : "";
+        return sql + "\n" + m.PostgresOnly + "\n" + rls;
+    }
+
+    private static string RlsFor(string table) => $"""
+        ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY org_isolation ON {table}
+          USING (org_id = current_setting('app.org_id', true))
+          WITH CHECK (org_id = current_setting('app.org_id', true));
+
+        """;
+}

@@ -1,0 +1,84 @@
+using System.Data.Common;
+using Authio.ControlPlane.Storage;
+using Dapper;
+
+namespace Authio.ControlPlane.Users;
+
+/// <summary>A sign-in identity. Shared by every org the person belongs to; org data hangs off memberships.</summary>
+internal sealed class UserRow
+{
+    public string Id { get; set; } = "";
+    public string Email { get; set; } = "";
+    public string PasswordHash { get; set; } = "";
+    public long FailedCount { get; set; }
+    public long? FailedWindowStart { get; set; }
+    public long? LockedUntil { get; set; }
+    public long PasswordChangedAt { get; set; }
+    public long CreatedAt { get; set; }
+}
+
+/// <summary>A user as seen inside one org.</summary>
+internal sealed class MemberRow
+{
+    public string UserId { get; set; } = "";
+    public string Email { get; set; } = "";
+    public string Role { get; set; } = "";
+    public long Active { get; set; }
+    public long CreatedAt { get; set; }
+    public long? DeactivatedAt { get; set; }
+}
+
+internal sealed class UserStore(Db db)
+{
+    public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
+
+    public Task<UserRow?> FindByEmailAsync(string email, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.QuerySingleOrDefaultAsync<UserRow>("SELECT * FROM users WHERE email = @email",
+            new { email = NormalizeEmail(email) }, tx), ct);
+
+    public Task<UserRow?> GetAsync(string id, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.QuerySingleOrDefaultAsync<UserRow>("SELECT * FROM users WHERE id = @id", new { id }, tx), ct);
+
+    public Task<long> CountAsync(CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM users", transaction: tx), ct);
+
+    public static Task InsertAsync(DbConnection c, DbTransaction tx, UserRow u) => c.ExecuteAsync("""
+        INSERT INTO users (id, email, password_hash, failed_count, password_changed_at, created_at)
+        VALUES (@Id, @Email, @PasswordHash, 0, @PasswordChangedAt, @CreatedAt)
+        """, u, tx);
+
+    public Task SaveFailuresAsync(string id, long failedCount, long? windowStart, long? lockedUntil, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.ExecuteAsync(
+            "UPDATE users SET failed_count = @failedCount, failed_window_start = @windowStart, locked_until = @lockedUntil WHERE id = @id",
+            new { id, failedCount, windowStart, lockedUntil }, tx), ct);
+
+    public Task SetPasswordAsync(string id, string hash, long now, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.ExecuteAsync(
+            "UPDATE users SET password_hash = @hash, password_changed_at = @now WHERE id = @id", new { id, hash, now }, tx), ct);
+
+    /// <summary>Orgs the user belongs to (active or not). On PostgreSQL this crosses RLS through the owner's function.</summary>
+    public Task<List<(string OrgId, bool Active)>> OrgsOfAsync(string userId, CancellationToken ct = default) =>
+        db.GlobalAsync(async (c, tx) =>
+        {
+            var sql = db.Dialect == Dialect.Postgres
+                ? "SELECT org_id AS OrgId, active AS Active FROM authio_user_orgs(@userId)"
+                : "SELECT org_id AS OrgId, active AS Active FROM memberships WHERE user_id = @userId";
+            var rows = await c.QueryAsync<(string OrgId, long Active)>(sql, new { userId }, tx);
+            return rows.Select(r => (r.OrgId, r.Active == 1)).ToList();
+        }, ct);
+
+    public static Task<MemberRow?> MemberAsync(DbConnection c, DbTransaction tx, string orgId, string userId) =>
+        c.QuerySingleOrDefaultAsync<MemberRow>("""
+            SELECT m.user_id, u.email, m.role, m.active, m.created_at, m.deactivated_at
+            FROM memberships m JOIN users u ON u.id = m.user_id
+            WHERE m.org_id = @orgId AND m.user_id = @userId
+            """, new { orgId, userId }, tx);
+
+    public static async Task<List<string>> TeamsOfAsync(DbConnection c, DbTransaction tx, string orgId, string userId) =>
+        (await c.QueryAsync<string>("SELECT team_id FROM team_members WHERE org_id = @orgId AND user_id = @userId ORDER BY team_id",
+            new { orgId, userId }, tx)).ToList();
+
+    public static Task InsertMembershipAsync(DbConnection c, DbTransaction tx, string orgId, string userId, string role, long now) =>
+        c.ExecuteAsync("INSERT INTO memberships (org_id, user_id, role, active, created_at) VALUES (@orgId, @userId, @role, 1, @now)",
+            new { orgId, userId, role, now }, tx);
+}
