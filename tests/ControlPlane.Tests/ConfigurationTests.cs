@@ -1,0 +1,29 @@
+using Authio.ControlPlane.Hosting;
+
+namespace Authio.ControlPlane.Tests;
+
+public sealed class ConfigurationTests
+{
+    [Theory]
+    [InlineData("--ControlPlane:Passwords:BcryptCost=9", "ControlPlane:Passwords:BcryptCost")]
+    [InlineData("--ControlPlane:MasterKey=c2hvcnQ=", "ControlPlane:MasterKey")]
+    [InlineData("--ControlPlane:Bootstrap:OrgName=Acme", "ControlPlane:Bootstrap")]
+    [InlineData("--ControlPlane:Tokens:AccessTokenTtl=02:00:00", "ControlPlane:Tokens:MaxAccessTokenTtl")]
+    public async Task Bad_configuration_stops_startup_naming_the_key(string arg, string key)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "authio-cfg-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var ex = await Assert.ThrowsAsync<ConfigException>(async () =>
+            {
+                var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}", arg]);
+                await ControlPlaneApp.PrepareAsync(app);
+            });
+            Assert.Contains(key, ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+}
