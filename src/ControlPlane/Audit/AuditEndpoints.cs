@@ -22,7 +22,7 @@ internal static class AuditEndpoints
     public static void Map(RouteGroupBuilder v1)
     {
         var g = v1.MapGroup("/audit-events").WithTags("Audit").AddEndpointFilter<AdminFilter>();
-        g.MapGet("/", async (string? @event, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, string? cursor, int? limit,
+        g.MapGet("/", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, string? cursor, int? limit,
                 Db db, HttpContext http) =>
             {
                 var org = Caller.Of(http).OrgId;
@@ -34,20 +34,20 @@ internal static class AuditEndpoints
                     before = c;
                 }
                 var take = Math.Clamp(limit ?? 100, 1, MaxLimit);
-                var rows = await QueryAsync(db, org, @event, userId, sessionId, from, to, before, take + 1, newestFirst: true, http.RequestAborted);
+                var rows = await QueryAsync(db, org, @event, outcome, userId, sessionId, from, to, before, take + 1, newestFirst: true, http.RequestAborted);
                 var page = rows.Take(take).Select(AuditEventView.From).ToList();
                 var next = rows.Count > take ? rows[take - 1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
                 return Results.Ok(new AuditPage(page, next));
             })
-            .WithSummary("Audit events, newest first; filter by event, userId, sessionId, from, to; page with cursor (mod)");
-        g.MapGet("/export", async (string? @event, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, Db db, HttpContext http) =>
+            .WithSummary("Audit events, newest first; filter by event, outcome, userId, sessionId, from, to; page with cursor (mod)");
+        g.MapGet("/export", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, Db db, HttpContext http) =>
             {
                 var org = Caller.Of(http).OrgId;
                 http.Response.ContentType = "application/x-ndjson";
                 long after = 0;
                 while (true)
                 {
-                    var rows = await QueryAsync(db, org, @event, userId, sessionId, from, to, after, MaxLimit, newestFirst: false, http.RequestAborted);
+                    var rows = await QueryAsync(db, org, @event, outcome, userId, sessionId, from, to, after, MaxLimit, newestFirst: false, http.RequestAborted);
                     foreach (var r in rows)
                     {
                         await http.Response.WriteAsync(JsonSerializer.Serialize(AuditEventView.From(r), JsonSerializerOptions.Web) + "\n", http.RequestAborted);
@@ -63,12 +63,13 @@ internal static class AuditEndpoints
             .WithSummary("Check the org's hash chain and report the first broken link (mod)");
     }
 
-    private static Task<List<AuditRow>> QueryAsync(Db db, string orgId, string? ev, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to,
+    private static Task<List<AuditRow>> QueryAsync(Db db, string orgId, string? ev, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to,
         long? cursor, int take, bool newestFirst, CancellationToken ct) =>
         db.InOrgAsync(orgId, async (c, tx) =>
         {
             var sql = "SELECT * FROM audit_events WHERE org_id = @orgId"
                 + (ev is null ? "" : " AND event = @ev")
+                + (outcome is null ? "" : " AND outcome = @outcome")
                 + (userId is null ? "" : " AND user_id = @userId")
                 + (sessionId is null ? "" : " AND session_id = @sessionId")
                 + (from is null ? "" : " AND ts >= @fromMs")
@@ -77,7 +78,7 @@ internal static class AuditEndpoints
                 + (newestFirst ? " ORDER BY seq DESC" : " ORDER BY seq") + " LIMIT @take";
             return (await c.QueryAsync<AuditRow>(sql, new
             {
-                orgId, ev, userId, sessionId, fromMs = from?.ToUnixTimeMilliseconds(), toMs = to?.ToUnixTimeMilliseconds(), cursor, take,
+                orgId, ev, outcome, userId, sessionId, fromMs = from?.ToUnixTimeMilliseconds(), toMs = to?.ToUnixTimeMilliseconds(), cursor, take,
             }, tx)).ToList();
         }, ct);
 }
