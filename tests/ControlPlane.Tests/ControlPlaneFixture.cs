@@ -33,6 +33,9 @@ public abstract class ControlPlaneFixture : IAsyncLifetime
     /// <summary>False when the suite is skipped (no PostgreSQL outside CI).</summary>
     public bool Started => _app is not null;
 
+    /// <summary>Settings a specialised fixture adds (or overrides: later arguments win).</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
+
     /// <summary>Store-specific settings (connection strings) as command-line arguments; null to skip starting.</summary>
     protected abstract Task<string[]?> StoreArgumentsAsync();
 
@@ -57,6 +60,7 @@ public abstract class ControlPlaneFixture : IAsyncLifetime
             "--ControlPlane:RateLimit:AuthPerMinute=100000",
             "--Logging:LogLevel:Default=Warning",
             .. store,
+            .. ExtraArguments,
         ];
         _app = ControlPlaneApp.Build(args, s => s.AddSingleton<TimeProvider>(Time));
         await ControlPlaneApp.PrepareAsync(_app);

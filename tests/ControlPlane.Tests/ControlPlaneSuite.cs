@@ -196,6 +196,10 @@ public abstract class ControlPlaneSuite(ControlPlaneFixture f)
         await (await RefreshAsync(b.Refresh)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
         await (await F.SendAsync(HttpMethod.Get, "/v1/teams", b.Access)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
         Assert.Equal(1L, await F.InspectAsync<long>("SELECT COUNT(*) FROM revocations WHERE kind = 'user_not_before' AND value = @id AND not_before IS NOT NULL", new { id }));
+        // Edges will pull revocations by sequence number; later records always get higher numbers.
+        var userSeq = await F.InspectAsync<long>("SELECT seq FROM revocations WHERE kind = 'user_not_before' AND value = @id", new { id });
+        await F.SendAsync(HttpMethod.Post, "/v1/auth/logout", (await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword)).Access);
+        Assert.True(await F.InspectAsync<long>("SELECT MAX(seq) FROM revocations") > userSeq);
     }
 
     [SuiteFact]
@@ -520,6 +524,45 @@ public abstract class ControlPlaneSuite(ControlPlaneFixture f)
         Assert.Equal(victim, (string?)broken["firstBrokenEventId"]);
         // Repair so later tests in this class see a clean chain.
         Assert.Equal(1, await F.ExecuteAsync("UPDATE audit_events SET ip = '127.0.0.1' WHERE id = @victim", new { victim }));
+    }
+
+    [SuiteFact]
+    public async Task Org_settings_change_the_access_token_lifetime()
+    {
+        var admin = await F.AdminAsync();
+        var (_, email) = await F.CreateUserAsync(admin: admin);
+        var explorer = await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);
+        await (await F.SendAsync(HttpMethod.Patch, "/v1/org", explorer.Access, new { access_token_ttl_seconds = 300 })).ProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
+        await (await F.SendAsync(HttpMethod.Patch, "/v1/org", admin.Access, new { access_token_ttl_seconds = 7200 })).ProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
+        var org = await (await F.SendAsync(HttpMethod.Patch, "/v1/org", admin.Access, new { access_token_ttl_seconds = 300 })).BodyAsync(HttpStatusCode.OK);
+        Assert.Equal(300, (int)org["access_token_ttl_seconds"]!);
+        try
+        {
+            var body = await (await F.LoginAsync(email, ControlPlaneFixture.DefaultPassword)).BodyAsync(HttpStatusCode.OK);
+            Assert.Equal(300, (int)body["expires_in"]!);
+            var jwt = Jwt((string)body["access_token"]!);
+            Assert.Equal(TimeSpan.FromMinutes(5), jwt.ValidTo - jwt.IssuedAt);
+        }
+        finally
+        {
+            await (await F.SendAsync(HttpMethod.Patch, "/v1/org", admin.Access, new { access_token_ttl_seconds = 900 })).BodyAsync(HttpStatusCode.OK);
+        }
+    }
+
+    [SuiteFact]
+    public async Task Audit_events_past_retention_are_pruned_and_the_chain_still_verifies()
+    {
+        var admin = await F.AdminAsync();
+        var orgId = Jwt(admin.Access).GetPayloadValue<string>(ClaimNames.Org);
+        Assert.True(await F.InspectAsync<long>("SELECT COUNT(*) FROM audit_events WHERE org_id = @orgId", new { orgId }) > 0);
+        F.Time.Advance(TimeSpan.FromDays(91));
+        var cutoff = F.Time.GetUtcNow().AddDays(-90).ToUnixTimeMilliseconds();
+        admin = await F.AdminAsync();
+        Assert.True(await F.Services.GetRequiredService<Audit.AuditRetention>().PruneAsync(CancellationToken.None) > 0);
+        Assert.Equal(0L, await F.InspectAsync<long>("SELECT COUNT(*) FROM audit_events WHERE org_id = @orgId AND ts < @cutoff", new { orgId, cutoff }));
+        Assert.True(await F.InspectAsync<long>("SELECT COUNT(*) FROM audit_events WHERE org_id = @orgId", new { orgId }) > 0);
+        var verify = await (await F.SendAsync(HttpMethod.Get, "/v1/audit-events/verify", admin.Access)).BodyAsync(HttpStatusCode.OK);
+        Assert.True((bool)verify["ok"]!);
     }
 
     [SuiteFact]

@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Authio.ControlPlane.Tests;
 
-public sealed class SqliteFixture : ControlPlaneFixture
+public class SqliteFixtureBase : ControlPlaneFixture
 {
     // SQLite is the default when no PostgreSQL connection string is set.
     protected override Task<string[]?> StoreArgumentsAsync() => Task.FromResult<string[]?>([]);
@@ -15,3 +15,5 @@ public sealed class SqliteFixture : ControlPlaneFixture
         return c;
     }
 }
+
+public sealed class SqliteFixture : SqliteFixtureBase;

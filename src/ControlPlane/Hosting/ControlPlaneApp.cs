@@ -114,10 +114,4 @@ public static partial class ControlPlaneApp
         await sp.GetRequiredService<SigningKeyStore>().EnsureSignerAsync(AuditLog.SystemOrg, null, ct);
         await sp.GetRequiredService<Bootstrap>().RunAsync(ct);
     }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = LogEvents.UnhandledError, Level = LogLevel.Error, Message = "Unhandled error")]
-        public static partial void Unhandled(ILogger logger, Exception? ex);
-    }
 }

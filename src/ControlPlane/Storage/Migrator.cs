@@ -8,10 +8,11 @@ namespace Authio.ControlPlane.Storage;
 internal sealed partial class Migrator(Db db, ILogger<Migrator> logger)
 {
     // Arbitrary constant so concurrent starts of several instances migrate one at a time.
-    private const long AdvisoryLockId = 0x417574696F; 
+    private const long AdvisoryLockId = 0x417574696F;
 
     public async Task MigrateAsync(CancellationToken ct)
     {
+        LogStorage(db.Dialect, db.HasSeparateAdmin);
         await using var conn = await db.OpenAsync(admin: true, ct);
         if (db.Dialect == Dialect.Postgres)
             await conn.ExecuteAsync("SELECT pg_advisory_lock(@id)", new { id = AdvisoryLockId });
@@ -59,14 +60,4 @@ internal sealed partial class Migrator(Db db, ILogger<Migrator> logger)
             """);
         if (bypass) LogRlsNotEffective();
     }
-
-    [LoggerMessage(EventId = LogEvents.MigrationApplied, Level = LogLevel.Information, Message = "Applied schema migration {Version} ({Name})")]
-    private partial void LogApplied(int version, string name);
-
-    [LoggerMessage(EventId = LogEvents.SchemaUpToDate, Level = LogLevel.Information, Message = "Schema is up to date at version {Version}")]
-    private partial void LogUpToDate(int version);
-
-    [LoggerMessage(EventId = LogEvents.RlsNotEffective, Level = LogLevel.Warning,
-        Message = "The service's PostgreSQL role owns the tables or bypasses row-level security, so org isolation is not enforced by the database. Set ConnectionStrings:ControlPlaneAdmin to an owner role and ConnectionStrings:ControlPlane to a non-owner role.")]
-    private partial void LogRlsNotEffective();
 }
