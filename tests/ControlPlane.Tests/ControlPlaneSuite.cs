@@ -351,7 +351,11 @@ public abstract class ControlPlaneSuite(ControlPlaneFixture f)
         Assert.DoesNotContain(usersA.AsArray(), u => (string?)u!["id"] == bUser);
         var auditA = await (await F.SendAsync(HttpMethod.Get, "/v1/audit-events?limit=500", adminA.Access)).BodyAsync(HttpStatusCode.OK);
         Assert.All(auditA["items"]!.AsArray(), e => Assert.Equal(orgA, (string?)e!["orgId"]));
-        // And B's session survived A's attempt.
+        // A's mod cannot take over the founder's other org by resetting the shared password.
+        var founderId = Jwt(founderA.Access).Subject;
+        await (await F.SendAsync(HttpMethod.Post, $"/v1/users/{founderId}/password", adminA.Access, new { new_password = "T4keover!" }))
+            .ProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
+        // And B's session survived A's attempts.
         await (await F.SendAsync(HttpMethod.Get, "/v1/teams", founderB.Access)).BodyAsync(HttpStatusCode.OK);
     }
 
@@ -570,6 +574,8 @@ public abstract class ControlPlaneSuite(ControlPlaneFixture f)
     {
         using var content = new StringContent("{not json", System.Text.Encoding.UTF8, "application/json");
         await (await F.Http.PostAsync("/v1/auth/login", content)).ProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
+        await (await F.SendAsync(HttpMethod.Get, "/v1/audit-events?from=yesterday", (await F.AdminAsync()).Access))
+            .ProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
         var missing = await (await F.Http.PostAsJsonAsync("/v1/auth/login", new { email = "a@b.c" })).ProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
         Assert.NotNull(missing["errors"]!["password"]);
     }

@@ -85,8 +85,16 @@ public static partial class ControlPlaneApp
         app.UseStatusCodePages(async ctx =>
         {
             var http = ctx.HttpContext;
-            if (http.Response.StatusCode == 404 && !http.Response.HasStarted)
-                await Problems.NotFound("Route").ExecuteAsync(http);
+            if (http.Response.HasStarted) return;
+            switch (http.Response.StatusCode)
+            {
+                case 404:
+                    await Problems.NotFound("Route").ExecuteAsync(http);
+                    break;
+                case 400 or 415:
+                    await Problems.Validation("body", "The request is malformed or its parameters are invalid.").ExecuteAsync(http);
+                    break;
+            }
         });
         app.UseRateLimiter();
 
@@ -113,5 +121,6 @@ public static partial class ControlPlaneApp
         await sp.GetRequiredService<Migrator>().MigrateAsync(ct);
         await sp.GetRequiredService<SigningKeyStore>().EnsureSignerAsync(AuditLog.SystemOrg, null, ct);
         await sp.GetRequiredService<Bootstrap>().RunAsync(ct);
+        sp.GetRequiredService<PasswordHasher>().Warm();
     }
 }

@@ -14,6 +14,9 @@ internal sealed class PasswordHasher
         _dummyHash = new Lazy<string>(() => BCrypt.Net.BCrypt.HashPassword(Guid.NewGuid().ToString("N"), _cost));
     }
 
+    /// <summary>Computes the dummy hash up front so even the first unknown-email sign-in takes the usual time.</summary>
+    public void Warm() => _ = _dummyHash.Value;
+
     public string Hash(string password) => BCrypt.Net.BCrypt.HashPassword(password, _cost);
 
     public bool Verify(string password, string hash)

@@ -65,6 +65,10 @@ internal sealed class Db
         return result;
     }
 
+    /// <summary>A unique constraint lost a race: an expected conflict, not a bug.</summary>
+    public static bool IsUniqueViolation(DbException ex) =>
+        ex is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } or SqliteException { SqliteErrorCode: 19 };
+
     /// <summary>Runs <paramref name="work"/> in one transaction on tables that are not org-scoped (users, orgs, signing keys).</summary>
     public async Task<T> GlobalAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct = default)
     {

@@ -5,7 +5,7 @@ using Npgsql;
 namespace Authio.ControlPlane.Storage;
 
 /// <summary>Brings the schema to the latest version at start-up; safe to run repeatedly and from several instances.</summary>
-internal sealed partial class Migrator(Db db, ILogger<Migrator> logger)
+internal sealed partial class Migrator(Db db, TimeProvider time, ILogger<Migrator> logger)
 {
     // Arbitrary constant so concurrent starts of several instances migrate one at a time.
     private const long AdvisoryLockId = 0x417574696F;
@@ -26,7 +26,7 @@ internal sealed partial class Migrator(Db db, ILogger<Migrator> logger)
                 await using var tx = await conn.BeginTransactionAsync(ct);
                 await conn.ExecuteAsync(Schema.Sql(m, db.Dialect), transaction: tx);
                 await conn.ExecuteAsync("INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @a)",
-                    new { v = (long)m.Version, n = m.Name, a = DateTimeOffset.UtcNow.ToString("O") }, tx);
+                    new { v = (long)m.Version, n = m.Name, a = time.GetUtcNow().ToString("O") }, tx);
                 await tx.CommitAsync(ct);
                 LogApplied(m.Version, m.Name);
             }

@@ -36,13 +36,21 @@ internal sealed class TeamService(Db db, AuditLog audit, TimeProvider time)
     {
         if (NameError(name) is { } bad) return bad;
         var row = new TeamRow { Id = Ids.New("team"), Name = name!.Trim(), CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds() };
-        var ok = await db.InOrgAsync(orgId, async (c, tx) =>
+        bool ok;
+        try
         {
-            if (await NameTakenAsync(c, tx, orgId, row.Name, null)) return false;
-            await c.ExecuteAsync("INSERT INTO teams (org_id, id, name, created_at) VALUES (@orgId, @Id, @Name, @CreatedAt)",
-                new { orgId, row.Id, row.Name, row.CreatedAt }, tx);
-            return true;
-        }, ct);
+            ok = await db.InOrgAsync(orgId, async (c, tx) =>
+            {
+                if (await NameTakenAsync(c, tx, orgId, row.Name, null)) return false;
+                await c.ExecuteAsync("INSERT INTO teams (org_id, id, name, created_at) VALUES (@orgId, @Id, @Name, @CreatedAt)",
+                    new { orgId, row.Id, row.Name, row.CreatedAt }, tx);
+                return true;
+            }, ct);
+        }
+        catch (System.Data.Common.DbException ex) when (Db.IsUniqueViolation(ex))
+        {
+            ok = false;
+        }
         if (!ok) return Failure.Conflict("A team with this name already exists.");
         await RecordAsync(orgId, AuditEvents.TeamCreated, actor, null, new() { ["team_id"] = row.Id, ["name"] = row.Name }, ct);
         return (await GetAsync(orgId, row.Id, ct))!;

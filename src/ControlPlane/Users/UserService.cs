@@ -41,12 +41,19 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         if (await users.FindByEmailAsync(normalized, ct) is not null) return Failure.Conflict("A user with this email already exists.");
         var now = Now;
         var user = new UserRow { Id = Ids.New("usr"), Email = normalized, PasswordHash = hasher.Hash(password!), PasswordChangedAt = now, CreatedAt = now };
-        await db.InOrgAsync(orgId, async (c, tx) =>
+        try
         {
-            await UserStore.InsertAsync(c, tx, user);
-            await UserStore.InsertMembershipAsync(c, tx, orgId, user.Id, role, now);
-            return 0;
-        }, ct);
+            await db.InOrgAsync(orgId, async (c, tx) =>
+            {
+                await UserStore.InsertAsync(c, tx, user);
+                await UserStore.InsertMembershipAsync(c, tx, orgId, user.Id, role, now);
+                return 0;
+            }, ct);
+        }
+        catch (System.Data.Common.DbException ex) when (Db.IsUniqueViolation(ex))
+        {
+            return Failure.Conflict("A user with this email already exists.");
+        }
         await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.UserCreated)
         {
             ActorId = actor.UserId, UserId = user.Id, Email = normalized, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent, Details = new() { ["role"] = role },
@@ -127,6 +134,9 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         var user = (await users.GetAsync(userId, ct))!;
         if (self && (currentPassword is null || !hasher.Verify(currentPassword, user.PasswordHash)))
             return Failure.Invalid("current_password", "is incorrect.");
+        // The password opens every org the person belongs to; one org's mod must not gain access to another's.
+        if (!self && (await users.OrgsOfAsync(userId, ct)).Any(o => o.OrgId != orgId))
+            return new Failure(403, Shared.Errors.ErrorCodes.Forbidden, "Forbidden", "This user also belongs to other organizations; only they can change their password.");
         var errors = policy.Check(newPassword);
         if (errors.Length > 0) return new Failure(400, Shared.Errors.ErrorCodes.ValidationFailed, "Validation failed", "The new password does not meet the policy.",
             new Dictionary<string, string[]> { ["new_password"] = errors });
