@@ -570,6 +570,26 @@ public abstract class ControlPlaneSuite(ControlPlaneFixture f)
     }
 
     [SuiteFact]
+    public async Task Concurrent_sign_ins_and_refreshes_succeed_and_keep_the_audit_chain_intact()
+    {
+        var (_, email) = await F.CreateUserAsync();
+        var logins = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword)));
+        var refreshes = await Task.WhenAll(logins.Select(t => RefreshAsync(t.Refresh)));
+        Assert.All(refreshes, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var admin = await F.AdminAsync();
+        var verify = await (await F.SendAsync(HttpMethod.Get, "/v1/audit-events/verify", admin.Access)).BodyAsync(HttpStatusCode.OK);
+        Assert.True((bool)verify["ok"]!, verify.ToJsonString());
+    }
+
+    [SuiteFact]
+    public async Task Parallel_wrong_guesses_are_all_counted()
+    {
+        var (_, email) = await F.CreateUserAsync();
+        await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => F.LoginAsync(email, "Wr0ng!pass")));
+        await (await F.LoginAsync(email, ControlPlaneFixture.DefaultPassword)).ProblemAsync((HttpStatusCode)423, ErrorCodes.AccountLocked);
+    }
+
+    [SuiteFact]
     public async Task Malformed_requests_are_validation_failures()
     {
         using var content = new StringContent("{not json", System.Text.Encoding.UTF8, "application/json");

@@ -65,3 +65,35 @@ public sealed class NoBootstrapTests(NoBootstrapFixture f) : IClassFixture<NoBoo
         await (await f.Http.GetAsync("/.well-known/jwks.json")).BodyAsync(HttpStatusCode.OK);
     }
 }
+
+/// <summary>SQLite with the production bcrypt floor (cost 10), to compare sign-in timings.</summary>
+public sealed class RealCostFixture : SqliteFixtureBase
+{
+    protected override IEnumerable<string> ExtraArguments =>
+        ["--ControlPlane:Passwords:TestOnlyInsecureBcryptCost=10", "--ControlPlane:Lockout:MaxFailures=100"];
+}
+
+public sealed class TimingTests(RealCostFixture f) : IClassFixture<RealCostFixture>
+{
+    [Fact]
+    public async Task Unknown_email_costs_about_as_much_time_as_a_wrong_password()
+    {
+        var (_, email) = await f.CreateUserAsync();
+        async Task<double> MedianMs(string who)
+        {
+            var samples = new List<double>();
+            for (var i = 0; i < 3; i++)
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                await (await f.LoginAsync(who, "Wr0ng!pass")).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+                samples.Add(sw.Elapsed.TotalMilliseconds);
+            }
+            return samples.Order().ElementAt(1);
+        }
+        await MedianMs("warm-up@acme.test");
+        var unknown = await MedianMs("nobody@acme.test");
+        var wrong = await MedianMs(email);
+        // Both paths run one bcrypt verification; without the dummy hash "unknown" would be ~100x faster.
+        Assert.InRange(unknown / wrong, 0.4, 2.5);
+    }
+}

@@ -84,9 +84,7 @@ internal sealed partial class LoginService(
     private async Task<Result<TokenPair>> RecordFailureAsync(UserRow user, long now, AuditEntry entry, CancellationToken ct)
     {
         var l = options.Lockout;
-        var windowOpen = user.FailedWindowStart is { } start && now - start <= (long)l.Window.TotalMilliseconds;
-        var count = windowOpen ? user.FailedCount + 1 : 1;
-        var windowStart = windowOpen ? user.FailedWindowStart : now;
+        var count = await users.AddFailureAsync(user.Id, now, (long)l.Window.TotalMilliseconds, ct);
         if (count >= l.MaxFailures)
         {
             var until = now + (long)l.Duration.TotalMilliseconds;
@@ -96,7 +94,6 @@ internal sealed partial class LoginService(
             await audit.RecordAsync(entry with { Event = AuditEvents.AccountLocked, Details = new() { ["locked_until"] = DateTimeOffset.FromUnixTimeMilliseconds(until).ToString("O") } }, ct);
             return Locked(until);
         }
-        await users.SaveFailuresAsync(user.Id, count, windowStart, null, ct);
         return await FailAsync(entry, "bad_password", ct);
     }
 

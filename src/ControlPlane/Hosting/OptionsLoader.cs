@@ -22,7 +22,8 @@ internal static class OptionsLoader
 
     private static void Validate(ControlPlaneOptions o)
     {
-        Require(!string.IsNullOrWhiteSpace(o.Issuer), "ControlPlane:Issuer", "must be set");
+        Require(Uri.TryCreate(o.Issuer, UriKind.Absolute, out var issuer) && issuer.Scheme is "http" or "https",
+            "ControlPlane:Issuer", "must be an absolute http(s) URL");
         Require(!string.IsNullOrWhiteSpace(o.Audience), "ControlPlane:Audience", "must be set");
         Require(!string.IsNullOrWhiteSpace(o.DataDirectory), "ControlPlane:DataDirectory", "must be set");
         Require(o.Passwords.BcryptCost is >= 10 and <= 31, "ControlPlane:Passwords:BcryptCost", "must be between 10 and 31");

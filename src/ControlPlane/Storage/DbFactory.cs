@@ -9,6 +9,19 @@ internal static class DbFactory
     public const string AppKey = "ConnectionStrings:ControlPlane";
     public const string AdminKey = "ConnectionStrings:ControlPlaneAdmin";
 
+    private static void Parse(string connectionString, string key)
+    {
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException)
+        {
+            // The message could echo the password; name the key only.
+            throw new ConfigException(key, "is not a valid Npgsql connection string.");
+        }
+    }
+
     /// <summary>PostgreSQL when <c>ConnectionStrings:ControlPlane</c> is set, otherwise SQLite in the data directory.</summary>
     public static Db Create(IConfiguration configuration, ControlPlaneOptions options)
     {
@@ -16,15 +29,8 @@ internal static class DbFactory
         var admin = configuration.GetConnectionString("ControlPlaneAdmin");
         if (!string.IsNullOrWhiteSpace(app))
         {
-            try
-            {
-                _ = new NpgsqlConnectionStringBuilder(app);
-                if (!string.IsNullOrWhiteSpace(admin)) _ = new NpgsqlConnectionStringBuilder(admin);
-            }
-            catch (ArgumentException ex)
-            {
-                throw new ConfigException(AppKey, "is not a valid Npgsql connection string: " + ex.Message);
-            }
+            Parse(app, AppKey);
+            if (!string.IsNullOrWhiteSpace(admin)) Parse(admin, AdminKey);
             return new Db(Dialect.Postgres, app, string.IsNullOrWhiteSpace(admin) ? null : admin);
         }
         if (!string.IsNullOrWhiteSpace(admin))

@@ -52,6 +52,19 @@ internal sealed class UserStore(Db db)
             "UPDATE users SET failed_count = @failedCount, failed_window_start = @windowStart, locked_until = @lockedUntil WHERE id = @id",
             new { id, failedCount, windowStart, lockedUntil }, tx), ct);
 
+    /// <summary>
+    /// Counts one failure atomically (parallel guesses cannot lose increments) and returns the count within the
+    /// current window; a failure after the window starts a new one.
+    /// </summary>
+    public Task<long> AddFailureAsync(string id, long now, long windowMs, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>("""
+            UPDATE users SET
+              failed_count = CASE WHEN failed_window_start IS NOT NULL AND @now - failed_window_start <= @windowMs THEN failed_count + 1 ELSE 1 END,
+              failed_window_start = CASE WHEN failed_window_start IS NOT NULL AND @now - failed_window_start <= @windowMs THEN failed_window_start ELSE @now END
+            WHERE id = @id
+            RETURNING failed_count
+            """, new { id, now, windowMs }, tx), ct);
+
     public Task SetPasswordAsync(string id, string hash, long now, CancellationToken ct = default) =>
         db.GlobalAsync((c, tx) => c.ExecuteAsync(
             "UPDATE users SET password_hash = @hash, password_changed_at = @now WHERE id = @id", new { id, hash, now }, tx), ct);
