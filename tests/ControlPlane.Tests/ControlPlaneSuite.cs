@@ -51,6 +51,8 @@ public abstract class ControlPlaneSuite(ControlPlaneFixture f)
         Assert.Equal(900, (int)body["expires_in"]!);
         var refresh = (string)body["refresh_token"]!;
         Assert.True(refresh.Length > 43);
+        Assert.True(r.Headers.CacheControl?.NoStore);
+        Assert.DoesNotContain("\"d\"", await F.Http.GetStringAsync("/.well-known/jwks.json"), StringComparison.Ordinal);
 
         var jwt = Jwt((string)body["access_token"]!);
         Assert.Equal("ES256", jwt.Alg);

@@ -23,7 +23,13 @@ internal static class AuthEndpoints
 
     public static void Map(IEndpointRouteBuilder app, RouteGroupBuilder authenticated)
     {
-        var auth = app.MapGroup("/v1/auth").WithTags("Auth").RequireRateLimiting(RateLimitPolicy);
+        var auth = app.MapGroup("/v1/auth").WithTags("Auth").RequireRateLimiting(RateLimitPolicy)
+            .AddEndpointFilter(async (ctx, next) =>
+            {
+                // Token responses must never be cached by browsers or proxies.
+                ctx.HttpContext.Response.Headers.CacheControl = "no-store";
+                return await next(ctx);
+            });
         auth.MapPost("/login", async (LoginRequest body, LoginService login, HttpContext http) =>
                 (await login.LoginAsync(body.Email, body.Password, body.OrgId, ClientInfo.From(http), http.RequestAborted))
                     .ToResult(p => Results.Ok(TokenResponse.From(p))))

@@ -15,6 +15,9 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
     private readonly ConcurrentDictionary<string, ECDsaSecurityKey> _public = new();
     private readonly SemaphoreSlim _rotation = new(1, 1);
 
+    // Arbitrary constant: serialises key creation across instances sharing one PostgreSQL.
+    private const long RotationLockId = 0x4175746B6579;
+
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     public Task<List<SigningKeyRow>> AllAsync(CancellationToken ct = default) =>
@@ -49,14 +52,19 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
     }
 
     /// <summary>At start-up and after revocations: make sure some key can sign right now.</summary>
-    public async Task EnsureSignerAsync(string auditOrg, string? actorId, CancellationToken ct = default)
-    {
-        if ((await ListAsync(ct)).Any(k => k.State == KeyStates.Active)) return;
-        await RotateAsync(immediate: true, auditOrg, actorId, ct);
-    }
+    public Task EnsureSignerAsync(string auditOrg, string? actorId, CancellationToken ct = default) =>
+        RotateCoreAsync(immediate: true, auditOrg, actorId, (keys, now) => !KeyStates.Compute(keys, now).ContainsValue(KeyStates.Active), ct);
 
     /// <summary>Creates a key. Normally it waits <c>PrePublish</c> in JWKS before signing; <paramref name="immediate"/> skips that.</summary>
-    public async Task<SigningKeyRow> RotateAsync(bool immediate, string auditOrg, string? actorId, CancellationToken ct = default)
+    public async Task<SigningKeyRow> RotateAsync(bool immediate, string auditOrg, string? actorId, CancellationToken ct = default) =>
+        (await RotateCoreAsync(immediate, auditOrg, actorId, null, ct))!;
+
+    /// <summary>
+    /// Creates a key when <paramref name="onlyIf"/> (evaluated inside the locked transaction, so several instances
+    /// starting or rotating at once create one key, not several) allows it.
+    /// </summary>
+    private async Task<SigningKeyRow?> RotateCoreAsync(bool immediate, string auditOrg, string? actorId,
+        Func<IReadOnlyList<SigningKeyRow>, long, bool>? onlyIf, CancellationToken ct)
     {
         await _rotation.WaitAsync(ct);
         try
@@ -68,6 +76,12 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
             var row = NewKey(now, activateAt);
             var retiring = await db.GlobalAsync(async (c, tx) =>
             {
+                if (db.Dialect == Dialect.Postgres) await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = RotationLockId }, tx);
+                if (onlyIf is not null)
+                {
+                    var current = (await c.QueryAsync<SigningKeyRow>("SELECT * FROM signing_keys", transaction: tx)).ToList();
+                    if (!onlyIf(current, now)) return null;
+                }
                 var olds = (await c.QueryAsync<string>(
                     "SELECT kid FROM signing_keys WHERE revoked_at IS NULL AND retire_at IS NULL AND activate_at <= @activateAt",
                     new { activateAt }, tx)).ToList();
@@ -79,6 +93,7 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
                     """, row, tx);
                 return olds;
             }, ct);
+            if (retiring is null) return null;
             Log.KeyCreated(logger, row.Kid, DateTimeOffset.FromUnixTimeMilliseconds(activateAt));
             await audit.RecordAsync(new AuditEntry(auditOrg, AuditEvents.SigningKeyCreated)
             {
@@ -119,17 +134,15 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
     /// <summary>Scheduled rotation: a new key once the signing one is older than the interval and none is pending.</summary>
     public async Task<bool> RotateIfDueAsync(CancellationToken ct = default)
     {
-        var keys = await ListAsync(ct);
-        var active = keys.FirstOrDefault(k => k.State == KeyStates.Active).Key;
-        if (active is null)
+        await EnsureSignerAsync(AuditLog.SystemOrg, null, ct);
+        var interval = (long)options.SigningKeys.RotationInterval.TotalMilliseconds;
+        return await RotateCoreAsync(immediate: false, AuditLog.SystemOrg, null, (keys, now) =>
         {
-            await RotateAsync(immediate: true, AuditLog.SystemOrg, null, ct);
-            return true;
-        }
-        if (keys.Any(k => k.State == KeyStates.Pending)) return false;
-        if (Now - active.ActivateAt < (long)options.SigningKeys.RotationInterval.TotalMilliseconds) return false;
-        await RotateAsync(immediate: false, AuditLog.SystemOrg, null, ct);
-        return true;
+            var states = KeyStates.Compute(keys, now);
+            if (states.ContainsValue(KeyStates.Pending)) return false;
+            var active = keys.FirstOrDefault(k => states[k.Kid] == KeyStates.Active);
+            return active is not null && now - active.ActivateAt >= interval;
+        }, ct) is not null;
     }
 
     private SigningKeyRow NewKey(long now, long activateAt)

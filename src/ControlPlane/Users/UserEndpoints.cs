@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Authio.ControlPlane.Api;
+using Authio.ControlPlane.Auth;
 
 namespace Authio.ControlPlane.Users;
 
@@ -59,6 +60,7 @@ internal static class UserEndpoints
                 return (await users.ChangePasswordAsync(caller.OrgId, id, body.CurrentPassword, body.NewPassword, caller, http.RequestAborted))
                     .ToResult(_ => Results.NoContent());
             })
+            .RequireRateLimiting(AuthEndpoints.RateLimitPolicy)
             .WithSummary("Change a password (self with current password, or mod); ends all other sessions");
     }
 }
