@@ -19,6 +19,7 @@ public abstract class ControlPlaneFixture : IAsyncLifetime
     public const string DefaultPassword = "Passw0rd!";
 
     private WebApplication? _app;
+    private string[] _args = [];
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero))
     {
@@ -62,12 +63,23 @@ public abstract class ControlPlaneFixture : IAsyncLifetime
             .. store,
             .. ExtraArguments,
         ];
+        _args = args;
         _app = ControlPlaneApp.Build(args, s => s.AddSingleton<TimeProvider>(Time));
         await ControlPlaneApp.PrepareAsync(_app);
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Http = new HttpClient { BaseAddress = new Uri(address) };
         Http.DefaultRequestHeaders.UserAgent.ParseAdd("authio-tests/1.0");
+    }
+
+    /// <summary>A second instance on the same store and settings, as in a multi-instance deployment. Caller disposes it.</summary>
+    public async Task<(WebApplication App, HttpClient Http)> StartAnotherInstanceAsync()
+    {
+        var app = ControlPlaneApp.Build(_args, s => s.AddSingleton<TimeProvider>(Time));
+        await ControlPlaneApp.PrepareAsync(app);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (app, new HttpClient { BaseAddress = new Uri(address) });
     }
 
     public virtual async Task DisposeAsync()

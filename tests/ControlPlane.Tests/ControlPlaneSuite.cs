@@ -592,6 +592,26 @@ public abstract class ControlPlaneSuite(ControlPlaneFixture f)
     }
 
     [SuiteFact]
+    public async Task A_second_instance_on_the_same_store_migrates_idempotently_and_shares_keys()
+    {
+        var users = await F.InspectAsync<long>("SELECT COUNT(*) FROM users");
+        var keys = await F.InspectAsync<long>("SELECT COUNT(*) FROM signing_keys");
+        var (app, http) = await F.StartAnotherInstanceAsync();
+        await using (app)
+        using (http)
+        {
+            Assert.Equal(users, await F.InspectAsync<long>("SELECT COUNT(*) FROM users"));
+            Assert.Equal(keys, await F.InspectAsync<long>("SELECT COUNT(*) FROM signing_keys"));
+            Assert.Equal(1L, await F.InspectAsync<long>("SELECT COUNT(*) FROM schema_migrations"));
+            // A token from one instance works on the other.
+            var r = await http.PostAsJsonAsync("/v1/auth/login", new { email = ControlPlaneFixture.AdminEmail, password = ControlPlaneFixture.AdminPassword });
+            var token = (string)(await r.BodyAsync(HttpStatusCode.OK))["access_token"]!;
+            await (await F.SendAsync(HttpMethod.Get, "/v1/users", token)).BodyAsync(HttpStatusCode.OK);
+            await app.StopAsync();
+        }
+    }
+
+    [SuiteFact]
     public async Task Malformed_requests_are_validation_failures()
     {
         using var content = new StringContent("{not json", System.Text.Encoding.UTF8, "application/json");
