@@ -25,5 +25,7 @@ internal static class AuditEvents
     public const string TeamMemberRemoved = "team_member_removed";
     public const string SigningKeyCreated = "signing_key_created";
     public const string SigningKeyRetirementScheduled = "signing_key_retirement_scheduled";
+    public const string SigningKeyActivated = "signing_key_activated";
+    public const string SigningKeyRetired = "signing_key_retired";
     public const string SigningKeyRevoked = "signing_key_revoked";
 }

@@ -10,6 +10,7 @@ internal sealed partial class MaintenanceService(SigningKeyStore keys, AuditRete
     public async Task RunOnceAsync(CancellationToken ct)
     {
         await keys.RotateIfDueAsync(ct);
+        await keys.RecordTransitionsAsync(ct);
         var pruned = await retention.PruneAsync(ct);
         if (pruned > 0) Log.Pruned(logger, pruned);
     }

@@ -10,6 +10,8 @@ internal sealed class SigningKeyRow
     public string X { get; set; } = "";
     public string Y { get; set; } = "";
     public string SealedPrivate { get; set; } = "";
+    public long ActivationAudited { get; set; }
+    public long RetirementAudited { get; set; }
 }
 
 /// <summary>Lifecycle: pending (published, not signing) → active (signing) → verifying (published only) → retired; or revoked at once.</summary>

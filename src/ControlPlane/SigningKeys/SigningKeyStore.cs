@@ -145,6 +145,36 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
         }, ct) is not null;
     }
 
+    /// <summary>
+    /// Audits the time-driven steps of rotation (a key starts signing, a key leaves JWKS) once each, in the
+    /// system chain; the flag update makes this safe with several instances.
+    /// </summary>
+    public async Task<int> RecordTransitionsAsync(CancellationToken ct = default)
+    {
+        var now = Now;
+        var keys = await AllAsync(ct);
+        var states = KeyStates.Compute(keys, now);
+        var recorded = 0;
+        foreach (var k in keys)
+        {
+            if (k.ActivationAudited == 0 && k.ActivateAt <= now && states[k.Kid] != KeyStates.Revoked &&
+                await MarkAsync("activation_audited", k.Kid, ct))
+            {
+                await audit.RecordAsync(new AuditEntry(AuditLog.SystemOrg, AuditEvents.SigningKeyActivated) { Details = new() { ["kid"] = k.Kid } }, ct);
+                recorded++;
+            }
+            if (k.RetirementAudited == 0 && states[k.Kid] == KeyStates.Retired && await MarkAsync("retirement_audited", k.Kid, ct))
+            {
+                await audit.RecordAsync(new AuditEntry(AuditLog.SystemOrg, AuditEvents.SigningKeyRetired) { Details = new() { ["kid"] = k.Kid } }, ct);
+                recorded++;
+            }
+        }
+        return recorded;
+    }
+
+    private Task<bool> MarkAsync(string column, string kid, CancellationToken ct) =>
+        db.GlobalAsync(async (c, tx) => await c.ExecuteAsync($"UPDATE signing_keys SET {column} = 1 WHERE kid = @kid AND {column} = 0", new { kid }, tx) == 1, ct);
+
     private SigningKeyRow NewKey(long now, long activateAt)
     {
         using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);

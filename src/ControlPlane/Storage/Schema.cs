@@ -53,6 +53,13 @@ internal static class Schema
               LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
               AS $$ SELECT m.org_id, m.active FROM memberships m WHERE m.user_id = p_user_id $$;
             """),
+        new(2, "key_transitions_and_indexes", """
+            ALTER TABLE signing_keys ADD COLUMN activation_audited BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE signing_keys ADD COLUMN retirement_audited BIGINT NOT NULL DEFAULT 0;
+            CREATE INDEX audit_org_seq ON audit_events(org_id, seq);
+            CREATE INDEX refresh_tokens_session ON refresh_tokens(org_id, session_id);
+            CREATE INDEX revocations_org_seq ON revocations(org_id, seq);
+            """, ""),
     ];
 
     public static string Sql(Migration m, Dialect dialect)
