@@ -21,7 +21,7 @@ public sealed class PostgresSuite(PostgresFixture f) : ControlPlaneSuite(f), ICl
         Assert.NotEqual(f.AppRole, await app.ExecuteScalarAsync<string>("SELECT tableowner FROM pg_tables WHERE tablename = 'sessions'"));
 
         // No org set: queries without an org filter see nothing at all.
-        foreach (var table in new[] { "memberships", "sessions", "refresh_tokens", "audit_events", "revocations" })
+        foreach (var table in new[] { "users", "memberships", "sessions", "refresh_tokens", "audit_events", "revocations", "teams" })
             Assert.Equal(0L, await app.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}"));
 
         // Another org set: org A's rows stay invisible, even when asked for by id.
@@ -29,6 +29,7 @@ public sealed class PostgresSuite(PostgresFixture f) : ControlPlaneSuite(f), ICl
         {
             await app.ExecuteAsync("SELECT set_config('app.org_id', 'org_someone_else', true)", transaction: tx);
             Assert.Equal(0L, await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM memberships", transaction: tx));
+            Assert.Equal(0L, await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM users", transaction: tx));
             Assert.Equal(0L, await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM sessions WHERE org_id = @orgA", new { orgA }, tx));
             // ...and cannot be written into org A either.
             await Assert.ThrowsAsync<PostgresException>(() => app.ExecuteAsync(
@@ -40,6 +41,7 @@ public sealed class PostgresSuite(PostgresFixture f) : ControlPlaneSuite(f), ICl
         {
             await app.ExecuteAsync("SELECT set_config('app.org_id', @orgA, true)", new { orgA }, tx);
             Assert.True(await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM memberships", transaction: tx) >= 2);
+            Assert.True(await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM users", transaction: tx) >= 2);
         }
     }
 }

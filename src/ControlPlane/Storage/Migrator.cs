@@ -24,7 +24,8 @@ internal sealed partial class Migrator(Db db, TimeProvider time, ILogger<Migrato
             foreach (var m in pending)
             {
                 await using var tx = await conn.BeginTransactionAsync(ct);
-                await conn.ExecuteAsync(Schema.Sql(m, db.Dialect), transaction: tx);
+                var sql = Schema.Sql(m, db.Dialect);
+                if (!string.IsNullOrWhiteSpace(sql)) await conn.ExecuteAsync(sql, transaction: tx);
                 await conn.ExecuteAsync("INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @a)",
                     new { v = (long)m.Version, n = m.Name, a = time.GetUtcNow().ToString("O") }, tx);
                 await tx.CommitAsync(ct);
@@ -50,6 +51,7 @@ internal sealed partial class Migrator(Db db, TimeProvider time, ILogger<Migrato
             await adminConn.ExecuteAsync($"""
                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
                 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
+                GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {role};
                 """);
         }
         // The isolation guarantee only holds for a role that neither owns the tables nor bypasses RLS; say so loudly.

@@ -60,6 +60,33 @@ internal static class Schema
             CREATE INDEX refresh_tokens_session ON refresh_tokens(org_id, session_id);
             CREATE INDEX revocations_org_seq ON revocations(org_id, seq);
             """, ""),
+        // Identities are shared by a person's orgs, but an org may only see its own members. The few sign-in steps that
+        // run before an org is known go through owner-run functions that touch exactly the rows they need.
+        new(3, "users_row_level_security", "", """
+            CREATE FUNCTION authio_find_user_by_email(p_email TEXT) RETURNS SETOF users
+              LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT * FROM users WHERE email = p_email $$;
+            CREATE FUNCTION authio_user_count() RETURNS BIGINT
+              LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT COUNT(*) FROM users $$;
+            CREATE FUNCTION authio_add_login_failure(p_id TEXT, p_now BIGINT, p_window BIGINT) RETURNS BIGINT
+              LANGUAGE sql SECURITY DEFINER SET search_path = public
+              AS $$ UPDATE users SET
+                failed_count = CASE WHEN failed_window_start IS NOT NULL AND p_now - failed_window_start <= p_window THEN failed_count + 1 ELSE 1 END,
+                failed_window_start = CASE WHEN failed_window_start IS NOT NULL AND p_now - failed_window_start <= p_window THEN failed_window_start ELSE p_now END
+                WHERE id = p_id RETURNING failed_count $$;
+            CREATE FUNCTION authio_set_login_state(p_id TEXT, p_count BIGINT, p_window BIGINT, p_locked BIGINT) RETURNS VOID
+              LANGUAGE sql SECURITY DEFINER SET search_path = public
+              AS $$ UPDATE users SET failed_count = p_count, failed_window_start = p_window, locked_until = p_locked WHERE id = p_id $$;
+            REVOKE EXECUTE ON FUNCTION authio_user_orgs(TEXT), authio_find_user_by_email(TEXT), authio_user_count(),
+              authio_add_login_failure(TEXT, BIGINT, BIGINT), authio_set_login_state(TEXT, BIGINT, BIGINT, BIGINT) FROM PUBLIC;
+            ALTER TABLE users ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY members_of_current_org ON users FOR SELECT
+              USING (EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.org_id = current_setting('app.org_id', true)));
+            CREATE POLICY update_members_of_current_org ON users FOR UPDATE
+              USING (EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.org_id = current_setting('app.org_id', true)));
+            CREATE POLICY insert_new_identities ON users FOR INSERT WITH CHECK (true);
+            """),
     ];
 
     public static string Sql(Migration m, Dialect dialect)

@@ -131,7 +131,7 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         var view = await GetAsync(orgId, userId, ct);
         if (view is null) return Failure.NotFound("User");
         var self = userId == actor.UserId;
-        var user = (await users.GetAsync(userId, ct))!;
+        var user = (await users.GetInOrgAsync(orgId, userId, ct))!;
         if (self && (currentPassword is null || !hasher.Verify(currentPassword, user.PasswordHash)))
             return Failure.Invalid("current_password", "is incorrect.");
         // The password opens every org the person belongs to; one org's mod must not gain access to another's.
@@ -140,7 +140,7 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         var errors = policy.Check(newPassword);
         if (errors.Length > 0) return new Failure(400, Shared.Errors.ErrorCodes.ValidationFailed, "Validation failed", "The new password does not meet the policy.",
             new Dictionary<string, string[]> { ["new_password"] = errors });
-        await users.SetPasswordAsync(userId, hasher.Hash(newPassword!), Now, ct);
+        await users.SetPasswordAsync(orgId, userId, hasher.Hash(newPassword!), Now, ct);
         await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.PasswordChanged)
         {
             ActorId = actor.UserId, UserId = userId, SessionId = self ? actor.SessionId : null, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent,

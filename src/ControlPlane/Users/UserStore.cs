@@ -32,15 +32,22 @@ internal sealed class UserStore(Db db)
 {
     public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
 
+    private bool Pg => db.Dialect == Dialect.Postgres;
+
+    /// <summary>Sign-in lookup, before any org is known (on PostgreSQL through the owner's function).</summary>
     public Task<UserRow?> FindByEmailAsync(string email, CancellationToken ct = default) =>
-        db.GlobalAsync((c, tx) => c.QuerySingleOrDefaultAsync<UserRow>("SELECT * FROM users WHERE email = @email",
+        db.GlobalAsync((c, tx) => c.QuerySingleOrDefaultAsync<UserRow>(
+            Pg ? "SELECT * FROM authio_find_user_by_email(@email)" : "SELECT * FROM users WHERE email = @email",
             new { email = NormalizeEmail(email) }, tx), ct);
 
-    public Task<UserRow?> GetAsync(string id, CancellationToken ct = default) =>
-        db.GlobalAsync((c, tx) => c.QuerySingleOrDefaultAsync<UserRow>("SELECT * FROM users WHERE id = @id", new { id }, tx), ct);
+    /// <summary>A user as stored, only if a member of <paramref name="orgId"/>.</summary>
+    public Task<UserRow?> GetInOrgAsync(string orgId, string id, CancellationToken ct = default) =>
+        db.InOrgAsync(orgId, (c, tx) => c.QuerySingleOrDefaultAsync<UserRow>("""
+            SELECT u.* FROM users u JOIN memberships m ON m.user_id = u.id AND m.org_id = @orgId WHERE u.id = @id
+            """, new { orgId, id }, tx), ct);
 
     public Task<long> CountAsync(CancellationToken ct = default) =>
-        db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM users", transaction: tx), ct);
+        db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>(Pg ? "SELECT authio_user_count()" : "SELECT COUNT(*) FROM users", transaction: tx), ct);
 
     public static Task InsertAsync(DbConnection c, DbTransaction tx, UserRow u) => c.ExecuteAsync("""
         INSERT INTO users (id, email, password_hash, failed_count, password_changed_at, created_at)
@@ -48,8 +55,9 @@ internal sealed class UserStore(Db db)
         """, u, tx);
 
     public Task SaveFailuresAsync(string id, long failedCount, long? windowStart, long? lockedUntil, CancellationToken ct = default) =>
-        db.GlobalAsync((c, tx) => c.ExecuteAsync(
-            "UPDATE users SET failed_count = @failedCount, failed_window_start = @windowStart, locked_until = @lockedUntil WHERE id = @id",
+        db.GlobalAsync((c, tx) => c.ExecuteAsync(Pg
+                ? "SELECT authio_set_login_state(@id, @failedCount, @windowStart, @lockedUntil)"
+                : "UPDATE users SET failed_count = @failedCount, failed_window_start = @windowStart, locked_until = @lockedUntil WHERE id = @id",
             new { id, failedCount, windowStart, lockedUntil }, tx), ct);
 
     /// <summary>
@@ -57,7 +65,7 @@ internal sealed class UserStore(Db db)
     /// current window; a failure after the window starts a new one.
     /// </summary>
     public Task<long> AddFailureAsync(string id, long now, long windowMs, CancellationToken ct = default) =>
-        db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>("""
+        db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>(Pg ? "SELECT authio_add_login_failure(@id, @now, @windowMs)" : """
             UPDATE users SET
               failed_count = CASE WHEN failed_window_start IS NOT NULL AND @now - failed_window_start <= @windowMs THEN failed_count + 1 ELSE 1 END,
               failed_window_start = CASE WHEN failed_window_start IS NOT NULL AND @now - failed_window_start <= @windowMs THEN failed_window_start ELSE @now END
@@ -65,8 +73,9 @@ internal sealed class UserStore(Db db)
             RETURNING failed_count
             """, new { id, now, windowMs }, tx), ct);
 
-    public Task SetPasswordAsync(string id, string hash, long now, CancellationToken ct = default) =>
-        db.GlobalAsync((c, tx) => c.ExecuteAsync(
+    /// <summary>Sets the password of a member of <paramref name="orgId"/>.</summary>
+    public Task SetPasswordAsync(string orgId, string id, string hash, long now, CancellationToken ct = default) =>
+        db.InOrgAsync(orgId, (c, tx) => c.ExecuteAsync(
             "UPDATE users SET password_hash = @hash, password_changed_at = @now WHERE id = @id", new { id, hash, now }, tx), ct);
 
     /// <summary>Orgs the user belongs to (active or not). On PostgreSQL this crosses RLS through the owner's function.</summary>
