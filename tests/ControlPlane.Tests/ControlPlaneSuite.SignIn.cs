@@ -96,4 +96,15 @@ public abstract partial class ControlPlaneSuite
         await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => F.LoginAsync(email, "Wr0ng!pass")));
         await (await F.LoginAsync(email, ControlPlaneFixture.DefaultPassword)).ProblemAsync((HttpStatusCode)423, ErrorCodes.AccountLocked);
     }
+
+    [SuiteFact]
+    public async Task A_password_longer_than_72_bytes_never_signs_in_by_its_prefix()
+    {
+        var admin = await F.AdminAsync();
+        var exact = "Aa1!" + new string('x', 68);
+        var email = $"u{Guid.NewGuid():N}@acme.test";
+        await (await F.SendAsync(HttpMethod.Post, "/v1/users", admin.Access, new { email, password = exact, role = "explore" })).BodyAsync(HttpStatusCode.Created);
+        await (await F.LoginAsync(email, exact + "anything")).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+        await F.LoginOkAsync(email, exact);
+    }
 }

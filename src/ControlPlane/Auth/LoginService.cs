@@ -43,7 +43,10 @@ internal sealed partial class LoginService(
             await audit.RecordAsync(failedEntry with { Details = new() { ["reason"] = "locked" } }, ct);
             return Locked(until);
         }
-        if (!hasher.Verify(password, user.PasswordHash))
+        // bcrypt ignores bytes past 72, so a longer password could match a stored 72-byte one by its prefix alone.
+        var tooLong = System.Text.Encoding.UTF8.GetByteCount(password) > PasswordPolicy.MaxBytes;
+        var passwordOk = tooLong ? hasher.VerifyDummy(password) : hasher.Verify(password, user.PasswordHash);
+        if (!passwordOk)
             return await RecordFailureAsync(user, now, failedEntry, ct);
 
         if (user.FailedCount != 0 || user.LockedUntil is not null) await users.SaveFailuresAsync(user.Id, 0, null, null, ct);
