@@ -110,6 +110,10 @@ public abstract partial class ControlPlaneSuite
         var founderId = Jwt(founderA.Access).Subject;
         await (await F.SendAsync(HttpMethod.Post, $"/v1/users/{founderId}/password", adminA.Access, new { new_password = "T4keover!" }))
             .ProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
+        // A wrong password for a person in two orgs is visible to both orgs' admins.
+        await (await F.LoginAsync(founderEmail, "Wr0ng!pass")).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+        Assert.Contains("login_failed", await AuditEventsAsync(founderB.Access, "userId=" + founderId));
+        Assert.Contains("login_failed", await AuditEventsAsync(adminA.Access, "userId=" + founderId));
         // And B's session survived A's attempts.
         await (await F.SendAsync(HttpMethod.Get, "/v1/teams", founderB.Access)).BodyAsync(HttpStatusCode.OK);
     }

@@ -35,19 +35,21 @@ internal sealed partial class LoginService(
             return Failure.Unauthorized("Invalid email or password.");
         }
         var userOrgs = await users.OrgsOfAsync(user.Id, ct);
-        var auditOrg = orgId is not null && userOrgs.Any(o => o.OrgId == orgId) ? orgId : userOrgs.Count == 1 ? userOrgs[0].OrgId : AuditLog.SystemOrg;
-        failedEntry = failedEntry with { OrgId = auditOrg, UserId = user.Id };
+        // Failures show up in every org the person belongs to (or just the one they named), so each org's admins see attacks on their member.
+        IReadOnlyList<string> auditOrgs = orgId is not null && userOrgs.Any(o => o.OrgId == orgId) ? [orgId]
+            : userOrgs.Count > 0 ? userOrgs.Select(o => o.OrgId).ToList() : [AuditLog.SystemOrg];
+        failedEntry = failedEntry with { UserId = user.Id };
 
         if (user.LockedUntil is { } until && until > now)
         {
-            await audit.RecordAsync(failedEntry with { Details = new() { ["reason"] = "locked" } }, ct);
+            await RecordInAsync(auditOrgs, failedEntry with { Details = new() { ["reason"] = "locked" } }, ct);
             return Locked(until);
         }
         // bcrypt ignores bytes past 72, so a longer password could match a stored 72-byte one by its prefix alone.
         var tooLong = System.Text.Encoding.UTF8.GetByteCount(password) > PasswordPolicy.MaxBytes;
         var passwordOk = tooLong ? hasher.VerifyDummy(password) : hasher.Verify(password, user.PasswordHash);
         if (!passwordOk)
-            return await RecordFailureAsync(user, now, failedEntry, ct);
+            return await RecordFailureAsync(user, now, failedEntry, auditOrgs, ct);
 
         if (user.FailedCount != 0 || user.LockedUntil is not null) await users.SaveFailuresAsync(user.Id, 0, null, null, ct);
 
@@ -55,7 +57,7 @@ internal sealed partial class LoginService(
         string chosen;
         if (orgId is not null)
         {
-            if (!userOrgs.Any(o => o.OrgId == orgId)) return await FailAsync(failedEntry, "not_member", ct);
+            if (!userOrgs.Any(o => o.OrgId == orgId)) return await FailAsync(failedEntry, auditOrgs, "not_member", ct);
             chosen = orgId;
         }
         else if (active.Count > 1)
@@ -63,10 +65,10 @@ internal sealed partial class LoginService(
             return Failure.Invalid("org_id", "is required: this user belongs to several organizations.");
         }
         else if (active.Count == 1) chosen = active[0];
-        else return await FailAsync(failedEntry, "deactivated", ct);
+        else return await FailAsync(failedEntry, auditOrgs, "deactivated", ct);
 
         var member = await db.InOrgAsync(chosen, (c, tx) => UserStore.MemberAsync(c, tx, chosen, user.Id), ct);
-        if (member is null || member.Active != 1) return await FailAsync(failedEntry, "deactivated", ct);
+        if (member is null || member.Active != 1) return await FailAsync(failedEntry, [chosen], "deactivated", ct);
 
         var pair = await sessions.StartAsync(chosen, user.Id, member.Role, client, ct);
         Log.Succeeded(logger, chosen, user.Id);
@@ -77,14 +79,19 @@ internal sealed partial class LoginService(
         return pair;
     }
 
-    private async Task<Result<TokenPair>> FailAsync(AuditEntry entry, string reason, CancellationToken ct)
+    private async Task RecordInAsync(IReadOnlyList<string> orgs, AuditEntry entry, CancellationToken ct)
+    {
+        foreach (var org in orgs) await audit.RecordAsync(entry with { OrgId = org }, ct);
+    }
+
+    private async Task<Result<TokenPair>> FailAsync(AuditEntry entry, IReadOnlyList<string> orgs, string reason, CancellationToken ct)
     {
         Log.Failed(logger, reason);
-        await audit.RecordAsync(entry with { Details = new() { ["reason"] = reason } }, ct);
+        await RecordInAsync(orgs, entry with { Details = new() { ["reason"] = reason } }, ct);
         return Failure.Unauthorized("Invalid email or password.");
     }
 
-    private async Task<Result<TokenPair>> RecordFailureAsync(UserRow user, long now, AuditEntry entry, CancellationToken ct)
+    private async Task<Result<TokenPair>> RecordFailureAsync(UserRow user, long now, AuditEntry entry, IReadOnlyList<string> orgs, CancellationToken ct)
     {
         var l = options.Lockout;
         var count = await users.AddFailureAsync(user.Id, now, (long)l.Window.TotalMilliseconds, ct);
@@ -93,11 +100,11 @@ internal sealed partial class LoginService(
             var until = now + (long)l.Duration.TotalMilliseconds;
             await users.SaveFailuresAsync(user.Id, 0, null, until, ct);
             Log.Locked(logger, user.Id);
-            await audit.RecordAsync(entry with { Details = new() { ["reason"] = "bad_password" } }, ct);
-            await audit.RecordAsync(entry with { Event = AuditEvents.AccountLocked, Details = new() { ["locked_until"] = DateTimeOffset.FromUnixTimeMilliseconds(until).ToString("O") } }, ct);
+            await RecordInAsync(orgs, entry with { Details = new() { ["reason"] = "bad_password" } }, ct);
+            await RecordInAsync(orgs, entry with { Event = AuditEvents.AccountLocked, Details = new() { ["locked_until"] = DateTimeOffset.FromUnixTimeMilliseconds(until).ToString("O") } }, ct);
             return Locked(until);
         }
-        return await FailAsync(entry, "bad_password", ct);
+        return await FailAsync(entry, orgs, "bad_password", ct);
     }
 
     private Failure Locked(long until)
