@@ -48,7 +48,7 @@ internal sealed partial class SessionService(
 
     private enum RefreshOutcome { Ok, Invalid, Reused, Idle }
 
-    private sealed record RefreshState(RefreshOutcome Outcome, SessionRow? Session = null, string? Role = null, List<string>? Teams = null);
+    private sealed record RefreshState(RefreshOutcome Outcome, SessionRow? Session = null, string? Role = null, List<string>? Teams = null, bool Ended = false);
 
     /// <summary>Rotates a refresh token. Presenting an already-rotated one ends the whole session (family).</summary>
     public async Task<Result<TokenPair>> RefreshAsync(string? refreshToken, ClientInfo client, CancellationToken ct)
@@ -70,10 +70,7 @@ internal sealed partial class SessionService(
             if (s is null || rt.ExpiresAt <= now) return new RefreshState(RefreshOutcome.Invalid);
             var inGrace = rt.RotatedAt is { } r && graceMs > 0 && now - r <= graceMs;
             if (rt.RotatedAt is not null && !inGrace)
-            {
-                await store.EndAsync(c, tx, orgId, s.Id, EndReasons.RefreshReuse, now);
-                return new RefreshState(RefreshOutcome.Reused, s);
-            }
+                return new RefreshState(RefreshOutcome.Reused, s, Ended: await store.EndAsync(c, tx, orgId, s.Id, EndReasons.RefreshReuse, now));
             if (s.EndedAt is not null) return new RefreshState(RefreshOutcome.Invalid, s);
             if (now - s.LastSeenAt > idle)
             {
@@ -86,12 +83,9 @@ internal sealed partial class SessionService(
             {
                 var rotated = await c.ExecuteAsync("UPDATE refresh_tokens SET rotated_at = @now WHERE org_id = @orgId AND hash = @hash AND rotated_at IS NULL",
                     new { now, orgId, hash }, tx);
+                // Lost a race with another use of the same token: that is reuse too.
                 if (rotated != 1)
-                {
-                    // Lost a race with another use of the same token: that is reuse too.
-                    await store.EndAsync(c, tx, orgId, s.Id, EndReasons.RefreshReuse, now);
-                    return new RefreshState(RefreshOutcome.Reused, s);
-                }
+                    return new RefreshState(RefreshOutcome.Reused, s, Ended: await store.EndAsync(c, tx, orgId, s.Id, EndReasons.RefreshReuse, now));
             }
             await InsertRefreshAsync(c, tx, orgId, s.Id, next, now);
             await c.ExecuteAsync("""
@@ -108,7 +102,8 @@ internal sealed partial class SessionService(
             case RefreshOutcome.Reused:
                 Log.RefreshReuse(logger, orgId, session!.Id);
                 await audit.RecordAsync(entry with { Event = AuditEvents.RefreshReuseDetected, Outcome = "failure" }, ct);
-                await audit.RecordAsync(entry with { Event = AuditEvents.SessionEnded, Details = new() { ["reason"] = EndReasons.RefreshReuse } }, ct);
+                if (state.Ended)
+                    await audit.RecordAsync(entry with { Event = AuditEvents.SessionEnded, Details = new() { ["reason"] = EndReasons.RefreshReuse } }, ct);
                 return Failure.Unauthorized("The refresh token was already used; the session has been revoked.");
             case RefreshOutcome.Idle:
                 await audit.RecordAsync(entry with { Event = AuditEvents.SessionEnded, Details = new() { ["reason"] = EndReasons.IdleTimeout } }, ct);
