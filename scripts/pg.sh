@@ -3,7 +3,20 @@
 #   authio_pg_start   # installs if needed, starts on a free loopback port, exports AUTHIO_TEST_POSTGRES
 #   authio_pg_stop    # stops it and removes its directory
 
+# Prints a loopback TCP port nothing listens on.
+_authio_pg_free_port() {
+  local port i
+  for i in $(seq 1 50); do
+    port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    # A refused connection means the port is free.
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+  done
+  return 1
+}
+
 authio_pg_start() {
+  # Starting twice would orphan the first server: stop it first.
+  if [ -n "${AUTHIO_PG_DIR:-}" ]; then authio_pg_stop; fi
   if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null; then
     if [ "$(id -u)" -ne 0 ]; then echo "authio_pg_start: PostgreSQL missing and not root" >&2; return 1; fi
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql > /dev/null || return 1
@@ -20,9 +33,7 @@ authio_pg_start() {
   runuser -u postgres -- "$bindir/initdb" -D "$AUTHIO_PG_DIR/data" -U postgres --pwfile="$AUTHIO_PG_DIR/pwfile" \
     --auth-local=trust --auth-host=scram-sha-256 -E UTF8 > "$AUTHIO_PG_DIR/initdb.log" 2>&1 \
     || { cat "$AUTHIO_PG_DIR/initdb.log" >&2; return 1; }
-  # A free loopback port: ask the kernel for one, then release it for postgres.
-  port="$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()' 2>/dev/null)"
-  [ -n "$port" ] || port=$(( 20000 + RANDOM % 20000 ))
+  port="$(_authio_pg_free_port)" || { echo "authio_pg_start: no free port" >&2; return 1; }
   runuser -u postgres -- "$bindir/pg_ctl" -D "$AUTHIO_PG_DIR/data" -l "$AUTHIO_PG_DIR/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$AUTHIO_PG_DIR -c fsync=off -c max_connections=300" start > /dev/null \
     || { cat "$AUTHIO_PG_DIR/server.log" >&2; return 1; }

@@ -21,6 +21,9 @@ public abstract partial class ControlPlaneSuite
         Assert.Contains("ES256", oidc["id_token_signing_alg_values_supported"]!.ToJsonString());
         var openapi = await (await F.Http.GetAsync("/openapi/v1.json")).BodyAsync(HttpStatusCode.OK);
         Assert.NotNull(openapi["paths"]!["/v1/auth/login"]);
+        Assert.Equal("bearer", (string?)openapi["components"]!["securitySchemes"]!["Bearer"]!["scheme"]);
+        Assert.NotNull(openapi["paths"]!["/v1/users"]!["get"]!["security"]);
+        Assert.Null(openapi["paths"]!["/v1/auth/login"]!["post"]!["security"]);
         Assert.True((await F.Http.GetAsync("/docs/")).IsSuccessStatusCode);
         await (await F.Http.GetAsync("/v1/nothing-here")).ProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
     }

@@ -54,7 +54,7 @@ public static partial class ControlPlaneApp
         s.AddSingleton<MaintenanceService>();
         s.AddHostedService(sp => sp.GetRequiredService<MaintenanceService>());
         s.AddProblemDetails();
-        s.AddOpenApi();
+        s.AddOpenApi(OpenApiSetup.Configure);
         s.AddRateLimiter(r =>
         {
             r.RejectionStatusCode = 429;
