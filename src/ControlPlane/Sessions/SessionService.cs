@@ -83,8 +83,8 @@ internal sealed partial class SessionService(
             {
                 var rotated = await c.ExecuteAsync("UPDATE refresh_tokens SET rotated_at = @now WHERE org_id = @orgId AND hash = @hash AND rotated_at IS NULL",
                     new { now, orgId, hash }, tx);
-                // Lost a race with another use of the same token: that is reuse too.
-                if (rotated != 1)
+                // Lost a race with another use of the same token: reuse, unless a grace window exists for exactly this.
+                if (rotated != 1 && graceMs == 0)
                     return new RefreshState(RefreshOutcome.Reused, s, Ended: await store.EndAsync(c, tx, orgId, s.Id, EndReasons.RefreshReuse, now));
             }
             await InsertRefreshAsync(c, tx, orgId, s.Id, next, now);
