@@ -164,4 +164,17 @@ public abstract partial class ControlPlaneSuite
         var verify = await (await F.SendAsync(HttpMethod.Get, "/v1/audit-events/verify", admin.Access)).BodyAsync(HttpStatusCode.OK);
         Assert.True((bool)verify["ok"]!, verify.ToJsonString());
     }
+
+    [SuiteFact]
+    public async Task Racing_uses_of_one_refresh_token_never_leave_two_live_token_families()
+    {
+        var (_, email) = await F.CreateUserAsync();
+        var t = await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);
+        var results = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => RefreshAsync(t.Refresh)));
+        var winners = results.Where(r => r.StatusCode == HttpStatusCode.OK).ToList();
+        Assert.True(winners.Count <= 1, $"{winners.Count} concurrent refreshes succeeded");
+        // Every loser is reuse, which revokes the session, so whatever the winner got is dead too.
+        foreach (var w in winners)
+            await (await RefreshAsync((string)(await w.BodyAsync(HttpStatusCode.OK))["refresh_token"]!)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+    }
 }
