@@ -1,5 +1,15 @@
-// The control plane host. Issue 3 fills it: identity, sessions, signing keys, JWKS, audit, admin API.
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/healthz", () => Results.Text("ok"));
-app.Run();
+using Authio.ControlPlane.Hosting;
+
+try
+{
+    var app = ControlPlaneApp.Build(args);
+    await ControlPlaneApp.PrepareAsync(app);
+    await app.RunAsync();
+    return 0;
+}
+catch (ConfigException ex)
+{
+    // Bad configuration: one clear line naming the key, no stack trace.
+    await Console.Error.WriteLineAsync(ex.Message);
+    return 2;
+}

@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace Authio.ControlPlane.Api;
+
+/// <summary>Describes the bearer scheme so the reference UI at <c>/docs</c> can send access tokens.</summary>
+internal static class OpenApiSetup
+{
+    public const string Scheme = "Bearer";
+
+    public static void Configure(OpenApiOptions options)
+    {
+        options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Authio control plane";
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes[Scheme] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                BearerFormat = "JWT",
+                Description = "Access token from POST /v1/auth/login.",
+            };
+            return Task.CompletedTask;
+        });
+        options.AddOperationTransformer((operation, context, _) =>
+        {
+            var path = context.Description.RelativePath ?? "";
+            // Everything under /v1 needs a token except obtaining one.
+            if (path.StartsWith("v1/", StringComparison.Ordinal) && !path.StartsWith("v1/auth/login", StringComparison.Ordinal) &&
+                !path.StartsWith("v1/auth/refresh", StringComparison.Ordinal))
+            {
+                operation.Security ??= [];
+                operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Scheme, context.Document)] = [] });
+            }
+            return Task.CompletedTask;
+        });
+    }
+}

@@ -1,0 +1,45 @@
+using Authio.Shared.Errors;
+
+namespace Authio.ControlPlane.Api;
+
+/// <summary>Every rejection is <c>application/problem+json</c> with a stable <c>code</c>.</summary>
+internal static class Problems
+{
+    public static IResult Of(int status, string code, string title, string? detail = null) =>
+        Results.Problem(statusCode: status, title: title, detail: detail,
+            extensions: new Dictionary<string, object?> { ["code"] = code });
+
+    public static IResult Validation(IDictionary<string, string[]> errors, string? detail = null) =>
+        Results.Problem(statusCode: 400, title: "Validation failed", detail: detail ?? "One or more fields are invalid.",
+            extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ValidationFailed, ["errors"] = errors });
+
+    public static IResult Validation(string field, string message, string? detail = null) =>
+        Validation(new Dictionary<string, string[]> { [field] = [message] }, detail);
+
+    public static IResult Unauthorized(string? detail = null) =>
+        Of(401, ErrorCodes.Unauthorized, "Unauthorized", detail ?? "Missing or invalid credentials.");
+
+    public static IResult Forbidden(string? detail = null) =>
+        Of(403, ErrorCodes.Forbidden, "Forbidden", detail ?? "Your role does not allow this.");
+
+    public static IResult NotFound(string what = "Resource") =>
+        Of(404, ErrorCodes.NotFound, "Not found", what + " not found.");
+
+    public static IResult Conflict(string detail) => Of(409, ErrorCodes.Conflict, "Conflict", detail);
+
+    public static IResult Locked(string detail) => Of(423, ErrorCodes.AccountLocked, "Account locked", detail);
+}
+
+/// <summary>An expected failure of a domain operation, turned into a problem response at the edge of the API.</summary>
+internal sealed record Failure(int Status, string Code, string Title, string Detail, IDictionary<string, string[]>? Errors = null)
+{
+    public IResult ToResult() => Errors is null
+        ? Problems.Of(Status, Code, Title, Detail)
+        : Problems.Validation(Errors, Detail);
+
+    public static Failure NotFound(string what) => new(404, ErrorCodes.NotFound, "Not found", what + " not found.");
+    public static Failure Conflict(string detail) => new(409, ErrorCodes.Conflict, "Conflict", detail);
+    public static Failure Unauthorized(string detail = "Missing or invalid credentials.") => new(401, ErrorCodes.Unauthorized, "Unauthorized", detail);
+    public static Failure Invalid(string field, string message) =>
+        new(400, ErrorCodes.ValidationFailed, "Validation failed", "One or more fields are invalid.", new Dictionary<string, string[]> { [field] = [message] });
+}

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using Authio.ControlPlane.Api;
+using Authio.ControlPlane.Storage;
+using Dapper;
+
+namespace Authio.ControlPlane.Audit;
+
+/// <summary>The public JSON shape of an audit event.</summary>
+internal sealed record AuditEventView(string Id, DateTimeOffset Timestamp, string Event, string OrgId, string? ActorId, string? UserId,
+    string? Email, string? IpAddress, string? UserAgent, string? SessionId, string Outcome, Dictionary<string, string?>? Details)
+{
+    public static AuditEventView From(AuditRow r) => new(r.Id, DateTimeOffset.FromUnixTimeMilliseconds(r.Ts), r.Event, r.OrgId, r.ActorId, r.UserId,
+        r.Email, r.Ip, r.UserAgent, r.SessionId, r.Outcome, r.Details is null ? null : JsonSerializer.Deserialize<Dictionary<string, string?>>(r.Details));
+}
+
+internal sealed record AuditPage(IReadOnlyList<AuditEventView> Items, string? NextCursor);
+
+internal static class AuditEndpoints
+{
+    private const int MaxLimit = 500;
+
+    public static void Map(RouteGroupBuilder v1)
+    {
+        var g = v1.MapGroup("/audit-events").WithTags("Audit").AddEndpointFilter<AdminFilter>();
+        g.MapGet("/", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, string? cursor, int? limit,
+                Db db, HttpContext http) =>
+            {
+                var org = Caller.Of(http).OrgId;
+                long? before = null;
+                if (cursor is not null)
+                {
+                    if (!long.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var c))
+                        return Problems.Validation("cursor", "is not a cursor returned by this endpoint.");
+                    before = c;
+                }
+                var take = Math.Clamp(limit ?? 100, 1, MaxLimit);
+                var rows = await QueryAsync(db, org, @event, outcome, userId, sessionId, from, to, before, take + 1, newestFirst: true, http.RequestAborted);
+                var page = rows.Take(take).Select(AuditEventView.From).ToList();
+                var next = rows.Count > take ? rows[take - 1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+                return Results.Ok(new AuditPage(page, next));
+            })
+            .WithSummary("Audit events, newest first; filter by event, outcome, userId, sessionId, from, to; page with cursor (mod)");
+        g.MapGet("/export", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, Db db, HttpContext http) =>
+            {
+                var org = Caller.Of(http).OrgId;
+                http.Response.ContentType = "application/x-ndjson";
+                long after = 0;
+                while (true)
+                {
+                    var rows = await QueryAsync(db, org, @event, outcome, userId, sessionId, from, to, after, MaxLimit, newestFirst: false, http.RequestAborted);
+                    foreach (var r in rows)
+                    {
+                        await http.Response.WriteAsync(JsonSerializer.Serialize(AuditEventView.From(r), JsonSerializerOptions.Web) + "\n", http.RequestAborted);
+                    }
+                    await http.Response.Body.FlushAsync(http.RequestAborted);
+                    if (rows.Count < MaxLimit) break;
+                    after = rows[^1].Seq;
+                }
+                return Results.Empty;
+            })
+            .WithSummary("Stream matching audit events as NDJSON, oldest first (mod)");
+        g.MapGet("/verify", async (AuditLog audit, HttpContext http) => Results.Ok(await audit.VerifyAsync(Caller.Of(http).OrgId, http.RequestAborted)))
+            .WithSummary("Check the org's hash chain and report the first broken link (mod)");
+    }
+
+    private static Task<List<AuditRow>> QueryAsync(Db db, string orgId, string? ev, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to,
+        long? cursor, int take, bool newestFirst, CancellationToken ct) =>
+        db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            var sql = "SELECT * FROM audit_events WHERE org_id = @orgId"
+                + (ev is null ? "" : " AND event = @ev")
+                + (outcome is null ? "" : " AND outcome = @outcome")
+                + (userId is null ? "" : " AND user_id = @userId")
+                + (sessionId is null ? "" : " AND session_id = @sessionId")
+                + (from is null ? "" : " AND ts >= @fromMs")
+                + (to is null ? "" : " AND ts < @toMs")
+                + (cursor is null ? "" : newestFirst ? " AND seq < @cursor" : " AND seq > @cursor")
+                + (newestFirst ? " ORDER BY seq DESC" : " ORDER BY seq") + " LIMIT @take";
+            return (await c.QueryAsync<AuditRow>(sql, new
+            {
+                orgId, ev, outcome, userId, sessionId, fromMs = from?.ToUnixTimeMilliseconds(), toMs = to?.ToUnixTimeMilliseconds(), cursor, take,
+            }, tx)).ToList();
+        }, ct);
+}

@@ -1,0 +1,31 @@
+namespace Authio.ControlPlane.Audit;
+
+/// <summary>Every audit event type. Stable strings: consumers filter on them.</summary>
+internal static class AuditEvents
+{
+    public const string LoginSucceeded = "login_succeeded";
+    public const string LoginFailed = "login_failed";
+    public const string AccountLocked = "account_locked";
+    public const string Logout = "logout";
+    public const string TokenRefreshed = "token_refreshed";
+    public const string RefreshReuseDetected = "refresh_reuse_detected";
+    public const string SessionEnded = "session_ended";
+    public const string ForceLogout = "force_logout";
+    public const string PasswordChanged = "password_changed";
+    public const string OrgCreated = "org_created";
+    public const string OrgUpdated = "org_updated";
+    public const string UserCreated = "user_created";
+    public const string UserDeactivated = "user_deactivated";
+    public const string RoleAssigned = "role_assigned";
+    public const string RoleRevoked = "role_revoked";
+    public const string TeamCreated = "team_created";
+    public const string TeamRenamed = "team_renamed";
+    public const string TeamDeleted = "team_deleted";
+    public const string TeamMemberAdded = "team_member_added";
+    public const string TeamMemberRemoved = "team_member_removed";
+    public const string SigningKeyCreated = "signing_key_created";
+    public const string SigningKeyRetirementScheduled = "signing_key_retirement_scheduled";
+    public const string SigningKeyActivated = "signing_key_activated";
+    public const string SigningKeyRetired = "signing_key_retired";
+    public const string SigningKeyRevoked = "signing_key_revoked";
+}

@@ -1,0 +1,49 @@
+using System.Text.Json.Serialization;
+using Authio.ControlPlane.Api;
+using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.Sessions;
+
+namespace Authio.ControlPlane.Auth;
+
+internal sealed record LoginRequest(string? Email, string? Password, [property: JsonPropertyName("org_id")] string? OrgId);
+internal sealed record RefreshRequest([property: JsonPropertyName("refresh_token")] string? RefreshToken);
+
+internal sealed record TokenResponse(
+    [property: JsonPropertyName("access_token")] string AccessToken,
+    [property: JsonPropertyName("refresh_token")] string RefreshToken,
+    [property: JsonPropertyName("token_type")] string TokenType,
+    [property: JsonPropertyName("expires_in")] int ExpiresIn)
+{
+    public static TokenResponse From(TokenPair p) => new(p.AccessToken, p.RefreshToken, "Bearer", p.ExpiresIn);
+}
+
+internal static class AuthEndpoints
+{
+    public const string RateLimitPolicy = "auth";
+
+    public static void Map(IEndpointRouteBuilder app, RouteGroupBuilder authenticated)
+    {
+        var auth = app.MapGroup("/v1/auth").WithTags("Auth").RequireRateLimiting(RateLimitPolicy)
+            .AddEndpointFilter(async (ctx, next) =>
+            {
+                // Token responses must never be cached by browsers or proxies.
+                ctx.HttpContext.Response.Headers.CacheControl = "no-store";
+                return await next(ctx);
+            });
+        auth.MapPost("/login", async (LoginRequest body, LoginService login, HttpContext http) =>
+                (await login.LoginAsync(body.Email, body.Password, body.OrgId, ClientInfo.From(http), http.RequestAborted))
+                    .ToResult(p => Results.Ok(TokenResponse.From(p))))
+            .WithSummary("Sign in with email and password");
+        auth.MapPost("/refresh", async (RefreshRequest body, SessionService sessions, HttpContext http) =>
+                (await sessions.RefreshAsync(body.RefreshToken, ClientInfo.From(http), http.RequestAborted))
+                    .ToResult(p => Results.Ok(TokenResponse.From(p))))
+            .WithSummary("Rotate a refresh token for a new token pair");
+        authenticated.MapPost("/auth/logout", async (SessionService sessions, HttpContext http) =>
+            {
+                var caller = Caller.Of(http);
+                await sessions.EndAsync(caller.OrgId, caller.SessionId, EndReasons.Logout, AuditEvents.Logout, caller.UserId, caller.Client, http.RequestAborted);
+                return Results.NoContent();
+            })
+            .WithTags("Auth").WithSummary("End the caller's session");
+    }
+}

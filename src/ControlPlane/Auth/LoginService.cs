@@ -1,0 +1,116 @@
+using Authio.ControlPlane.Api;
+using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.Hosting;
+using Authio.ControlPlane.Passwords;
+using Authio.ControlPlane.Sessions;
+using Authio.ControlPlane.Storage;
+using Authio.ControlPlane.Users;
+using Authio.Shared.Errors;
+
+namespace Authio.ControlPlane.Auth;
+
+/// <summary>Email + password sign-in with lockout. Unknown email and wrong password look the same, in body and in time.</summary>
+internal sealed partial class LoginService(
+    Db db, UserStore users, PasswordHasher hasher, SessionService sessions, AuditLog audit, ControlPlaneOptions options,
+    TimeProvider time, ILogger<LoginService> logger)
+{
+    public async Task<Result<TokenPair>> LoginAsync(string? email, string? password, string? orgId, ClientInfo client, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password))
+            return new Failure(400, ErrorCodes.ValidationFailed, "Validation failed", "email and password are required.",
+                new Dictionary<string, string[]> { [string.IsNullOrWhiteSpace(email) ? "email" : "password"] = ["is required."] });
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var normalized = UserStore.NormalizeEmail(email);
+        var user = await users.FindByEmailAsync(normalized, ct);
+        var failedEntry = new AuditEntry(orgId ?? AuditLog.SystemOrg, AuditEvents.LoginFailed, "failure")
+        {
+            Email = normalized, Ip = client.Ip, UserAgent = client.UserAgent,
+        };
+        if (user is null)
+        {
+            hasher.VerifyDummy(password);
+            Log.Failed(logger, "unknown_user");
+            // Unknown emails cannot be attributed to an org the caller has proven membership of.
+            await audit.RecordAsync(failedEntry with { OrgId = AuditLog.SystemOrg, Details = new() { ["reason"] = "unknown_user" } }, ct);
+            return Failure.Unauthorized("Invalid email or password.");
+        }
+        var userOrgs = await users.OrgsOfAsync(user.Id, ct);
+        // Failures show up in every org the person belongs to (or just the one they named), so each org's admins see attacks on their member.
+        IReadOnlyList<string> auditOrgs = orgId is not null && userOrgs.Any(o => o.OrgId == orgId) ? [orgId]
+            : userOrgs.Count > 0 ? userOrgs.Select(o => o.OrgId).ToList() : [AuditLog.SystemOrg];
+        failedEntry = failedEntry with { UserId = user.Id };
+
+        if (user.LockedUntil is { } until && until > now)
+        {
+            await RecordInAsync(auditOrgs, failedEntry with { Details = new() { ["reason"] = "locked" } }, ct);
+            return Locked(until);
+        }
+        // bcrypt ignores bytes past 72, so a longer password could match a stored 72-byte one by its prefix alone.
+        var tooLong = System.Text.Encoding.UTF8.GetByteCount(password) > PasswordPolicy.MaxBytes;
+        var passwordOk = tooLong ? hasher.VerifyDummy(password) : hasher.Verify(password, user.PasswordHash);
+        if (!passwordOk)
+            return await RecordFailureAsync(user, now, failedEntry, auditOrgs, ct);
+
+        if (user.FailedCount != 0 || user.LockedUntil is not null) await users.SaveFailuresAsync(user.Id, 0, null, null, ct);
+
+        var active = userOrgs.Where(o => o.Active).Select(o => o.OrgId).ToList();
+        string chosen;
+        if (orgId is not null)
+        {
+            if (!userOrgs.Any(o => o.OrgId == orgId)) return await FailAsync(failedEntry, auditOrgs, "not_member", ct);
+            chosen = orgId;
+        }
+        else if (active.Count > 1)
+        {
+            return Failure.Invalid("org_id", "is required: this user belongs to several organizations.");
+        }
+        else if (active.Count == 1) chosen = active[0];
+        else return await FailAsync(failedEntry, auditOrgs, "deactivated", ct);
+
+        var member = await db.InOrgAsync(chosen, (c, tx) => UserStore.MemberAsync(c, tx, chosen, user.Id), ct);
+        if (member is null || member.Active != 1) return await FailAsync(failedEntry, [chosen], "deactivated", ct);
+
+        var pair = await sessions.StartAsync(chosen, user.Id, member.Role, client, ct);
+        Log.Succeeded(logger, chosen, user.Id);
+        await audit.RecordAsync(new AuditEntry(chosen, AuditEvents.LoginSucceeded)
+        {
+            UserId = user.Id, Email = user.Email, SessionId = pair.SessionId, Ip = client.Ip, UserAgent = client.UserAgent,
+        }, ct);
+        return pair;
+    }
+
+    private async Task RecordInAsync(IReadOnlyList<string> orgs, AuditEntry entry, CancellationToken ct)
+    {
+        foreach (var org in orgs) await audit.RecordAsync(entry with { OrgId = org }, ct);
+    }
+
+    private async Task<Result<TokenPair>> FailAsync(AuditEntry entry, IReadOnlyList<string> orgs, string reason, CancellationToken ct)
+    {
+        Log.Failed(logger, reason);
+        await RecordInAsync(orgs, entry with { Details = new() { ["reason"] = reason } }, ct);
+        return Failure.Unauthorized("Invalid email or password.");
+    }
+
+    private async Task<Result<TokenPair>> RecordFailureAsync(UserRow user, long now, AuditEntry entry, IReadOnlyList<string> orgs, CancellationToken ct)
+    {
+        var l = options.Lockout;
+        var count = await users.AddFailureAsync(user.Id, now, (long)l.Window.TotalMilliseconds, ct);
+        if (count >= l.MaxFailures)
+        {
+            var until = now + (long)l.Duration.TotalMilliseconds;
+            await users.SaveFailuresAsync(user.Id, 0, null, until, ct);
+            Log.Locked(logger, user.Id);
+            await RecordInAsync(orgs, entry with { Details = new() { ["reason"] = "bad_password" } }, ct);
+            await RecordInAsync(orgs, entry with { Event = AuditEvents.AccountLocked, Details = new() { ["locked_until"] = DateTimeOffset.FromUnixTimeMilliseconds(until).ToString("O") } }, ct);
+            return Locked(until);
+        }
+        return await FailAsync(entry, orgs, "bad_password", ct);
+    }
+
+    private Failure Locked(long until)
+    {
+        var seconds = Math.Max(1, (until - time.GetUtcNow().ToUnixTimeMilliseconds() + 999) / 1000);
+        return new Failure(423, ErrorCodes.AccountLocked, "Account locked",
+            $"Too many failed sign-in attempts. Try again in {seconds} seconds.");
+    }
+}

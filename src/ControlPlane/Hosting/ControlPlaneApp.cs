@@ -1,0 +1,126 @@
+using System.Threading.RateLimiting;
+using Authio.ControlPlane.Api;
+using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.Auth;
+using Authio.ControlPlane.Orgs;
+using Authio.ControlPlane.Passwords;
+using Authio.ControlPlane.Sessions;
+using Authio.ControlPlane.SigningKeys;
+using Authio.ControlPlane.Storage;
+using Authio.ControlPlane.Teams;
+using Authio.ControlPlane.Tokens;
+using Authio.ControlPlane.Users;
+using Authio.Shared.Errors;
+using Microsoft.AspNetCore.Diagnostics;
+using Scalar.AspNetCore;
+
+namespace Authio.ControlPlane.Hosting;
+
+/// <summary>Builds the control plane in-process, so the real host and the tests run the same wiring.</summary>
+public static partial class ControlPlaneApp
+{
+    /// <summary>Builds the app. <paramref name="overrides"/> runs last (tests swap TimeProvider etc.).</summary>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? overrides = null)
+    {
+        Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
+        var builder = WebApplication.CreateBuilder(args);
+        var options = OptionsLoader.Load(builder.Configuration);
+        var db = DbFactory.Create(builder.Configuration, options);
+        var s = builder.Services;
+        s.AddSingleton(options);
+        s.AddSingleton(db);
+        s.AddSingleton(TimeProvider.System);
+        s.AddSingleton(sp => MasterKey.Load(options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Authio.ControlPlane.SigningKeys.MasterKey")));
+        s.AddSingleton<Migrator>();
+        s.AddSingleton<KeySealer>();
+        s.AddSingleton<SigningKeyStore>();
+        s.AddSingleton<TokenIssuer>();
+        s.AddSingleton<AccessTokenValidator>();
+        s.AddSingleton<AuditLog>();
+        s.AddSingleton<AuditRetention>();
+        s.AddSingleton<PasswordHasher>();
+        s.AddSingleton<PasswordPolicy>();
+        s.AddSingleton<OrgStore>();
+        s.AddSingleton<OrgService>();
+        s.AddSingleton<Bootstrap>();
+        s.AddSingleton<UserStore>();
+        s.AddSingleton<UserService>();
+        s.AddSingleton<TeamService>();
+        s.AddSingleton<SessionStore>();
+        s.AddSingleton<SessionService>();
+        s.AddSingleton<LoginService>();
+        s.AddSingleton<CallerFilter>();
+        s.AddSingleton<AdminFilter>();
+        s.AddSingleton<MaintenanceService>();
+        s.AddHostedService(sp => sp.GetRequiredService<MaintenanceService>());
+        s.AddProblemDetails();
+        s.AddOpenApi(OpenApiSetup.Configure);
+        s.AddRateLimiter(r =>
+        {
+            r.RejectionStatusCode = 429;
+            r.AddPolicy(AuthEndpoints.RateLimitPolicy, http => RateLimitPartition.GetFixedWindowLimiter(
+                http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = options.RateLimit.AuthPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            r.OnRejected = async (ctx, ct) =>
+            {
+                ctx.HttpContext.Response.Headers.RetryAfter = "60";
+                await Problems.Of(429, ErrorCodes.RateLimitExceeded, "Too many requests", "Too many sign-in attempts from this address; retry later.")
+                    .ExecuteAsync(ctx.HttpContext);
+            };
+        });
+        overrides?.Invoke(s);
+
+        var app = builder.Build();
+        app.UseExceptionHandler(e => e.Run(async http =>
+        {
+            var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+            if (error is Microsoft.AspNetCore.Http.BadHttpRequestException bad)
+            {
+                await Problems.Validation("body", "The request body is missing or is not valid JSON.", bad.Message).ExecuteAsync(http);
+                return;
+            }
+            Log.Unhandled(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Authio.ControlPlane"), error);
+            await Problems.Of(500, ErrorCodes.InternalError, "Internal error", "An unexpected error occurred.").ExecuteAsync(http);
+        }));
+        app.UseStatusCodePages(async ctx =>
+        {
+            var http = ctx.HttpContext;
+            if (http.Response.HasStarted) return;
+            switch (http.Response.StatusCode)
+            {
+                case 404:
+                    await Problems.NotFound("Route").ExecuteAsync(http);
+                    break;
+                case 400 or 415:
+                    await Problems.Validation("body", "The request is malformed or its parameters are invalid.").ExecuteAsync(http);
+                    break;
+            }
+        });
+        app.UseRateLimiter();
+
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Authio control plane"));
+        app.MapGet("/healthz", () => Results.Text("ok")).ExcludeFromDescription();
+        SigningKeyEndpoints.MapWellKnown(app);
+
+        var v1 = app.MapGroup("/v1").AddEndpointFilter<CallerFilter>();
+        AuthEndpoints.Map(app, v1);
+        UserEndpoints.Map(v1);
+        SessionEndpoints.Map(v1);
+        TeamEndpoints.Map(v1);
+        OrgEndpoints.Map(v1);
+        SigningKeyEndpoints.Map(v1);
+        AuditEndpoints.Map(v1);
+        return app;
+    }
+
+    /// <summary>Start-up work that must finish before serving: schema, first signing key, bootstrap.</summary>
+    public static async Task PrepareAsync(WebApplication app, CancellationToken ct = default)
+    {
+        var sp = app.Services;
+        await sp.GetRequiredService<Migrator>().MigrateAsync(ct);
+        await sp.GetRequiredService<SigningKeyStore>().EnsureSignerAsync(AuditLog.SystemOrg, null, ct);
+        await sp.GetRequiredService<Bootstrap>().RunAsync(ct);
+        sp.GetRequiredService<PasswordHasher>().Warm();
+    }
+}

@@ -1,0 +1,111 @@
+namespace Authio.ControlPlane.Hosting;
+
+/// <summary>Everything under the <c>ControlPlane</c> configuration section. Defaults are the documented ones.</summary>
+internal sealed class ControlPlaneOptions
+{
+    /// <summary>Where SQLite and the generated master key live when no PostgreSQL is configured. Default <c>./data</c>.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>The <c>iss</c> of every token. Default <c>http://localhost:5100</c>.</summary>
+    public string Issuer { get; set; } = "http://localhost:5100";
+
+    /// <summary>The <c>aud</c> of every token. Default <c>authio-api</c>.</summary>
+    public string Audience { get; set; } = "authio-api";
+
+    /// <summary>32 bytes, base64, sealing signing keys at rest. Default: generated into the data directory (with a warning).</summary>
+    public string? MasterKey { get; set; }
+
+    public BootstrapOptions Bootstrap { get; set; } = new();
+    public PasswordOptions Passwords { get; set; } = new();
+    public LockoutOptions Lockout { get; set; } = new();
+    public TokenOptions Tokens { get; set; } = new();
+    public SessionOptions Sessions { get; set; } = new();
+    public SigningKeyOptions SigningKeys { get; set; } = new();
+    public AuditOptions Audit { get; set; } = new();
+    public JobOptions Jobs { get; set; } = new();
+    public RateLimitOptions RateLimit { get; set; } = new();
+}
+
+/// <summary>First-start org and <c>mod</c> user; used only while there are no users at all.</summary>
+internal sealed class BootstrapOptions
+{
+    public string? OrgName { get; set; }
+    public string? AdminEmail { get; set; }
+    public string? AdminPassword { get; set; }
+}
+
+internal sealed class PasswordOptions
+{
+    /// <summary>bcrypt work factor. Default 12, never below 10.</summary>
+    public int BcryptCost { get; set; } = 12;
+
+    /// <summary>Test-only escape hatch: when set, overrides <see cref="BcryptCost"/> (4..31). Never set in production.</summary>
+    public int? TestOnlyInsecureBcryptCost { get; set; }
+
+    /// <summary>Default 8.</summary>
+    public int MinLength { get; set; } = 8;
+    public bool RequireUpper { get; set; } = true;
+    public bool RequireLower { get; set; } = true;
+    public bool RequireDigit { get; set; } = true;
+    public bool RequireSpecial { get; set; } = true;
+}
+
+internal sealed class LockoutOptions
+{
+    /// <summary>Failures within <see cref="Window"/> that lock the account. Default 5.</summary>
+    public int MaxFailures { get; set; } = 5;
+    /// <summary>Default 15 minutes.</summary>
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(15);
+    /// <summary>Default 15 minutes.</summary>
+    public TimeSpan Duration { get; set; } = TimeSpan.FromMinutes(15);
+}
+
+internal sealed class TokenOptions
+{
+    /// <summary>Access-token lifetime unless the org overrides it. Default 15 minutes.</summary>
+    public TimeSpan AccessTokenTtl { get; set; } = TimeSpan.FromMinutes(15);
+    /// <summary>Upper bound for any org's access-token lifetime; drives key retirement. Default 1 hour.</summary>
+    public TimeSpan MaxAccessTokenTtl { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>Default 30 days.</summary>
+    public TimeSpan RefreshTokenTtl { get; set; } = TimeSpan.FromDays(30);
+    /// <summary>How long an already-rotated refresh token is still accepted (racing tabs). Default 0.</summary>
+    public TimeSpan RefreshReuseGrace { get; set; } = TimeSpan.Zero;
+    /// <summary>Clock skew validators allow; added to every "still valid until". Default 1 minute.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+internal sealed class SessionOptions
+{
+    /// <summary>Inactivity timeout enforced at refresh, unless the org overrides it. Default 1 hour.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>Concurrent sessions per user and org; the oldest is ended beyond it. Default 10.</summary>
+    public int MaxPerUser { get; set; } = 10;
+}
+
+internal sealed class SigningKeyOptions
+{
+    /// <summary>Scheduled rotation period. Default 30 days.</summary>
+    public TimeSpan RotationInterval { get; set; } = TimeSpan.FromDays(30);
+    /// <summary>How long a new key is in JWKS before it signs. Default 15 minutes.</summary>
+    public TimeSpan PrePublish { get; set; } = TimeSpan.FromMinutes(15);
+}
+
+internal sealed class AuditOptions
+{
+    /// <summary>Default 90 days, per-org override.</summary>
+    public int RetentionDays { get; set; } = 90;
+}
+
+internal sealed class JobOptions
+{
+    /// <summary>Background jobs (key rotation, audit pruning). Default on.</summary>
+    public bool Enabled { get; set; } = true;
+    /// <summary>Default 1 minute.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+internal sealed class RateLimitOptions
+{
+    /// <summary>Sign-in and refresh requests per client IP per minute. Default 60.</summary>
+    public int AuthPerMinute { get; set; } = 60;
+}

@@ -1,0 +1,27 @@
+namespace Authio.ControlPlane.Hosting;
+
+/// <summary>One registry of log event ids so they never collide.</summary>
+internal static class LogEvents
+{
+    public const int MigrationApplied = 1001;
+    public const int SchemaUpToDate = 1002;
+    public const int RlsNotEffective = 1003;
+    public const int StorageSelected = 1004;
+
+    public const int BootstrapNeeded = 1101;
+    public const int BootstrapDone = 1102;
+
+    public const int MasterKeyGenerated = 1201;
+    public const int SigningKeyCreated = 1202;
+    public const int SigningKeyRevoked = 1203;
+
+    public const int LoginSucceeded = 1301;
+    public const int LoginFailed = 1302;
+    public const int AccountLocked = 1303;
+    public const int RefreshReuse = 1304;
+
+    public const int JobFailed = 1401;
+    public const int AuditPruned = 1402;
+
+    public const int UnhandledError = 1501;
+}

@@ -1,0 +1,13 @@
+namespace Authio.ControlPlane.Hosting;
+
+internal sealed partial class MaintenanceService
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = LogEvents.JobFailed, Level = LogLevel.Error, Message = "Maintenance round failed")]
+        public static partial void Failed(ILogger logger, Exception ex);
+
+        [LoggerMessage(EventId = LogEvents.AuditPruned, Level = LogLevel.Information, Message = "Pruned {Count} audit events past retention")]
+        public static partial void Pruned(ILogger logger, int count);
+    }
+}

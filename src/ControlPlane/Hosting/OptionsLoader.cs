@@ -1,0 +1,57 @@
+namespace Authio.ControlPlane.Hosting;
+
+internal static class OptionsLoader
+{
+    public const string Section = "ControlPlane";
+
+    /// <summary>Binds and validates; the first bad value stops start-up naming its key.</summary>
+    public static ControlPlaneOptions Load(IConfiguration configuration)
+    {
+        var o = new ControlPlaneOptions();
+        try
+        {
+            configuration.GetSection(Section).Bind(o);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ConfigException(Section, "could not be read: " + ex.Message);
+        }
+        Validate(o);
+        return o;
+    }
+
+    private static void Validate(ControlPlaneOptions o)
+    {
+        Require(Uri.TryCreate(o.Issuer, UriKind.Absolute, out var issuer) && issuer.Scheme is "http" or "https",
+            "ControlPlane:Issuer", "must be an absolute http(s) URL");
+        Require(!string.IsNullOrWhiteSpace(o.Audience), "ControlPlane:Audience", "must be set");
+        Require(!string.IsNullOrWhiteSpace(o.DataDirectory), "ControlPlane:DataDirectory", "must be set");
+        Require(o.Passwords.BcryptCost is >= 10 and <= 31, "ControlPlane:Passwords:BcryptCost", "must be between 10 and 31");
+        Require(o.Passwords.TestOnlyInsecureBcryptCost is null or (>= 4 and <= 31),
+            "ControlPlane:Passwords:TestOnlyInsecureBcryptCost", "must be between 4 and 31");
+        Require(o.Passwords.MinLength is >= 8 and <= 72, "ControlPlane:Passwords:MinLength", "must be between 8 and 72");
+        Require(o.Lockout.MaxFailures >= 1, "ControlPlane:Lockout:MaxFailures", "must be at least 1");
+        Require(o.Lockout.Window > TimeSpan.Zero, "ControlPlane:Lockout:Window", "must be positive");
+        Require(o.Lockout.Duration > TimeSpan.Zero, "ControlPlane:Lockout:Duration", "must be positive");
+        Require(o.Tokens.AccessTokenTtl > TimeSpan.Zero, "ControlPlane:Tokens:AccessTokenTtl", "must be positive");
+        Require(o.Tokens.MaxAccessTokenTtl >= o.Tokens.AccessTokenTtl, "ControlPlane:Tokens:MaxAccessTokenTtl", "must be at least AccessTokenTtl");
+        Require(o.Tokens.RefreshTokenTtl > TimeSpan.Zero, "ControlPlane:Tokens:RefreshTokenTtl", "must be positive");
+        Require(o.Tokens.RefreshReuseGrace >= TimeSpan.Zero, "ControlPlane:Tokens:RefreshReuseGrace", "must not be negative");
+        Require(o.Tokens.ClockSkew >= TimeSpan.Zero, "ControlPlane:Tokens:ClockSkew", "must not be negative");
+        Require(o.Sessions.IdleTimeout > TimeSpan.Zero, "ControlPlane:Sessions:IdleTimeout", "must be positive");
+        Require(o.Sessions.MaxPerUser >= 1, "ControlPlane:Sessions:MaxPerUser", "must be at least 1");
+        Require(o.SigningKeys.RotationInterval > o.SigningKeys.PrePublish, "ControlPlane:SigningKeys:RotationInterval", "must be longer than PrePublish");
+        Require(o.SigningKeys.PrePublish >= TimeSpan.Zero, "ControlPlane:SigningKeys:PrePublish", "must not be negative");
+        Require(o.Audit.RetentionDays >= 1, "ControlPlane:Audit:RetentionDays", "must be at least 1");
+        Require(o.Jobs.Interval > TimeSpan.Zero, "ControlPlane:Jobs:Interval", "must be positive");
+        Require(o.RateLimit.AuthPerMinute >= 1, "ControlPlane:RateLimit:AuthPerMinute", "must be at least 1");
+        var b = o.Bootstrap;
+        var given = new[] { b.OrgName, b.AdminEmail, b.AdminPassword }.Count(v => !string.IsNullOrWhiteSpace(v));
+        Require(given is 0 or 3, "ControlPlane:Bootstrap", "needs all of OrgName, AdminEmail and AdminPassword, or none");
+    }
+
+    private static void Require(bool ok, string key, string problem)
+    {
+        if (!ok) throw new ConfigException(key, problem);
+    }
+}

@@ -1,0 +1,44 @@
+using Authio.ControlPlane.Hosting;
+using Authio.ControlPlane.Storage;
+using Dapper;
+
+namespace Authio.ControlPlane.Orgs;
+
+internal sealed class OrgRow
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    public long? AccessTtlSeconds { get; set; }
+    public long? IdleTimeoutSeconds { get; set; }
+    public long? AuditRetentionDays { get; set; }
+    public long CreatedAt { get; set; }
+}
+
+/// <summary>The tenant registry. Orgs are the root of isolation, so this table itself is not org-filtered by RLS.</summary>
+internal sealed class OrgStore(Db db, ControlPlaneOptions options)
+{
+    public Task<OrgRow?> GetAsync(string id, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.QuerySingleOrDefaultAsync<OrgRow>("SELECT * FROM orgs WHERE id = @id", new { id }, tx), ct);
+
+    public Task<List<string>> AllIdsAsync(CancellationToken ct = default) =>
+        db.GlobalAsync(async (c, tx) => (await c.QueryAsync<string>("SELECT id FROM orgs", transaction: tx)).ToList(), ct);
+
+    public static Task InsertAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, OrgRow org) =>
+        c.ExecuteAsync("INSERT INTO orgs (id, name, created_at) VALUES (@Id, @Name, @CreatedAt)", org, tx);
+
+    public Task UpdateSettingsAsync(string id, long? accessTtlSeconds, long? idleTimeoutSeconds, long? auditRetentionDays, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.ExecuteAsync("""
+            UPDATE orgs SET access_ttl_seconds = COALESCE(@accessTtlSeconds, access_ttl_seconds),
+              idle_timeout_seconds = COALESCE(@idleTimeoutSeconds, idle_timeout_seconds),
+              audit_retention_days = COALESCE(@auditRetentionDays, audit_retention_days)
+            WHERE id = @id
+            """, new { id, accessTtlSeconds, idleTimeoutSeconds, auditRetentionDays }, tx), ct);
+
+    public TimeSpan AccessTtl(OrgRow? org) =>
+        org?.AccessTtlSeconds is { } s ? TimeSpan.FromSeconds(s) : options.Tokens.AccessTokenTtl;
+
+    public TimeSpan IdleTimeout(OrgRow? org) =>
+        org?.IdleTimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : options.Sessions.IdleTimeout;
+
+    public int RetentionDays(OrgRow? org) => org?.AuditRetentionDays is { } d ? (int)d : options.Audit.RetentionDays;
+}

@@ -1,0 +1,178 @@
+using System.Data.Common;
+using Authio.ControlPlane.Api;
+using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.Hosting;
+using Authio.ControlPlane.Orgs;
+using Authio.ControlPlane.Storage;
+using Authio.ControlPlane.Tokens;
+using Authio.ControlPlane.Users;
+using Dapper;
+
+namespace Authio.ControlPlane.Sessions;
+
+internal sealed record TokenPair(string AccessToken, string RefreshToken, int ExpiresIn, string SessionId);
+
+/// <summary>Starting, refreshing and ending sessions.</summary>
+internal sealed partial class SessionService(
+    Db db, SessionStore store, OrgStore orgs, TokenIssuer issuer, AuditLog audit, ControlPlaneOptions options, TimeProvider time,
+    ILogger<SessionService> logger)
+{
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>A new session after a successful sign-in; ends the oldest sessions beyond the per-user limit.</summary>
+    public async Task<TokenPair> StartAsync(string orgId, string userId, string role, ClientInfo client, CancellationToken ct)
+    {
+        var now = Now;
+        var org = await orgs.GetAsync(orgId, ct);
+        var ttl = orgs.AccessTtl(org);
+        var sid = Ids.New("ses");
+        var refresh = RefreshTokens.New(orgId);
+        var (teams, evicted) = await db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            var live = await SessionStore.LiveOfUserAsync(c, tx, orgId, userId);
+            var evicted = new List<string>();
+            foreach (var old in live.Take(Math.Max(0, live.Count - options.Sessions.MaxPerUser + 1)))
+                if (await store.EndAsync(c, tx, orgId, old.Id, EndReasons.SessionLimit, now)) evicted.Add(old.Id);
+            await c.ExecuteAsync("""
+                INSERT INTO sessions (org_id, id, user_id, created_at, last_seen_at, ip, user_agent, access_expires_at)
+                VALUES (@orgId, @sid, @userId, @now, @now, @ip, @ua, @exp)
+                """, new { orgId, sid, userId, now, ip = client.Ip, ua = client.UserAgent, exp = now + (long)ttl.TotalMilliseconds }, tx);
+            await InsertRefreshAsync(c, tx, orgId, sid, refresh, now);
+            return (await UserStore.TeamsOfAsync(c, tx, orgId, userId), evicted);
+        }, ct);
+        foreach (var old in evicted)
+            await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.SessionEnded) { UserId = userId, SessionId = old, Ip = client.Ip, UserAgent = client.UserAgent, Details = new() { ["reason"] = EndReasons.SessionLimit } }, ct);
+        var access = await issuer.IssueAsync(orgId, userId, sid, role, teams, ttl, ct);
+        return new TokenPair(access.Token, refresh, access.ExpiresInSeconds, sid);
+    }
+
+    private enum RefreshOutcome { Ok, Invalid, Reused, Idle }
+
+    private sealed record RefreshState(RefreshOutcome Outcome, SessionRow? Session = null, string? Role = null, List<string>? Teams = null, bool Ended = false);
+
+    /// <summary>Rotates a refresh token. Presenting an already-rotated one ends the whole session (family).</summary>
+    public async Task<Result<TokenPair>> RefreshAsync(string? refreshToken, ClientInfo client, CancellationToken ct)
+    {
+        var orgId = RefreshTokens.OrgOf(refreshToken);
+        if (orgId is null || await orgs.GetAsync(orgId, ct) is not { } org) return Failure.Unauthorized("The refresh token is invalid.");
+        var now = Now;
+        var hash = RefreshTokens.Hash(refreshToken!);
+        var ttl = orgs.AccessTtl(org);
+        var idle = (long)orgs.IdleTimeout(org).TotalMilliseconds;
+        var graceMs = (long)options.Tokens.RefreshReuseGrace.TotalMilliseconds;
+        var next = RefreshTokens.New(orgId);
+        var state = await db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            var rt = await c.QuerySingleOrDefaultAsync<(string SessionId, long ExpiresAt, long? RotatedAt)>(
+                "SELECT session_id, expires_at, rotated_at FROM refresh_tokens WHERE org_id = @orgId AND hash = @hash", new { orgId, hash }, tx);
+            if (rt.SessionId is null) return new RefreshState(RefreshOutcome.Invalid);
+            var s = await SessionStore.GetAsync(c, tx, orgId, rt.SessionId);
+            if (s is null || rt.ExpiresAt <= now) return new RefreshState(RefreshOutcome.Invalid);
+            var inGrace = rt.RotatedAt is { } r && graceMs > 0 && now - r <= graceMs;
+            if (rt.RotatedAt is not null && !inGrace)
+                return new RefreshState(RefreshOutcome.Reused, s, Ended: await store.EndAsync(c, tx, orgId, s.Id, EndReasons.RefreshReuse, now));
+            if (s.EndedAt is not null) return new RefreshState(RefreshOutcome.Invalid, s);
+            if (now - s.LastSeenAt > idle)
+            {
+                await store.EndAsync(c, tx, orgId, s.Id, EndReasons.IdleTimeout, now);
+                return new RefreshState(RefreshOutcome.Idle, s);
+            }
+            var member = await UserStore.MemberAsync(c, tx, orgId, s.UserId);
+            if (member is null || member.Active != 1) return new RefreshState(RefreshOutcome.Invalid, s);
+            if (!inGrace)
+            {
+                var rotated = await c.ExecuteAsync("UPDATE refresh_tokens SET rotated_at = @now WHERE org_id = @orgId AND hash = @hash AND rotated_at IS NULL",
+                    new { now, orgId, hash }, tx);
+                // Lost a race with another use of the same token: reuse, unless a grace window exists for exactly this.
+                if (rotated != 1 && graceMs == 0)
+                    return new RefreshState(RefreshOutcome.Reused, s, Ended: await store.EndAsync(c, tx, orgId, s.Id, EndReasons.RefreshReuse, now));
+            }
+            await InsertRefreshAsync(c, tx, orgId, s.Id, next, now);
+            await c.ExecuteAsync("""
+                UPDATE sessions SET last_seen_at = @now, ip = @ip, user_agent = @ua, access_expires_at = @exp
+                WHERE org_id = @orgId AND id = @sid
+                """, new { now, ip = client.Ip, ua = client.UserAgent, exp = now + (long)ttl.TotalMilliseconds, orgId, sid = s.Id }, tx);
+            return new RefreshState(RefreshOutcome.Ok, s, member.Role, await UserStore.TeamsOfAsync(c, tx, orgId, s.UserId));
+        }, ct);
+
+        var session = state.Session;
+        var entry = new AuditEntry(orgId, AuditEvents.TokenRefreshed) { UserId = session?.UserId, SessionId = session?.Id, Ip = client.Ip, UserAgent = client.UserAgent };
+        switch (state.Outcome)
+        {
+            case RefreshOutcome.Reused:
+                Log.RefreshReuse(logger, orgId, session!.Id);
+                await audit.RecordAsync(entry with { Event = AuditEvents.RefreshReuseDetected, Outcome = "failure" }, ct);
+                if (state.Ended)
+                    await audit.RecordAsync(entry with { Event = AuditEvents.SessionEnded, Details = new() { ["reason"] = EndReasons.RefreshReuse } }, ct);
+                return Failure.Unauthorized("The refresh token was already used; the session has been revoked.");
+            case RefreshOutcome.Idle:
+                await audit.RecordAsync(entry with { Event = AuditEvents.SessionEnded, Details = new() { ["reason"] = EndReasons.IdleTimeout } }, ct);
+                return Failure.Unauthorized("The session expired after inactivity.");
+            case RefreshOutcome.Invalid:
+                if (session is not null) await audit.RecordAsync(entry with { Outcome = "failure" }, ct);
+                return Failure.Unauthorized("The refresh token is invalid.");
+        }
+        var access = await issuer.IssueAsync(orgId, session!.UserId, session.Id, state.Role!, state.Teams!, ttl, ct);
+        await audit.RecordAsync(entry, ct);
+        return new TokenPair(access.Token, next, access.ExpiresInSeconds, session.Id);
+    }
+
+    /// <summary>Ends one session; false when it does not exist in the org or had already ended.</summary>
+    public async Task<bool> EndAsync(string orgId, string sessionId, string reason, string eventType, string? actorId, ClientInfo client, CancellationToken ct)
+    {
+        var now = Now;
+        var userId = await db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            var s = await SessionStore.GetAsync(c, tx, orgId, sessionId);
+            return s is not null && await store.EndAsync(c, tx, orgId, sessionId, reason, now) ? s.UserId : null;
+        }, ct);
+        if (userId is null) return false;
+        await audit.RecordAsync(new AuditEntry(orgId, eventType)
+        {
+            ActorId = actorId, UserId = userId, SessionId = sessionId, Ip = client.Ip, UserAgent = client.UserAgent,
+            Details = new() { ["reason"] = reason },
+        }, ct);
+        return true;
+    }
+
+    /// <summary>Ends every session of the user in the org (one <c>user_not_before</c> revocation).</summary>
+    public async Task<int> EndAllAsync(string orgId, string userId, string reason, string? actorId, ClientInfo client, CancellationToken ct)
+    {
+        var now = Now;
+        var ended = await db.InOrgAsync(orgId, (c, tx) => store.EndAllAsync(c, tx, orgId, userId, reason, now), ct);
+        await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.ForceLogout)
+        {
+            ActorId = actorId, UserId = userId, Ip = client.Ip, UserAgent = client.UserAgent,
+            Details = new() { ["reason"] = reason, ["sessions_ended"] = ended.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        }, ct);
+        return ended.Count;
+    }
+
+    /// <summary>Ends all of the user's sessions except <paramref name="keepSessionId"/>, each with its own <c>sid</c> revocation.</summary>
+    public async Task<int> EndOthersAsync(string orgId, string userId, string? keepSessionId, string reason, string? actorId, ClientInfo client, CancellationToken ct)
+    {
+        var now = Now;
+        var ended = await db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            var list = new List<string>();
+            foreach (var s in await SessionStore.LiveOfUserAsync(c, tx, orgId, userId))
+                if (s.Id != keepSessionId && await store.EndAsync(c, tx, orgId, s.Id, reason, now)) list.Add(s.Id);
+            return list;
+        }, ct);
+        foreach (var sid in ended)
+            await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.SessionEnded)
+            {
+                ActorId = actorId, UserId = userId, SessionId = sid, Ip = client.Ip, UserAgent = client.UserAgent, Details = new() { ["reason"] = reason },
+            }, ct);
+        return ended.Count;
+    }
+
+    public Task<List<SessionRow>> ListLiveAsync(string orgId, string userId, CancellationToken ct) =>
+        db.InOrgAsync(orgId, (c, tx) => SessionStore.LiveOfUserAsync(c, tx, orgId, userId), ct);
+
+    private Task InsertRefreshAsync(DbConnection c, DbTransaction tx, string orgId, string sid, string token, long now) =>
+        c.ExecuteAsync("""
+            INSERT INTO refresh_tokens (org_id, hash, session_id, created_at, expires_at)
+            VALUES (@orgId, @hash, @sid, @now, @exp)
+            """, new { orgId, hash = RefreshTokens.Hash(token), sid, now, exp = now + (long)options.Tokens.RefreshTokenTtl.TotalMilliseconds }, tx);
+}

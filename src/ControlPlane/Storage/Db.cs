@@ -1,0 +1,81 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Authio.ControlPlane.Storage;
+
+internal enum Dialect { Sqlite, Postgres }
+
+/// <summary>
+/// The one way to reach the store. Org-scoped work goes through <see cref="InOrgAsync{T}"/>, which on
+/// PostgreSQL sets <c>app.org_id</c> for the transaction so row-level security confines every query.
+/// </summary>
+internal sealed class Db
+{
+    private readonly string _appConnectionString;
+    private readonly string _adminConnectionString;
+
+    public Db(Dialect dialect, string appConnectionString, string? adminConnectionString)
+    {
+        Dialect = dialect;
+        _appConnectionString = appConnectionString;
+        _adminConnectionString = adminConnectionString ?? appConnectionString;
+        HasSeparateAdmin = adminConnectionString is not null;
+    }
+
+    public Dialect Dialect { get; }
+
+    /// <summary>True when migrations run as a different (owner) role than the service.</summary>
+    public bool HasSeparateAdmin { get; }
+
+    public string AppConnectionString => _appConnectionString;
+
+    public async Task<DbConnection> OpenAsync(bool admin, CancellationToken ct)
+    {
+        var cs = admin ? _adminConnectionString : _appConnectionString;
+        DbConnection conn = Dialect == Dialect.Postgres ? new NpgsqlConnection(cs) : new SqliteConnection(cs);
+        await conn.OpenAsync(ct);
+        if (conn is SqliteConnection)
+        {
+            await using var cmd = conn.CreateCommand();
+            cmd.CommandText = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        return conn;
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one transaction confined to <paramref name="orgId"/>.</summary>
+    public async Task<T> InOrgAsync<T>(string orgId, Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(admin: false, ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        if (Dialect == Dialect.Postgres)
+        {
+            await using var cmd = conn.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "SELECT set_config('app.org_id', @org, true)";
+            var p = cmd.CreateParameter();
+            p.ParameterName = "org";
+            p.Value = orgId;
+            cmd.Parameters.Add(p);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        var result = await work(conn, tx);
+        await tx.CommitAsync(ct);
+        return result;
+    }
+
+    /// <summary>A unique constraint lost a race: an expected conflict, not a bug.</summary>
+    public static bool IsUniqueViolation(DbException ex) =>
+        ex is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } or SqliteException { SqliteErrorCode: 19 };
+
+    /// <summary>Runs <paramref name="work"/> in one transaction on tables that are not org-scoped (users, orgs, signing keys).</summary>
+    public async Task<T> GlobalAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(admin: false, ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var result = await work(conn, tx);
+        await tx.CommitAsync(ct);
+        return result;
+    }
+}

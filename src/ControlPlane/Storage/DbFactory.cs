@@ -1,0 +1,54 @@
+using Authio.ControlPlane.Hosting;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Authio.ControlPlane.Storage;
+
+internal static class DbFactory
+{
+    public const string AppKey = "ConnectionStrings:ControlPlane";
+    public const string AdminKey = "ConnectionStrings:ControlPlaneAdmin";
+
+    private static void Parse(string connectionString, string key)
+    {
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException)
+        {
+            // The message could echo the password; name the key only.
+            throw new ConfigException(key, "is not a valid Npgsql connection string.");
+        }
+    }
+
+    /// <summary>PostgreSQL when <c>ConnectionStrings:ControlPlane</c> is set, otherwise SQLite in the data directory.</summary>
+    public static Db Create(IConfiguration configuration, ControlPlaneOptions options)
+    {
+        var app = configuration.GetConnectionString("ControlPlane");
+        var admin = configuration.GetConnectionString("ControlPlaneAdmin");
+        if (!string.IsNullOrWhiteSpace(app))
+        {
+            Parse(app, AppKey);
+            if (!string.IsNullOrWhiteSpace(admin)) Parse(admin, AdminKey);
+            return new Db(Dialect.Postgres, app, string.IsNullOrWhiteSpace(admin) ? null : admin);
+        }
+        if (!string.IsNullOrWhiteSpace(admin))
+            throw new ConfigException(AdminKey, "is set but " + AppKey + " is not");
+        try
+        {
+            Directory.CreateDirectory(options.DataDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException("ControlPlane:DataDirectory", "cannot be created: " + ex.Message);
+        }
+        var cs = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(options.DataDirectory, "controlplane.db"),
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        return new Db(Dialect.Sqlite, cs, null);
+    }
+}

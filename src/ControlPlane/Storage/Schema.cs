@@ -1,0 +1,108 @@
+namespace Authio.ControlPlane.Storage;
+
+/// <summary>
+/// Versioned migrations. Shared DDL uses <c>{SEQ}</c> for an auto-increment key; PostgreSQL additionally
+/// gets row-level security on every org-scoped table. Never edit a released step: append a new one.
+/// </summary>
+internal static class Schema
+{
+    public sealed record Migration(int Version, string Name, string Common, string PostgresOnly);
+
+    /// <summary>Tables whose rows belong to one org: each has <c>org_id</c> and, on PostgreSQL, an isolation policy.</summary>
+    public static readonly string[] OrgScopedTables =
+        ["memberships", "project_roles", "teams", "team_members", "sessions", "refresh_tokens", "revocations", "audit_events"];
+
+    public static readonly Migration[] All =
+    [
+        new(1, "initial", """
+            CREATE TABLE orgs (id TEXT PRIMARY KEY, name TEXT NOT NULL, access_ttl_seconds BIGINT NULL,
+              idle_timeout_seconds BIGINT NULL, audit_retention_days BIGINT NULL, created_at BIGINT NOT NULL);
+            CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+              failed_count BIGINT NOT NULL DEFAULT 0, failed_window_start BIGINT NULL, locked_until BIGINT NULL,
+              password_changed_at BIGINT NOT NULL, created_at BIGINT NOT NULL);
+            CREATE TABLE memberships (org_id TEXT NOT NULL REFERENCES orgs(id), user_id TEXT NOT NULL REFERENCES users(id),
+              role TEXT NOT NULL, active BIGINT NOT NULL DEFAULT 1, created_at BIGINT NOT NULL, deactivated_at BIGINT NULL,
+              PRIMARY KEY (org_id, user_id));
+            CREATE INDEX memberships_user ON memberships(user_id);
+            CREATE TABLE project_roles (org_id TEXT NOT NULL, user_id TEXT NOT NULL, project_id TEXT NOT NULL, role TEXT NOT NULL,
+              PRIMARY KEY (org_id, user_id, project_id));
+            CREATE TABLE teams (org_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, created_at BIGINT NOT NULL,
+              PRIMARY KEY (org_id, id));
+            CREATE UNIQUE INDEX teams_name ON teams(org_id, name);
+            CREATE TABLE team_members (org_id TEXT NOT NULL, team_id TEXT NOT NULL, user_id TEXT NOT NULL,
+              PRIMARY KEY (org_id, team_id, user_id));
+            CREATE TABLE sessions (org_id TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT NOT NULL, created_at BIGINT NOT NULL,
+              last_seen_at BIGINT NOT NULL, ip TEXT NULL, user_agent TEXT NULL, access_expires_at BIGINT NOT NULL,
+              ended_at BIGINT NULL, end_reason TEXT NULL, PRIMARY KEY (org_id, id));
+            CREATE INDEX sessions_user ON sessions(org_id, user_id);
+            CREATE TABLE refresh_tokens (org_id TEXT NOT NULL, hash TEXT NOT NULL, session_id TEXT NOT NULL,
+              created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, rotated_at BIGINT NULL, PRIMARY KEY (org_id, hash));
+            CREATE TABLE revocations (seq {SEQ}, org_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
+              not_before BIGINT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);
+            CREATE TABLE signing_keys (kid TEXT PRIMARY KEY, created_at BIGINT NOT NULL, activate_at BIGINT NOT NULL,
+              retire_at BIGINT NULL, revoked_at BIGINT NULL, x TEXT NOT NULL, y TEXT NOT NULL, sealed_private TEXT NOT NULL);
+            CREATE TABLE audit_events (seq {SEQ}, org_id TEXT NOT NULL, id TEXT NOT NULL UNIQUE, ts BIGINT NOT NULL,
+              event TEXT NOT NULL, actor_id TEXT NULL, user_id TEXT NULL, email TEXT NULL, session_id TEXT NULL, ip TEXT NULL,
+              user_agent TEXT NULL, outcome TEXT NOT NULL, details TEXT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+            CREATE INDEX audit_org_ts ON audit_events(org_id, ts);
+            """,
+            // Sign-in must find a user's orgs before any org is known; this owner-run function is the one
+            // sanctioned way across the isolation boundary and returns nothing but org ids.
+            """
+            CREATE FUNCTION authio_user_orgs(p_user_id TEXT) RETURNS TABLE(org_id TEXT, active BIGINT)
+              LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT m.org_id, m.active FROM memberships m WHERE m.user_id = p_user_id $$;
+            """),
+        new(2, "key_transitions_and_indexes", """
+            ALTER TABLE signing_keys ADD COLUMN activation_audited BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE signing_keys ADD COLUMN retirement_audited BIGINT NOT NULL DEFAULT 0;
+            CREATE INDEX audit_org_seq ON audit_events(org_id, seq);
+            CREATE INDEX refresh_tokens_session ON refresh_tokens(org_id, session_id);
+            CREATE INDEX revocations_org_seq ON revocations(org_id, seq);
+            """, ""),
+        // Identities are shared by a person's orgs, but an org may only see its own members. The few sign-in steps that
+        // run before an org is known go through owner-run functions that touch exactly the rows they need.
+        new(3, "users_row_level_security", "", """
+            CREATE FUNCTION authio_find_user_by_email(p_email TEXT) RETURNS SETOF users
+              LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT * FROM users WHERE email = p_email $$;
+            CREATE FUNCTION authio_user_count() RETURNS BIGINT
+              LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT COUNT(*) FROM users $$;
+            CREATE FUNCTION authio_add_login_failure(p_id TEXT, p_now BIGINT, p_window BIGINT) RETURNS BIGINT
+              LANGUAGE sql SECURITY DEFINER SET search_path = public
+              AS $$ UPDATE users SET
+                failed_count = CASE WHEN failed_window_start IS NOT NULL AND p_now - failed_window_start <= p_window THEN failed_count + 1 ELSE 1 END,
+                failed_window_start = CASE WHEN failed_window_start IS NOT NULL AND p_now - failed_window_start <= p_window THEN failed_window_start ELSE p_now END
+                WHERE id = p_id RETURNING failed_count $$;
+            CREATE FUNCTION authio_set_login_state(p_id TEXT, p_count BIGINT, p_window BIGINT, p_locked BIGINT) RETURNS VOID
+              LANGUAGE sql SECURITY DEFINER SET search_path = public
+              AS $$ UPDATE users SET failed_count = p_count, failed_window_start = p_window, locked_until = p_locked WHERE id = p_id $$;
+            REVOKE EXECUTE ON FUNCTION authio_user_orgs(TEXT), authio_find_user_by_email(TEXT), authio_user_count(),
+              authio_add_login_failure(TEXT, BIGINT, BIGINT), authio_set_login_state(TEXT, BIGINT, BIGINT, BIGINT) FROM PUBLIC;
+            ALTER TABLE users ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY members_of_current_org ON users FOR SELECT
+              USING (EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.org_id = current_setting('app.org_id', true)));
+            CREATE POLICY update_members_of_current_org ON users FOR UPDATE
+              USING (EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.org_id = current_setting('app.org_id', true)));
+            CREATE POLICY insert_new_identities ON users FOR INSERT WITH CHECK (true);
+            """),
+    ];
+
+    public static string Sql(Migration m, Dialect dialect)
+    {
+        var seq = dialect == Dialect.Postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+        var sql = m.Common.Replace("{SEQ}", seq, StringComparison.Ordinal);
+        if (dialect != Dialect.Postgres) return sql;
+        var rls = m.Version == 1 ? string.Concat(OrgScopedTables.Select(RlsFor)) : "";
+        return sql + "\n" + m.PostgresOnly + "\n" + rls;
+    }
+
+    private static string RlsFor(string table) => $"""
+        ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY org_isolation ON {table}
+          USING (org_id = current_setting('app.org_id', true))
+          WITH CHECK (org_id = current_setting('app.org_id', true));
+
+        """;
+}

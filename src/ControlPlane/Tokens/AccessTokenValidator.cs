@@ -1,0 +1,48 @@
+using Authio.ControlPlane.Hosting;
+using Authio.ControlPlane.SigningKeys;
+using Authio.ControlPlane.Users;
+using Authio.Shared.Tokens;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Authio.ControlPlane.Tokens;
+
+internal sealed record AccessTokenClaims(string OrgId, string UserId, string SessionId, string Role, IReadOnlySet<string> Scopes);
+
+/// <summary>Validates our own access tokens for the admin API, against the keys currently in JWKS.</summary>
+internal sealed class AccessTokenValidator(SigningKeyStore keys, ControlPlaneOptions options, TimeProvider time)
+{
+    private readonly JsonWebTokenHandler _handler = new();
+
+    public async Task<AccessTokenClaims?> ValidateAsync(string token, CancellationToken ct = default)
+    {
+        var skew = options.Tokens.ClockSkew;
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = options.Issuer,
+            ValidAudience = options.Audience,
+            IssuerSigningKeys = await keys.VerificationKeysAsync(ct),
+            ValidTypes = [ClaimNames.AccessTokenType],
+            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ClockSkew = skew,
+            // The library's own check reads the wall clock; tests and the service use TimeProvider.
+            LifetimeValidator = (notBefore, expires, _, _) =>
+            {
+                var now = time.GetUtcNow().UtcDateTime;
+                return expires is { } e && now < e + skew && (notBefore is not { } n || n - skew <= now);
+            },
+        };
+        var result = await _handler.ValidateTokenAsync(token, parameters);
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt) return null;
+        if (!jwt.TryGetPayloadValue<string>(ClaimNames.Org, out var org) ||
+            !jwt.TryGetPayloadValue<string>(ClaimNames.SessionId, out var sid) ||
+            !jwt.TryGetPayloadValue<string>(ClaimNames.Role, out var role) ||
+            string.IsNullOrEmpty(jwt.Subject) || !Roles.IsKnown(role))
+            return null;
+        jwt.TryGetPayloadValue<string>(ClaimNames.Scope, out var scope);
+        var scopes = (scope ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        return new AccessTokenClaims(org, jwt.Subject, sid, role, scopes);
+    }
+}

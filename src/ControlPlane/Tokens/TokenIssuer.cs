@@ -1,0 +1,46 @@
+using Authio.ControlPlane.Hosting;
+using Authio.ControlPlane.SigningKeys;
+using Authio.ControlPlane.Users;
+using Authio.Shared.Tokens;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Authio.ControlPlane.Tokens;
+
+internal sealed record IssuedAccessToken(string Token, long ExpiresAtMs, int ExpiresInSeconds);
+
+/// <summary>Issues ES256 access tokens (RFC 9068 <c>at+jwt</c>) with the active signing key.</summary>
+internal sealed class TokenIssuer(SigningKeyStore keys, ControlPlaneOptions options, TimeProvider time)
+{
+    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+
+    public async Task<IssuedAccessToken> IssueAsync(string orgId, string userId, string sessionId, string role,
+        IReadOnlyList<string> teams, TimeSpan ttl, CancellationToken ct = default)
+    {
+        var credentials = await keys.SigningCredentialsAsync(ct);
+        // JWT times are whole seconds; truncate so exp - iat is exactly the TTL.
+        var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+        var exp = now + ttl;
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = options.Issuer,
+            Audience = options.Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = exp.UtcDateTime,
+            TokenType = ClaimNames.AccessTokenType,
+            SigningCredentials = credentials,
+            Claims = new Dictionary<string, object>
+            {
+                [ClaimNames.Subject] = userId,
+                [ClaimNames.Org] = orgId,
+                [ClaimNames.SessionId] = sessionId,
+                [ClaimNames.TokenId] = Guid.NewGuid().ToString("N"),
+                [ClaimNames.Scope] = string.Join(' ', Roles.ScopesOf(role)),
+                [ClaimNames.Role] = role,
+                [ClaimNames.Teams] = teams.ToArray(),
+            },
+        };
+        return new IssuedAccessToken(_handler.CreateToken(descriptor), exp.ToUnixTimeMilliseconds(), (int)ttl.TotalSeconds);
+    }
+}

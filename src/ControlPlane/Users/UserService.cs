@@ -1,0 +1,164 @@
+using Authio.ControlPlane.Api;
+using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.Passwords;
+using Authio.ControlPlane.Sessions;
+using Authio.ControlPlane.Storage;
+using Dapper;
+
+namespace Authio.ControlPlane.Users;
+
+internal sealed record UserView(string Id, string Email, string Role, bool Active, DateTimeOffset CreatedAt,
+    IReadOnlyDictionary<string, string> ProjectRoles, IReadOnlyList<string> Teams);
+
+/// <summary>Users inside the caller's org: creation, deactivation, roles, passwords.</summary>
+internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher, PasswordPolicy policy, SessionService sessions, AuditLog audit, TimeProvider time)
+{
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public Task<List<UserView>> ListAsync(string orgId, CancellationToken ct) =>
+        db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            var ids = await c.QueryAsync<string>("SELECT user_id FROM memberships WHERE org_id = @orgId ORDER BY created_at, user_id", new { orgId }, tx);
+            var list = new List<UserView>();
+            foreach (var id in ids) list.Add((await ViewAsync(c, tx, orgId, id))!);
+            return list;
+        }, ct);
+
+    public Task<UserView?> GetAsync(string orgId, string userId, CancellationToken ct) =>
+        db.InOrgAsync(orgId, (c, tx) => ViewAsync(c, tx, orgId, userId), ct);
+
+    public async Task<Result<UserView>> CreateAsync(string orgId, string? email, string? password, string? role, Caller actor, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(email) || !email.Contains('@', StringComparison.Ordinal) || email.Length > 254) errors["email"] = ["must be an email address."];
+        var pw = policy.Check(password);
+        if (pw.Length > 0) errors["password"] = pw;
+        role ??= Roles.Explore;
+        if (!Roles.IsKnown(role)) errors["role"] = ["must be one of explore, create, mod."];
+        if (errors.Count > 0) return new Failure(400, Shared.Errors.ErrorCodes.ValidationFailed, "Validation failed", "One or more fields are invalid.", errors);
+        var normalized = UserStore.NormalizeEmail(email!);
+        // Emails are global sign-in identities; saying "exists" here is limited to admins, who could learn it by trying anyway.
+        if (await users.FindByEmailAsync(normalized, ct) is not null) return Failure.Conflict("A user with this email already exists.");
+        var now = Now;
+        var user = new UserRow { Id = Ids.New("usr"), Email = normalized, PasswordHash = hasher.Hash(password!), PasswordChangedAt = now, CreatedAt = now };
+        try
+        {
+            await db.InOrgAsync(orgId, async (c, tx) =>
+            {
+                await UserStore.InsertAsync(c, tx, user);
+                await UserStore.InsertMembershipAsync(c, tx, orgId, user.Id, role, now);
+                return 0;
+            }, ct);
+        }
+        catch (System.Data.Common.DbException ex) when (Db.IsUniqueViolation(ex))
+        {
+            return Failure.Conflict("A user with this email already exists.");
+        }
+        await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.UserCreated)
+        {
+            ActorId = actor.UserId, UserId = user.Id, Email = normalized, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent, Details = new() { ["role"] = role },
+        }, ct);
+        return (await GetAsync(orgId, user.Id, ct))!;
+    }
+
+    public async Task<Result<UserView>> DeactivateAsync(string orgId, string userId, Caller actor, CancellationToken ct)
+    {
+        if (userId == actor.UserId) return Failure.Conflict("You cannot deactivate yourself.");
+        var now = Now;
+        var changed = await db.InOrgAsync(orgId, (c, tx) => c.ExecuteAsync(
+            "UPDATE memberships SET active = 0, deactivated_at = @now WHERE org_id = @orgId AND user_id = @userId AND active = 1",
+            new { now, orgId, userId }, tx), ct);
+        var view = await GetAsync(orgId, userId, ct);
+        if (view is null) return Failure.NotFound("User");
+        if (changed == 0) return view;
+        await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.UserDeactivated)
+        {
+            ActorId = actor.UserId, UserId = userId, Email = view.Email, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent,
+        }, ct);
+        await sessions.EndAllAsync(orgId, userId, EndReasons.Deactivated, actor.UserId, actor.Client, ct);
+        return view;
+    }
+
+    /// <summary>Org-wide when <paramref name="projectId"/> is null, else for that project only.</summary>
+    public async Task<Result<UserView>> AssignRoleAsync(string orgId, string userId, string? role, string? projectId, Caller actor, CancellationToken ct)
+    {
+        if (!Roles.IsKnown(role)) return Failure.Invalid("role", "must be one of explore, create, mod.");
+        if (projectId is not null && (projectId.Length is 0 or > 100)) return Failure.Invalid("project_id", "must be 1 to 100 characters.");
+        var found = await db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            if (await UserStore.MemberAsync(c, tx, orgId, userId) is null) return false;
+            if (projectId is null)
+                await c.ExecuteAsync("UPDATE memberships SET role = @role WHERE org_id = @orgId AND user_id = @userId", new { role, orgId, userId }, tx);
+            else
+                await c.ExecuteAsync("""
+                    INSERT INTO project_roles (org_id, user_id, project_id, role) VALUES (@orgId, @userId, @projectId, @role)
+                    ON CONFLICT (org_id, user_id, project_id) DO UPDATE SET role = excluded.role
+                    """, new { orgId, userId, projectId, role }, tx);
+            return true;
+        }, ct);
+        if (!found) return Failure.NotFound("User");
+        await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.RoleAssigned)
+        {
+            ActorId = actor.UserId, UserId = userId, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent,
+            Details = new() { ["role"] = role, ["project_id"] = projectId },
+        }, ct);
+        return (await GetAsync(orgId, userId, ct))!;
+    }
+
+    /// <summary>Removes a project role, or resets the org-wide role to the least privileged, <c>explore</c>.</summary>
+    public async Task<Result<UserView>> RevokeRoleAsync(string orgId, string userId, string? projectId, Caller actor, CancellationToken ct)
+    {
+        var found = await db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            if (await UserStore.MemberAsync(c, tx, orgId, userId) is null) return false;
+            if (projectId is null)
+                await c.ExecuteAsync("UPDATE memberships SET role = @role WHERE org_id = @orgId AND user_id = @userId", new { role = Roles.Explore, orgId, userId }, tx);
+            else
+                await c.ExecuteAsync("DELETE FROM project_roles WHERE org_id = @orgId AND user_id = @userId AND project_id = @projectId", new { orgId, userId, projectId }, tx);
+            return true;
+        }, ct);
+        if (!found) return Failure.NotFound("User");
+        await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.RoleRevoked)
+        {
+            ActorId = actor.UserId, UserId = userId, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent, Details = new() { ["project_id"] = projectId },
+        }, ct);
+        return (await GetAsync(orgId, userId, ct))!;
+    }
+
+    /// <summary>Self-service needs the current password; a <c>mod</c> may set another user's. All other sessions end.</summary>
+    public async Task<Result<UserView>> ChangePasswordAsync(string orgId, string userId, string? currentPassword, string? newPassword, Caller actor, CancellationToken ct)
+    {
+        var view = await GetAsync(orgId, userId, ct);
+        if (view is null) return Failure.NotFound("User");
+        var self = userId == actor.UserId;
+        var user = (await users.GetInOrgAsync(orgId, userId, ct))!;
+        if (self && (currentPassword is null || !hasher.Verify(currentPassword, user.PasswordHash)))
+            return Failure.Invalid("current_password", "is incorrect.");
+        // The password opens every org the person belongs to; one org's mod must not gain access to another's.
+        if (!self && (await users.OrgsOfAsync(userId, ct)).Any(o => o.OrgId != orgId))
+            return new Failure(403, Shared.Errors.ErrorCodes.Forbidden, "Forbidden", "This user also belongs to other organizations; only they can change their password.");
+        var errors = policy.Check(newPassword);
+        if (errors.Length > 0) return new Failure(400, Shared.Errors.ErrorCodes.ValidationFailed, "Validation failed", "The new password does not meet the policy.",
+            new Dictionary<string, string[]> { ["new_password"] = errors });
+        await users.SetPasswordAsync(orgId, userId, hasher.Hash(newPassword!), Now, ct);
+        await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.PasswordChanged)
+        {
+            ActorId = actor.UserId, UserId = userId, SessionId = self ? actor.SessionId : null, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent,
+        }, ct);
+        // The password is the user's across orgs, so sessions end in every org they belong to.
+        foreach (var (org, _) in await users.OrgsOfAsync(userId, ct))
+            await sessions.EndOthersAsync(org, userId, self ? actor.SessionId : null, EndReasons.PasswordChanged, actor.UserId, actor.Client, ct);
+        return view;
+    }
+
+    private static async Task<UserView?> ViewAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string orgId, string userId)
+    {
+        var m = await UserStore.MemberAsync(c, tx, orgId, userId);
+        if (m is null) return null;
+        var projects = (await c.QueryAsync<(string ProjectId, string Role)>(
+            "SELECT project_id, role FROM project_roles WHERE org_id = @orgId AND user_id = @userId ORDER BY project_id", new { orgId, userId }, tx))
+            .ToDictionary(p => p.ProjectId, p => p.Role);
+        var teams = await UserStore.TeamsOfAsync(c, tx, orgId, userId);
+        return new UserView(m.UserId, m.Email, m.Role, m.Active == 1, DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedAt), projects, teams);
+    }
+}

@@ -1,0 +1,106 @@
+using System.Data.Common;
+using Authio.ControlPlane.Storage;
+using Dapper;
+
+namespace Authio.ControlPlane.Users;
+
+/// <summary>A sign-in identity. Shared by every org the person belongs to; org data hangs off memberships.</summary>
+internal sealed class UserRow
+{
+    public string Id { get; set; } = "";
+    public string Email { get; set; } = "";
+    public string PasswordHash { get; set; } = "";
+    public long FailedCount { get; set; }
+    public long? FailedWindowStart { get; set; }
+    public long? LockedUntil { get; set; }
+    public long PasswordChangedAt { get; set; }
+    public long CreatedAt { get; set; }
+}
+
+/// <summary>A user as seen inside one org.</summary>
+internal sealed class MemberRow
+{
+    public string UserId { get; set; } = "";
+    public string Email { get; set; } = "";
+    public string Role { get; set; } = "";
+    public long Active { get; set; }
+    public long CreatedAt { get; set; }
+    public long? DeactivatedAt { get; set; }
+}
+
+internal sealed class UserStore(Db db)
+{
+    public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
+
+    private bool Pg => db.Dialect == Dialect.Postgres;
+
+    /// <summary>Sign-in lookup, before any org is known (on PostgreSQL through the owner's function).</summary>
+    public Task<UserRow?> FindByEmailAsync(string email, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.QuerySingleOrDefaultAsync<UserRow>(
+            Pg ? "SELECT * FROM authio_find_user_by_email(@email)" : "SELECT * FROM users WHERE email = @email",
+            new { email = NormalizeEmail(email) }, tx), ct);
+
+    /// <summary>A user as stored, only if a member of <paramref name="orgId"/>.</summary>
+    public Task<UserRow?> GetInOrgAsync(string orgId, string id, CancellationToken ct = default) =>
+        db.InOrgAsync(orgId, (c, tx) => c.QuerySingleOrDefaultAsync<UserRow>("""
+            SELECT u.* FROM users u JOIN memberships m ON m.user_id = u.id AND m.org_id = @orgId WHERE u.id = @id
+            """, new { orgId, id }, tx), ct);
+
+    public Task<long> CountAsync(CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>(Pg ? "SELECT authio_user_count()" : "SELECT COUNT(*) FROM users", transaction: tx), ct);
+
+    public static Task InsertAsync(DbConnection c, DbTransaction tx, UserRow u) => c.ExecuteAsync("""
+        INSERT INTO users (id, email, password_hash, failed_count, password_changed_at, created_at)
+        VALUES (@Id, @Email, @PasswordHash, 0, @PasswordChangedAt, @CreatedAt)
+        """, u, tx);
+
+    public Task SaveFailuresAsync(string id, long failedCount, long? windowStart, long? lockedUntil, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.ExecuteAsync(Pg
+                ? "SELECT authio_set_login_state(@id, @failedCount, @windowStart, @lockedUntil)"
+                : "UPDATE users SET failed_count = @failedCount, failed_window_start = @windowStart, locked_until = @lockedUntil WHERE id = @id",
+            new { id, failedCount, windowStart, lockedUntil }, tx), ct);
+
+    /// <summary>
+    /// Counts one failure atomically (parallel guesses cannot lose increments) and returns the count within the
+    /// current window; a failure after the window starts a new one.
+    /// </summary>
+    public Task<long> AddFailureAsync(string id, long now, long windowMs, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>(Pg ? "SELECT authio_add_login_failure(@id, @now, @windowMs)" : """
+            UPDATE users SET
+              failed_count = CASE WHEN failed_window_start IS NOT NULL AND @now - failed_window_start <= @windowMs THEN failed_count + 1 ELSE 1 END,
+              failed_window_start = CASE WHEN failed_window_start IS NOT NULL AND @now - failed_window_start <= @windowMs THEN failed_window_start ELSE @now END
+            WHERE id = @id
+            RETURNING failed_count
+            """, new { id, now, windowMs }, tx), ct);
+
+    /// <summary>Sets the password of a member of <paramref name="orgId"/>.</summary>
+    public Task SetPasswordAsync(string orgId, string id, string hash, long now, CancellationToken ct = default) =>
+        db.InOrgAsync(orgId, (c, tx) => c.ExecuteAsync(
+            "UPDATE users SET password_hash = @hash, password_changed_at = @now WHERE id = @id", new { id, hash, now }, tx), ct);
+
+    /// <summary>Orgs the user belongs to (active or not). On PostgreSQL this crosses RLS through the owner's function.</summary>
+    public Task<List<(string OrgId, bool Active)>> OrgsOfAsync(string userId, CancellationToken ct = default) =>
+        db.GlobalAsync(async (c, tx) =>
+        {
+            var sql = db.Dialect == Dialect.Postgres
+                ? "SELECT org_id AS OrgId, active AS Active FROM authio_user_orgs(@userId)"
+                : "SELECT org_id AS OrgId, active AS Active FROM memberships WHERE user_id = @userId";
+            var rows = await c.QueryAsync<(string OrgId, long Active)>(sql, new { userId }, tx);
+            return rows.Select(r => (r.OrgId, r.Active == 1)).ToList();
+        }, ct);
+
+    public static Task<MemberRow?> MemberAsync(DbConnection c, DbTransaction tx, string orgId, string userId) =>
+        c.QuerySingleOrDefaultAsync<MemberRow>("""
+            SELECT m.user_id, u.email, m.role, m.active, m.created_at, m.deactivated_at
+            FROM memberships m JOIN users u ON u.id = m.user_id
+            WHERE m.org_id = @orgId AND m.user_id = @userId
+            """, new { orgId, userId }, tx);
+
+    public static async Task<List<string>> TeamsOfAsync(DbConnection c, DbTransaction tx, string orgId, string userId) =>
+        (await c.QueryAsync<string>("SELECT team_id FROM team_members WHERE org_id = @orgId AND user_id = @userId ORDER BY team_id",
+            new { orgId, userId }, tx)).ToList();
+
+    public static Task InsertMembershipAsync(DbConnection c, DbTransaction tx, string orgId, string userId, string role, long now) =>
+        c.ExecuteAsync("INSERT INTO memberships (org_id, user_id, role, active, created_at) VALUES (@orgId, @userId, @role, 1, @now)",
+            new { orgId, userId, role, now }, tx);
+}

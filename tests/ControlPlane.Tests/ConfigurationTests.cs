@@ -1,0 +1,32 @@
+using Authio.ControlPlane.Hosting;
+
+namespace Authio.ControlPlane.Tests;
+
+public sealed class ConfigurationTests
+{
+    [Theory]
+    [InlineData("--ControlPlane:Passwords:BcryptCost=9", "ControlPlane:Passwords:BcryptCost")]
+    [InlineData("--ControlPlane:MasterKey=c2hvcnQ=", "ControlPlane:MasterKey")]
+    [InlineData("--ControlPlane:Bootstrap:OrgName=Acme", "ControlPlane:Bootstrap")]
+    [InlineData("--ControlPlane:Tokens:AccessTokenTtl=02:00:00", "ControlPlane:Tokens:MaxAccessTokenTtl")]
+    [InlineData("--ControlPlane:Issuer=not a url", "ControlPlane:Issuer")]
+    [InlineData("--ConnectionStrings:ControlPlane=Host=x;Bogus Key=1", "ConnectionStrings:ControlPlane")]
+    [InlineData("--ControlPlane:Bootstrap:OrgName=A --ControlPlane:Bootstrap:AdminEmail=a@b.c --ControlPlane:Bootstrap:AdminPassword=weak", "ControlPlane:Bootstrap:AdminPassword")]
+    public async Task Bad_configuration_stops_startup_naming_the_key(string arg, string key)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "authio-cfg-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var ex = await Assert.ThrowsAsync<ConfigException>(async () =>
+            {
+                var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}", .. arg.Split(' ')]);
+                await ControlPlaneApp.PrepareAsync(app);
+            });
+            Assert.Contains(key, ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+}
