@@ -39,6 +39,6 @@ public static class PostgresEnvironment
 
     /// <summary>Null when the PostgreSQL tests should run (or must fail, on CI).</summary>
     public static string? SkipReason => ConnectionString is null && !IsCi
-        ? $"{Variable} is not set: run `source scripts/pg.sh && authio_pg_start` first. PostgreSQL tests skipped."
+        ? $"{Variable} is not set: run `source scripts/services/pg.sh && authio_pg_start` first. PostgreSQL tests skipped."
         : null;
 }
