@@ -73,6 +73,8 @@ public static class Jwt
     public static string B64(string text) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(text));
     public static string B64(byte[] bytes) => Base64Url.EncodeToString(bytes);
 
+    public static byte[] B64Decode(string segment) => Base64Url.DecodeFromChars(segment);
+
     public static string Header(TestKey key, string? typ = "at+jwt") =>
         typ is null ? $"{{\"alg\":\"{key.Alg}\",\"kid\":\"{key.Kid}\"}}" : $"{{\"alg\":\"{key.Alg}\",\"kid\":\"{key.Kid}\",\"typ\":\"{typ}\"}}";
 

@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Authio.ControlPlane.Hosting;
+using Authio.EdgeProxy.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Authio.EdgeProxy.Tests.EndToEnd;
+
+/// <summary>
+/// The real control plane (SQLite) signs users in; the real edge, configured only with the control plane's JWKS
+/// URL, validates those tokens and enforces the scopes of each user's role.
+/// </summary>
+public sealed class ControlPlaneToEdgeTests : IAsyncLifetime
+{
+    private const string Issuer = "http://control-plane.test";
+    private const string AdminEmail = "admin@acme.test";
+    private const string Password = "Adm1n!pass";
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "authio-e2e-" + Guid.NewGuid().ToString("N"));
+    private readonly RecordingUpstream _upstream = new();
+    private WebApplication _controlPlane = null!;
+    private HttpClient _cp = null!;
+    private EdgeTestHost _edge = null!;
+
+    public async Task InitializeAsync()
+    {
+        _controlPlane = ControlPlaneApp.Build(
+        [
+            "--urls=http://127.0.0.1:0",
+            "--environment=Production",
+            $"--ControlPlane:DataDirectory={_dataDirectory}",
+            $"--ControlPlane:Issuer={Issuer}",
+            "--ControlPlane:Bootstrap:OrgName=Acme",
+            $"--ControlPlane:Bootstrap:AdminEmail={AdminEmail}",
+            $"--ControlPlane:Bootstrap:AdminPassword={Password}",
+            "--ControlPlane:Passwords:TestOnlyInsecureBcryptCost=4",
+            "--ControlPlane:Jobs:Enabled=false",
+            "--Logging:LogLevel:Default=Warning",
+        ]);
+        await ControlPlaneApp.PrepareAsync(_controlPlane);
+        await _controlPlane.StartAsync();
+        var cpUrl = _controlPlane.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        _cp = new HttpClient { BaseAddress = new Uri(cpUrl) };
+
+        await _upstream.StartAsync();
+        var config = EdgeTestHost.DefaultConfig(_upstream.Url, cpUrl + "/.well-known/jwks.json");
+        config["Edge:Issuers:0:Issuer"] = Issuer;
+        config["Edge:Issuers:0:Audiences:0"] = "authio-api";
+        config["ReverseProxy:Routes:write:ClusterId"] = "up";
+        config["ReverseProxy:Routes:write:Match:Path"] = "/write/{**rest}";
+        config["ReverseProxy:Routes:write:Metadata:Authio.Scopes"] = "write:*";
+        config["ReverseProxy:Routes:admin:ClusterId"] = "up";
+        config["ReverseProxy:Routes:admin:Match:Path"] = "/admin/{**rest}";
+        config["ReverseProxy:Routes:admin:Metadata:Authio.Scopes"] = "admin";
+        _edge = await EdgeTestHost.StartAsync(config);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _edge.DisposeAsync();
+        await _upstream.DisposeAsync();
+        _cp.Dispose();
+        await _controlPlane.StopAsync();
+        await _controlPlane.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_dataDirectory, recursive: true);
+    }
+
+    private async Task<JsonElement> Login(string email, string password)
+    {
+        using var response = await _cp.PostAsJsonAsync("/v1/auth/login", new { email, password });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private async Task<string> CreateUserAndLogin(string adminToken, string email, string role)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/users") { Content = JsonContent.Create(new { email, password = Password, role }) };
+        request.Headers.Authorization = new("Bearer", adminToken);
+        using var created = await _cp.SendAsync(request);
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        return (await Login(email, Password)).GetProperty("access_token").GetString()!;
+    }
+
+    private async Task<HttpStatusCode> Through(string path, string token)
+    {
+        using var response = await _edge.GetAsync(path, token);
+        return response.StatusCode;
+    }
+
+    [Fact]
+    public async Task Tokens_from_login_validate_at_the_edge_with_role_scopes_enforced()
+    {
+        var admin = (await Login(AdminEmail, Password)).GetProperty("access_token").GetString()!;
+        var reader = await CreateUserAndLogin(admin, "reader@acme.test", "explore");
+        var writer = await CreateUserAndLogin(admin, "writer@acme.test", "create");
+
+        Assert.Equal(HttpStatusCode.OK, await Through("/api/items", reader));
+        var received = _upstream.Last;
+        Assert.Equal("read:*", received.Header("X-Authio-Scopes"));
+        Assert.NotNull(received.Header("X-Authio-Subject"));
+        Assert.NotNull(received.Header("X-Authio-Org"));
+        Assert.NotNull(received.Header("X-Authio-Session"));
+        Assert.NotNull(received.Header("X-Authio-Token-Id"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, await Through("/write/items", reader));
+        Assert.Equal(HttpStatusCode.OK, await Through("/write/items", writer));
+        Assert.Equal(HttpStatusCode.Forbidden, await Through("/admin/users", writer));
+        Assert.Equal(HttpStatusCode.OK, await Through("/admin/users", admin));
+
+        var org = received.Header("X-Authio-Org");
+        Assert.Equal(HttpStatusCode.OK, await Through($"/orgs/{org}/items", reader));
+        Assert.Equal(HttpStatusCode.Forbidden, await Through("/orgs/some-other-org/items", reader));
+    }
+
+    [Fact]
+    public async Task Refreshed_tokens_validate_and_tokens_from_a_revoked_signing_key_do_not()
+    {
+        var login = await Login(AdminEmail, Password);
+        var first = login.GetProperty("access_token").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, await Through("/admin/x", first));
+
+        using var refreshed = await _cp.PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = login.GetProperty("refresh_token").GetString() });
+        var second = (await refreshed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, await Through("/admin/x", second));
+
+        // Revoke the signing key: it leaves the JWKS at once; the edge's next unknown-kid/refresh drops it.
+        var kid = JsonDocument.Parse(Jwt.B64Decode(first.Split('.')[0])).RootElement.GetProperty("kid").GetString();
+        using var revoke = new HttpRequestMessage(HttpMethod.Post, $"/v1/signing-keys/{kid}/revoke");
+        revoke.Headers.Authorization = new("Bearer", second);
+        using (var revoked = await _cp.SendAsync(revoke))
+        {
+            Assert.True(revoked.IsSuccessStatusCode, await revoked.Content.ReadAsStringAsync());
+        }
+        var fresh = (await Login(AdminEmail, Password)).GetProperty("access_token").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, await Through("/admin/x", fresh)); // new kid: fetched on first sight
+        Assert.Equal(HttpStatusCode.Unauthorized, await Through("/admin/x", first)); // cached, but its key is gone
+    }
+}
