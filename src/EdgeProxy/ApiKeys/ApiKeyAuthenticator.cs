@@ -18,8 +18,6 @@ namespace Authio.EdgeProxy.ApiKeys;
 /// </summary>
 internal sealed partial class ApiKeyAuthenticator
 {
-    private const string CacheKeyPrefix = "authio:apikey:";
-
     private readonly ApiKeyHotCache _hot;
     private readonly IFusionCache _cache;
     private readonly ControlPlaneClient? _controlPlane;
@@ -107,7 +105,7 @@ internal sealed partial class ApiKeyAuthenticator
         ApiKeyRecord? record;
         try
         {
-            record = await _cache.GetOrSetAsync<ApiKeyRecord?>(CacheKeyPrefix + digestText, (context, ct) => LookupAsync(digestText, context, ct), _entryOptions, cancellationToken);
+            record = await _cache.GetOrSetAsync<ApiKeyRecord?>(digestText, (context, ct) => LookupAsync(digestText, context, ct), _entryOptions, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -22,8 +22,9 @@ internal static class ApiKeyServices
             var cache = new FusionCache(new FusionCacheOptions
             {
                 CacheName = "authio-api-keys",
+                CacheKeyPrefix = "authio:apikey:",
                 DefaultEntryOptions = new FusionCacheEntryOptions { Size = 1 },
-            }, memory);
+            }, memory, sp.GetRequiredService<ILogger<FusionCache>>());
             if (!string.IsNullOrWhiteSpace(options.Redis))
             {
                 cache.SetupDistributedCache(new RedisCache(new RedisCacheOptions { Configuration = options.Redis, InstanceName = "authio-edge:" }), new JsonFusionCacheSerializer());

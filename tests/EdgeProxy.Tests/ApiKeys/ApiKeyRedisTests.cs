@@ -1,0 +1,86 @@
+using System.Net;
+using Authio.EdgeProxy.Tests.Infrastructure;
+
+namespace Authio.EdgeProxy.Tests.ApiKeys;
+
+/// <summary>Two edges sharing a Redis L2: a key looked up by one is known to the other without asking the control plane.</summary>
+public sealed class ApiKeyRedisTests : IAsyncLifetime
+{
+    private sealed class World(FakeControlPlane controlPlane, string redis) : EdgeWorld
+    {
+        protected override void Customize(Dictionary<string, string?> config)
+        {
+            config["Edge:ControlPlane:Url"] = controlPlane.Url;
+            config["Edge:ControlPlane:ApiKey"] = controlPlane.EdgeKey;
+            config["Edge:ApiKeys:CacheDuration"] = "00:00:02";
+            config["Edge:Redis"] = redis;
+        }
+    }
+
+    private readonly FakeControlPlane _controlPlane = new();
+    private RedisProcess _redis = null!;
+    private World _first = null!;
+    private World _second = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _controlPlane.StartAsync();
+        _redis = await RedisProcess.StartAsync();
+        _first = new World(_controlPlane, _redis.ConnectionString);
+        _second = new World(_controlPlane, _redis.ConnectionString);
+        await _first.InitializeAsync();
+        await _second.InitializeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _first.DisposeAsync();
+        await _second.DisposeAsync();
+        await _redis.DisposeAsync();
+        await _controlPlane.DisposeAsync();
+    }
+
+    [RedisFact]
+    public async Task Edges_share_the_l2_and_survive_a_control_plane_outage()
+    {
+        var key = _controlPlane.Issue("key_shared", "org_1", ["read:things"]);
+        using (var first = await _first.Edge.GetAsync("/api/x", key))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+        Assert.Equal(1, _controlPlane.Lookups);
+        using (var second = await _second.Edge.GetAsync("/api/x", key))
+        {
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        }
+        Assert.Equal(1, _controlPlane.Lookups); // served from the shared Redis L2
+
+        _controlPlane.Down = true;
+        var unknown = _controlPlane.Issue("key_never_seen", "org_1", ["read:things"]);
+        for (var i = 0; i < 3; i++)
+        {
+            await Task.Delay(1100); // past the cache duration: every check goes back to FusionCache
+            foreach (var edge in new[] { _first.Edge, _second.Edge })
+            {
+                using var known = await edge.GetAsync("/api/x", key);
+                Assert.Equal(HttpStatusCode.OK, known.StatusCode);
+                using var fresh = await edge.GetAsync("/api/x", unknown);
+                Assert.Equal(HttpStatusCode.Unauthorized, fresh.StatusCode);
+            }
+        }
+    }
+
+    [RedisFact]
+    public async Task Redis_down_means_lookups_go_to_the_control_plane_and_nothing_fails()
+    {
+        var key = _controlPlane.Issue("key_r", "org_1", ["read:things"]);
+        _redis.Kill();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await _first.Edge.GetAsync("/api/x", key);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await Task.Delay(250);
+        }
+        await _redis.RestartAsync();
+    }
+}
