@@ -57,7 +57,7 @@ internal sealed class TokenCache
     {
         entry = candidate!;
         return candidate is not null && candidate.Hash == hash && candidate.Token.Length == token.Length
-            && CryptographicOperations.FixedTimeEquals(candidate.Token, token);
+            && ConstantTime.Equals(candidate.Token, token); // ≈ 30 ns vs 2.3 μs for FixedTimeEquals on a 560-byte token (bench/README.md)
     }
 
     internal sealed class Entry(ulong hash, byte[] token, EdgeIdentity identity)
