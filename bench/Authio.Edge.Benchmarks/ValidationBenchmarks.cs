@@ -14,6 +14,7 @@ namespace Authio.Edge.Benchmarks;
 /// and Microsoft.IdentityModel's JsonWebTokenHandler configured the way an application would.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn, MedianColumn]
 [GroupBenchmarksBy(BenchmarkDotNet.Configs.BenchmarkLogicalGroupRule.ByParams)]
 public class ValidationBenchmarks
 {
@@ -90,6 +91,7 @@ public class ValidationBenchmarks
 
 /// <summary>Rejections: a tampered signature (full verify, then refusal) and a malformed token (refused before any crypto).</summary>
 [MemoryDiagnoser]
+[MinColumn, MedianColumn]
 [GroupBenchmarksBy(BenchmarkDotNet.Configs.BenchmarkLogicalGroupRule.ByParams)]
 public class RejectedTokenBenchmarks
 {
@@ -129,6 +131,7 @@ public class RejectedTokenBenchmarks
 
 /// <summary>A token that is not a compact JWS at all (bad base64url in the payload): refused before any crypto.</summary>
 [MemoryDiagnoser]
+[MinColumn, MedianColumn]
 public class MalformedTokenBenchmarks
 {
     private const string MalformedString = "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.not*base64url.c2lnbmF0dXJl";
