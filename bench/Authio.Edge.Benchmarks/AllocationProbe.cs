@@ -47,6 +47,8 @@ internal static class AllocationProbe
             var copy = token.ToArray();
             Report(alg, "  cache step: XxHash3.HashToUInt64(token)", () => System.IO.Hashing.XxHash3.HashToUInt64(token, 42) != 0);
             Report(alg, "  cache step: FixedTimeEquals(token, copy)", () => CryptographicOperations.FixedTimeEquals(token, copy));
+            Report(alg, "  (compare) SequenceEqual(token, copy), not constant-time", () => token.AsSpan().SequenceEqual(copy));
+            Report(alg, "  (compare) Vector256 XOR-OR constant-time equality", () => VectorFixedTimeEquals(token, copy));
             Report(alg, "  cache step: TimeProvider.System.GetUtcNow()", () => TimeProvider.System.GetUtcNow().ToUnixTimeSeconds() > 0);
             Report(alg, "  step: Base64UrlStrict.TryDecode x3 segments", () =>
                 Base64UrlStrict.TryDecode(header, scratch, out _) & Base64UrlStrict.TryDecode(body, scratch, out _) & Base64UrlStrict.TryDecode(signature, scratch, out _));
@@ -105,6 +107,30 @@ internal static class AllocationProbe
             }
             return n > 0;
         });
+    }
+
+    /// <summary>
+    /// What a vectorized constant-time comparison costs: no data-dependent branch or early exit, every byte is read.
+    /// (CryptographicOperations.FixedTimeEquals is compiled with MethodImplOptions.NoOptimization, one byte per step.)
+    /// </summary>
+    internal static bool VectorFixedTimeEquals(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
+    {
+        if (left.Length != right.Length)
+        {
+            return false;
+        }
+        var accumulator = System.Runtime.Intrinsics.Vector256<byte>.Zero;
+        var i = 0;
+        for (; i + 32 <= left.Length; i += 32)
+        {
+            accumulator |= System.Runtime.Intrinsics.Vector256.Create(left.Slice(i, 32)) ^ System.Runtime.Intrinsics.Vector256.Create(right.Slice(i, 32));
+        }
+        var tail = 0;
+        for (; i < left.Length; i++)
+        {
+            tail |= left[i] ^ right[i];
+        }
+        return (accumulator == System.Runtime.Intrinsics.Vector256<byte>.Zero) & tail == 0;
     }
 
     private static void Report(string alg, string step, Func<bool> call)
