@@ -44,6 +44,8 @@ internal static class AllocationProbe
             Report(alg, "edge JwtValidator.TryValidate (cold)", () => f.Validator.TryValidate(token, payload, out _, out _));
             Report(alg, "edge TryAuthenticate(bytes) cache hit", () => f.Authenticator.TryAuthenticate(token.AsSpan(), null, out _, out _));
             Report(alg, "edge TryAuthenticate(chars) cache hit", () => f.Authenticator.TryAuthenticate(tokenString.AsSpan(), null, out _, out _));
+            var ms = f.MsParameters(alg);
+            Report(alg, "JsonWebTokenHandler.ValidateTokenAsync", () => f.MsHandler.ValidateTokenAsync(tokenString, ms).GetAwaiter().GetResult().IsValid);
             var copy = token.ToArray();
             Report(alg, "  cache step: XxHash3.HashToUInt64(token)", () => System.IO.Hashing.XxHash3.HashToUInt64(token, 42) != 0);
             Report(alg, "  cache step: FixedTimeEquals(token, copy)", () => CryptographicOperations.FixedTimeEquals(token, copy));
