@@ -1,1 +1,19 @@
-Console.WriteLine();
+using BenchmarkDotNet.Running;
+
+namespace Authio.Edge.Benchmarks;
+
+public static class Program
+{
+    public static void Main(string[] args)
+    {
+        // `alloc`: per-call allocation probe (no BenchmarkDotNet), to pin an allocation to a step.
+        if (args is ["alloc", ..])
+        {
+            AllocationProbe.Run();
+            return;
+        }
+
+        // Everything else goes to BenchmarkDotNet, e.g.:  --filter '*' --job short   (see bench/README.md)
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
+}

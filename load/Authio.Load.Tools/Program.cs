@@ -1,0 +1,140 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Yarp.ReverseProxy.Configuration;
+
+// Load-test helpers for load/run.sh. Subcommands:
+//   upstream  --port N                      minimal Kestrel app: 200 "ok" for any request
+//   bare-yarp --port N --upstream URL       plain YARP, one catch-all route (the reference proxy)
+//   keygen    --out DIR                     ES256 key: DIR/key.pem (PKCS#8) and DIR/jwks.json (with kid)
+//   mint      --key DIR --count N --issuer I --audience A [--expired] [--bad-signature]
+//                                           N distinct access tokens, one per line, on stdout
+return args.FirstOrDefault() switch
+{
+    "upstream" => await Upstream(Options.Parse(args)),
+    "bare-yarp" => await BareYarp(Options.Parse(args)),
+    "keygen" => Keygen(Options.Parse(args)),
+    "mint" => Mint(Options.Parse(args)),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Authio.Load.Tools (upstream --port N | bare-yarp --port N --upstream URL | keygen --out DIR | mint --key DIR --count N --issuer I --audience A [--expired] [--bad-signature])");
+    return 2;
+}
+
+static async Task<int> Upstream(Options o)
+{
+    var builder = WebApplication.CreateSlimBuilder();
+    builder.Logging.ClearProviders();
+    builder.WebHost.UseUrls($"http://127.0.0.1:{o.Require("port")}");
+    var app = builder.Build();
+    var ok = "ok"u8.ToArray();
+    app.Run(context =>
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "text/plain";
+        context.Response.ContentLength = ok.Length;
+        return context.Response.Body.WriteAsync(ok).AsTask();
+    });
+    await app.RunAsync();
+    return 0;
+}
+
+static async Task<int> BareYarp(Options o)
+{
+    var builder = WebApplication.CreateBuilder();
+    builder.Logging.ClearProviders();
+    builder.WebHost.UseUrls($"http://127.0.0.1:{o.Require("port")}");
+    builder.Services.AddReverseProxy().LoadFromMemory(
+        [new RouteConfig { RouteId = "all", ClusterId = "up", Match = new RouteMatch { Path = "{**catch-all}" } }],
+        [new ClusterConfig { ClusterId = "up", Destinations = new Dictionary<string, DestinationConfig> { ["d1"] = new() { Address = o.Require("upstream") } } }]);
+    var app = builder.Build();
+    app.MapReverseProxy();
+    await app.RunAsync();
+    return 0;
+}
+
+static int Keygen(Options o)
+{
+    var dir = Directory.CreateDirectory(o.Require("out")).FullName;
+    using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    var p = key.ExportParameters(false);
+    var kid = "load-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
+    File.WriteAllText(Path.Combine(dir, "key.pem"), key.ExportPkcs8PrivateKeyPem());
+    File.WriteAllText(Path.Combine(dir, "jwks.json"), JsonSerializer.Serialize(new
+    {
+        keys = new[] { new { kty = "EC", crv = "P-256", use = "sig", alg = "ES256", kid, x = Base64Url.EncodeToString(p.Q.X), y = Base64Url.EncodeToString(p.Q.Y) } },
+    }));
+    Console.WriteLine($"{dir}/key.pem, {dir}/jwks.json (kid {kid})");
+    return 0;
+}
+
+static int Mint(Options o)
+{
+    var dir = o.Require("key");
+    using var key = ECDsa.Create();
+    key.ImportFromPem(File.ReadAllText(Path.Combine(dir, "key.pem")));
+    using var jwks = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "jwks.json")));
+    var kid = jwks.RootElement.GetProperty("keys")[0].GetProperty("kid").GetString()!;
+    var count = int.Parse(o.Require("count"));
+    var issuer = o.Require("issuer");
+    var audience = o.Require("audience");
+    var now = DateTimeOffset.UtcNow;
+    var (iat, exp) = o.Has("expired") ? (now.AddHours(-2), now.AddHours(-1)) : (now, now.AddHours(2));
+    var header = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new { alg = "ES256", typ = "at+jwt", kid }));
+    var output = new StringBuilder();
+    for (var i = 0; i < count; i++)
+    {
+        var payload = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["iss"] = issuer,
+            ["aud"] = audience,
+            ["sub"] = $"user_{i:D6}",
+            ["org"] = "org_acme",
+            ["sid"] = $"sess_{i:D6}",
+            ["jti"] = Guid.NewGuid().ToString("N"),
+            ["iat"] = iat.ToUnixTimeSeconds(),
+            ["nbf"] = iat.ToUnixTimeSeconds(),
+            ["exp"] = exp.ToUnixTimeSeconds(),
+            ["scope"] = "read:applications write:applications read:users",
+        });
+        var signingInput = header + "." + Base64Url.EncodeToString(payload);
+        var signature = key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        if (o.Has("bad-signature"))
+        {
+            signature[signature.Length / 2] ^= 0x01;
+        }
+        output.Append(signingInput).Append('.').Append(Base64Url.EncodeToString(signature)).Append('\n');
+    }
+    Console.Out.Write(output);
+    return 0;
+}
+
+internal sealed class Options
+{
+    private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
+
+    public static Options Parse(string[] args)
+    {
+        var options = new Options();
+        for (var i = 1; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"unexpected argument '{args[i]}'");
+            }
+            var name = args[i][2..];
+            var hasValue = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal);
+            options._values[name] = hasValue ? args[++i] : null;
+        }
+        return options;
+    }
+
+    public bool Has(string name) => _values.ContainsKey(name);
+
+    public string Require(string name) =>
+        _values.TryGetValue(name, out var value) && value is not null ? value : throw new ArgumentException($"--{name} is required");
+}

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Authio Edge vs bare YARP under wrk, both in front of the same minimal upstream, all on 127.0.0.1.
+# Scenarios: one repeated valid token; 1 000 rotating valid tokens; 1 000 rotating bad-signature tokens.
+# Usage: load/run.sh   (env: THREADS=2 CONNS=64 DURATION=8s WARMUP=2s ROUNDS=2, ports via *_PORT). See load/README.md.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="$ROOT/load/out"
+LUA="$ROOT/load/tokens.lua"
+THREADS="${THREADS:-2}"
+CONNS="${CONNS:-64}"
+DURATION="${DURATION:-8s}"
+WARMUP="${WARMUP:-2s}"
+# The acceptance scenario (one repeated valid token) alternates bare/edge this many times; the best round counts.
+ROUNDS="${ROUNDS:-2}"
+UP_PORT="${UP_PORT:-18181}"
+BARE_PORT="${BARE_PORT:-18182}"
+EDGE_PORT="${EDGE_PORT:-18183}"
+EDGE_ADMIN_PORT="${EDGE_ADMIN_PORT:-18184}"
+NOCACHE_PORT="${NOCACHE_PORT:-18185}"
+NOCACHE_ADMIN_PORT="${NOCACHE_ADMIN_PORT:-18186}"
+ANON_PORT="${ANON_PORT:-18187}"
+ANON_ADMIN_PORT="${ANON_ADMIN_PORT:-18188}"
+ISSUER="https://id.authio.load/"
+AUDIENCE="https://api.authio.load"
+
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+command -v wrk >/dev/null || { echo "wrk not found: apt-get update && apt-get install -y wrk" >&2; exit 1; }
+for port in "$UP_PORT" "$BARE_PORT" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$NOCACHE_PORT" "$NOCACHE_ADMIN_PORT" "$ANON_PORT" "$ANON_ADMIN_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is already in use" >&2; exit 1; fi
+done
+
+echo "== build (Release)"
+dotnet build "$ROOT/src/EdgeProxy/Authio.EdgeProxy.csproj" -c Release -nologo -v q -clp:ErrorsOnly
+dotnet build "$ROOT/load/Authio.Load.Tools/Authio.Load.Tools.csproj" -c Release -nologo -v q -clp:ErrorsOnly
+TOOLS=(dotnet "$ROOT/load/Authio.Load.Tools/bin/Release/net10.0/Authio.Load.Tools.dll")
+EDGE=(dotnet "$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll")
+
+echo "== keys and tokens"
+rm -rf "$OUT" && mkdir -p "$OUT"
+"${TOOLS[@]}" keygen --out "$OUT/keys"
+MINT=("${TOOLS[@]}" mint --key "$OUT/keys" --issuer "$ISSUER" --audience "$AUDIENCE")
+"${MINT[@]}" --count 1 > "$OUT/single.txt"
+"${MINT[@]}" --count 1000 > "$OUT/rotating.txt"
+"${MINT[@]}" --count 1000 --bad-signature > "$OUT/invalid.txt"
+wc -l "$OUT"/*.txt | sed 's/^/   /'
+
+echo "== start upstream, bare YARP, edge, edge (cache off, failure budget off), edge (anonymous route)"
+export Logging__LogLevel__Default=Warning
+start() { local name=$1; shift; "$@" >"$OUT/$name.log" 2>&1 & PIDS+=($!); LAST_PID=$!; }
+EDGE_COMMON=(
+  "--Edge:Issuers:0:Issuer=$ISSUER"
+  "--Edge:Issuers:0:Audiences:0=$AUDIENCE"
+  "--Edge:Issuers:0:JwksUri=$OUT/keys/jwks.json"
+  "--ReverseProxy:Routes:all:ClusterId=up"
+  "--ReverseProxy:Routes:all:Match:Path={**catch-all}"
+  "--ReverseProxy:Clusters:up:Destinations:d1:Address=http://127.0.0.1:$UP_PORT/"
+)
+start upstream "${TOOLS[@]}" upstream --port "$UP_PORT"
+start bare-yarp "${TOOLS[@]}" bare-yarp --port "$BARE_PORT" --upstream "http://127.0.0.1:$UP_PORT/"
+BARE_PID=$LAST_PID
+start edge "${EDGE[@]}" --urls "http://127.0.0.1:$EDGE_PORT" "--Edge:AdminUrls=http://127.0.0.1:$EDGE_ADMIN_PORT" "${EDGE_COMMON[@]}"
+EDGE_PID=$LAST_PID
+# Second edge: every request pays full ES256 verification (no cache), and failures are never short-circuited by the
+# per-IP failure budget (all wrk connections share 127.0.0.1, so the default budget would answer 429 instead).
+start edge-nocache "${EDGE[@]}" --urls "http://127.0.0.1:$NOCACHE_PORT" "--Edge:AdminUrls=http://127.0.0.1:$NOCACHE_ADMIN_PORT" \
+  "${EDGE_COMMON[@]}" --Edge:Tokens:CacheCapacity=0 --Edge:FailureBudget:PerSecond=1000000000 --Edge:FailureBudget:Burst=1000000000
+NOCACHE_PID=$LAST_PID
+# Third edge: the same pipeline with the route marked anonymous (no token work at all): separates what the edge's
+# host (metrics, admin listener, middleware plumbing) costs from what authentication costs.
+start edge-anon "${EDGE[@]}" --urls "http://127.0.0.1:$ANON_PORT" "--Edge:AdminUrls=http://127.0.0.1:$ANON_ADMIN_PORT" \
+  "${EDGE_COMMON[@]}" --ReverseProxy:Routes:all:Metadata:Authio.Anonymous=true
+ANON_PID=$LAST_PID
+
+wait_for() {
+  local url=$1
+  for _ in $(seq 1 100); do
+    curl -sf -o /dev/null "$url" && return 0
+    sleep 0.2
+  done
+  echo "timed out waiting for $url; logs in $OUT" >&2; tail -n 20 "$OUT"/*.log >&2; exit 1
+}
+wait_for "http://127.0.0.1:$UP_PORT/"
+wait_for "http://127.0.0.1:$BARE_PORT/"
+wait_for "http://127.0.0.1:$EDGE_ADMIN_PORT/readyz"
+wait_for "http://127.0.0.1:$NOCACHE_ADMIN_PORT/readyz"
+wait_for "http://127.0.0.1:$ANON_ADMIN_PORT/readyz"
+
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+SINGLE=$(head -n1 "$OUT/single.txt")
+BAD=$(head -n1 "$OUT/invalid.txt")
+checks="valid=$(status -H "Authorization: Bearer $SINGLE" "http://127.0.0.1:$EDGE_PORT/api/items")"
+checks+=" bad-signature=$(status -H "Authorization: Bearer $BAD" "http://127.0.0.1:$EDGE_PORT/api/items")"
+checks+=" no-token=$(status "http://127.0.0.1:$EDGE_PORT/api/items")"
+checks+=" valid(nocache)=$(status -H "Authorization: Bearer $SINGLE" "http://127.0.0.1:$NOCACHE_PORT/api/items")"
+echo "   edge sanity: $checks"
+[[ $checks == "valid=200 bad-signature=401 no-token=401 valid(nocache)=200" ]] || { echo "edge sanity check failed" >&2; exit 1; }
+
+RESULTS="$OUT/results.tsv"
+printf 'scenario\ttarget\tround\trps\tp50_ms\tp99_ms\tnon2xx\terrors\tproxy_cpu_us_per_req\tloadavg\n' > "$RESULTS"
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # utime + stime of the proxy process, in clock ticks
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+bench() { # scenario target round port pid tokens-file
+  local scenario=$1 target=$2 round=$3 port=$4 pid=$5 tokens=$6 url="http://127.0.0.1:$4/api/items"
+  local file="$OUT/wrk-$scenario-$target-$round.txt" before after line
+  TOKENS_FILE="$tokens" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$LUA" "$url" > /dev/null
+  before=$(cpu_ticks "$pid")
+  TOKENS_FILE="$tokens" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$LUA" "$url" > "$file"
+  after=$(cpu_ticks "$pid")
+  line=$(grep '^RESULT' "$file")
+  local requests=${line#*requests=}; requests=${requests%% *}
+  local cpu=$(( (after - before) * TICK_US / (requests > 0 ? requests : 1) ))
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$target" "$round" \
+    "$(sed -E 's/RESULT rps=([^ ]+) p50_ms=([^ ]+) p99_ms=([^ ]+) requests=[^ ]+ non2xx=([^ ]+) socket_errors=([^ ]+)/\1\t\2\t\3\t\4\t\5/' <<< "$line")" \
+    "$cpu" "$(cut -d' ' -f1 /proc/loadavg)" \
+    | tee -a "$RESULTS" | awk -F'\t' '{ printf "   %-16s %-13s #%s %7s rps  p50 %7s ms  p99 %7s ms  non-2xx %-7s proxy CPU %4s us/req  load %s\n", $1, $2, $3, $4, $5, $6, $7, $9, $10 }'
+}
+
+echo "== wrk -t$THREADS -c$CONNS, warm-up $WARMUP then $DURATION per target (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
+for round in $(seq 1 "$ROUNDS"); do
+  bench valid-single   bare-yarp    "$round" "$BARE_PORT"    "$BARE_PID"    "$OUT/single.txt"
+  bench valid-single   edge         "$round" "$EDGE_PORT"    "$EDGE_PID"    "$OUT/single.txt"
+  bench valid-single   edge-anon    "$round" "$ANON_PORT"    "$ANON_PID"    "$OUT/single.txt"
+done
+bench valid-single     edge-nocache 1 "$NOCACHE_PORT" "$NOCACHE_PID" "$OUT/single.txt"
+bench valid-rotating   bare-yarp    1 "$BARE_PORT"    "$BARE_PID"    "$OUT/rotating.txt"
+bench valid-rotating   edge         1 "$EDGE_PORT"    "$EDGE_PID"    "$OUT/rotating.txt"
+bench invalid-rotating bare-yarp    1 "$BARE_PORT"    "$BARE_PID"    "$OUT/invalid.txt"
+bench invalid-rotating edge         1 "$EDGE_PORT"    "$EDGE_PID"    "$OUT/invalid.txt"
+bench invalid-rotating edge-nocache 1 "$NOCACHE_PORT" "$NOCACHE_PID" "$OUT/invalid.txt"
+
+echo
+echo "== summary: best round per target (most RPS); 'vs bare' = RPS / bare-YARP RPS of the same scenario"
+echo "   ($(nproc) cores shared by wrk, the upstream and the proxy under test; load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
+awk -F'\t' '
+  NR == 1 { next }
+  {
+    key = $1 "|" $2
+    if (!(key in rps) || $4 + 0 > rps[key] + 0) { rps[key] = $4; p50[key] = $5; p99[key] = $6; n2[key] = $7; cpu[key] = $9 }
+    if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 }
+  }
+  END {
+    printf "%-16s %-13s %8s %8s %8s %8s %9s %8s\n", "scenario", "target", "rps", "p50 ms", "p99 ms", "non-2xx", "cpu us/rq", "vs bare"
+    split("bare-yarp edge edge-anon edge-nocache", targets, " ")
+    for (i = 1; i <= k; i++) {
+      s = order[i]
+      for (t = 1; t <= 4; t++) {
+        key = s "|" targets[t]
+        if (!(key in rps)) continue
+        base = s "|bare-yarp"
+        ratio = (base in rps && rps[base] > 0) ? sprintf("%.2f", rps[key] / rps[base]) : "-"
+        printf "%-16s %-13s %8s %8s %8s %8s %9s %8s\n", s, targets[t], rps[key], p50[key], p99[key], n2[key], cpu[key], ratio
+      }
+    }
+  }' "$RESULTS" | tee "$OUT/summary.txt"
+echo "(raw wrk output per round, process logs and results.tsv in $OUT)"
