@@ -41,7 +41,11 @@ public class MiddlewareBenchmarks
         var metrics = new Authio.EdgeProxy.Diagnostics.EdgeMetrics(
             new ServiceCollection().AddMetrics().BuildServiceProvider()
                 .GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), f.Registry, TimeProvider.System);
-        _middleware = new EdgeMiddleware(static _ => Task.CompletedTask, f.Authenticator, policies, refresher, metrics);
+        var apiKeys = new Authio.EdgeProxy.ApiKeys.ApiKeyAuthenticator(new Authio.EdgeProxy.Configuration.EdgeOptions(),
+            new Authio.EdgeProxy.ApiKeys.ApiKeyHotCache(16), new ZiggyCreatures.Caching.Fusion.FusionCache(new ZiggyCreatures.Caching.Fusion.FusionCacheOptions()),
+            null, new Authio.EdgeProxy.ApiKeys.ApiKeyUsageCounters(), f.Authenticator, new Authio.EdgeProxy.Revocation.NoRevocations(), TimeProvider.System,
+            NullLogger<Authio.EdgeProxy.ApiKeys.ApiKeyAuthenticator>.Instance);
+        _middleware = new EdgeMiddleware(static _ => Task.CompletedTask, f.Authenticator, policies, refresher, apiKeys, metrics);
         _context = new DefaultHttpContext();
         _context.Connection.RemoteIpAddress = IPAddress.Loopback;
         _context.Features.Set<IReverseProxyFeature>(new ReverseProxyFeature
