@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
+
 using Authio.EdgeProxy.Authentication;
 
 namespace Authio.EdgeProxy.ApiKeys;
@@ -45,7 +45,7 @@ internal sealed class ApiKeyHotCache
     private static bool Matches(Entry? candidate, ReadOnlySpan<byte> digest, long now, out Entry entry)
     {
         entry = candidate!;
-        return candidate is not null && now < candidate.FreshUntil && CryptographicOperations.FixedTimeEquals(candidate.Digest, digest);
+        return candidate is not null && now < candidate.FreshUntil && ConstantTime.Equals(candidate.Digest, digest);
     }
 
     /// <summary>One cached answer: <see cref="Identity"/> for a usable key, or <see cref="Rejection"/> for a refused one.</summary>
