@@ -36,9 +36,13 @@ internal sealed partial class ApiKeyScopes(Db db, AuditLog audit, TimeProvider t
             """, new { orgId }, tx)).Select(s => new ApiKeyScopeView(s.Name, s.Description, s.OrgId is null)).ToList(), ct);
 
     /// <summary>The subset of <paramref name="names"/> that are scopes of the org (built-in or its own).</summary>
-    public static async Task<HashSet<string>> KnownAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string orgId, IEnumerable<string> names) =>
-        (await c.QueryAsync<string>("SELECT name FROM api_key_scopes WHERE (org_id IS NULL OR org_id = @orgId) AND name IN @names",
-            new { orgId, names = names.ToArray() }, tx)).ToHashSet(StringComparer.Ordinal);
+    public static async Task<HashSet<string>> KnownAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string orgId, IEnumerable<string> names)
+    {
+        // All of the org's scopes (a short list) rather than "IN @names", which Dapper expands differently per provider.
+        var all = (await c.QueryAsync<string>("SELECT name FROM api_key_scopes WHERE org_id IS NULL OR org_id = @orgId", new { orgId }, tx))
+            .ToHashSet(StringComparer.Ordinal);
+        return names.Where(all.Contains).ToHashSet(StringComparer.Ordinal);
+    }
 
     public async Task<Result<ApiKeyScopeView>> CreateAsync(Caller caller, string? name, string? description, CancellationToken ct)
     {
