@@ -231,6 +231,8 @@ internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneO
         }
         if (!key.ScopeList.Contains(EdgeApiKeyPaths.EdgeSyncScope))
             return Reject("missing_scope", Failure.Forbidden($"The API key lacks the {EdgeApiKeyPaths.EdgeSyncScope} scope."));
+        if (options.ApiKeys.EdgeOrgIds.Length > 0 && !options.ApiKeys.EdgeOrgIds.Contains(key.OrgId, StringComparer.Ordinal))
+            return Reject("org_not_trusted", Failure.Forbidden("Edge keys of this org are not accepted (ControlPlane:ApiKeys:EdgeOrgIds)."));
         return new EdgeCaller(key.OrgId, key.Id);
     }
 
@@ -273,14 +275,18 @@ internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneO
                 foreach (var u in group)
                     n += await c.ExecuteAsync("""
                         UPDATE api_keys SET use_count = use_count + @count,
-                          last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < @last THEN @last ELSE last_used_at END
+                          last_used_at = CASE WHEN @last IS NULL THEN last_used_at
+                            WHEN last_used_at IS NULL OR last_used_at < @last THEN @last ELSE last_used_at END
                         WHERE org_id = @orgId AND id = @id
-                        """, new { count = u.Count, last = Math.Min(u.LastUsedAt.ToUnixTimeMilliseconds(), now), orgId = group.Key, id = u.Id }, tx);
+                        """, new { count = u.Count, last = LastUse(u, now), orgId = group.Key, id = u.Id }, tx);
                 return n;
             }, ct);
         }
         return updated;
     }
+
+    /// <summary>A report's last use, never in the future; null when the edge sent none.</summary>
+    private static long? LastUse(ApiKeyUsage u, long now) => u.LastUsedAt == default ? null : Math.Min(u.LastUsedAt.ToUnixTimeMilliseconds(), now);
 
     private async Task AuditUsedAfterRevokeAsync(ApiKeyRow key, string actorKeyId, string via, ClientInfo client, CancellationToken ct)
     {

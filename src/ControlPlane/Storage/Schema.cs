@@ -8,12 +8,12 @@ internal static class Schema
 {
     public sealed record Migration(int Version, string Name, string Common, string PostgresOnly);
 
-    /// <summary>Tables of migration 1 whose rows belong to one org: each has <c>org_id</c> and, on PostgreSQL, an isolation policy.</summary>
+    /// <summary>
+    /// Tables of migration 1 whose rows belong to one org: each has <c>org_id</c> and, on PostgreSQL, an isolation policy.
+    /// Later org-scoped tables (<c>api_keys</c>, <c>api_key_secrets</c>) get theirs in the migration that adds them.
+    /// </summary>
     public static readonly string[] OrgScopedTables =
         ["memberships", "project_roles", "teams", "team_members", "sessions", "refresh_tokens", "revocations", "audit_events"];
-
-    /// <summary>Org-scoped tables added later; each migration that adds one also adds its policy.</summary>
-    public static readonly string[] LaterOrgScopedTables = ["api_keys", "api_key_secrets"];
 
     public static readonly Migration[] All =
     [
