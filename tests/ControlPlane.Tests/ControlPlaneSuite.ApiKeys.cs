@@ -161,6 +161,24 @@ public abstract partial class ControlPlaneSuite
     }
 
     [SuiteFact]
+    public async Task Concurrent_rotations_leave_exactly_one_valid_secret()
+    {
+        var admin = await F.AdminAsync();
+        var edge = await EdgeKeyAsync(admin);
+        var created = await ApiKeyAsync(HttpMethod.Post, "", admin.Access, new { name = "raced", scopes = new[] { "read:leads" }, environment = "live" });
+        Assert.Equal("no-store", created.Headers.CacheControl?.ToString());
+        var body = await created.BodyAsync(HttpStatusCode.Created);
+        var id = (string)body["id"]!;
+        var keys = new List<string> { (string)body["key"]! };
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => ApiKeyAsync(HttpMethod.Post, $"/{id}/rotate", admin.Access)));
+        foreach (var r in responses) keys.Add((string)(await r.BodyAsync(HttpStatusCode.Created))["key"]!);
+        var valid = 0;
+        foreach (var k in keys)
+            if ((await LookupAsync(edge, DigestOf(k))).StatusCode == HttpStatusCode.OK) valid++;
+        Assert.Equal(1, valid);
+    }
+
+    [SuiteFact]
     public async Task Expired_keys_are_reported_and_invalid_input_is_refused()
     {
         var admin = await F.AdminAsync();

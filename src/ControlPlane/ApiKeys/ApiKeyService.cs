@@ -120,7 +120,7 @@ internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneO
         var now = Now;
         var (change, row) = await db.InOrgAsync<(Change, ApiKeyRow?)>(caller.OrgId, async (c, tx) =>
         {
-            var k = await GetRowAsync(c, tx, caller.OrgId, id);
+            var k = await LockRowAsync(c, tx, caller.OrgId, id);
             if (k is null) return (Change.NotFound, null);
             if (k.CreatedBy != caller.UserId && !caller.IsAdmin) return (Change.Forbidden, k);
             if (k.RevokedAt is not null) return (Change.Unchanged, k);
@@ -159,7 +159,7 @@ internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneO
         Failure? failure = null;
         var row = await db.InOrgAsync(caller.OrgId, async (c, tx) =>
         {
-            var k = await GetRowAsync(c, tx, caller.OrgId, id);
+            var k = await LockRowAsync(c, tx, caller.OrgId, id);
             if (k is null)
             {
                 failure = Failure.NotFound("API key");
@@ -310,6 +310,16 @@ internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneO
             ActorId = actorKeyId, Ip = client.Ip, UserAgent = client.UserAgent,
             Details = new() { ["key_id"] = key.Id, ["prefix"] = key.Prefix, ["expires_at"] = Iso(key.ExpiresAt) },
         }, ct);
+    }
+
+    /// <summary>
+    /// Reads the key after a no-op write on its row, so concurrent rotations and revocations of one key run one after
+    /// the other (PostgreSQL row lock; SQLite write lock taken up front) and each sees the other's secrets.
+    /// </summary>
+    private static async Task<ApiKeyRow?> LockRowAsync(DbConnection c, DbTransaction tx, string orgId, string id)
+    {
+        await c.ExecuteAsync("UPDATE api_keys SET use_count = use_count WHERE org_id = @orgId AND id = @id", new { orgId, id }, tx);
+        return await GetRowAsync(c, tx, orgId, id);
     }
 
     private static Task<ApiKeyRow?> GetRowAsync(DbConnection c, DbTransaction tx, string orgId, string id) =>
