@@ -1,5 +1,7 @@
 using System.Buffers.Text;
 using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using Authio.Shared.ApiKeys;
 using Authio.Shared.Errors;
 
@@ -40,6 +42,40 @@ public sealed class ApiKeyDocsTests(SqliteFixture f) : IClassFixture<SqliteFixtu
         var lookupSecurity = paths[EdgeApiKeyPaths.Lookup]!["post"]!["security"]!.ToJsonString();
         Assert.Contains("EdgeApiKey", lookupSecurity);
         Assert.DoesNotContain("\"Bearer\"", lookupSecurity);
+    }
+
+    /// <summary>Exactly what the edge's ControlPlaneClient does: shared contract records, default JSON options, bearer key on the client.</summary>
+    [Fact]
+    public async Task The_edge_client_contract_round_trips()
+    {
+        var admin = await f.AdminAsync();
+        var edgeKey = (string)(await (await f.SendAsync(HttpMethod.Post, "/v1/api-keys", admin.Access,
+            new { name = "edge", scopes = new[] { EdgeApiKeyPaths.EdgeSyncScope }, environment = "live" })).BodyAsync(HttpStatusCode.Created))["key"]!;
+        var expires = f.Time.GetUtcNow().AddDays(30);
+        var created = await (await f.SendAsync(HttpMethod.Post, "/v1/api-keys", admin.Access,
+            new { name = "client", scopes = new[] { "read:leads", "write:leads" }, environment = "test", expires_at = expires })).BodyAsync(HttpStatusCode.Created);
+        var key = (string)created["key"]!;
+
+        using var edge = new HttpClient { BaseAddress = f.Http.BaseAddress };
+        edge.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", edgeKey);
+        using var found = await edge.PostAsJsonAsync(EdgeApiKeyPaths.Lookup, new ApiKeyLookupRequest(Base64Url.EncodeToString(ApiKeyFormat.ComputeDigest(key))));
+        found.EnsureSuccessStatusCode();
+        var record = (await found.Content.ReadFromJsonAsync<ApiKeyRecord>())!;
+        Assert.Equal((string)created["id"]!, record.Id);
+        Assert.StartsWith("org_", record.OrgId);
+        Assert.Equal(["read:leads", "write:leads"], record.Scopes);
+        Assert.Equal("test", record.Environment);
+        Assert.Equal(expires.ToUnixTimeMilliseconds(), record.ExpiresAt!.Value.ToUnixTimeMilliseconds());
+        Assert.False(record.Revoked);
+
+        using var unknown = await edge.PostAsJsonAsync(EdgeApiKeyPaths.Lookup,
+            new ApiKeyLookupRequest(Base64Url.EncodeToString(ApiKeyFormat.ComputeDigest(ApiKeyFormat.Generate(ApiKeyEnvironment.Test)))));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+
+        using var reported = await edge.PostAsJsonAsync(EdgeApiKeyPaths.Usage, new ApiKeyUsageReport([new ApiKeyUsage(record.Id, 9, f.Time.GetUtcNow())]));
+        Assert.Equal(HttpStatusCode.NoContent, reported.StatusCode);
+        var view = await (await f.SendAsync(HttpMethod.Get, "/v1/api-keys/" + record.Id, admin.Access)).BodyAsync(HttpStatusCode.OK);
+        Assert.Equal(9, (long)view["use_count"]!);
     }
 
     [Fact]
