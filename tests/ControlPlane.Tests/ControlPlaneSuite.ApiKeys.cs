@@ -286,6 +286,14 @@ public abstract partial class ControlPlaneSuite
             .Single(k => (string?)k!["prefix"] == ApiKeyFormat.DisplayPrefix(edge))!["id"]!.ToString();
         await (await ApiKeyAsync(HttpMethod.Delete, "/" + edgeId, admin.Access)).BodyAsync(HttpStatusCode.NoContent);
         await (await LookupAsync(edge, digest)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+        // Hammering with a revoked key is audited once per minute, not once per request.
+        for (var i = 0; i < 5; i++) await (await LookupAsync(edge, digest)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+        Assert.Equal(1L, await F.InspectAsync<long>(
+            "SELECT COUNT(*) FROM audit_events WHERE event = 'api_key_used_after_revoke' AND details LIKE @k", new { k = $"%{edgeId}%" }));
+        F.Time.Advance(TimeSpan.FromMinutes(1));
+        await (await LookupAsync(edge, digest)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+        Assert.Equal(2L, await F.InspectAsync<long>(
+            "SELECT COUNT(*) FROM audit_events WHERE event = 'api_key_used_after_revoke' AND details LIKE @k", new { k = $"%{edgeId}%" }));
     }
 
     [SuiteFact]

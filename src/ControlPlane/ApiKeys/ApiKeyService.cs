@@ -37,6 +37,11 @@ internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneO
     /// </summary>
     public static readonly long Forever = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
 
+    /// <summary>Repeated uses of one revoked key within this window are audited (and logged) once.</summary>
+    public static readonly TimeSpan UsedAfterRevokeAuditWindow = TimeSpan.FromMinutes(1);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _usedAfterRevoke = new(StringComparer.Ordinal);
+
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>The stored form of a key: SHA-256, base64url without padding (what edges send to look it up).</summary>
@@ -290,6 +295,11 @@ internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneO
 
     private async Task AuditUsedAfterRevokeAsync(ApiKeyRow key, string actorKeyId, string via, ClientInfo client, CancellationToken ct)
     {
+        // Whoever holds a revoked key could otherwise write audit events at will: at most one per key and window.
+        var now = Now;
+        var windowMs = (long)UsedAfterRevokeAuditWindow.TotalMilliseconds;
+        if (_usedAfterRevoke.TryGetValue(key.Id, out var last) && now - last < windowMs) return;
+        _usedAfterRevoke[key.Id] = now;
         Log.UsedAfterRevoke(logger, key.Id, key.OrgId, via);
         await audit.RecordAsync(new AuditEntry(key.OrgId, AuditEvents.ApiKeyUsedAfterRevoke, "failure")
         {
