@@ -28,6 +28,9 @@ public abstract class ControlPlaneFixture : IAsyncLifetime
     };
 
     public HttpClient Http { get; private set; } = null!;
+
+    /// <summary>Every log line of the app (all levels), for asserting that secrets are never logged.</summary>
+    public LogCapture Logs { get; } = new();
     public IServiceProvider Services => _app!.Services;
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "authio-cp-" + Guid.NewGuid().ToString("N"));
 
@@ -64,7 +67,11 @@ public abstract class ControlPlaneFixture : IAsyncLifetime
             .. ExtraArguments,
         ];
         _args = args;
-        _app = ControlPlaneApp.Build(args, s => s.AddSingleton<TimeProvider>(Time));
+        _app = ControlPlaneApp.Build(args, s =>
+        {
+            s.AddSingleton<TimeProvider>(Time);
+            Logs.Register(s);
+        });
         await ControlPlaneApp.PrepareAsync(_app);
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -75,7 +82,11 @@ public abstract class ControlPlaneFixture : IAsyncLifetime
     /// <summary>A second instance on the same store and settings, as in a multi-instance deployment. Caller disposes it.</summary>
     public async Task<(WebApplication App, HttpClient Http)> StartAnotherInstanceAsync()
     {
-        var app = ControlPlaneApp.Build(_args, s => s.AddSingleton<TimeProvider>(Time));
+        var app = ControlPlaneApp.Build(_args, s =>
+        {
+            s.AddSingleton<TimeProvider>(Time);
+            Logs.Register(s);
+        });
         await ControlPlaneApp.PrepareAsync(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

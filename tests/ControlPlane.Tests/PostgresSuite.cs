@@ -44,4 +44,44 @@ public sealed class PostgresSuite(PostgresFixture f) : ControlPlaneSuite(f), ICl
             Assert.True(await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM users", transaction: tx) >= 2);
         }
     }
+
+    [SuiteFact]
+    public async Task Api_key_tables_are_under_row_level_security_and_only_built_in_scopes_are_shared()
+    {
+        var admin = await F.AdminAsync();
+        var orgA = new JsonWebToken(admin.Access).GetPayloadValue<string>(ClaimNames.Org);
+        var r = await F.SendAsync(HttpMethod.Post, "/v1/api-keys", admin.Access, new { name = "rls", scopes = new[] { "read:leads" }, environment = "live" });
+        Assert.Equal(System.Net.HttpStatusCode.Created, r.StatusCode);
+        var custom = "read:rls" + Guid.NewGuid().ToString("N")[..6];
+        Assert.Equal(System.Net.HttpStatusCode.Created, (await F.SendAsync(HttpMethod.Post, "/v1/api-key-scopes", admin.Access, new { name = custom })).StatusCode);
+
+        await using var app = await f.OpenAsAppAsync();
+        foreach (var table in new[] { "api_keys", "api_key_secrets" })
+            Assert.Equal(0L, await app.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}"));
+        // Built-in scopes are visible to everyone; an org's own only inside it.
+        Assert.Equal(12L, await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM api_key_scopes"));
+        await using (var tx = await app.BeginTransactionAsync())
+        {
+            await app.ExecuteAsync("SELECT set_config('app.org_id', 'org_someone_else', true)", transaction: tx);
+            Assert.Equal(0L, await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM api_keys WHERE org_id = @orgA", new { orgA }, tx));
+            Assert.Equal(0L, await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM api_key_scopes WHERE name = @custom", new { custom }, tx));
+            // Built-ins cannot be changed or removed by the service, and nothing can be written into another org.
+            Assert.Equal(0, await app.ExecuteAsync("DELETE FROM api_key_scopes WHERE org_id IS NULL", transaction: tx));
+            await Assert.ThrowsAsync<PostgresException>(() => app.ExecuteAsync(
+                "INSERT INTO api_key_scopes (org_id, name, created_at) VALUES (NULL, 'write:everything', 0)", transaction: tx));
+        }
+        await using (var tx = await app.BeginTransactionAsync())
+        {
+            await app.ExecuteAsync("SELECT set_config('app.org_id', 'org_someone_else', true)", transaction: tx);
+            await Assert.ThrowsAsync<PostgresException>(() => app.ExecuteAsync(
+                "INSERT INTO api_keys (org_id, id, name, prefix, scopes, environment, created_by, created_at) VALUES (@orgA, 'ak_x', 'x', 'p', 'admin', 'live', 'u', 0)",
+                new { orgA }, tx));
+        }
+        await using (var tx = await app.BeginTransactionAsync())
+        {
+            await app.ExecuteAsync("SELECT set_config('app.org_id', @orgA, true)", new { orgA }, tx);
+            Assert.True(await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM api_keys", transaction: tx) >= 1);
+            Assert.Equal(1L, await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM api_key_scopes WHERE name = @custom", new { custom }, tx));
+        }
+    }
 }

@@ -40,6 +40,9 @@ internal sealed record Failure(int Status, string Code, string Title, string Det
     public static Failure NotFound(string what) => new(404, ErrorCodes.NotFound, "Not found", what + " not found.");
     public static Failure Conflict(string detail) => new(409, ErrorCodes.Conflict, "Conflict", detail);
     public static Failure Unauthorized(string detail = "Missing or invalid credentials.") => new(401, ErrorCodes.Unauthorized, "Unauthorized", detail);
+    public static Failure Forbidden(string detail = "Your role does not allow this.") => new(403, ErrorCodes.Forbidden, "Forbidden", detail);
+    public static Failure Invalid(IDictionary<string, string[]> errors) =>
+        new(400, ErrorCodes.ValidationFailed, "Validation failed", "One or more fields are invalid.", errors);
     public static Failure Invalid(string field, string message) =>
         new(400, ErrorCodes.ValidationFailed, "Validation failed", "One or more fields are invalid.", new Dictionary<string, string[]> { [field] = [message] });
 }

@@ -28,4 +28,10 @@ internal static class AuditEvents
     public const string SigningKeyActivated = "signing_key_activated";
     public const string SigningKeyRetired = "signing_key_retired";
     public const string SigningKeyRevoked = "signing_key_revoked";
+    public const string ApiKeyCreated = "api_key_created";
+    public const string ApiKeyRotated = "api_key_rotated";
+    public const string ApiKeyRevoked = "api_key_revoked";
+    public const string ApiKeyExpired = "api_key_expired";
+    public const string ApiKeyUsedAfterRevoke = "api_key_used_after_revoke";
+    public const string ApiKeyScopeCreated = "api_key_scope_created";
 }

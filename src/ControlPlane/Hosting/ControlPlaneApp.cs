@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Authio.ControlPlane.Api;
+using Authio.ControlPlane.ApiKeys;
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Auth;
 using Authio.ControlPlane.Orgs;
@@ -49,6 +50,9 @@ public static partial class ControlPlaneApp
         s.AddSingleton<SessionStore>();
         s.AddSingleton<SessionService>();
         s.AddSingleton<LoginService>();
+        s.AddSingleton<ApiKeyScopes>();
+        s.AddSingleton<ApiKeyService>();
+        s.AddSingleton<EdgeKeyFilter>();
         s.AddSingleton<CallerFilter>();
         s.AddSingleton<AdminFilter>();
         s.AddSingleton<MaintenanceService>();
@@ -111,6 +115,8 @@ public static partial class ControlPlaneApp
         OrgEndpoints.Map(v1);
         SigningKeyEndpoints.Map(v1);
         AuditEndpoints.Map(v1);
+        ApiKeyEndpoints.Map(v1);
+        ApiKeyEndpoints.MapEdge(app);
         return app;
     }
 

@@ -24,6 +24,7 @@ internal sealed class ControlPlaneOptions
     public AuditOptions Audit { get; set; } = new();
     public JobOptions Jobs { get; set; } = new();
     public RateLimitOptions RateLimit { get; set; } = new();
+    public ApiKeyOptions ApiKeys { get; set; } = new();
 }
 
 /// <summary>First-start org and <c>mod</c> user; used only while there are no users at all.</summary>
@@ -108,4 +109,13 @@ internal sealed class RateLimitOptions
 {
     /// <summary>Sign-in and refresh requests per client IP per minute. Default 60.</summary>
     public int AuthPerMinute { get; set; } = 60;
+}
+
+internal sealed class ApiKeyOptions
+{
+    /// <summary>
+    /// Orgs whose <c>edge:sync</c> keys may call the edge endpoints, which see every org's keys. Default empty: any org's
+    /// <c>edge:sync</c> key (minted by its mod). Set it to the operator's org in multi-tenant deployments.
+    /// </summary>
+    public string[] EdgeOrgIds { get; set; } = [];
 }

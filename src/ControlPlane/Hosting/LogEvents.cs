@@ -24,4 +24,12 @@ internal static class LogEvents
     public const int AuditPruned = 1402;
 
     public const int UnhandledError = 1501;
+
+    public const int ApiKeyCreated = 1601;
+    public const int ApiKeyRotated = 1602;
+    public const int ApiKeyRevoked = 1603;
+    public const int ApiKeyUsedAfterRevoke = 1604;
+    public const int ApiKeyExpired = 1605;
+    public const int EdgeKeyRejected = 1606;
+    public const int ApiKeyScopeCreated = 1607;
 }

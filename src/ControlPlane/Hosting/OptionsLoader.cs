@@ -45,6 +45,7 @@ internal static class OptionsLoader
         Require(o.Audit.RetentionDays >= 1, "ControlPlane:Audit:RetentionDays", "must be at least 1");
         Require(o.Jobs.Interval > TimeSpan.Zero, "ControlPlane:Jobs:Interval", "must be positive");
         Require(o.RateLimit.AuthPerMinute >= 1, "ControlPlane:RateLimit:AuthPerMinute", "must be at least 1");
+        Require(o.ApiKeys.EdgeOrgIds.All(id => !string.IsNullOrWhiteSpace(id)), "ControlPlane:ApiKeys:EdgeOrgIds", "must not contain empty org ids");
         var b = o.Bootstrap;
         var given = new[] { b.OrgName, b.AdminEmail, b.AdminPassword }.Count(v => !string.IsNullOrWhiteSpace(v));
         Require(given is 0 or 3, "ControlPlane:Bootstrap", "needs all of OrgName, AdminEmail and AdminPassword, or none");

@@ -8,7 +8,10 @@ internal static class Schema
 {
     public sealed record Migration(int Version, string Name, string Common, string PostgresOnly);
 
-    /// <summary>Tables whose rows belong to one org: each has <c>org_id</c> and, on PostgreSQL, an isolation policy.</summary>
+    /// <summary>
+    /// Tables of migration 1 whose rows belong to one org: each has <c>org_id</c> and, on PostgreSQL, an isolation policy.
+    /// Later org-scoped tables (<c>api_keys</c>, <c>api_key_secrets</c>) get theirs in the migration that adds them.
+    /// </summary>
     public static readonly string[] OrgScopedTables =
         ["memberships", "project_roles", "teams", "team_members", "sessions", "refresh_tokens", "revocations", "audit_events"];
 
@@ -86,6 +89,46 @@ internal static class Schema
             CREATE POLICY update_members_of_current_org ON users FOR UPDATE
               USING (EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.org_id = current_setting('app.org_id', true)));
             CREATE POLICY insert_new_identities ON users FOR INSERT WITH CHECK (true);
+            """),
+        // API keys. Only the SHA-256 of a secret is stored (base64url, as edges send it); a rotated key keeps its id and
+        // its previous secret stays valid until valid_until. Scopes are data: built-ins (org_id NULL) plus each org's own.
+        new(4, "api_keys", """
+            CREATE TABLE api_key_scopes (org_id TEXT NULL, name TEXT NOT NULL, description TEXT NULL, created_by TEXT NULL,
+              created_at BIGINT NOT NULL);
+            CREATE UNIQUE INDEX api_key_scopes_name ON api_key_scopes(org_id, name);
+            INSERT INTO api_key_scopes (org_id, name, description, created_at) VALUES
+              (NULL, 'read:applications', 'Read applications', 0), (NULL, 'write:applications', 'Create and change applications', 0),
+              (NULL, 'read:reviews', 'Read reviews', 0), (NULL, 'write:reviews', 'Create and change reviews', 0),
+              (NULL, 'read:campaigns', 'Read campaigns', 0), (NULL, 'write:campaigns', 'Create and change campaigns', 0),
+              (NULL, 'read:leads', 'Read leads', 0), (NULL, 'write:leads', 'Create and change leads', 0),
+              (NULL, 'read:contracts', 'Read contracts', 0), (NULL, 'write:contracts', 'Create and change contracts', 0),
+              (NULL, 'admin', 'Administer the organization', 0), (NULL, 'edge:sync', 'Edge proxies: look up API keys and report usage', 0);
+            CREATE TABLE api_keys (org_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, prefix TEXT NOT NULL, scopes TEXT NOT NULL,
+              environment TEXT NOT NULL, project_id TEXT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NULL,
+              rotated_at BIGINT NULL, last_used_at BIGINT NULL, use_count BIGINT NOT NULL DEFAULT 0, revoked_at BIGINT NULL,
+              revoked_by TEXT NULL, expiry_audited BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (org_id, id));
+            CREATE UNIQUE INDEX api_keys_id ON api_keys(id);
+            CREATE TABLE api_key_secrets (digest TEXT PRIMARY KEY, org_id TEXT NOT NULL, key_id TEXT NOT NULL, created_at BIGINT NOT NULL,
+              valid_until BIGINT NULL);
+            CREATE INDEX api_key_secrets_key ON api_key_secrets(org_id, key_id);
+            """,
+            // Edges serve every org, so finding a key by digest (or a reported key's org) crosses the isolation boundary:
+            // owner-run functions return only the org and key id; everything else is read inside that org.
+            RlsFor("api_keys") + RlsFor("api_key_secrets") + """
+            ALTER TABLE api_key_scopes ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY builtin_or_own ON api_key_scopes FOR SELECT
+              USING (org_id IS NULL OR org_id = current_setting('app.org_id', true));
+            CREATE POLICY own_insert ON api_key_scopes FOR INSERT WITH CHECK (org_id = current_setting('app.org_id', true));
+            CREATE POLICY own_update ON api_key_scopes FOR UPDATE
+              USING (org_id = current_setting('app.org_id', true)) WITH CHECK (org_id = current_setting('app.org_id', true));
+            CREATE POLICY own_delete ON api_key_scopes FOR DELETE USING (org_id = current_setting('app.org_id', true));
+            CREATE FUNCTION authio_api_key_by_digest(p_digest TEXT) RETURNS TABLE(org_id TEXT, key_id TEXT, valid_until BIGINT)
+              LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT s.org_id, s.key_id, s.valid_until FROM api_key_secrets s WHERE s.digest = p_digest $$;
+            CREATE FUNCTION authio_api_key_org(p_key_id TEXT) RETURNS TEXT
+              LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT k.org_id FROM api_keys k WHERE k.id = p_key_id $$;
+            REVOKE EXECUTE ON FUNCTION authio_api_key_by_digest(TEXT), authio_api_key_org(TEXT) FROM PUBLIC;
             """),
     ];
 
