@@ -41,7 +41,8 @@ internal static class EdgeApp
         services.AddSingleton(sp => new JwtValidator(sp.GetRequiredService<IssuerRegistry>(), sp.GetRequiredService<TimeProvider>(), options.Tokens));
         services.AddSingleton(sp => options.Tokens.CacheCapacity > 0 ? new TokenCache(options.Tokens.CacheCapacity) : null!);
         services.AddSingleton(sp => new FailureBudget(options.FailureBudget, sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton<IRevocationCheck, NoRevocations>();
+        services.AddSingleton(sp => new InMemoryRevocations(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IRevocationCheck>(sp => sp.GetRequiredService<InMemoryRevocations>());
         services.AddSingleton(sp => new EdgeAuthenticator(
             sp.GetRequiredService<JwtValidator>(),
             options.Tokens.CacheCapacity > 0 ? sp.GetRequiredService<TokenCache>() : null,

@@ -1,0 +1,38 @@
+using Authio.EdgeProxy.Authentication;
+using Authio.EdgeProxy.Revocation;
+using BenchmarkDotNet.Attributes;
+
+namespace Authio.Edge.Benchmarks.Revocation;
+
+/// <summary>
+/// The revocation check every request pays: a bloom filter holding 1 000 000 revoked ids (0.1 % target rate), probed
+/// with ids that are not in it. Target: ≤ 50 ns and 0 B per check; filter memory ≤ 2 MB.
+/// </summary>
+[MemoryDiagnoser]
+public class RevocationBenchmarks
+{
+    private RevocationSet _set = null!;
+    private EdgeIdentity _clean = null!;
+    private readonly string _cleanJti = Guid.NewGuid().ToString("N");
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var revoked = Enumerable.Range(0, 1_000_000)
+            .Select(i => new RevokedId((RevocationKind)(1 + i % 4), "revoked-" + i, long.MaxValue, NotBeforeUnix: 1))
+            .ToArray();
+        _set = RevocationSet.Empty(1_000_000, 0.001).With(revoked, 1, 0, 0.001);
+        Console.WriteLine($"// bloom filter for {_set.Count} revoked ids: {_set.Bloom.SizeBytes / 1024.0 / 1024.0:F2} MiB");
+        _clean = new EdgeIdentity
+        {
+            Subject = "user_" + Guid.NewGuid().ToString("N"), TokenId = _cleanJti, SessionId = "ses_" + Guid.NewGuid().ToString("N"),
+            Scopes = [], ScopesHeader = "", AuthType = "jwt", ExpiresAt = long.MaxValue, IssuedAt = 1,
+        };
+    }
+
+    [Benchmark(Description = "bloom check, one id (negative)")]
+    public bool OneId() => _set.Bloom.MightContain(RevocationKind.TokenId, _cleanJti);
+
+    [Benchmark(Description = "revocation stage for a token (jti + sid + user not-before, all negative)")]
+    public bool Token() => _set.IsRevoked(_clean, 100);
+}
