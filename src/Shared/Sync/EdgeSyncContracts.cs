@@ -1,0 +1,71 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Authio.Shared.Sync;
+
+/// <summary>
+/// The edge-sync feed: one ordered change log in the control plane, read by every edge. Authenticated with an
+/// <c>edge:sync</c> API key, like the API-key endpoints.
+/// </summary>
+public static class EdgeSyncPaths
+{
+    /// <summary><c>GET</c> → <see cref="EdgeSnapshot"/>: everything an edge needs, as of one sequence number.</summary>
+    public const string Snapshot = "/v1/edge/snapshot";
+
+    /// <summary>
+    /// <c>GET ?after=N&amp;wait=S</c> → <see cref="EdgeChangeBatch"/>: changes with sequence &gt; N in order, waiting up
+    /// to S seconds (long poll, default 25, max 30) when there are none yet.
+    /// </summary>
+    public const string Changes = "/v1/edge/changes";
+
+    /// <summary>Redis stream the control plane appends every change to (entry id <c>{seq}-0</c>, field <c>change</c> = JSON).</summary>
+    public const string RedisStream = "authio:edge:changes";
+
+    /// <summary>Redis pub/sub channel announcing a new sequence number, so edges read the stream at once.</summary>
+    public const string RedisNotifyChannel = "authio:edge:notify";
+}
+
+/// <summary>Revocation kinds, as stored in the change log.</summary>
+public static class RevocationKinds
+{
+    public const string TokenId = "jti";
+    public const string SessionId = "sid";
+    public const string UserNotBefore = "user_not_before";
+    public const string ApiKey = "api_key";
+    public const string SigningKey = "signing_key";
+}
+
+/// <summary>One revoked credential. <see cref="ExpiresAt"/> (unix seconds) is when it stops mattering.</summary>
+public sealed record RevocationRecord(
+    [property: JsonPropertyName("seq")] long Sequence,
+    [property: JsonPropertyName("kind")] string Kind,
+    [property: JsonPropertyName("value")] string Value,
+    [property: JsonPropertyName("not_before")] long? NotBefore,
+    [property: JsonPropertyName("expires_at")] long ExpiresAt);
+
+/// <summary>The issuer an edge trusts when it is configured with a control plane and no <c>Edge:Issuers</c> entry for it.</summary>
+public sealed record EdgeIssuerInfo(
+    [property: JsonPropertyName("issuer")] string Issuer,
+    [property: JsonPropertyName("audiences")] string[] Audiences,
+    [property: JsonPropertyName("jwks_uri")] string JwksUri,
+    [property: JsonPropertyName("jwks")] JsonElement Jwks);
+
+public sealed record EdgeSnapshot(
+    [property: JsonPropertyName("sequence")] long Sequence,
+    [property: JsonPropertyName("issuer")] EdgeIssuerInfo Issuer,
+    [property: JsonPropertyName("revocations")] RevocationRecord[] Revocations,
+    [property: JsonPropertyName("generated_at")] DateTimeOffset GeneratedAt);
+
+/// <summary>One entry of the change log: a revocation, or a new JWKS document (<see cref="Type"/> <c>revocation</c> | <c>jwks</c>).</summary>
+public sealed record EdgeChange(
+    [property: JsonPropertyName("seq")] long Sequence,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("revocation")] RevocationRecord? Revocation,
+    [property: JsonPropertyName("jwks")] JsonElement? Jwks);
+
+/// <param name="Sequence">The last sequence included (or, with no changes, the <c>after</c> asked for).</param>
+/// <param name="Reset">True when <c>after</c> is older than the retained log: the edge must fetch a fresh snapshot.</param>
+public sealed record EdgeChangeBatch(
+    [property: JsonPropertyName("sequence")] long Sequence,
+    [property: JsonPropertyName("changes")] EdgeChange[] Changes,
+    [property: JsonPropertyName("reset")] bool Reset);
