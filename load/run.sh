@@ -21,6 +21,8 @@ NOCACHE_PORT="${NOCACHE_PORT:-18185}"
 NOCACHE_ADMIN_PORT="${NOCACHE_ADMIN_PORT:-18186}"
 ANON_PORT="${ANON_PORT:-18187}"
 ANON_ADMIN_PORT="${ANON_ADMIN_PORT:-18188}"
+QUIET_PORT="${QUIET_PORT:-18189}"
+QUIET_ADMIN_PORT="${QUIET_ADMIN_PORT:-18190}"
 ISSUER="https://id.authio.load/"
 AUDIENCE="https://api.authio.load"
 
@@ -33,7 +35,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get update && apt-get install -y wrk" >&2; exit 1; }
-for port in "$UP_PORT" "$BARE_PORT" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$NOCACHE_PORT" "$NOCACHE_ADMIN_PORT" "$ANON_PORT" "$ANON_ADMIN_PORT"; do
+for port in "$UP_PORT" "$BARE_PORT" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$NOCACHE_PORT" "$NOCACHE_ADMIN_PORT" "$ANON_PORT" "$ANON_ADMIN_PORT" "$QUIET_PORT" "$QUIET_ADMIN_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is already in use" >&2; exit 1; fi
 done
 
@@ -52,7 +54,7 @@ MINT=("${TOOLS[@]}" mint --key "$OUT/keys" --issuer "$ISSUER" --audience "$AUDIE
 "${MINT[@]}" --count 1000 --bad-signature > "$OUT/invalid.txt"
 wc -l "$OUT"/*.txt | sed 's/^/   /'
 
-echo "== start upstream, bare YARP, edge, edge (cache off, failure budget off), edge (anonymous route)"
+echo "== start upstream, bare YARP, edge, edge-quiet, edge-anon, edge-nocache"
 export Logging__LogLevel__Default=Warning
 start() { local name=$1; shift; "$@" >"$OUT/$name.log" 2>&1 & PIDS+=($!); LAST_PID=$!; }
 EDGE_COMMON=(
@@ -78,6 +80,12 @@ NOCACHE_PID=$LAST_PID
 start edge-anon "${EDGE[@]}" --urls "http://127.0.0.1:$ANON_PORT" "--Edge:AdminUrls=http://127.0.0.1:$ANON_ADMIN_PORT" \
   "${EDGE_COMMON[@]}" --ReverseProxy:Routes:all:Metadata:Authio.Anonymous=true
 ANON_PID=$LAST_PID
+# Fourth edge: the default edge with only the hosting diagnostics logger off. With any provider enabled for
+# Microsoft.AspNetCore.Hosting.Diagnostics, ASP.NET Core starts an Activity and a log scope for every request and the
+# forwarder then injects trace headers upstream; bare YARP (logging off) pays none of it.
+start edge-quiet "${EDGE[@]}" --urls "http://127.0.0.1:$QUIET_PORT" "--Edge:AdminUrls=http://127.0.0.1:$QUIET_ADMIN_PORT" \
+  "${EDGE_COMMON[@]}" --Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=None
+QUIET_PID=$LAST_PID
 
 wait_for() {
   local url=$1
@@ -92,6 +100,7 @@ wait_for "http://127.0.0.1:$BARE_PORT/"
 wait_for "http://127.0.0.1:$EDGE_ADMIN_PORT/readyz"
 wait_for "http://127.0.0.1:$NOCACHE_ADMIN_PORT/readyz"
 wait_for "http://127.0.0.1:$ANON_ADMIN_PORT/readyz"
+wait_for "http://127.0.0.1:$QUIET_ADMIN_PORT/readyz"
 
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 SINGLE=$(head -n1 "$OUT/single.txt")
@@ -127,6 +136,7 @@ echo "== wrk -t$THREADS -c$CONNS, warm-up $WARMUP then $DURATION per target (loa
 for round in $(seq 1 "$ROUNDS"); do
   bench valid-single   bare-yarp    "$round" "$BARE_PORT"    "$BARE_PID"    "$OUT/single.txt"
   bench valid-single   edge         "$round" "$EDGE_PORT"    "$EDGE_PID"    "$OUT/single.txt"
+  bench valid-single   edge-quiet   "$round" "$QUIET_PORT"   "$QUIET_PID"   "$OUT/single.txt"
   bench valid-single   edge-anon    "$round" "$ANON_PORT"    "$ANON_PID"    "$OUT/single.txt"
 done
 bench valid-single     edge-nocache 1 "$NOCACHE_PORT" "$NOCACHE_PID" "$OUT/single.txt"
@@ -148,10 +158,10 @@ awk -F'\t' '
   }
   END {
     printf "%-16s %-13s %8s %8s %8s %8s %9s %8s\n", "scenario", "target", "rps", "p50 ms", "p99 ms", "non-2xx", "cpu us/rq", "vs bare"
-    split("bare-yarp edge edge-anon edge-nocache", targets, " ")
+    split("bare-yarp edge edge-quiet edge-anon edge-nocache", targets, " ")
     for (i = 1; i <= k; i++) {
       s = order[i]
-      for (t = 1; t <= 4; t++) {
+      for (t = 1; t <= 5; t++) {
         key = s "|" targets[t]
         if (!(key in rps)) continue
         base = s "|bare-yarp"
