@@ -17,6 +17,7 @@ internal static class AdminApp
         builder.WebHost.UseUrls(adminUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.Logging.ClearProviders();
         var registry = edgeServices.GetRequiredService<IssuerRegistry>();
+        var sync = edgeServices.GetService<Sync.EdgeSyncClient>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(EdgeMetrics.MeterName, "System.Runtime", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter());
@@ -26,8 +27,10 @@ internal static class AdminApp
         app.MapGet("/readyz", () =>
         {
             var issuers = registry.Issuers.Select(i => new ReadyIssuer(i.Name, i.IsReady, i.Keys?.Keys.Length ?? 0, i.Keys?.LoadedAt)).ToArray();
-            var ready = issuers.All(i => i.Ready);
-            return Results.Json(new ReadyReport(ready ? "ready" : "not_ready", issuers), AdminJson.Options, statusCode: ready ? 200 : 503);
+            var feed = sync is null ? null : new FeedStatus(sync.HasSnapshot, sync.IsFresh, sync.Sequence);
+            var ready = issuers.All(i => i.Ready) && (feed is null || feed.Fresh);
+            var status = ready ? "ready" : feed is { Snapshot: true, Fresh: false } ? "degraded" : "not_ready";
+            return Results.Json(new ReadyReport(status, issuers, feed), AdminJson.Options, statusCode: ready ? 200 : 503);
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
@@ -35,7 +38,9 @@ internal static class AdminApp
 
     private sealed record ReadyIssuer(string Issuer, bool Ready, int Keys, DateTimeOffset? LoadedAt);
 
-    private sealed record ReadyReport(string Status, ReadyIssuer[] Issuers);
+    private sealed record FeedStatus(bool Snapshot, bool Fresh, long Sequence);
+
+    private sealed record ReadyReport(string Status, ReadyIssuer[] Issuers, FeedStatus? Feed);
 
     private static class AdminJson
     {

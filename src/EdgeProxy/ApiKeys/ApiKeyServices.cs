@@ -36,6 +36,7 @@ internal static class ApiKeyServices
             services.AddHttpClient(ControlPlaneClient.HttpClientName, http =>
             {
                 http.BaseAddress = new Uri(options.ControlPlane.Url!);
+                http.Timeout = TimeSpan.FromSeconds(options.ControlPlane.LongPollSeconds + 15); // the changes feed long-polls
                 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ControlPlane.ApiKey);
             });
             services.AddSingleton(sp => new ControlPlaneClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(ControlPlaneClient.HttpClientName)));

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Authio.Shared.ApiKeys;
+using Authio.Shared.Sync;
 
 namespace Authio.EdgeProxy.ApiKeys;
 
@@ -21,6 +22,15 @@ internal sealed class ControlPlaneClient(HttpClient http)
         return await response.Content.ReadFromJsonAsync<ApiKeyRecord>(cancellationToken)
             ?? throw new HttpRequestException("The control plane returned an empty API key record.");
     }
+
+    public async Task<EdgeSnapshot> GetSnapshotAsync(CancellationToken cancellationToken) =>
+        await http.GetFromJsonAsync<EdgeSnapshot>(EdgeSyncPaths.Snapshot, cancellationToken)
+            ?? throw new HttpRequestException("The control plane returned an empty snapshot.");
+
+    /// <summary>Changes after <paramref name="after"/>, long-polling up to <paramref name="waitSeconds"/> when there are none yet.</summary>
+    public async Task<EdgeChangeBatch> GetChangesAsync(long after, int waitSeconds, CancellationToken cancellationToken) =>
+        await http.GetFromJsonAsync<EdgeChangeBatch>($"{EdgeSyncPaths.Changes}?after={after}&wait={waitSeconds}", cancellationToken)
+            ?? throw new HttpRequestException("The control plane returned an empty change batch.");
 
     public async Task ReportUsageAsync(ApiKeyUsageReport report, CancellationToken cancellationToken)
     {

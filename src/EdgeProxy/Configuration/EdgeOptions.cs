@@ -30,6 +30,8 @@ internal sealed class EdgeOptions
 
     public ApiKeyOptions ApiKeys { get; set; } = new();
 
+    public RevocationOptions Revocation { get; set; } = new();
+
     /// <summary>StackExchange.Redis connection string for shared state (API-key L2 cache). Default none: in-process only.</summary>
     public string? Redis { get; set; }
 }
@@ -42,6 +44,28 @@ internal sealed class ControlPlaneOptions
 
     /// <summary>The edge's own API key (scope <c>edge:sync</c>), sent as a bearer credential. Never logged.</summary>
     public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// Follow the control plane's change feed (its issuer and keys, revocations). Default true whenever <see cref="Url"/>
+    /// is set: an edge configured with a control plane then needs no <c>Edge:Issuers</c> entry for it.
+    /// </summary>
+    public bool Sync { get; set; } = true;
+
+    /// <summary>Readiness reports the edge degraded when its feed has not been heard from for this long. Default 60 s.</summary>
+    public TimeSpan MaxStaleness { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Long-poll wait per changes request. Default 25 s: under common 30 s idle timeouts of proxies in between.</summary>
+    public int LongPollSeconds { get; set; } = 25;
+}
+
+/// <summary>The revocation stage's bloom filter.</summary>
+internal sealed class RevocationOptions
+{
+    /// <summary>Revoked ids the filter is sized for before it is rebuilt larger. Default 100 000 (≈ 180 KB at 0.1 %).</summary>
+    public int Capacity { get; set; } = 100_000;
+
+    /// <summary>Target false-positive rate: the share of clean requests that need the exact check. Default 0.1 %.</summary>
+    public double FalsePositiveRate { get; set; } = 0.001;
 }
 
 internal sealed class ApiKeyOptions

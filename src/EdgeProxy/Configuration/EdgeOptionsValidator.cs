@@ -92,6 +92,14 @@ internal static class EdgeOptionsValidator
                 errors.Add($"{EdgeOptions.Section}:ControlPlane:ApiKey must be a well-formed API key (sk_live_… or sk_test_…) with scope edge:sync.");
             }
         }
+        if (controlPlane.MaxStaleness < TimeSpan.FromSeconds(1) || controlPlane.LongPollSeconds is < 0 or > 30)
+        {
+            errors.Add($"{EdgeOptions.Section}:ControlPlane needs MaxStaleness >= 1 s and LongPollSeconds between 0 and 30.");
+        }
+        if (options.Revocation.Capacity < 64 || options.Revocation.FalsePositiveRate is <= 0 or >= 0.5)
+        {
+            errors.Add($"{EdgeOptions.Section}:Revocation needs Capacity >= 64 and 0 < FalsePositiveRate < 0.5.");
+        }
         var apiKeys = options.ApiKeys;
         if (apiKeys.CacheDuration < TimeSpan.FromMilliseconds(100) || apiKeys.NegativeCacheDuration < TimeSpan.FromMilliseconds(100))
         {

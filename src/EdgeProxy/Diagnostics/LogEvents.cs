@@ -12,6 +12,11 @@ internal static class LogEvents
     public const int ApiKeyLookupFailed = 2101;
     public const int ApiKeyUsageReportFailed = 2102;
 
+    public const int SyncSnapshot = 2201;
+    public const int SyncApplied = 2202;
+    public const int SyncFailed = 2203;
+    public const int SyncJwksRefused = 2204;
+
     public const int EdgeStarted = 3001;
     public const int DemoReady = 3101;
 }

@@ -41,7 +41,7 @@ internal static class EdgeApp
         services.AddSingleton(sp => new JwtValidator(sp.GetRequiredService<IssuerRegistry>(), sp.GetRequiredService<TimeProvider>(), options.Tokens));
         services.AddSingleton(sp => options.Tokens.CacheCapacity > 0 ? new TokenCache(options.Tokens.CacheCapacity) : null!);
         services.AddSingleton(sp => new FailureBudget(options.FailureBudget, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new InMemoryRevocations(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new InMemoryRevocations(sp.GetRequiredService<TimeProvider>(), options.Revocation.Capacity, options.Revocation.FalsePositiveRate));
         services.TryAddSingleton<IRevocationCheck>(sp => sp.GetRequiredService<InMemoryRevocations>());
         services.AddSingleton(sp => new EdgeAuthenticator(
             sp.GetRequiredService<JwtValidator>(),
@@ -58,6 +58,7 @@ internal static class EdgeApp
         services.AddHostedService(sp => sp.GetRequiredService<JwksRefresher>());
         services.AddSingleton<IForwarderHttpClientFactory, EdgeForwarderHttpClientFactory>();
         ApiKeyServices.Add(services, options);
+        Sync.EdgeSyncServices.Add(services, options);
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<RoutePolicyConfigFilter>();

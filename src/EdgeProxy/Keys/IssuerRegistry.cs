@@ -1,3 +1,5 @@
+using Authio.EdgeProxy.Configuration;
+
 namespace Authio.EdgeProxy.Keys;
 
 /// <summary>
@@ -8,14 +10,37 @@ internal sealed class IssuerRegistry
 {
     private readonly Lock _publishLock = new();
     private volatile KeyIndex _index;
+    private volatile TrustedIssuer[] _issuers;
 
     public IssuerRegistry(IReadOnlyList<TrustedIssuer> issuers)
     {
-        Issuers = issuers;
-        _index = KeyIndex.Build(issuers);
+        _issuers = [.. issuers];
+        _index = KeyIndex.Build(_issuers);
     }
 
-    public IReadOnlyList<TrustedIssuer> Issuers { get; }
+    /// <summary>Configured issuers, plus the control plane's issuer once the edge-sync snapshot has named it.</summary>
+    public IReadOnlyList<TrustedIssuer> Issuers => _issuers;
+
+    /// <summary>
+    /// Adds an issuer learned at run time (the control plane's, from the sync snapshot), or returns the one already
+    /// registered under that name with the same audiences.
+    /// </summary>
+    public TrustedIssuer AddOrGet(IssuerOptions options)
+    {
+        lock (_publishLock)
+        {
+            var existing = Array.Find(_issuers, i => i.Name == options.Issuer);
+            if (existing is not null && existing.Options.Audiences.SequenceEqual(options.Audiences))
+            {
+                return existing;
+            }
+            var issuer = new TrustedIssuer(options);
+            existing?.Keys?.Keys.ToList().ForEach(key => key.Retire());
+            _issuers = [.. _issuers.Where(i => i != existing), issuer];
+            _index = KeyIndex.Build(_issuers);
+            return issuer;
+        }
+    }
 
     public KeyIndex Index => _index;
 
@@ -50,7 +75,7 @@ internal sealed class IssuerRegistry
                 }
             }
             issuer.SetKeys(next);
-            _index = KeyIndex.Build(Issuers);
+            _index = KeyIndex.Build(_issuers);
             return previous;
         }
     }

@@ -96,6 +96,16 @@ internal sealed class InMemoryRevocations(TimeProvider time, int capacity = InMe
 
     public bool IsRevoked(EdgeIdentity identity) => _current.IsRevoked(identity, time.GetUtcNow().ToUnixTimeSeconds());
 
+    /// <summary>Replaces the whole state (a snapshot from the control plane).</summary>
+    public void Replace(IReadOnlyCollection<RevokedId> all, long sequence)
+    {
+        lock (_writeLock)
+        {
+            _current = RevocationSet.Empty(Math.Max(capacity, all.Count * 2), falsePositiveRate)
+                .With(all, sequence, time.GetUtcNow().ToUnixTimeSeconds(), falsePositiveRate);
+        }
+    }
+
     public void Apply(IReadOnlyCollection<RevokedId> added, long sequence)
     {
         lock (_writeLock)

@@ -1,0 +1,181 @@
+using System.Text;
+using Authio.EdgeProxy.ApiKeys;
+using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.Keys;
+using Authio.EdgeProxy.Revocation;
+using Authio.Shared.Sync;
+
+namespace Authio.EdgeProxy.Sync;
+
+/// <summary>
+/// Follows the control plane's ordered change log over HTTP: a snapshot, then long-polled changes after its sequence.
+/// Each batch becomes new immutable state (key set, revocation set) swapped in whole. A gap (<c>reset</c>) or any
+/// doubt triggers a fresh snapshot; while the control plane is unreachable the last state keeps serving.
+/// </summary>
+internal sealed partial class EdgeSyncClient(
+    ControlPlaneClient controlPlane,
+    IssuerRegistry registry,
+    InMemoryRevocations revocations,
+    EdgeOptions options,
+    TimeProvider time,
+    ILogger<EdgeSyncClient> logger) : BackgroundService
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+    private TrustedIssuer? _issuer;
+    private long _lastContactTimestamp;
+    private volatile bool _hasSnapshot;
+
+    public long Sequence => revocations.Current.Sequence;
+
+    public bool HasSnapshot => _hasSnapshot;
+
+    /// <summary>True while the feed has been heard from within <c>Edge:ControlPlane:MaxStaleness</c>.</summary>
+    public bool IsFresh => _hasSnapshot && time.GetElapsedTime(Volatile.Read(ref _lastContactTimestamp)) <= options.ControlPlane.MaxStaleness;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var needSnapshot = true;
+        var backoff = TimeSpan.FromMilliseconds(200);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (needSnapshot)
+                {
+                    ApplySnapshot(await controlPlane.GetSnapshotAsync(stoppingToken));
+                    needSnapshot = false;
+                }
+                var batch = await controlPlane.GetChangesAsync(Sequence, options.ControlPlane.LongPollSeconds, stoppingToken);
+                Volatile.Write(ref _lastContactTimestamp, time.GetTimestamp());
+                needSnapshot = batch.Reset || !ApplyChanges(batch);
+                backoff = TimeSpan.FromMilliseconds(200);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !stoppingToken.IsCancellationRequested)
+            {
+                LogFeedFailed(logger, ex.GetType().Name, ex.Message);
+                try
+                {
+                    await Task.Delay(backoff, time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                backoff = backoff * 2 > MaxBackoff ? MaxBackoff : backoff * 2;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    internal void ApplySnapshot(EdgeSnapshot snapshot)
+    {
+        _issuer = registry.AddOrGet(new IssuerOptions
+        {
+            Issuer = snapshot.Issuer.Issuer,
+            Audiences = [.. snapshot.Issuer.Audiences],
+            JwksUri = snapshot.Issuer.JwksUri,
+        });
+        PublishJwks(snapshot.Issuer.Jwks.GetRawText());
+        var revoked = new List<RevokedId>();
+        foreach (var record in snapshot.Revocations)
+        {
+            if (ToRevokedId(record) is { } id)
+            {
+                revoked.Add(id);
+            }
+            else if (record.Kind == RevocationKinds.SigningKey)
+            {
+                RemoveSigningKey(record.Value);
+            }
+        }
+        revocations.Replace(revoked, snapshot.Sequence);
+        Volatile.Write(ref _lastContactTimestamp, time.GetTimestamp());
+        _hasSnapshot = true;
+        LogSnapshot(logger, snapshot.Sequence, snapshot.Issuer.Issuer, revoked.Count);
+    }
+
+    /// <summary>Applies a batch in order; false when it does not follow on from the current sequence (take a snapshot).</summary>
+    internal bool ApplyChanges(EdgeChangeBatch batch)
+    {
+        var revoked = new List<RevokedId>();
+        var sequence = Sequence;
+        foreach (var change in batch.Changes)
+        {
+            if (change.Sequence <= sequence)
+            {
+                continue; // already applied: at-least-once delivery, applied once
+            }
+            if (change.Type == "jwks" && change.Jwks is { } jwks)
+            {
+                PublishJwks(jwks.GetRawText());
+            }
+            else if (change.Revocation is { } record)
+            {
+                if (ToRevokedId(record) is { } id)
+                {
+                    revoked.Add(id);
+                }
+                else if (record.Kind == RevocationKinds.SigningKey)
+                {
+                    RemoveSigningKey(record.Value);
+                }
+            }
+            sequence = change.Sequence;
+        }
+        if (sequence > Sequence)
+        {
+            revocations.Apply(revoked, sequence);
+            LogApplied(logger, batch.Changes.Length, sequence);
+        }
+        return true;
+    }
+
+    private void PublishJwks(string json)
+    {
+        if (_issuer is null)
+        {
+            return;
+        }
+        if (JwksParser.TryParse(Encoding.UTF8.GetBytes(json), _issuer, out var keys, out var refusal))
+        {
+            registry.Publish(_issuer, new KeySet(keys, time.GetUtcNow()));
+        }
+        else
+        {
+            LogJwksRefused(logger, refusal);
+        }
+    }
+
+    private void RemoveSigningKey(string kid)
+    {
+        if (_issuer?.Keys is { } set && set.Keys.Any(k => k.Kid == kid))
+        {
+            // Retiring the key drops every cached token it signed, at once.
+            registry.Publish(_issuer, new KeySet(set.Keys.Where(k => k.Kid != kid).ToArray(), set.LoadedAt));
+        }
+    }
+
+    private static RevokedId? ToRevokedId(RevocationRecord record) => record.Kind switch
+    {
+        RevocationKinds.TokenId => new RevokedId(RevocationKind.TokenId, record.Value, record.ExpiresAt),
+        RevocationKinds.SessionId => new RevokedId(RevocationKind.SessionId, record.Value, record.ExpiresAt),
+        RevocationKinds.ApiKey => new RevokedId(RevocationKind.ApiKey, record.Value, record.ExpiresAt),
+        RevocationKinds.UserNotBefore => new RevokedId(RevocationKind.UserNotBefore, record.Value, record.ExpiresAt, record.NotBefore ?? long.MaxValue),
+        _ => null,
+    };
+
+    [LoggerMessage(Diagnostics.LogEvents.SyncSnapshot, LogLevel.Information, "Edge sync: snapshot at sequence {Sequence} applied (issuer {Issuer}, {Revoked} revoked ids)")]
+    private static partial void LogSnapshot(ILogger logger, long sequence, string issuer, int revoked);
+
+    [LoggerMessage(Diagnostics.LogEvents.SyncApplied, LogLevel.Debug, "Edge sync: {Count} change(s) applied, now at sequence {Sequence}")]
+    private static partial void LogApplied(ILogger logger, int count, long sequence);
+
+    [LoggerMessage(Diagnostics.LogEvents.SyncFailed, LogLevel.Warning, "Edge sync: feed unavailable, last state kept ({ErrorType}: {Reason})")]
+    private static partial void LogFeedFailed(ILogger logger, string errorType, string reason);
+
+    [LoggerMessage(Diagnostics.LogEvents.SyncJwksRefused, LogLevel.Error, "Edge sync: JWKS from the control plane refused, previous key set kept: {Reason}")]
+    private static partial void LogJwksRefused(ILogger logger, string reason);
+}

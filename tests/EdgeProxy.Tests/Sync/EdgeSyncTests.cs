@@ -1,0 +1,147 @@
+using System.Net;
+using Authio.EdgeProxy.Revocation;
+using Authio.EdgeProxy.Sync;
+using Authio.EdgeProxy.Tests.Infrastructure;
+using Authio.Shared.Sync;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Authio.EdgeProxy.Tests.Sync;
+
+/// <summary>An edge configured only with a control plane: issuer, keys and revocations all come from the feed.</summary>
+public sealed class EdgeSyncTests : IAsyncLifetime
+{
+    private readonly RecordingUpstream _upstream = new();
+    private readonly FakeFeed _feed = new(TestKey.Es256("cp-key-1"));
+    private EdgeTestHost _edge = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _upstream.StartAsync();
+        await _feed.StartAsync();
+        var config = EdgeTestHost.DefaultConfig(_upstream.Url, "unused");
+        foreach (var key in config.Keys.Where(k => k.StartsWith("Edge:Issuers:", StringComparison.Ordinal)).ToArray())
+        {
+            config.Remove(key);
+        }
+        config["Edge:ControlPlane:Url"] = _feed.Url;
+        config["Edge:ControlPlane:ApiKey"] = _feed.EdgeKey;
+        config["Edge:ControlPlane:LongPollSeconds"] = "2";
+        _edge = await EdgeTestHost.StartAsync(config);
+        await Until(() => Task.FromResult(_edge.Services.GetRequiredService<EdgeSyncClient>().HasSnapshot), "first snapshot");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _edge.DisposeAsync();
+        await _feed.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    private string Mint(string sid, string sub = "user_1") => Jwt.Sign(_feed.Key, Jwt.Header(_feed.Key),
+        Jwt.Claims(_edge.Time.GetUtcNow(), sub: sub, iss: FakeFeed.Issuer, aud: $"\"{FakeFeed.Audience}\"").Replace("\"sess_1\"", $"\"{sid}\""));
+
+    private async Task<HttpStatusCode> Status(string token)
+    {
+        using var response = await _edge.GetAsync("/api/x", token);
+        return response.StatusCode;
+    }
+
+    /// <summary>Polls a condition, moving the fake clock so the feed's retry back-off elapses.</summary>
+    private async Task Until(Func<Task<bool>> condition, string what)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if (await condition())
+            {
+                return;
+            }
+            _edge.Time.Advance(TimeSpan.FromMilliseconds(500));
+            await Task.Delay(25);
+        }
+        Assert.Fail("Timed out waiting for: " + what);
+    }
+
+    private long Exp => _edge.Time.GetUtcNow().AddHours(1).ToUnixTimeSeconds();
+
+    [Fact]
+    public async Task Issuer_and_keys_come_from_the_snapshot_and_revocations_apply_within_moments()
+    {
+        var token = Mint("sess_a");
+        Assert.Equal(HttpStatusCode.OK, await Status(token));
+        Assert.Equal(HttpStatusCode.OK, await Status(token)); // cached
+        using (var ready = await _edge.Admin.GetAsync("/readyz"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+
+        _feed.Revoke(RevocationKinds.SessionId, "sess_a", Exp);
+        await Until(async () => await Status(token) == HttpStatusCode.Unauthorized, "session revocation");
+        Assert.Equal(HttpStatusCode.OK, await Status(Mint("sess_b")));
+    }
+
+    [Fact]
+    public async Task A_revoked_signing_key_and_a_rotated_jwks_take_effect()
+    {
+        var old = Mint("sess_k");
+        Assert.Equal(HttpStatusCode.OK, await Status(old));
+        var next = TestKey.Es256("cp-key-2");
+        var oldKey = _feed.Key;
+        _feed.RotateTo(next);
+        _feed.Revoke(RevocationKinds.SigningKey, oldKey.Kid, Exp);
+        await Until(async () => await Status(old) == HttpStatusCode.Unauthorized, "old key revoked");
+        Assert.Equal(HttpStatusCode.OK, await Status(Mint("sess_new")));
+    }
+
+    [Fact]
+    public async Task Revocations_made_while_disconnected_are_all_applied_in_order_after_reconnecting()
+    {
+        var tokens = Enumerable.Range(0, 100).Select(i => Mint("sess_" + i)).ToArray();
+        foreach (var token in tokens.Take(3))
+        {
+            Assert.Equal(HttpStatusCode.OK, await Status(token));
+        }
+        _feed.Down = true;
+        await Task.Delay(300);
+        for (var i = 0; i < 100; i++)
+        {
+            _feed.Revoke(RevocationKinds.SessionId, "sess_" + i, Exp);
+        }
+        // Down: the edge keeps serving with its last state.
+        Assert.Equal(HttpStatusCode.OK, await Status(tokens[50]));
+        _feed.Down = false;
+        var revocations = _edge.Services.GetRequiredService<InMemoryRevocations>();
+        await Until(() => Task.FromResult(revocations.Current.Sequence == 100), "catch-up");
+        foreach (var token in tokens)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await Status(token));
+        }
+    }
+
+    [Fact]
+    public async Task A_gap_in_the_log_triggers_a_fresh_snapshot()
+    {
+        var before = _feed.Snapshots;
+        _feed.Revoke(RevocationKinds.TokenId, "jti-x", Exp);
+        _feed.OldestRetained = long.MaxValue; // everything the edge would ask for has been trimmed
+        _feed.Revoke(RevocationKinds.SessionId, "sess_gap", Exp);
+        await Until(() => Task.FromResult(_feed.Snapshots > before), "snapshot after reset");
+        _feed.OldestRetained = 0;
+        await Until(async () => await Status(Mint("sess_gap")) == HttpStatusCode.Unauthorized, "revocation from the snapshot");
+    }
+
+    [Fact]
+    public async Task Control_plane_down_keeps_serving_and_readiness_reports_degraded_when_stale()
+    {
+        var token = Mint("sess_down");
+        Assert.Equal(HttpStatusCode.OK, await Status(token));
+        _feed.Down = true;
+        _edge.Time.Advance(TimeSpan.FromSeconds(61));
+        await Until(async () =>
+        {
+            using var ready = await _edge.Admin.GetAsync("/readyz");
+            return ready.StatusCode == HttpStatusCode.ServiceUnavailable && (await ready.Content.ReadAsStringAsync()).Contains("degraded");
+        }, "degraded readiness");
+        Assert.Equal(HttpStatusCode.OK, await Status(token));
+        Assert.Equal(HttpStatusCode.OK, await Status(Mint("sess_new_while_down")));
+    }
+}

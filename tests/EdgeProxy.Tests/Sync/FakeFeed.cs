@@ -1,0 +1,92 @@
+using System.Text.Json;
+using Authio.EdgeProxy.Tests.Infrastructure;
+using Authio.Shared.ApiKeys;
+using Authio.Shared.Sync;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Authio.EdgeProxy.Tests.Sync;
+
+/// <summary>The control plane's edge-sync feed: an ordered change log the test appends to, served with long polling.</summary>
+public sealed class FakeFeed : LoopbackServer
+{
+    private readonly Lock _lock = new();
+    private readonly List<EdgeChange> _log = [];
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _snapshots;
+
+    public FakeFeed(TestKey key) => Key = key;
+
+    public const string Issuer = "http://control-plane.feed";
+    public const string Audience = "authio-api";
+    public TestKey Key { get; private set; }
+    public string EdgeKey { get; } = ApiKeyFormat.Generate(ApiKeyEnvironment.Live);
+    public volatile bool Down;
+    public long OldestRetained;
+    public int Snapshots => Volatile.Read(ref _snapshots);
+
+    public long Append(string type, RevocationRecord? revocation = null, JsonElement? jwks = null)
+    {
+        lock (_lock)
+        {
+            var seq = _log.Count + 1;
+            _log.Add(new EdgeChange(seq, type, revocation is null ? null : revocation with { Sequence = seq }, jwks));
+            _changed.TrySetResult();
+            _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            return seq;
+        }
+    }
+
+    public long Revoke(string kind, string value, long expiresAt, long? notBefore = null) =>
+        Append("revocation", new RevocationRecord(0, kind, value, notBefore, expiresAt));
+
+    public void RotateTo(TestKey key)
+    {
+        Key = key;
+        Append("jwks", jwks: JsonDocument.Parse(TestKey.Jwks(key)).RootElement);
+    }
+
+    protected override void Map(WebApplication app)
+    {
+        app.MapGet(EdgeSyncPaths.Snapshot, (HttpContext context) =>
+        {
+            if (Down || context.Request.Headers.Authorization.ToString() != "Bearer " + EdgeKey)
+            {
+                return Results.StatusCode(Down ? 503 : 401);
+            }
+            Interlocked.Increment(ref _snapshots);
+            lock (_lock)
+            {
+                var revocations = _log.Where(c => c.Revocation is not null).Select(c => c.Revocation!).ToArray();
+                var issuer = new EdgeIssuerInfo(Issuer, [Audience], "http://control-plane.feed/.well-known/jwks.json", JsonDocument.Parse(TestKey.Jwks(Key)).RootElement);
+                return Results.Json(new EdgeSnapshot(_log.Count, issuer, revocations, DateTimeOffset.UtcNow));
+            }
+        });
+        app.MapGet(EdgeSyncPaths.Changes, async (HttpContext context, long after, int wait) =>
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(wait);
+            while (true)
+            {
+                if (Down)
+                {
+                    return Results.StatusCode(503);
+                }
+                Task changed;
+                lock (_lock)
+                {
+                    if (after < OldestRetained)
+                    {
+                        return Results.Json(new EdgeChangeBatch(after, [], true));
+                    }
+                    var pending = _log.Where(c => c.Sequence > after).ToArray();
+                    if (pending.Length > 0 || DateTime.UtcNow >= deadline)
+                    {
+                        return Results.Json(new EdgeChangeBatch(pending.Length > 0 ? pending[^1].Sequence : after, pending, false));
+                    }
+                    changed = _changed.Task;
+                }
+                await Task.WhenAny(changed, Task.Delay(deadline - DateTime.UtcNow, context.RequestAborted));
+            }
+        });
+    }
+}
