@@ -16,6 +16,7 @@ internal static class LogEvents
     public const int SyncApplied = 2202;
     public const int SyncFailed = 2203;
     public const int SyncJwksRefused = 2204;
+    public const int SyncRedisFallback = 2205;
 
     public const int EdgeStarted = 3001;
     public const int DemoReady = 3101;

@@ -21,6 +21,8 @@ internal sealed partial class EdgeSyncClient(
     ILogger<EdgeSyncClient> logger) : BackgroundService
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RedisWait = TimeSpan.FromSeconds(1);
+    private readonly RedisChangeFeed? _redisFeed = string.IsNullOrWhiteSpace(options.Redis) ? null : new RedisChangeFeed(options.Redis);
     private TrustedIssuer? _issuer;
     private long _lastContactTimestamp;
     private volatile bool _hasSnapshot;
@@ -45,7 +47,7 @@ internal sealed partial class EdgeSyncClient(
                     ApplySnapshot(await controlPlane.GetSnapshotAsync(stoppingToken));
                     needSnapshot = false;
                 }
-                var batch = await controlPlane.GetChangesAsync(Sequence, options.ControlPlane.LongPollSeconds, stoppingToken);
+                var batch = await NextBatchAsync(stoppingToken);
                 Volatile.Write(ref _lastContactTimestamp, time.GetTimestamp());
                 needSnapshot = batch.Reset || !ApplyChanges(batch);
                 backoff = TimeSpan.FromMilliseconds(200);
@@ -67,6 +69,33 @@ internal sealed partial class EdgeSyncClient(
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>Redis Streams when configured (milliseconds, no control-plane load); the HTTP long poll otherwise, or while Redis is down.</summary>
+    private async Task<EdgeChangeBatch> NextBatchAsync(CancellationToken cancellationToken)
+    {
+        if (_redisFeed is null)
+        {
+            return await controlPlane.GetChangesAsync(Sequence, options.ControlPlane.LongPollSeconds, cancellationToken);
+        }
+        try
+        {
+            return await _redisFeed.NextAsync(Sequence, RedisWait, cancellationToken);
+        }
+        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            LogRedisFallback(logger, ex.Message);
+            return await controlPlane.GetChangesAsync(Sequence, 1, cancellationToken);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (_redisFeed is not null)
+        {
+            await _redisFeed.DisposeAsync();
         }
     }
 
@@ -175,6 +204,9 @@ internal sealed partial class EdgeSyncClient(
 
     [LoggerMessage(Diagnostics.LogEvents.SyncFailed, LogLevel.Warning, "Edge sync: feed unavailable, last state kept ({ErrorType}: {Reason})")]
     private static partial void LogFeedFailed(ILogger logger, string errorType, string reason);
+
+    [LoggerMessage(Diagnostics.LogEvents.SyncRedisFallback, LogLevel.Warning, "Edge sync: Redis stream unavailable, reading the HTTP feed instead ({Reason})")]
+    private static partial void LogRedisFallback(ILogger logger, string reason);
 
     [LoggerMessage(Diagnostics.LogEvents.SyncJwksRefused, LogLevel.Error, "Edge sync: JWKS from the control plane refused, previous key set kept: {Reason}")]
     private static partial void LogJwksRefused(ILogger logger, string reason);

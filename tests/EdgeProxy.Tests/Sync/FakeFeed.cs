@@ -22,6 +22,10 @@ public sealed class FakeFeed : LoopbackServer
     public TestKey Key { get; private set; }
     public string EdgeKey { get; } = ApiKeyFormat.Generate(ApiKeyEnvironment.Live);
     public volatile bool Down;
+    /// <summary>Only the HTTP changes endpoint fails (snapshot still served): proves changes arrived through Redis.</summary>
+    public volatile bool ChangesDown;
+    /// <summary>When set, every change is also appended to the Redis stream and announced, as the control plane does.</summary>
+    public StackExchange.Redis.IDatabase? Redis;
     public long OldestRetained;
     public int Snapshots => Volatile.Read(ref _snapshots);
 
@@ -30,7 +34,13 @@ public sealed class FakeFeed : LoopbackServer
         lock (_lock)
         {
             var seq = _log.Count + 1;
-            _log.Add(new EdgeChange(seq, type, revocation is null ? null : revocation with { Sequence = seq }, jwks));
+            var change = new EdgeChange(seq, type, revocation is null ? null : revocation with { Sequence = seq }, jwks);
+            _log.Add(change);
+            if (Redis is { } redis)
+            {
+                redis.StreamAdd(EdgeSyncPaths.RedisStream, "change", JsonSerializer.Serialize(change), $"{seq}-0");
+                redis.Publish(StackExchange.Redis.RedisChannel.Literal(EdgeSyncPaths.RedisNotifyChannel), seq);
+            }
             _changed.TrySetResult();
             _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
             return seq;
@@ -67,7 +77,7 @@ public sealed class FakeFeed : LoopbackServer
             var deadline = DateTime.UtcNow.AddSeconds(wait);
             while (true)
             {
-                if (Down)
+                if (Down || ChangesDown)
                 {
                     return Results.StatusCode(503);
                 }
