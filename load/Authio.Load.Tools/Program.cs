@@ -10,14 +10,28 @@ using Yarp.ReverseProxy.Configuration;
 //   keygen    --out DIR                     ES256 key: DIR/key.pem (PKCS#8) and DIR/jwks.json (with kid)
 //   mint      --key DIR --count N --issuer I --audience A [--expired] [--bad-signature]
 //                                           N distinct access tokens, one per line, on stdout
+//   edge-key    --cp URL --email E --password P                 creates an edge:sync API key, prints it
+//   propagation --cp URL --email E --password P --edges U1,U2,U3 --count N [--label L]
+//                                           revoke N keys one by one, report p50/p99/max to the last edge's first 401
 return args.FirstOrDefault() switch
 {
+    "edge-key" => await EdgeKey(Options.Parse(args)),
+    "propagation" => await PropagationRun(Options.Parse(args)),
     "upstream" => await Upstream(Options.Parse(args)),
     "bare-yarp" => await BareYarp(Options.Parse(args)),
     "keygen" => Keygen(Options.Parse(args)),
     "mint" => Mint(Options.Parse(args)),
     _ => Usage(),
 };
+
+static async Task<int> EdgeKey(Options o)
+{
+    Console.WriteLine(await Propagation.EdgeKeyAsync(o.Require("cp"), o.Require("email"), o.Require("password")));
+    return 0;
+}
+
+static Task<int> PropagationRun(Options o) => Propagation.RunAsync(o.Require("cp"), o.Require("email"), o.Require("password"),
+    o.Require("edges").Split(','), int.Parse(o.Require("count"), System.Globalization.CultureInfo.InvariantCulture), o.Get("label") ?? "propagation");
 
 static int Usage()
 {
@@ -134,6 +148,8 @@ internal sealed class Options
     }
 
     public bool Has(string name) => _values.ContainsKey(name);
+
+    public string? Get(string name) => _values.TryGetValue(name, out var value) ? value : null;
 
     public string Require(string name) =>
         _values.TryGetValue(name, out var value) && value is not null ? value : throw new ArgumentException($"--{name} is required");
