@@ -1,50 +1,28 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Authio.ControlPlane.Hosting;
 using Authio.EdgeProxy.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Authio.EdgeProxy.Tests.EndToEnd;
 
 /// <summary>API keys from the real control plane, used at the real edge that looks them up with its own edge:sync key.</summary>
 public sealed class ApiKeysEndToEndTests : IAsyncLifetime
 {
-    private const string AdminEmail = "admin@acme.test";
-    private const string Password = "Adm1n!pass";
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "authio-e2e-keys-" + Guid.NewGuid().ToString("N"));
     private readonly RecordingUpstream _upstream = new();
-    private WebApplication _controlPlane = null!;
-    private HttpClient _cp = null!;
+    private RealControlPlane _cp = null!;
     private EdgeTestHost _edge = null!;
     private string _admin = null!;
 
     public async Task InitializeAsync()
     {
-        _controlPlane = ControlPlaneApp.Build(
-        [
-            "--urls=http://127.0.0.1:0", "--environment=Production", $"--ControlPlane:DataDirectory={_dataDirectory}",
-            "--ControlPlane:Bootstrap:OrgName=Acme", $"--ControlPlane:Bootstrap:AdminEmail={AdminEmail}",
-            $"--ControlPlane:Bootstrap:AdminPassword={Password}", "--ControlPlane:Passwords:TestOnlyInsecureBcryptCost=4",
-            "--ControlPlane:Jobs:Enabled=false", "--Logging:LogLevel:Default=Warning",
-        ]);
-        await ControlPlaneApp.PrepareAsync(_controlPlane);
-        await _controlPlane.StartAsync();
-        var cpUrl = _controlPlane.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        _cp = new HttpClient { BaseAddress = new Uri(cpUrl) };
-        using (var login = await _cp.PostAsJsonAsync("/v1/auth/login", new { email = AdminEmail, password = Password }))
-        {
-            _admin = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString()!;
-        }
+        _cp = await RealControlPlane.StartAsync();
+        _admin = await _cp.AccessTokenAsync();
         var edgeKey = (await CreateKey("edge-1", ["edge:sync"])).GetProperty("key").GetString()!;
-
         await _upstream.StartAsync();
-        var config = EdgeTestHost.DefaultConfig(_upstream.Url, cpUrl + "/.well-known/jwks.json");
-        config["Edge:ControlPlane:Url"] = cpUrl;
+        var config = EdgeTestHost.DefaultConfig(_upstream.Url, _cp.Url + "/.well-known/jwks.json");
+        config["Edge:ControlPlane:Url"] = _cp.Url;
         config["Edge:ControlPlane:ApiKey"] = edgeKey;
+        config["Edge:ControlPlane:Sync"] = "false"; // this class exercises the lookup cache alone; the feed has its own tests
         config["Edge:ApiKeys:CacheDuration"] = "00:00:00.500";
         config["ReverseProxy:Routes:apps:ClusterId"] = "up";
         config["ReverseProxy:Routes:apps:Match:Path"] = "/apps/{**rest}";
@@ -56,26 +34,12 @@ public sealed class ApiKeysEndToEndTests : IAsyncLifetime
     {
         await _edge.DisposeAsync();
         await _upstream.DisposeAsync();
-        _cp.Dispose();
-        await _controlPlane.StopAsync();
-        await _controlPlane.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dataDirectory, recursive: true);
+        await _cp.DisposeAsync();
     }
 
-    private async Task<HttpResponseMessage> Admin(HttpMethod method, string path, object? body = null)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Authorization = new("Bearer", _admin);
-        return await _cp.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> Admin(HttpMethod method, string path, object? body = null) => _cp.SendAsync(method, path, _admin, body);
 
-    private async Task<JsonElement> CreateKey(string name, string[] scopes, string environment = "live")
-    {
-        using var response = await Admin(HttpMethod.Post, "/v1/api-keys", new { name, scopes, environment });
-        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
+    private Task<JsonElement> CreateKey(string name, string[] scopes, string environment = "live") => _cp.CreateApiKeyAsync(_admin, name, scopes, environment);
 
     private async Task<HttpStatusCode> Eventually(string path, string key, HttpStatusCode expected)
     {

@@ -1,12 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Authio.ControlPlane.Hosting;
 using Authio.EdgeProxy.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Authio.EdgeProxy.Tests.EndToEnd;
 
@@ -17,36 +12,15 @@ namespace Authio.EdgeProxy.Tests.EndToEnd;
 public sealed class ControlPlaneToEdgeTests : IAsyncLifetime
 {
     private const string Issuer = "http://control-plane.test";
-    private const string AdminEmail = "admin@acme.test";
-    private const string Password = "Adm1n!pass";
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "authio-e2e-" + Guid.NewGuid().ToString("N"));
     private readonly RecordingUpstream _upstream = new();
-    private WebApplication _controlPlane = null!;
-    private HttpClient _cp = null!;
+    private RealControlPlane _cp = null!;
     private EdgeTestHost _edge = null!;
 
     public async Task InitializeAsync()
     {
-        _controlPlane = ControlPlaneApp.Build(
-        [
-            "--urls=http://127.0.0.1:0",
-            "--environment=Production",
-            $"--ControlPlane:DataDirectory={_dataDirectory}",
-            $"--ControlPlane:Issuer={Issuer}",
-            "--ControlPlane:Bootstrap:OrgName=Acme",
-            $"--ControlPlane:Bootstrap:AdminEmail={AdminEmail}",
-            $"--ControlPlane:Bootstrap:AdminPassword={Password}",
-            "--ControlPlane:Passwords:TestOnlyInsecureBcryptCost=4",
-            "--ControlPlane:Jobs:Enabled=false",
-            "--Logging:LogLevel:Default=Warning",
-        ]);
-        await ControlPlaneApp.PrepareAsync(_controlPlane);
-        await _controlPlane.StartAsync();
-        var cpUrl = _controlPlane.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        _cp = new HttpClient { BaseAddress = new Uri(cpUrl) };
-
+        _cp = await RealControlPlane.StartAsync($"--ControlPlane:Issuer={Issuer}");
         await _upstream.StartAsync();
-        var config = EdgeTestHost.DefaultConfig(_upstream.Url, cpUrl + "/.well-known/jwks.json");
+        var config = EdgeTestHost.DefaultConfig(_upstream.Url, _cp.Url + "/.well-known/jwks.json");
         config["Edge:Issuers:0:Issuer"] = Issuer;
         config["Edge:Issuers:0:Audiences:0"] = "authio-api";
         config["ReverseProxy:Routes:write:ClusterId"] = "up";
@@ -62,27 +36,14 @@ public sealed class ControlPlaneToEdgeTests : IAsyncLifetime
     {
         await _edge.DisposeAsync();
         await _upstream.DisposeAsync();
-        _cp.Dispose();
-        await _controlPlane.StopAsync();
-        await _controlPlane.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dataDirectory, recursive: true);
-    }
-
-    private async Task<JsonElement> Login(string email, string password)
-    {
-        using var response = await _cp.PostAsJsonAsync("/v1/auth/login", new { email, password });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
+        await _cp.DisposeAsync();
     }
 
     private async Task<string> CreateUserAndLogin(string adminToken, string email, string role)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/users") { Content = JsonContent.Create(new { email, password = Password, role }) };
-        request.Headers.Authorization = new("Bearer", adminToken);
-        using var created = await _cp.SendAsync(request);
+        using var created = await _cp.SendAsync(HttpMethod.Post, "/v1/users", adminToken, new { email, password = RealControlPlane.Password, role });
         Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
-        return (await Login(email, Password)).GetProperty("access_token").GetString()!;
+        return await _cp.AccessTokenAsync(email);
     }
 
     private async Task<HttpStatusCode> Through(string path, string token)
@@ -94,7 +55,7 @@ public sealed class ControlPlaneToEdgeTests : IAsyncLifetime
     [Fact]
     public async Task Tokens_from_login_validate_at_the_edge_with_role_scopes_enforced()
     {
-        var admin = (await Login(AdminEmail, Password)).GetProperty("access_token").GetString()!;
+        var admin = await _cp.AccessTokenAsync();
         var reader = await CreateUserAndLogin(admin, "reader@acme.test", "explore");
         var writer = await CreateUserAndLogin(admin, "writer@acme.test", "create");
 
@@ -119,23 +80,21 @@ public sealed class ControlPlaneToEdgeTests : IAsyncLifetime
     [Fact]
     public async Task Refreshed_tokens_validate_and_tokens_from_a_revoked_signing_key_do_not()
     {
-        var login = await Login(AdminEmail, Password);
+        var login = await _cp.LoginAsync();
         var first = login.GetProperty("access_token").GetString()!;
         Assert.Equal(HttpStatusCode.OK, await Through("/admin/x", first));
 
-        using var refreshed = await _cp.PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = login.GetProperty("refresh_token").GetString() });
+        using var refreshed = await _cp.Http.PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = login.GetProperty("refresh_token").GetString() });
         var second = (await refreshed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString()!;
         Assert.Equal(HttpStatusCode.OK, await Through("/admin/x", second));
 
         // Revoke the signing key: it leaves the JWKS at once; the edge's next unknown-kid/refresh drops it.
         var kid = JsonDocument.Parse(Jwt.B64Decode(first.Split('.')[0])).RootElement.GetProperty("kid").GetString();
-        using var revoke = new HttpRequestMessage(HttpMethod.Post, $"/v1/signing-keys/{kid}/revoke");
-        revoke.Headers.Authorization = new("Bearer", second);
-        using (var revoked = await _cp.SendAsync(revoke))
+        using (var revoked = await _cp.SendAsync(HttpMethod.Post, $"/v1/signing-keys/{kid}/revoke", second))
         {
             Assert.True(revoked.IsSuccessStatusCode, await revoked.Content.ReadAsStringAsync());
         }
-        var fresh = (await Login(AdminEmail, Password)).GetProperty("access_token").GetString()!;
+        var fresh = await _cp.AccessTokenAsync();
         Assert.Equal(HttpStatusCode.OK, await Through("/admin/x", fresh)); // new kid: fetched on first sight
         Assert.Equal(HttpStatusCode.Unauthorized, await Through("/admin/x", first)); // cached, but its key is gone
     }

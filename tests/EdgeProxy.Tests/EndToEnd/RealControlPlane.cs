@@ -1,0 +1,73 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Authio.ControlPlane.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Authio.EdgeProxy.Tests.EndToEnd;
+
+/// <summary>The real control plane on 127.0.0.1 (SQLite in a temp directory, bootstrap org with a mod admin).</summary>
+public sealed class RealControlPlane : IAsyncDisposable
+{
+    public const string AdminEmail = "admin@acme.test";
+    public const string Password = "Adm1n!pass";
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "authio-e2e-" + Guid.NewGuid().ToString("N"));
+    private WebApplication _app = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+    public string Url { get; private set; } = "";
+
+    public static async Task<RealControlPlane> StartAsync(params string[] extraArguments)
+    {
+        var cp = new RealControlPlane();
+        cp._app = ControlPlaneApp.Build(
+        [
+            "--urls=http://127.0.0.1:0", "--environment=Production", $"--ControlPlane:DataDirectory={cp._dataDirectory}",
+            "--ControlPlane:Bootstrap:OrgName=Acme", $"--ControlPlane:Bootstrap:AdminEmail={AdminEmail}",
+            $"--ControlPlane:Bootstrap:AdminPassword={Password}", "--ControlPlane:Passwords:TestOnlyInsecureBcryptCost=4",
+            "--ControlPlane:Jobs:Enabled=false", "--ControlPlane:RateLimit:AuthPerMinute=100000", "--Logging:LogLevel:Default=Warning",
+            .. extraArguments,
+        ]);
+        await ControlPlaneApp.PrepareAsync(cp._app);
+        await cp._app.StartAsync();
+        cp.Url = cp._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        cp.Http = new HttpClient { BaseAddress = new Uri(cp.Url) };
+        return cp;
+    }
+
+    public async Task<JsonElement> LoginAsync(string email = AdminEmail, string password = Password)
+    {
+        using var response = await Http.PostAsJsonAsync("/v1/auth/login", new { email, password });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    public async Task<string> AccessTokenAsync(string email = AdminEmail, string password = Password) =>
+        (await LoginAsync(email, password)).GetProperty("access_token").GetString()!;
+
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string token, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Authorization = new("Bearer", token);
+        return await Http.SendAsync(request);
+    }
+
+    public async Task<JsonElement> CreateApiKeyAsync(string adminToken, string name, string[] scopes, string environment = "live")
+    {
+        using var response = await SendAsync(HttpMethod.Post, "/v1/api-keys", adminToken, new { name, scopes, environment });
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_dataDirectory, recursive: true);
+    }
+}
