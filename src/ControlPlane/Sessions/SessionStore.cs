@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Storage;
 using Dapper;
@@ -29,13 +30,14 @@ internal static class EndReasons
     public const string SessionLimit = "session_limit";
     public const string PasswordChanged = "password_changed";
     public const string Deactivated = "user_deactivated";
+    public const string TokenRevoked = "token_revoked";
 }
 
 /// <summary>
 /// Session rows and the revocation records ending them produces. A revocation stays relevant until the last
 /// access token it could affect has expired, so its <c>expires_at</c> is that moment plus clock skew.
 /// </summary>
-internal sealed class SessionStore(Db db, ControlPlaneOptions options)
+internal sealed class SessionStore(Db db, ControlPlaneOptions options, EdgeChangeLog changes)
 {
     private long SkewMs => (long)options.Tokens.ClockSkew.TotalMilliseconds;
 
@@ -75,9 +77,6 @@ internal sealed class SessionStore(Db db, ControlPlaneOptions options)
         return live.Select(s => s.Id).ToList();
     }
 
-    private static Task InsertRevocationAsync(DbConnection c, DbTransaction tx, string orgId, string kind, string value, long? notBefore, long now, long expiresAt) =>
-        c.ExecuteAsync("""
-            INSERT INTO revocations (org_id, kind, value, not_before, created_at, expires_at)
-            VALUES (@orgId, @kind, @value, @notBefore, @now, @expiresAt)
-            """, new { orgId, kind, value, notBefore, now, expiresAt }, tx);
+    private Task InsertRevocationAsync(DbConnection c, DbTransaction tx, string orgId, string kind, string value, long? notBefore, long now, long expiresAt) =>
+        changes.AppendRevocationAsync(c, tx, orgId, kind, value, notBefore, now, expiresAt);
 }
