@@ -103,9 +103,11 @@ internal sealed class EdgeChangeLog(Db db, TimeProvider time)
         db.AfterCommit(tx, Pulse);
     }
 
+    // PostgreSQL: an advisory lock held to commit. SQLite: a no-op write, so the transaction holds the database's write
+    // lock before it reads (a read-then-write transaction could otherwise fail to upgrade under a concurrent writer).
     private Task LockAsync(DbConnection c, DbTransaction tx) => db.Dialect == Dialect.Postgres
         ? c.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = AppendLockId }, tx)
-        : Task.CompletedTask;
+        : c.ExecuteAsync("UPDATE edge_sync_state SET pruned_through = pruned_through WHERE id = 1", transaction: tx);
 
     /// <summary>The highest sequence number written so far (0 when none), across all orgs, pruned or not.</summary>
     public Task<long> LastSequenceAsync(CancellationToken ct) => db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>(
