@@ -366,4 +366,21 @@ public abstract partial class ControlPlaneSuite
             options.ApiKeys.EdgeOrgIds = before;
         }
     }
+    [SuiteFact]
+    public async Task Concurrent_revocations_all_reach_the_feed_with_distinct_increasing_sequence_numbers()
+    {
+        var admin = await F.AdminAsync();
+        var edge = await EdgeKeyAsync(admin);
+        var start = (long)(await SnapshotAsync(edge))["sequence"]!;
+        var users = new List<Tokens>();
+        for (var i = 0; i < 6; i++) users.Add(await UserSessionAsync(admin));
+        var responses = await Task.WhenAll(users.Select(u => F.SendAsync(HttpMethod.Post, "/v1/auth/logout", u.Access)));
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.NoContent, r.StatusCode));
+        var changes = Changes(await ChangesAsync(edge, start));
+        Assert.Equal(users.Select(u => Jwt(u.Access).GetPayloadValue<string>(ClaimNames.SessionId)).Order(),
+            changes.Select(c => (string)c["revocation"]!["value"]!).Order());
+        var seqs = changes.Select(c => (long)c["seq"]!).ToList();
+        Assert.Equal(seqs.Order(), seqs);
+        Assert.Equal(seqs.Count, seqs.Distinct().Count());
+    }
 }

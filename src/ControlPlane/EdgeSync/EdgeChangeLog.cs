@@ -103,9 +103,13 @@ internal sealed class EdgeChangeLog(Db db, TimeProvider time)
         db.AfterCommit(tx, Pulse);
     }
 
-    // PostgreSQL: an advisory lock held to commit. SQLite: a no-op write, so the transaction holds the database's write
-    // lock before it reads (a read-then-write transaction could otherwise fail to upgrade under a concurrent writer).
-    private Task LockAsync(DbConnection c, DbTransaction tx) => db.Dialect == Dialect.Postgres
+    /// <summary>
+    /// Takes the append lock for the rest of the transaction. Appending takes it anyway; transactions that lock rows and
+    /// then append more than once (ending several sessions) take it first, so every writer locks in the same order.
+    /// PostgreSQL: an advisory lock held to commit. SQLite: a no-op write, so the transaction holds the database's write
+    /// lock before it reads (a read-then-write transaction could otherwise fail to upgrade under a concurrent writer).
+    /// </summary>
+    public Task LockAsync(DbConnection c, DbTransaction tx) => db.Dialect == Dialect.Postgres
         ? c.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = AppendLockId }, tx)
         : c.ExecuteAsync("UPDATE edge_sync_state SET pruned_through = pruned_through WHERE id = 1", transaction: tx);
 

@@ -58,6 +58,7 @@ internal sealed class SessionStore(Db db, ControlPlaneOptions options, EdgeChang
     /// <summary>Ends one session and records a <c>sid</c> revocation. False if it had already ended.</summary>
     public async Task<bool> EndAsync(DbConnection c, DbTransaction tx, string orgId, string sessionId, string reason, long now)
     {
+        await changes.LockAsync(c, tx);
         var s = await GetAsync(c, tx, orgId, sessionId);
         if (s is null || s.EndedAt is not null) return false;
         await c.ExecuteAsync("UPDATE sessions SET ended_at = @now, end_reason = @reason WHERE org_id = @orgId AND id = @sessionId",
@@ -69,6 +70,7 @@ internal sealed class SessionStore(Db db, ControlPlaneOptions options, EdgeChang
     /// <summary>Ends every live session of a user with one <c>user_not_before</c> revocation; returns the ended ids.</summary>
     public async Task<List<string>> EndAllAsync(DbConnection c, DbTransaction tx, string orgId, string userId, string reason, long now)
     {
+        await changes.LockAsync(c, tx);
         var live = await LiveOfUserAsync(c, tx, orgId, userId);
         await c.ExecuteAsync("UPDATE sessions SET ended_at = @now, end_reason = @reason WHERE org_id = @orgId AND user_id = @userId AND ended_at IS NULL",
             new { now, reason, orgId, userId }, tx);
