@@ -131,6 +131,8 @@ public static partial class ControlPlaneApp
         var sp = app.Services;
         await sp.GetRequiredService<Migrator>().MigrateAsync(ct);
         await sp.GetRequiredService<SigningKeyStore>().EnsureSignerAsync(AuditLog.SystemOrg, null, ct);
+        // A store migrated from before the edge change log gets its first JWKS change here (no-op when unchanged).
+        await sp.GetRequiredService<SigningKeyStore>().RecordJwksChangeAsync(ct);
         await sp.GetRequiredService<Bootstrap>().RunAsync(ct);
         sp.GetRequiredService<PasswordHasher>().Warm();
     }
