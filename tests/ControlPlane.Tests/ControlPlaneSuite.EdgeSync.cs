@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Authio.ControlPlane.Hosting;
 using Authio.Shared.ApiKeys;
@@ -390,5 +391,33 @@ public abstract partial class ControlPlaneSuite
         var seqs = changes.Select(c => (long)c["seq"]!).ToList();
         Assert.Equal(seqs.Order(), seqs);
         Assert.Equal(seqs.Count, seqs.Distinct().Count());
+    }
+    /// <summary>What an edge's client does: the shared contract records with default JSON options.</summary>
+    [SuiteFact]
+    public async Task Edge_sync_responses_round_trip_through_the_shared_contracts()
+    {
+        var admin = await F.AdminAsync();
+        var edge = await EdgeKeyAsync(admin);
+        var user = await UserSessionAsync(admin);
+        var userId = Jwt(user.Access).Subject;
+        var before = (long)(await SnapshotAsync(edge))["sequence"]!;
+        await (await F.SendAsync(HttpMethod.Post, $"/v1/users/{userId}/logout-all", admin.Access)).BodyAsync(HttpStatusCode.OK);
+
+        var snapshot = (await (await F.SendAsync(HttpMethod.Get, EdgeSyncPaths.Snapshot, edge)).Content.ReadFromJsonAsync<EdgeSnapshot>())!;
+        Assert.True(snapshot.Sequence > before);
+        Assert.Equal("http://localhost:5100", snapshot.Issuer.Issuer);
+        Assert.Equal(System.Text.Json.JsonValueKind.Array, snapshot.Issuer.Jwks.GetProperty("keys").ValueKind);
+        var record = Assert.Single(snapshot.Revocations, r => r.Kind == RevocationKinds.UserNotBefore && r.Value == userId);
+        Assert.NotNull(record.NotBefore);
+        Assert.True(record.ExpiresAt > record.NotBefore);
+        Assert.InRange(snapshot.GeneratedAt, F.Time.GetUtcNow().AddMinutes(-1), F.Time.GetUtcNow().AddMinutes(1));
+
+        var batch = (await (await F.SendAsync(HttpMethod.Get, $"{EdgeSyncPaths.Changes}?after={before}&wait=0", edge)).Content.ReadFromJsonAsync<EdgeChangeBatch>())!;
+        Assert.False(batch.Reset);
+        var change = Assert.Single(batch.Changes);
+        Assert.Equal("revocation", change.Type);
+        Assert.Equal(record, change.Revocation);
+        Assert.Null(change.Jwks);
+        Assert.Equal(change.Sequence, batch.Sequence);
     }
 }
