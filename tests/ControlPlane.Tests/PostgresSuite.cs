@@ -84,4 +84,37 @@ public sealed class PostgresSuite(PostgresFixture f) : ControlPlaneSuite(f), ICl
             Assert.Equal(1L, await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM api_key_scopes WHERE name = @custom", new { custom }, tx));
         }
     }
+    [SuiteFact]
+    public async Task The_edge_change_log_is_under_row_level_security_and_read_across_orgs_only_through_the_owner_functions()
+    {
+        var admin = await F.AdminAsync();
+        var orgA = new JsonWebToken(admin.Access).GetPayloadValue<string>(ClaimNames.Org);
+        var (_, email) = await F.CreateUserAsync("explore", admin);
+        var user = await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await F.SendAsync(HttpMethod.Post, "/v1/auth/logout", user.Access)).StatusCode);
+        Assert.True(await F.InspectAsync<long>("SELECT COUNT(*) FROM edge_changes WHERE org_id = @orgA", new { orgA }) >= 1);
+
+        await using var app = await f.OpenAsAppAsync();
+        // No org: only global changes (JWKS, signing keys) are visible, and nothing can be deleted.
+        Assert.Equal(0L, await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM edge_changes WHERE org_id IS NOT NULL"));
+        Assert.True(await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM edge_changes WHERE type = 'jwks'") >= 1);
+        Assert.Equal(0, await app.ExecuteAsync("DELETE FROM edge_changes"));
+        await using (var tx = await app.BeginTransactionAsync())
+        {
+            await app.ExecuteAsync("SELECT set_config('app.org_id', 'org_someone_else', true)", transaction: tx);
+            Assert.Equal(0L, await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM edge_changes WHERE org_id = @orgA", new { orgA }, tx));
+            await Assert.ThrowsAsync<PostgresException>(() => app.ExecuteAsync(
+                "INSERT INTO edge_changes (org_id, type, kind, value, expires_at, created_at) VALUES (@orgA, 'revocation', 'sid', 'x', 0, 0)", new { orgA }, tx));
+        }
+        // The owner-run function, limited to an allow-list, returns that org's rows and the global ones only.
+        var rows = (await app.QueryAsync<(string? OrgId, string Type)>(
+            "SELECT org_id, type FROM authio_edge_changes(0, 100000, false, ARRAY['org_someone_else'])")).ToList();
+        Assert.NotEmpty(rows);
+        Assert.All(rows, r => Assert.Null(r.OrgId));
+        Assert.Contains(await app.QueryAsync<string?>("SELECT org_id FROM authio_edge_changes(0, 100000, false, @orgs)", new { orgs = new[] { orgA } }),
+            o => o == orgA);
+        // Functions are not executable by PUBLIC.
+        Assert.False(await app.ExecuteScalarAsync<bool>(
+            "SELECT has_function_privilege('public', 'authio_edge_prune(bigint)', 'EXECUTE')"));
+    }
 }

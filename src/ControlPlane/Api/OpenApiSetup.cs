@@ -41,6 +41,14 @@ internal static class OpenApiSetup
                 operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(EdgeScheme, context.Document)] = [] });
                 return Task.CompletedTask;
             }
+            if (path == "oauth/introspect")
+            {
+                // Either credential: an edge's key or a mod's access token.
+                operation.Security ??= [];
+                operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(EdgeScheme, context.Document)] = [] });
+                operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Scheme, context.Document)] = [] });
+                return Task.CompletedTask;
+            }
             // Everything under /v1 needs a token except obtaining one.
             if (path.StartsWith("v1/", StringComparison.Ordinal) && !path.StartsWith("v1/auth/login", StringComparison.Ordinal) &&
                 !path.StartsWith("v1/auth/refresh", StringComparison.Ordinal))

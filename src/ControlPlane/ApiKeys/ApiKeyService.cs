@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Globalization;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Storage;
 using Authio.Shared.ApiKeys;
@@ -24,7 +25,8 @@ internal sealed record EdgeCaller(string OrgId, string KeyId)
 /// only in the response that issues it; the store holds its SHA-256 (base64url) and the display prefix. Nothing here
 /// logs or audits a secret or its digest.
 /// </summary>
-internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneOptions options, TimeProvider time, ILogger<ApiKeyService> logger)
+internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneOptions options, TimeProvider time, EdgeChangeLog changes,
+    ILogger<ApiKeyService> logger)
 {
     public const long MaxGraceSeconds = 7 * 24 * 3600;
     public const int MaxScopesPerKey = 50;
@@ -132,10 +134,7 @@ internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneO
             await c.ExecuteAsync("UPDATE api_keys SET revoked_at = @now, revoked_by = @by WHERE org_id = @OrgId AND id = @Id",
                 new { now, by = caller.UserId, k.OrgId, k.Id }, tx);
             var skew = (long)options.Tokens.ClockSkew.TotalMilliseconds;
-            await c.ExecuteAsync("""
-                INSERT INTO revocations (org_id, kind, value, not_before, created_at, expires_at)
-                VALUES (@orgId, @kind, @value, NULL, @now, @expiresAt)
-                """, new { orgId = k.OrgId, kind = RevocationKind, value = k.Id, now, expiresAt = k.ExpiresAt is { } e ? Math.Max(e, now) + skew : Forever }, tx);
+            await changes.AppendRevocationAsync(c, tx, k.OrgId, RevocationKind, k.Id, null, now, k.ExpiresAt is { } e ? Math.Max(e, now) + skew : Forever);
             k.RevokedAt = now;
             k.RevokedBy = caller.UserId;
             return (Change.Done, k);

@@ -34,4 +34,5 @@ internal static class AuditEvents
     public const string ApiKeyExpired = "api_key_expired";
     public const string ApiKeyUsedAfterRevoke = "api_key_used_after_revoke";
     public const string ApiKeyScopeCreated = "api_key_scope_created";
+    public const string AccessTokenRevoked = "access_token_revoked";
 }

@@ -3,6 +3,7 @@ using Authio.ControlPlane.Api;
 using Authio.ControlPlane.ApiKeys;
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Auth;
+using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Orgs;
 using Authio.ControlPlane.Passwords;
 using Authio.ControlPlane.Sessions;
@@ -34,6 +35,9 @@ public static partial class ControlPlaneApp
         s.AddSingleton(sp => MasterKey.Load(options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Authio.ControlPlane.SigningKeys.MasterKey")));
         s.AddSingleton<Migrator>();
         s.AddSingleton<KeySealer>();
+        s.AddSingleton<EdgeChangeLog>();
+        s.AddSingleton<EdgeSyncService>();
+        s.AddSingleton<OAuthTokenService>();
         s.AddSingleton<SigningKeyStore>();
         s.AddSingleton<TokenIssuer>();
         s.AddSingleton<AccessTokenValidator>();
@@ -117,6 +121,7 @@ public static partial class ControlPlaneApp
         AuditEndpoints.Map(v1);
         ApiKeyEndpoints.Map(v1);
         ApiKeyEndpoints.MapEdge(app);
+        EdgeSyncEndpoints.Map(app);
         return app;
     }
 
@@ -126,6 +131,8 @@ public static partial class ControlPlaneApp
         var sp = app.Services;
         await sp.GetRequiredService<Migrator>().MigrateAsync(ct);
         await sp.GetRequiredService<SigningKeyStore>().EnsureSignerAsync(AuditLog.SystemOrg, null, ct);
+        // A store migrated from before the edge change log gets its first JWKS change here (no-op when unchanged).
+        await sp.GetRequiredService<SigningKeyStore>().RecordJwksChangeAsync(ct);
         await sp.GetRequiredService<Bootstrap>().RunAsync(ct);
         sp.GetRequiredService<PasswordHasher>().Warm();
     }

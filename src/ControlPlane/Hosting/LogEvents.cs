@@ -32,4 +32,9 @@ internal static class LogEvents
     public const int ApiKeyExpired = 1605;
     public const int EdgeKeyRejected = 1606;
     public const int ApiKeyScopeCreated = 1607;
+
+    public const int EdgeSnapshotServed = 1701;
+    public const int EdgeFeedReset = 1702;
+    public const int EdgeChangesPruned = 1703;
+    public const int TokenRevoked = 1704;
 }

@@ -9,5 +9,8 @@ internal sealed partial class MaintenanceService
 
         [LoggerMessage(EventId = LogEvents.AuditPruned, Level = LogLevel.Information, Message = "Pruned {Count} audit events past retention")]
         public static partial void Pruned(ILogger logger, int count);
+
+        [LoggerMessage(EventId = LogEvents.EdgeChangesPruned, Level = LogLevel.Information, Message = "Pruned {Count} expired or superseded edge changes")]
+        public static partial void ChangesPruned(ILogger logger, long count);
     }
 }

@@ -1,11 +1,15 @@
 using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.SigningKeys;
 
 namespace Authio.ControlPlane.Hosting;
 
-/// <summary>Periodic upkeep: scheduled signing-key rotation and audit retention. Off with <c>ControlPlane:Jobs:Enabled=false</c>.</summary>
-internal sealed partial class MaintenanceService(SigningKeyStore keys, AuditRetention retention, ControlPlaneOptions options, TimeProvider time,
-    ILogger<MaintenanceService> logger) : BackgroundService
+/// <summary>
+/// Periodic upkeep: scheduled signing-key rotation, JWKS changes for the edge feed (time-driven retirements), audit
+/// retention and pruning of expired revocations. Off with <c>ControlPlane:Jobs:Enabled=false</c>.
+/// </summary>
+internal sealed partial class MaintenanceService(SigningKeyStore keys, AuditRetention retention, EdgeChangeLog changes, ControlPlaneOptions options,
+    TimeProvider time, ILogger<MaintenanceService> logger) : BackgroundService
 {
     public async Task RunOnceAsync(CancellationToken ct)
     {
@@ -13,6 +17,9 @@ internal sealed partial class MaintenanceService(SigningKeyStore keys, AuditRete
         await keys.RecordTransitionsAsync(ct);
         var pruned = await retention.PruneAsync(ct);
         if (pruned > 0) Log.Pruned(logger, pruned);
+        await keys.RecordJwksChangeAsync(ct);
+        var expired = await changes.PruneAsync(ct);
+        if (expired > 0) Log.ChangesPruned(logger, expired);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Storage;
 using Dapper;
@@ -29,13 +30,14 @@ internal static class EndReasons
     public const string SessionLimit = "session_limit";
     public const string PasswordChanged = "password_changed";
     public const string Deactivated = "user_deactivated";
+    public const string TokenRevoked = "token_revoked";
 }
 
 /// <summary>
 /// Session rows and the revocation records ending them produces. A revocation stays relevant until the last
 /// access token it could affect has expired, so its <c>expires_at</c> is that moment plus clock skew.
 /// </summary>
-internal sealed class SessionStore(Db db, ControlPlaneOptions options)
+internal sealed class SessionStore(Db db, ControlPlaneOptions options, EdgeChangeLog changes)
 {
     private long SkewMs => (long)options.Tokens.ClockSkew.TotalMilliseconds;
 
@@ -56,6 +58,7 @@ internal sealed class SessionStore(Db db, ControlPlaneOptions options)
     /// <summary>Ends one session and records a <c>sid</c> revocation. False if it had already ended.</summary>
     public async Task<bool> EndAsync(DbConnection c, DbTransaction tx, string orgId, string sessionId, string reason, long now)
     {
+        await changes.LockAsync(c, tx);
         var s = await GetAsync(c, tx, orgId, sessionId);
         if (s is null || s.EndedAt is not null) return false;
         await c.ExecuteAsync("UPDATE sessions SET ended_at = @now, end_reason = @reason WHERE org_id = @orgId AND id = @sessionId",
@@ -67,6 +70,7 @@ internal sealed class SessionStore(Db db, ControlPlaneOptions options)
     /// <summary>Ends every live session of a user with one <c>user_not_before</c> revocation; returns the ended ids.</summary>
     public async Task<List<string>> EndAllAsync(DbConnection c, DbTransaction tx, string orgId, string userId, string reason, long now)
     {
+        await changes.LockAsync(c, tx);
         var live = await LiveOfUserAsync(c, tx, orgId, userId);
         await c.ExecuteAsync("UPDATE sessions SET ended_at = @now, end_reason = @reason WHERE org_id = @orgId AND user_id = @userId AND ended_at IS NULL",
             new { now, reason, orgId, userId }, tx);
@@ -75,9 +79,6 @@ internal sealed class SessionStore(Db db, ControlPlaneOptions options)
         return live.Select(s => s.Id).ToList();
     }
 
-    private static Task InsertRevocationAsync(DbConnection c, DbTransaction tx, string orgId, string kind, string value, long? notBefore, long now, long expiresAt) =>
-        c.ExecuteAsync("""
-            INSERT INTO revocations (org_id, kind, value, not_before, created_at, expires_at)
-            VALUES (@orgId, @kind, @value, @notBefore, @now, @expiresAt)
-            """, new { orgId, kind, value, notBefore, now, expiresAt }, tx);
+    private Task InsertRevocationAsync(DbConnection c, DbTransaction tx, string orgId, string kind, string value, long? notBefore, long now, long expiresAt) =>
+        changes.AppendRevocationAsync(c, tx, orgId, kind, value, notBefore, now, expiresAt);
 }

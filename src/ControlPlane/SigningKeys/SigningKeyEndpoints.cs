@@ -30,7 +30,7 @@ internal static class SigningKeyEndpoints
                 // Short cache: a revoked key must disappear from edges quickly.
                 http.Response.Headers.CacheControl = "public, max-age=60";
                 var published = await keys.PublishedAsync(http.RequestAborted);
-                return Results.Ok(new JwkSet(published.Select(k => new Jwk("EC", "P-256", k.X, k.Y, k.Kid, SecurityAlgorithms.EcdsaSha256, "sig")).ToList()));
+                return Results.Ok(SigningKeyStore.JwksOf(published));
             })
             .WithTags("Discovery").WithSummary("Public signing keys (JWKS)");
         app.MapGet("/.well-known/openid-configuration", (ControlPlaneOptions o) =>

@@ -1,15 +1,19 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Text.Json;
 using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Storage;
+using Authio.Shared.Sync;
 using Dapper;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Authio.ControlPlane.SigningKeys;
 
 /// <summary>ES256 signing keys: generation, sealed storage, rotation with overlap, revocation.</summary>
-internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPlaneOptions options, TimeProvider time, AuditLog audit, ILogger<SigningKeyStore> logger)
+internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPlaneOptions options, TimeProvider time, AuditLog audit,
+    EdgeChangeLog changes, ILogger<SigningKeyStore> logger)
 {
     private readonly ConcurrentDictionary<string, ECDsaSecurityKey> _private = new();
     private readonly ConcurrentDictionary<string, ECDsaSecurityKey> _public = new();
@@ -94,6 +98,7 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
                 return olds;
             }, ct);
             if (retiring is null) return null;
+            await RecordJwksChangeAsync(ct);
             Log.KeyCreated(logger, row.Kid, DateTimeOffset.FromUnixTimeMilliseconds(activateAt));
             await audit.RecordAsync(new AuditEntry(auditOrg, AuditEvents.SigningKeyCreated)
             {
@@ -122,14 +127,38 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
         var before = (await ListAsync(ct)).FirstOrDefault(k => k.Key.Kid == kid);
         if (before.Key is null || before.State is KeyStates.Revoked) return before.Key is not null;
         var now = Now;
-        await db.GlobalAsync((c, tx) => c.ExecuteAsync("UPDATE signing_keys SET revoked_at = @now WHERE kid = @kid AND revoked_at IS NULL", new { now, kid }, tx), ct);
+        // Every token the key signed was signed before now, so none is valid after now + the longest lifetime + skew.
+        var lastValid = now + (long)(options.Tokens.MaxAccessTokenTtl + options.Tokens.ClockSkew).TotalMilliseconds;
+        await db.GlobalAsync(async (c, tx) =>
+        {
+            if (await c.ExecuteAsync("UPDATE signing_keys SET revoked_at = @now WHERE kid = @kid AND revoked_at IS NULL", new { now, kid }, tx) == 1)
+                await changes.AppendGlobalRevocationAsync(c, tx, RevocationKinds.SigningKey, kid, now, lastValid);
+            return 0;
+        }, ct);
         _public.TryRemove(kid, out _);
         _private.TryRemove(kid, out _);
         Log.KeyRevoked(logger, kid);
+        await RecordJwksChangeAsync(ct);
         await audit.RecordAsync(new AuditEntry(auditOrg, AuditEvents.SigningKeyRevoked) { ActorId = actorId, Details = new() { ["kid"] = kid } }, ct);
         if (before.State is KeyStates.Active or KeyStates.Pending) await RotateAsync(immediate: true, auditOrg, actorId, ct);
         return true;
     }
+
+    /// <summary>The JWKS document as published now (pending, active and verifying keys).</summary>
+    public static JwkSet JwksOf(IEnumerable<SigningKeyRow> published) =>
+        new(published.Select(k => new Jwk("EC", "P-256", k.X, k.Y, k.Kid, SecurityAlgorithms.EcdsaSha256, "sig")).ToList());
+
+    /// <summary>
+    /// Logs the published JWKS to the edge change log when it differs from the last logged one: after rotation and
+    /// revocation, and from the maintenance job for time-driven retirements.
+    /// </summary>
+    public Task<bool> RecordJwksChangeAsync(CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => changes.AppendJwksIfChangedAsync(c, tx, async () =>
+        {
+            var keys = (await c.QueryAsync<SigningKeyRow>("SELECT * FROM signing_keys ORDER BY activate_at, created_at", transaction: tx)).ToList();
+            var states = KeyStates.Compute(keys, Now);
+            return JsonSerializer.Serialize(JwksOf(keys.Where(k => KeyStates.IsPublished(states[k.Kid]))));
+        }), ct);
 
     /// <summary>Scheduled rotation: a new key once the signing one is older than the interval and none is pending.</summary>
     public async Task<bool> RotateIfDueAsync(CancellationToken ct = default)

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -24,6 +25,18 @@ internal sealed class Db
     }
 
     public Dialect Dialect { get; }
+
+    private readonly ConditionalWeakTable<DbTransaction, List<Action>> _afterCommit = [];
+
+    /// <summary>Runs <paramref name="action"/> once <paramref name="tx"/> (opened by this class) has committed; never if it rolls back.</summary>
+    public void AfterCommit(DbTransaction tx, Action action) => _afterCommit.GetOrCreateValue(tx).Add(action);
+
+    private void Committed(DbTransaction tx)
+    {
+        if (!_afterCommit.TryGetValue(tx, out var actions)) return;
+        _afterCommit.Remove(tx);
+        foreach (var action in actions) action();
+    }
 
     /// <summary>True when migrations run as a different (owner) role than the service.</summary>
     public bool HasSeparateAdmin { get; }
@@ -62,6 +75,7 @@ internal sealed class Db
         }
         var result = await work(conn, tx);
         await tx.CommitAsync(ct);
+        Committed(tx);
         return result;
     }
 
@@ -76,6 +90,7 @@ internal sealed class Db
         await using var tx = await conn.BeginTransactionAsync(ct);
         var result = await work(conn, tx);
         await tx.CommitAsync(ct);
+        Committed(tx);
         return result;
     }
 }

@@ -130,6 +130,55 @@ internal static class Schema
               AS $$ SELECT k.org_id FROM api_keys k WHERE k.id = p_key_id $$;
             REVOKE EXECUTE ON FUNCTION authio_api_key_by_digest(TEXT), authio_api_key_org(TEXT) FROM PUBLIC;
             """),
+        // Edge sync: one ordered change log (revocations of every kind, and each new JWKS document) with its own global
+        // sequence. Revocations keep their org (RLS as usual); global changes (jwks, signing_key) have org_id NULL.
+        // edge_sync_state.pruned_through is the highest seq ever pruned: an edge behind it must take a snapshot.
+        new(5, "edge_changes", """
+            CREATE TABLE edge_changes (seq {SEQ}, org_id TEXT NULL, type TEXT NOT NULL, kind TEXT NULL, value TEXT NULL,
+              not_before BIGINT NULL, expires_at BIGINT NOT NULL, payload TEXT NULL, created_at BIGINT NOT NULL);
+            CREATE INDEX edge_changes_expires ON edge_changes(expires_at);
+            CREATE TABLE edge_sync_state (id BIGINT PRIMARY KEY, pruned_through BIGINT NOT NULL);
+            INSERT INTO edge_sync_state (id, pruned_through) VALUES (1, 0);
+            INSERT INTO edge_changes (org_id, type, kind, value, not_before, expires_at, payload, created_at)
+              SELECT org_id, 'revocation', kind, value, not_before, expires_at, NULL, created_at FROM revocations ORDER BY seq;
+            """,
+            // Edges read every allowed org's changes, and the job prunes all orgs: owner-run functions, service role only.
+            // Writes stay RLS-checked: an org's transaction may add its own rows or global (org_id NULL) ones.
+            """
+            ALTER TABLE edge_changes ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY own_or_global_read ON edge_changes FOR SELECT
+              USING (org_id IS NULL OR org_id = current_setting('app.org_id', true));
+            CREATE POLICY own_or_global_insert ON edge_changes FOR INSERT
+              WITH CHECK (org_id IS NULL OR org_id = current_setting('app.org_id', true));
+            CREATE FUNCTION authio_edge_changes(p_after BIGINT, p_limit BIGINT, p_all BOOLEAN, p_orgs TEXT[]) RETURNS SETOF edge_changes
+              LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT * FROM edge_changes WHERE seq > p_after AND (org_id IS NULL OR p_all OR org_id = ANY(p_orgs))
+                ORDER BY seq LIMIT p_limit $$;
+            CREATE FUNCTION authio_edge_live_revocations(p_through BIGINT, p_now BIGINT, p_all BOOLEAN, p_orgs TEXT[]) RETURNS SETOF edge_changes
+              LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT * FROM edge_changes WHERE type = 'revocation' AND seq <= p_through AND expires_at > p_now
+                AND (org_id IS NULL OR p_all OR org_id = ANY(p_orgs)) ORDER BY seq $$;
+            CREATE FUNCTION authio_edge_last_seq() RETURNS BIGINT
+              LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT GREATEST((SELECT COALESCE(MAX(seq), 0) FROM edge_changes), (SELECT pruned_through FROM edge_sync_state WHERE id = 1)) $$;
+            CREATE FUNCTION authio_edge_prune(p_now BIGINT) RETURNS BIGINT
+              LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
+              AS $$
+              DECLARE v_max BIGINT; v_count BIGINT;
+              BEGIN
+                SELECT MAX(seq) INTO v_max FROM edge_changes WHERE type = 'jwks';
+                WITH gone AS (DELETE FROM edge_changes WHERE (type = 'revocation' AND expires_at <= p_now) OR (type = 'jwks' AND seq < v_max)
+                  RETURNING seq)
+                SELECT COUNT(*), MAX(seq) INTO v_count, v_max FROM gone;
+                IF v_count > 0 THEN
+                  UPDATE edge_sync_state SET pruned_through = GREATEST(pruned_through, v_max) WHERE id = 1;
+                END IF;
+                DELETE FROM revocations WHERE expires_at <= p_now;
+                RETURN v_count;
+              END $$;
+            REVOKE EXECUTE ON FUNCTION authio_edge_changes(BIGINT, BIGINT, BOOLEAN, TEXT[]),
+              authio_edge_live_revocations(BIGINT, BIGINT, BOOLEAN, TEXT[]), authio_edge_last_seq(), authio_edge_prune(BIGINT) FROM PUBLIC;
+            """),
     ];
 
     public static string Sql(Migration m, Dialect dialect)

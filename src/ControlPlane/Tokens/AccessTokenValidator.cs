@@ -7,7 +7,9 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Authio.ControlPlane.Tokens;
 
-internal sealed record AccessTokenClaims(string OrgId, string UserId, string SessionId, string Role, IReadOnlySet<string> Scopes);
+/// <param name="TokenId">The <c>jti</c>; <paramref name="IssuedAt"/> and <paramref name="ExpiresAt"/> in unix seconds.</param>
+internal sealed record AccessTokenClaims(string OrgId, string UserId, string SessionId, string Role, IReadOnlySet<string> Scopes,
+    string? TokenId = null, long IssuedAt = 0, long ExpiresAt = 0);
 
 /// <summary>Validates our own access tokens for the admin API, against the keys currently in JWKS.</summary>
 internal sealed class AccessTokenValidator(SigningKeyStore keys, ControlPlaneOptions options, TimeProvider time)
@@ -43,6 +45,7 @@ internal sealed class AccessTokenValidator(SigningKeyStore keys, ControlPlaneOpt
             return null;
         jwt.TryGetPayloadValue<string>(ClaimNames.Scope, out var scope);
         var scopes = (scope ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
-        return new AccessTokenClaims(org, jwt.Subject, sid, role, scopes);
+        return new AccessTokenClaims(org, jwt.Subject, sid, role, scopes, string.IsNullOrEmpty(jwt.Id) ? null : jwt.Id,
+            new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero).ToUnixTimeSeconds(), new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero).ToUnixTimeSeconds());
     }
 }

@@ -1,0 +1,169 @@
+using System.Data.Common;
+using System.Text.Json;
+using Authio.ControlPlane.Storage;
+using Authio.Shared.Sync;
+using Dapper;
+
+namespace Authio.ControlPlane.EdgeSync;
+
+/// <summary>One row of <c>edge_changes</c>. Times are unix milliseconds, as everywhere in the store.</summary>
+internal sealed class EdgeChangeRow
+{
+    public long Seq { get; set; }
+    public string? OrgId { get; set; }
+    public string Type { get; set; } = "";
+    public string? Kind { get; set; }
+    public string? Value { get; set; }
+    public long? NotBefore { get; set; }
+    public long ExpiresAt { get; set; }
+    public string? Payload { get; set; }
+    public long CreatedAt { get; set; }
+
+    /// <summary>The wire form: unix seconds, rounded so the edge never forgets a revocation early.</summary>
+    public RevocationRecord ToRevocation() => new(Seq, Kind!, Value!, NotBefore is { } nb ? CeilSeconds(nb) : null, CeilSeconds(ExpiresAt));
+
+    public EdgeChange ToChange() => Type == EdgeChangeLog.JwksType
+        ? new EdgeChange(Seq, EdgeChangeLog.JwksType, null, JsonDocument.Parse(Payload!).RootElement.Clone())
+        : new EdgeChange(Seq, EdgeChangeLog.RevocationType, ToRevocation(), null);
+
+    // A user_not_before at 12.5 s must also catch tokens with iat 12 (issued at 12.3 s): round up.
+    private static long CeilSeconds(long ms) => ms >= 0 ? (ms + 999) / 1000 : ms / 1000;
+}
+
+/// <summary>Which orgs' revocations an edge may see: all, or the <c>ControlPlane:ApiKeys:EdgeOrgIds</c> allow-list.</summary>
+internal sealed record EdgeScope(bool All, string[] Orgs);
+
+/// <summary>
+/// The ordered edge change log. Every edge-relevant write (a revocation of any kind, a new JWKS document) appends one
+/// row with the next global sequence number inside the writer's transaction, and pulses <see cref="Signal"/> after it
+/// commits so long polls on this instance answer at once. On PostgreSQL appends are serialised with a transaction-level
+/// advisory lock, so sequence numbers become visible in order and a reader never skips a row committed late.
+/// </summary>
+internal sealed class EdgeChangeLog(Db db, TimeProvider time)
+{
+    public const string RevocationType = "revocation";
+    public const string JwksType = "jwks";
+
+    /// <summary>The most changes one batch returns.</summary>
+    public const int MaxBatch = 1000;
+
+    // Arbitrary constant: appends to the change log, one transaction at a time.
+    private const long AppendLockId = 0x4175746564676543;
+
+    private TaskCompletionSource _signal = NewSignal();
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when this instance next commits a change (take it before reading, then wait on it).</summary>
+    public Task Signal => Volatile.Read(ref _signal).Task;
+
+    private void Pulse() => Interlocked.Exchange(ref _signal, NewSignal()).TrySetResult();
+
+    /// <summary>
+    /// Records a revocation: the org-scoped <c>revocations</c> row (kept as before) and its change-log entry. Call inside
+    /// the org's transaction. Times in unix milliseconds.
+    /// </summary>
+    public async Task AppendRevocationAsync(DbConnection c, DbTransaction tx, string orgId, string kind, string value, long? notBefore, long now, long expiresAt)
+    {
+        await c.ExecuteAsync("""
+            INSERT INTO revocations (org_id, kind, value, not_before, created_at, expires_at)
+            VALUES (@orgId, @kind, @value, @notBefore, @now, @expiresAt)
+            """, new { orgId, kind, value, notBefore, now, expiresAt }, tx);
+        await AppendAsync(c, tx, orgId, RevocationType, kind, value, notBefore, expiresAt, null, now);
+    }
+
+    /// <summary>A revocation that concerns every org (a signing key): change log only, <c>org_id</c> NULL.</summary>
+    public Task AppendGlobalRevocationAsync(DbConnection c, DbTransaction tx, string kind, string value, long now, long expiresAt) =>
+        AppendAsync(c, tx, null, RevocationType, kind, value, null, expiresAt, null, now);
+
+    /// <summary>
+    /// Appends the published JWKS document <paramref name="current"/> computes, unless it equals the latest one logged.
+    /// It is computed under the append lock, so concurrent writers cannot log an older document after a newer one.
+    /// </summary>
+    public async Task<bool> AppendJwksIfChangedAsync(DbConnection c, DbTransaction tx, Func<Task<string>> current)
+    {
+        await LockAsync(c, tx);
+        var jwksJson = await current();
+        var last = await c.QueryFirstOrDefaultAsync<string?>(
+            "SELECT payload FROM edge_changes WHERE type = @type ORDER BY seq DESC LIMIT 1", new { type = JwksType }, tx);
+        if (last == jwksJson) return false;
+        // A JWKS document stays the current one until superseded; pruning removes it only then.
+        await AppendAsync(c, tx, null, JwksType, null, null, null, long.MaxValue, jwksJson, time.GetUtcNow().ToUnixTimeMilliseconds());
+        return true;
+    }
+
+    private async Task AppendAsync(DbConnection c, DbTransaction tx, string? orgId, string type, string? kind, string? value, long? notBefore,
+        long expiresAt, string? payload, long now)
+    {
+        await LockAsync(c, tx);
+        await c.ExecuteAsync("""
+            INSERT INTO edge_changes (org_id, type, kind, value, not_before, expires_at, payload, created_at)
+            VALUES (@orgId, @type, @kind, @value, @notBefore, @expiresAt, @payload, @now)
+            """, new { orgId, type, kind, value, notBefore, expiresAt, payload, now }, tx);
+        db.AfterCommit(tx, Pulse);
+    }
+
+    /// <summary>
+    /// Takes the append lock for the rest of the transaction. Appending takes it anyway; transactions that lock rows and
+    /// then append more than once (ending several sessions) take it first, so every writer locks in the same order.
+    /// PostgreSQL: an advisory lock held to commit. SQLite: a no-op write, so the transaction holds the database's write
+    /// lock before it reads (a read-then-write transaction could otherwise fail to upgrade under a concurrent writer).
+    /// </summary>
+    public Task LockAsync(DbConnection c, DbTransaction tx) => db.Dialect == Dialect.Postgres
+        ? c.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = AppendLockId }, tx)
+        : c.ExecuteAsync("UPDATE edge_sync_state SET pruned_through = pruned_through WHERE id = 1", transaction: tx);
+
+    /// <summary>The highest sequence number written so far (0 when none), across all orgs, pruned or not.</summary>
+    public Task<long> LastSequenceAsync(CancellationToken ct) => db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>(
+        db.Dialect == Dialect.Postgres ? "SELECT authio_edge_last_seq()" : "SELECT MAX((SELECT COALESCE(MAX(seq), 0) FROM edge_changes), (SELECT pruned_through FROM edge_sync_state WHERE id = 1))", transaction: tx), ct);
+
+    /// <summary>The highest sequence number ever pruned: an edge whose position is below it must take a snapshot.</summary>
+    public Task<long> PrunedThroughAsync(CancellationToken ct) => db.GlobalAsync((c, tx) =>
+        c.ExecuteScalarAsync<long>("SELECT pruned_through FROM edge_sync_state WHERE id = 1", transaction: tx), ct);
+
+    /// <summary>Changes after <paramref name="after"/> visible to <paramref name="scope"/>, ascending, at most <see cref="MaxBatch"/>.</summary>
+    public Task<List<EdgeChangeRow>> ChangesAfterAsync(long after, EdgeScope scope, CancellationToken ct) => db.GlobalAsync(async (c, tx) =>
+    {
+        var sql = db.Dialect == Dialect.Postgres
+            ? "SELECT * FROM authio_edge_changes(@after, @limit, @all, @orgs)"
+            : "SELECT * FROM edge_changes WHERE seq > @after AND (org_id IS NULL OR @all = 1 OR org_id IN @orgs) ORDER BY seq LIMIT @limit";
+        return (await c.QueryAsync<EdgeChangeRow>(sql, new { after, limit = (long)MaxBatch, all = scope.All, orgs = scope.Orgs }, tx)).ToList();
+    }, ct);
+
+    /// <summary>Revocations with seq ≤ <paramref name="through"/> that have not expired, visible to <paramref name="scope"/>.</summary>
+    public Task<List<EdgeChangeRow>> LiveRevocationsAsync(long through, EdgeScope scope, CancellationToken ct) => db.GlobalAsync(async (c, tx) =>
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var sql = db.Dialect == Dialect.Postgres
+            ? "SELECT * FROM authio_edge_live_revocations(@through, @now, @all, @orgs)"
+            : """
+              SELECT * FROM edge_changes WHERE type = 'revocation' AND seq <= @through AND expires_at > @now
+                AND (org_id IS NULL OR @all = 1 OR org_id IN @orgs) ORDER BY seq
+              """;
+        return (await c.QueryAsync<EdgeChangeRow>(sql, new { through, now, all = scope.All, orgs = scope.Orgs }, tx)).ToList();
+    }, ct);
+
+    /// <summary>
+    /// Removes expired revocations (change log and <c>revocations</c>) and superseded JWKS documents; raises
+    /// <c>pruned_through</c> to the highest sequence removed. Returns the number of change-log rows removed.
+    /// </summary>
+    public Task<long> PruneAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (db.Dialect == Dialect.Postgres)
+            return db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>("SELECT authio_edge_prune(@now)", new { now }, tx), ct);
+        return db.GlobalAsync(async (c, tx) =>
+        {
+            var lastJwks = await c.ExecuteScalarAsync<long?>("SELECT MAX(seq) FROM edge_changes WHERE type = 'jwks'", transaction: tx) ?? 0;
+            const string doomed = "(type = 'revocation' AND expires_at <= @now) OR (type = 'jwks' AND seq < @lastJwks)";
+            var (count, max) = await c.QuerySingleAsync<(long, long?)>($"SELECT COUNT(*), MAX(seq) FROM edge_changes WHERE {doomed}", new { now, lastJwks }, tx);
+            if (count > 0)
+            {
+                await c.ExecuteAsync($"DELETE FROM edge_changes WHERE {doomed}", new { now, lastJwks }, tx);
+                await c.ExecuteAsync("UPDATE edge_sync_state SET pruned_through = MAX(pruned_through, @max) WHERE id = 1", new { max }, tx);
+            }
+            await c.ExecuteAsync("DELETE FROM revocations WHERE expires_at <= @now", new { now }, tx);
+            return count;
+        }, ct);
+    }
+}

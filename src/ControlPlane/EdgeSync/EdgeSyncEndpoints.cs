@@ -1,0 +1,89 @@
+using Authio.ControlPlane.Api;
+using Authio.ControlPlane.ApiKeys;
+using Authio.ControlPlane.Auth;
+using Authio.ControlPlane.Sessions;
+using Authio.ControlPlane.Tokens;
+using Authio.ControlPlane.Users;
+using Authio.Shared.ApiKeys;
+using Authio.Shared.Sync;
+
+namespace Authio.ControlPlane.EdgeSync;
+
+internal static class EdgeSyncEndpoints
+{
+    public const string RevokePath = "/oauth/revoke";
+    public const string IntrospectPath = "/oauth/introspect";
+
+    /// <summary>The feed, behind the same <c>edge:sync</c> key filter as the API-key lookups.</summary>
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var edge = app.MapGroup("").WithTags("Edge").AddEndpointFilter<EdgeKeyFilter>();
+        edge.MapGet(EdgeSyncPaths.Snapshot, async (EdgeSyncService sync, HttpContext http) =>
+            {
+                http.Response.Headers.CacheControl = "no-store";
+                return Results.Ok(await sync.SnapshotAsync(http.RequestAborted));
+            })
+            .WithSummary("Issuer, audiences, JWKS and every live revocation of the allowed orgs, as of one sequence number (edge:sync key)");
+        edge.MapGet(EdgeSyncPaths.Changes, async (long? after, int? wait, EdgeSyncService sync, HttpContext http) =>
+            {
+                if (after is < 0) return Problems.Validation("after", "must be 0 or more.");
+                if (wait is < 0) return Problems.Validation("wait", $"must be between 0 and {EdgeSyncService.MaxWaitSeconds} seconds.");
+                http.Response.Headers.CacheControl = "no-store";
+                var seconds = Math.Min(wait ?? EdgeSyncService.DefaultWaitSeconds, EdgeSyncService.MaxWaitSeconds);
+                return Results.Ok(await sync.ChangesAsync(after ?? 0, seconds, http.RequestAborted));
+            })
+            .WithSummary("Changes after a sequence number in order; long-polls up to wait seconds (default 25, max 30) (edge:sync key)");
+
+        var oauth = app.MapGroup("/oauth").WithTags("OAuth").AddEndpointFilter(async (ctx, next) =>
+        {
+            ctx.HttpContext.Response.Headers.CacheControl = "no-store";
+            return await next(ctx);
+        });
+        oauth.MapPost("/revoke", async (OAuthTokenService tokens, HttpContext http) =>
+            {
+                if (await TokenParameterAsync(http) is not { } token) return MissingToken();
+                await tokens.RevokeAsync(token, ClientInfo.From(http), http.RequestAborted);
+                return Results.Ok();
+            })
+            .RequireRateLimiting(AuthEndpoints.RateLimitPolicy).DisableAntiforgery()
+            .WithSummary("RFC 7009: revoke a refresh token (ends its session) or an access token (until it expires); the token authenticates itself; always 200");
+        oauth.MapPost("/introspect", async (OAuthTokenService tokens, EdgeSyncService sync, ApiKeyService keys, AccessTokenValidator validator,
+                SessionStore sessionStore, HttpContext http) =>
+            {
+                var header = http.Request.Headers.Authorization.Count == 1 ? http.Request.Headers.Authorization.ToString() : "";
+                Introspector who;
+                var credential = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : "";
+                if (ApiKeyFormat.HasApiKeyPrefix(credential))
+                {
+                    var edge = await keys.AuthenticateEdgeAsync(header, ClientInfo.From(http), http.RequestAborted);
+                    if (edge.Error is not null) return edge.Error.ToResult();
+                    who = new Introspector(null);
+                }
+                else
+                {
+                    if (credential.Length == 0) return Problems.Unauthorized("An edge:sync API key or a mod access token is required as the bearer credential.");
+                    var claims = await validator.ValidateAsync(credential, http.RequestAborted);
+                    if (claims is null) return Problems.Unauthorized("The access token is invalid or expired.");
+                    if (!await sessionStore.IsLiveAsync(claims.OrgId, claims.SessionId, claims.UserId, http.RequestAborted))
+                        return Problems.Unauthorized("The session has ended.");
+                    if (claims.Role != Roles.Mod && !claims.Scopes.Contains(Roles.AdminScope)) return Problems.Forbidden("Introspection needs a mod access token.");
+                    who = new Introspector(claims.OrgId);
+                }
+                if (await TokenParameterAsync(http) is not { } token) return MissingToken();
+                return Results.Ok(await tokens.IntrospectAsync(token, who, sync.InScope, http.RequestAborted));
+            })
+            .DisableAntiforgery()
+            .WithSummary("RFC 7662: whether a token is active, answered from the edge feed's revocation state (edge:sync key or mod access token)");
+    }
+
+    private static async Task<string?> TokenParameterAsync(HttpContext http)
+    {
+        if (!http.Request.HasFormContentType) return null;
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var token = form["token"].ToString();
+        return token.Length == 0 ? null : token;
+    }
+
+    private static IResult MissingToken() =>
+        Problems.Validation("token", "is required, form-encoded (application/x-www-form-urlencoded).");
+}

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Authio.ControlPlane.Hosting;
+using Authio.ControlPlane.SigningKeys;
+using Authio.Shared.Sync;
+
+namespace Authio.ControlPlane.EdgeSync;
+
+/// <summary>Snapshot and change feed for edges, confined to the orgs edges may see (<see cref="Scope"/>).</summary>
+internal sealed partial class EdgeSyncService(EdgeChangeLog log, SigningKeyStore keys, ControlPlaneOptions options, TimeProvider time,
+    IHostApplicationLifetime lifetime, ILogger<EdgeSyncService> logger)
+{
+    public const int DefaultWaitSeconds = 25;
+    public const int MaxWaitSeconds = 30;
+
+    /// <summary>How often a waiting long poll re-reads the store, to see changes written by other instances.</summary>
+    public static readonly TimeSpan RecheckInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// The orgs whose revocations edges receive: those of <c>ControlPlane:ApiKeys:EdgeOrgIds</c> when set, otherwise every
+    /// org (like the API-key lookups). Global changes (JWKS, signing keys) go to every edge.
+    /// </summary>
+    public EdgeScope Scope => options.ApiKeys.EdgeOrgIds.Length > 0 ? new(false, options.ApiKeys.EdgeOrgIds) : new(true, []);
+
+    public bool InScope(string orgId) => Scope is var s && (s.All || s.Orgs.Contains(orgId, StringComparer.Ordinal));
+
+    public async Task<EdgeSnapshot> SnapshotAsync(CancellationToken ct)
+    {
+        // Sequence first: every change at or below it is committed (appends are serialised), later ones come through the feed.
+        var sequence = await log.LastSequenceAsync(ct);
+        var revocations = await log.LiveRevocationsAsync(sequence, Scope, ct);
+        var jwks = JsonSerializer.SerializeToElement(SigningKeyStore.JwksOf(await keys.PublishedAsync(ct)));
+        var issuer = new EdgeIssuerInfo(options.Issuer, [options.Audience], options.Issuer.TrimEnd('/') + "/.well-known/jwks.json", jwks);
+        Log.Snapshot(logger, sequence, revocations.Count);
+        return new EdgeSnapshot(sequence, issuer, revocations.Select(r => r.ToRevocation()).ToArray(), time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Changes after <paramref name="after"/>; when there are none, waits up to <paramref name="waitSeconds"/> (wall clock)
+    /// for one: woken at once by a commit on this instance, re-reading every <see cref="RecheckInterval"/> otherwise.
+    /// </summary>
+    public async Task<EdgeChangeBatch> ChangesAsync(long after, int waitSeconds, CancellationToken requestAborted)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
+        var ct = linked.Token;
+        var started = Stopwatch.GetTimestamp();
+        var wait = TimeSpan.FromSeconds(waitSeconds);
+        var first = true;
+        while (true)
+        {
+            var signal = log.Signal;
+            if (after < await log.PrunedThroughAsync(ct)) return Reset(after);
+            var rows = await log.ChangesAfterAsync(after, Scope, ct);
+            if (rows.Count > 0) return new EdgeChangeBatch(rows[^1].Seq, rows.Select(r => r.ToChange()).ToArray(), false);
+            // An edge ahead of the log (e.g. the store was restored from a backup) must start over too.
+            if (first && after > await log.LastSequenceAsync(ct)) return Reset(after);
+            first = false;
+            var remaining = wait - Stopwatch.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero) return new EdgeChangeBatch(after, [], false);
+            await Task.WhenAny(signal, Task.Delay(remaining < RecheckInterval ? remaining : RecheckInterval, ct));
+            if (ct.IsCancellationRequested) return new EdgeChangeBatch(after, [], false);
+        }
+    }
+
+    private EdgeChangeBatch Reset(long after)
+    {
+        Log.Reset(logger, after);
+        return new EdgeChangeBatch(after, [], true);
+    }
+}
