@@ -36,6 +36,10 @@ public static partial class ControlPlaneApp
         s.AddSingleton<Migrator>();
         s.AddSingleton<KeySealer>();
         s.AddSingleton<EdgeChangeLog>();
+        if (!string.IsNullOrWhiteSpace(options.Redis))
+        {
+            s.AddHostedService<RedisChangePublisher>();
+        }
         s.AddSingleton<EdgeSyncService>();
         s.AddSingleton<OAuthTokenService>();
         s.AddSingleton<SigningKeyStore>();

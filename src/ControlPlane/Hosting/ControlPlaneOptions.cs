@@ -15,6 +15,13 @@ internal sealed class ControlPlaneOptions
     /// <summary>32 bytes, base64, sealing signing keys at rest. Default: generated into the data directory (with a warning).</summary>
     public string? MasterKey { get; set; }
 
+    /// <summary>
+    /// StackExchange.Redis connection string. When set, every edge change is also appended to the Redis stream
+    /// <c>authio:edge:changes</c> and announced on <c>authio:edge:notify</c>, so edges read changes from Redis in
+    /// milliseconds without polling this service. Default none: edges long-poll the HTTP feed.
+    /// </summary>
+    public string? Redis { get; set; }
+
     public BootstrapOptions Bootstrap { get; set; } = new();
     public PasswordOptions Passwords { get; set; } = new();
     public LockoutOptions Lockout { get; set; } = new();

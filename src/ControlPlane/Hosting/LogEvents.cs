@@ -37,4 +37,5 @@ internal static class LogEvents
     public const int EdgeFeedReset = 1702;
     public const int EdgeChangesPruned = 1703;
     public const int TokenRevoked = 1704;
+    public const int RedisPublishFailed = 1705;
 }

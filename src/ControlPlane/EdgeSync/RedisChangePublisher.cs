@@ -1,0 +1,90 @@
+using System.Text.Json;
+using Authio.ControlPlane.Hosting;
+using Authio.Shared.Sync;
+using StackExchange.Redis;
+
+namespace Authio.ControlPlane.EdgeSync;
+
+/// <summary>
+/// Mirrors the change log into the Redis stream edges read (<c>{seq}-0</c> ids, so order and resumption follow the
+/// log), then announces the new sequence. Woken by this instance's commits and every 250 ms for other instances';
+/// entries another instance already mirrored are skipped (Redis refuses ids not above the last). The stream is
+/// trimmed by length; an edge that falls behind the trimmed start takes a snapshot.
+/// </summary>
+internal sealed partial class RedisChangePublisher(EdgeChangeLog log, ControlPlaneOptions options, ILogger<RedisChangePublisher> logger)
+    : BackgroundService
+{
+    private const int MaxStreamLength = 100_000;
+    private static readonly RedisChannel Notify = RedisChannel.Literal(EdgeSyncPaths.RedisNotifyChannel);
+    private static readonly EdgeScope Everyone = new(true, []);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        ConnectionMultiplexer? redis = null;
+        long published = -1;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var signal = log.Signal;
+            try
+            {
+                if (redis is null)
+                {
+                    var config = ConfigurationOptions.Parse(options.Redis!);
+                    config.AbortOnConnectFail = false;
+                    redis = await ConnectionMultiplexer.ConnectAsync(config);
+                }
+                var db = redis.GetDatabase();
+                if (published < 0)
+                {
+                    var last = await db.StreamRangeAsync(EdgeSyncPaths.RedisStream, "-", "+", count: 1, messageOrder: Order.Descending);
+                    published = last.Length == 0 ? 0 : long.Parse(((string)last[0].Id!).Split('-')[0], System.Globalization.CultureInfo.InvariantCulture);
+                }
+                published = await PublishAfterAsync(db, published, stoppingToken);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                LogPublishFailed(logger, ex.Message);
+                published = -1; // re-read the stream's position once Redis answers again
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            await Task.WhenAny(signal, Task.Delay(250, stoppingToken)).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        if (redis is not null)
+        {
+            await redis.DisposeAsync();
+        }
+    }
+
+    private async Task<long> PublishAfterAsync(IDatabase db, long published, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var rows = await log.ChangesAfterAsync(published, Everyone, cancellationToken);
+            if (rows.Count == 0)
+            {
+                return published;
+            }
+            foreach (var row in rows)
+            {
+                var change = row.ToChange();
+                try
+                {
+                    await db.StreamAddAsync(EdgeSyncPaths.RedisStream, "change", JsonSerializer.Serialize(change), $"{change.Sequence}-0",
+                        maxLength: MaxStreamLength, useApproximateMaxLength: true);
+                }
+                catch (RedisServerException ex) when (ex.Message.Contains("equal or smaller", StringComparison.Ordinal))
+                {
+                    // Another instance mirrored it first.
+                }
+                published = change.Sequence;
+            }
+            await db.PublishAsync(Notify, published);
+        }
+    }
+
+    [LoggerMessage(LogEvents.RedisPublishFailed, LogLevel.Warning, "Mirroring edge changes to Redis failed; edges fall back to the HTTP feed until it recovers: {Reason}")]
+    private static partial void LogPublishFailed(ILogger logger, string reason);
+}

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Authio.EdgeProxy.Sync;
+using Authio.EdgeProxy.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Authio.EdgeProxy.Tests.EndToEnd;
+
+/// <summary>
+/// The real control plane's change feed driving the real edge: the edge knows the control plane only by URL and edge
+/// key, and logout, logout-all and API-key revocation take effect at once — over the HTTP feed, and over Redis Streams.
+/// </summary>
+public abstract class EdgeSyncEndToEndTests : IAsyncLifetime
+{
+    private readonly RecordingUpstream _upstream = new();
+    private RealControlPlane _cp = null!;
+    private EdgeTestHost _edge = null!;
+    private string _admin = null!;
+
+    protected abstract Task<string?> RedisAsync();
+
+    public async Task InitializeAsync()
+    {
+        var redis = await RedisAsync();
+        _cp = await RealControlPlane.StartAsync(redis is null ? [] : [$"--ControlPlane:Redis={redis}"]);
+        _admin = await _cp.AccessTokenAsync();
+        var edgeKey = (await _cp.CreateApiKeyAsync(_admin, "edge", ["edge:sync"])).GetProperty("key").GetString()!;
+        await _upstream.StartAsync();
+        var config = EdgeTestHost.DefaultConfig(_upstream.Url, "unused");
+        foreach (var key in config.Keys.Where(k => k.StartsWith("Edge:Issuers:", StringComparison.Ordinal)).ToArray())
+        {
+            config.Remove(key);
+        }
+        config["Edge:ControlPlane:Url"] = _cp.Url;
+        config["Edge:ControlPlane:ApiKey"] = edgeKey;
+        config["Edge:ApiKeys:CacheDuration"] = "00:10:00"; // revocation must come from the feed, not cache expiry
+        if (redis is not null)
+        {
+            config["Edge:Redis"] = redis;
+        }
+        _edge = await EdgeTestHost.StartAsync(config);
+        for (var i = 0; i < 200 && !_edge.Services.GetRequiredService<EdgeSyncClient>().HasSnapshot; i++)
+        {
+            await Task.Delay(25);
+        }
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        await _edge.DisposeAsync();
+        await _upstream.DisposeAsync();
+        await _cp.DisposeAsync();
+    }
+
+    private async Task<HttpStatusCode> Status(string credential)
+    {
+        using var response = await _edge.GetAsync("/api/x", credential);
+        return response.StatusCode;
+    }
+
+    private async Task UntilRejected(string credential, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            if (await Status(credential) == HttpStatusCode.Unauthorized)
+            {
+                return;
+            }
+            await Task.Delay(20);
+        }
+        Assert.Fail(what + " was still accepted after 10 s");
+    }
+
+    [Fact]
+    public async Task Logout_logout_all_and_key_revocation_reach_the_edge_at_once()
+    {
+        var login = await _cp.LoginAsync();
+        var token = login.GetProperty("access_token").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, await Status(token)); // issuer and keys came from the snapshot alone
+
+        using (var logout = await _cp.SendAsync(HttpMethod.Post, "/v1/auth/logout", token))
+        {
+            Assert.True(logout.IsSuccessStatusCode);
+        }
+        await UntilRejected(token, "a logged-out session");
+
+        var other = await _cp.AccessTokenAsync();
+        Assert.Equal(HttpStatusCode.OK, await Status(other));
+        using (var me = await _cp.SendAsync(HttpMethod.Get, "/v1/users", other))
+        {
+            var users = await me.Content.ReadFromJsonAsync<JsonElement>();
+            var id = (users.ValueKind == JsonValueKind.Array ? users : users.GetProperty("users")).EnumerateArray()
+                .First(u => u.GetProperty("email").GetString() == RealControlPlane.AdminEmail).GetProperty("id").GetString();
+            using var all = await _cp.SendAsync(HttpMethod.Post, $"/v1/users/{id}/logout-all", other);
+            Assert.True(all.IsSuccessStatusCode, await all.Content.ReadAsStringAsync());
+        }
+        await UntilRejected(other, "a token issued before logout-all");
+
+        var admin = await _cp.AccessTokenAsync();
+        var key = await _cp.CreateApiKeyAsync(admin, "ci", ["read:applications"]);
+        var secret = key.GetProperty("key").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, await Status(secret));
+        using (var revoke = await _cp.SendAsync(HttpMethod.Delete, $"/v1/api-keys/{key.GetProperty("id").GetString()}", admin))
+        {
+            Assert.True(revoke.IsSuccessStatusCode);
+        }
+        await UntilRejected(secret, "a revoked API key");
+    }
+}
+
+public sealed class EdgeSyncOverHttpEndToEndTests : EdgeSyncEndToEndTests
+{
+    protected override Task<string?> RedisAsync() => Task.FromResult<string?>(null);
+}
+
+public sealed class EdgeSyncOverRedisEndToEndTests : EdgeSyncEndToEndTests
+{
+    private RedisProcess? _redis;
+
+    protected override async Task<string?> RedisAsync()
+    {
+        _redis = await RedisProcess.StartAsync();
+        return _redis.ConnectionString;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+}
