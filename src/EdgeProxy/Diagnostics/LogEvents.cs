@@ -12,6 +12,9 @@ internal static class LogEvents
     public const int ApiKeyLookupFailed = 2101;
     public const int ApiKeyUsageReportFailed = 2102;
 
+    public const int RateLimitRedisUnavailable = 2201;
+    public const int RateLimitRedisRecovered = 2202;
+
     public const int EdgeStarted = 3001;
     public const int DemoReady = 3101;
 }

@@ -7,6 +7,7 @@ using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Keys;
 using Authio.EdgeProxy.Pipeline;
 using Authio.EdgeProxy.Policy;
+using Authio.EdgeProxy.RateLimiting;
 using Authio.EdgeProxy.Revocation;
 using Authio.EdgeProxy.Tokens;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -57,6 +58,7 @@ internal static class EdgeApp
         services.AddHostedService(sp => sp.GetRequiredService<JwksRefresher>());
         services.AddSingleton<IForwarderHttpClientFactory, EdgeForwarderHttpClientFactory>();
         ApiKeyServices.Add(services, options);
+        RateLimitServices.Add(services, options);
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<RoutePolicyConfigFilter>();
