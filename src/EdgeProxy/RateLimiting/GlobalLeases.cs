@@ -16,6 +16,8 @@ internal sealed class GlobalLease(long now)
     public long Debt;
     /// <summary>1 while a refill is queued or in flight: at most one Redis call per bucket at a time.</summary>
     public int Requesting;
+    /// <summary>When the pending refill was queued: a refill pending too long means Redis is slow or gone.</summary>
+    public long RequestedAt;
     /// <summary>No refill before this timestamp (Redis said its bucket is empty until then).</summary>
     public long NextRequestAt;
     /// <summary>When Redis expects the next token: the Retry-After of a refused request.</summary>
@@ -123,6 +125,11 @@ internal sealed partial class GlobalLeases : BackgroundService
             var tokens = Volatile.Read(ref lease.Tokens);
             if (tokens <= 0)
             {
+                if (Volatile.Read(ref lease.Requesting) == 1 && now - Volatile.Read(ref lease.RequestedAt) > _time.TimestampFrequency / 10)
+                {
+                    // Redis has not answered within 100 ms: serve this edge's share rather than refuse while waiting to know.
+                    return RateLimiter.Local(bucket, limit.LocalShare(_expectedEdges), now, _time.TimestampFrequency);
+                }
                 RequestRefill(bucket, lease, now);
                 var wait = RateLimiter.Seconds(Math.Max(0, Volatile.Read(ref lease.RetryAt) - now), _time.TimestampFrequency);
                 return new RateLimitDecision(limit, false, 0, wait, wait);
@@ -143,6 +150,7 @@ internal sealed partial class GlobalLeases : BackgroundService
         if (now >= Volatile.Read(ref lease.NextRequestAt) && Volatile.Read(ref lease.Requesting) == 0
             && Interlocked.CompareExchange(ref lease.Requesting, 1, 0) == 0)
         {
+            Volatile.Write(ref lease.RequestedAt, now);
             _queue.Writer.TryWrite(bucket);
         }
     }
