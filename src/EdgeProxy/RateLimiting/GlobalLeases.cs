@@ -157,12 +157,23 @@ internal sealed partial class GlobalLeases : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var options = ConfigurationOptions.Parse(_connectionString);
-        options.AbortOnConnectFail = false;
-        _redis = await ConnectionMultiplexer.ConnectAsync(options);
-        _ = ProbeAsync(stoppingToken);
         try
         {
+            while (_redis is null)
+            {
+                try
+                {
+                    var options = ConfigurationOptions.Parse(_connectionString);
+                    options.AbortOnConnectFail = false; // keep retrying in the background; buckets run on the local share meanwhile
+                    _redis = await ConnectionMultiplexer.ConnectAsync(options);
+                }
+                catch (Exception error) when (error is not OperationCanceledException)
+                {
+                    MarkUnavailable(error);
+                    await Task.Delay(TimeSpan.FromSeconds(1), _time, stoppingToken);
+                }
+            }
+            _ = ProbeAsync(stoppingToken);
             await foreach (var bucket in _queue.Reader.ReadAllAsync(stoppingToken))
             {
                 // Refills of different buckets run concurrently; each bucket has at most one in flight.
