@@ -10,12 +10,13 @@ DURATION="${DURATION:-15s}"
 CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
 PORT="${PORT:-5080}"
+ADMIN_PORT="${ADMIN_PORT:-9901}"
 command -v wrk > /dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
 dotnet build src/EdgeProxy -c Release -warnaserror 2>&1 | tail -n 2
 log=$(mktemp)
 dotnet src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll --urls "http://127.0.0.1:$PORT" \
-  --Edge:Demo:Enabled=true --Logging:LogLevel:Default=Warning \
+  --Edge:AdminUrls="http://127.0.0.1:$ADMIN_PORT" --Edge:Demo:Enabled=true --Logging:LogLevel:Default=Warning \
   --ReverseProxy:Routes:limited:ClusterId=demo-upstream \
   "--ReverseProxy:Routes:limited:Match:Path=/limited/{**rest}" \
   --ReverseProxy:Routes:limited:Metadata:Authio.Anonymous=true \
@@ -23,7 +24,7 @@ dotnet src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll --urls "http://127
 edge=$!
 trap 'kill "$edge" 2> /dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:9901/healthz" > /dev/null 2>&1 && break
+  curl -sf "http://127.0.0.1:$ADMIN_PORT/healthz" > /dev/null 2>&1 && break
   sleep 0.1
 done
 echo "one request:"
