@@ -118,6 +118,20 @@ public sealed class BucketTableTests
     }
 
     [Fact]
+    public void Without_redis_a_global_limit_is_this_edges_share()
+    {
+        var limiter = new RateLimiter(new BucketTable(4096), new InMemoryOrgRateLimits(), null, expectedEdges: 4, _time, leases: null);
+        var limit = Parse("40/1s burst 20 global");
+        var admitted = Enumerable.Range(0, 50).Count(_ => limiter.Check(limit, Token("g"), null).Allowed);
+        Assert.Equal(5, admitted); // burst 20 / 4 edges
+        var refused = limiter.Check(limit, Token("g"), null);
+        Assert.Equal("\"route\";q=10;w=1", refused.Limit.PolicyHeader);
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.True(limiter.Check(limit, Token("g"), null).Allowed); // 40/s / 4 = one per 100 ms
+        Assert.False(limiter.Check(limit, Token("g"), null).Allowed);
+    }
+
+    [Fact]
     public void Memory_stays_bounded_under_a_million_distinct_keys()
     {
         var table = new BucketTable(65_536);
