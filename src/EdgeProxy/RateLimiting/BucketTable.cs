@@ -64,12 +64,16 @@ internal sealed class BucketTable
     // Per-process seed: which keys share a set cannot be predicted from outside.
     private static readonly ulong Seed = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
     private readonly Bucket?[] _slots;
+    // Each slot's hash beside its neighbours: a lookup reads one 32-byte line and dereferences only a likely match.
+    // A hint only (written after the slot): the bucket's own key is always compared.
+    private readonly int[] _hashes;
     private readonly int _setMask;
 
     public BucketTable(int capacity)
     {
         var sets = (int)Math.Max(1, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(Ways, capacity)) / Ways);
         _slots = new Bucket?[sets * Ways];
+        _hashes = new int[sets * Ways];
         _setMask = sets - 1;
     }
 
@@ -118,6 +122,10 @@ internal sealed class BucketTable
         var start = (hash & _setMask) * Ways;
         for (var i = start; i < start + Ways; i++)
         {
+            if (_hashes[i] != hash)
+            {
+                continue;
+            }
             var bucket = Volatile.Read(ref _slots[i]);
             if (bucket is not null && bucket.Hash == hash && ReferenceEquals(bucket.Limit, limit) && bucket.Kind == kind
                 && (kind == BucketKeyKind.Ip ? bucket.Address == address : string.Equals(bucket.Text, text, StringComparison.Ordinal)))
@@ -166,6 +174,7 @@ internal sealed class BucketTable
             }
             if (ReferenceEquals(Interlocked.CompareExchange(ref _slots[victim], created, current), current))
             {
+                Volatile.Write(ref _hashes[victim], created.Hash);
                 return created;
             }
         }
