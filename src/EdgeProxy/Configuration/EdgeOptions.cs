@@ -34,6 +34,30 @@ internal sealed class EdgeOptions
 
     /// <summary>StackExchange.Redis connection string for shared state (API-key L2 cache). Default none: in-process only.</summary>
     public string? Redis { get; set; }
+
+    public RateLimitOptions RateLimits { get; set; } = new();
+}
+
+/// <summary>Request rate limits (issue 6). Routes set theirs with <c>Authio.RateLimit</c>; these are the fallbacks.</summary>
+internal sealed class RateLimitOptions
+{
+    /// <summary>
+    /// Limit for routes without <c>Authio.RateLimit</c> and callers whose org has none, in the same grammar
+    /// (e.g. <c>100/1s burst 200</c>). Default none: such routes are not limited, so enabling limits is a deliberate choice.
+    /// </summary>
+    public string? Default { get; set; }
+
+    /// <summary>
+    /// Edges sharing <c>global</c> limits. While Redis is unreachable each edge enforces <c>limit / ExpectedEdges</c>
+    /// locally (also without <c>Edge:Redis</c>). Default 1: a lone edge keeps the whole limit.
+    /// </summary>
+    public int ExpectedEdges { get; set; } = 1;
+
+    /// <summary>
+    /// Bucket slots (rounded up to a power of two). Default 262 144 (about 20 MB when full): memory is fixed whatever the
+    /// number of distinct keys; beyond it the buckets closest to full are recycled first, which only errs toward admitting.
+    /// </summary>
+    public int Capacity { get; set; } = 262_144;
 }
 
 /// <summary>How the edge reaches its control plane.</summary>

@@ -109,6 +109,19 @@ internal static class EdgeOptionsValidator
         {
             errors.Add($"{EdgeOptions.Section}:ApiKeys needs CacheCapacity >= 16, UsageReportInterval >= 1 s and LookupTimeout > 0.");
         }
+        var rateLimits = options.RateLimits;
+        if (!string.IsNullOrWhiteSpace(rateLimits.Default) && !RateLimiting.RateLimit.TryParse("default", rateLimits.Default, out _, out var limitError))
+        {
+            errors.Add($"{EdgeOptions.Section}:RateLimits:Default {limitError}.");
+        }
+        if (rateLimits.ExpectedEdges is < 1 or > 10_000)
+        {
+            errors.Add($"{EdgeOptions.Section}:RateLimits:ExpectedEdges must be between 1 and 10000.");
+        }
+        if (rateLimits.Capacity is < 1024 or > 1 << 26)
+        {
+            errors.Add($"{EdgeOptions.Section}:RateLimits:Capacity must be between 1024 and 67108864.");
+        }
         if (string.IsNullOrWhiteSpace(options.AdminUrls))
         {
             errors.Add($"{EdgeOptions.Section}:AdminUrls is required.");

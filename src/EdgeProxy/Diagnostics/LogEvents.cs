@@ -18,6 +18,9 @@ internal static class LogEvents
     public const int SyncJwksRefused = 2204;
     public const int SyncRedisFallback = 2205;
 
+    public const int RateLimitRedisUnavailable = 2301;
+    public const int RateLimitRedisRecovered = 2302;
+
     public const int EdgeStarted = 3001;
     public const int DemoReady = 3101;
 }

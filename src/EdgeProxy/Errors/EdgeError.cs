@@ -94,6 +94,9 @@ internal sealed class EdgeError
     public static readonly EdgeError TooManyFailures = new(429, ErrorCodes.RateLimitExceeded, "Too many requests",
         "Too many failed authentication attempts from this client; retry later.", null);
 
+    public static readonly EdgeError RateLimited = new(429, ErrorCodes.RateLimitExceeded, "Too many requests",
+        "The rate limit for this route was reached; retry after the number of seconds in Retry-After.", null);
+
     /// <summary>A route's scope rejection, built once per route when its policy is compiled.</summary>
     public static EdgeError InsufficientScope(string requiredScopes) => new(403, ErrorCodes.Forbidden, "Forbidden",
         $"The credential lacks a scope this route requires: {requiredScopes}.",

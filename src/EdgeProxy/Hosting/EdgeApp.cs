@@ -7,6 +7,7 @@ using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Keys;
 using Authio.EdgeProxy.Pipeline;
 using Authio.EdgeProxy.Policy;
+using Authio.EdgeProxy.RateLimiting;
 using Authio.EdgeProxy.Revocation;
 using Authio.EdgeProxy.Tokens;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -59,6 +60,7 @@ internal static class EdgeApp
         services.AddSingleton<IForwarderHttpClientFactory, EdgeForwarderHttpClientFactory>();
         ApiKeyServices.Add(services, options);
         Sync.EdgeSyncServices.Add(services, options);
+        RateLimitServices.Add(services, options);
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<RoutePolicyConfigFilter>();

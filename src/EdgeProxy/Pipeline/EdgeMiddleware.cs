@@ -5,6 +5,7 @@ using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Errors;
 using Authio.EdgeProxy.Keys;
 using Authio.EdgeProxy.Policy;
+using Authio.EdgeProxy.RateLimiting;
 using Authio.Shared.ApiKeys;
 using Authio.Shared.Tokens;
 using Yarp.ReverseProxy.Model;
@@ -21,7 +22,8 @@ internal sealed class EdgeMiddleware(
     RoutePolicies policies,
     JwksRefresher refresher,
     ApiKeyAuthenticator apiKeys,
-    EdgeMetrics metrics)
+    EdgeMetrics metrics,
+    RateLimiter rateLimiter)
 {
     private const string OkCode = "ok";
 
@@ -36,6 +38,13 @@ internal sealed class EdgeMiddleware(
             if (!policy.ForwardAuthorization)
             {
                 headers.Authorization = default;
+            }
+            // Rate limit (issue 6): anonymous callers are limited per IP.
+            if (!rateLimiter.Admit(context, policy, null, out var anonymousDecision))
+            {
+                metrics.Decision(EdgeError.RateLimited.Code);
+                await RateLimitResponses.WriteAsync(context, anonymousDecision);
+                return;
             }
             await next(context);
             return;
@@ -56,6 +65,13 @@ internal sealed class EdgeMiddleware(
         {
             metrics.Decision(error.Code);
             await ProblemResponses.WriteAsync(context, error);
+            return;
+        }
+        // Rate limit (issue 6): after authorization, so refused credentials never spend a caller's quota.
+        if (!rateLimiter.Admit(context, policy, identity, out var decision))
+        {
+            metrics.Decision(EdgeError.RateLimited.Code);
+            await RateLimitResponses.WriteAsync(context, decision);
             return;
         }
         metrics.Decision(OkCode);

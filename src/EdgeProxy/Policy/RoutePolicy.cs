@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Authio.EdgeProxy.Errors;
+using Authio.EdgeProxy.RateLimiting;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Authio.EdgeProxy.Policy;
@@ -14,13 +15,15 @@ internal sealed class RoutePolicy
     public const string ScopesKey = "Authio.Scopes";
     public const string OrgRouteValueKey = "Authio.OrgRouteValue";
     public const string ForwardAuthorizationKey = "Authio.ForwardAuthorization";
+    public const string RateLimitKey = "Authio.RateLimit";
 
-    private static readonly string[] KnownKeys = [AnonymousKey, ScopesKey, OrgRouteValueKey, ForwardAuthorizationKey];
+    private static readonly string[] KnownKeys = [AnonymousKey, ScopesKey, OrgRouteValueKey, ForwardAuthorizationKey, RateLimitKey];
 
     public static readonly RoutePolicy AuthenticatedDefault = new(false, [], null, false);
 
-    private RoutePolicy(bool anonymous, string[] scopes, string? orgRouteValue, bool forwardAuthorization)
+    private RoutePolicy(bool anonymous, string[] scopes, string? orgRouteValue, bool forwardAuthorization, RateLimit? rateLimit = null)
     {
+        RateLimit = rateLimit;
         Anonymous = anonymous;
         RequiredScopes = scopes;
         OrgRouteValue = orgRouteValue;
@@ -33,6 +36,8 @@ internal sealed class RoutePolicy
     public string? OrgRouteValue { get; }
     public bool ForwardAuthorization { get; }
     public EdgeError? ScopeError { get; }
+    /// <summary>The route's own limit (<c>Authio.RateLimit</c>); null defers to the caller's org, then to <c>Edge:RateLimits:Default</c>.</summary>
+    public RateLimit? RateLimit { get; }
 
     /// <summary>Compiles <paramref name="route"/>'s metadata, or explains what is wrong naming the route and key.</summary>
     public static bool TryCompile(RouteConfig route, out RoutePolicy policy, out string? error)
@@ -75,7 +80,13 @@ internal sealed class RoutePolicy
             error = $"Route '{route.RouteId}': {AnonymousKey}=true cannot be combined with {ScopesKey} or {OrgRouteValueKey}.";
             return false;
         }
-        policy = new RoutePolicy(anonymous, scopes, orgRouteValue, forward);
+        RateLimit? rateLimit = null;
+        if (metadata.TryGetValue(RateLimitKey, out var limitText) && !RateLimit.TryParse(route.RouteId, limitText, out rateLimit, out var limitError))
+        {
+            error = $"Route '{route.RouteId}': {RateLimitKey} {limitError}.";
+            return false;
+        }
+        policy = new RoutePolicy(anonymous, scopes, orgRouteValue, forward, rateLimit);
         return true;
     }
 

@@ -1,0 +1,294 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Authio.EdgeProxy.Diagnostics;
+using StackExchange.Redis;
+
+namespace Authio.EdgeProxy.RateLimiting;
+
+/// <summary>An edge's share of one fleet-wide bucket: tokens leased from Redis, handed out locally.</summary>
+internal sealed class GlobalLease(long now)
+{
+    /// <summary>Leased tokens this edge may still admit (taken with one CAS each).</summary>
+    public long Tokens;
+    /// <summary>Checks since the last refill, admitted or not: the input of the lease-size estimate.</summary>
+    public long Demand;
+    /// <summary>Admitted on the local share before the first lease arrived; charged to the Redis bucket on the next refill.</summary>
+    public long Debt;
+    /// <summary>1 while a refill is queued or in flight: at most one Redis call per bucket at a time.</summary>
+    public int Requesting;
+    /// <summary>When the pending refill was queued: a refill pending too long means Redis is slow or gone.</summary>
+    public long RequestedAt;
+    /// <summary>No refill before this timestamp (Redis said its bucket is empty until then).</summary>
+    public long NextRequestAt;
+    /// <summary>When Redis expects the next token: the Retry-After of a refused request.</summary>
+    public long RetryAt;
+    /// <summary>Eviction hint: a bucket refilled recently is not "idle" even though its local GCRA state is.</summary>
+    public long KeepUntil;
+    /// <summary>Refill when <see cref="Tokens"/> falls to this, so the next lease arrives before the current one runs out.</summary>
+    public long LowWater;
+    /// <summary>Set once Redis has answered for this bucket; before that the bucket runs on the local share.</summary>
+    public bool Established;
+    // Background-only state.
+    public long LastRefillAt = now;
+    public double Rate;
+    public string? RedisKey;
+}
+
+/// <summary>
+/// Fleet-wide limits: each edge leases batches of tokens from a token bucket held in Redis (one atomic Lua script,
+/// Redis server time) and serves requests from its local lease. The request path never awaits Redis: it takes a
+/// leased token with one CAS and, when the lease runs low, queues a background refill sized from the recent rate.
+/// While Redis is unreachable every edge enforces <c>limit / ExpectedEdges</c> locally, and recovers by itself.
+/// </summary>
+internal sealed partial class GlobalLeases : BackgroundService
+{
+    /// <summary>How far ahead a lease covers at the recent rate. 100 ms: small enough that unused leases cost the fleet little accuracy.</summary>
+    private const double LeaseHorizonSeconds = 0.1;
+
+    // KEYS[1] bucket; ARGV: tokens per ms, burst, debt, wanted, ttl ms. Returns {granted, ms until the next token}.
+    private const string Script = """
+        local rate = tonumber(ARGV[1])
+        local burst = tonumber(ARGV[2])
+        local debt = tonumber(ARGV[3])
+        local want = tonumber(ARGV[4])
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+        local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+        local tokens = tonumber(state[1])
+        local ts = tonumber(state[2])
+        if tokens == nil or ts == nil then
+          tokens = burst
+          ts = now
+        end
+        if now > ts then
+          tokens = math.min(burst, tokens + (now - ts) * rate)
+        end
+        tokens = tokens - debt
+        local grant = 0
+        if tokens >= 1 then
+          grant = math.min(want, math.floor(tokens))
+        end
+        tokens = tokens - grant
+        redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+        redis.call('PEXPIRE', KEYS[1], ARGV[5])
+        local wait = 0
+        if tokens < 1 then
+          wait = math.ceil((1 - tokens) / rate)
+        end
+        return {grant, wait}
+        """;
+
+    private readonly string _connectionString;
+    private readonly int _expectedEdges;
+    private readonly TimeProvider _time;
+    private readonly ILogger<GlobalLeases> _logger;
+    private readonly Channel<Bucket> _queue = Channel.CreateUnbounded<Bucket>(new UnboundedChannelOptions { SingleReader = true });
+    private volatile IConnectionMultiplexer? _redis;
+    private int _down;
+
+    public GlobalLeases(string connectionString, int expectedEdges, TimeProvider time, ILogger<GlobalLeases> logger)
+    {
+        _connectionString = connectionString;
+        _expectedEdges = expectedEdges;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Upper bound of one Redis call; past it the edge falls back to its local share.</summary>
+    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>False while Redis is unreachable (the local fallback applies).</summary>
+    public bool Healthy => Volatile.Read(ref _down) == 0;
+
+    public RateLimitDecision Check(Bucket bucket, long now)
+    {
+        var lease = bucket.Lease!;
+        var limit = bucket.Limit;
+        Interlocked.Increment(ref lease.Demand);
+        var healthy = Healthy;
+        if (!healthy || !Volatile.Read(ref lease.Established))
+        {
+            var local = RateLimiter.Local(bucket, limit.LocalShare(_expectedEdges), now, _time.TimestampFrequency);
+            if (healthy)
+            {
+                // First requests of a new key do not wait for the first lease: they are charged to the fleet bucket afterwards.
+                if (local.Allowed)
+                {
+                    Interlocked.Increment(ref lease.Debt);
+                }
+                RequestRefill(bucket, lease, now);
+            }
+            return local;
+        }
+        while (true)
+        {
+            var tokens = Volatile.Read(ref lease.Tokens);
+            if (tokens <= 0)
+            {
+                if (Volatile.Read(ref lease.Requesting) == 1 && now - Volatile.Read(ref lease.RequestedAt) > _time.TimestampFrequency / 10)
+                {
+                    // Redis has not answered within 100 ms: serve this edge's share rather than refuse while waiting to know.
+                    return RateLimiter.Local(bucket, limit.LocalShare(_expectedEdges), now, _time.TimestampFrequency);
+                }
+                RequestRefill(bucket, lease, now);
+                var wait = RateLimiter.Seconds(Math.Max(0, Volatile.Read(ref lease.RetryAt) - now), _time.TimestampFrequency);
+                return new RateLimitDecision(limit, false, 0, wait, wait);
+            }
+            if (Interlocked.CompareExchange(ref lease.Tokens, tokens - 1, tokens) == tokens)
+            {
+                if (tokens - 1 <= Volatile.Read(ref lease.LowWater))
+                {
+                    RequestRefill(bucket, lease, now);
+                }
+                return new RateLimitDecision(limit, true, tokens - 1, limit.WindowSeconds, 0);
+            }
+        }
+    }
+
+    private void RequestRefill(Bucket bucket, GlobalLease lease, long now)
+    {
+        if (now >= Volatile.Read(ref lease.NextRequestAt) && Volatile.Read(ref lease.Requesting) == 0
+            && Interlocked.CompareExchange(ref lease.Requesting, 1, 0) == 0)
+        {
+            Volatile.Write(ref lease.RequestedAt, now);
+            _queue.Writer.TryWrite(bucket);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (_redis is null)
+            {
+                try
+                {
+                    var options = ConfigurationOptions.Parse(_connectionString);
+                    options.AbortOnConnectFail = false; // keep retrying in the background; buckets run on the local share meanwhile
+                    _redis = await ConnectionMultiplexer.ConnectAsync(options);
+                }
+                catch (Exception error) when (error is not OperationCanceledException)
+                {
+                    MarkUnavailable(error);
+                    await Task.Delay(TimeSpan.FromSeconds(1), _time, stoppingToken);
+                }
+            }
+            _ = ProbeAsync(stoppingToken);
+            await foreach (var bucket in _queue.Reader.ReadAllAsync(stoppingToken))
+            {
+                // Refills of different buckets run concurrently; each bucket has at most one in flight.
+                _ = RefillAsync(bucket, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (_redis is { } redis)
+        {
+            await redis.DisposeAsync();
+        }
+    }
+
+    private async Task RefillAsync(Bucket bucket, CancellationToken stop)
+    {
+        var lease = bucket.Lease!;
+        var limit = bucket.Limit;
+        var frequency = _time.TimestampFrequency;
+        var now = _time.GetTimestamp();
+        long debt = 0;
+        try
+        {
+            var elapsed = Math.Max(now - lease.LastRefillAt, frequency / 100);
+            var rate = Interlocked.Exchange(ref lease.Demand, 0) * (double)frequency / elapsed;
+            lease.LastRefillAt = now;
+            lease.Rate = lease.Rate == 0 ? rate : (lease.Rate + rate) / 2;
+            // A lease is at most a quarter of this edge's share of the burst, so tokens parked at an idle edge stay few.
+            var largest = Math.Max(1, limit.Burst / (4 * _expectedEdges));
+            var target = (long)Math.Clamp(Math.Ceiling(lease.Rate * LeaseHorizonSeconds), 1, largest);
+            var want = Math.Max(1, target - Volatile.Read(ref lease.Tokens));
+            debt = Interlocked.Exchange(ref lease.Debt, 0);
+            var redis = _redis ?? throw new InvalidOperationException("Redis is not connected yet.");
+            lease.RedisKey ??= $"authio:rl:{limit.Name}:{limit.Text}:{bucket.Kind}:{bucket.KeyText}";
+            var perMs = limit.Count / limit.Period.TotalMilliseconds;
+            var ttlMs = (long)Math.Ceiling(limit.Burst / perMs) + 1000;
+            var result = await redis.GetDatabase().ScriptEvaluateAsync(Script, [lease.RedisKey],
+                [perMs.ToString("R", CultureInfo.InvariantCulture), limit.Burst, debt, want, ttlMs]).WaitAsync(CallTimeout, _time, stop);
+            var values = (RedisResult[])result!;
+            var granted = (long)values[0];
+            var waitTicks = (long)values[1] * frequency / 1000;
+            Interlocked.Add(ref lease.Tokens, granted);
+            Volatile.Write(ref lease.LowWater, target / 2);
+            Volatile.Write(ref lease.RetryAt, now + waitTicks);
+            Volatile.Write(ref lease.NextRequestAt, granted == 0 ? now + Math.Max(waitTicks, frequency / 1000) : now);
+            Volatile.Write(ref lease.KeepUntil, now + (long)(limit.Period.TotalSeconds * frequency));
+            Volatile.Write(ref lease.Established, true);
+            MarkAvailable();
+        }
+        catch (Exception error) when (error is not OperationCanceledException || !stop.IsCancellationRequested)
+        {
+            // Debt from before the outage is dropped: the local share already bounded what this edge admitted.
+            Volatile.Write(ref lease.NextRequestAt, now + frequency / 2);
+            MarkUnavailable(error);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            Volatile.Write(ref lease.Requesting, 0);
+        }
+    }
+
+    /// <summary>While Redis is down, pings it twice a second; the first success switches buckets back to leases.</summary>
+    private async Task ProbeAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), _time, stop);
+                if (!Healthy && _redis is { } redis)
+                {
+                    await redis.GetDatabase().PingAsync().WaitAsync(CallTimeout, _time, stop);
+                    MarkAvailable();
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception)
+            {
+                // Still down; the outage was logged once when it began.
+            }
+        }
+    }
+
+    private void MarkUnavailable(Exception error)
+    {
+        if (Interlocked.Exchange(ref _down, 1) == 0)
+        {
+            LogRedisUnavailable(_logger, _expectedEdges, error.GetType().Name, error.Message);
+        }
+    }
+
+    private void MarkAvailable()
+    {
+        if (Interlocked.Exchange(ref _down, 0) == 1)
+        {
+            LogRedisRecovered(_logger);
+        }
+    }
+
+    [LoggerMessage(LogEvents.RateLimitRedisUnavailable, LogLevel.Warning,
+        "Redis is unreachable for global rate limits ({ErrorType}: {Reason}); each edge now enforces limit / {ExpectedEdges} locally until it returns")]
+    private static partial void LogRedisUnavailable(ILogger logger, int expectedEdges, string errorType, string reason);
+
+    [LoggerMessage(LogEvents.RateLimitRedisRecovered, LogLevel.Information, "Redis is reachable again: global rate limits are enforced fleet-wide")]
+    private static partial void LogRedisRecovered(ILogger logger);
+}

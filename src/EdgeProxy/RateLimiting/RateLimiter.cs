@@ -1,0 +1,147 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using Authio.EdgeProxy.Authentication;
+using Authio.EdgeProxy.Policy;
+
+namespace Authio.EdgeProxy.RateLimiting;
+
+/// <summary>The outcome of one check. <see cref="RetryAfterSeconds"/> is ≥ 1 when refused.</summary>
+internal readonly record struct RateLimitDecision(RateLimit Limit, bool Allowed, long Remaining, long ResetSeconds, long RetryAfterSeconds);
+
+/// <summary>
+/// Resolves which limit applies to a request (route metadata → the caller's org → <c>Edge:RateLimits:Default</c>),
+/// picks the bucket key, and runs the check: local GCRA, or the fleet lease for <c>global</c> limits.
+/// </summary>
+internal sealed class RateLimiter
+{
+    public const string PolicyHeaderName = "RateLimit-Policy";
+    public const string HeaderName = "RateLimit";
+
+    private readonly BucketTable _table;
+    private readonly IOrgRateLimits _orgs;
+    private readonly RateLimit? _default;
+    private readonly TimeProvider _time;
+    private readonly GlobalLeases? _leases;
+    private readonly int _expectedEdges;
+
+    public RateLimiter(BucketTable table, IOrgRateLimits orgs, RateLimit? defaultLimit, int expectedEdges, TimeProvider time, GlobalLeases? leases)
+    {
+        _table = table;
+        _orgs = orgs;
+        _default = defaultLimit;
+        _expectedEdges = expectedEdges;
+        _time = time;
+        _leases = leases;
+    }
+
+    public BucketTable Table => _table;
+
+    /// <summary>The limit for this request, or null when none applies (then no RateLimit headers are sent).</summary>
+    public RateLimit? Resolve(RateLimit? routeLimit, EdgeIdentity? identity)
+    {
+        if (routeLimit is not null)
+        {
+            return routeLimit;
+        }
+        if (identity?.Org is { } org && _orgs.TryGet(org, out var orgLimit))
+        {
+            return orgLimit;
+        }
+        return _default;
+    }
+
+    /// <summary>
+    /// Checks the request against its limit and writes <c>RateLimit-Policy</c> and <c>RateLimit</c> on the response
+    /// (allowed or not). Returns false when refused; the caller answers 429 and never calls the upstream.
+    /// </summary>
+    public bool Admit(HttpContext context, RoutePolicy policy, EdgeIdentity? identity, out RateLimitDecision decision)
+    {
+        var limit = Resolve(policy.RateLimit, identity);
+        if (limit is null)
+        {
+            decision = default;
+            return true;
+        }
+        decision = Check(limit, identity, context.Connection.RemoteIpAddress);
+        var headers = context.Response.Headers;
+        headers[PolicyHeaderName] = decision.Limit.PolicyHeader;
+        headers[HeaderName] = FormatHeader(decision);
+        return decision.Allowed;
+    }
+
+    // Benchmark: bench/Authio.Edge.Benchmarks/RateLimiting/RateLimitBenchmarks.cs (key lookup + GCRA, 0 B).
+    public RateLimitDecision Check(RateLimit limit, EdgeIdentity? identity, IPAddress? client)
+    {
+        var now = _time.GetTimestamp();
+        var (kind, text) = KeyOf(limit.Scope, identity);
+        var bucket = _table.Get(limit, kind, text, kind == BucketKeyKind.Ip ? BucketTable.AddressKey(client) : default, now);
+        if (bucket.Lease is not null)
+        {
+            if (_leases is not null)
+            {
+                return _leases.Check(bucket, now);
+            }
+            // No Redis: a global limit is enforced as this edge's share.
+            return Local(bucket, limit.LocalShare(_expectedEdges), now, _time.TimestampFrequency);
+        }
+        return Local(bucket, limit, now, _time.TimestampFrequency);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (BucketKeyKind Kind, string? Text) KeyOf(RateLimitScope scope, EdgeIdentity? identity)
+    {
+        if (identity is null || scope == RateLimitScope.Ip)
+        {
+            // Anonymous traffic has no other key.
+            return (BucketKeyKind.Ip, null);
+        }
+        if (scope == RateLimitScope.Org && identity.Org is { } org)
+        {
+            return (BucketKeyKind.Org, org);
+        }
+        if (scope == RateLimitScope.Subject && identity.Subject is { } subject)
+        {
+            return (BucketKeyKind.Subject, subject);
+        }
+        // Credential, or a narrower key the identity lacks (an API key has no subject; a token may have no org).
+        return identity.KeyId is { } keyId ? (BucketKeyKind.ApiKey, keyId) : (BucketKeyKind.Subject, identity.Subject ?? "");
+    }
+
+    /// <summary>GCRA on the bucket's theoretical arrival time: one CAS when admitted, none when refused.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static RateLimitDecision Local(Bucket bucket, RateLimit limit, long now, long frequency)
+    {
+        var gcra = limit.Constants(frequency);
+        while (true)
+        {
+            var arrival = Volatile.Read(ref bucket.TheoreticalArrival);
+            var next = Math.Max(arrival, now) + gcra.Interval;
+            var debt = next - now;
+            if (debt > gcra.Capacity)
+            {
+                var wait = debt - gcra.Capacity;
+                return new RateLimitDecision(limit, false, 0, Seconds(wait, frequency), Seconds(wait, frequency));
+            }
+            if (Interlocked.CompareExchange(ref bucket.TheoreticalArrival, next, arrival) == arrival)
+            {
+                return new RateLimitDecision(limit, true, (gcra.Capacity - debt) / gcra.Interval, Seconds(debt, frequency), 0);
+            }
+        }
+    }
+
+    /// <summary>Whole seconds, rounded up, at least 1 (Retry-After and the reset must never say "now" while refusing).</summary>
+    internal static long Seconds(long ticks, long frequency) => Math.Max(1, (ticks + frequency - 1) / frequency);
+
+    private static string FormatHeader(in RateLimitDecision decision) =>
+        string.Create(null, stackalloc char[64], $"{decision.Limit.HeaderPrefix}{decision.Remaining};t={decision.ResetSeconds}");
+}
+
+/// <summary>GCRA constants of one limit for one clock frequency, computed once.</summary>
+internal sealed class GcraConstants(long frequency, long interval, long capacity)
+{
+    public readonly long Frequency = frequency;
+    /// <summary>Emission interval: ticks per request at the sustained rate.</summary>
+    public readonly long Interval = interval;
+    /// <summary>Burst × interval: how far ahead of now the theoretical arrival time may run.</summary>
+    public readonly long Capacity = capacity;
+}
