@@ -45,7 +45,9 @@ public class MiddlewareBenchmarks
             new Authio.EdgeProxy.ApiKeys.ApiKeyHotCache(16), new ZiggyCreatures.Caching.Fusion.FusionCache(new ZiggyCreatures.Caching.Fusion.FusionCacheOptions()),
             null, new Authio.EdgeProxy.ApiKeys.ApiKeyUsageCounters(), f.Authenticator, new Authio.EdgeProxy.Revocation.NoRevocations(), TimeProvider.System,
             NullLogger<Authio.EdgeProxy.ApiKeys.ApiKeyAuthenticator>.Instance);
-        _middleware = new EdgeMiddleware(static _ => Task.CompletedTask, f.Authenticator, policies, refresher, apiKeys, metrics);
+        var limiter = new Authio.EdgeProxy.RateLimiting.RateLimiter(new Authio.EdgeProxy.RateLimiting.BucketTable(1024),
+            new Authio.EdgeProxy.RateLimiting.InMemoryOrgRateLimits(), null, 1, TimeProvider.System, null);
+        _middleware = new EdgeMiddleware(static _ => Task.CompletedTask, f.Authenticator, policies, refresher, apiKeys, metrics, limiter);
         _context = new DefaultHttpContext();
         _context.Connection.RemoteIpAddress = IPAddress.Loopback;
         _context.Features.Set<IReverseProxyFeature>(new ReverseProxyFeature
