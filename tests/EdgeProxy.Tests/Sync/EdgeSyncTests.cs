@@ -144,4 +144,32 @@ public sealed class EdgeSyncTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, await Status(token));
         Assert.Equal(HttpStatusCode.OK, await Status(Mint("sess_new_while_down")));
     }
+
+    [Fact]
+    public async Task A_restarted_edge_restores_every_revocation_from_the_snapshot()
+    {
+        var token = Mint("sess_before_restart");
+        Assert.Equal(HttpStatusCode.OK, await Status(token));
+        _feed.Revoke(RevocationKinds.SessionId, "sess_before_restart", Exp);
+        await Until(async () => await Status(token) == HttpStatusCode.Unauthorized, "revocation");
+
+        // A fresh edge process (nothing in memory) on the same control plane.
+        var config = EdgeTestHost.DefaultConfig(_upstream.Url, "unused");
+        foreach (var key in config.Keys.Where(k => k.StartsWith("Edge:Issuers:", StringComparison.Ordinal)).ToArray())
+        {
+            config.Remove(key);
+        }
+        config["Edge:ControlPlane:Url"] = _feed.Url;
+        config["Edge:ControlPlane:ApiKey"] = _feed.EdgeKey;
+        await using var restarted = await EdgeTestHost.StartAsync(config);
+        var client = restarted.Services.GetRequiredService<EdgeSyncClient>();
+        for (var i = 0; i < 200 && !client.HasSnapshot; i++)
+        {
+            await Task.Delay(25);
+        }
+        using var rejected = await restarted.GetAsync("/api/x", token);
+        Assert.Equal(HttpStatusCode.Unauthorized, rejected.StatusCode);
+        using var clean = await restarted.GetAsync("/api/x", Mint("sess_clean_after_restart"));
+        Assert.Equal(HttpStatusCode.OK, clean.StatusCode);
+    }
 }
