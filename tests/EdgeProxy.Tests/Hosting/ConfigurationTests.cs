@@ -120,3 +120,20 @@ public sealed class ConfigurationTests
         }
     }
 }
+
+public sealed class LoggingDefaultsTests
+{
+    [Fact]
+    public async Task Per_request_logging_is_off_by_default_and_any_source_can_turn_it_on()
+    {
+        var config = EdgeTestHost.DefaultConfig("http://127.0.0.1:1/", "http://127.0.0.1:1/jwks.json");
+        await using (var quiet = EdgeApp.Build([], b => b.Configuration.AddInMemoryCollection(config)))
+        {
+            var configuration = quiet.Proxy.Configuration;
+            Assert.Equal("None", configuration["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"]);
+            Assert.Equal("Warning", configuration["Logging:LogLevel:Yarp"]);
+        }
+        await using var loud = EdgeApp.Build(["--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Information"], b => b.Configuration.AddInMemoryCollection(config));
+        Assert.Equal("Information", loud.Proxy.Configuration["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"]);
+    }
+}
