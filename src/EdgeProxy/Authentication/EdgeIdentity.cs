@@ -11,6 +11,11 @@ internal sealed class EdgeIdentity
 {
     /// <summary>The token's <c>sub</c>; null for API keys, which identify a key, not a person.</summary>
     public required string? Subject { get; init; }
+    /// <summary>Header-safe forms (see <see cref="IdentityHeaderValue"/>), computed once per credential.</summary>
+    public string? SubjectHeader { get; init; }
+    public string? OrgHeader { get; init; }
+    public string? SessionHeader { get; init; }
+    public string? TokenIdHeader { get; init; }
     /// <summary>The API key id; null for tokens.</summary>
     public string? KeyId { get; init; }
     public string? Org { get; init; }
@@ -43,14 +48,22 @@ internal sealed class EdgeIdentity
         var scopes = claims.Scope.IsPresent
             ? claims.Scope.GetString(payload)!.Split(' ', StringSplitOptions.RemoveEmptyEntries)
             : claims.ScopeArray.GetStringArray(payload);
+        var subject = claims.Subject.GetString(payload)!;
+        var org = claims.Org.GetString(payload);
+        var session = claims.SessionId.GetString(payload);
+        var tokenId = claims.TokenId.GetString(payload);
         return new EdgeIdentity
         {
-            Subject = claims.Subject.GetString(payload)!,
-            Org = claims.Org.GetString(payload),
-            SessionId = claims.SessionId.GetString(payload),
-            TokenId = claims.TokenId.GetString(payload),
+            Subject = subject,
+            Org = org,
+            SessionId = session,
+            TokenId = tokenId,
+            SubjectHeader = IdentityHeaderValue.Encode(subject),
+            OrgHeader = org is null ? null : IdentityHeaderValue.Encode(org),
+            SessionHeader = session is null ? null : IdentityHeaderValue.Encode(session),
+            TokenIdHeader = tokenId is null ? null : IdentityHeaderValue.Encode(tokenId),
             Scopes = scopes,
-            ScopesHeader = string.Join(' ', scopes),
+            ScopesHeader = IdentityHeaderValue.Encode(string.Join(' ', scopes)),
             AuthType = Shared.Tokens.IdentityHeaders.AuthTypeJwt,
             ExpiresAt = claims.ExpiresAt,
             IssuedAt = claims.IssuedAt,

@@ -11,7 +11,6 @@ using Authio.EdgeProxy.RateLimiting;
 using Authio.EdgeProxy.Revocation;
 using Authio.EdgeProxy.Tokens;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace Authio.EdgeProxy.Hosting;
 
@@ -72,7 +71,6 @@ internal static class EdgeApp
         services.AddSingleton(sp => new JwksFetcher(sp.GetRequiredService<IHttpClientFactory>().CreateClient(JwksFetcher.HttpClientName)));
         services.AddSingleton<JwksRefresher>();
         services.AddHostedService(sp => sp.GetRequiredService<JwksRefresher>());
-        services.AddSingleton<IForwarderHttpClientFactory, EdgeForwarderHttpClientFactory>();
         ApiKeyServices.Add(services, options);
         Sync.EdgeSyncServices.Add(services, options);
         RateLimitServices.Add(services, options);

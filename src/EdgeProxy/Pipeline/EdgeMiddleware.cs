@@ -158,27 +158,21 @@ internal sealed class EdgeMiddleware(
 
     private static void SetIdentityHeaders(IHeaderDictionary headers, EdgeIdentity identity)
     {
-        if (identity.Subject is not null)
-        {
-            headers[IdentityHeaders.Subject] = identity.Subject;
-        }
-        if (identity.KeyId is not null)
-        {
-            headers[IdentityHeaders.KeyId] = identity.KeyId;
-        }
+        // Header-safe values were computed once for this credential (IdentityHeaderValue); nothing is encoded per request.
+        SetIfPresent(headers, IdentityHeaders.Subject, identity.SubjectHeader);
+        SetIfPresent(headers, IdentityHeaders.KeyId, identity.KeyId);
         headers[IdentityHeaders.Scopes] = identity.ScopesHeader;
         headers[IdentityHeaders.AuthType] = identity.AuthType;
-        if (identity.Org is not null)
+        SetIfPresent(headers, IdentityHeaders.Org, identity.OrgHeader ?? identity.Org);
+        SetIfPresent(headers, IdentityHeaders.Session, identity.SessionHeader);
+        SetIfPresent(headers, IdentityHeaders.TokenId, identity.TokenIdHeader);
+    }
+
+    private static void SetIfPresent(IHeaderDictionary headers, string name, string? value)
+    {
+        if (value is not null)
         {
-            headers[IdentityHeaders.Org] = identity.Org;
-        }
-        if (identity.SessionId is not null)
-        {
-            headers[IdentityHeaders.Session] = identity.SessionId;
-        }
-        if (identity.TokenId is not null)
-        {
-            headers[IdentityHeaders.TokenId] = identity.TokenId;
+            headers[name] = value;
         }
     }
 

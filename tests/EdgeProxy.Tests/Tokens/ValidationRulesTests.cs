@@ -251,10 +251,19 @@ public sealed class ValidationRulesTests(EdgeWorld world) : IClassFixture<EdgeWo
     }
 
     [Fact]
-    public async Task Unicode_claims_reach_upstream_as_utf8()
+    public async Task Non_ascii_and_percent_claims_reach_upstream_percent_encoded()
     {
-        using var response = await Edge.GetAsync("/api/x", world.Mint(sub: "jos\u00e9"));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using (var response = await Edge.GetAsync("/api/x", world.Mint(sub: "jos\u00e9", org: "org 100%")))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        var received = world.Upstream.Last;
+        Assert.Equal("jos%C3%A9", received.Header("X-Authio-Subject"));
+        Assert.Equal("org 100%25", received.Header("X-Authio-Org"));
+        // A literal value never contains '%', so upstreams can always percent-decode.
+        Assert.Equal("jos\u00e9", Uri.UnescapeDataString(received.Header("X-Authio-Subject")!));
+        Assert.Equal("org 100%", Uri.UnescapeDataString(received.Header("X-Authio-Org")!));
+        Assert.Equal("read:things", Uri.UnescapeDataString(received.Header("X-Authio-Scopes")!));
     }
 
     [Fact]
