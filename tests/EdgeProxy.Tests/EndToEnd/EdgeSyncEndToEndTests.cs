@@ -28,23 +28,14 @@ public abstract class EdgeSyncEndToEndTests : IAsyncLifetime
         _admin = await _cp.AccessTokenAsync();
         var edgeKey = (await _cp.CreateApiKeyAsync(_admin, "edge", ["edge:sync"])).GetProperty("key").GetString()!;
         await _upstream.StartAsync();
-        var config = EdgeTestHost.DefaultConfig(_upstream.Url, "unused");
-        foreach (var key in config.Keys.Where(k => k.StartsWith("Edge:Issuers:", StringComparison.Ordinal)).ToArray())
-        {
-            config.Remove(key);
-        }
-        config["Edge:ControlPlane:Url"] = _cp.Url;
-        config["Edge:ControlPlane:ApiKey"] = edgeKey;
+        var config = EdgeTestHost.ControlPlaneOnlyConfig(_upstream.Url, _cp.Url, edgeKey);
         config["Edge:ApiKeys:CacheDuration"] = "00:10:00"; // revocation must come from the feed, not cache expiry
         if (redis is not null)
         {
             config["Edge:Redis"] = redis;
         }
         _edge = await EdgeTestHost.StartAsync(config);
-        for (var i = 0; i < 200 && !_edge.Services.GetRequiredService<EdgeSyncClient>().HasSnapshot; i++)
-        {
-            await Task.Delay(25);
-        }
+        await _edge.WaitForSnapshotAsync();
     }
 
     public virtual async Task DisposeAsync()

@@ -55,6 +55,30 @@ public sealed class EdgeTestHost : IAsyncDisposable
         ["ReverseProxy:Clusters:up:Destinations:d1:Address"] = upstreamUrl,
     };
 
+    /// <summary>The default routes, but the only trusted issuer is whatever the control plane's sync snapshot names.</summary>
+    public static Dictionary<string, string?> ControlPlaneOnlyConfig(string upstreamUrl, string controlPlaneUrl, string edgeKey)
+    {
+        var config = DefaultConfig(upstreamUrl, "unused");
+        foreach (var key in config.Keys.Where(k => k.StartsWith("Edge:Issuers:", StringComparison.Ordinal)).ToArray())
+        {
+            config.Remove(key);
+        }
+        config["Edge:ControlPlane:Url"] = controlPlaneUrl;
+        config["Edge:ControlPlane:ApiKey"] = edgeKey;
+        return config;
+    }
+
+    /// <summary>Waits (bounded) until the edge-sync client has applied its first snapshot.</summary>
+    public async Task WaitForSnapshotAsync()
+    {
+        var client = Services.GetRequiredService<Authio.EdgeProxy.Sync.EdgeSyncClient>();
+        for (var i = 0; i < 200 && !client.HasSnapshot; i++)
+        {
+            await Task.Delay(25);
+        }
+        Assert.True(client.HasSnapshot, "the edge never received its first sync snapshot");
+    }
+
     public static async Task<EdgeTestHost> StartAsync(Dictionary<string, string?> config, Action<WebApplicationBuilder>? configure = null)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);

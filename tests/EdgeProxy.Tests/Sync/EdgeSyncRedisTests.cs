@@ -25,19 +25,10 @@ public sealed class EdgeSyncRedisTests : IAsyncLifetime
         _redis = await RedisProcess.StartAsync();
         _writer = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
         _feed.Redis = _writer.GetDatabase();
-        var config = EdgeTestHost.DefaultConfig(_upstream.Url, "unused");
-        foreach (var key in config.Keys.Where(k => k.StartsWith("Edge:Issuers:", StringComparison.Ordinal)).ToArray())
-        {
-            config.Remove(key);
-        }
-        config["Edge:ControlPlane:Url"] = _feed.Url;
-        config["Edge:ControlPlane:ApiKey"] = _feed.EdgeKey;
+        var config = EdgeTestHost.ControlPlaneOnlyConfig(_upstream.Url, _feed.Url, _feed.EdgeKey);
         config["Edge:Redis"] = _redis.ConnectionString;
         _edge = await EdgeTestHost.StartAsync(config);
-        for (var i = 0; i < 200 && !_edge.Services.GetRequiredService<EdgeSyncClient>().HasSnapshot; i++)
-        {
-            await Task.Delay(25);
-        }
+        await _edge.WaitForSnapshotAsync();
     }
 
     public async Task DisposeAsync()

@@ -18,16 +18,10 @@ public sealed class EdgeSyncTests : IAsyncLifetime
     {
         await _upstream.StartAsync();
         await _feed.StartAsync();
-        var config = EdgeTestHost.DefaultConfig(_upstream.Url, "unused");
-        foreach (var key in config.Keys.Where(k => k.StartsWith("Edge:Issuers:", StringComparison.Ordinal)).ToArray())
-        {
-            config.Remove(key);
-        }
-        config["Edge:ControlPlane:Url"] = _feed.Url;
-        config["Edge:ControlPlane:ApiKey"] = _feed.EdgeKey;
+        var config = EdgeTestHost.ControlPlaneOnlyConfig(_upstream.Url, _feed.Url, _feed.EdgeKey);
         config["Edge:ControlPlane:LongPollSeconds"] = "2";
         _edge = await EdgeTestHost.StartAsync(config);
-        await Until(() => Task.FromResult(_edge.Services.GetRequiredService<EdgeSyncClient>().HasSnapshot), "first snapshot");
+        await _edge.WaitForSnapshotAsync();
     }
 
     public async Task DisposeAsync()
@@ -154,19 +148,9 @@ public sealed class EdgeSyncTests : IAsyncLifetime
         await Until(async () => await Status(token) == HttpStatusCode.Unauthorized, "revocation");
 
         // A fresh edge process (nothing in memory) on the same control plane.
-        var config = EdgeTestHost.DefaultConfig(_upstream.Url, "unused");
-        foreach (var key in config.Keys.Where(k => k.StartsWith("Edge:Issuers:", StringComparison.Ordinal)).ToArray())
-        {
-            config.Remove(key);
-        }
-        config["Edge:ControlPlane:Url"] = _feed.Url;
-        config["Edge:ControlPlane:ApiKey"] = _feed.EdgeKey;
+        var config = EdgeTestHost.ControlPlaneOnlyConfig(_upstream.Url, _feed.Url, _feed.EdgeKey);
         await using var restarted = await EdgeTestHost.StartAsync(config);
-        var client = restarted.Services.GetRequiredService<EdgeSyncClient>();
-        for (var i = 0; i < 200 && !client.HasSnapshot; i++)
-        {
-            await Task.Delay(25);
-        }
+        await restarted.WaitForSnapshotAsync();
         using var rejected = await restarted.GetAsync("/api/x", token);
         Assert.Equal(HttpStatusCode.Unauthorized, rejected.StatusCode);
         using var clean = await restarted.GetAsync("/api/x", Mint("sess_clean_after_restart"));
