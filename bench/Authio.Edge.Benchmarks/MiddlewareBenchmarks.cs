@@ -47,7 +47,8 @@ public class MiddlewareBenchmarks
             NullLogger<Authio.EdgeProxy.ApiKeys.ApiKeyAuthenticator>.Instance);
         var limiter = new Authio.EdgeProxy.RateLimiting.RateLimiter(new Authio.EdgeProxy.RateLimiting.BucketTable(1024),
             new Authio.EdgeProxy.RateLimiting.InMemoryOrgRateLimits(), null, 1, TimeProvider.System, null);
-        _middleware = new EdgeMiddleware(static _ => Task.CompletedTask, f.Authenticator, policies, refresher, apiKeys, metrics, limiter);
+        _middleware = new EdgeMiddleware(static _ => Task.CompletedTask, f.Authenticator, policies, refresher, apiKeys, metrics, limiter,
+            new Authio.EdgeProxy.Revocation.NoRevocations());
         _context = new DefaultHttpContext();
         _context.Connection.RemoteIpAddress = IPAddress.Loopback;
         _context.Features.Set<IReverseProxyFeature>(new ReverseProxyFeature

@@ -30,8 +30,11 @@ internal sealed class EdgeChangeRow
     private static long CeilSeconds(long ms) => ms >= 0 ? (ms + 999) / 1000 : ms / 1000;
 }
 
-/// <summary>Which orgs' revocations an edge may see: all, or the <c>ControlPlane:ApiKeys:EdgeOrgIds</c> allow-list.</summary>
-internal sealed record EdgeScope(bool All, string[] Orgs);
+/// <summary>Which orgs' rows a reader may see: all, or an allow-list (introspection with <c>ControlPlane:ApiKeys:EdgeOrgIds</c>).</summary>
+internal sealed record EdgeScope(bool All, string[] Orgs)
+{
+    public static readonly EdgeScope Everyone = new(true, []);
+}
 
 /// <summary>
 /// The ordered edge change log. Every edge-relevant write (a revocation of any kind, a new JWKS document) appends one

@@ -6,7 +6,7 @@ using Authio.Shared.Sync;
 
 namespace Authio.ControlPlane.EdgeSync;
 
-/// <summary>Snapshot and change feed for edges, confined to the orgs edges may see (<see cref="Scope"/>).</summary>
+/// <summary>Snapshot and change feed for edges: every org's revocations, the published keys, in one order.</summary>
 internal sealed partial class EdgeSyncService(EdgeChangeLog log, SigningKeyStore keys, ControlPlaneOptions options, TimeProvider time,
     IHostApplicationLifetime lifetime, ILogger<EdgeSyncService> logger)
 {
@@ -17,22 +17,24 @@ internal sealed partial class EdgeSyncService(EdgeChangeLog log, SigningKeyStore
     public static readonly TimeSpan RecheckInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
-    /// The orgs whose revocations edges receive: those of <c>ControlPlane:ApiKeys:EdgeOrgIds</c> when set, otherwise every
-    /// org (like the API-key lookups). Global changes (JWKS, signing keys) go to every edge.
+    /// The orgs whose tokens an edge may introspect: those of <c>ControlPlane:ApiKeys:EdgeOrgIds</c> when set, otherwise
+    /// every org. The snapshot and feed are not confined: an edge accepts every org's tokens signed with the published
+    /// keys, so it must hear every org's revocations (they carry opaque ids only).
     /// </summary>
-    public EdgeScope Scope => options.ApiKeys.EdgeOrgIds.Length > 0 ? new(false, options.ApiKeys.EdgeOrgIds) : new(true, []);
+    private EdgeScope IntrospectionScope => options.ApiKeys.EdgeOrgIds.Length > 0 ? new(false, options.ApiKeys.EdgeOrgIds) : EdgeScope.Everyone;
 
-    public bool InScope(string orgId) => Scope is var s && (s.All || s.Orgs.Contains(orgId, StringComparer.Ordinal));
+    public bool InScope(string orgId) => IntrospectionScope is var s && (s.All || s.Orgs.Contains(orgId, StringComparer.Ordinal));
 
     public async Task<EdgeSnapshot> SnapshotAsync(CancellationToken ct)
     {
         // Sequence first: every change at or below it is committed (appends are serialised), later ones come through the feed.
         var sequence = await log.LastSequenceAsync(ct);
-        var revocations = await log.LiveRevocationsAsync(sequence, Scope, ct);
+        var revocations = await log.LiveRevocationsAsync(sequence, EdgeScope.Everyone, ct);
         var jwks = JsonSerializer.SerializeToElement(SigningKeyStore.JwksOf(await keys.PublishedAsync(ct)));
         var issuer = new EdgeIssuerInfo(options.Issuer, [options.Audience], options.Issuer.TrimEnd('/') + "/.well-known/jwks.json", jwks);
         Log.Snapshot(logger, sequence, revocations.Count);
-        return new EdgeSnapshot(sequence, issuer, revocations.Select(r => r.ToRevocation()).ToArray(), time.GetUtcNow());
+        return new EdgeSnapshot(sequence, issuer, revocations.Select(r => r.ToRevocation()).ToArray(), time.GetUtcNow(),
+            RedisRevocations: !string.IsNullOrWhiteSpace(options.Redis));
     }
 
     /// <summary>
@@ -50,7 +52,7 @@ internal sealed partial class EdgeSyncService(EdgeChangeLog log, SigningKeyStore
         {
             var signal = log.Signal;
             if (after < await log.PrunedThroughAsync(ct)) return Reset(after);
-            var rows = await log.ChangesAfterAsync(after, Scope, ct);
+            var rows = await log.ChangesAfterAsync(after, EdgeScope.Everyone, ct);
             if (rows.Count > 0) return new EdgeChangeBatch(rows[^1].Seq, rows.Select(r => r.ToChange()).ToArray(), false);
             // An edge ahead of the log (e.g. the store was restored from a backup) must start over too.
             if (first && after > await log.LastSequenceAsync(ct)) return Reset(after);

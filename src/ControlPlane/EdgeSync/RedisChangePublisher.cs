@@ -11,12 +11,13 @@ namespace Authio.ControlPlane.EdgeSync;
 /// entries another instance already mirrored are skipped (Redis refuses ids not above the last). The stream is
 /// trimmed by length; an edge that falls behind the trimmed start takes a snapshot.
 /// </summary>
-internal sealed partial class RedisChangePublisher(EdgeChangeLog log, ControlPlaneOptions options, ILogger<RedisChangePublisher> logger)
+internal sealed partial class RedisChangePublisher(EdgeChangeLog log, ControlPlaneOptions options, TimeProvider time, ILogger<RedisChangePublisher> logger)
     : BackgroundService
 {
+    private readonly RedisRevocationMirror _mirror = new(log, time, logger);
+
     private const int MaxStreamLength = 100_000;
     private static readonly RedisChannel Notify = RedisChannel.Literal(EdgeSyncPaths.RedisNotifyChannel);
-    private static readonly EdgeScope Everyone = new(true, []);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -32,6 +33,8 @@ internal sealed partial class RedisChangePublisher(EdgeChangeLog log, ControlPla
                     var config = ConfigurationOptions.Parse(options.Redis!);
                     config.AbortOnConnectFail = false;
                     redis = await ConnectionMultiplexer.ConnectAsync(config);
+                    // A Redis that restarted may have lost the revocation set: check it again, seed it if it is gone.
+                    redis.ConnectionRestored += (_, _) => _mirror.Invalidate();
                 }
                 var db = redis.GetDatabase();
                 if (published < 0)
@@ -39,11 +42,13 @@ internal sealed partial class RedisChangePublisher(EdgeChangeLog log, ControlPla
                     var last = await db.StreamRangeAsync(EdgeSyncPaths.RedisStream, "-", "+", count: 1, messageOrder: Order.Descending);
                     published = last.Length == 0 ? 0 : long.Parse(((string)last[0].Id!).Split('-')[0], System.Globalization.CultureInfo.InvariantCulture);
                 }
+                await _mirror.EnsureSeededAsync(db, stoppingToken);
                 published = await PublishAfterAsync(db, published, stoppingToken);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
                 LogPublishFailed(logger, ex.Message);
+                _mirror.Invalidate();
                 published = -1; // re-read the stream's position once Redis answers again
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -62,11 +67,13 @@ internal sealed partial class RedisChangePublisher(EdgeChangeLog log, ControlPla
     {
         while (true)
         {
-            var rows = await log.ChangesAfterAsync(published, Everyone, cancellationToken);
+            var rows = await log.ChangesAfterAsync(published, EdgeScope.Everyone, cancellationToken);
             if (rows.Count == 0)
             {
                 return published;
             }
+            // The exact set first: an edge that reads a revocation from the stream finds it in Redis or in its own tail.
+            await _mirror.MirrorAsync(db, rows);
             foreach (var row in rows)
             {
                 var change = row.ToChange();

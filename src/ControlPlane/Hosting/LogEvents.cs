@@ -38,4 +38,5 @@ internal static class LogEvents
     public const int EdgeChangesPruned = 1703;
     public const int TokenRevoked = 1704;
     public const int RedisPublishFailed = 1705;
+    public const int RedisRevocationsSeeded = 1706;
 }

@@ -180,13 +180,15 @@ internal sealed partial class ApiKeyAuthenticator
             _failures.Fail(client, Expired, out error);
             return;
         }
-        if (_revocation.IsRevoked(entry.Identity!))
+        var verdict = _revocation.Check(entry.Identity!);
+        if (verdict == RevocationVerdict.Revoked)
         {
             _failures.Fail(client, Revoked, out error);
             return;
         }
         entry.Usage!.Record(now.ToUnixTimeMilliseconds());
         identity = entry.Identity;
-        error = null;
+        // A bloom positive only Redis can settle: the pipeline confirms it before the request goes on.
+        error = verdict == RevocationVerdict.Unconfirmed ? EdgeError.RevocationUnconfirmed : null;
     }
 }

@@ -101,12 +101,12 @@ internal sealed class EdgeAuthenticator(
                 return Fail(client, error!, out error);
             }
             var validated = EdgeIdentity.FromJwt(claims, payload[..claims.PayloadLength]);
-            if (!CheckRevocation(validated, client, out identity, out error))
+            var accepted = CheckRevocation(validated, client, out identity, out error);
+            if (accepted || ReferenceEquals(error, EdgeError.RevocationUnconfirmed))
             {
-                return false;
+                cache?.Add(token, validated); // valid token: revocation is re-checked on every hit anyway
             }
-            cache?.Add(token, validated);
-            return true;
+            return accepted;
         }
         finally
         {
@@ -117,16 +117,26 @@ internal sealed class EdgeAuthenticator(
         }
     }
 
+    /// <summary>
+    /// Revoked → refused; a bloom positive only Redis can settle → the identity with <see cref="EdgeError.RevocationUnconfirmed"/>
+    /// (false), for the pipeline to confirm asynchronously.
+    /// </summary>
     private bool CheckRevocation(EdgeIdentity candidate, IPAddress? client, out EdgeIdentity? identity, out EdgeError? error)
     {
-        if (revocation.IsRevoked(candidate))
+        switch (revocation.Check(candidate))
         {
-            identity = null;
-            return Fail(client, EdgeError.Revoked, out error);
+            case RevocationVerdict.Revoked:
+                identity = null;
+                return Fail(client, EdgeError.Revoked, out error);
+            case RevocationVerdict.Unconfirmed:
+                identity = candidate;
+                error = EdgeError.RevocationUnconfirmed;
+                return false;
+            default:
+                identity = candidate;
+                error = null;
+                return true;
         }
-        identity = candidate;
-        error = null;
-        return true;
     }
 
     public bool IsBudgetExhausted(IPAddress? client) => failureBudget.IsExhausted(client);

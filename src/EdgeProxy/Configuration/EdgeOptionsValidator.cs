@@ -100,6 +100,14 @@ internal static class EdgeOptionsValidator
         {
             errors.Add($"{EdgeOptions.Section}:Revocation needs Capacity >= 64 and 0 < FalsePositiveRate < 0.5.");
         }
+        if (options.Revocation.ConfirmTimeout <= TimeSpan.Zero || options.Revocation.ConfirmTimeout > TimeSpan.FromSeconds(10))
+        {
+            errors.Add($"{EdgeOptions.Section}:Revocation:ConfirmTimeout must be between 0 and 10 seconds (it is waited on the request path).");
+        }
+        if (options.Revocation.ConfirmCacheDuration < TimeSpan.Zero || options.Revocation.ConfirmCacheDuration > TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"{EdgeOptions.Section}:Revocation:ConfirmCacheDuration must be between 0 and 1 minute.");
+        }
         var apiKeys = options.ApiKeys;
         if (apiKeys.CacheDuration < TimeSpan.FromMilliseconds(100) || apiKeys.NegativeCacheDuration < TimeSpan.FromMilliseconds(100))
         {

@@ -21,6 +21,8 @@ internal static class LogEvents
     public const int RateLimitRedisUnavailable = 2301;
     public const int RateLimitRedisRecovered = 2302;
 
+    public const int RevocationExactSetUnavailable = 2401;
+
     public const int EdgeStarted = 3001;
     public const int DemoReady = 3101;
 }

@@ -91,6 +91,15 @@ internal sealed class EdgeError
     public static readonly EdgeError OrgMismatch = new(403, ErrorCodes.OrgMismatch, "Forbidden",
         "The credential belongs to a different organization than the requested resource.", null);
 
+    /// <summary>
+    /// <c>Edge:Revocation:FailClosed</c>: the credential's id is in the bloom filter and the exact set (Redis) cannot be
+    /// consulted; a revoked credential must never pass, so this one does not either.
+    /// </summary>
+    public static readonly EdgeError RevocationUnavailable = Unauthorized("The credential's revocation status cannot be verified right now; retry shortly.");
+
+    /// <summary>Never sent: tells the pipeline that the revocation check needs the exact set (<see cref="Revocation.IRevocationCheck.ConfirmAsync"/>).</summary>
+    internal static readonly EdgeError RevocationUnconfirmed = new(500, ErrorCodes.InternalError, "Internal error", "Revocation check pending.", null);
+
     public static readonly EdgeError TooManyFailures = new(429, ErrorCodes.RateLimitExceeded, "Too many requests",
         "Too many failed authentication attempts from this client; retry later.", null);
 

@@ -56,8 +56,14 @@ internal static class EdgeApp
         services.AddSingleton(sp => new JwtValidator(sp.GetRequiredService<IssuerRegistry>(), sp.GetRequiredService<TimeProvider>(), options.Tokens));
         services.AddSingleton(sp => options.Tokens.CacheCapacity > 0 ? new TokenCache(options.Tokens.CacheCapacity) : null!);
         services.AddSingleton(sp => new FailureBudget(options.FailureBudget, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new InMemoryRevocations(sp.GetRequiredService<TimeProvider>(), options.Revocation.Capacity, options.Revocation.FalsePositiveRate));
-        services.TryAddSingleton<IRevocationCheck>(sp => sp.GetRequiredService<InMemoryRevocations>());
+        if (!string.IsNullOrWhiteSpace(options.Redis) && options.Revocation.RedisExactSet)
+        {
+            services.AddSingleton(sp => new RedisRevocations(options.Redis, options.Revocation, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<RedisRevocations>>()));
+        }
+        services.AddSingleton(sp => new RevocationStage(sp.GetRequiredService<TimeProvider>(), options.Revocation.Capacity, options.Revocation.FalsePositiveRate,
+            sp.GetService<RedisRevocations>()));
+        services.TryAddSingleton<IRevocationCheck>(sp => sp.GetRequiredService<RevocationStage>());
         services.AddSingleton(sp => new EdgeAuthenticator(
             sp.GetRequiredService<JwtValidator>(),
             options.Tokens.CacheCapacity > 0 ? sp.GetRequiredService<TokenCache>() : null,

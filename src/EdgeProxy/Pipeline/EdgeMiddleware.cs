@@ -6,6 +6,7 @@ using Authio.EdgeProxy.Errors;
 using Authio.EdgeProxy.Keys;
 using Authio.EdgeProxy.Policy;
 using Authio.EdgeProxy.RateLimiting;
+using Authio.EdgeProxy.Revocation;
 using Authio.Shared.ApiKeys;
 using Authio.Shared.Tokens;
 using Yarp.ReverseProxy.Model;
@@ -23,7 +24,8 @@ internal sealed class EdgeMiddleware(
     JwksRefresher refresher,
     ApiKeyAuthenticator apiKeys,
     EdgeMetrics metrics,
-    RateLimiter rateLimiter)
+    RateLimiter rateLimiter,
+    IRevocationCheck revocation)
 {
     private const string OkCode = "ok";
 
@@ -59,6 +61,10 @@ internal sealed class EdgeMiddleware(
         {
             (identity, error) = await apiKeys.AuthenticateAsync(BearerCredential(context).ToString(), context.Connection.RemoteIpAddress, context.RequestAborted);
         }
+        if (ReferenceEquals(error, EdgeError.RevocationUnconfirmed))
+        {
+            error = await ConfirmRevocationAsync(context, identity!);
+        }
         error ??= Authorize(context, policy, identity!);
         metrics.AuthenticationTime(started);
         if (error is not null)
@@ -85,6 +91,21 @@ internal sealed class EdgeMiddleware(
     }
 
     private enum FollowUp { None, RefreshKeys, LookUpApiKey }
+
+    /// <summary>A bloom-filter positive the local state cannot settle: one Redis round trip (≈ 0.1 % of clean requests).</summary>
+    private async ValueTask<EdgeError?> ConfirmRevocationAsync(HttpContext context, EdgeIdentity identity)
+    {
+        switch (await revocation.ConfirmAsync(identity, context.RequestAborted))
+        {
+            case RevocationVerdict.Clean:
+                return null;
+            case RevocationVerdict.Revoked:
+                authenticator.Fail(context.Connection.RemoteIpAddress, identity.KeyId is null ? EdgeError.Revoked : ApiKeyAuthenticator.Revoked, out var revoked);
+                return revoked;
+            default:
+                return EdgeError.RevocationUnavailable; // Edge:Revocation:FailClosed
+        }
+    }
 
     /// <summary>The bearer credential of a request already accepted by <see cref="Authenticate"/>'s header checks.</summary>
     private static ReadOnlySpan<char> BearerCredential(HttpContext context) =>

@@ -15,7 +15,7 @@ namespace Authio.EdgeProxy.Sync;
 internal sealed partial class EdgeSyncClient(
     ControlPlaneClient controlPlane,
     IssuerRegistry registry,
-    InMemoryRevocations revocations,
+    RevocationStage revocations,
     EdgeOptions options,
     TimeProvider time,
     ILogger<EdgeSyncClient> logger) : BackgroundService
@@ -44,12 +44,15 @@ internal sealed partial class EdgeSyncClient(
             {
                 if (needSnapshot)
                 {
-                    ApplySnapshot(await controlPlane.GetSnapshotAsync(stoppingToken));
+                    var snapshot = await controlPlane.GetSnapshotAsync(stoppingToken);
+                    ApplySnapshot(snapshot, snapshot.RedisRevocations ? await MirroredThroughAsync() : 0);
                     needSnapshot = false;
                 }
                 var batch = await NextBatchAsync(stoppingToken);
                 Volatile.Write(ref _lastContactTimestamp, time.GetTimestamp());
-                needSnapshot = batch.Reset || !ApplyChanges(batch);
+                // With the exact set in Redis: what Redis holds need not be kept here too; a full filter needs a snapshot.
+                var mirrored = revocations.Current.RemoteExact && batch.Changes.Length > 0 ? await MirroredThroughAsync() : 0;
+                needSnapshot = batch.Reset || !ApplyChanges(batch, mirrored) || revocations.Current.NeedsSnapshot;
                 backoff = TimeSpan.FromMilliseconds(200);
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !stoppingToken.IsCancellationRequested)
@@ -71,6 +74,9 @@ internal sealed partial class EdgeSyncClient(
             }
         }
     }
+
+    /// <summary>The Redis marker (every revocation at or below it is there), or 0 when unknown: then everything stays in memory.</summary>
+    private async Task<long> MirroredThroughAsync() => revocations.Redis is { } redis ? await redis.RefreshThroughAsync() ?? 0 : 0;
 
     /// <summary>Redis Streams when configured (milliseconds, no control-plane load); the HTTP long poll otherwise, or while Redis is down.</summary>
     private async Task<EdgeChangeBatch> NextBatchAsync(CancellationToken cancellationToken)
@@ -99,7 +105,7 @@ internal sealed partial class EdgeSyncClient(
         }
     }
 
-    internal void ApplySnapshot(EdgeSnapshot snapshot)
+    internal void ApplySnapshot(EdgeSnapshot snapshot, long mirroredThrough = 0)
     {
         _issuer = registry.AddOrGet(new IssuerOptions
         {
@@ -120,14 +126,14 @@ internal sealed partial class EdgeSyncClient(
                 RemoveSigningKey(record.Value);
             }
         }
-        revocations.Replace(revoked, snapshot.Sequence);
+        revocations.Replace(revoked, snapshot.Sequence, snapshot.RedisRevocations, mirroredThrough);
         Volatile.Write(ref _lastContactTimestamp, time.GetTimestamp());
         _hasSnapshot = true;
         LogSnapshot(logger, snapshot.Sequence, snapshot.Issuer.Issuer, revoked.Count);
     }
 
     /// <summary>Applies a batch in order; false when it does not follow on from the current sequence (take a snapshot).</summary>
-    internal bool ApplyChanges(EdgeChangeBatch batch)
+    internal bool ApplyChanges(EdgeChangeBatch batch, long mirroredThrough = 0)
     {
         var revoked = new List<RevokedId>();
         var sequence = Sequence;
@@ -156,7 +162,7 @@ internal sealed partial class EdgeSyncClient(
         }
         if (sequence > Sequence)
         {
-            revocations.Apply(revoked, sequence);
+            revocations.Apply(revoked, sequence, mirroredThrough);
             LogApplied(logger, batch.Changes.Length, sequence);
         }
         return true;
@@ -189,10 +195,10 @@ internal sealed partial class EdgeSyncClient(
 
     private static RevokedId? ToRevokedId(RevocationRecord record) => record.Kind switch
     {
-        RevocationKinds.TokenId => new RevokedId(RevocationKind.TokenId, record.Value, record.ExpiresAt),
-        RevocationKinds.SessionId => new RevokedId(RevocationKind.SessionId, record.Value, record.ExpiresAt),
-        RevocationKinds.ApiKey => new RevokedId(RevocationKind.ApiKey, record.Value, record.ExpiresAt),
-        RevocationKinds.UserNotBefore => new RevokedId(RevocationKind.UserNotBefore, record.Value, record.ExpiresAt, record.NotBefore ?? long.MaxValue),
+        RevocationKinds.TokenId => new RevokedId(RevocationKind.TokenId, record.Value, record.ExpiresAt, Sequence: record.Sequence),
+        RevocationKinds.SessionId => new RevokedId(RevocationKind.SessionId, record.Value, record.ExpiresAt, Sequence: record.Sequence),
+        RevocationKinds.ApiKey => new RevokedId(RevocationKind.ApiKey, record.Value, record.ExpiresAt, Sequence: record.Sequence),
+        RevocationKinds.UserNotBefore => new RevokedId(RevocationKind.UserNotBefore, record.Value, record.ExpiresAt, record.NotBefore ?? long.MaxValue, record.Sequence),
         _ => null,
     };
 

@@ -23,6 +23,20 @@ public static class EdgeSyncPaths
 
     /// <summary>Redis pub/sub channel announcing a new sequence number, so edges read the stream at once.</summary>
     public const string RedisNotifyChannel = "authio:edge:notify";
+
+    /// <summary>
+    /// Prefix of the exact revocation set the control plane keeps in Redis: <c>{prefix}{kind}:{value}</c> → <c>1</c>, or
+    /// the user's not-before (unix seconds) for <see cref="RevocationKinds.UserNotBefore"/>; each expires with what it revokes.
+    /// </summary>
+    public const string RedisRevokedPrefix = "authio:revoked:";
+
+    /// <summary>
+    /// The change-log sequence through which every live revocation is in the Redis set. Written only after a complete
+    /// seed and after each mirrored batch; absent (Redis lost its data) means the set cannot be trusted.
+    /// </summary>
+    public const string RedisRevokedThrough = "authio:revoked:through";
+
+    public static string RedisRevokedKey(string kind, string value) => RedisRevokedPrefix + kind + ":" + value;
 }
 
 /// <summary>Revocation kinds, as stored in the change log.</summary>
@@ -50,11 +64,16 @@ public sealed record EdgeIssuerInfo(
     [property: JsonPropertyName("jwks_uri")] string JwksUri,
     [property: JsonPropertyName("jwks")] JsonElement Jwks);
 
+/// <param name="RedisRevocations">
+/// True when the control plane mirrors the exact revocation set into Redis (<see cref="EdgeSyncPaths.RedisRevokedPrefix"/>):
+/// an edge sharing that Redis may then confirm bloom-filter positives there instead of holding every revoked id in memory.
+/// </param>
 public sealed record EdgeSnapshot(
     [property: JsonPropertyName("sequence")] long Sequence,
     [property: JsonPropertyName("issuer")] EdgeIssuerInfo Issuer,
     [property: JsonPropertyName("revocations")] RevocationRecord[] Revocations,
-    [property: JsonPropertyName("generated_at")] DateTimeOffset GeneratedAt);
+    [property: JsonPropertyName("generated_at")] DateTimeOffset GeneratedAt,
+    [property: JsonPropertyName("redis_revocations")] bool RedisRevocations = false);
 
 /// <summary>One entry of the change log: a revocation, or a new JWKS document (<see cref="Type"/> <c>revocation</c> | <c>jwks</c>).</summary>
 public sealed record EdgeChange(

@@ -15,8 +15,8 @@ namespace Authio.EdgeProxy.Tests.EndToEnd;
 public abstract class EdgeSyncEndToEndTests : IAsyncLifetime
 {
     private readonly RecordingUpstream _upstream = new();
-    private RealControlPlane _cp = null!;
-    private EdgeTestHost _edge = null!;
+    private protected RealControlPlane _cp = null!;
+    private protected EdgeTestHost _edge = null!;
     private string _admin = null!;
 
     protected abstract Task<string?> RedisAsync();
@@ -45,13 +45,13 @@ public abstract class EdgeSyncEndToEndTests : IAsyncLifetime
         await _cp.DisposeAsync();
     }
 
-    private async Task<HttpStatusCode> Status(string credential)
+    private protected async Task<HttpStatusCode> Status(string credential)
     {
         using var response = await _edge.GetAsync("/api/x", credential);
         return response.StatusCode;
     }
 
-    private async Task UntilRejected(string credential, string what)
+    private protected async Task UntilRejected(string credential, string what)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(10))
@@ -110,6 +110,42 @@ public sealed class EdgeSyncOverHttpEndToEndTests : EdgeSyncEndToEndTests
 public sealed class EdgeSyncOverRedisEndToEndTests : EdgeSyncEndToEndTests
 {
     private RedisProcess? _redis;
+
+    [Fact]
+    public async Task The_edge_settles_revocations_in_the_set_the_control_plane_keeps_in_redis_and_fails_closed_without_it()
+    {
+        var token = (await _cp.LoginAsync()).GetProperty("access_token").GetString()!;
+        var sid = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token).GetPayloadValue<string>("sid");
+        using (var logout = await _cp.SendAsync(HttpMethod.Post, "/v1/auth/logout", token))
+        {
+            Assert.True(logout.IsSuccessStatusCode);
+        }
+        await UntilRejected(token, "a logged-out session");
+        var stage = _edge.Services.GetRequiredService<Authio.EdgeProxy.Revocation.RevocationStage>();
+        Assert.True(stage.Current.RemoteExact);
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis!.ConnectionString + ",syncTimeout=5000,allowAdmin=true");
+        var db = redis.GetDatabase();
+        var key = Shared.Sync.EdgeSyncPaths.RedisRevokedKey(Shared.Sync.RevocationKinds.SessionId, sid);
+        Assert.True(await db.KeyExistsAsync(key), "the control plane mirrors each revocation into Redis");
+        Assert.True(await db.KeyTimeToLiveAsync(key) is { } ttl && ttl > TimeSpan.Zero, "and lets it expire with what it revokes");
+        Assert.True((long)await db.StringGetAsync(Shared.Sync.EdgeSyncPaths.RedisRevokedThrough) >= stage.Current.Sequence);
+
+        // Redis loses its data: the control plane notices the missing marker and seeds the set again.
+        await db.ExecuteAsync("FLUSHALL");
+        var clock = Stopwatch.StartNew();
+        while (!await db.KeyExistsAsync(Shared.Sync.EdgeSyncPaths.RedisRevokedThrough) && clock.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            await Task.Delay(50);
+        }
+        Assert.True(await db.KeyExistsAsync(key), "re-seeded after the flush");
+        Assert.Equal(HttpStatusCode.Unauthorized, await Status(token));
+
+        // Redis gone: the revoked session stays rejected, a fresh sign-in still works.
+        _redis.Kill();
+        Assert.Equal(HttpStatusCode.Unauthorized, await Status(token));
+        var fresh = (await _cp.LoginAsync()).GetProperty("access_token").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, await Status(fresh));
+    }
 
     protected override async Task<string?> RedisAsync()
     {

@@ -89,7 +89,7 @@ public sealed class RevocationSetTests
 /// <summary>Revocations applied to the edge take effect on the very next request, cached tokens included.</summary>
 public sealed class RevocationAtTheEdgeTests(EdgeWorld world) : IClassFixture<EdgeWorld>
 {
-    private InMemoryRevocations Revocations => world.Edge.Services.GetRequiredService<InMemoryRevocations>();
+    private RevocationStage Revocations => world.Edge.Services.GetRequiredService<RevocationStage>();
 
     private async Task<HttpResponseMessage> Call(string token) => await world.Edge.GetAsync("/api/r", token);
 
@@ -130,5 +130,49 @@ public sealed class RevocationAtTheEdgeTests(EdgeWorld world) : IClassFixture<Ed
         world.Edge.Time.Advance(TimeSpan.FromSeconds(2));
         using var fresh = await Call(world.Mint(sub: "user_everywhere"));
         Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+    }
+}
+
+/// <summary>The set when the exact revocations live in Redis: memory keeps the filter and only the unmirrored tail.</summary>
+public sealed class RemoteRevocationSetTests
+{
+    private static EdgeIdentity Identity(string? sid = null, string? sub = null, long iat = 1000) => new()
+    {
+        Subject = sub, SessionId = sid, Scopes = [], ScopesHeader = "", AuthType = "jwt", ExpiresAt = long.MaxValue, IssuedAt = iat,
+    };
+
+    [Fact]
+    public void Filter_positives_outside_the_tail_need_confirmation_and_the_tail_shrinks_as_redis_catches_up()
+    {
+        var set = RevocationSet.Empty(1000, 0.001, remoteExact: true).With(
+        [
+            new RevokedId(RevocationKind.SessionId, "sid-old", 5000, Sequence: 3),
+            new RevokedId(RevocationKind.SessionId, "sid-new", 5000, Sequence: 7),
+            new RevokedId(RevocationKind.UserNotBefore, "user_9", 5000, NotBeforeUnix: 1500, Sequence: 8),
+        ], sequence: 8, nowUnix: 1000, falsePositiveRate: 0.001, mirroredThrough: 5);
+        Assert.Equal(2, set.Count); // seq 3 is in Redis already
+        Assert.Equal(RevocationVerdict.Unconfirmed, set.Check(Identity(sid: "sid-old"), 1000));
+        Assert.Equal(RevocationVerdict.Revoked, set.Check(Identity(sid: "sid-new"), 1000));
+        Assert.Equal(RevocationVerdict.Revoked, set.Check(Identity(sub: "user_9", iat: 1400), 1000));
+        Assert.Equal(RevocationVerdict.Clean, set.Check(Identity(sub: "user_9", iat: 1600), 1000)); // the tail has the newest not-before
+        Assert.Equal(RevocationVerdict.Clean, set.Check(Identity(sid: "sid-never"), 1000));
+
+        set = set.With([], sequence: 9, nowUnix: 1000, falsePositiveRate: 0.001, mirroredThrough: 9);
+        Assert.Equal(0, set.Count);
+        Assert.Equal(RevocationVerdict.Unconfirmed, set.Check(Identity(sid: "sid-new"), 1000));
+        Assert.False(set.NeedsSnapshot);
+    }
+
+    [Fact]
+    public void A_filter_filled_past_capacity_asks_for_a_snapshot_instead_of_rebuilding_from_a_partial_set()
+    {
+        var set = RevocationSet.Empty(64, 0.001, remoteExact: true);
+        set = set.With(Enumerable.Range(0, 65).Select(i => new RevokedId(RevocationKind.TokenId, "j" + i, 5000, Sequence: i + 1)).ToArray(),
+            sequence: 65, nowUnix: 1000, falsePositiveRate: 0.001, mirroredThrough: 65);
+        Assert.True(set.NeedsSnapshot);
+        Assert.Equal(RevocationVerdict.Unconfirmed, set.Check(new EdgeIdentity
+        {
+            Subject = null, TokenId = "j1", Scopes = [], ScopesHeader = "", AuthType = "jwt", ExpiresAt = long.MaxValue, IssuedAt = 1,
+        }, 1000));
     }
 }

@@ -89,7 +89,7 @@ public sealed class EdgeSyncRedisTests : IAsyncLifetime
         }
         _feed.Revoke(RevocationKinds.SessionId, "sess_after_kill", _edge.Time.GetUtcNow().AddHours(1).ToUnixTimeSeconds());
         await UntilRejected(token);
-        var revocations = _edge.Services.GetRequiredService<InMemoryRevocations>();
+        var revocations = _edge.Services.GetRequiredService<RevocationStage>();
         Assert.Equal(1, revocations.Current.Sequence);
     }
 }

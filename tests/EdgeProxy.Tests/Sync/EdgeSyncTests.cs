@@ -103,7 +103,7 @@ public sealed class EdgeSyncTests : IAsyncLifetime
         // Down: the edge keeps serving with its last state.
         Assert.Equal(HttpStatusCode.OK, await Status(tokens[50]));
         _feed.Down = false;
-        var revocations = _edge.Services.GetRequiredService<InMemoryRevocations>();
+        var revocations = _edge.Services.GetRequiredService<RevocationStage>();
         await Until(() => Task.FromResult(revocations.Current.Sequence == 100), "catch-up");
         foreach (var token in tokens)
         {

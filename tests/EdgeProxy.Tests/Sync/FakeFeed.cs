@@ -26,6 +26,8 @@ public sealed class FakeFeed : LoopbackServer
     public volatile bool ChangesDown;
     /// <summary>When set, every change is also appended to the Redis stream and announced, as the control plane does.</summary>
     public StackExchange.Redis.IDatabase? Redis;
+    /// <summary>With <see cref="Redis"/>: also keep the exact revocation set and its marker there, as the control plane does.</summary>
+    public bool MirrorRevocations;
     public long OldestRetained;
     public int Snapshots => Volatile.Read(ref _snapshots);
 
@@ -38,6 +40,15 @@ public sealed class FakeFeed : LoopbackServer
             _log.Add(change);
             if (Redis is { } redis)
             {
+                if (MirrorRevocations)
+                {
+                    if (change.Revocation is { } r)
+                    {
+                        redis.StringSet(EdgeSyncPaths.RedisRevokedKey(r.Kind, r.Value), r.NotBefore ?? 1,
+                            DateTimeOffset.FromUnixTimeSeconds(r.ExpiresAt) - DateTimeOffset.UtcNow);
+                    }
+                    redis.StringSet(EdgeSyncPaths.RedisRevokedThrough, seq);
+                }
                 redis.StreamAdd(EdgeSyncPaths.RedisStream, "change", JsonSerializer.Serialize(change), $"{seq}-0");
                 redis.Publish(StackExchange.Redis.RedisChannel.Literal(EdgeSyncPaths.RedisNotifyChannel), seq);
             }
@@ -69,7 +80,7 @@ public sealed class FakeFeed : LoopbackServer
             {
                 var revocations = _log.Where(c => c.Revocation is not null).Select(c => c.Revocation!).ToArray();
                 var issuer = new EdgeIssuerInfo(Issuer, [Audience], "http://control-plane.feed/.well-known/jwks.json", JsonDocument.Parse(TestKey.Jwks(Key)).RootElement);
-                return Results.Json(new EdgeSnapshot(_log.Count, issuer, revocations, DateTimeOffset.UtcNow));
+                return Results.Json(new EdgeSnapshot(_log.Count, issuer, revocations, DateTimeOffset.UtcNow, MirrorRevocations && Redis is not null));
             }
         });
         app.MapGet(EdgeSyncPaths.Changes, async (HttpContext context, long after, int wait) =>

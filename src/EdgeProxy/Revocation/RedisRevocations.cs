@@ -1,0 +1,182 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Authio.EdgeProxy.Authentication;
+using Authio.EdgeProxy.Configuration;
+using Authio.Shared.Sync;
+using StackExchange.Redis;
+
+namespace Authio.EdgeProxy.Revocation;
+
+/// <summary>
+/// The exact revocation set the control plane mirrors into Redis (<see cref="EdgeSyncPaths.RedisRevokedPrefix"/>),
+/// asked only for bloom-filter positives the local tail cannot settle: one <c>MGET</c> of the marker and the flagged
+/// ids, answers cached briefly per revocation snapshot. The marker (<see cref="EdgeSyncPaths.RedisRevokedThrough"/>)
+/// must be present and never below what this edge has seen, or Redis is not trusted (it lost data): then the answer
+/// is "unconfirmed" and <c>Edge:Revocation:FailClosed</c> decides.
+/// </summary>
+internal sealed partial class RedisRevocations : IAsyncDisposable
+{
+    private const int MaxCachedAnswers = 10_000;
+    private static readonly RedisKey Through = EdgeSyncPaths.RedisRevokedThrough;
+    private static readonly TimeSpan LogEvery = TimeSpan.FromSeconds(10);
+
+    private readonly RevocationOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RedisRevocations> _logger;
+    private readonly Task<ConnectionMultiplexer> _connecting;
+    private readonly ConcurrentDictionary<(RevocationKind, string), Answer> _answers = new();
+    private readonly long _answerTicks;
+    private long _highWater;
+    private long _lastLogged = long.MinValue;
+
+    private sealed record Answer(RevocationSet Set, bool Found, long NotBefore, long ValidUntil);
+
+    public RedisRevocations(string configuration, RevocationOptions options, TimeProvider time, ILogger<RedisRevocations> logger)
+    {
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _answerTicks = (long)(options.ConfirmCacheDuration.TotalSeconds * time.TimestampFrequency);
+        var config = ConfigurationOptions.Parse(configuration);
+        config.AbortOnConnectFail = false;
+        config.ConnectTimeout = Math.Min(config.ConnectTimeout, 2000);
+        _connecting = ConnectionMultiplexer.ConnectAsync(config);
+    }
+
+    /// <summary>The highest marker seen: every revocation at or below it is in Redis.</summary>
+    public long MirroredThrough => Volatile.Read(ref _highWater);
+
+    /// <summary>Reads the marker (off the request path: the sync client, before applying a batch). Null when unknown.</summary>
+    public async Task<long?> RefreshThroughAsync()
+    {
+        try
+        {
+            if (!_connecting.IsCompleted || !_connecting.Result.IsConnected)
+            {
+                return null;
+            }
+            var marker = await _connecting.Result.GetDatabase().StringGetAsync(Through).WaitAsync(_options.ConfirmTimeout);
+            return marker.HasValue && Observe((long)marker) ? (long)marker : null;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return null;
+        }
+    }
+
+    public async ValueTask<RevocationVerdict> ConfirmAsync(EdgeIdentity identity, RevocationSet set, CancellationToken cancellationToken)
+    {
+        var unsettled = new List<(RevocationKind Kind, string Value)>(4);
+        set.CollectUnsettled(identity, unsettled);
+        var now = _time.GetTimestamp();
+        var asked = new List<(RevocationKind Kind, string Value)>(unsettled.Count);
+        var revoked = false;
+        foreach (var id in unsettled)
+        {
+            if (_answers.TryGetValue(id, out var cached) && ReferenceEquals(cached.Set, set) && now < cached.ValidUntil)
+            {
+                revoked |= Revokes(id.Kind, cached, identity);
+            }
+            else
+            {
+                asked.Add(id);
+            }
+        }
+        if (revoked || asked.Count == 0)
+        {
+            return revoked ? RevocationVerdict.Revoked : RevocationVerdict.Clean;
+        }
+        var values = await LookUpAsync(asked, cancellationToken);
+        if (values is null)
+        {
+            return Unavailable();
+        }
+        if (_answers.Count > MaxCachedAnswers)
+        {
+            _answers.Clear();
+        }
+        for (var i = 0; i < asked.Count; i++)
+        {
+            var value = values[i + 1];
+            var answer = new Answer(set, value.HasValue, value.HasValue && long.TryParse((string?)value, NumberStyles.None, CultureInfo.InvariantCulture, out var nb) ? nb : 0,
+                now + _answerTicks);
+            _answers[asked[i]] = answer;
+            revoked |= Revokes(asked[i].Kind, answer, identity);
+        }
+        return revoked ? RevocationVerdict.Revoked : RevocationVerdict.Clean;
+    }
+
+    private static bool Revokes(RevocationKind kind, Answer answer, EdgeIdentity identity) =>
+        answer.Found && (kind != RevocationKind.UserNotBefore || identity.IssuedAt < answer.NotBefore);
+
+    /// <summary>The marker and the asked ids in one round trip; null when Redis cannot be trusted or reached in time.</summary>
+    private async Task<RedisValue[]?> LookUpAsync(List<(RevocationKind Kind, string Value)> asked, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!_connecting.IsCompleted || !_connecting.Result.IsConnected)
+            {
+                return null; // known to be down: no waiting on the request path
+            }
+            var keys = new RedisKey[asked.Count + 1];
+            keys[0] = Through;
+            for (var i = 0; i < asked.Count; i++)
+            {
+                keys[i + 1] = EdgeSyncPaths.RedisRevokedKey(WireKind(asked[i].Kind), asked[i].Value);
+            }
+            var values = await _connecting.Result.GetDatabase().StringGetAsync(keys).WaitAsync(_options.ConfirmTimeout, cancellationToken);
+            return values[0].HasValue && Observe((long)values[0]) ? values : null;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>False when the marker went back (Redis restarted from older data): what this edge pruned may be gone.</summary>
+    private bool Observe(long marker)
+    {
+        var seen = Volatile.Read(ref _highWater);
+        while (marker > seen)
+        {
+            var prior = Interlocked.CompareExchange(ref _highWater, marker, seen);
+            if (prior == seen)
+            {
+                return true;
+            }
+            seen = prior;
+        }
+        return marker >= seen;
+    }
+
+    private RevocationVerdict Unavailable()
+    {
+        var now = _time.GetTimestamp();
+        var last = Volatile.Read(ref _lastLogged);
+        if ((last == long.MinValue || _time.GetElapsedTime(last, now) >= LogEvery) && Interlocked.CompareExchange(ref _lastLogged, now, last) == last)
+        {
+            LogUnavailable(_logger, _options.FailClosed ? "rejected (Edge:Revocation:FailClosed)" : "accepted (Edge:Revocation:FailClosed is false)");
+        }
+        return _options.FailClosed ? RevocationVerdict.Unconfirmed : RevocationVerdict.Clean;
+    }
+
+    private static string WireKind(RevocationKind kind) => kind switch
+    {
+        RevocationKind.TokenId => RevocationKinds.TokenId,
+        RevocationKind.SessionId => RevocationKinds.SessionId,
+        RevocationKind.ApiKey => RevocationKinds.ApiKey,
+        _ => RevocationKinds.UserNotBefore,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connecting.IsCompletedSuccessfully)
+        {
+            await _connecting.Result.DisposeAsync();
+        }
+    }
+
+    [LoggerMessage(Diagnostics.LogEvents.RevocationExactSetUnavailable, LogLevel.Warning,
+        "Revocation: the exact set in Redis cannot be consulted (unreachable, or its data was lost); bloom-filter positives are {Outcome}")]
+    private static partial void LogUnavailable(ILogger logger, string outcome);
+}
