@@ -44,7 +44,19 @@ internal sealed partial class EdgeSyncService(EdgeChangeLog log, SigningKeyStore
     public async Task<EdgeChangeBatch> ChangesAsync(long after, int waitSeconds, CancellationToken requestAborted)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
-        var ct = linked.Token;
+        try
+        {
+            return await WaitForChangesAsync(after, waitSeconds, linked.Token);
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+            // The edge hung up (or this instance is stopping) mid-wait: nothing to answer, nothing went wrong.
+            return new EdgeChangeBatch(after, [], false);
+        }
+    }
+
+    private async Task<EdgeChangeBatch> WaitForChangesAsync(long after, int waitSeconds, CancellationToken ct)
+    {
         var started = Stopwatch.GetTimestamp();
         var wait = TimeSpan.FromSeconds(waitSeconds);
         var first = true;
