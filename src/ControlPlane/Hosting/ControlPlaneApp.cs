@@ -57,6 +57,7 @@ public static partial class ControlPlaneApp
         s.AddSingleton<TeamService>();
         s.AddSingleton<SessionStore>();
         s.AddSingleton<SessionService>();
+        s.AddSingleton<AuthRateLimiter>();
         s.AddSingleton<LoginService>();
         s.AddSingleton<ApiKeyScopes>();
         s.AddSingleton<ApiKeyService>();
@@ -67,7 +68,6 @@ public static partial class ControlPlaneApp
         s.AddHostedService(sp => sp.GetRequiredService<MaintenanceService>());
         s.AddProblemDetails();
         s.AddOpenApi(OpenApiSetup.Configure);
-        s.AddSingleton<AuthRateLimiter>();
         overrides?.Invoke(s);
 
         var app = builder.Build();
