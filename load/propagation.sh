@@ -35,7 +35,7 @@ for mode in $MODES; do
     --ControlPlane:DataDirectory="$OUT/cp-$mode" --ControlPlane:Issuer="$CP" \
     --ControlPlane:Bootstrap:OrgName=Load --ControlPlane:Bootstrap:AdminEmail=$EMAIL \
     --ControlPlane:Bootstrap:AdminPassword="$PASSWORD" --ControlPlane:Passwords:BcryptCost=10 \
-    --ControlPlane:RateLimit:AuthPerMinute=100000 "${redis_args[@]}" > "$OUT/cp-$mode.log" 2>&1 &
+    --ControlPlane:RateLimits:Enabled=false "${redis_args[@]}" > "$OUT/cp-$mode.log" 2>&1 &
   PIDS+=($!)
   wait_for "$CP/.well-known/jwks.json"
   "${TOOLS[@]}" upstream --port "$up_port" > "$OUT/upstream-$mode.log" 2>&1 & PIDS+=($!)

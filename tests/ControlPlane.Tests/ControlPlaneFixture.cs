@@ -37,6 +37,20 @@ public abstract class ControlPlaneFixture : IAsyncLifetime
     /// <summary>False when the suite is skipped (no PostgreSQL outside CI).</summary>
     public bool Started => _app is not null;
 
+    /// <summary>
+    /// Rate limits the app starts with: by default none a suite could trip (every sign-in of every test is the admin's
+    /// or from 127.0.0.1), so only the fixtures that test the limits replace them.
+    /// </summary>
+    protected virtual IEnumerable<string> RateLimitArguments =>
+    [
+        "--ControlPlane:RateLimits:SignIn:PerIp=1000000/1s",
+        "--ControlPlane:RateLimits:SignIn:PerAccount=1000000/1s",
+        "--ControlPlane:RateLimits:Refresh:PerIp=1000000/1s",
+        "--ControlPlane:RateLimits:Refresh:PerAccount=1000000/1s",
+        "--ControlPlane:RateLimits:Password:PerIp=1000000/1s",
+        "--ControlPlane:RateLimits:Password:PerAccount=1000000/1s",
+    ];
+
     /// <summary>Settings a specialised fixture adds (or overrides: later arguments win).</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
@@ -61,7 +75,7 @@ public abstract class ControlPlaneFixture : IAsyncLifetime
             $"--ControlPlane:Bootstrap:AdminPassword={AdminPassword}",
             "--ControlPlane:Passwords:TestOnlyInsecureBcryptCost=4",
             "--ControlPlane:Jobs:Enabled=false",
-            "--ControlPlane:RateLimit:AuthPerMinute=100000",
+            .. RateLimitArguments,
             "--Logging:LogLevel:Default=Warning",
             .. store,
             .. ExtraArguments,

@@ -29,24 +29,6 @@ public sealed class GraceTests(GraceFixture f) : IClassFixture<GraceFixture>
     }
 }
 
-/// <summary>SQLite allowing only 3 sign-in/refresh requests per minute per IP.</summary>
-public sealed class RateLimitFixture : SqliteFixtureBase
-{
-    protected override IEnumerable<string> ExtraArguments => ["--ControlPlane:RateLimit:AuthPerMinute=3"];
-}
-
-public sealed class RateLimitTests(RateLimitFixture f) : IClassFixture<RateLimitFixture>
-{
-    [Fact]
-    public async Task Sign_in_is_rate_limited_per_client_address()
-    {
-        for (var i = 0; i < 3; i++) await f.LoginAsync("nobody@acme.test", "Wr0ng!pass");
-        var r = await f.LoginAsync("nobody@acme.test", "Wr0ng!pass");
-        await r.ProblemAsync(HttpStatusCode.TooManyRequests, ErrorCodes.RateLimitExceeded);
-        Assert.True(r.Headers.RetryAfter is not null);
-    }
-}
-
 /// <summary>SQLite started with no bootstrap settings: nobody exists, so nobody can sign in.</summary>
 public sealed class NoBootstrapFixture : SqliteFixtureBase
 {

@@ -32,7 +32,7 @@ public class SignInBenchmarks
             "--urls=http://127.0.0.1:0", "--environment=Production", $"--ControlPlane:DataDirectory={_data}",
             "--ControlPlane:Bootstrap:OrgName=Bench", $"--ControlPlane:Bootstrap:AdminEmail={Email}",
             $"--ControlPlane:Bootstrap:AdminPassword={Password}", "--ControlPlane:Passwords:BcryptCost=12",
-            "--ControlPlane:RateLimit:AuthPerMinute=100000000", "--ControlPlane:Jobs:Enabled=false",
+            "--ControlPlane:RateLimits:Enabled=false", "--ControlPlane:Jobs:Enabled=false",
             "--Logging:LogLevel:Default=Warning",
         ]);
         await ControlPlaneApp.PrepareAsync(_app);

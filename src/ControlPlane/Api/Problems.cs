@@ -33,9 +33,23 @@ internal static class Problems
 /// <summary>An expected failure of a domain operation, turned into a problem response at the edge of the API.</summary>
 internal sealed record Failure(int Status, string Code, string Title, string Detail, IDictionary<string, string[]>? Errors = null)
 {
-    public IResult ToResult() => Errors is null
-        ? Problems.Of(Status, Code, Title, Detail)
-        : Problems.Validation(Errors, Detail);
+    /// <summary>Sent as <c>Retry-After</c> (seconds) when set: rate-limit refusals.</summary>
+    public int? RetryAfterSeconds { get; init; }
+
+    public IResult ToResult()
+    {
+        var problem = Errors is null ? Problems.Of(Status, Code, Title, Detail) : Problems.Validation(Errors, Detail);
+        return RetryAfterSeconds is { } seconds ? new RetryAfterResult(problem, seconds) : problem;
+    }
+
+    private sealed class RetryAfterResult(IResult inner, int seconds) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
 
     public static Failure NotFound(string what) => new(404, ErrorCodes.NotFound, "Not found", what + " not found.");
     public static Failure Conflict(string detail) => new(409, ErrorCodes.Conflict, "Conflict", detail);

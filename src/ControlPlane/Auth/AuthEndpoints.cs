@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.RateLimiting;
 using Authio.ControlPlane.Sessions;
 
 namespace Authio.ControlPlane.Auth;
@@ -19,11 +20,15 @@ internal sealed record TokenResponse(
 
 internal static class AuthEndpoints
 {
+    /// <summary>
+    /// The old ASP.NET rate-limit policy name. Endpoints outside Auth still mark themselves with it
+    /// (<c>RequireRateLimiting</c>); <see cref="RateLimitMiddleware"/> gives them a per-IP token bucket.
+    /// </summary>
     public const string RateLimitPolicy = "auth";
 
     public static void Map(IEndpointRouteBuilder app, RouteGroupBuilder authenticated)
     {
-        var auth = app.MapGroup("/v1/auth").WithTags("Auth").RequireRateLimiting(RateLimitPolicy)
+        var auth = app.MapGroup("/v1/auth").WithTags("Auth")
             .AddEndpointFilter(async (ctx, next) =>
             {
                 // Token responses must never be cached by browsers or proxies.
@@ -33,11 +38,11 @@ internal static class AuthEndpoints
         auth.MapPost("/login", async (LoginRequest body, LoginService login, HttpContext http) =>
                 (await login.LoginAsync(body.Email, body.Password, body.OrgId, ClientInfo.From(http), http.RequestAborted))
                     .ToResult(p => Results.Ok(TokenResponse.From(p))))
-            .WithSummary("Sign in with email and password");
+            .RequireAuthRateLimit(LimitedAction.SignIn).WithSummary("Sign in with email and password");
         auth.MapPost("/refresh", async (RefreshRequest body, SessionService sessions, HttpContext http) =>
                 (await sessions.RefreshAsync(body.RefreshToken, ClientInfo.From(http), http.RequestAborted))
                     .ToResult(p => Results.Ok(TokenResponse.From(p))))
-            .WithSummary("Rotate a refresh token for a new token pair");
+            .RequireAuthRateLimit(LimitedAction.Refresh).WithSummary("Rotate a refresh token for a new token pair");
         authenticated.MapPost("/auth/logout", async (SessionService sessions, HttpContext http) =>
             {
                 var caller = Caller.Of(http);

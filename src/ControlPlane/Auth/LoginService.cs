@@ -2,6 +2,7 @@ using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Passwords;
+using Authio.ControlPlane.RateLimiting;
 using Authio.ControlPlane.Sessions;
 using Authio.ControlPlane.Storage;
 using Authio.ControlPlane.Users;
@@ -9,10 +10,13 @@ using Authio.Shared.Errors;
 
 namespace Authio.ControlPlane.Auth;
 
-/// <summary>Email + password sign-in with lockout. Unknown email and wrong password look the same, in body and in time.</summary>
+/// <summary>
+/// Email + password sign-in with lockout and a per-account rate limit. Unknown email and wrong password look the same,
+/// in body and in time; a rate-limited attempt looks the same for a known and an unknown email.
+/// </summary>
 internal sealed partial class LoginService(
-    Db db, UserStore users, PasswordHasher hasher, SessionService sessions, AuditLog audit, ControlPlaneOptions options,
-    TimeProvider time, ILogger<LoginService> logger)
+    Db db, UserStore users, PasswordHasher hasher, SessionService sessions, AuditLog audit, AuthRateLimiter limiter,
+    ControlPlaneOptions options, TimeProvider time, ILogger<LoginService> logger)
 {
     public async Task<Result<TokenPair>> LoginAsync(string? email, string? password, string? orgId, ClientInfo client, CancellationToken ct)
     {
@@ -21,11 +25,17 @@ internal sealed partial class LoginService(
                 new Dictionary<string, string[]> { [string.IsNullOrWhiteSpace(email) ? "email" : "password"] = ["is required."] });
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var normalized = UserStore.NormalizeEmail(email);
-        var user = await users.FindByEmailAsync(normalized, ct);
         var failedEntry = new AuditEntry(orgId ?? AuditLog.SystemOrg, AuditEvents.LoginFailed, "failure")
         {
             Email = normalized, Ip = client.Ip, UserAgent = client.UserAgent,
         };
+        // Keyed by the email as typed (normalized), before looking the user up: the limit and its refusal are the same
+        // whether or not the account exists. A refusal runs no bcrypt and, but for the first one per period (audited),
+        // touches no table.
+        var limited = limiter.CheckAccount(LimitedAction.SignIn, normalized);
+        if (!limited.Admitted) return await RateLimitedAsync(normalized, orgId, failedEntry, limited, ct);
+
+        var user = await users.FindByEmailAsync(normalized, ct);
         if (user is null)
         {
             hasher.VerifyDummy(password);
@@ -35,9 +45,7 @@ internal sealed partial class LoginService(
             return Failure.Unauthorized("Invalid email or password.");
         }
         var userOrgs = await users.OrgsOfAsync(user.Id, ct);
-        // Failures show up in every org the person belongs to (or just the one they named), so each org's admins see attacks on their member.
-        IReadOnlyList<string> auditOrgs = orgId is not null && userOrgs.Any(o => o.OrgId == orgId) ? [orgId]
-            : userOrgs.Count > 0 ? userOrgs.Select(o => o.OrgId).ToList() : [AuditLog.SystemOrg];
+        var auditOrgs = AuditOrgs(userOrgs, orgId);
         failedEntry = failedEntry with { UserId = user.Id };
 
         if (user.LockedUntil is { } until && until > now)
@@ -77,6 +85,28 @@ internal sealed partial class LoginService(
             UserId = user.Id, Email = user.Email, SessionId = pair.SessionId, Ip = client.Ip, UserAgent = client.UserAgent,
         }, ct);
         return pair;
+    }
+
+    /// <summary>Failures show up in every org the person belongs to (or just the one they named), so each org's admins see attacks on their member.</summary>
+    private static IReadOnlyList<string> AuditOrgs(List<(string OrgId, bool Active)> userOrgs, string? orgId) =>
+        orgId is not null && userOrgs.Any(o => o.OrgId == orgId) ? [orgId]
+            : userOrgs.Count > 0 ? userOrgs.Select(o => o.OrgId).ToList() : [AuditLog.SystemOrg];
+
+    /// <summary>
+    /// The 429 for a sign-in over the per-account limit. The first refusal per account and period is audited as a
+    /// failed sign-in (reason <c>rate_limited</c>) where other failures for that email go; later ones only count.
+    /// </summary>
+    private async Task<Result<TokenPair>> RateLimitedAsync(string email, string? orgId, AuditEntry entry, RateLimitVerdict verdict, CancellationToken ct)
+    {
+        if (verdict.FirstRefusal)
+        {
+            var details = new Dictionary<string, string?> { ["reason"] = "rate_limited", ["retry_after_seconds"] = verdict.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            if (await users.FindByEmailAsync(email, ct) is { } user)
+                await RecordInAsync(AuditOrgs(await users.OrgsOfAsync(user.Id, ct), orgId), entry with { UserId = user.Id, Details = details }, ct);
+            else
+                await audit.RecordAsync(entry with { OrgId = AuditLog.SystemOrg, Details = details }, ct);
+        }
+        return RateLimitEndpoints.Refused(LimitedAction.SignIn, verdict);
     }
 
     private async Task RecordInAsync(IReadOnlyList<string> orgs, AuditEntry entry, CancellationToken ct)

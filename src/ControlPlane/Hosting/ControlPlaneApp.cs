@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.ApiKeys;
 using Authio.ControlPlane.Audit;
@@ -6,6 +5,7 @@ using Authio.ControlPlane.Auth;
 using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Orgs;
 using Authio.ControlPlane.Passwords;
+using Authio.ControlPlane.RateLimiting;
 using Authio.ControlPlane.Sessions;
 using Authio.ControlPlane.SigningKeys;
 using Authio.ControlPlane.Storage;
@@ -57,6 +57,7 @@ public static partial class ControlPlaneApp
         s.AddSingleton<TeamService>();
         s.AddSingleton<SessionStore>();
         s.AddSingleton<SessionService>();
+        s.AddSingleton<AuthRateLimiter>();
         s.AddSingleton<LoginService>();
         s.AddSingleton<ApiKeyScopes>();
         s.AddSingleton<ApiKeyService>();
@@ -67,19 +68,6 @@ public static partial class ControlPlaneApp
         s.AddHostedService(sp => sp.GetRequiredService<MaintenanceService>());
         s.AddProblemDetails();
         s.AddOpenApi(OpenApiSetup.Configure);
-        s.AddRateLimiter(r =>
-        {
-            r.RejectionStatusCode = 429;
-            r.AddPolicy(AuthEndpoints.RateLimitPolicy, http => RateLimitPartition.GetFixedWindowLimiter(
-                http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = options.RateLimit.AuthPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
-            r.OnRejected = async (ctx, ct) =>
-            {
-                ctx.HttpContext.Response.Headers.RetryAfter = "60";
-                await Problems.Of(429, ErrorCodes.RateLimitExceeded, "Too many requests", "Too many sign-in attempts from this address; retry later.")
-                    .ExecuteAsync(ctx.HttpContext);
-            };
-        });
         overrides?.Invoke(s);
 
         var app = builder.Build();
@@ -108,7 +96,7 @@ public static partial class ControlPlaneApp
                     break;
             }
         });
-        app.UseRateLimiter();
+        app.UseMiddleware<RateLimitMiddleware>();
 
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/docs", o => o.WithTitle("Authio control plane"));

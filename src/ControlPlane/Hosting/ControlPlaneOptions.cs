@@ -30,6 +30,8 @@ internal sealed class ControlPlaneOptions
     public SigningKeyOptions SigningKeys { get; set; } = new();
     public AuditOptions Audit { get; set; } = new();
     public JobOptions Jobs { get; set; } = new();
+    public RateLimitsOptions RateLimits { get; set; } = new();
+    /// <summary>Deprecated: <c>RateLimit:AuthPerMinute</c>, see <see cref="RateLimitOptions"/>.</summary>
     public RateLimitOptions RateLimit { get; set; } = new();
     public ApiKeyOptions ApiKeys { get; set; } = new();
 }
@@ -112,10 +114,64 @@ internal sealed class JobOptions
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(1);
 }
 
+/// <summary>
+/// Token buckets (GCRA) on the control plane's own credential endpoints, each per client address and per account, in the
+/// grammar <c>&lt;count&gt;/&lt;period&gt;[ burst &lt;n&gt;]</c> (period ms, s, m or h) or <c>off</c>. A refusal is 429
+/// <c>rate_limit_exceeded</c> with <c>Retry-After</c>. IPv6 clients are counted per /64 (one subscriber's prefix).
+/// </summary>
+internal sealed class RateLimitsOptions
+{
+    /// <summary>
+    /// <c>false</c> turns every limit below off (test hosts and benchmarks that sign in in a loop). Default <c>true</c>.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// <c>POST /v1/auth/login</c>. Per IP default <c>30/1m burst 60</c>: an office behind one NAT can sign 60 people in
+    /// at once and one every 2 s after that, while one address gets at most 43 200 guesses a day across all accounts.
+    /// Per account (the normalized email, whether or not it exists) default <c>5/1m burst 10</c>: a person who mistypes
+    /// gets 10 quick tries, then one every 12 s; with lockout (5 failures) this mainly caps probing of unknown emails
+    /// and spraying from many addresses.
+    /// </summary>
+    public EndpointRateLimitOptions SignIn { get; set; } = new() { PerIp = "30/1m burst 60", PerAccount = "5/1m burst 10" };
+
+    /// <summary>
+    /// <c>POST /v1/auth/refresh</c> (and, per IP only, <c>POST /oauth/revoke</c> in its own buckets). Per IP default
+    /// <c>120/1m burst 240</c>: thousands of users behind one NAT refreshing every few minutes. Per account (the user the
+    /// refresh token belongs to) default <c>20/1m burst 40</c>: ten sessions (the default cap) with racing tabs, while a
+    /// client stuck in a refresh loop is slowed to one every 3 s.
+    /// </summary>
+    public EndpointRateLimitOptions Refresh { get; set; } = new() { PerIp = "120/1m burst 240", PerAccount = "20/1m burst 40" };
+
+    /// <summary>
+    /// <c>POST /v1/users/{id}/password</c>. Per IP default <c>10/1m burst 20</c>: a mod resetting a team's passwords.
+    /// Per account (the user whose password changes) default <c>5/5m burst 5</c>: the current password is checked with
+    /// bcrypt and wrong ones do not lock the account, so someone holding a stolen access token gets 5 guesses and then
+    /// one a minute, about 15 in an access token's 15-minute life.
+    /// </summary>
+    public EndpointRateLimitOptions Password { get; set; } = new() { PerIp = "10/1m burst 20", PerAccount = "5/5m burst 5" };
+
+    /// <summary>
+    /// Most keys (addresses or accounts) tracked per limit; about 40 bytes each, so 8 limits stay under ~30 MB however
+    /// many distinct addresses or emails a flood uses. Full buckets are dropped first (losslessly). Default 50 000.
+    /// </summary>
+    public int MaxKeysPerLimit { get; set; } = 50_000;
+}
+
+internal sealed class EndpointRateLimitOptions
+{
+    public string PerIp { get; set; } = "off";
+    public string PerAccount { get; set; } = "off";
+}
+
+/// <summary>Deprecated single per-IP window, kept so existing settings keep working.</summary>
 internal sealed class RateLimitOptions
 {
-    /// <summary>Sign-in and refresh requests per client IP per minute. Default 60.</summary>
-    public int AuthPerMinute { get; set; } = 60;
+    /// <summary>
+    /// When set (at least 1), <c>RateLimits:{SignIn,Refresh,Password}:PerIp</c> that are not themselves set become
+    /// <c>N/1m burst N</c>. Default unset.
+    /// </summary>
+    public int? AuthPerMinute { get; set; }
 }
 
 internal sealed class ApiKeyOptions

@@ -39,4 +39,7 @@ internal static class LogEvents
     public const int TokenRevoked = 1704;
     public const int RedisPublishFailed = 1705;
     public const int RedisRevocationsSeeded = 1706;
+
+    public const int RateLimited = 1801;
+    public const int RateLimitActiveEvictions = 1802;
 }

@@ -1,3 +1,5 @@
+using Authio.ControlPlane.RateLimiting;
+
 namespace Authio.ControlPlane.Hosting;
 
 internal static class OptionsLoader
@@ -16,9 +18,23 @@ internal static class OptionsLoader
         {
             throw new ConfigException(Section, "could not be read: " + ex.Message);
         }
+        ApplyLegacyRateLimit(configuration, o);
         Validate(o);
         return o;
     }
+
+    /// <summary>The old per-IP window (<c>RateLimit:AuthPerMinute</c>) fills the per-IP limits nobody set explicitly.</summary>
+    private static void ApplyLegacyRateLimit(IConfiguration configuration, ControlPlaneOptions o)
+    {
+        if (o.RateLimit.AuthPerMinute is not { } perMinute) return;
+        Require(perMinute >= 1, "ControlPlane:RateLimit:AuthPerMinute", "must be at least 1");
+        var rule = $"{perMinute}/1m burst {perMinute}";
+        foreach (var (name, limits) in EndpointLimits(o.RateLimits))
+            if (configuration[$"{Section}:RateLimits:{name}:PerIp"] is null) limits.PerIp = rule;
+    }
+
+    private static (string Name, EndpointRateLimitOptions Limits)[] EndpointLimits(RateLimitsOptions r) =>
+        [("SignIn", r.SignIn), ("Refresh", r.Refresh), ("Password", r.Password)];
 
     private static void Validate(ControlPlaneOptions o)
     {
@@ -44,11 +60,21 @@ internal static class OptionsLoader
         Require(o.SigningKeys.PrePublish >= TimeSpan.Zero, "ControlPlane:SigningKeys:PrePublish", "must not be negative");
         Require(o.Audit.RetentionDays >= 1, "ControlPlane:Audit:RetentionDays", "must be at least 1");
         Require(o.Jobs.Interval > TimeSpan.Zero, "ControlPlane:Jobs:Interval", "must be positive");
-        Require(o.RateLimit.AuthPerMinute >= 1, "ControlPlane:RateLimit:AuthPerMinute", "must be at least 1");
+        foreach (var (name, limits) in EndpointLimits(o.RateLimits))
+        {
+            RequireRule(limits.PerIp, $"ControlPlane:RateLimits:{name}:PerIp");
+            RequireRule(limits.PerAccount, $"ControlPlane:RateLimits:{name}:PerAccount");
+        }
+        Require(o.RateLimits.MaxKeysPerLimit is >= 100 and <= 10_000_000, "ControlPlane:RateLimits:MaxKeysPerLimit", "must be between 100 and 10000000");
         Require(o.ApiKeys.EdgeOrgIds.All(id => !string.IsNullOrWhiteSpace(id)), "ControlPlane:ApiKeys:EdgeOrgIds", "must not contain empty org ids");
         var b = o.Bootstrap;
         var given = new[] { b.OrgName, b.AdminEmail, b.AdminPassword }.Count(v => !string.IsNullOrWhiteSpace(v));
         Require(given is 0 or 3, "ControlPlane:Bootstrap", "needs all of OrgName, AdminEmail and AdminPassword, or none");
+    }
+
+    private static void RequireRule(string? text, string key)
+    {
+        if (!RateRule.TryParse(text, out _, out var error)) throw new ConfigException(key, "is invalid: " + error);
     }
 
     private static void Require(bool ok, string key, string problem)

@@ -3,6 +3,7 @@ using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Orgs;
+using Authio.ControlPlane.RateLimiting;
 using Authio.ControlPlane.Storage;
 using Authio.ControlPlane.Tokens;
 using Authio.ControlPlane.Users;
@@ -14,8 +15,8 @@ internal sealed record TokenPair(string AccessToken, string RefreshToken, int Ex
 
 /// <summary>Starting, refreshing and ending sessions.</summary>
 internal sealed partial class SessionService(
-    Db db, SessionStore store, OrgStore orgs, TokenIssuer issuer, AuditLog audit, ControlPlaneOptions options, TimeProvider time,
-    ILogger<SessionService> logger)
+    Db db, SessionStore store, OrgStore orgs, TokenIssuer issuer, AuditLog audit, AuthRateLimiter limiter, ControlPlaneOptions options,
+    TimeProvider time, ILogger<SessionService> logger)
 {
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -46,9 +47,10 @@ internal sealed partial class SessionService(
         return new TokenPair(access.Token, refresh, access.ExpiresInSeconds, sid);
     }
 
-    private enum RefreshOutcome { Ok, Invalid, Reused, Idle }
+    private enum RefreshOutcome { Ok, Invalid, Reused, Idle, RateLimited }
 
-    private sealed record RefreshState(RefreshOutcome Outcome, SessionRow? Session = null, string? Role = null, List<string>? Teams = null, bool Ended = false);
+    private sealed record RefreshState(RefreshOutcome Outcome, SessionRow? Session = null, string? Role = null, List<string>? Teams = null, bool Ended = false,
+        RateLimitVerdict Limit = default);
 
     /// <summary>Rotates a refresh token. Presenting an already-rotated one ends the whole session (family).</summary>
     public async Task<Result<TokenPair>> RefreshAsync(string? refreshToken, ClientInfo client, CancellationToken ct)
@@ -72,6 +74,11 @@ internal sealed partial class SessionService(
             if (rt.RotatedAt is not null && !inGrace)
                 return new RefreshState(RefreshOutcome.Reused, s, Ended: await store.EndAsync(c, tx, orgId, s.Id, EndReasons.RefreshReuse, now));
             if (s.EndedAt is not null) return new RefreshState(RefreshOutcome.Invalid, s);
+            // Per account = the user the token belongs to, known only after this lookup (the token changes on every
+            // rotation, so a bucket per token would never fill). Checked after reuse detection, which must never be
+            // held back, and before anything changes: a refused refresh leaves the presented token usable.
+            var limited = limiter.CheckAccount(LimitedAction.Refresh, s.UserId);
+            if (!limited.Admitted) return new RefreshState(RefreshOutcome.RateLimited, s, Limit: limited);
             if (now - s.LastSeenAt > idle)
             {
                 await store.EndAsync(c, tx, orgId, s.Id, EndReasons.IdleTimeout, now);
@@ -108,6 +115,8 @@ internal sealed partial class SessionService(
             case RefreshOutcome.Idle:
                 await audit.RecordAsync(entry with { Event = AuditEvents.SessionEnded, Details = new() { ["reason"] = EndReasons.IdleTimeout } }, ct);
                 return Failure.Unauthorized("The session expired after inactivity.");
+            case RefreshOutcome.RateLimited:
+                return RateLimitEndpoints.Refused(LimitedAction.Refresh, state.Limit);
             case RefreshOutcome.Invalid:
                 if (session is not null) await audit.RecordAsync(entry with { Outcome = "failure" }, ct);
                 return Failure.Unauthorized("The refresh token is invalid.");

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 using Authio.ControlPlane.Api;
-using Authio.ControlPlane.Auth;
+using Authio.ControlPlane.RateLimiting;
 
 namespace Authio.ControlPlane.Users;
 
@@ -53,14 +53,18 @@ internal static class UserEndpoints
                 return (await users.RevokeRoleAsync(caller.OrgId, id, project_id, caller, http.RequestAborted)).ToResult(Results.Ok);
             })
             .AddEndpointFilter<AdminFilter>().WithSummary("Revoke a project role, or reset the org-wide role to explore (mod)");
-        g.MapPost("/{id}/password", async (string id, ChangePasswordRequest body, UserService users, HttpContext http) =>
+        g.MapPost("/{id}/password", async (string id, ChangePasswordRequest body, UserService users, AuthRateLimiter limiter, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
                 if (id != caller.UserId && !caller.IsAdmin) return Problems.Forbidden();
+                // Per account = the user whose password changes (and whose current password a stolen token would guess),
+                // before any bcrypt runs.
+                var limited = limiter.CheckAccount(LimitedAction.Password, id);
+                if (!limited.Admitted) return RateLimitEndpoints.Refused(LimitedAction.Password, limited).ToResult();
                 return (await users.ChangePasswordAsync(caller.OrgId, id, body.CurrentPassword, body.NewPassword, caller, http.RequestAborted))
                     .ToResult(_ => Results.NoContent());
             })
-            .RequireRateLimiting(AuthEndpoints.RateLimitPolicy)
+            .RequireAuthRateLimit(LimitedAction.Password)
             .WithSummary("Change a password (self with current password, or mod); ends all other sessions");
     }
 }

@@ -28,7 +28,7 @@ public sealed class RealControlPlane : IAsyncDisposable
             "--urls=http://127.0.0.1:0", "--environment=Production", $"--ControlPlane:DataDirectory={cp._dataDirectory}",
             "--ControlPlane:Bootstrap:OrgName=Acme", $"--ControlPlane:Bootstrap:AdminEmail={AdminEmail}",
             $"--ControlPlane:Bootstrap:AdminPassword={Password}", "--ControlPlane:Passwords:TestOnlyInsecureBcryptCost=4",
-            "--ControlPlane:Jobs:Enabled=false", "--ControlPlane:RateLimit:AuthPerMinute=100000", "--Logging:LogLevel:Default=Warning",
+            "--ControlPlane:Jobs:Enabled=false", "--ControlPlane:RateLimits:Enabled=false", "--Logging:LogLevel:Default=Warning",
             .. extraArguments,
         ]);
         await ControlPlaneApp.PrepareAsync(cp._app);

@@ -1,0 +1,62 @@
+using Authio.ControlPlane.Api;
+using Authio.ControlPlane.Auth;
+using Microsoft.AspNetCore.RateLimiting;
+using Authio.Shared.Errors;
+
+namespace Authio.ControlPlane.RateLimiting;
+
+/// <summary>Endpoint metadata: the endpoint's per-IP limit is <see cref="Action"/>'s.</summary>
+internal sealed record RateLimitedEndpoint(LimitedAction Action);
+
+internal static class RateLimitEndpoints
+{
+    /// <summary>Applies <paramref name="action"/>'s per-IP limit before the request body is even read.</summary>
+    public static TBuilder RequireAuthRateLimit<TBuilder>(this TBuilder builder, LimitedAction action) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RateLimitedEndpoint(action));
+
+    /// <summary>The 429 for a refused request. Says nothing about the account, so it cannot tell whether one exists.</summary>
+    public static Failure Refused(LimitedAction action, RateLimitVerdict verdict)
+    {
+        var seconds = verdict.RetryAfterSeconds;
+        var what = action switch
+        {
+            LimitedAction.SignIn => "sign-in attempts",
+            LimitedAction.Refresh => "token refreshes",
+            LimitedAction.Password => "password change attempts",
+            _ => "requests",
+        };
+        return new Failure(429, ErrorCodes.RateLimitExceeded, "Too many requests", $"Too many {what}. Try again in {seconds} seconds.")
+        {
+            RetryAfterSeconds = seconds,
+        };
+    }
+}
+
+/// <summary>
+/// The per-IP half of the credential endpoints' limits, before model binding and authentication so a refusal costs
+/// next to nothing. The per-account half needs the body (or the token's owner) and runs in the services.
+/// </summary>
+internal sealed class RateLimitMiddleware(RequestDelegate next, AuthRateLimiter limiter)
+{
+    public async Task InvokeAsync(HttpContext http)
+    {
+        if (ActionOf(http.GetEndpoint()) is { } action)
+        {
+            var verdict = limiter.CheckIp(action, http.Connection.RemoteIpAddress);
+            if (!verdict.Admitted)
+            {
+                await RateLimitEndpoints.Refused(action, verdict).ToResult().ExecuteAsync(http);
+                return;
+            }
+        }
+        await next(http);
+    }
+
+    private static LimitedAction? ActionOf(Endpoint? endpoint)
+    {
+        if (endpoint is null) return null;
+        if (endpoint.Metadata.GetMetadata<RateLimitedEndpoint>() is { } limited) return limited.Action;
+        // Endpoints outside this folder's reach still carry the old ASP.NET policy name.
+        return endpoint.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == AuthEndpoints.RateLimitPolicy ? LimitedAction.Revoke : null;
+    }
+}
