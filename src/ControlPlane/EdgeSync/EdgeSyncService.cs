@@ -18,7 +18,7 @@ internal sealed partial class EdgeSyncService(EdgeChangeLog log, SigningKeyStore
 
     /// <summary>
     /// The orgs whose revocations edges receive: those of <c>ControlPlane:ApiKeys:EdgeOrgIds</c> when set, otherwise every
-    /// org (like the API-key lookups). Global changes (JWKS, signing keys) go to every edge.
+    /// org (like the API-key lookups). Global changes (JWKS, signing keys) and org rate limits go to every edge.
     /// </summary>
     public EdgeScope Scope => options.ApiKeys.EdgeOrgIds.Length > 0 ? new(false, options.ApiKeys.EdgeOrgIds) : new(true, []);
 
@@ -31,8 +31,10 @@ internal sealed partial class EdgeSyncService(EdgeChangeLog log, SigningKeyStore
         var revocations = await log.LiveRevocationsAsync(sequence, Scope, ct);
         var jwks = JsonSerializer.SerializeToElement(SigningKeyStore.JwksOf(await keys.PublishedAsync(ct)));
         var issuer = new EdgeIssuerInfo(options.Issuer, [options.Audience], options.Issuer.TrimEnd('/') + "/.well-known/jwks.json", jwks);
+        // Read after the sequence: an org limit written since then is in both the snapshot and the feed, and applying it twice is harmless.
+        var orgSettings = await log.OrgRateLimitsAsync(ct);
         Log.Snapshot(logger, sequence, revocations.Count);
-        return new EdgeSnapshot(sequence, issuer, revocations.Select(r => r.ToRevocation()).ToArray(), time.GetUtcNow());
+        return new EdgeSnapshot(sequence, issuer, revocations.Select(r => r.ToRevocation()).ToArray(), time.GetUtcNow(), [.. orgSettings]);
     }
 
     /// <summary>
