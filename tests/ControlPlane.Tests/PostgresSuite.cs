@@ -13,6 +13,8 @@ public sealed class PostgresSuite(PostgresFixture f) : ControlPlaneSuite(f), ICl
         var admin = await F.AdminAsync();
         var orgA = new JsonWebToken(admin.Access).GetPayloadValue<string>(ClaimNames.Org);
         await F.CreateUserAsync("explore", admin);
+        var limit = await F.SendAsync(System.Net.Http.HttpMethod.Put, $"/v1/orgs/{orgA}/rate-limits", admin.Access, new { @default = "10/1s" });
+        Assert.Equal(System.Net.HttpStatusCode.OK, limit.StatusCode);
 
         await using var app = await f.OpenAsAppAsync();
         // The service's role owns nothing and does not bypass RLS.
@@ -21,7 +23,7 @@ public sealed class PostgresSuite(PostgresFixture f) : ControlPlaneSuite(f), ICl
         Assert.NotEqual(f.AppRole, await app.ExecuteScalarAsync<string>("SELECT tableowner FROM pg_tables WHERE tablename = 'sessions'"));
 
         // No org set: queries without an org filter see nothing at all.
-        foreach (var table in new[] { "users", "memberships", "sessions", "refresh_tokens", "audit_events", "revocations", "teams" })
+        foreach (var table in new[] { "users", "memberships", "sessions", "refresh_tokens", "audit_events", "revocations", "teams", "org_rate_limits" })
             Assert.Equal(0L, await app.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}"));
 
         // Another org set: org A's rows stay invisible, even when asked for by id.
@@ -42,7 +44,9 @@ public sealed class PostgresSuite(PostgresFixture f) : ControlPlaneSuite(f), ICl
             await app.ExecuteAsync("SELECT set_config('app.org_id', @orgA, true)", new { orgA }, tx);
             Assert.True(await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM memberships", transaction: tx) >= 2);
             Assert.True(await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM users", transaction: tx) >= 2);
+            Assert.Equal(1L, await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM org_rate_limits", transaction: tx));
         }
+        await F.SendAsync(System.Net.Http.HttpMethod.Put, $"/v1/orgs/{orgA}/rate-limits", admin.Access, new { @default = (string?)null });
     }
 
     [SuiteFact]
@@ -106,15 +110,20 @@ public sealed class PostgresSuite(PostgresFixture f) : ControlPlaneSuite(f), ICl
             await Assert.ThrowsAsync<PostgresException>(() => app.ExecuteAsync(
                 "INSERT INTO edge_changes (org_id, type, kind, value, expires_at, created_at) VALUES (@orgA, 'revocation', 'sid', 'x', 0, 0)", new { orgA }, tx));
         }
-        // The owner-run function, limited to an allow-list, returns that org's rows and the global ones only.
+        // The owner-run function, limited to an allow-list, returns that org's rows and the global ones only (and every
+        // org's rate limits, which go to every edge).
         var rows = (await app.QueryAsync<(string? OrgId, string Type)>(
             "SELECT org_id, type FROM authio_edge_changes(0, 100000, false, ARRAY['org_someone_else'])")).ToList();
         Assert.NotEmpty(rows);
-        Assert.All(rows, r => Assert.Null(r.OrgId));
+        Assert.All(rows, r => Assert.True(r.OrgId is null || r.Type == "org_rate_limit", $"{r.OrgId} {r.Type}"));
         Assert.Contains(await app.QueryAsync<string?>("SELECT org_id FROM authio_edge_changes(0, 100000, false, @orgs)", new { orgs = new[] { orgA } }),
             o => o == orgA);
         // Functions are not executable by PUBLIC.
         Assert.False(await app.ExecuteScalarAsync<bool>(
             "SELECT has_function_privilege('public', 'authio_edge_prune(bigint)', 'EXECUTE')"));
+        Assert.False(await app.ExecuteScalarAsync<bool>(
+            "SELECT has_function_privilege('public', 'authio_org_rate_limits()', 'EXECUTE')"));
+        Assert.False(await app.ExecuteScalarAsync<bool>(
+            "SELECT has_function_privilege('public', 'authio_edge_changes(bigint, bigint, boolean, text[])', 'EXECUTE')"));
     }
 }

@@ -14,6 +14,7 @@ internal static class AuditEvents
     public const string PasswordChanged = "password_changed";
     public const string OrgCreated = "org_created";
     public const string OrgUpdated = "org_updated";
+    public const string OrgRateLimitChanged = "org_rate_limit_changed";
     public const string UserCreated = "user_created";
     public const string UserDeactivated = "user_deactivated";
     public const string RoleAssigned = "role_assigned";

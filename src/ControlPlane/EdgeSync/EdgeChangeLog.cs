@@ -22,9 +22,12 @@ internal sealed class EdgeChangeRow
     /// <summary>The wire form: unix seconds, rounded so the edge never forgets a revocation early.</summary>
     public RevocationRecord ToRevocation() => new(Seq, Kind!, Value!, NotBefore is { } nb ? CeilSeconds(nb) : null, CeilSeconds(ExpiresAt));
 
-    public EdgeChange ToChange() => Type == EdgeChangeLog.JwksType
-        ? new EdgeChange(Seq, EdgeChangeLog.JwksType, null, JsonDocument.Parse(Payload!).RootElement.Clone())
-        : new EdgeChange(Seq, EdgeChangeLog.RevocationType, ToRevocation(), null);
+    public EdgeChange ToChange() => Type switch
+    {
+        EdgeChangeLog.JwksType => new EdgeChange(Seq, EdgeChangeLog.JwksType, null, JsonDocument.Parse(Payload!).RootElement.Clone()),
+        EdgeChangeLog.OrgRateLimitType => new EdgeChange(Seq, EdgeChangeLog.OrgRateLimitType, null, null, new EdgeOrgSettings(OrgId!, Payload)),
+        _ => new EdgeChange(Seq, EdgeChangeLog.RevocationType, ToRevocation(), null),
+    };
 
     // A user_not_before at 12.5 s must also catch tokens with iat 12 (issued at 12.3 s): round up.
     private static long CeilSeconds(long ms) => ms >= 0 ? (ms + 999) / 1000 : ms / 1000;
@@ -44,8 +47,9 @@ internal sealed record EdgeScope(bool All, string[] Orgs)
 /// </summary>
 internal sealed class EdgeChangeLog(Db db, TimeProvider time)
 {
-    public const string RevocationType = "revocation";
-    public const string JwksType = "jwks";
+    public const string RevocationType = EdgeChangeTypes.Revocation;
+    public const string JwksType = EdgeChangeTypes.Jwks;
+    public const string OrgRateLimitType = EdgeChangeTypes.OrgRateLimit;
 
     /// <summary>The most changes one batch returns.</summary>
     public const int MaxBatch = 1000;
@@ -95,6 +99,22 @@ internal sealed class EdgeChangeLog(Db db, TimeProvider time)
         return true;
     }
 
+    /// <summary>
+    /// Records an org's new rate limit (<paramref name="rateLimit"/> null: cleared). Call inside the org's transaction that
+    /// wrote it. Every edge receives it, whatever its org scope; it stays current until a later one for the org supersedes it.
+    /// </summary>
+    public Task AppendOrgRateLimitAsync(DbConnection c, DbTransaction tx, string orgId, string? rateLimit) =>
+        AppendAsync(c, tx, orgId, OrgRateLimitType, null, null, null, long.MaxValue, rateLimit, time.GetUtcNow().ToUnixTimeMilliseconds());
+
+    /// <summary>Every org's current rate limit, for the snapshot (all orgs: limits are not secret and not scoped).</summary>
+    public Task<List<EdgeOrgSettings>> OrgRateLimitsAsync(CancellationToken ct) => db.GlobalAsync(async (c, tx) =>
+    {
+        var sql = db.Dialect == Dialect.Postgres
+            ? "SELECT org_id, rate_limit FROM authio_org_rate_limits()"
+            : "SELECT org_id, rate_limit FROM org_rate_limits ORDER BY org_id";
+        return (await c.QueryAsync<(string OrgId, string RateLimit)>(sql, transaction: tx)).Select(r => new EdgeOrgSettings(r.OrgId, r.RateLimit)).ToList();
+    }, ct);
+
     private async Task AppendAsync(DbConnection c, DbTransaction tx, string? orgId, string type, string? kind, string? value, long? notBefore,
         long expiresAt, string? payload, long now)
     {
@@ -124,12 +144,12 @@ internal sealed class EdgeChangeLog(Db db, TimeProvider time)
     public Task<long> PrunedThroughAsync(CancellationToken ct) => db.GlobalAsync((c, tx) =>
         c.ExecuteScalarAsync<long>("SELECT pruned_through FROM edge_sync_state WHERE id = 1", transaction: tx), ct);
 
-    /// <summary>Changes after <paramref name="after"/> visible to <paramref name="scope"/>, ascending, at most <see cref="MaxBatch"/>.</summary>
+    /// <summary>Changes after <paramref name="after"/> visible to <paramref name="scope"/> (org rate limits: always), ascending, at most <see cref="MaxBatch"/>.</summary>
     public Task<List<EdgeChangeRow>> ChangesAfterAsync(long after, EdgeScope scope, CancellationToken ct) => db.GlobalAsync(async (c, tx) =>
     {
         var sql = db.Dialect == Dialect.Postgres
             ? "SELECT * FROM authio_edge_changes(@after, @limit, @all, @orgs)"
-            : "SELECT * FROM edge_changes WHERE seq > @after AND (org_id IS NULL OR @all = 1 OR org_id IN @orgs) ORDER BY seq LIMIT @limit";
+            : "SELECT * FROM edge_changes WHERE seq > @after AND (org_id IS NULL OR type = 'org_rate_limit' OR @all = 1 OR org_id IN @orgs) ORDER BY seq LIMIT @limit";
         return (await c.QueryAsync<EdgeChangeRow>(sql, new { after, limit = (long)MaxBatch, all = scope.All, orgs = scope.Orgs }, tx)).ToList();
     }, ct);
 
@@ -147,7 +167,8 @@ internal sealed class EdgeChangeLog(Db db, TimeProvider time)
     }, ct);
 
     /// <summary>
-    /// Removes expired revocations (change log and <c>revocations</c>) and superseded JWKS documents; raises
+    /// Removes expired revocations (change log and <c>revocations</c>), superseded JWKS documents and superseded org rate
+    /// limits; raises
     /// <c>pruned_through</c> to the highest sequence removed. Returns the number of change-log rows removed.
     /// </summary>
     public Task<long> PruneAsync(CancellationToken ct)
@@ -158,7 +179,10 @@ internal sealed class EdgeChangeLog(Db db, TimeProvider time)
         return db.GlobalAsync(async (c, tx) =>
         {
             var lastJwks = await c.ExecuteScalarAsync<long?>("SELECT MAX(seq) FROM edge_changes WHERE type = 'jwks'", transaction: tx) ?? 0;
-            const string doomed = "(type = 'revocation' AND expires_at <= @now) OR (type = 'jwks' AND seq < @lastJwks)";
+            const string doomed = """
+                (type = 'revocation' AND expires_at <= @now) OR (type = 'jwks' AND seq < @lastJwks)
+                OR (type = 'org_rate_limit' AND EXISTS (SELECT 1 FROM edge_changes n WHERE n.type = 'org_rate_limit' AND n.org_id = edge_changes.org_id AND n.seq > edge_changes.seq))
+                """;
             var (count, max) = await c.QuerySingleAsync<(long, long?)>($"SELECT COUNT(*), MAX(seq) FROM edge_changes WHERE {doomed}", new { now, lastJwks }, tx);
             if (count > 0)
             {

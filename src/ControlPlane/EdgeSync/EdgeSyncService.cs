@@ -19,7 +19,7 @@ internal sealed partial class EdgeSyncService(EdgeChangeLog log, SigningKeyStore
     /// <summary>
     /// The orgs whose tokens an edge may introspect: those of <c>ControlPlane:ApiKeys:EdgeOrgIds</c> when set, otherwise
     /// every org. The snapshot and feed are not confined: an edge accepts every org's tokens signed with the published
-    /// keys, so it must hear every org's revocations (they carry opaque ids only).
+    /// keys, so it must hear every org's revocations (they carry opaque ids only). Org rate limits go to every edge too.
     /// </summary>
     private EdgeScope IntrospectionScope => options.ApiKeys.EdgeOrgIds.Length > 0 ? new(false, options.ApiKeys.EdgeOrgIds) : EdgeScope.Everyone;
 
@@ -32,8 +32,10 @@ internal sealed partial class EdgeSyncService(EdgeChangeLog log, SigningKeyStore
         var revocations = await log.LiveRevocationsAsync(sequence, EdgeScope.Everyone, ct);
         var jwks = JsonSerializer.SerializeToElement(SigningKeyStore.JwksOf(await keys.PublishedAsync(ct)));
         var issuer = new EdgeIssuerInfo(options.Issuer, [options.Audience], options.Issuer.TrimEnd('/') + "/.well-known/jwks.json", jwks);
+        // Read after the sequence: an org limit written since then is in both the snapshot and the feed, and applying it twice is harmless.
+        var orgSettings = await log.OrgRateLimitsAsync(ct);
         Log.Snapshot(logger, sequence, revocations.Count);
-        return new EdgeSnapshot(sequence, issuer, revocations.Select(r => r.ToRevocation()).ToArray(), time.GetUtcNow(),
+        return new EdgeSnapshot(sequence, issuer, revocations.Select(r => r.ToRevocation()).ToArray(), time.GetUtcNow(), [.. orgSettings],
             RedisRevocations: !string.IsNullOrWhiteSpace(options.Redis));
     }
 

@@ -51,6 +51,7 @@ public static partial class ControlPlaneApp
         s.AddSingleton<PasswordPolicy>();
         s.AddSingleton<OrgStore>();
         s.AddSingleton<OrgService>();
+        s.AddSingleton<OrgRateLimitService>();
         s.AddSingleton<Bootstrap>();
         s.AddSingleton<UserStore>();
         s.AddSingleton<UserService>();

@@ -49,6 +49,18 @@ internal static class OrgEndpoints
                 return Results.Ok(View(orgs, (await orgs.GetAsync(caller.OrgId, http.RequestAborted))!));
             })
             .AddEndpointFilter<AdminFilter>().WithSummary("Change org settings (mod)");
+        // Org ids in the path: a caller's token belongs to one org, so any other org is simply not found.
+        g.MapGet("/orgs/{id}/rate-limits", async (string id, OrgRateLimitService limits, HttpContext http) =>
+                Caller.Of(http).OrgId == id ? Results.Ok(await limits.GetAsync(id, http.RequestAborted)) : Problems.NotFound("Org"))
+            .WithSummary("The org's rate limit at the edges ('default': null when none)");
+        g.MapPut("/orgs/{id}/rate-limits", async (string id, OrgRateLimitsRequest body, OrgRateLimitService limits, HttpContext http) =>
+            {
+                var caller = Caller.Of(http);
+                if (caller.OrgId != id) return Problems.NotFound("Org");
+                return (await limits.SetAsync(id, body.Default, caller, http.RequestAborted)).ToResult(Results.Ok);
+            })
+            .AddEndpointFilter<AdminFilter>()
+            .WithSummary("Set the org's rate limit at the edges, e.g. {\"default\":\"100/1s burst 200 per org\"}; null or empty clears it (mod)");
         g.MapPost("/orgs", async (CreateOrgRequest body, OrgService service, OrgStore orgs, HttpContext http) =>
             {
                 var caller = Caller.Of(http);

@@ -179,6 +179,46 @@ internal static class Schema
             REVOKE EXECUTE ON FUNCTION authio_edge_changes(BIGINT, BIGINT, BOOLEAN, TEXT[]),
               authio_edge_live_revocations(BIGINT, BIGINT, BOOLEAN, TEXT[]), authio_edge_last_seq(), authio_edge_prune(BIGINT) FROM PUBLIC;
             """),
+        // Per-org rate limits the edges enforce (the Authio.RateLimit grammar, normalised). One row per org that has one
+        // (clearing deletes it), RLS per org as usual. Each write appends an 'org_rate_limit' change (org_id = the org,
+        // payload = the limit or NULL) that every edge receives whatever its org scope: limits are not secret. A change
+        // superseded by a later one for the same org is pruned; the snapshot carries every org's current limit.
+        new(6, "org_rate_limits", """
+            CREATE TABLE org_rate_limits (org_id TEXT PRIMARY KEY REFERENCES orgs(id), rate_limit TEXT NOT NULL,
+              updated_at BIGINT NOT NULL, updated_by TEXT NULL);
+            CREATE INDEX edge_changes_type_org ON edge_changes(type, org_id, seq);
+            """,
+            // The snapshot lists every org's limit: an owner-run function returning org ids and limits only. The edge feed
+            // and pruning functions are replaced (same signatures) to send org_rate_limit changes to every edge.
+            RlsFor("org_rate_limits") + """
+            CREATE FUNCTION authio_org_rate_limits() RETURNS TABLE(org_id TEXT, rate_limit TEXT)
+              LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT l.org_id, l.rate_limit FROM org_rate_limits l ORDER BY l.org_id $$;
+            CREATE OR REPLACE FUNCTION authio_edge_changes(p_after BIGINT, p_limit BIGINT, p_all BOOLEAN, p_orgs TEXT[]) RETURNS SETOF edge_changes
+              LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT * FROM edge_changes WHERE seq > p_after
+                AND (org_id IS NULL OR type = 'org_rate_limit' OR p_all OR org_id = ANY(p_orgs))
+                ORDER BY seq LIMIT p_limit $$;
+            CREATE OR REPLACE FUNCTION authio_edge_prune(p_now BIGINT) RETURNS BIGINT
+              LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
+              AS $$
+              DECLARE v_max BIGINT; v_count BIGINT;
+              BEGIN
+                SELECT MAX(seq) INTO v_max FROM edge_changes WHERE type = 'jwks';
+                WITH gone AS (DELETE FROM edge_changes e WHERE (e.type = 'revocation' AND e.expires_at <= p_now) OR (e.type = 'jwks' AND e.seq < v_max)
+                    OR (e.type = 'org_rate_limit' AND EXISTS (SELECT 1 FROM edge_changes n
+                      WHERE n.type = 'org_rate_limit' AND n.org_id = e.org_id AND n.seq > e.seq))
+                  RETURNING seq)
+                SELECT COUNT(*), MAX(seq) INTO v_count, v_max FROM gone;
+                IF v_count > 0 THEN
+                  UPDATE edge_sync_state SET pruned_through = GREATEST(pruned_through, v_max) WHERE id = 1;
+                END IF;
+                DELETE FROM revocations WHERE expires_at <= p_now;
+                RETURN v_count;
+              END $$;
+            REVOKE EXECUTE ON FUNCTION authio_org_rate_limits(), authio_edge_changes(BIGINT, BIGINT, BOOLEAN, TEXT[]),
+              authio_edge_prune(BIGINT) FROM PUBLIC;
+            """),
     ];
 
     public static string Sql(Migration m, Dialect dialect)

@@ -17,6 +17,8 @@ internal static class LogEvents
     public const int SyncFailed = 2203;
     public const int SyncJwksRefused = 2204;
     public const int SyncRedisFallback = 2205;
+    public const int SyncOrgRateLimitRefused = 2206;
+    public const int SyncOrgRateLimitApplied = 2207;
 
     public const int RateLimitRedisUnavailable = 2301;
     public const int RateLimitRedisRecovered = 2302;

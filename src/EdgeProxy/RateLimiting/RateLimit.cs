@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
 using System.Text;
+using Authio.Shared.RateLimits;
 
 namespace Authio.EdgeProxy.RateLimiting;
 
@@ -77,99 +77,29 @@ internal sealed class RateLimit
 
     public override string ToString() => $"{Name}: {Text}";
 
-    /// <summary>Parses the limit grammar; on failure <paramref name="error"/> says what is wrong (without naming the source: callers do).</summary>
+    /// <summary>Parses the limit grammar (<see cref="RateLimitSpec"/>); on failure <paramref name="error"/> says what is wrong (without naming the source: callers do).</summary>
     public static bool TryParse(string name, string? text, [NotNullWhen(true)] out RateLimit? limit, [NotNullWhen(false)] out string? error)
     {
-        limit = null;
-        error = null;
-        var parts = (text ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (parts.Length == 0)
+        if (!RateLimitSpec.TryParse(text, out var spec, out error))
         {
-            error = "is empty; expected '<count>/<period>[ burst <n>][ per credential|subject|org|ip][ global]', e.g. '100/1s burst 200 per org'";
+            limit = null;
             return false;
         }
-        var slash = parts[0].IndexOf('/');
-        if (slash <= 0
-            || !long.TryParse(parts[0].AsSpan(0, slash), NumberStyles.None, CultureInfo.InvariantCulture, out var count)
-            || count is < 1 or > 1_000_000_000)
-        {
-            error = $"'{text}': the count before '/' must be a whole number from 1 to 1000000000";
-            return false;
-        }
-        if (!TryParsePeriod(parts[0].AsSpan(slash + 1), out var period))
-        {
-            error = $"'{text}': the period after '/' must be a number with a unit ms, s, m or h (e.g. 500ms, 1s, 1m), from 1 ms to 24 h";
-            return false;
-        }
-        var burst = count;
-        var scope = RateLimitScope.Credential;
-        var global = false;
-        bool seenBurst = false, seenPer = false;
-        for (var i = 1; i < parts.Length; i++)
-        {
-            switch (parts[i].ToLowerInvariant())
-            {
-                case "burst" when !seenBurst && !seenPer && !global && i + 1 < parts.Length:
-                    if (!long.TryParse(parts[++i], NumberStyles.None, CultureInfo.InvariantCulture, out burst) || burst is < 1 or > 1_000_000_000)
-                    {
-                        error = $"'{text}': burst must be a whole number from 1 to 1000000000";
-                        return false;
-                    }
-                    seenBurst = true;
-                    break;
-                case "per" when !seenPer && !global && i + 1 < parts.Length:
-                    seenPer = true;
-                    switch (parts[++i].ToLowerInvariant())
-                    {
-                        case "credential": scope = RateLimitScope.Credential; break;
-                        case "subject": scope = RateLimitScope.Subject; break;
-                        case "org": scope = RateLimitScope.Org; break;
-                        case "ip": scope = RateLimitScope.Ip; break;
-                        default:
-                            error = $"'{text}': 'per' must be followed by credential, subject, org or ip, not '{parts[i]}'";
-                            return false;
-                    }
-                    break;
-                case "global" when !global:
-                    global = true;
-                    break;
-                default:
-                    error = $"'{text}': unexpected '{parts[i]}'; expected '<count>/<period>[ burst <n>][ per credential|subject|org|ip][ global]' in that order";
-                    return false;
-            }
-        }
-        // One request per emission interval must be representable in clock ticks (100 ns on the coarsest clock).
-        if (period.Ticks / count < 1)
-        {
-            error = $"'{text}': more than one request per 100 ns cannot be enforced";
-            return false;
-        }
-        limit = new RateLimit(name, string.Join(' ', parts), count, period, burst, scope, global);
+        limit = FromSpec(name, spec);
         return true;
     }
 
-    private static bool TryParsePeriod(ReadOnlySpan<char> text, out TimeSpan period)
+    /// <summary>A new limit (and so new buckets) named <paramref name="name"/> for an already parsed spec.</summary>
+    public static RateLimit FromSpec(string name, RateLimitSpec spec)
     {
-        period = default;
-        var digits = 0;
-        while (digits < text.Length && char.IsAsciiDigit(text[digits]))
+        var scope = spec.Per switch
         {
-            digits++;
-        }
-        if (digits == 0 || !long.TryParse(text[..digits], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
-        {
-            return false;
-        }
-        var unit = text[digits..];
-        period = unit switch
-        {
-            "ms" => TimeSpan.FromMilliseconds(value),
-            "s" => TimeSpan.FromSeconds(value),
-            "m" => TimeSpan.FromMinutes(value),
-            "h" => TimeSpan.FromHours(value),
-            _ => TimeSpan.Zero,
+            RateLimitPer.Subject => RateLimitScope.Subject,
+            RateLimitPer.Org => RateLimitScope.Org,
+            RateLimitPer.Ip => RateLimitScope.Ip,
+            _ => RateLimitScope.Credential,
         };
-        return period >= TimeSpan.FromMilliseconds(1) && period <= TimeSpan.FromHours(24);
+        return new RateLimit(name, spec.Text, spec.Count, spec.Period, spec.Burst, scope, spec.Global);
     }
 
     /// <summary>An RFC 8941 sf-string: printable ASCII in quotes, with '"' and '\' escaped; anything else becomes '_'.</summary>

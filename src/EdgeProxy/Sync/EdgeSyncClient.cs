@@ -2,6 +2,7 @@ using System.Text;
 using Authio.EdgeProxy.ApiKeys;
 using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Keys;
+using Authio.EdgeProxy.RateLimiting;
 using Authio.EdgeProxy.Revocation;
 using Authio.Shared.Sync;
 
@@ -16,6 +17,7 @@ internal sealed partial class EdgeSyncClient(
     ControlPlaneClient controlPlane,
     IssuerRegistry registry,
     RevocationStage revocations,
+    InMemoryOrgRateLimits orgLimits,
     EdgeOptions options,
     TimeProvider time,
     ILogger<EdgeSyncClient> logger) : BackgroundService
@@ -126,6 +128,13 @@ internal sealed partial class EdgeSyncClient(
                 RemoveSigningKey(record.Value);
             }
         }
+        if (snapshot.OrgSettings is { } orgSettings)
+        {
+            foreach (var refusal in orgLimits.Replace(orgSettings.Select(o => KeyValuePair.Create(o.OrgId, o.RateLimit))))
+            {
+                LogOrgRateLimitRefused(logger, refusal.Org, refusal.Text, refusal.Error);
+            }
+        }
         revocations.Replace(revoked, snapshot.Sequence, snapshot.RedisRevocations, mirroredThrough);
         Volatile.Write(ref _lastContactTimestamp, time.GetTimestamp());
         _hasSnapshot = true;
@@ -147,6 +156,10 @@ internal sealed partial class EdgeSyncClient(
             {
                 PublishJwks(jwks.GetRawText());
             }
+            else if (change.Type == EdgeChangeTypes.OrgRateLimit && change.OrgSettings is { } org)
+            {
+                ApplyOrgRateLimit(org);
+            }
             else if (change.Revocation is { } record)
             {
                 if (ToRevokedId(record) is { } id)
@@ -166,6 +179,19 @@ internal sealed partial class EdgeSyncClient(
             LogApplied(logger, batch.Changes.Length, sequence);
         }
         return true;
+    }
+
+    /// <summary>A limit that does not parse is logged and skipped: the org keeps its last good limit and the feed goes on.</summary>
+    private void ApplyOrgRateLimit(EdgeOrgSettings org)
+    {
+        if (orgLimits.TryApply(org.OrgId, org.RateLimit, out var refusal))
+        {
+            LogOrgRateLimitApplied(logger, org.OrgId, org.RateLimit ?? "none");
+        }
+        else
+        {
+            LogOrgRateLimitRefused(logger, refusal.Value.Org, refusal.Value.Text, refusal.Value.Error);
+        }
     }
 
     private void PublishJwks(string json)
@@ -216,4 +242,10 @@ internal sealed partial class EdgeSyncClient(
 
     [LoggerMessage(Diagnostics.LogEvents.SyncJwksRefused, LogLevel.Error, "Edge sync: JWKS from the control plane refused, previous key set kept: {Reason}")]
     private static partial void LogJwksRefused(ILogger logger, string reason);
+
+    [LoggerMessage(Diagnostics.LogEvents.SyncOrgRateLimitRefused, LogLevel.Warning, "Edge sync: rate limit '{Limit}' of org {Org} refused, its last good limit kept: {Reason}")]
+    private static partial void LogOrgRateLimitRefused(ILogger logger, string org, string limit, string reason);
+
+    [LoggerMessage(Diagnostics.LogEvents.SyncOrgRateLimitApplied, LogLevel.Information, "Edge sync: org {Org} rate limit now {Limit}")]
+    private static partial void LogOrgRateLimitApplied(ILogger logger, string org, string limit);
 }

@@ -49,6 +49,15 @@ public static class RevocationKinds
     public const string SigningKey = "signing_key";
 }
 
+/// <summary>The <see cref="EdgeChange.Type"/> values. An edge skips types it does not know (and still advances past them).</summary>
+public static class EdgeChangeTypes
+{
+    public const string Revocation = "revocation";
+    public const string Jwks = "jwks";
+    /// <summary>An org's rate limit was set or cleared: <see cref="EdgeChange.OrgSettings"/>. Sent to every edge (not secret).</summary>
+    public const string OrgRateLimit = "org_rate_limit";
+}
+
 /// <summary>One revoked credential. <see cref="ExpiresAt"/> (unix seconds) is when it stops mattering.</summary>
 public sealed record RevocationRecord(
     [property: JsonPropertyName("seq")] long Sequence,
@@ -64,6 +73,18 @@ public sealed record EdgeIssuerInfo(
     [property: JsonPropertyName("jwks_uri")] string JwksUri,
     [property: JsonPropertyName("jwks")] JsonElement Jwks);
 
+/// <summary>
+/// An org's settings the edge enforces. <see cref="RateLimit"/>: the org's limit in the <c>Authio.RateLimit</c> grammar
+/// (<see cref="RateLimits.RateLimitSpec"/>), applied to routes without their own limit; null when the org has none.
+/// </summary>
+public sealed record EdgeOrgSettings(
+    [property: JsonPropertyName("org_id")] string OrgId,
+    [property: JsonPropertyName("rate_limit")] string? RateLimit);
+
+/// <param name="OrgSettings">
+/// Every org that has edge-relevant settings (all orgs, whatever the edge's org scope). Null from a control plane that
+/// predates it: the edge then leaves its org settings as they are.
+/// </param>
 /// <param name="RedisRevocations">
 /// True when the control plane mirrors the exact revocation set into Redis (<see cref="EdgeSyncPaths.RedisRevokedPrefix"/>):
 /// an edge sharing that Redis may then confirm bloom-filter positives there instead of holding every revoked id in memory.
@@ -73,14 +94,19 @@ public sealed record EdgeSnapshot(
     [property: JsonPropertyName("issuer")] EdgeIssuerInfo Issuer,
     [property: JsonPropertyName("revocations")] RevocationRecord[] Revocations,
     [property: JsonPropertyName("generated_at")] DateTimeOffset GeneratedAt,
+    [property: JsonPropertyName("org_settings")] EdgeOrgSettings[]? OrgSettings = null,
     [property: JsonPropertyName("redis_revocations")] bool RedisRevocations = false);
 
-/// <summary>One entry of the change log: a revocation, or a new JWKS document (<see cref="Type"/> <c>revocation</c> | <c>jwks</c>).</summary>
+/// <summary>
+/// One entry of the change log (<see cref="Type"/>, see <see cref="EdgeChangeTypes"/>): a revocation, a new JWKS document,
+/// or an org's new settings.
+/// </summary>
 public sealed record EdgeChange(
     [property: JsonPropertyName("seq")] long Sequence,
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("revocation")] RevocationRecord? Revocation,
-    [property: JsonPropertyName("jwks")] JsonElement? Jwks);
+    [property: JsonPropertyName("jwks")] JsonElement? Jwks,
+    [property: JsonPropertyName("org_settings")] EdgeOrgSettings? OrgSettings = null);
 
 /// <param name="Sequence">The last sequence included (or, with no changes, the <c>after</c> asked for).</param>
 /// <param name="Reset">True when <c>after</c> is older than the retained log: the edge must fetch a fresh snapshot.</param>

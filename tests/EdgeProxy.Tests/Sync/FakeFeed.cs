@@ -31,12 +31,12 @@ public sealed class FakeFeed : LoopbackServer
     public long OldestRetained;
     public int Snapshots => Volatile.Read(ref _snapshots);
 
-    public long Append(string type, RevocationRecord? revocation = null, JsonElement? jwks = null)
+    public long Append(string type, RevocationRecord? revocation = null, JsonElement? jwks = null, EdgeOrgSettings? org = null)
     {
         lock (_lock)
         {
             var seq = _log.Count + 1;
-            var change = new EdgeChange(seq, type, revocation is null ? null : revocation with { Sequence = seq }, jwks);
+            var change = new EdgeChange(seq, type, revocation is null ? null : revocation with { Sequence = seq }, jwks, org);
             _log.Add(change);
             if (Redis is { } redis)
             {
@@ -61,6 +61,9 @@ public sealed class FakeFeed : LoopbackServer
     public long Revoke(string kind, string value, long expiresAt, long? notBefore = null) =>
         Append("revocation", new RevocationRecord(0, kind, value, notBefore, expiresAt));
 
+    /// <summary>An org's rate limit set (or with null, cleared) at the control plane; the text is sent as is, valid or not.</summary>
+    public long SetOrgRateLimit(string org, string? limit) => Append(EdgeChangeTypes.OrgRateLimit, org: new EdgeOrgSettings(org, limit));
+
     public void RotateTo(TestKey key)
     {
         Key = key;
@@ -79,8 +82,11 @@ public sealed class FakeFeed : LoopbackServer
             lock (_lock)
             {
                 var revocations = _log.Where(c => c.Revocation is not null).Select(c => c.Revocation!).ToArray();
+                // Each org's latest limit, as the control plane's table holds it.
+                var orgSettings = _log.Where(c => c.OrgSettings is not null).GroupBy(c => c.OrgSettings!.OrgId)
+                    .Select(g => g.Last().OrgSettings!).Where(o => o.RateLimit is not null).ToArray();
                 var issuer = new EdgeIssuerInfo(Issuer, [Audience], "http://control-plane.feed/.well-known/jwks.json", JsonDocument.Parse(TestKey.Jwks(Key)).RootElement);
-                return Results.Json(new EdgeSnapshot(_log.Count, issuer, revocations, DateTimeOffset.UtcNow, MirrorRevocations && Redis is not null));
+                return Results.Json(new EdgeSnapshot(_log.Count, issuer, revocations, DateTimeOffset.UtcNow, orgSettings, MirrorRevocations && Redis is not null));
             }
         });
         app.MapGet(EdgeSyncPaths.Changes, async (HttpContext context, long after, int wait) =>

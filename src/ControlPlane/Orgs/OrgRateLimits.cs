@@ -1,0 +1,73 @@
+using System.Text.Json.Serialization;
+using Authio.ControlPlane.Api;
+using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.EdgeSync;
+using Authio.ControlPlane.Storage;
+using Authio.Shared.RateLimits;
+using Dapper;
+
+namespace Authio.ControlPlane.Orgs;
+
+/// <summary>An org's rate limit at the edges; <see cref="Default"/> null when the org has none (the edge's own default applies).</summary>
+internal sealed record OrgRateLimitsView(
+    [property: JsonPropertyName("org_id")] string OrgId,
+    [property: JsonPropertyName("default")] string? Default);
+
+/// <summary><see cref="Default"/>: a limit in the <c>Authio.RateLimit</c> grammar; null or empty clears the org's limit.</summary>
+internal sealed record OrgRateLimitsRequest([property: JsonPropertyName("default")] string? Default);
+
+/// <summary>
+/// Per-org rate limits the edges enforce for routes without their own <c>Authio.RateLimit</c>. A change is stored and
+/// appended to the edge change log in one transaction, so every edge gets it in order (or in its next snapshot).
+/// </summary>
+internal sealed class OrgRateLimitService(Db db, EdgeChangeLog changes, AuditLog audit, TimeProvider time)
+{
+    public const string Field = "default";
+
+    public Task<OrgRateLimitsView> GetAsync(string orgId, CancellationToken ct) =>
+        db.InOrgAsync(orgId, async (c, tx) => new OrgRateLimitsView(orgId, await CurrentAsync(c, tx, orgId)), ct);
+
+    /// <summary>Sets (or with null/blank text clears) the org's limit. The text is stored normalised, as the edge parses it.</summary>
+    public async Task<Result<OrgRateLimitsView>> SetAsync(string orgId, string? text, Caller actor, CancellationToken ct)
+    {
+        string? normalized = null;
+        if (!string.IsNullOrWhiteSpace(text))
+        {
+            if (!RateLimitSpec.TryParse(text, out var spec, out var error))
+                return Failure.Invalid(Field, $"{error}. Expected '{RateLimitSpec.Grammar}', e.g. '100/1s burst 200 per org'.") with
+                {
+                    Detail = $"'{Field}' is not a valid rate limit.",
+                };
+            normalized = spec.Text;
+        }
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var previous = await db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            // Lock first: this transaction reads, then writes and appends (see EdgeChangeLog.LockAsync).
+            await changes.LockAsync(c, tx);
+            var current = await CurrentAsync(c, tx, orgId);
+            if (current == normalized) return (Changed: false, Current: current);
+            if (normalized is null)
+                await c.ExecuteAsync("DELETE FROM org_rate_limits WHERE org_id = @orgId", new { orgId }, tx);
+            else
+                await c.ExecuteAsync("""
+                    INSERT INTO org_rate_limits (org_id, rate_limit, updated_at, updated_by) VALUES (@orgId, @normalized, @now, @by)
+                    ON CONFLICT (org_id) DO UPDATE SET rate_limit = excluded.rate_limit, updated_at = excluded.updated_at, updated_by = excluded.updated_by
+                    """, new { orgId, normalized, now, by = actor.UserId }, tx);
+            await changes.AppendOrgRateLimitAsync(c, tx, orgId, normalized);
+            return (Changed: true, Current: current);
+        }, ct);
+        if (previous.Changed)
+        {
+            await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.OrgRateLimitChanged)
+            {
+                ActorId = actor.UserId, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent,
+                Details = new() { ["rate_limit"] = normalized, ["previous"] = previous.Current },
+            }, ct);
+        }
+        return new OrgRateLimitsView(orgId, normalized);
+    }
+
+    private static Task<string?> CurrentAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string orgId) =>
+        c.QuerySingleOrDefaultAsync<string?>("SELECT rate_limit FROM org_rate_limits WHERE org_id = @orgId", new { orgId }, tx);
+}
