@@ -72,23 +72,33 @@ internal sealed partial class RedisChangePublisher(EdgeChangeLog log, ControlPla
             {
                 return published;
             }
-            // The exact set first: an edge that reads a revocation from the stream finds it in Redis or in its own tail.
-            await _mirror.MirrorAsync(db, rows);
-            foreach (var row in rows)
+            // One pipeline (Redis runs a connection's commands in order): the exact set, the stream entries, then the
+            // announcement. An edge that reads an entry before its id reaches the set still holds it in its own tail.
+            var mirror = _mirror.MirrorAsync(db, rows);
+            var appends = new Task[rows.Count];
+            for (var i = 0; i < rows.Count; i++)
             {
-                var change = row.ToChange();
-                try
-                {
-                    await db.StreamAddAsync(EdgeSyncPaths.RedisStream, "change", JsonSerializer.Serialize(change), $"{change.Sequence}-0",
-                        maxLength: MaxStreamLength, useApproximateMaxLength: true);
-                }
-                catch (RedisServerException ex) when (ex.Message.Contains("equal or smaller", StringComparison.Ordinal))
-                {
-                    // Another instance mirrored it first.
-                }
-                published = change.Sequence;
+                var change = rows[i].ToChange();
+                appends[i] = AppendAsync(db, change);
             }
-            await db.PublishAsync(Notify, published);
+            published = rows[^1].Seq;
+            var announce = db.PublishAsync(Notify, published);
+            await mirror;
+            await Task.WhenAll(appends);
+            await announce;
+        }
+    }
+
+    private static async Task AppendAsync(IDatabase db, EdgeChange change)
+    {
+        try
+        {
+            await db.StreamAddAsync(EdgeSyncPaths.RedisStream, "change", JsonSerializer.Serialize(change), $"{change.Sequence}-0",
+                maxLength: MaxStreamLength, useApproximateMaxLength: true);
+        }
+        catch (RedisServerException ex) when (ex.Message.Contains("equal or smaller", StringComparison.Ordinal))
+        {
+            // Another instance mirrored it first.
         }
     }
 

@@ -67,7 +67,7 @@ internal sealed class RevocationSet
         if (RemoteExact)
         {
             mirroredThrough = Math.Max(mirroredThrough, MirroredThrough);
-            var bits = Bloom.CloneForWrite();
+            var bits = added.Count == 0 ? Bloom : Bloom.CloneForWrite(); // a prune shares the filter
             foreach (var id in added)
             {
                 bits.Add(id.Kind, id.Value);

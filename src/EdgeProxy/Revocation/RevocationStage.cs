@@ -43,6 +43,18 @@ internal sealed class RevocationStage(TimeProvider time, int capacity = Revocati
         }
     }
 
+    /// <summary>Drops from the in-memory tail what Redis is now known to hold (nothing else changes).</summary>
+    public void Prune(long mirroredThrough)
+    {
+        lock (_writeLock)
+        {
+            if (_current.RemoteExact && mirroredThrough > _current.MirroredThrough)
+            {
+                _current = _current.With([], _current.Sequence, time.GetUtcNow().ToUnixTimeSeconds(), falsePositiveRate, mirroredThrough);
+            }
+        }
+    }
+
     public void Apply(IReadOnlyCollection<RevokedId> added, long sequence, long mirroredThrough = 0)
     {
         lock (_writeLock)

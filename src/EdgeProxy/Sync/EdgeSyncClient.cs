@@ -52,9 +52,12 @@ internal sealed partial class EdgeSyncClient(
                 }
                 var batch = await NextBatchAsync(stoppingToken);
                 Volatile.Write(ref _lastContactTimestamp, time.GetTimestamp());
-                // With the exact set in Redis: what Redis holds need not be kept here too; a full filter needs a snapshot.
-                var mirrored = revocations.Current.RemoteExact && batch.Changes.Length > 0 ? await MirroredThroughAsync() : 0;
-                needSnapshot = batch.Reset || !ApplyChanges(batch, mirrored) || revocations.Current.NeedsSnapshot;
+                needSnapshot = batch.Reset || !ApplyChanges(batch, revocations.Redis?.MirroredThrough ?? 0) || revocations.Current.NeedsSnapshot;
+                if (revocations.Current is { RemoteExact: true, Count: > 0 })
+                {
+                    // After the batch took effect: what Redis holds by now need not be kept here too.
+                    revocations.Prune(await MirroredThroughAsync());
+                }
                 backoff = TimeSpan.FromMilliseconds(200);
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !stoppingToken.IsCancellationRequested)

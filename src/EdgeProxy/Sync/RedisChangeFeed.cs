@@ -35,12 +35,15 @@ internal sealed class RedisChangeFeed(string configuration) : IAsyncDisposable
     private static async Task<EdgeChangeBatch> ReadAsync(IDatabase db, long after)
     {
         // The oldest retained entry tells whether anything after 'after' was trimmed away: then only a snapshot is safe.
-        var oldest = await db.StreamRangeAsync(EdgeSyncPaths.RedisStream, "-", "+", count: 1);
+        // Both reads in one round trip.
+        var oldestRead = db.StreamRangeAsync(EdgeSyncPaths.RedisStream, "-", "+", count: 1);
+        var entriesRead = db.StreamRangeAsync(EdgeSyncPaths.RedisStream, $"{after + 1}-0", "+", count: BatchSize);
+        var oldest = await oldestRead;
+        var entries = await entriesRead;
         if (oldest.Length > 0 && SequenceOf(oldest[0].Id) > after + 1 && after > 0)
         {
             return new EdgeChangeBatch(after, [], Reset: true);
         }
-        var entries = await db.StreamRangeAsync(EdgeSyncPaths.RedisStream, $"{after + 1}-0", "+", count: BatchSize);
         var changes = new EdgeChange[entries.Length];
         for (var i = 0; i < entries.Length; i++)
         {
