@@ -108,7 +108,7 @@ internal sealed partial class GlobalLeases : BackgroundService
         var healthy = Healthy;
         if (!healthy || !Volatile.Read(ref lease.Established))
         {
-            var local = RateLimiter.Local(bucket, limit.LocalShare(_expectedEdges), now, _time.TimestampFrequency);
+            var local = Share(bucket, now);
             if (healthy)
             {
                 // First requests of a new key do not wait for the first lease: they are charged to the fleet bucket afterwards.
@@ -125,10 +125,12 @@ internal sealed partial class GlobalLeases : BackgroundService
             var tokens = Volatile.Read(ref lease.Tokens);
             if (tokens <= 0)
             {
+                // A refusal is worth an exact clock read (now may be the limiter's cached time, up to a tick late).
+                now = _time.GetTimestamp();
                 if (Volatile.Read(ref lease.Requesting) == 1 && now - Volatile.Read(ref lease.RequestedAt) > _time.TimestampFrequency / 10)
                 {
                     // Redis has not answered within 100 ms: serve this edge's share rather than refuse while waiting to know.
-                    return RateLimiter.Local(bucket, limit.LocalShare(_expectedEdges), now, _time.TimestampFrequency);
+                    return Share(bucket, now);
                 }
                 RequestRefill(bucket, lease, now);
                 var wait = RateLimiter.Seconds(Math.Max(0, Volatile.Read(ref lease.RetryAt) - now), _time.TimestampFrequency);
@@ -143,6 +145,14 @@ internal sealed partial class GlobalLeases : BackgroundService
                 return new RateLimitDecision(limit, true, tokens - 1, limit.WindowSeconds, 0);
             }
         }
+    }
+
+    /// <summary>This edge's share of the limit, locally; a refusal re-checks on the exact clock (<paramref name="now"/> may be cached).</summary>
+    private RateLimitDecision Share(Bucket bucket, long now)
+    {
+        var share = bucket.Limit.LocalShare(_expectedEdges);
+        var decision = RateLimiter.Local(bucket, share, now, _time.TimestampFrequency);
+        return decision.Allowed ? decision : RateLimiter.Local(bucket, share, _time.GetTimestamp(), _time.TimestampFrequency);
     }
 
     private void RequestRefill(Bucket bucket, GlobalLease lease, long now)
