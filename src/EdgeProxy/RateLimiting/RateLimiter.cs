@@ -71,6 +71,35 @@ internal sealed class RateLimiter : IDisposable
         return decision.Allowed;
     }
 
+    /// <summary>
+    /// A failed authentication or authorization (any 4xx of the credential checks) on a limited route: charged to the
+    /// client address's failure bucket of that limit — its own bucket, so someone else's bad tokens never spend a
+    /// caller's quota — and answered with that bucket's <c>RateLimit-Policy</c> and <c>RateLimit</c>. Returns false
+    /// once the bucket is empty: the caller answers 429 instead of the 401/403. A <c>global</c> limit is applied to
+    /// failures per edge, without Redis.
+    /// </summary>
+    public bool AdmitFailure(HttpContext context, RoutePolicy policy, EdgeIdentity? identity, out RateLimitDecision decision)
+    {
+        var limit = Resolve(policy.RateLimit, identity);
+        if (limit is null)
+        {
+            decision = default;
+            return true;
+        }
+        var address = BucketTable.AddressKey(context.Connection.RemoteIpAddress);
+        var now = _clock.Now;
+        var bucket = _table.Get(limit, BucketKeyKind.FailedIp, null, address, now);
+        decision = Local(bucket, limit, now, _clock.Frequency);
+        if (!decision.Allowed)
+        {
+            decision = Local(bucket, limit, _clock.Exact(), _clock.Frequency);
+        }
+        var headers = context.Response.Headers;
+        headers[PolicyHeaderName] = decision.Limit.PolicyHeader;
+        headers[HeaderName] = FormatHeader(decision);
+        return decision.Allowed;
+    }
+
     // Benchmark: bench/Authio.Edge.Benchmarks/RateLimiting/RateLimitBenchmarks.cs (key lookup + GCRA, 0 B).
     public RateLimitDecision Check(RateLimit limit, EdgeIdentity? identity, IPAddress? client)
     {
