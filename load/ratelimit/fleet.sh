@@ -11,6 +11,6 @@ authio_redis_start
 for round in $(seq 1 "${ROUNDS:-3}"); do
   echo "== round $round"
   AUTHIO_LOAD_TESTS=1 dotnet test "$ROOT/tests/EdgeProxy.Tests" -c Release \
-    --filter "FullyQualifiedName~Two_edges_admit_the_fleet_limit" --logger "console;verbosity=normal" 2>&1 \
-    | grep -E "fleet admitted|Passed!|Failed!" || true
+    --filter "FullyQualifiedName~Two_edges_admit_the_fleet_limit" --logger "console;verbosity=detailed" 2>&1 \
+    | grep -E "^ *(fleet admitted|leases [AB]|first admitted|Passed |Failed )" || true
 done

@@ -97,6 +97,14 @@ internal sealed partial class GlobalLeases : BackgroundService
     /// <summary>Upper bound of one Redis call; past it the edge falls back to its local share.</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>Counters for the fleet scenario (load/ratelimit/fleet.sh): where tokens and refusals came from. Slow paths only.</summary>
+    internal readonly record struct Counters(long Calls, long Granted, long DebtCharged, long FailedCalls, long RefusedInFlight, long RefusedWaiting, long SharedWhilePending);
+
+    private long _calls, _granted, _debtCharged, _failedCalls, _refusedInFlight, _refusedWaiting, _sharedWhilePending;
+
+    internal Counters Diagnostics => new(Volatile.Read(ref _calls), Volatile.Read(ref _granted), Volatile.Read(ref _debtCharged),
+        Volatile.Read(ref _failedCalls), Volatile.Read(ref _refusedInFlight), Volatile.Read(ref _refusedWaiting), Volatile.Read(ref _sharedWhilePending));
+
     /// <summary>False while Redis is unreachable (the local fallback applies).</summary>
     public bool Healthy => Volatile.Read(ref _down) == 0;
 
@@ -130,8 +138,10 @@ internal sealed partial class GlobalLeases : BackgroundService
                 if (Volatile.Read(ref lease.Requesting) == 1 && now - Volatile.Read(ref lease.RequestedAt) > _time.TimestampFrequency / 10)
                 {
                     // Redis has not answered within 100 ms: serve this edge's share rather than refuse while waiting to know.
+                    Interlocked.Increment(ref _sharedWhilePending);
                     return Share(bucket, now);
                 }
+                Interlocked.Increment(ref Volatile.Read(ref lease.Requesting) == 1 ? ref _refusedInFlight : ref _refusedWaiting);
                 RequestRefill(bucket, lease, now);
                 var wait = RateLimiter.Seconds(Math.Max(0, Volatile.Read(ref lease.RetryAt) - now), _time.TimestampFrequency);
                 return new RateLimitDecision(limit, false, 0, wait, wait);
@@ -230,6 +240,9 @@ internal sealed partial class GlobalLeases : BackgroundService
                 [perMs.ToString("R", CultureInfo.InvariantCulture), limit.Burst, debt, want, ttlMs]).WaitAsync(CallTimeout, _time, stop);
             var values = (RedisResult[])result!;
             var granted = (long)values[0];
+            Interlocked.Increment(ref _calls);
+            Interlocked.Add(ref _granted, granted);
+            Interlocked.Add(ref _debtCharged, debt);
             var waitTicks = (long)values[1] * frequency / 1000;
             Interlocked.Add(ref lease.Tokens, granted);
             Volatile.Write(ref lease.LowWater, target / 2);
@@ -243,6 +256,7 @@ internal sealed partial class GlobalLeases : BackgroundService
         {
             // Debt from before the outage is dropped: the local share already bounded what this edge admitted.
             Volatile.Write(ref lease.NextRequestAt, now + frequency / 2);
+            Interlocked.Increment(ref _failedCalls);
             MarkUnavailable(error);
         }
         catch (OperationCanceledException)
