@@ -72,7 +72,7 @@ public sealed class GlobalRateLimitTests(Xunit.Abstractions.ITestOutputHelper ou
         }
     }
 
-    private readonly record struct Outcome(int Admitted, int Limited, int Other, TimeSpan Elapsed, TimeSpan FirstAdmitted = default);
+    private readonly record struct Outcome(int Admitted, int Limited, int Other, TimeSpan Elapsed, TimeSpan FirstAdmitted = default, TimeSpan LongestSilence = default);
 
     /// <summary>Sends at a fixed rate without waiting for responses (an open-loop load, like real clients).</summary>
     private static async Task<Outcome> DriveAsync(EdgeTestHost edge, string token, int perSecond, TimeSpan duration)
@@ -94,7 +94,11 @@ public sealed class GlobalRateLimitTests(Xunit.Abstractions.ITestOutputHelper ou
         var results = await Task.WhenAll(sends);
         var statuses = results.Select(r => r.Status).ToArray();
         var first = results.Where(r => r.Status == 200).Select(r => r.At).DefaultIfEmpty().Min();
-        return new Outcome(statuses.Count(s => s == 200), statuses.Count(s => s == 429), statuses.Count(s => s is not (200 or 429)), elapsed, first);
+        // The longest stretch without any response: how long the edge (or this box) stood still.
+        var times = results.Select(r => r.At).Order().ToArray();
+        var silence = times.Zip(times.Skip(1), (a, b) => b - a).DefaultIfEmpty().Max();
+        silence = silence > times[0] ? silence : times[0];
+        return new Outcome(statuses.Count(s => s == 200), statuses.Count(s => s == 429), statuses.Count(s => s is not (200 or 429)), elapsed, first, silence);
     }
 
     private static async Task<(int, TimeSpan)> SendAsync(EdgeTestHost edge, string token, Stopwatch clock)
@@ -147,6 +151,23 @@ public sealed class GlobalRateLimitTests(Xunit.Abstractions.ITestOutputHelper ou
             $"fleet admitted {admitted}, expected {expected:F0} ± 5 % over {seconds:F2} s ({outcomes[0]}, {outcomes[1]})");
         Assert.Equal(before + admitted, fleet.Upstream.Received.Count);
         Assert.True(outcomes.All(o => o.Admitted > 0.3 * admitted), "both edges got a share");
+    }
+
+    [LoadFact]
+    public async Task Under_the_fleet_limit_nothing_is_refused()
+    {
+        await using var fleet = await Fleet.StartAsync("200/1s global");
+        var token = fleet.Token("under-limit-user");
+        await fleet.WarmUpAsync();
+        // 90 % of the limit: each edge sends 90/s. Refusals here would be requests turned away while Redis had tokens.
+        var outcomes = await Task.WhenAll(
+            DriveAsync(fleet.A, token, 90, TimeSpan.FromSeconds(10)),
+            DriveAsync(fleet.B, token, 90, TimeSpan.FromSeconds(10)));
+        output.WriteLine($"under the limit: A {outcomes[0]}, B {outcomes[1]}");
+        output.WriteLine($"leases A {fleet.A.Services.GetRequiredService<GlobalLeases>().Diagnostics}");
+        output.WriteLine($"leases B {fleet.B.Services.GetRequiredService<GlobalLeases>().Diagnostics}");
+        Assert.True(outcomes.All(o => o.Other == 0), $"unexpected statuses: {string.Join(", ", outcomes)}");
+        Assert.Equal(0, outcomes.Sum(o => o.Limited));
     }
 
     [RedisFact]
