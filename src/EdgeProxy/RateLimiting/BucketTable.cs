@@ -116,7 +116,7 @@ internal sealed class BucketTable
         return BitConverter.ToUInt128(bytes);
     }
 
-    // Benchmark: bench/Authio.Edge.Benchmarks/RateLimiting/RateLimitBenchmarks.cs (lookup + check).
+    // Measured 20–22 ns per lookup (hash 10–12 ns): RateLimitCostBenchmarks, bench/README.md.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Bucket Get(RateLimit limit, BucketKeyKind kind, string? text, UInt128 address, long now)
     {

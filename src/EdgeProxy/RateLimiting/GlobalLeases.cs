@@ -102,9 +102,7 @@ internal sealed partial class GlobalLeases : BackgroundService
     /// <summary>Counters for the fleet scenario (load/ratelimit/fleet.sh): where tokens and refusals came from. Slow paths only.</summary>
     internal readonly record struct Counters(long Calls, long Granted, long DebtCharged, long FailedCalls, long RefusedInFlight, long RefusedWaiting, long SharedWhilePending, long Borrowed, double MaxLatencyMs);
 
-    private long _maxLatency;
-    private long _borrowed;
-    private long _calls, _granted, _debtCharged, _failedCalls, _refusedInFlight, _refusedWaiting, _sharedWhilePending;
+    private long _calls, _granted, _debtCharged, _failedCalls, _refusedInFlight, _refusedWaiting, _sharedWhilePending, _borrowed, _maxLatency;
 
     internal Counters Diagnostics => new(Volatile.Read(ref _calls), Volatile.Read(ref _granted), Volatile.Read(ref _debtCharged),
         Volatile.Read(ref _failedCalls), Volatile.Read(ref _refusedInFlight), Volatile.Read(ref _refusedWaiting), Volatile.Read(ref _sharedWhilePending),

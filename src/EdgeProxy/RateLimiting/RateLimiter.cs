@@ -100,7 +100,7 @@ internal sealed class RateLimiter : IDisposable
         return decision.Allowed;
     }
 
-    // Benchmark: bench/Authio.Edge.Benchmarks/RateLimiting/RateLimitBenchmarks.cs (key lookup + GCRA, 0 B).
+    // Measured 28–37 ns, 0 B incl. key lookup (was 60–77 ns with a clock read per check): RateLimitBenchmarks, bench/README.md.
     public RateLimitDecision Check(RateLimit limit, EdgeIdentity? identity, IPAddress? client)
     {
         // The cached clock (CoarseClock: one field read, not a ≈ 30 ns clock read); refusals re-check on the exact clock.
