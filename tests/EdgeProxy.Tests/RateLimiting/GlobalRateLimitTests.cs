@@ -134,7 +134,7 @@ public sealed class GlobalRateLimitTests(Xunit.Abstractions.ITestOutputHelper ou
         return string.Join("; ", lines);
     }
 
-    [LoadFact]
+    [RedisFact]
     public async Task Two_edges_admit_the_fleet_limit_within_five_percent()
     {
         await using var fleet = await Fleet.StartAsync("200/1s global");
