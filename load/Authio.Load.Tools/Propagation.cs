@@ -65,7 +65,8 @@ internal static class Propagation
         }
         latencies.Sort();
         double Percentile(double p) => latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)];
-        Console.WriteLine($"{label}: {latencies.Count} revocations across {edges.Length} edges — p50 {Percentile(0.50):F1} ms, p99 {Percentile(0.99):F1} ms, max {latencies[^1]:F1} ms");
+        Console.WriteLine($"{label}: {latencies.Count} revocations across {edges.Length} edges — p50 {Percentile(0.50):F1} ms, p90 {Percentile(0.90):F1} ms, p99 {Percentile(0.99):F1} ms, max {latencies[^1]:F1} ms");
+        Console.WriteLine($"{label}: slowest five {string.Join(", ", latencies.TakeLast(5).Select(l => l.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} ms");
         return 0;
     }
 

@@ -69,6 +69,13 @@ internal sealed class EdgeMiddleware(
         metrics.AuthenticationTime(started);
         if (error is not null)
         {
+            // Rate limit (issue 6): on a limited route a failure spends the client IP's failure bucket and carries its headers.
+            if (!rateLimiter.AdmitFailure(context, policy, identity, out var failureDecision))
+            {
+                metrics.Decision(EdgeError.RateLimited.Code);
+                await RateLimitResponses.WriteAsync(context, failureDecision);
+                return;
+            }
             metrics.Decision(error.Code);
             await ProblemResponses.WriteAsync(context, error);
             return;

@@ -26,6 +26,8 @@ internal sealed class GlobalLease(long now)
     public long KeepUntil;
     /// <summary>Refill when <see cref="Tokens"/> falls to this, so the next lease arrives before the current one runs out.</summary>
     public long LowWater;
+    /// <summary>Redis still held tokens after its last grant: a dry lease may borrow from the local share until the next one.</summary>
+    public bool Spare;
     /// <summary>Set once Redis has answered for this bucket; before that the bucket runs on the local share.</summary>
     public bool Established;
     // Background-only state.
@@ -97,6 +99,15 @@ internal sealed partial class GlobalLeases : BackgroundService
     /// <summary>Upper bound of one Redis call; past it the edge falls back to its local share.</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>Counters for the fleet scenario (load/ratelimit/fleet.sh): where tokens and refusals came from. Slow paths only.</summary>
+    internal readonly record struct Counters(long Calls, long Granted, long DebtCharged, long FailedCalls, long RefusedInFlight, long RefusedWaiting, long SharedWhilePending, long Borrowed, double MaxLatencyMs);
+
+    private long _calls, _granted, _debtCharged, _failedCalls, _refusedInFlight, _refusedWaiting, _sharedWhilePending, _borrowed, _maxLatency;
+
+    internal Counters Diagnostics => new(Volatile.Read(ref _calls), Volatile.Read(ref _granted), Volatile.Read(ref _debtCharged),
+        Volatile.Read(ref _failedCalls), Volatile.Read(ref _refusedInFlight), Volatile.Read(ref _refusedWaiting), Volatile.Read(ref _sharedWhilePending),
+        Volatile.Read(ref _borrowed), Volatile.Read(ref _maxLatency) * 1000.0 / _time.TimestampFrequency);
+
     /// <summary>False while Redis is unreachable (the local fallback applies).</summary>
     public bool Healthy => Volatile.Read(ref _down) == 0;
 
@@ -108,7 +119,7 @@ internal sealed partial class GlobalLeases : BackgroundService
         var healthy = Healthy;
         if (!healthy || !Volatile.Read(ref lease.Established))
         {
-            var local = RateLimiter.Local(bucket, limit.LocalShare(_expectedEdges), now, _time.TimestampFrequency);
+            var local = Share(bucket, now);
             if (healthy)
             {
                 // First requests of a new key do not wait for the first lease: they are charged to the fleet bucket afterwards.
@@ -125,11 +136,28 @@ internal sealed partial class GlobalLeases : BackgroundService
             var tokens = Volatile.Read(ref lease.Tokens);
             if (tokens <= 0)
             {
+                // A refusal is worth an exact clock read (now may be the limiter's cached time, up to a tick late).
+                now = _time.GetTimestamp();
+                if (Volatile.Read(ref lease.Spare))
+                {
+                    // Redis had tokens to spare at its last answer, so this is a burst outrunning the lease, not the fleet
+                    // limit: borrow from this edge's share and charge it on the next refill, as for a new key's first requests.
+                    var borrowed = Share(bucket, now);
+                    if (borrowed.Allowed)
+                    {
+                        Interlocked.Increment(ref lease.Debt);
+                        Interlocked.Increment(ref _borrowed);
+                        RequestRefill(bucket, lease, now);
+                        return borrowed;
+                    }
+                }
                 if (Volatile.Read(ref lease.Requesting) == 1 && now - Volatile.Read(ref lease.RequestedAt) > _time.TimestampFrequency / 10)
                 {
                     // Redis has not answered within 100 ms: serve this edge's share rather than refuse while waiting to know.
-                    return RateLimiter.Local(bucket, limit.LocalShare(_expectedEdges), now, _time.TimestampFrequency);
+                    Interlocked.Increment(ref _sharedWhilePending);
+                    return Share(bucket, now);
                 }
+                Interlocked.Increment(ref Volatile.Read(ref lease.Requesting) == 1 ? ref _refusedInFlight : ref _refusedWaiting);
                 RequestRefill(bucket, lease, now);
                 var wait = RateLimiter.Seconds(Math.Max(0, Volatile.Read(ref lease.RetryAt) - now), _time.TimestampFrequency);
                 return new RateLimitDecision(limit, false, 0, wait, wait);
@@ -143,6 +171,14 @@ internal sealed partial class GlobalLeases : BackgroundService
                 return new RateLimitDecision(limit, true, tokens - 1, limit.WindowSeconds, 0);
             }
         }
+    }
+
+    /// <summary>This edge's share of the limit, locally; a refusal re-checks on the exact clock (<paramref name="now"/> may be cached).</summary>
+    private RateLimitDecision Share(Bucket bucket, long now)
+    {
+        var share = bucket.Limit.LocalShare(_expectedEdges);
+        var decision = RateLimiter.Local(bucket, share, now, _time.TimestampFrequency);
+        return decision.Allowed ? decision : RateLimiter.Local(bucket, share, _time.GetTimestamp(), _time.TimestampFrequency);
     }
 
     private void RequestRefill(Bucket bucket, GlobalLease lease, long now)
@@ -220,10 +256,15 @@ internal sealed partial class GlobalLeases : BackgroundService
                 [perMs.ToString("R", CultureInfo.InvariantCulture), limit.Burst, debt, want, ttlMs]).WaitAsync(CallTimeout, _time, stop);
             var values = (RedisResult[])result!;
             var granted = (long)values[0];
+            RecordLatency(Math.Max(0, _time.GetTimestamp() - Volatile.Read(ref lease.RequestedAt)));
+            Interlocked.Increment(ref _calls);
+            Interlocked.Add(ref _granted, granted);
+            Interlocked.Add(ref _debtCharged, debt);
             var waitTicks = (long)values[1] * frequency / 1000;
             Interlocked.Add(ref lease.Tokens, granted);
             Volatile.Write(ref lease.LowWater, target / 2);
             Volatile.Write(ref lease.RetryAt, now + waitTicks);
+            Volatile.Write(ref lease.Spare, waitTicks == 0);
             Volatile.Write(ref lease.NextRequestAt, granted == 0 ? now + Math.Max(waitTicks, frequency / 1000) : now);
             Volatile.Write(ref lease.KeepUntil, now + (long)(limit.Period.TotalSeconds * frequency));
             Volatile.Write(ref lease.Established, true);
@@ -233,6 +274,8 @@ internal sealed partial class GlobalLeases : BackgroundService
         {
             // Debt from before the outage is dropped: the local share already bounded what this edge admitted.
             Volatile.Write(ref lease.NextRequestAt, now + frequency / 2);
+            Volatile.Write(ref lease.Spare, false);
+            Interlocked.Increment(ref _failedCalls);
             MarkUnavailable(error);
         }
         catch (OperationCanceledException)
@@ -241,6 +284,20 @@ internal sealed partial class GlobalLeases : BackgroundService
         finally
         {
             Volatile.Write(ref lease.Requesting, 0);
+        }
+    }
+
+    private void RecordLatency(long latency)
+    {
+        var max = Volatile.Read(ref _maxLatency);
+        while (latency > max)
+        {
+            var seen = Interlocked.CompareExchange(ref _maxLatency, latency, max);
+            if (seen == max)
+            {
+                return;
+            }
+            max = seen;
         }
     }
 

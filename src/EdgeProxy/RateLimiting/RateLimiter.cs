@@ -12,7 +12,7 @@ internal readonly record struct RateLimitDecision(RateLimit Limit, bool Allowed,
 /// Resolves which limit applies to a request (route metadata → the caller's org → <c>Edge:RateLimits:Default</c>),
 /// picks the bucket key, and runs the check: local GCRA, or the fleet lease for <c>global</c> limits.
 /// </summary>
-internal sealed class RateLimiter
+internal sealed class RateLimiter : IDisposable
 {
     public const string PolicyHeaderName = "RateLimit-Policy";
     public const string HeaderName = "RateLimit";
@@ -20,7 +20,7 @@ internal sealed class RateLimiter
     private readonly BucketTable _table;
     private readonly IOrgRateLimits _orgs;
     private readonly RateLimit? _default;
-    private readonly TimeProvider _time;
+    private readonly CoarseClock _clock;
     private readonly GlobalLeases? _leases;
     private readonly int _expectedEdges;
 
@@ -30,9 +30,11 @@ internal sealed class RateLimiter
         _orgs = orgs;
         _default = defaultLimit;
         _expectedEdges = expectedEdges;
-        _time = time;
+        _clock = new CoarseClock(time);
         _leases = leases;
     }
+
+    public void Dispose() => _clock.Dispose();
 
     public BucketTable Table => _table;
 
@@ -69,22 +71,50 @@ internal sealed class RateLimiter
         return decision.Allowed;
     }
 
-    // Benchmark: bench/Authio.Edge.Benchmarks/RateLimiting/RateLimitBenchmarks.cs (key lookup + GCRA, 0 B).
+    /// <summary>
+    /// A failed authentication or authorization (any 4xx of the credential checks) on a limited route: charged to the
+    /// client address's failure bucket of that limit — its own bucket, so someone else's bad tokens never spend a
+    /// caller's quota — and answered with that bucket's <c>RateLimit-Policy</c> and <c>RateLimit</c>. Returns false
+    /// once the bucket is empty: the caller answers 429 instead of the 401/403. A <c>global</c> limit is applied to
+    /// failures per edge, without Redis.
+    /// </summary>
+    public bool AdmitFailure(HttpContext context, RoutePolicy policy, EdgeIdentity? identity, out RateLimitDecision decision)
+    {
+        var limit = Resolve(policy.RateLimit, identity);
+        if (limit is null)
+        {
+            decision = default;
+            return true;
+        }
+        var address = BucketTable.AddressKey(context.Connection.RemoteIpAddress);
+        var now = _clock.Now;
+        var bucket = _table.Get(limit, BucketKeyKind.FailedIp, null, address, now);
+        decision = Local(bucket, limit, now, _clock.Frequency);
+        if (!decision.Allowed)
+        {
+            decision = Local(bucket, limit, _clock.Exact(), _clock.Frequency);
+        }
+        var headers = context.Response.Headers;
+        headers[PolicyHeaderName] = decision.Limit.PolicyHeader;
+        headers[HeaderName] = FormatHeader(decision);
+        return decision.Allowed;
+    }
+
+    // Measured 28–37 ns, 0 B incl. key lookup (was 60–77 ns with a clock read per check): RateLimitBenchmarks, bench/README.md.
     public RateLimitDecision Check(RateLimit limit, EdgeIdentity? identity, IPAddress? client)
     {
-        var now = _time.GetTimestamp();
+        // The cached clock (CoarseClock: one field read, not a ≈ 30 ns clock read); refusals re-check on the exact clock.
+        var now = _clock.Now;
         var (kind, text) = KeyOf(limit.Scope, identity);
         var bucket = _table.Get(limit, kind, text, kind == BucketKeyKind.Ip ? BucketTable.AddressKey(client) : default, now);
-        if (bucket.Lease is not null)
+        if (bucket.Lease is not null && _leases is not null)
         {
-            if (_leases is not null)
-            {
-                return _leases.Check(bucket, now);
-            }
-            // No Redis: a global limit is enforced as this edge's share.
-            return Local(bucket, limit.LocalShare(_expectedEdges), now, _time.TimestampFrequency);
+            return _leases.Check(bucket, now);
         }
-        return Local(bucket, limit, now, _time.TimestampFrequency);
+        // No Redis: a global limit is enforced as this edge's share.
+        var local = bucket.Lease is null ? limit : limit.LocalShare(_expectedEdges);
+        var decision = Local(bucket, local, now, _clock.Frequency);
+        return decision.Allowed ? decision : Local(bucket, local, _clock.Exact(), _clock.Frequency);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -17,6 +17,8 @@ public class RateLimitWorld : EdgeWorld
         Route(config, "perip", "/perip/{**rest}", "2/1m per ip");
         Route(config, "anon", "/anon/{**rest}", "2/1m");
         config["ReverseProxy:Routes:anon:Metadata:Authio.Anonymous"] = "true";
+        Route(config, "adminonly", "/adminonly/{**rest}", "3/1m");
+        config["ReverseProxy:Routes:adminonly:Metadata:Authio.Scopes"] = "admin:things";
     }
 
     private static void Route(Dictionary<string, string?> config, string id, string path, string limit)
@@ -136,16 +138,88 @@ public sealed class RateLimitEdgeTests(RateLimitWorld world) : IClassFixture<Rat
     }
 
     [Fact]
-    public async Task Failed_authentication_is_not_charged_to_the_limit_and_still_gets_401()
+    public async Task Failed_authentications_carry_the_ip_failure_headers_then_get_429_without_spending_the_callers_quota()
     {
         using var client = world.ClientFrom("127.0.0.6");
-        for (var i = 0; i < 5; i++)
+        var before = world.Upstream.Received.Count;
+        // "2/1m per ip": one request per 30 s, burst 2. Bad tokens spend this address's failure bucket of the route limit.
+        using (var first = await Get(client, "/perip/x", "not.a.token1"))
         {
-            using var response = await Get(client, "/perip/x", "not.a.token" + i);
-            await ProblemAssert.Is(response, 401, "unauthorized");
-            Assert.Equal("", Header(response, "RateLimit"));
+            await ProblemAssert.Is(first, 401, "unauthorized");
+            Assert.Equal("\"perip\";q=2;w=60", Header(first, "RateLimit-Policy"));
+            Assert.Equal("\"perip\";r=1;t=30", Header(first, "RateLimit"));
         }
-        Assert.Equal(200, await Status(Get(client, "/perip/x", world.Mint(sub: "after-failures"))));
+        using (var second = await Get(client, "/perip/x", null))
+        {
+            await ProblemAssert.Is(second, 401, "unauthorized");
+            Assert.Equal("\"perip\";q=2;w=60", Header(second, "RateLimit-Policy"));
+            Assert.Equal("\"perip\";r=0;t=60", Header(second, "RateLimit"));
+        }
+        for (var i = 0; i < 3; i++)
+        {
+            using var refused = await Get(client, "/perip/x", "not.a.token" + i);
+            await ProblemAssert.Is(refused, 429, "rate_limit_exceeded");
+            Assert.Equal("\"perip\";q=2;w=60", Header(refused, "RateLimit-Policy"));
+            Assert.Equal("\"perip\";r=0;t=30", Header(refused, "RateLimit"));
+            Assert.Equal("30", Header(refused, "Retry-After"));
+        }
+        // The address's own quota on the route is untouched: a valid credential from it still gets both requests.
+        using (var admitted = await Get(client, "/perip/x", world.Mint(sub: "after-failures")))
+        {
+            Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
+            Assert.Equal("\"perip\";r=1;t=30", Header(admitted, "RateLimit"));
+        }
+        Assert.Equal(before + 1, world.Upstream.Received.Count);
+    }
+
+    [Fact]
+    public async Task Forbidden_on_a_limited_route_carries_the_ip_failure_headers()
+    {
+        using var client = world.ClientFrom("127.0.0.7");
+        var reader = world.Mint(sub: "reader-403", scope: "read:things");
+        // "3/1m": one request per 20 s, burst 3; 403 and 401 from one address share its failure bucket.
+        using (var forbidden = await Get(client, "/adminonly/x", reader))
+        {
+            await ProblemAssert.Is(forbidden, 403, "forbidden");
+            Assert.Equal("\"adminonly\";q=3;w=60", Header(forbidden, "RateLimit-Policy"));
+            Assert.Equal("\"adminonly\";r=2;t=20", Header(forbidden, "RateLimit"));
+        }
+        using (var unauthorized = await Get(client, "/adminonly/x", null))
+        {
+            await ProblemAssert.Is(unauthorized, 401, "unauthorized");
+            Assert.Equal("\"adminonly\";q=3;w=60", Header(unauthorized, "RateLimit-Policy"));
+            Assert.Equal("\"adminonly\";r=1;t=40", Header(unauthorized, "RateLimit"));
+        }
+        using (var forbidden = await Get(client, "/adminonly/x", reader))
+        {
+            await ProblemAssert.Is(forbidden, 403, "forbidden");
+            Assert.Equal("\"adminonly\";r=0;t=60", Header(forbidden, "RateLimit"));
+        }
+        using (var refused = await Get(client, "/adminonly/x", reader))
+        {
+            await ProblemAssert.Is(refused, 429, "rate_limit_exceeded");
+            Assert.Equal("\"adminonly\";q=3;w=60", Header(refused, "RateLimit-Policy"));
+            Assert.Equal("\"adminonly\";r=0;t=20", Header(refused, "RateLimit"));
+            Assert.Equal("20", Header(refused, "Retry-After"));
+        }
+        // Another address has its own failure bucket; an admin from this one is not refused by it.
+        using var other = world.ClientFrom("127.0.0.8");
+        using (var elsewhere = await Get(other, "/adminonly/x", reader))
+        {
+            await ProblemAssert.Is(elsewhere, 403, "forbidden");
+            Assert.Equal("\"adminonly\";r=2;t=20", Header(elsewhere, "RateLimit"));
+        }
+        Assert.Equal(200, await Status(Get(client, "/adminonly/x", world.Mint(sub: "admin-403", scope: "admin:things"))));
+    }
+
+    [Fact]
+    public async Task Failures_on_a_route_without_a_limit_carry_no_rate_limit_headers()
+    {
+        await using var plain = await EdgeTestHost.StartAsync(EdgeTestHost.DefaultConfig(world.Upstream.Url, world.Jwks.JwksUrl));
+        using var response = await plain.GetAsync("/api/x", "not.a.token");
+        await ProblemAssert.Is(response, 401, "unauthorized");
+        Assert.Equal("", Header(response, "RateLimit-Policy"));
+        Assert.Equal("", Header(response, "RateLimit"));
     }
 }
 
