@@ -2,7 +2,8 @@
 # Revocation propagation: a control plane, three edges, a Redis and an upstream on 127.0.0.1. Creates COUNT API keys,
 # warms them at every edge, then revokes them one by one while probing all edges continuously, and reports p50/p99/max
 # from the revoke call's return to the first 401 at the last edge — once over Redis Streams, once over the HTTP feed.
-# Usage: load/propagation.sh   (env: COUNT=50, MODES="redis http")
+# Usage: load/propagation.sh   (env: COUNT=50, MODES="redis http", PROBE_INTERVAL_MS=2: pause between one edge's probes;
+# 0 = back to back, which saturates a 2-core box and then measures the probe rather than the edges)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 COUNT="${COUNT:-50}"
@@ -54,7 +55,7 @@ for mode in $MODES; do
   done
   echo "== $mode: control plane $CP, edges ${edges[*]}"
   "${TOOLS[@]}" propagation --cp "$CP" --email $EMAIL --password "$PASSWORD" --edges "$(IFS=,; echo "${edges[*]}")" \
-    --count "$COUNT" --label "$mode" | tee -a "$OUT/results.txt"
+    --count "$COUNT" --label "$mode" --probe-interval-ms "${PROBE_INTERVAL_MS:-2}" | tee -a "$OUT/results.txt"
   stop_all
 done
 echo "== results"; cat "$OUT/results.txt"

@@ -11,7 +11,7 @@ using Yarp.ReverseProxy.Configuration;
 //   mint      --key DIR --count N --issuer I --audience A [--expired] [--bad-signature]
 //                                           N distinct access tokens, one per line, on stdout
 //   edge-key    --cp URL --email E --password P                 creates an edge:sync API key, prints it
-//   propagation --cp URL --email E --password P --edges U1,U2,U3 --count N [--label L]
+//   propagation --cp URL --email E --password P --edges U1,U2,U3 --count N [--label L] [--probe-interval-ms 2]
 //                                           revoke N keys one by one, report p50/p99/max to the last edge's first 401
 return args.FirstOrDefault() switch
 {
@@ -31,7 +31,8 @@ static async Task<int> EdgeKey(Options o)
 }
 
 static Task<int> PropagationRun(Options o) => Propagation.RunAsync(o.Require("cp"), o.Require("email"), o.Require("password"),
-    o.Require("edges").Split(','), int.Parse(o.Require("count"), System.Globalization.CultureInfo.InvariantCulture), o.Get("label") ?? "propagation");
+    o.Require("edges").Split(','), int.Parse(o.Require("count"), System.Globalization.CultureInfo.InvariantCulture), o.Get("label") ?? "propagation",
+    int.Parse(o.Get("probe-interval-ms") ?? "2", System.Globalization.CultureInfo.InvariantCulture));
 
 static int Usage()
 {

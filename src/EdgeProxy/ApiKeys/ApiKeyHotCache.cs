@@ -27,6 +27,10 @@ internal sealed class ApiKeyHotCache
         return Matches(_slots[index], digest, now, out entry) || Matches(_slots[index ^ 1], digest, now, out entry);
     }
 
+    /// <summary>The entry for <paramref name="digest"/> whether fresh or not (the caller decides what staleness allows).</summary>
+    public bool TryGetAny(ReadOnlySpan<byte> digest, out Entry entry) =>
+        Matches(_slots[IndexOf(digest)], digest, long.MinValue, out entry) || Matches(_slots[IndexOf(digest) ^ 1], digest, long.MinValue, out entry);
+
     public void Set(Entry entry)
     {
         var index = IndexOf(entry.Digest);
@@ -45,7 +49,7 @@ internal sealed class ApiKeyHotCache
     private static bool Matches(Entry? candidate, ReadOnlySpan<byte> digest, long now, out Entry entry)
     {
         entry = candidate!;
-        return candidate is not null && now < candidate.FreshUntil && ConstantTime.Equals(candidate.Digest, digest);
+        return candidate is not null && (now == long.MinValue || now < candidate.FreshUntil) && ConstantTime.Equals(candidate.Digest, digest);
     }
 
     /// <summary>One cached answer: <see cref="Identity"/> for a usable key, or <see cref="Rejection"/> for a refused one.</summary>
@@ -59,5 +63,10 @@ internal sealed class ApiKeyHotCache
         /// <summary>The key's own expiry (unix seconds), long.MaxValue when it has none.</summary>
         public long ExpiresAtUnix { get; } = expiresAtUnix;
         public ApiKeyUsageCounter? Usage { get; } = usage;
+
+        private int _refreshing;
+
+        /// <summary>True for the one caller that gets to refresh this (stale) entry in the background.</summary>
+        public bool ClaimRefresh() => Interlocked.Exchange(ref _refreshing, 1) == 0;
     }
 }

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Authio.EdgeProxy.Authentication;
 using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Revocation;
+using Authio.EdgeProxy.Sync;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
 using ZiggyCreatures.Caching.Fusion;
@@ -51,6 +52,7 @@ internal static class ApiKeyServices
             sp.GetRequiredService<EdgeAuthenticator>(),
             sp.GetRequiredService<IRevocationCheck>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<ApiKeyAuthenticator>>()));
+            sp.GetRequiredService<ILogger<ApiKeyAuthenticator>>(),
+            sp.GetService<EdgeSyncClient>() is { } sync ? () => sync.IsFresh : null));
     }
 }

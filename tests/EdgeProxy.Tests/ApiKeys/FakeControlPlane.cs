@@ -16,6 +16,8 @@ public sealed class FakeControlPlane : LoopbackServer
 
     public string EdgeKey { get; } = ApiKeyFormat.Generate(ApiKeyEnvironment.Live);
     public volatile bool Down;
+    /// <summary>When set, lookups wait for it: a control plane that is slow to answer.</summary>
+    public volatile TaskCompletionSource? Hold;
     public int Lookups => Volatile.Read(ref _lookups);
     public ConcurrentQueue<ApiKeyUsageReport> Reports { get; } = new();
 
@@ -43,6 +45,10 @@ public sealed class FakeControlPlane : LoopbackServer
         app.MapPost(EdgeApiKeyPaths.Lookup, async (HttpContext context) =>
         {
             Interlocked.Increment(ref _lookups);
+            if (Hold is { } hold)
+            {
+                await hold.Task;
+            }
             if (Down)
             {
                 return Results.StatusCode(503);
