@@ -1,5 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
+using Authio.Shared.RateLimits;
 
 namespace Authio.ControlPlane.RateLimiting;
 
@@ -38,69 +38,27 @@ internal sealed class RateRule
     public override string ToString() => Text;
 
     /// <summary>
-    /// Parses the grammar. <c>off</c> (any case) is valid and yields a null <paramref name="rule"/>: nothing is limited.
-    /// On failure <paramref name="error"/> says what is wrong, without naming the key (callers do).
+    /// Parses the grammar with the edge's one parser (<see cref="RateLimitSpec"/>), refusing its <c>per</c>/<c>global</c>
+    /// parts (these limits are keyed by the caller: address or account). <c>off</c> (any case) is valid and yields a null
+    /// <paramref name="rule"/>: nothing is limited. On failure <paramref name="error"/> says what is wrong, without naming
+    /// the key (callers do).
     /// </summary>
     public static bool TryParse(string? text, out RateRule? rule, [NotNullWhen(false)] out string? error)
     {
         rule = null;
         error = null;
-        var parts = (text ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (parts.Length == 0)
+        if (string.Equals(text?.Trim(), "off", StringComparison.OrdinalIgnoreCase)) return true;
+        if (!RateLimitSpec.TryParse(text, out var spec, out var specError))
         {
-            error = "the value is empty; " + Grammar;
+            error = (string.IsNullOrWhiteSpace(text) ? "the value is empty" : specError) + "; " + Grammar;
             return false;
         }
-        if (parts is [var single] && single.Equals("off", StringComparison.OrdinalIgnoreCase)) return true;
-        var slash = parts[0].IndexOf('/');
-        if (slash <= 0 || !long.TryParse(parts[0].AsSpan(0, slash), NumberStyles.None, CultureInfo.InvariantCulture, out var count)
-            || count is < 1 or > 1_000_000_000)
+        if (spec.Global || spec.Text.Split(' ').Contains("per", StringComparer.OrdinalIgnoreCase))
         {
-            error = $"'{text}': the count before '/' must be a whole number from 1 to 1000000000; " + Grammar;
+            error = $"'{text}': unexpected '{(spec.Global ? "global" : "per")}' (these limits are per address or per account already); " + Grammar;
             return false;
         }
-        if (!TryParsePeriod(parts[0].AsSpan(slash + 1), out var period))
-        {
-            error = $"'{text}': the period after '/' must be a whole number with a unit ms, s, m or h, from 1 ms to 24 h; " + Grammar;
-            return false;
-        }
-        var burst = count;
-        if (parts.Length == 3 && parts[1].Equals("burst", StringComparison.OrdinalIgnoreCase))
-        {
-            if (!long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out burst) || burst is < 1 or > 1_000_000_000)
-            {
-                error = $"'{text}': burst must be a whole number from 1 to 1000000000";
-                return false;
-            }
-        }
-        else if (parts.Length != 1)
-        {
-            error = $"'{text}': unexpected '{parts[1]}'; " + Grammar;
-            return false;
-        }
-        if (period.Ticks / count < 1)
-        {
-            error = $"'{text}': more than one request per 100 ns cannot be enforced";
-            return false;
-        }
-        rule = new RateRule(string.Join(' ', parts), count, period, burst);
+        rule = new RateRule(spec.Text, spec.Count, spec.Period, spec.Burst);
         return true;
-    }
-
-    private static bool TryParsePeriod(ReadOnlySpan<char> text, out TimeSpan period)
-    {
-        period = default;
-        var digits = 0;
-        while (digits < text.Length && char.IsAsciiDigit(text[digits])) digits++;
-        if (digits == 0 || digits > 8 || !long.TryParse(text[..digits], NumberStyles.None, CultureInfo.InvariantCulture, out var value)) return false;
-        period = text[digits..] switch
-        {
-            "ms" => TimeSpan.FromMilliseconds(value),
-            "s" => TimeSpan.FromSeconds(value),
-            "m" => TimeSpan.FromMinutes(value),
-            "h" => TimeSpan.FromHours(value),
-            _ => TimeSpan.Zero,
-        };
-        return period >= TimeSpan.FromMilliseconds(1) && period <= TimeSpan.FromHours(24);
     }
 }
