@@ -33,7 +33,7 @@ internal sealed class EdgeMiddleware(
     {
         var started = Stopwatch.GetTimestamp();
         var headers = context.Request.Headers;
-        IdentityHeaders_Scrub(headers);
+        IdentityHeaderScrub.Scrub(headers);
         var policy = policies.Get(context.GetReverseProxyFeature().Route.Config);
         if (policy.Anonymous)
         {
@@ -202,43 +202,5 @@ internal sealed class EdgeMiddleware(
         {
             headers[name] = value;
         }
-    }
-
-    /// <summary>Removes every inbound <c>X-Authio-*</c> header (any case, '_' for '-'): only the edge may assert identity.</summary>
-    private static void IdentityHeaders_Scrub(IHeaderDictionary headers)
-    {
-        List<string>? spoofed = null;
-        foreach (var header in headers)
-        {
-            if (IsIdentityHeaderName(header.Key))
-            {
-                (spoofed ??= []).Add(header.Key);
-            }
-        }
-        if (spoofed is not null)
-        {
-            foreach (var name in spoofed)
-            {
-                headers.Remove(name);
-            }
-        }
-    }
-
-    internal static bool IsIdentityHeaderName(string name)
-    {
-        const string prefix = "x-authio-";
-        if (name.Length < prefix.Length)
-        {
-            return false;
-        }
-        for (var i = 0; i < prefix.Length; i++)
-        {
-            var c = char.ToLowerInvariant(name[i]);
-            if (c != prefix[i] && !(prefix[i] == '-' && c == '_'))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 }
