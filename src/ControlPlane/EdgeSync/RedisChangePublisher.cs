@@ -83,9 +83,7 @@ internal sealed partial class RedisChangePublisher(EdgeChangeLog log, ControlPla
             }
             published = rows[^1].Seq;
             var announce = db.PublishAsync(Notify, published);
-            await mirror;
-            await Task.WhenAll(appends);
-            await announce;
+            await Task.WhenAll([mirror, .. appends, announce]); // every failure observed, the first one thrown
         }
     }
 
