@@ -51,7 +51,7 @@ internal sealed partial class RedisRevocations : IAsyncDisposable
     {
         try
         {
-            if (!_connecting.IsCompleted || !_connecting.Result.IsConnected)
+            if (!_connecting.IsCompletedSuccessfully || !_connecting.Result.IsConnected)
             {
                 return null;
             }
@@ -114,7 +114,7 @@ internal sealed partial class RedisRevocations : IAsyncDisposable
     {
         try
         {
-            if (!_connecting.IsCompleted || !_connecting.Result.IsConnected)
+            if (!_connecting.IsCompletedSuccessfully || !_connecting.Result.IsConnected)
             {
                 return null; // known to be down: no waiting on the request path
             }
