@@ -33,6 +33,7 @@ internal sealed class RateLimit
         WindowSeconds = Math.Max(1, (long)Math.Ceiling(period.TotalSeconds));
         PolicyHeader = $"{SfString(name)};q={count};w={WindowSeconds}";
         HeaderPrefix = SfString(name) + ";r=";
+        Headers = new RateLimitHeaderCache(HeaderPrefix);
     }
 
     /// <summary>Policy name in the RateLimit headers and the Redis key: the route id, <c>org</c> or <c>default</c>.</summary>
@@ -51,6 +52,9 @@ internal sealed class RateLimit
     public string PolicyHeader { get; }
     /// <summary><c>"name";r=</c>, the constant start of the <c>RateLimit</c> header.</summary>
     public string HeaderPrefix { get; }
+
+    /// <summary>Recently formatted <c>RateLimit</c> values of this limit (most responses repeat one: a full or an empty bucket).</summary>
+    internal RateLimitHeaderCache Headers { get; }
 
     private GcraConstants? _constants;
     private RateLimit? _share;
@@ -118,5 +122,30 @@ internal sealed class RateLimit
             }
         }
         return builder.Append('"').ToString();
+    }
+}
+
+/// <summary>
+/// A small direct-mapped cache of formatted <c>RateLimit</c> header values for one limit, so a response on a limited
+/// route allocates no string when its (remaining, reset) pair was seen recently — the common case: callers under the
+/// limit see a nearly full bucket, a caller at the limit an empty one. Entries are immutable and replaced whole.
+/// </summary>
+internal sealed class RateLimitHeaderCache(string prefix)
+{
+    private const int Slots = 16;
+    private readonly Entry?[] _entries = new Entry?[Slots];
+
+    private sealed record Entry(long Remaining, long Reset, string Value);
+
+    public string Get(long remaining, long reset)
+    {
+        var slot = (int)((ulong)(remaining * 31 + reset) % Slots);
+        if (Volatile.Read(ref _entries[slot]) is { } hit && hit.Remaining == remaining && hit.Reset == reset)
+        {
+            return hit.Value;
+        }
+        var value = string.Create(null, stackalloc char[64], $"{prefix}{remaining};t={reset}");
+        Volatile.Write(ref _entries[slot], new Entry(remaining, reset, value));
+        return value;
     }
 }

@@ -162,8 +162,7 @@ internal sealed class RateLimiter : IDisposable
     /// <summary>Whole seconds, rounded up, at least 1 (Retry-After and the reset must never say "now" while refusing).</summary>
     internal static long Seconds(long ticks, long frequency) => Math.Max(1, (ticks + frequency - 1) / frequency);
 
-    private static string FormatHeader(in RateLimitDecision decision) =>
-        string.Create(null, stackalloc char[64], $"{decision.Limit.HeaderPrefix}{decision.Remaining};t={decision.ResetSeconds}");
+    private static string FormatHeader(in RateLimitDecision decision) => decision.Limit.Headers.Get(decision.Remaining, decision.ResetSeconds);
 }
 
 /// <summary>GCRA constants of one limit for one clock frequency, computed once.</summary>
