@@ -12,42 +12,14 @@ namespace Authio.EdgeProxy.Tests.EndToEnd;
 /// The real control plane's change feed driving the real edge: the edge knows the control plane only by URL and edge
 /// key, and logout, logout-all and API-key revocation take effect at once — over the HTTP feed, and over Redis Streams.
 /// </summary>
-public abstract class EdgeSyncEndToEndTests : IAsyncLifetime
+public abstract class EdgeSyncEndToEndTests(bool withRedis) : ControlPlaneAndEdge(withRedis)
 {
-    private readonly RecordingUpstream _upstream = new();
-    private protected RealControlPlane _cp = null!;
-    private protected EdgeTestHost _edge = null!;
-    private string _admin = null!;
-
-    protected abstract Task<string?> RedisAsync();
-
-    public async Task InitializeAsync()
-    {
-        var redis = await RedisAsync();
-        _cp = await RealControlPlane.StartAsync(redis is null ? [] : [$"--ControlPlane:Redis={redis}"]);
-        _admin = await _cp.AccessTokenAsync();
-        var edgeKey = (await _cp.CreateApiKeyAsync(_admin, "edge", ["edge:sync"])).GetProperty("key").GetString()!;
-        await _upstream.StartAsync();
-        var config = EdgeTestHost.ControlPlaneOnlyConfig(_upstream.Url, _cp.Url, edgeKey);
-        config["Edge:ApiKeys:CacheDuration"] = "00:10:00"; // revocation must come from the feed, not cache expiry
-        if (redis is not null)
-        {
-            config["Edge:Redis"] = redis;
-        }
-        _edge = await EdgeTestHost.StartAsync(config);
-        await _edge.WaitForSnapshotAsync();
-    }
-
-    public virtual async Task DisposeAsync()
-    {
-        await _edge.DisposeAsync();
-        await _upstream.DisposeAsync();
-        await _cp.DisposeAsync();
-    }
+    // Revocation must come from the feed, not cache expiry.
+    private protected override void ConfigureEdge(Dictionary<string, string?> config) => config["Edge:ApiKeys:CacheDuration"] = "00:10:00";
 
     private protected async Task<HttpStatusCode> Status(string credential)
     {
-        using var response = await _edge.GetAsync("/api/x", credential);
+        using var response = await Edge.GetAsync("/api/x", credential);
         return response.StatusCode;
     }
 
@@ -68,33 +40,33 @@ public abstract class EdgeSyncEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Logout_logout_all_and_key_revocation_reach_the_edge_at_once()
     {
-        var login = await _cp.LoginAsync();
+        var login = await Cp.LoginAsync();
         var token = login.GetProperty("access_token").GetString()!;
         Assert.Equal(HttpStatusCode.OK, await Status(token)); // issuer and keys came from the snapshot alone
 
-        using (var logout = await _cp.SendAsync(HttpMethod.Post, "/v1/auth/logout", token))
+        using (var logout = await Cp.SendAsync(HttpMethod.Post, "/v1/auth/logout", token))
         {
             Assert.True(logout.IsSuccessStatusCode);
         }
         await UntilRejected(token, "a logged-out session");
 
-        var other = await _cp.AccessTokenAsync();
+        var other = await Cp.AccessTokenAsync();
         Assert.Equal(HttpStatusCode.OK, await Status(other));
-        using (var me = await _cp.SendAsync(HttpMethod.Get, "/v1/users", other))
+        using (var me = await Cp.SendAsync(HttpMethod.Get, "/v1/users", other))
         {
             var users = await me.Content.ReadFromJsonAsync<JsonElement>();
             var id = (users.ValueKind == JsonValueKind.Array ? users : users.GetProperty("users")).EnumerateArray()
                 .First(u => u.GetProperty("email").GetString() == RealControlPlane.AdminEmail).GetProperty("id").GetString();
-            using var all = await _cp.SendAsync(HttpMethod.Post, $"/v1/users/{id}/logout-all", other);
+            using var all = await Cp.SendAsync(HttpMethod.Post, $"/v1/users/{id}/logout-all", other);
             Assert.True(all.IsSuccessStatusCode, await all.Content.ReadAsStringAsync());
         }
         await UntilRejected(other, "a token issued before logout-all");
 
-        var admin = await _cp.AccessTokenAsync();
-        var key = await _cp.CreateApiKeyAsync(admin, "ci", ["read:applications"]);
+        var admin = await Cp.AccessTokenAsync();
+        var key = await Cp.CreateApiKeyAsync(admin, "ci", ["read:applications"]);
         var secret = key.GetProperty("key").GetString()!;
         Assert.Equal(HttpStatusCode.OK, await Status(secret));
-        using (var revoke = await _cp.SendAsync(HttpMethod.Delete, $"/v1/api-keys/{key.GetProperty("id").GetString()}", admin))
+        using (var revoke = await Cp.SendAsync(HttpMethod.Delete, $"/v1/api-keys/{key.GetProperty("id").GetString()}", admin))
         {
             Assert.True(revoke.IsSuccessStatusCode);
         }
@@ -102,28 +74,23 @@ public abstract class EdgeSyncEndToEndTests : IAsyncLifetime
     }
 }
 
-public sealed class EdgeSyncOverHttpEndToEndTests : EdgeSyncEndToEndTests
-{
-    protected override Task<string?> RedisAsync() => Task.FromResult<string?>(null);
-}
+public sealed class EdgeSyncOverHttpEndToEndTests() : EdgeSyncEndToEndTests(withRedis: false);
 
-public sealed class EdgeSyncOverRedisEndToEndTests : EdgeSyncEndToEndTests
+public sealed class EdgeSyncOverRedisEndToEndTests() : EdgeSyncEndToEndTests(withRedis: true)
 {
-    private RedisProcess? _redis;
-
     [Fact]
     public async Task The_edge_settles_revocations_in_the_set_the_control_plane_keeps_in_redis_and_fails_closed_without_it()
     {
-        var token = (await _cp.LoginAsync()).GetProperty("access_token").GetString()!;
+        var token = (await Cp.LoginAsync()).GetProperty("access_token").GetString()!;
         var sid = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token).GetPayloadValue<string>("sid");
-        using (var logout = await _cp.SendAsync(HttpMethod.Post, "/v1/auth/logout", token))
+        using (var logout = await Cp.SendAsync(HttpMethod.Post, "/v1/auth/logout", token))
         {
             Assert.True(logout.IsSuccessStatusCode);
         }
         await UntilRejected(token, "a logged-out session");
-        var stage = _edge.Services.GetRequiredService<Authio.EdgeProxy.Revocation.RevocationStage>();
+        var stage = Edge.Services.GetRequiredService<Authio.EdgeProxy.Revocation.RevocationStage>();
         Assert.True(stage.Current.RemoteExact);
-        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis!.ConnectionString + ",syncTimeout=5000,allowAdmin=true");
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(Redis!.ConnectionString + ",syncTimeout=5000,allowAdmin=true");
         var db = redis.GetDatabase();
         var key = Shared.Sync.EdgeSyncPaths.RedisRevokedKey(Shared.Sync.RevocationKinds.SessionId, sid);
         Assert.True(await db.KeyExistsAsync(key), "the control plane mirrors each revocation into Redis");
@@ -141,24 +108,9 @@ public sealed class EdgeSyncOverRedisEndToEndTests : EdgeSyncEndToEndTests
         Assert.Equal(HttpStatusCode.Unauthorized, await Status(token));
 
         // Redis gone: the revoked session stays rejected, a fresh sign-in still works.
-        _redis.Kill();
+        Redis.Kill();
         Assert.Equal(HttpStatusCode.Unauthorized, await Status(token));
-        var fresh = (await _cp.LoginAsync()).GetProperty("access_token").GetString()!;
+        var fresh = (await Cp.LoginAsync()).GetProperty("access_token").GetString()!;
         Assert.Equal(HttpStatusCode.OK, await Status(fresh));
-    }
-
-    protected override async Task<string?> RedisAsync()
-    {
-        _redis = await RedisProcess.StartAsync();
-        return _redis.ConnectionString;
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
     }
 }

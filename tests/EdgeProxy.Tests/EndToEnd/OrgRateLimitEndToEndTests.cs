@@ -12,47 +12,18 @@ namespace Authio.EdgeProxy.Tests.EndToEnd;
 /// An org's rate limit set at the real control plane reaches the real edge through the change feed and applies at
 /// once, and a changed limit applies without restarting anything — over the HTTP feed, and over Redis Streams.
 /// </summary>
-public abstract class OrgRateLimitEndToEndTests : IAsyncLifetime
+public abstract class OrgRateLimitEndToEndTests(bool withRedis) : ControlPlaneAndEdge(withRedis)
 {
-    private readonly RecordingUpstream _upstream = new();
-    private RealControlPlane _cp = null!;
-    private EdgeTestHost _edge = null!;
-
-    protected abstract Task<string?> RedisAsync();
-
-    public async Task InitializeAsync()
-    {
-        var redis = await RedisAsync();
-        _cp = await RealControlPlane.StartAsync(redis is null ? [] : [$"--ControlPlane:Redis={redis}"]);
-        var admin = await _cp.AccessTokenAsync();
-        var edgeKey = (await _cp.CreateApiKeyAsync(admin, "edge", ["edge:sync"])).GetProperty("key").GetString()!;
-        await _upstream.StartAsync();
-        var config = EdgeTestHost.ControlPlaneOnlyConfig(_upstream.Url, _cp.Url, edgeKey);
-        if (redis is not null)
-        {
-            config["Edge:Redis"] = redis;
-        }
-        _edge = await EdgeTestHost.StartAsync(config);
-        await _edge.WaitForSnapshotAsync();
-    }
-
-    public virtual async Task DisposeAsync()
-    {
-        await _edge.DisposeAsync();
-        await _upstream.DisposeAsync();
-        await _cp.DisposeAsync();
-    }
-
     private async Task SetOrgLimitAsync(string token, string org, string limit)
     {
-        using var response = await _cp.SendAsync(HttpMethod.Put, $"/v1/orgs/{org}/rate-limits", token, new { @default = limit });
+        using var response = await Cp.SendAsync(HttpMethod.Put, $"/v1/orgs/{org}/rate-limits", token, new { @default = limit });
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
     }
 
     /// <summary>Waits (real time, bounded) until the edge holds <paramref name="limit"/> for the org, without spending its quota.</summary>
     private async Task UntilAppliedAsync(string org, string limit)
     {
-        var limits = _edge.Services.GetRequiredService<InMemoryOrgRateLimits>();
+        var limits = Edge.Services.GetRequiredService<InMemoryOrgRateLimits>();
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(10))
         {
@@ -68,14 +39,14 @@ public abstract class OrgRateLimitEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Org_limit_from_the_control_plane_applies_after_a_change_without_restart()
     {
-        var token = await _cp.AccessTokenAsync();
+        var token = await Cp.AccessTokenAsync();
         string org;
-        using (var me = await _cp.SendAsync(HttpMethod.Get, "/v1/org", token))
+        using (var me = await Cp.SendAsync(HttpMethod.Get, "/v1/org", token))
         {
             Assert.Equal(HttpStatusCode.OK, me.StatusCode);
             org = (await me.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         }
-        using (var unlimited = await _edge.GetAsync("/api/x", token))
+        using (var unlimited = await Edge.GetAsync("/api/x", token))
         {
             Assert.Equal(HttpStatusCode.OK, unlimited.StatusCode);
             Assert.False(unlimited.Headers.Contains("RateLimit-Policy"));
@@ -85,49 +56,28 @@ public abstract class OrgRateLimitEndToEndTests : IAsyncLifetime
         await UntilAppliedAsync(org, "3/1m burst 3 per org");
         for (var i = 0; i < 3; i++)
         {
-            using var admitted = await _edge.GetAsync("/api/x", token);
+            using var admitted = await Edge.GetAsync("/api/x", token);
             Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
             Assert.Equal("\"org\";q=3;w=60", admitted.Headers.GetValues("RateLimit-Policy").Single());
         }
-        var upstreamCalls = _upstream.Received.Count;
-        using (var refused = await _edge.GetAsync("/api/x", token))
+        var upstreamCalls = Upstream.Received.Count;
+        using (var refused = await Edge.GetAsync("/api/x", token))
         {
             await ProblemAssert.Is(refused, 429, "rate_limit_exceeded");
             Assert.NotNull(refused.Headers.RetryAfter?.Delta);
             Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
         }
-        Assert.Equal(upstreamCalls, _upstream.Received.Count);
+        Assert.Equal(upstreamCalls, Upstream.Received.Count);
 
         // A bigger limit at the control plane: admitted again, same edge process.
         await SetOrgLimitAsync(token, org, "100/1m per org");
         await UntilAppliedAsync(org, "100/1m per org");
-        using var again = await _edge.GetAsync("/api/x", token);
+        using var again = await Edge.GetAsync("/api/x", token);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Equal("\"org\";q=100;w=60", again.Headers.GetValues("RateLimit-Policy").Single());
     }
 }
 
-public sealed class OrgRateLimitOverHttpEndToEndTests : OrgRateLimitEndToEndTests
-{
-    protected override Task<string?> RedisAsync() => Task.FromResult<string?>(null);
-}
+public sealed class OrgRateLimitOverHttpEndToEndTests() : OrgRateLimitEndToEndTests(withRedis: false);
 
-public sealed class OrgRateLimitOverRedisEndToEndTests : OrgRateLimitEndToEndTests
-{
-    private RedisProcess? _redis;
-
-    protected override async Task<string?> RedisAsync()
-    {
-        _redis = await RedisProcess.StartAsync();
-        return _redis.ConnectionString;
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-    }
-}
+public sealed class OrgRateLimitOverRedisEndToEndTests() : OrgRateLimitEndToEndTests(withRedis: true);

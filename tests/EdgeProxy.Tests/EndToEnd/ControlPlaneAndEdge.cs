@@ -1,0 +1,48 @@
+using Authio.EdgeProxy.Tests.Infrastructure;
+
+namespace Authio.EdgeProxy.Tests.EndToEnd;
+
+/// <summary>
+/// A real control plane (SQLite) and a real edge that knows it only by URL and an <c>edge:sync</c> key, in front of a
+/// recording upstream; with <paramref name="withRedis"/> both share a private Redis (stream feed, Redis-held revocations).
+/// </summary>
+public abstract class ControlPlaneAndEdge(bool withRedis) : IAsyncLifetime
+{
+    private protected RecordingUpstream Upstream { get; } = new();
+    private protected RealControlPlane Cp { get; private set; } = null!;
+    private protected EdgeTestHost Edge { get; private set; } = null!;
+    private protected RedisProcess? Redis { get; private set; }
+
+    /// <summary>Extra edge settings of a suite.</summary>
+    private protected virtual void ConfigureEdge(Dictionary<string, string?> config)
+    {
+    }
+
+    public async Task InitializeAsync()
+    {
+        Redis = withRedis ? await RedisProcess.StartAsync() : null;
+        Cp = await RealControlPlane.StartAsync(Redis is null ? [] : [$"--ControlPlane:Redis={Redis.ConnectionString}"]);
+        var admin = await Cp.AccessTokenAsync();
+        var edgeKey = (await Cp.CreateApiKeyAsync(admin, "edge", ["edge:sync"])).GetProperty("key").GetString()!;
+        await Upstream.StartAsync();
+        var config = EdgeTestHost.ControlPlaneOnlyConfig(Upstream.Url, Cp.Url, edgeKey);
+        if (Redis is not null)
+        {
+            config["Edge:Redis"] = Redis.ConnectionString;
+        }
+        ConfigureEdge(config);
+        Edge = await EdgeTestHost.StartAsync(config);
+        await Edge.WaitForSnapshotAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Edge.DisposeAsync();
+        await Upstream.DisposeAsync();
+        await Cp.DisposeAsync();
+        if (Redis is not null)
+        {
+            await Redis.DisposeAsync();
+        }
+    }
+}
