@@ -1,3 +1,5 @@
+using Authio.EdgeProxy.Concurrency;
+
 namespace Authio.EdgeProxy.RateLimiting;
 
 /// <summary>
@@ -83,19 +85,7 @@ internal sealed class CoarseClock : IDisposable
         }
     }
 
-    private void Publish(long now)
-    {
-        var current = Volatile.Read(ref _now);
-        while (now > current)
-        {
-            var seen = Interlocked.CompareExchange(ref _now, now, current);
-            if (seen == current)
-            {
-                return;
-            }
-            current = seen;
-        }
-    }
+    private void Publish(long now) => AtomicMax.Raise(ref _now, now);
 
     public void Dispose() => _timer.Dispose();
 }

@@ -1,3 +1,4 @@
+using Authio.EdgeProxy.Concurrency;
 using System.Globalization;
 using System.Threading.Channels;
 using Authio.EdgeProxy.Diagnostics;
@@ -287,19 +288,7 @@ internal sealed partial class GlobalLeases : BackgroundService
         }
     }
 
-    private void RecordLatency(long latency)
-    {
-        var max = Volatile.Read(ref _maxLatency);
-        while (latency > max)
-        {
-            var seen = Interlocked.CompareExchange(ref _maxLatency, latency, max);
-            if (seen == max)
-            {
-                return;
-            }
-            max = seen;
-        }
-    }
+    private void RecordLatency(long latency) => AtomicMax.Raise(ref _maxLatency, latency);
 
     /// <summary>While Redis is down, pings it twice a second; the first success switches buckets back to leases.</summary>
     private async Task ProbeAsync(CancellationToken stop)

@@ -1,3 +1,4 @@
+using Authio.EdgeProxy.Concurrency;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Authio.EdgeProxy.Authentication;
@@ -134,20 +135,7 @@ internal sealed partial class RedisRevocations : IAsyncDisposable
     }
 
     /// <summary>False when the marker went back (Redis restarted from older data): what this edge pruned may be gone.</summary>
-    private bool Observe(long marker)
-    {
-        var seen = Volatile.Read(ref _highWater);
-        while (marker > seen)
-        {
-            var prior = Interlocked.CompareExchange(ref _highWater, marker, seen);
-            if (prior == seen)
-            {
-                return true;
-            }
-            seen = prior;
-        }
-        return marker >= seen;
-    }
+    private bool Observe(long marker) => marker >= AtomicMax.Raise(ref _highWater, marker);
 
     private RevocationVerdict Unavailable()
     {
