@@ -21,10 +21,46 @@ internal sealed partial class MasterKey
         if (File.Exists(path)) return new MasterKey(Decode(File.ReadAllText(path).Trim(), ConfigKey + " (file " + path + ")"));
         Directory.CreateDirectory(options.DataDirectory);
         var bytes = RandomNumberGenerator.GetBytes(32);
-        File.WriteAllText(path, Convert.ToBase64String(bytes));
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (!TryCreate(path, Convert.ToBase64String(bytes)))
+        {
+            // Another instance sharing the directory created it first: use theirs, or the two would seal with different keys.
+            return new MasterKey(Decode(File.ReadAllText(path).Trim(), ConfigKey + " (file " + path + ")"));
+        }
         Log.Generated(logger, path);
         return new MasterKey(bytes);
+    }
+
+    /// <summary>
+    /// Writes the key to a uniquely named file created owner-only (0600 from the first byte: the mode is given to
+    /// open(2), not applied afterwards), flushes it, then links it into place without replacing an existing file.
+    /// Readers never see a partial or world-readable key.
+    /// </summary>
+    private static bool TryCreate(string path, string content)
+    {
+        var temp = path + "." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)) + ".tmp";
+        var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        try
+        {
+            using (var stream = new FileStream(temp, fileOptions))
+            {
+                stream.Write(System.Text.Encoding.ASCII.GetBytes(content));
+                stream.Flush(flushToDisk: true);
+            }
+            try
+            {
+                File.Move(temp, path, overwrite: false);
+                return true;
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                return false;
+            }
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 
     private static byte[] Decode(string value, string key)

@@ -10,6 +10,7 @@ internal sealed class DemoStack : IAsyncDisposable
 {
     private const string IssuerIndex = "90";
     private readonly DevIssuer _issuer = new();
+    private readonly DirectoryInfo _dir;
     private readonly string _jwksPath;
     private readonly int _upstreamPort;
     private WebApplication? _upstream;
@@ -17,7 +18,10 @@ internal sealed class DemoStack : IAsyncDisposable
     private DemoStack(int upstreamPort)
     {
         _upstreamPort = upstreamPort;
-        _jwksPath = Path.Combine(Path.GetTempPath(), $"authio-demo-{Environment.ProcessId}.jwks.json");
+        // A fresh directory with a random name, owner-only (0700 on Unix): a predictable /tmp path could be created or
+        // replaced by another local user beforehand, handing them the demo's trusted key set.
+        _dir = Directory.CreateTempSubdirectory("authio-demo-");
+        _jwksPath = Path.Combine(_dir.FullName, "jwks.json");
         File.WriteAllText(_jwksPath, _issuer.JwksJson());
     }
 
@@ -119,6 +123,9 @@ internal sealed class DemoStack : IAsyncDisposable
             await _upstream.DisposeAsync();
         }
         _issuer.Dispose();
-        File.Delete(_jwksPath);
+        _dir.Delete(recursive: true);
     }
+
+    /// <summary>Where the demo issuer's key set is written (tests).</summary>
+    internal string JwksPath => _jwksPath;
 }
