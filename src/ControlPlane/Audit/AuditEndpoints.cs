@@ -9,9 +9,22 @@ namespace Authio.ControlPlane.Audit;
 internal sealed record AuditEventView(string Id, DateTimeOffset Timestamp, string Event, string OrgId, string? ActorId, string? UserId,
     string? Email, string? IpAddress, string? UserAgent, string? SessionId, string Outcome, Dictionary<string, string?>? Details)
 {
+    /// <summary>Chain position and links, so an export can be verified offline (see docs/audit-verify.py).</summary>
+    public long Seq { get; init; }
+    public long Ts { get; init; }
+    public string? RawDetails { get; init; }
+    public string PrevHash { get; init; } = "";
+    public string Hash { get; init; } = "";
+
     public static AuditEventView From(AuditRow r) => new(r.Id, DateTimeOffset.FromUnixTimeMilliseconds(r.Ts), r.Event, r.OrgId, r.ActorId, r.UserId,
-        r.Email, r.Ip, r.UserAgent, r.SessionId, r.Outcome, r.Details is null ? null : JsonSerializer.Deserialize<Dictionary<string, string?>>(r.Details));
+        r.Email, r.Ip, r.UserAgent, r.SessionId, r.Outcome, r.Details is null ? null : JsonSerializer.Deserialize<Dictionary<string, string?>>(r.Details))
+    {
+        Seq = r.Seq, Ts = r.Ts, RawDetails = r.Details, PrevHash = r.PrevHash, Hash = r.Hash,
+    };
 }
+
+/// <summary>An export line carrying a signed checkpoint or retention cut (compact JWS, ES256).</summary>
+internal sealed record AuditSealView(string Seal, long ThroughSeq, string Jws);
 
 internal sealed record AuditPage(IReadOnlyList<AuditEventView> Items, string? NextCursor);
 
@@ -40,10 +53,14 @@ internal static class AuditEndpoints
                 return Results.Ok(new AuditPage(page, next));
             })
             .WithSummary("Audit events, newest first; filter by event, outcome, userId, sessionId, from, to; page with cursor (mod)");
-        g.MapGet("/export", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, Db db, HttpContext http) =>
+        g.MapGet("/export", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, Db db,
+                AuditSeals seals, HttpContext http) =>
             {
                 var org = Caller.Of(http).OrgId;
                 http.Response.ContentType = "application/x-ndjson";
+                // Seals first (read before the events, so every checkpoint's event is in the export), one line each.
+                foreach (var seal in await seals.ListAsync(org, http.RequestAborted))
+                    await http.Response.WriteAsync(JsonSerializer.Serialize(new AuditSealView(seal.Kind, seal.ThroughSeq, seal.Jws), JsonSerializerOptions.Web) + "\n", http.RequestAborted);
                 long after = 0;
                 while (true)
                 {
@@ -58,9 +75,9 @@ internal static class AuditEndpoints
                 }
                 return Results.Empty;
             })
-            .WithSummary("Stream matching audit events as NDJSON, oldest first (mod)");
-        g.MapGet("/verify", async (AuditLog audit, HttpContext http) => Results.Ok(await audit.VerifyAsync(Caller.Of(http).OrgId, http.RequestAborted)))
-            .WithSummary("Check the org's hash chain and report the first broken link (mod)");
+            .WithSummary("Stream the org's signed checkpoints and retention cuts ({seal, throughSeq, jws}), then matching audit events as NDJSON, oldest first (mod)");
+        g.MapGet("/verify", async (AuditSeals seals, HttpContext http) => Results.Ok(await seals.VerifyAsync(Caller.Of(http).OrgId, http.RequestAborted)))
+            .WithSummary("Check the org's keyed hash chain against its signed checkpoints and retention cuts; report the first bad position (mod)");
     }
 
     private static Task<List<AuditRow>> QueryAsync(Db db, string orgId, string? ev, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to,

@@ -30,4 +30,5 @@ internal sealed class AuditRow
     public string? Details { get; set; }
     public string PrevHash { get; set; } = "";
     public string Hash { get; set; } = "";
+    public string? Mac { get; set; }
 }

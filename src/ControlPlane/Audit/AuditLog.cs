@@ -1,16 +1,21 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Authio.ControlPlane.SigningKeys;
 using Authio.ControlPlane.Storage;
 using Dapper;
 
 namespace Authio.ControlPlane.Audit;
 
 /// <summary>
-/// Append-only, per-org hash-chained audit log: each event's hash covers its content and the previous event's hash,
-/// so editing or deleting a row in the middle is detectable by <see cref="VerifyAsync"/>.
+/// Append-only, per-org hash-chained audit log. Each event's <c>hash</c> is SHA-256 over its content and the previous
+/// event's hash (public, so an auditor can recompute the chain from an export up to a signed checkpoint), and its
+/// <c>mac</c> is HMAC-SHA256 of that hash under the org's chain key, derived from the master key and never stored: a
+/// database writer can recompute hashes but not MACs, so a rewritten row or re-hashed tail fails verification
+/// (<see cref="AuditSeals"/>). Checkpoints and retention cuts are signed separately.
 /// </summary>
-internal sealed class AuditLog(Db db, TimeProvider time)
+internal sealed class AuditLog(Db db, TimeProvider time, MasterKey master)
 {
     /// <summary>Pseudo-org for events that belong to no org (unknown-email sign-ins, scheduled key rotation).</summary>
     public const string SystemOrg = "_system";
@@ -43,12 +48,17 @@ internal sealed class AuditLog(Db db, TimeProvider time)
             {
                 if (db.Dialect == Dialect.Postgres)
                     await c.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext(@org))", new { org = e.OrgId }, tx);
+                // After retention removed every event, the chain continues from the last removed one (the signed cut).
                 row.PrevHash = await c.ExecuteScalarAsync<string?>(
-                    "SELECT hash FROM audit_events WHERE org_id = @org ORDER BY seq DESC LIMIT 1", new { org = e.OrgId }, tx) ?? Genesis;
+                    "SELECT hash FROM audit_events WHERE org_id = @org ORDER BY seq DESC LIMIT 1", new { org = e.OrgId }, tx)
+                    ?? await c.ExecuteScalarAsync<string?>(
+                        "SELECT head_hash FROM audit_seals WHERE org_id = @org AND kind = 'cut' ORDER BY through_seq DESC LIMIT 1", new { org = e.OrgId }, tx)
+                    ?? Genesis;
                 row.Hash = HashOf(row);
+                row.Mac = MacOf(e.OrgId, row.Hash);
                 return await c.ExecuteAsync("""
-                    INSERT INTO audit_events (org_id, id, ts, event, actor_id, user_id, email, session_id, ip, user_agent, outcome, details, prev_hash, hash)
-                    VALUES (@OrgId, @Id, @Ts, @Event, @ActorId, @UserId, @Email, @SessionId, @Ip, @UserAgent, @Outcome, @Details, @PrevHash, @Hash)
+                    INSERT INTO audit_events (org_id, id, ts, event, actor_id, user_id, email, session_id, ip, user_agent, outcome, details, prev_hash, hash, mac)
+                    VALUES (@OrgId, @Id, @Ts, @Event, @ActorId, @UserId, @Email, @SessionId, @Ip, @UserAgent, @Outcome, @Details, @PrevHash, @Hash, @Mac)
                     """, row, tx);
             }, ct);
         }
@@ -68,24 +78,34 @@ internal sealed class AuditLog(Db db, TimeProvider time)
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 
-    /// <summary>Walks the org's chain oldest first and reports the first event whose content or link does not match.</summary>
-    public Task<AuditVerification> VerifyAsync(string orgId, CancellationToken ct = default) =>
-        db.InOrgAsync(orgId, async (c, tx) =>
+    private readonly ConcurrentDictionary<string, byte[]> _chainKeys = new(StringComparer.Ordinal);
+
+    /// <summary>HMAC-SHA256 of an event hash under the org's chain key (HKDF of the master key, per org).</summary>
+    public string MacOf(string orgId, string hash) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(_chainKeys.GetOrAdd(orgId, o => master.Derive("audit-chain/v1/" + o)), Encoding.UTF8.GetBytes(hash)));
+
+    /// <summary>Serialises chain maintenance (upgrade, cuts) with appends in this process.</summary>
+    public async Task<T> ExclusiveAsync<T>(Func<Task<T>> work, CancellationToken ct)
+    {
+        await _append.WaitAsync(ct);
+        try
         {
-            string? previous = null;
-            long checkedCount = 0;
-            foreach (var r in await c.QueryAsync<AuditRow>("SELECT * FROM audit_events WHERE org_id = @orgId ORDER BY seq", new { orgId }, tx))
-            {
-                // The oldest remaining event's link is trusted: earlier ones may have been pruned by retention.
-                if (previous is not null && r.PrevHash != previous)
-                    return new AuditVerification(false, checkedCount, r.Id, "prev_hash does not match the previous event's hash");
-                if (HashOf(r) != r.Hash)
-                    return new AuditVerification(false, checkedCount, r.Id, "content does not match its hash");
-                previous = r.Hash;
-                checkedCount++;
-            }
-            return new AuditVerification(true, checkedCount, null, null);
-        }, ct);
+            return await work();
+        }
+        finally
+        {
+            _append.Release();
+        }
+    }
 }
 
-internal sealed record AuditVerification(bool Ok, long Checked, string? FirstBrokenEventId, string? Reason);
+/// <summary>
+/// Result of <c>GET /v1/audit-events/verify</c>: the first bad position (event id and/or seq) and why, or ok.
+/// <c>Checked</c> counts the events whose content, link and MAC verified.
+/// </summary>
+internal sealed record AuditVerification(bool Ok, long Checked, string? FirstBrokenEventId, string? Reason)
+{
+    public long? FirstBrokenSeq { get; init; }
+    public long? CheckpointSeq { get; init; }
+    public long? RetainedFromSeq { get; init; }
+}

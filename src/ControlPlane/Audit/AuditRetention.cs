@@ -1,11 +1,12 @@
 using Authio.ControlPlane.Orgs;
-using Authio.ControlPlane.Storage;
-using Dapper;
 
 namespace Authio.ControlPlane.Audit;
 
-/// <summary>Deletes audit events older than each org's retention. The chain stays verifiable from the oldest kept event.</summary>
-internal sealed class AuditRetention(Db db, OrgStore orgs, TimeProvider time)
+/// <summary>
+/// Removes audit events older than each org's retention, always as a prefix of the chain and behind a signed cut
+/// record (<see cref="AuditSeals.CutAsync"/>), so verification tells retention from deletion.
+/// </summary>
+internal sealed class AuditRetention(AuditSeals seals, OrgStore orgs, TimeProvider time)
 {
     public async Task<int> PruneAsync(CancellationToken ct)
     {
@@ -15,8 +16,7 @@ internal sealed class AuditRetention(Db db, OrgStore orgs, TimeProvider time)
         {
             var org = orgId == AuditLog.SystemOrg ? null : await orgs.GetAsync(orgId, ct);
             var cutoff = (now - TimeSpan.FromDays(orgs.RetentionDays(org))).ToUnixTimeMilliseconds();
-            deleted += await db.InOrgAsync(orgId, (c, tx) =>
-                c.ExecuteAsync("DELETE FROM audit_events WHERE org_id = @orgId AND ts < @cutoff", new { orgId, cutoff }, tx), ct);
+            deleted += await seals.CutAsync(orgId, cutoff, ct);
         }
         return deleted;
     }

@@ -14,5 +14,8 @@ internal sealed partial class LoginService
 
         [LoggerMessage(EventId = LogEvents.AccountLocked, Level = LogLevel.Warning, Message = "User {UserId} locked out after repeated failures")]
         public static partial void Locked(ILogger logger, string userId);
+
+        [LoggerMessage(EventId = LogEvents.UnknownEmailLocked, Level = LogLevel.Information, Message = "An email without an account locked out after repeated failures")]
+        public static partial void LockedUnknown(ILogger logger);
     }
 }

@@ -12,17 +12,24 @@ namespace Authio.ControlPlane.Auth;
 
 /// <summary>
 /// Email + password sign-in with lockout and a per-account rate limit. Unknown email and wrong password look the same,
-/// in body and in time; a rate-limited attempt looks the same for a known and an unknown email.
+/// in body and in time (bcrypt runs against a dummy hash); lockouts and rate-limited attempts look the same for a known
+/// and an unknown email.
 /// </summary>
 internal sealed partial class LoginService(
-    Db db, UserStore users, PasswordHasher hasher, SessionService sessions, AuditLog audit, AuthRateLimiter limiter,
+    Db db, UserStore users, LoginFailures failures, PasswordHasher hasher, SessionService sessions, AuditLog audit, AuthRateLimiter limiter,
     ControlPlaneOptions options, TimeProvider time, ILogger<LoginService> logger)
 {
+    /// <summary>RFC 5321 caps a path at 256 octets; 320 (64 + 1 + 255) is the common upper bound for an address.</summary>
+    public const int MaxEmailBytes = 320;
+
     public async Task<Result<TokenPair>> LoginAsync(string? email, string? password, string? orgId, ClientInfo client, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password))
             return new Failure(400, ErrorCodes.ValidationFailed, "Validation failed", "email and password are required.",
                 new Dictionary<string, string[]> { [string.IsNullOrWhiteSpace(email) ? "email" : "password"] = ["is required."] });
+        // Checked on the raw input before anything else (no rate-limit bucket, lookup or bcrypt for junk).
+        if (System.Text.Encoding.UTF8.GetByteCount(email) > MaxEmailBytes)
+            return Failure.Invalid("email", $"must be at most {MaxEmailBytes} bytes (UTF-8).");
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var normalized = UserStore.NormalizeEmail(email);
         var failedEntry = new AuditEntry(orgId ?? AuditLog.SystemOrg, AuditEvents.LoginFailed, "failure")
@@ -35,31 +42,33 @@ internal sealed partial class LoginService(
         var limited = limiter.CheckAccount(LimitedAction.SignIn, normalized);
         if (!limited.Admitted) return await RateLimitedAsync(normalized, orgId, failedEntry, limited, ct);
 
+        // Lockout is kept per email key, for unknown emails exactly as for accounts: the same failures give the same
+        // 401s, the same 423 and the same lock duration, so a lock never reveals whether an account exists.
+        var emailKey = failures.KeyOf(normalized);
         var user = await users.FindByEmailAsync(normalized, ct);
-        if (user is null)
-        {
-            hasher.VerifyDummy(password);
-            Log.Failed(logger, "unknown_user");
-            // Unknown emails cannot be attributed to an org the caller has proven membership of.
-            await audit.RecordAsync(failedEntry with { OrgId = AuditLog.SystemOrg, Details = new() { ["reason"] = "unknown_user" } }, ct);
-            return Failure.Unauthorized("Invalid email or password.");
-        }
-        var userOrgs = await users.OrgsOfAsync(user.Id, ct);
+        var lockState = await users.LoginFailureAsync(emailKey, ct);
+        var userOrgs = user is null ? new List<(string OrgId, bool Active)>() : await users.OrgsOfAsync(user.Id, ct);
+        // Unknown emails cannot be attributed to an org the caller has proven membership of: the internal chain.
         var auditOrgs = AuditOrgs(userOrgs, orgId);
-        failedEntry = failedEntry with { UserId = user.Id };
+        if (user is not null) failedEntry = failedEntry with { UserId = user.Id };
 
-        if (user.LockedUntil is { } until && until > now)
+        if (lockState?.LockedUntil is { } until && until > now)
         {
             await RecordInAsync(auditOrgs, failedEntry with { Details = new() { ["reason"] = "locked" } }, ct);
             return Locked(until);
+        }
+        if (user is null)
+        {
+            hasher.VerifyDummy(password);
+            return await RecordFailureAsync(emailKey, null, now, failedEntry, auditOrgs, "unknown_user", ct);
         }
         // bcrypt ignores bytes past 72, so a longer password could match a stored 72-byte one by its prefix alone.
         var tooLong = System.Text.Encoding.UTF8.GetByteCount(password) > PasswordPolicy.MaxBytes;
         var passwordOk = tooLong ? hasher.VerifyDummy(password) : hasher.Verify(password, user.PasswordHash);
         if (!passwordOk)
-            return await RecordFailureAsync(user, now, failedEntry, auditOrgs, ct);
+            return await RecordFailureAsync(emailKey, user.Id, now, failedEntry, auditOrgs, "bad_password", ct);
 
-        if (user.FailedCount != 0 || user.LockedUntil is not null) await users.SaveFailuresAsync(user.Id, 0, null, null, ct);
+        if (lockState is not null) await users.ClearLoginFailuresAsync(emailKey, ct);
 
         var active = userOrgs.Where(o => o.Active).Select(o => o.OrgId).ToList();
         string chosen;
@@ -121,20 +130,22 @@ internal sealed partial class LoginService(
         return Failure.Unauthorized("Invalid email or password.");
     }
 
-    private async Task<Result<TokenPair>> RecordFailureAsync(UserRow user, long now, AuditEntry entry, IReadOnlyList<string> orgs, CancellationToken ct)
+    private async Task<Result<TokenPair>> RecordFailureAsync(string emailKey, string? userId, long now, AuditEntry entry, IReadOnlyList<string> orgs,
+        string reason, CancellationToken ct)
     {
         var l = options.Lockout;
-        var count = await users.AddFailureAsync(user.Id, now, (long)l.Window.TotalMilliseconds, ct);
+        var count = await users.AddLoginFailureAsync(emailKey, now, (long)l.Window.TotalMilliseconds, ct);
         if (count >= l.MaxFailures)
         {
             var until = now + (long)l.Duration.TotalMilliseconds;
-            await users.SaveFailuresAsync(user.Id, 0, null, until, ct);
-            Log.Locked(logger, user.Id);
-            await RecordInAsync(orgs, entry with { Details = new() { ["reason"] = "bad_password" } }, ct);
+            await users.LockLoginAsync(emailKey, now, until, ct);
+            if (userId is null) Log.LockedUnknown(logger);
+            else Log.Locked(logger, userId);
+            await RecordInAsync(orgs, entry with { Details = new() { ["reason"] = reason } }, ct);
             await RecordInAsync(orgs, entry with { Event = AuditEvents.AccountLocked, Details = new() { ["locked_until"] = DateTimeOffset.FromUnixTimeMilliseconds(until).ToString("O") } }, ct);
             return Locked(until);
         }
-        return await FailAsync(entry, orgs, "bad_password", ct);
+        return await FailAsync(entry, orgs, reason, ct);
     }
 
     private Failure Locked(long until)

@@ -47,6 +47,8 @@ public static partial class ControlPlaneApp
         s.AddSingleton<AccessTokenValidator>();
         s.AddSingleton<AuditLog>();
         s.AddSingleton<AuditRetention>();
+        s.AddSingleton<AuditSeals>();
+        s.AddSingleton<LoginFailures>();
         s.AddSingleton<PasswordHasher>();
         s.AddSingleton<PasswordPolicy>();
         s.AddSingleton<OrgStore>();
@@ -124,6 +126,7 @@ public static partial class ControlPlaneApp
         var sp = app.Services;
         await sp.GetRequiredService<Migrator>().MigrateAsync(ct);
         await sp.GetRequiredService<SigningKeyStore>().EnsureSignerAsync(AuditLog.SystemOrg, null, ct);
+        await sp.GetRequiredService<AuditSeals>().UpgradeLegacyChainsAsync(ct);
         // A store migrated from before the edge change log gets its first JWKS change here (no-op when unchanged).
         await sp.GetRequiredService<SigningKeyStore>().RecordJwksChangeAsync(ct);
         await sp.GetRequiredService<Bootstrap>().RunAsync(ct);

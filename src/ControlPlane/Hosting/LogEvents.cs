@@ -42,4 +42,11 @@ internal static class LogEvents
 
     public const int RateLimited = 1801;
     public const int RateLimitActiveEvictions = 1802;
+
+    public const int UnknownEmailLocked = 1980;
+    public const int AuditChainUpgraded = 1981;
+    public const int AuditChainNotUpgraded = 1982;
+    public const int AuditCheckpointFailed = 1983;
+    public const int AuditCutRefused = 1984;
+    public const int LoginFailuresPruned = 1985;
 }

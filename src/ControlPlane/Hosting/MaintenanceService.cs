@@ -1,4 +1,5 @@
 using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.Auth;
 using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.SigningKeys;
 
@@ -9,7 +10,7 @@ namespace Authio.ControlPlane.Hosting;
 /// retention and pruning of expired revocations. Off with <c>ControlPlane:Jobs:Enabled=false</c>.
 /// </summary>
 internal sealed partial class MaintenanceService(SigningKeyStore keys, AuditRetention retention, EdgeChangeLog changes, ControlPlaneOptions options,
-    TimeProvider time, ILogger<MaintenanceService> logger) : BackgroundService
+    AuditSeals seals, LoginFailures loginFailures, TimeProvider time, ILogger<MaintenanceService> logger) : BackgroundService
 {
     public async Task RunOnceAsync(CancellationToken ct)
     {
@@ -20,6 +21,8 @@ internal sealed partial class MaintenanceService(SigningKeyStore keys, AuditRete
         await keys.RecordJwksChangeAsync(ct);
         var expired = await changes.PruneAsync(ct);
         if (expired > 0) Log.ChangesPruned(logger, expired);
+        await seals.CheckpointAllAsync(ct);
+        await loginFailures.PruneAsync(options.Lockout.Window, ct);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -219,6 +219,20 @@ internal static class Schema
             REVOKE EXECUTE ON FUNCTION authio_org_rate_limits(), authio_edge_changes(BIGINT, BIGINT, BOOLEAN, TEXT[]),
               authio_edge_prune(BIGINT) FROM PUBLIC;
             """),
+        // Keyed audit chains, signed checkpoints and retention cuts, and lockout state per email key (known or not).
+        // audit_mac_backfill holds one row until start-up has given the existing (unkeyed) events their MACs, once.
+        // login_failures is global: keyed by an HMAC of the normalized email (no email stored), pruned by maintenance.
+        new(11, "audit_seals_and_login_failures", """
+            ALTER TABLE audit_events ADD COLUMN mac TEXT NULL;
+            CREATE TABLE audit_seals (seq {SEQ}, org_id TEXT NOT NULL, kind TEXT NOT NULL, through_seq BIGINT NOT NULL,
+              head_hash TEXT NOT NULL, total BIGINT NOT NULL, jws TEXT NOT NULL, created_at BIGINT NOT NULL);
+            CREATE INDEX audit_seals_org ON audit_seals(org_id, kind, through_seq);
+            CREATE TABLE audit_mac_backfill (id BIGINT PRIMARY KEY);
+            INSERT INTO audit_mac_backfill (id) VALUES (1);
+            CREATE TABLE login_failures (email_key TEXT PRIMARY KEY, failed_count BIGINT NOT NULL, window_start BIGINT NOT NULL,
+              locked_until BIGINT NULL, updated_at BIGINT NOT NULL);
+            CREATE INDEX login_failures_window ON login_failures(window_start);
+            """, RlsFor("audit_seals")),
     ];
 
     public static string Sql(Migration m, Dialect dialect)

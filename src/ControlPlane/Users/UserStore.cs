@@ -10,11 +10,16 @@ internal sealed class UserRow
     public string Id { get; set; } = "";
     public string Email { get; set; } = "";
     public string PasswordHash { get; set; } = "";
-    public long FailedCount { get; set; }
-    public long? FailedWindowStart { get; set; }
-    public long? LockedUntil { get; set; }
     public long PasswordChangedAt { get; set; }
     public long CreatedAt { get; set; }
+}
+
+/// <summary>Recent sign-in failures of one email key.</summary>
+internal sealed class LoginFailureRow
+{
+    public long FailedCount { get; set; }
+    public long WindowStart { get; set; }
+    public long? LockedUntil { get; set; }
 }
 
 /// <summary>A user as seen inside one org.</summary>
@@ -54,24 +59,37 @@ internal sealed class UserStore(Db db)
         VALUES (@Id, @Email, @PasswordHash, 0, @PasswordChangedAt, @CreatedAt)
         """, u, tx);
 
-    public Task SaveFailuresAsync(string id, long failedCount, long? windowStart, long? lockedUntil, CancellationToken ct = default) =>
-        db.GlobalAsync((c, tx) => c.ExecuteAsync(Pg
-                ? "SELECT authio_set_login_state(@id, @failedCount, @windowStart, @lockedUntil)"
-                : "UPDATE users SET failed_count = @failedCount, failed_window_start = @windowStart, locked_until = @lockedUntil WHERE id = @id",
-            new { id, failedCount, windowStart, lockedUntil }, tx), ct);
+    /// <summary>Lockout state of one email key (see <c>LoginFailures</c>); null when it has no recent failure.</summary>
+    public Task<LoginFailureRow?> LoginFailureAsync(string key, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.QuerySingleOrDefaultAsync<LoginFailureRow>(
+            "SELECT failed_count, window_start, locked_until FROM login_failures WHERE email_key = @key", new { key }, tx), ct);
 
     /// <summary>
-    /// Counts one failure atomically (parallel guesses cannot lose increments) and returns the count within the
-    /// current window; a failure after the window starts a new one.
+    /// Counts one failure for an email key atomically (parallel guesses cannot lose increments), known account or not,
+    /// and returns the count within the current window; a failure after the window starts a new one.
     /// </summary>
-    public Task<long> AddFailureAsync(string id, long now, long windowMs, CancellationToken ct = default) =>
-        db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>(Pg ? "SELECT authio_add_login_failure(@id, @now, @windowMs)" : """
-            UPDATE users SET
-              failed_count = CASE WHEN failed_window_start IS NOT NULL AND @now - failed_window_start <= @windowMs THEN failed_count + 1 ELSE 1 END,
-              failed_window_start = CASE WHEN failed_window_start IS NOT NULL AND @now - failed_window_start <= @windowMs THEN failed_window_start ELSE @now END
-            WHERE id = @id
+    public Task<long> AddLoginFailureAsync(string key, long now, long windowMs, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>("""
+            INSERT INTO login_failures (email_key, failed_count, window_start, locked_until, updated_at) VALUES (@key, 1, @now, NULL, @now)
+            ON CONFLICT (email_key) DO UPDATE SET
+              failed_count = CASE WHEN @now - login_failures.window_start <= @windowMs THEN login_failures.failed_count + 1 ELSE 1 END,
+              window_start = CASE WHEN @now - login_failures.window_start <= @windowMs THEN login_failures.window_start ELSE @now END,
+              updated_at = @now
             RETURNING failed_count
-            """, new { id, now, windowMs }, tx), ct);
+            """, new { key, now, windowMs }, tx), ct);
+
+    public Task LockLoginAsync(string key, long now, long lockedUntil, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.ExecuteAsync(
+            "UPDATE login_failures SET failed_count = 0, window_start = @now, locked_until = @lockedUntil, updated_at = @now WHERE email_key = @key",
+            new { key, now, lockedUntil }, tx), ct);
+
+    public Task ClearLoginFailuresAsync(string key, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.ExecuteAsync("DELETE FROM login_failures WHERE email_key = @key", new { key }, tx), ct);
+
+    public Task<int> PruneLoginFailuresAsync(long now, long windowMs, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.ExecuteAsync(
+            "DELETE FROM login_failures WHERE (locked_until IS NULL OR locked_until <= @now) AND window_start < @since",
+            new { now, since = now - windowMs }, tx), ct);
 
     /// <summary>Sets the password of a member of <paramref name="orgId"/>.</summary>
     public Task SetPasswordAsync(string orgId, string id, string hash, long now, CancellationToken ct = default) =>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -153,12 +154,14 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
     {
         var (id, email) = await _f.CreateUserAsync(admin: await AdminAsync());
         for (var i = 0; i < 3; i++) await LoginAsync(email, WrongPassword, NewAddress());
-        Assert.Equal(3L, await _f.InspectAsync<long>("SELECT failed_count FROM users WHERE id = @id", new { id }));
+        Assert.Equal(3L, await _f.InspectAsync<long>("SELECT failed_count FROM login_failures WHERE email_key = @key",
+            new { key = _f.Services.GetRequiredService<Authio.ControlPlane.Auth.LoginFailures>().KeyOf(email) }));
 
         // The right password is refused too: it is not even looked at.
         await AssertLimitedAsync(await LoginAsync(email, ControlPlaneFixture.DefaultPassword, NewAddress()), 20);
         for (var i = 0; i < 5; i++) await AssertLimitedAsync(await LoginAsync(email, WrongPassword, NewAddress()), 20);
-        Assert.Equal(3L, await _f.InspectAsync<long>("SELECT failed_count FROM users WHERE id = @id", new { id }));
+        Assert.Equal(3L, await _f.InspectAsync<long>("SELECT failed_count FROM login_failures WHERE email_key = @key",
+            new { key = _f.Services.GetRequiredService<Authio.ControlPlane.Auth.LoginFailures>().KeyOf(email) }));
 
         _f.Time.Advance(TimeSpan.FromSeconds(20));
         await (await LoginAsync(email, ControlPlaneFixture.DefaultPassword, NewAddress())).BodyAsync(HttpStatusCode.OK);

@@ -1,0 +1,319 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Authio.ControlPlane.Orgs;
+using Authio.ControlPlane.SigningKeys;
+using Authio.ControlPlane.Storage;
+using Dapper;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Authio.ControlPlane.Audit;
+
+/// <summary>
+/// The signed payload of a checkpoint ("the chain of <c>org</c> reached event <c>seq</c> with hash <c>hash</c>, the
+/// <c>count</c>th event ever") or a retention cut ("events through <c>seq</c> were removed by retention; the last one
+/// had hash <c>hash</c>, <c>count</c> events ever through it, <c>removed</c> in this cut").
+/// </summary>
+internal sealed record AuditSealClaims(
+    [property: JsonPropertyName("typ")] string Type,
+    [property: JsonPropertyName("org")] string Org,
+    [property: JsonPropertyName("seq")] long Seq,
+    [property: JsonPropertyName("hash")] string Hash,
+    [property: JsonPropertyName("count")] long Count,
+    [property: JsonPropertyName("iat")] long IssuedAt)
+{
+    [JsonPropertyName("removed")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? Removed { get; init; }
+}
+
+internal sealed class AuditSealRow
+{
+    public long Seq { get; set; }
+    public string OrgId { get; set; } = "";
+    public string Kind { get; set; } = "";
+    public long ThroughSeq { get; set; }
+    public string HeadHash { get; set; } = "";
+    public long Total { get; set; }
+    public string Jws { get; set; } = "";
+    public long CreatedAt { get; set; }
+}
+
+/// <summary>
+/// Signed checkpoints and retention cuts of each org's audit chain, and the verification that uses them. Seals are
+/// compact JWS (ES256) signed with the org's signing key, so anyone holding the public JWKS can check them offline;
+/// together with the public hash chain they pin every event's content up to the checkpoint.
+/// </summary>
+internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore keys, OrgStore orgs, TimeProvider time, ILogger<AuditSeals> logger)
+{
+    public const string Checkpoint = "checkpoint";
+    public const string Cut = "cut";
+    public const string CheckpointType = "authio-audit-checkpoint";
+    public const string CutType = "authio-audit-cut";
+
+    /// <summary>Superseded checkpoints are kept this long (the latest one always), for auditors comparing exports.</summary>
+    private static readonly TimeSpan KeepCheckpoints = TimeSpan.FromDays(1);
+
+    private long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// Signs <paramref name="claims"/> as a compact JWS with the signing key that signs tokens for
+    /// <paramref name="orgId"/>. The one place that asks the key store for a signer.
+    /// </summary>
+    public async Task<string> SignAsync(string orgId, AuditSealClaims claims, CancellationToken ct)
+    {
+        _ = orgId;
+        var credentials = await keys.SigningCredentialsAsync(ct);
+        var ecdsa = ((ECDsaSecurityKey)credentials.Key).ECDsa;
+        var header = Base64UrlEncoder.Encode(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>
+        {
+            ["alg"] = "ES256", ["typ"] = "JOSE", ["kid"] = credentials.Key.KeyId,
+        }));
+        var payload = Base64UrlEncoder.Encode(JsonSerializer.SerializeToUtf8Bytes(claims));
+        var signature = ecdsa.SignData(Encoding.ASCII.GetBytes(header + "." + payload), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        return header + "." + payload + "." + Base64UrlEncoder.Encode(signature);
+    }
+
+    /// <summary>The claims of a seal whose ES256 signature verifies with a key of the store; null otherwise.</summary>
+    public async Task<AuditSealClaims?> VerifySealAsync(string jws, CancellationToken ct)
+    {
+        var parts = jws.Split('.');
+        if (parts.Length != 3) return null;
+        try
+        {
+            using var header = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(parts[0]));
+            if (header.RootElement.GetProperty("alg").GetString() != "ES256") return null;
+            var kid = header.RootElement.GetProperty("kid").GetString();
+            // Any key the store has (also retired ones: an old seal stays valid after rotation).
+            var row = (await keys.AllAsync(ct)).FirstOrDefault(k => k.Kid == kid);
+            if (row is null) return null;
+            using var ec = ECDsa.Create(new ECParameters
+            {
+                Curve = ECCurve.NamedCurves.nistP256,
+                Q = new ECPoint { X = Base64UrlEncoder.DecodeBytes(row.X), Y = Base64UrlEncoder.DecodeBytes(row.Y) },
+            });
+            var ok = ec.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), Base64UrlEncoder.DecodeBytes(parts[2]),
+                HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            return ok ? JsonSerializer.Deserialize<AuditSealClaims>(Base64UrlEncoder.DecodeBytes(parts[1])) : null;
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException or KeyNotFoundException or InvalidOperationException or CryptographicException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    public Task<List<AuditSealRow>> ListAsync(string orgId, CancellationToken ct) =>
+        db.InOrgAsync(orgId, async (c, tx) => (await c.QueryAsync<AuditSealRow>(
+            "SELECT * FROM audit_seals WHERE org_id = @orgId ORDER BY through_seq, seq", new { orgId }, tx)).ToList(), ct);
+
+    private static Task<AuditSealRow?> LatestCutAsync(DbConnection c, DbTransaction tx, string orgId) =>
+        c.QuerySingleOrDefaultAsync<AuditSealRow>(
+            "SELECT * FROM audit_seals WHERE org_id = @orgId AND kind = 'cut' ORDER BY through_seq DESC, seq DESC LIMIT 1", new { orgId }, tx);
+
+    private static Task InsertAsync(DbConnection c, DbTransaction tx, AuditSealRow r) => c.ExecuteAsync("""
+        INSERT INTO audit_seals (org_id, kind, through_seq, head_hash, total, jws, created_at)
+        VALUES (@OrgId, @Kind, @ThroughSeq, @HeadHash, @Total, @Jws, @CreatedAt)
+        """, r, tx);
+
+    /// <summary>Checkpoints every org (and the internal chain) whose head moved since its last checkpoint.</summary>
+    public async Task<int> CheckpointAllAsync(CancellationToken ct)
+    {
+        var written = 0;
+        foreach (var orgId in (await orgs.AllIdsAsync(ct)).Append(AuditLog.SystemOrg))
+        {
+            try
+            {
+                if (await CheckpointAsync(orgId, ct)) written++;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One org's failure must not stop the others' checkpoints.
+                Log.CheckpointFailed(logger, orgId, ex);
+            }
+        }
+        return written;
+    }
+
+    /// <summary>Writes a signed checkpoint of the org's chain head unless the latest one already covers it.</summary>
+    public async Task<bool> CheckpointAsync(string orgId, CancellationToken ct)
+    {
+        var state = await db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            var head = await c.QuerySingleOrDefaultAsync<(long Seq, string Hash)?>(
+                "SELECT seq, hash FROM audit_events WHERE org_id = @orgId ORDER BY seq DESC LIMIT 1", new { orgId }, tx);
+            if (head is null) return null;
+            var last = await c.ExecuteScalarAsync<long?>(
+                "SELECT MAX(through_seq) FROM audit_seals WHERE org_id = @orgId AND kind = 'checkpoint'", new { orgId }, tx);
+            if (last >= head.Value.Seq) return null;
+            var cut = await LatestCutAsync(c, tx, orgId);
+            var kept = await c.ExecuteScalarAsync<long>(
+                "SELECT COUNT(*) FROM audit_events WHERE org_id = @orgId AND seq <= @through", new { orgId, through = head.Value.Seq }, tx);
+            return ((long Seq, string Hash, long Count)?)(head.Value.Seq, head.Value.Hash, (cut?.Total ?? 0) + kept);
+        }, ct);
+        if (state is not { } s) return false;
+        var now = NowMs;
+        var claims = new AuditSealClaims(CheckpointType, orgId, s.Seq, s.Hash, s.Count, now / 1000);
+        var jws = await SignAsync(orgId, claims, ct);
+        await db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            await InsertAsync(c, tx, new AuditSealRow { OrgId = orgId, Kind = Checkpoint, ThroughSeq = s.Seq, HeadHash = s.Hash, Total = s.Count, Jws = jws, CreatedAt = now });
+            return await c.ExecuteAsync(
+                "DELETE FROM audit_seals WHERE org_id = @orgId AND kind = 'checkpoint' AND through_seq < @through AND created_at < @before",
+                new { orgId, through = s.Seq, before = now - (long)KeepCheckpoints.TotalMilliseconds }, tx);
+        }, ct);
+        return true;
+    }
+
+    /// <summary>
+    /// Retention: removes the org's events with <c>ts &lt; cutoff</c> (as a prefix of the chain) after writing a signed cut
+    /// record for them in the same transaction. The removed part is verified first: a broken one is left in place as
+    /// evidence (and logged) rather than cut, so retention can never launder tampering.
+    /// </summary>
+    public async Task<int> CutAsync(string orgId, long cutoffMs, CancellationToken ct)
+    {
+        var plan = await db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            var through = await c.ExecuteScalarAsync<long?>(
+                "SELECT MAX(seq) FROM audit_events WHERE org_id = @orgId AND ts < @cutoffMs", new { orgId, cutoffMs }, tx);
+            if (through is null) return null;
+            var cut = await LatestCutAsync(c, tx, orgId);
+            var rows = (await c.QueryAsync<AuditRow>(
+                "SELECT * FROM audit_events WHERE org_id = @orgId AND seq <= @through ORDER BY seq", new { orgId, through }, tx)).ToList();
+            var expected = cut?.HeadHash ?? AuditLog.Genesis;
+            foreach (var r in rows)
+            {
+                if (r.PrevHash != expected || AuditLog.HashOf(r) != r.Hash || r.Mac != audit.MacOf(orgId, r.Hash))
+                {
+                    Log.CutRefused(logger, orgId, r.Seq);
+                    return null;
+                }
+                expected = r.Hash;
+            }
+            return ((long Through, string Hash, long Count, long Removed, long? PreviousCut)?)(through.Value, expected, (cut?.Total ?? 0) + rows.Count, rows.Count, cut?.ThroughSeq);
+        }, ct);
+        if (plan is not { } p) return 0;
+        var now = NowMs;
+        var jws = await SignAsync(orgId, new AuditSealClaims(CutType, orgId, p.Through, p.Hash, p.Count, now / 1000) { Removed = p.Removed }, ct);
+        return await audit.ExclusiveAsync(() => db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            if (db.Dialect == Dialect.Postgres)
+                await c.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext(@org))", new { org = orgId }, tx);
+            // Another instance may have cut meanwhile: then this plan is stale, and the next round starts afresh.
+            if ((await LatestCutAsync(c, tx, orgId))?.ThroughSeq != p.PreviousCut) return 0;
+            await InsertAsync(c, tx, new AuditSealRow { OrgId = orgId, Kind = Cut, ThroughSeq = p.Through, HeadHash = p.Hash, Total = p.Count, Jws = jws, CreatedAt = now });
+            await c.ExecuteAsync("DELETE FROM audit_seals WHERE org_id = @orgId AND through_seq < @through", new { orgId, through = p.Through }, tx);
+            return await c.ExecuteAsync("DELETE FROM audit_events WHERE org_id = @orgId AND seq <= @through", new { orgId, through = p.Through }, tx);
+        }, ct), ct);
+    }
+
+    /// <summary>
+    /// Walks the org's chain oldest first against its seals and reports the first bad position: a seal whose signature
+    /// fails, events removed from the head (the oldest event neither starts the chain nor continues the latest signed
+    /// cut), an edited row (content ≠ hash), a rewritten row or re-hashed tail (MAC ≠ keyed MAC of the hash), a broken
+    /// link, an event a checkpoint covers that is missing, and events removed from the tail (the chain ends before the
+    /// latest signed checkpoint).
+    /// </summary>
+    public async Task<AuditVerification> VerifyAsync(string orgId, CancellationToken ct)
+    {
+        AuditSealClaims? cut = null;
+        var checkpoints = new List<AuditSealClaims>();
+        long checkedCount = 0;
+        long? latestCheckpoint = null;
+        foreach (var seal in await ListAsync(orgId, ct))
+        {
+            var claims = await VerifySealAsync(seal.Jws, ct);
+            var type = seal.Kind == Cut ? CutType : CheckpointType;
+            if (claims is null || claims.Org != orgId || claims.Type != type)
+                return Fail(null, seal.ThroughSeq, $"the signed {seal.Kind} through seq {seal.ThroughSeq} does not verify (signature, org or type)");
+            if (seal.Kind == Cut) { if (cut is null || claims.Seq > cut.Seq) cut = claims; }
+            else checkpoints.Add(claims);
+        }
+        var pending = new Queue<AuditSealClaims>(checkpoints.Where(k => cut is null || k.Seq > cut.Seq).OrderBy(k => k.Seq));
+        latestCheckpoint = checkpoints.Count == 0 ? null : checkpoints.Max(k => k.Seq);
+        var rows = await db.InOrgAsync(orgId, async (c, tx) =>
+            (await c.QueryAsync<AuditRow>("SELECT * FROM audit_events WHERE org_id = @orgId ORDER BY seq", new { orgId }, tx)).ToList(), ct);
+
+        var expected = cut?.Hash ?? AuditLog.Genesis;
+        var ever = cut?.Count ?? 0;
+        foreach (var r in rows)
+        {
+            if (cut is not null && r.Seq <= cut.Seq)
+                return Fail(r, r.Seq, $"event lies inside the signed retention cut through seq {cut.Seq}");
+            if (pending.TryPeek(out var skipped) && skipped.Seq < r.Seq)
+                return Fail(null, skipped.Seq, $"event seq {skipped.Seq} covered by a signed checkpoint is missing");
+            if (r.PrevHash != expected)
+            {
+                var reason = checkedCount > 0 ? "prev_hash does not match the previous event's hash (events removed or reordered)"
+                    : cut is null ? "events removed from the head: the oldest event does not start the chain and no signed retention cut covers the gap"
+                    : $"events removed from the head: the oldest event does not continue the signed retention cut through seq {cut.Seq}";
+                return Fail(r, r.Seq, reason);
+            }
+            if (AuditLog.HashOf(r) != r.Hash) return Fail(r, r.Seq, "content does not match its hash (row edited)");
+            if (r.Mac is null) return Fail(r, r.Seq, "event has no MAC (written outside the control plane, or an unkeyed chain that was never upgraded)");
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(r.Mac), Encoding.ASCII.GetBytes(audit.MacOf(orgId, r.Hash))))
+                return Fail(r, r.Seq, "MAC does not verify: the hash was recomputed without the org's chain key (rewritten row or re-hashed tail)");
+            ever++;
+            while (pending.TryPeek(out var k) && k.Seq == r.Seq)
+            {
+                if (k.Hash != r.Hash || k.Count != ever)
+                    return Fail(r, r.Seq, $"does not match the signed checkpoint at seq {k.Seq} (hash or count {k.Count} ≠ {ever})");
+                pending.Dequeue();
+            }
+            expected = r.Hash;
+            checkedCount++;
+        }
+        if (pending.TryPeek(out var beyond))
+        {
+            var end = rows.Count > 0 ? rows[^1].Seq : cut?.Seq ?? 0;
+            return Fail(null, beyond.Seq, $"events removed from the tail: the chain ends at seq {end}, before the signed checkpoint at seq {beyond.Seq} (event {beyond.Count})");
+        }
+        return new AuditVerification(true, checkedCount, null, null) { CheckpointSeq = latestCheckpoint, RetainedFromSeq = cut is null ? null : cut.Seq + 1 };
+
+        AuditVerification Fail(AuditRow? row, long seq, string reason) =>
+            new(false, checkedCount, row?.Id, reason) { FirstBrokenSeq = seq, CheckpointSeq = latestCheckpoint, RetainedFromSeq = cut is null ? null : cut.Seq + 1 };
+    }
+
+    /// <summary>
+    /// One-time upgrade of chains written before MACs existed (migration 11 leaves a marker row): each org's unkeyed
+    /// chain is verified as before (the oldest link trusted) and every event up to the first break gets its MAC. A chain
+    /// that already lost its head to the old retention gets a signed cut for the gap. Events from a break on stay without
+    /// a MAC, so <c>/verify</c> keeps naming the break. Then the marker is removed: later missing MACs are never filled in.
+    /// </summary>
+    public async Task UpgradeLegacyChainsAsync(CancellationToken ct)
+    {
+        var pending = await db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_mac_backfill", transaction: tx), ct);
+        if (pending == 0) return;
+        foreach (var orgId in (await orgs.AllIdsAsync(ct)).Append(AuditLog.SystemOrg))
+        {
+            var rows = await db.InOrgAsync(orgId, async (c, tx) =>
+                (await c.QueryAsync<AuditRow>("SELECT * FROM audit_events WHERE org_id = @orgId ORDER BY seq", new { orgId }, tx)).ToList(), ct);
+            if (rows.Count == 0) continue;
+            var macs = new List<(long Seq, string Mac)>();
+            string? previous = null;
+            foreach (var r in rows)
+            {
+                if ((previous is not null && r.PrevHash != previous) || AuditLog.HashOf(r) != r.Hash || r.Mac is not null) break;
+                macs.Add((r.Seq, audit.MacOf(orgId, r.Hash)));
+                previous = r.Hash;
+            }
+            string? cutJws = null;
+            var first = rows[0];
+            var now = NowMs;
+            if (first.PrevHash != AuditLog.Genesis)
+                cutJws = await SignAsync(orgId, new AuditSealClaims(CutType, orgId, first.Seq - 1, first.PrevHash, 0, now / 1000) { Removed = 0 }, ct);
+            await db.InOrgAsync(orgId, async (c, tx) =>
+            {
+                foreach (var (seq, mac) in macs)
+                    await c.ExecuteAsync("UPDATE audit_events SET mac = @mac WHERE org_id = @orgId AND seq = @seq AND mac IS NULL", new { mac, orgId, seq }, tx);
+                if (cutJws is not null)
+                    await InsertAsync(c, tx, new AuditSealRow { OrgId = orgId, Kind = Cut, ThroughSeq = first.Seq - 1, HeadHash = first.PrevHash, Total = 0, Jws = cutJws, CreatedAt = now });
+                return 0;
+            }, ct);
+            if (macs.Count == rows.Count) Log.ChainUpgraded(logger, orgId, macs.Count);
+            else Log.ChainNotUpgraded(logger, orgId, rows[macs.Count].Seq);
+        }
+        await db.GlobalAsync((c, tx) => c.ExecuteAsync("DELETE FROM audit_mac_backfill", transaction: tx), ct);
+    }
+}
