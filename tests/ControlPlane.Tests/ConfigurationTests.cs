@@ -11,6 +11,7 @@ public sealed class ConfigurationTests
     [InlineData("--ControlPlane:Tokens:AccessTokenTtl=02:00:00", "ControlPlane:Tokens:MaxAccessTokenTtl")]
     [InlineData("--ControlPlane:Issuer=not a url", "ControlPlane:Issuer")]
     [InlineData("--ControlPlane:ApiKeys:EdgeOrgIds:0=", "ControlPlane:ApiKeys:EdgeOrgIds")]
+    [InlineData("--ControlPlane:Operators:0=bob", "ControlPlane:Operators")]
     [InlineData("--ConnectionStrings:ControlPlane=Host=x;Bogus Key=1", "ConnectionStrings:ControlPlane")]
     [InlineData("--ControlPlane:Bootstrap:OrgName=A --ControlPlane:Bootstrap:AdminEmail=a@b.c --ControlPlane:Bootstrap:AdminPassword=weak", "ControlPlane:Bootstrap:AdminPassword")]
     public async Task Bad_configuration_stops_startup_naming_the_key(string arg, string key)

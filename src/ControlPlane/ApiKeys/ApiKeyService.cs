@@ -5,6 +5,7 @@ using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Hosting;
+using Authio.ControlPlane.Orgs;
 using Authio.ControlPlane.Storage;
 using Authio.Shared.ApiKeys;
 using Dapper;
@@ -26,7 +27,7 @@ internal sealed record EdgeCaller(string OrgId, string KeyId)
 /// logs or audits a secret or its digest.
 /// </summary>
 internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneOptions options, TimeProvider time, EdgeChangeLog changes,
-    ILogger<ApiKeyService> logger)
+    PlatformOperators operators, ILogger<ApiKeyService> logger)
 {
     public const long MaxGraceSeconds = 7 * 24 * 3600;
     public const int MaxScopesPerKey = 50;
@@ -79,6 +80,10 @@ internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneO
         if (errors.Count > 0) return Failure.Invalid(errors);
         var denied = scopes.Where(s => !ApiKeyScopes.CanGrant(caller, s)).ToList();
         if (denied.Count > 0) return Failure.Forbidden($"You cannot grant scopes you do not hold: {string.Join(", ", denied)}.");
+        // An edge:sync key reads every org's keys and revocations: a platform credential, minted by operators in an edge org only.
+        if (scopes.Contains(EdgeApiKeyPaths.EdgeSyncScope, StringComparer.Ordinal)
+            && !(await operators.IsOperatorAsync(caller, ct) && await operators.IsEdgeOrgAsync(caller.OrgId, ct)))
+            return Failure.Forbidden($"Only a platform operator may create {EdgeApiKeyPaths.EdgeSyncScope} keys, in the operator org.");
 
         var environment = body.Environment == "live" ? ApiKeyEnvironment.Live : ApiKeyEnvironment.Test;
         var key = ApiKeyFormat.Generate(environment);
@@ -161,6 +166,7 @@ internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneO
         var validUntil = now + grace * 1000;
         string? key = null;
         Failure? failure = null;
+        var isOperator = await operators.IsOperatorAsync(caller, ct);
         var row = await db.InOrgAsync(caller.OrgId, async (c, tx) =>
         {
             var k = await LockRowAsync(c, tx, caller.OrgId, id);
@@ -173,6 +179,8 @@ internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneO
                 failure = Failure.Forbidden("Only the key's creator or a mod can rotate it.");
             else if (k.ScopeList.Where(s => !ApiKeyScopes.CanGrant(caller, s)).ToList() is { Count: > 0 } denied)
                 failure = Failure.Forbidden($"Rotating issues a new secret with the key's scopes; you do not hold: {string.Join(", ", denied)}.");
+            else if (k.ScopeList.Contains(EdgeApiKeyPaths.EdgeSyncScope) && !isOperator)
+                failure = Failure.Forbidden($"Only a platform operator may rotate {EdgeApiKeyPaths.EdgeSyncScope} keys.");
             else if (k.RevokedAt is not null)
                 failure = Failure.Conflict("The key is revoked.");
             else if (k.IsExpired(now))
@@ -235,8 +243,8 @@ internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneO
         }
         if (!key.ScopeList.Contains(EdgeApiKeyPaths.EdgeSyncScope))
             return Reject("missing_scope", Failure.Forbidden($"The API key lacks the {EdgeApiKeyPaths.EdgeSyncScope} scope."));
-        if (options.ApiKeys.EdgeOrgIds.Length > 0 && !options.ApiKeys.EdgeOrgIds.Contains(key.OrgId, StringComparer.Ordinal))
-            return Reject("org_not_trusted", Failure.Forbidden("Edge keys of this org are not accepted (ControlPlane:ApiKeys:EdgeOrgIds)."));
+        if (!await operators.IsEdgeOrgAsync(key.OrgId, ct))
+            return Reject("org_not_trusted", Failure.Forbidden("Only edge:sync keys of the operator org (or ControlPlane:ApiKeys:EdgeOrgIds) are accepted."));
         return new EdgeCaller(key.OrgId, key.Id);
     }
 

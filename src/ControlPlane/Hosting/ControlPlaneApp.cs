@@ -67,6 +67,8 @@ public static partial class ControlPlaneApp
         s.AddSingleton<EdgeKeyFilter>();
         s.AddSingleton<CallerFilter>();
         s.AddSingleton<AdminFilter>();
+        s.AddSingleton<PlatformOperators>();
+        s.AddSingleton<OperatorFilter>();
         s.AddSingleton<MaintenanceService>();
         s.AddHostedService(sp => sp.GetRequiredService<MaintenanceService>());
         s.AddProblemDetails();

@@ -34,6 +34,19 @@ internal sealed class ControlPlaneOptions
     /// <summary>Deprecated: <c>RateLimit:AuthPerMinute</c>, see <see cref="RateLimitOptions"/>.</summary>
     public RateLimitOptions RateLimit { get; set; } = new();
     public ApiKeyOptions ApiKeys { get; set; } = new();
+
+    /// <summary>
+    /// Platform operators besides the operator org's mods: user ids (<c>usr_…</c>) or emails. Default empty.
+    /// </summary>
+    public string[] Operators { get; set; } = [];
+
+    public OrgOptions Orgs { get; set; } = new();
+}
+
+internal sealed class OrgOptions
+{
+    /// <summary>When true any signed-in user may create an org (<c>POST /v1/orgs</c>); default false: operators only.</summary>
+    public bool SelfService { get; set; }
 }
 
 /// <summary>First-start org and <c>mod</c> user; used only while there are no users at all.</summary>

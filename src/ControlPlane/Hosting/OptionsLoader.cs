@@ -67,6 +67,8 @@ internal static class OptionsLoader
         }
         Require(o.RateLimits.MaxKeysPerLimit is >= 100 and <= 10_000_000, "ControlPlane:RateLimits:MaxKeysPerLimit", "must be between 100 and 10000000");
         Require(o.ApiKeys.EdgeOrgIds.All(id => !string.IsNullOrWhiteSpace(id)), "ControlPlane:ApiKeys:EdgeOrgIds", "must not contain empty org ids");
+        Require(o.Operators.All(v => !string.IsNullOrWhiteSpace(v) && (v.StartsWith("usr_", StringComparison.Ordinal) || v.Contains('@', StringComparison.Ordinal))),
+            "ControlPlane:Operators", "must list user ids (usr_…) or email addresses");
         var b = o.Bootstrap;
         var given = new[] { b.OrgName, b.AdminEmail, b.AdminPassword }.Count(v => !string.IsNullOrWhiteSpace(v));
         Require(given is 0 or 3, "ControlPlane:Bootstrap", "needs all of OrgName, AdminEmail and AdminPassword, or none");

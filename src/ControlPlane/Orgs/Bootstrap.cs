@@ -7,7 +7,7 @@ using Authio.ControlPlane.Users;
 namespace Authio.ControlPlane.Orgs;
 
 /// <summary>First start: with no users at all, creates the first org and its <c>mod</c> from <c>ControlPlane:Bootstrap:*</c>.</summary>
-internal sealed partial class Bootstrap(UserStore users, OrgService orgs, PasswordHasher hasher, PasswordPolicy policy,
+internal sealed partial class Bootstrap(UserStore users, OrgService orgs, OrgStore orgStore, PasswordHasher hasher, PasswordPolicy policy,
     ControlPlaneOptions options, TimeProvider time, ILogger<Bootstrap> logger)
 {
     public async Task RunAsync(CancellationToken ct)
@@ -30,6 +30,8 @@ internal sealed partial class Bootstrap(UserStore users, OrgService orgs, Passwo
             PasswordChangedAt = now, CreatedAt = now,
         };
         var org = await orgs.CreateAsync(b.OrgName.Trim(), user.Id, new ClientInfo(null, null), ct, newUser: user);
+        // The bootstrap org is the operator org: its mods act for the platform (edge keys, new orgs).
+        await orgStore.MarkOperatorIfNoneAsync(org.Id, ct);
         Log.Done(logger, org.Id, user.Id);
     }
 }

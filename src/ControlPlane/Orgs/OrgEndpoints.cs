@@ -68,7 +68,17 @@ internal static class OrgEndpoints
                 var org = await service.CreateAsync(body.Name.Trim(), caller.UserId, caller.Client, http.RequestAborted);
                 return Results.Created($"/v1/org", View(orgs, org));
             })
-            .AddEndpointFilter<AdminFilter>().WithSummary("Create another org with the caller as its mod (mod)");
+            // A new org affects the platform, not the caller's org: operators only, unless ControlPlane:Orgs:SelfService
+            // lets any org's mod found orgs.
+            .AddEndpointFilter(async (ctx, next) =>
+            {
+                var http = ctx.HttpContext;
+                var allowed = http.RequestServices.GetRequiredService<Hosting.ControlPlaneOptions>().Orgs.SelfService
+                    ? Caller.Of(http).IsAdmin
+                    : await http.RequestServices.GetRequiredService<PlatformOperators>().IsOperatorAsync(Caller.Of(http), http.RequestAborted);
+                return allowed ? await next(ctx) : Problems.Forbidden("Only a platform operator may create orgs (ControlPlane:Orgs:SelfService is off).");
+            })
+            .WithSummary("Create another org with the caller as its mod (operator; any mod with ControlPlane:Orgs:SelfService)");
     }
 
     private static OrgView View(OrgStore orgs, OrgRow o) =>

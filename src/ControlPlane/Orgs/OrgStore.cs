@@ -23,6 +23,16 @@ internal sealed class OrgStore(Db db, ControlPlaneOptions options)
     public Task<List<string>> AllIdsAsync(CancellationToken ct = default) =>
         db.GlobalAsync(async (c, tx) => (await c.QueryAsync<string>("SELECT id FROM orgs", transaction: tx)).ToList(), ct);
 
+    /// <summary>The operator org (<c>is_operator</c>), null before bootstrap.</summary>
+    public Task<string?> OperatorOrgIdAsync(CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.QuerySingleOrDefaultAsync<string?>(
+            "SELECT id FROM orgs WHERE is_operator = 1 ORDER BY created_at, id LIMIT 1", transaction: tx), ct);
+
+    /// <summary>Makes <paramref name="id"/> the operator org unless one exists (bootstrap).</summary>
+    public Task MarkOperatorIfNoneAsync(string id, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.ExecuteAsync(
+            "UPDATE orgs SET is_operator = 1 WHERE id = @id AND NOT EXISTS (SELECT 1 FROM orgs o WHERE o.is_operator = 1)", new { id }, tx), ct);
+
     public static Task InsertAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, OrgRow org) =>
         c.ExecuteAsync("INSERT INTO orgs (id, name, created_at) VALUES (@Id, @Name, @CreatedAt)", org, tx);
 

@@ -232,6 +232,8 @@ internal static class Schema
             CREATE TABLE login_failures (email_key TEXT PRIMARY KEY, failed_count BIGINT NOT NULL, window_start BIGINT NOT NULL,
               locked_until BIGINT NULL, updated_at BIGINT NOT NULL);
             CREATE INDEX login_failures_window ON login_failures(window_start);
+            ALTER TABLE orgs ADD COLUMN is_operator BIGINT NOT NULL DEFAULT 0;
+            UPDATE orgs SET is_operator = 1 WHERE id = (SELECT o.id FROM orgs o ORDER BY o.created_at, o.id LIMIT 1);
             """, RlsFor("audit_seals")),
     ];
 
