@@ -76,8 +76,22 @@ internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore 
         return header + "." + payload + "." + Base64UrlEncoder.Encode(signature);
     }
 
-    /// <summary>The claims of a seal whose ES256 signature verifies with a key of the store; null otherwise.</summary>
-    public async Task<AuditSealClaims?> VerifySealAsync(string jws, CancellationToken ct)
+    /// <summary>
+    /// Public keys that may have signed <paramref name="orgId"/>'s seals, by kid: every key of the store, also retired
+    /// ones (an old seal stays valid after rotation). The one place that asks the key store for verification keys.
+    /// </summary>
+    public async Task<Dictionary<string, ECDsa>> SealKeysAsync(string orgId, CancellationToken ct)
+    {
+        _ = orgId;
+        return (await keys.AllAsync(ct)).ToDictionary(k => k.Kid, k => ECDsa.Create(new ECParameters
+        {
+            Curve = ECCurve.NamedCurves.nistP256,
+            Q = new ECPoint { X = Base64UrlEncoder.DecodeBytes(k.X), Y = Base64UrlEncoder.DecodeBytes(k.Y) },
+        }), StringComparer.Ordinal);
+    }
+
+    /// <summary>The claims of a seal whose ES256 signature verifies with one of <paramref name="sealKeys"/>; null otherwise.</summary>
+    public static AuditSealClaims? VerifySeal(string jws, IReadOnlyDictionary<string, ECDsa> sealKeys)
     {
         var parts = jws.Split('.');
         if (parts.Length != 3) return null;
@@ -85,15 +99,7 @@ internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore 
         {
             using var header = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(parts[0]));
             if (header.RootElement.GetProperty("alg").GetString() != "ES256") return null;
-            var kid = header.RootElement.GetProperty("kid").GetString();
-            // Any key the store has (also retired ones: an old seal stays valid after rotation).
-            var row = (await keys.AllAsync(ct)).FirstOrDefault(k => k.Kid == kid);
-            if (row is null) return null;
-            using var ec = ECDsa.Create(new ECParameters
-            {
-                Curve = ECCurve.NamedCurves.nistP256,
-                Q = new ECPoint { X = Base64UrlEncoder.DecodeBytes(row.X), Y = Base64UrlEncoder.DecodeBytes(row.Y) },
-            });
+            if (header.RootElement.GetProperty("kid").GetString() is not { } kid || !sealKeys.TryGetValue(kid, out var ec)) return null;
             var ok = ec.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), Base64UrlEncoder.DecodeBytes(parts[2]),
                 HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
             return ok ? JsonSerializer.Deserialize<AuditSealClaims>(Base64UrlEncoder.DecodeBytes(parts[1])) : null;
@@ -217,13 +223,26 @@ internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore 
     /// </summary>
     public async Task<AuditVerification> VerifyAsync(string orgId, CancellationToken ct)
     {
+        var sealKeys = await SealKeysAsync(orgId, ct);
+        try
+        {
+            return await VerifyCoreAsync(orgId, sealKeys, ct);
+        }
+        finally
+        {
+            foreach (var key in sealKeys.Values) key.Dispose();
+        }
+    }
+
+    private async Task<AuditVerification> VerifyCoreAsync(string orgId, Dictionary<string, ECDsa> sealKeys, CancellationToken ct)
+    {
         AuditSealClaims? cut = null;
         var checkpoints = new List<AuditSealClaims>();
         long checkedCount = 0;
         long? latestCheckpoint = null;
         foreach (var seal in await ListAsync(orgId, ct))
         {
-            var claims = await VerifySealAsync(seal.Jws, ct);
+            var claims = VerifySeal(seal.Jws, sealKeys);
             var type = seal.Kind == Cut ? CutType : CheckpointType;
             if (claims is null || claims.Org != orgId || claims.Type != type)
                 return Fail(null, seal.ThroughSeq, $"the signed {seal.Kind} through seq {seal.ThroughSeq} does not verify (signature, org or type)");
