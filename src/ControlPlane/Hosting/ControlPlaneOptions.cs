@@ -190,8 +190,8 @@ internal sealed class RateLimitOptions
 internal sealed class ApiKeyOptions
 {
     /// <summary>
-    /// Orgs whose <c>edge:sync</c> keys may call the edge endpoints, which see every org's keys. Default empty: any org's
-    /// <c>edge:sync</c> key (minted by its mod). Set it to the operator's org in multi-tenant deployments.
+    /// Orgs whose <c>edge:sync</c> keys may call the edge endpoints, which see every org's keys. Default empty: the
+    /// operator org only (see <c>PlatformOperators</c>).
     /// </summary>
     public string[] EdgeOrgIds { get; set; } = [];
 }
