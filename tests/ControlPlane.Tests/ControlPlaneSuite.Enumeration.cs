@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Authio.Shared.Errors;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Authio.ControlPlane.Tests;
 
@@ -30,6 +31,15 @@ public abstract partial class ControlPlaneSuite
         Assert.Equal(0L, await F.InspectAsync<long>("SELECT COUNT(*) FROM login_failures WHERE email_key LIKE '%@%'"));
         F.Time.Advance(TimeSpan.FromMinutes(15) + TimeSpan.FromSeconds(1));
         await F.LoginOkAsync(known, ControlPlaneFixture.DefaultPassword);
+
+        // The table only holds recent failures: the maintenance job drops the unknown email's stale row (a success
+        // already removed the account's).
+        var keys = F.Services.GetRequiredService<Authio.ControlPlane.Auth.LoginFailures>();
+        const string count = "SELECT COUNT(*) FROM login_failures WHERE email_key = @key";
+        Assert.Equal(0L, await F.InspectAsync<long>(count, new { key = keys.KeyOf(known) }));
+        Assert.Equal(1L, await F.InspectAsync<long>(count, new { key = keys.KeyOf(unknown) }));
+        await F.Services.GetRequiredService<Authio.ControlPlane.Hosting.MaintenanceService>().RunOnceAsync(CancellationToken.None);
+        Assert.Equal(0L, await F.InspectAsync<long>(count, new { key = keys.KeyOf(unknown) }));
     }
 
     /// <summary>Status, headers (but Date) and body (but the per-request trace id), as one string.</summary>
