@@ -147,6 +147,18 @@ public abstract partial class ControlPlaneSuite
             Assert.Equal(1, OfflineVerify(tampered, jwks)!.Value.Code);
             var lines = export.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal(1, OfflineVerify(string.Join('\n', lines.Take(lines.Length - 1)), jwks)!.Value.Code); // tail cut
+
+            // One seal with openssl alone (needs bash, openssl, jq, xxd, basenc).
+            var jws = (string)JsonNode.Parse(lines.First(l => l.Contains("\"seal\":\"checkpoint\"", StringComparison.Ordinal)))!["jws"]!;
+            if (RunDocsScript("bash", "audit-verify-seal.sh", [jws], jwks) is { } seal)
+            {
+                Assert.True(seal.Code == 0, seal.Output);
+                Assert.Contains("authio-audit-checkpoint", seal.Output, StringComparison.Ordinal);
+                var parts = jws.Split('.');
+                var forged = parts[0] + "." + Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(
+                    Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(parts[1]).Replace("\"count\":", "\"count\":1", StringComparison.Ordinal)) + "." + parts[2];
+                Assert.NotEqual(0, RunDocsScript("bash", "audit-verify-seal.sh", [forged], jwks)!.Value.Code);
+            }
         }
 
         // Deleting further head events is not retention: no signed cut covers them.
@@ -155,19 +167,31 @@ public abstract partial class ControlPlaneSuite
     }
 
     /// <summary>Runs docs/audit-verify.py on an export; null when python3 is not installed.</summary>
-    private static (int Code, string Output)? OfflineVerify(string export, string jwks)
+    private static (int Code, string Output)? OfflineVerify(string export, string jwks) =>
+        RunDocsScript("python3", "audit-verify.py", [], jwks, export);
+
+    /// <summary>
+    /// Runs a script of docs/ with <paramref name="interpreter"/>: arguments, then (when given) the export file, then the
+    /// JWKS file. Null when the interpreter or the repository's docs are not there.
+    /// </summary>
+    private static (int Code, string Output)? RunDocsScript(string interpreter, string script, string[] args, string jwks, string? export = null)
     {
         var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "docs", "audit-verify.py"))) root = root.Parent;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "docs", script))) root = root.Parent;
         if (root is null) return null;
-        var script = Path.Combine(root.FullName, "docs", "audit-verify.py");
         var dir = Directory.CreateTempSubdirectory("authio-audit-");
         try
         {
-            File.WriteAllText(Path.Combine(dir.FullName, "export.ndjson"), export);
+            var start = new ProcessStartInfo(interpreter) { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(Path.Combine(root.FullName, "docs", script));
+            foreach (var a in args) start.ArgumentList.Add(a);
+            if (export is not null)
+            {
+                File.WriteAllText(Path.Combine(dir.FullName, "export.ndjson"), export);
+                start.ArgumentList.Add(Path.Combine(dir.FullName, "export.ndjson"));
+            }
             File.WriteAllText(Path.Combine(dir.FullName, "jwks.json"), jwks);
-            var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { script, Path.Combine(dir.FullName, "export.ndjson"), Path.Combine(dir.FullName, "jwks.json") }) start.ArgumentList.Add(a);
+            start.ArgumentList.Add(Path.Combine(dir.FullName, "jwks.json"));
             Process p;
             try
             {
@@ -179,9 +203,10 @@ public abstract partial class ControlPlaneSuite
             }
             using (p)
             {
-                var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+                var stdout = p.StandardOutput.ReadToEndAsync();
+                var stderr = p.StandardError.ReadToEnd();
                 p.WaitForExit();
-                return (p.ExitCode, output);
+                return (p.ExitCode, stdout.Result + stderr);
             }
         }
         finally
