@@ -66,7 +66,22 @@ internal sealed class AuditLog(Db db, TimeProvider time, MasterKey master)
         {
             _append.Release();
         }
+        _moved[e.OrgId] = 0;
     }
+
+    // Orgs whose chain this instance extended since the last checkpoint round: only those need a new checkpoint.
+    private readonly ConcurrentDictionary<string, byte> _moved = new(StringComparer.Ordinal);
+
+    /// <summary>The orgs appended to since the last call (each once), for the checkpoint round.</summary>
+    public IReadOnlyList<string> TakeMoved()
+    {
+        var orgs = _moved.Keys.ToList();
+        foreach (var org in orgs) _moved.TryRemove(org, out _);
+        return orgs;
+    }
+
+    /// <summary>Marks an org for the next checkpoint round again (its checkpoint failed).</summary>
+    public void MarkMoved(string orgId) => _moved[orgId] = 0;
 
     public static string HashOf(AuditRow r)
     {

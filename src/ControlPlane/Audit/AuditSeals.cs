@@ -123,11 +123,24 @@ internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore 
         VALUES (@OrgId, @Kind, @ThroughSeq, @HeadHash, @Total, @Jws, @CreatedAt)
         """, r, tx);
 
-    /// <summary>Checkpoints every org (and the internal chain) whose head moved since its last checkpoint.</summary>
+    private bool _swept;
+
+    /// <summary>
+    /// Checkpoints every org (and the internal chain) whose head moved since its last checkpoint. The first round after
+    /// start looks at every org; later rounds only at those this instance appended to (other instances checkpoint their
+    /// own appends), so an idle org costs nothing.
+    /// </summary>
     public async Task<int> CheckpointAllAsync(CancellationToken ct)
     {
         var written = 0;
-        foreach (var orgId in (await orgs.AllIdsAsync(ct)).Append(AuditLog.SystemOrg))
+        var moved = audit.TakeMoved();
+        IEnumerable<string> candidates = moved;
+        if (!_swept)
+        {
+            candidates = (await orgs.AllIdsAsync(ct)).Append(AuditLog.SystemOrg).Union(moved, StringComparer.Ordinal);
+            _swept = true;
+        }
+        foreach (var orgId in candidates)
         {
             try
             {
@@ -135,8 +148,9 @@ internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore 
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // One org's failure must not stop the others' checkpoints.
+                // One org's failure must not stop the others' checkpoints; it is retried next round.
                 Log.CheckpointFailed(logger, orgId, ex);
+                audit.MarkMoved(orgId);
             }
         }
         return written;
