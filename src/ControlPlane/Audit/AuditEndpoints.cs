@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Storage;
@@ -22,7 +23,7 @@ internal static class AuditEndpoints
     public static void Map(RouteGroupBuilder v1)
     {
         var g = v1.MapGroup("/audit-events").WithTags("Audit").AddEndpointFilter<AdminFilter>();
-        g.MapGet("/", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, string? cursor, int? limit,
+        g.MapGet("/", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, string? cursor, [Range(1, MaxLimit)] int? limit,
                 Db db, HttpContext http) =>
             {
                 var org = Caller.Of(http).OrgId;
@@ -39,7 +40,7 @@ internal static class AuditEndpoints
                 var next = rows.Count > take ? rows[take - 1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
                 return Results.Ok(new AuditPage(page, next));
             })
-            .WithSummary("Audit events, newest first; filter by event, outcome, userId, sessionId, from, to; page with cursor (mod)");
+            .Produces<AuditPage>().WithSummary("Audit events, newest first; filter by event, outcome, userId, sessionId, from, to; page with cursor (mod)");
         g.MapGet("/export", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, Db db, HttpContext http) =>
             {
                 var org = Caller.Of(http).OrgId;
@@ -58,9 +59,9 @@ internal static class AuditEndpoints
                 }
                 return Results.Empty;
             })
-            .WithSummary("Stream matching audit events as NDJSON, oldest first (mod)");
+            .Produces<AuditEventView>(200, "application/x-ndjson").WithSummary("Stream matching audit events as NDJSON, oldest first (mod)");
         g.MapGet("/verify", async (AuditLog audit, HttpContext http) => Results.Ok(await audit.VerifyAsync(Caller.Of(http).OrgId, http.RequestAborted)))
-            .WithSummary("Check the org's hash chain and report the first broken link (mod)");
+            .Produces<AuditVerification>().WithSummary("Check the org's hash chain and report the first broken link (mod)");
     }
 
     private static Task<List<AuditRow>> QueryAsync(Db db, string orgId, string? ev, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to,
