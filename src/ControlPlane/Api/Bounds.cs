@@ -20,8 +20,11 @@ internal static class Bounds
     public const int MaxRoleLength = 32;
     /// <summary>Scope names: action (32) + ':' + resource (64).</summary>
     public const int MaxScopeLength = 97;
-    /// <summary>Refresh tokens and tokens given to <c>/oauth/*</c>: ours are well under 1 KiB.</summary>
-    public const int MaxTokenLength = 4096;
+    /// <summary>
+    /// Refresh tokens and tokens given to <c>/oauth/*</c>: ours are well under 1 KiB. A longer refresh token is a 400; a
+    /// longer token at <c>/oauth/*</c> is simply not a valid token (RFC 7009/7662: 200, nothing revoked / inactive).
+    /// </summary>
+    public const int MaxTokenLength = 8192;
 }
 
 /// <summary>Every string in a collection is at most <see cref="Length"/> characters (published as the items' <c>maxLength</c>).</summary>

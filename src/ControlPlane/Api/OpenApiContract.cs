@@ -82,7 +82,12 @@ internal static class OpenApiContract
         });
         options.AddSchemaTransformer((schema, context, _) =>
         {
-            if (schema is OpenApiSchema any) ExactInt64Bounds(any);
+            if (schema is OpenApiSchema any)
+            {
+                ExactInt64Bounds(any);
+                // System.Text.Json reads at most 42 characters of ISO 8601 for a date-time; anything longer is a 400.
+                if (any.Format == "date-time" && any.MaxLength is null) any.MaxLength = 64;
+            }
             if (context.JsonPropertyInfo is not { } property || schema is not OpenApiSchema s) return Task.CompletedTask;
             var orgs = context.ApplicationServices.GetRequiredService<OrgStore>();
             if (property.DeclaringType == typeof(OrgSettingsRequest))

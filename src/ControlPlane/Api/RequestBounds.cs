@@ -96,7 +96,8 @@ internal static class RequestBounds
             bool valid;
             try
             {
-                valid = a.IsValid(value);
+                // [Required] means present (not null) here; blank strings are the services' to judge, with their own messages.
+                valid = a is RequiredAttribute ? value is not null : a.IsValid(value);
             }
             catch (Exception e) when (e is OverflowException or InvalidCastException or FormatException or ArgumentException)
             {

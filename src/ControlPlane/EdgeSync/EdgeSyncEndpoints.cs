@@ -98,13 +98,16 @@ internal static class EdgeSyncEndpoints
         return token.Length == 0 ? null : token;
     }
 
-    /// <summary>The form's published bounds: each field at most once and within its length.</summary>
+    /// <summary>
+    /// Each field at most once (RFC 6749 §3.1) and the hint within its length. An over-long <c>token</c> is not refused:
+    /// like any invalid token it revokes nothing (200) and introspects inactive (RFC 7009 §2.2, RFC 7662 §2.2).
+    /// </summary>
     private static async Task<IResult?> FormProblemAsync(HttpContext http)
     {
         if (!http.Request.HasFormContentType) return null;
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
         var errors = new Dictionary<string, string[]>();
-        foreach (var (name, max) in new[] { ("token", Bounds.MaxTokenLength), ("token_type_hint", MaxHintLength) })
+        foreach (var (name, max) in new[] { ("token", int.MaxValue), ("token_type_hint", MaxHintLength) })
         {
             var values = form[name];
             if (values.Count > 1) errors[name] = ["must be given at most once."];

@@ -70,6 +70,8 @@ public static partial class ControlPlaneApp
         s.AddProblemDetails();
         // Numbers are numbers: "60" is not an integer (the OpenAPI schemas say "integer", not "integer or string").
         s.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict);
+        // Binding failures throw so BadRequestMiddleware can name the field (else they are a bare 400).
+        s.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         s.AddOpenApi(OpenApiSetup.Configure);
         overrides?.Invoke(s);
 
@@ -107,6 +109,7 @@ public static partial class ControlPlaneApp
                     break;
             }
         });
+        app.UseMiddleware<BadRequestMiddleware>();
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<RateLimitMiddleware>();
 
