@@ -62,6 +62,8 @@ public abstract partial class ControlPlaneSuite
                     {
                         var problem = ProblemOf(response, body);
                         if (problem is not null) failures.Add($"{attempt}: {status} {problem}");
+                        // A refused read has nothing to roll back; the snapshot (7 reads) is for refused writes.
+                        if (attempt.Method == "GET") continue;
                         var after = await world.SnapshotAsync();
                         if (after != baseline)
                         {
@@ -79,7 +81,7 @@ public abstract partial class ControlPlaneSuite
             }
         }
         Assert.True(failures.Count == 0, $"{failures.Count} of {sent} abusive requests misbehaved ({clock.Elapsed.TotalSeconds:F0} s):\n"
-            + string.Join("\n", failures.Take(60)));
+            + string.Join("\n", failures.Take(60).Select(f => f.ReplaceLineEndings(" "))));
         Assert.True(sent > 500, "too few abusive requests were sent: " + sent);
     }
 
@@ -489,6 +491,7 @@ public abstract partial class ControlPlaneSuite
             {
                 yield return ($"{name} missing", Bytes(string.Join('&', fields.Where(f => f.Name != name).Select(f => f.Name + "=x"))), FormType);
                 yield return ($"{name} empty", Bytes(Valid(name, "")), FormType);
+                yield return ($"{name} control characters", Bytes(Valid(name, "org_x.a%00b%1B")), FormType);
                 yield return ($"{name} twice", Bytes(Valid() + "&" + name + "=y"), FormType);
                 yield return ($"{name} over maxLength", Bytes(Valid(name, new string('t', max + 1))), FormType);
                 yield return ($"{name} ~1 MB", Bytes(Valid(name, new string('t', HugeString))), FormType);

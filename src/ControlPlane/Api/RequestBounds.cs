@@ -53,12 +53,14 @@ internal static class RequestBounds
         foreach (var (key, value) in http.Request.RouteValues)
         {
             if (value is string s && s.Length > MaxParameterLength) errors[key] = [$"must be at most {MaxParameterLength} characters."];
+            else if (HasNul(value)) errors[key] = [NulMessage];
         }
         foreach (var (key, values) in http.Request.Query)
         {
             if (key.Length > MaxParameterLength) errors["query"] = [$"parameter names must be at most {MaxParameterLength} characters."];
             else if (values.Count > 1) errors[key] = ["must be given at most once."];
             else if (values.ToString().Length > MaxParameterLength) errors[key] = [$"must be at most {MaxParameterLength} characters."];
+            else if (HasNul(values.ToString())) errors[key] = [NulMessage];
         }
     }
 
@@ -70,12 +72,14 @@ internal static class RequestBounds
             var v = field.Property.GetValue(value);
             var name = prefix + field.JsonName;
             Check(v, name, field.Attributes, errors);
+            if (HasNul(v)) errors[name] = [NulMessage];
             if (v is null || v is string) continue;
             if (v is IEnumerable items)
             {
                 var i = 0;
                 foreach (var item in items)
                 {
+                    if (HasNul(item)) errors[$"{name}[{i}]"] = [NulMessage];
                     if (item is not null && IsValidatable(item.GetType())) Validate(item, $"{name}[{i}].", errors, depth + 1);
                     else if (item is null && IsValidatable(ElementType(field.Property.PropertyType))) errors[$"{name}[{i}]"] = ["must not be null."];
                     if (errors.Count >= 20) return; // a huge array of bad entries gets a bounded answer
@@ -89,8 +93,14 @@ internal static class RequestBounds
         }
     }
 
+    // PostgreSQL text cannot hold U+0000; no field of ours has a use for it, so it is refused on both stores alike.
+    private const string NulMessage = "must not contain the NUL character (U+0000).";
+
+    private static bool HasNul(object? value) => value is string s && s.Contains('\0', StringComparison.Ordinal);
+
     private static void Check(object? value, string name, ValidationAttribute[] attributes, Dictionary<string, string[]> errors)
     {
+        if (HasNul(value)) errors[name] = [NulMessage];
         foreach (var a in attributes)
         {
             bool valid;

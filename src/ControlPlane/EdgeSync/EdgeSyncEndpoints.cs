@@ -112,6 +112,7 @@ internal static class EdgeSyncEndpoints
             var values = form[name];
             if (values.Count > 1) errors[name] = ["must be given at most once."];
             else if (values.ToString().Length > max) errors[name] = [$"must be at most {max} characters."];
+            else if (values.ToString().Contains('\0', StringComparison.Ordinal)) errors[name] = ["must not contain the NUL character (U+0000)."];
         }
         return errors.Count > 0 ? Problems.Validation(errors) : null;
     }
