@@ -46,7 +46,7 @@ internal static class UserEndpoints
                 var caller = Caller.Of(http);
                 return (await users.DeactivateAsync(caller.OrgId, id, caller, http.RequestAborted)).ToResult(Results.Ok);
             })
-            .AddEndpointFilter<AdminFilter>().Produces<UserView>().WithSummary("Deactivate a user and end their sessions (mod)");
+            .AddEndpointFilter<AdminFilter>().Produces<UserView>().ProducesProblem(409).WithSummary("Deactivate a user and end their sessions (mod)");
         g.MapPut("/{id}/role", async (string id, AssignRoleRequest body, UserService users, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
