@@ -175,19 +175,29 @@ public abstract partial class ControlPlaneSuite
         /// <summary>Everything a refused request must leave as it was, as the org's own mod reads it.</summary>
         public async Task<string> SnapshotAsync()
         {
-            var sb = new StringBuilder();
-            foreach (var path in new[]
-                     {
-                         "/v1/org", "/v1/users", "/v1/teams", "/v1/api-keys", "/v1/api-key-scopes", $"/v1/orgs/{OrgId}/rate-limits",
-                         $"/v1/users/{RealIds["users"]}/sessions",
-                     })
+            string[] paths =
+            [
+                "/v1/org", "/v1/users", "/v1/teams", "/v1/api-keys", "/v1/api-key-scopes", $"/v1/orgs/{OrgId}/rate-limits",
+                $"/v1/users/{RealIds["users"]}/sessions",
+            ];
+            // Read concurrently: the reads are independent, and this runs after every refused write.
+            var parts = await Task.WhenAll(paths.Select(async path =>
             {
                 using var r = await _f.SendAsync(HttpMethod.Get, path, ModAccess);
-                var body = await r.Content.ReadAsStringAsync();
-                // The caller's own session is marked "current"; last-seen times move only on refresh.
-                sb.Append(path).Append(' ').Append((int)r.StatusCode).Append(' ').Append(body).Append('\n');
+                return $"{path} {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}";
+            }));
+            // And what no read shows: revocations, edge changes, live sessions and refresh tokens written by a refused request.
+            await using var db = await _f.OpenInspectorAsync();
+            var counts = new List<long>();
+            foreach (var sql in new[]
+                     {
+                         "SELECT COUNT(*) FROM revocations WHERE org_id = @OrgId", "SELECT COUNT(*) FROM edge_changes",
+                         "SELECT COUNT(*) FROM sessions WHERE org_id = @OrgId AND ended_at IS NULL", "SELECT COUNT(*) FROM refresh_tokens WHERE org_id = @OrgId",
+                     })
+            {
+                counts.Add(await Dapper.SqlMapper.ExecuteScalarAsync<long>(db, sql, new { OrgId }));
             }
-            return sb.ToString();
+            return string.Join('\n', parts) + "\nrows " + string.Join(' ', counts);
         }
 
         public async Task<HttpResponseMessage> SendAsync(AbuseAttempt a)
