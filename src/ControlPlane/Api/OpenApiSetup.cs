@@ -58,5 +58,7 @@ internal static class OpenApiSetup
             }
             return Task.CompletedTask;
         });
+        // After the security requirements above: the error responses depend on them.
+        OpenApiContract.Configure(options);
     }
 }

@@ -6,12 +6,12 @@ namespace Authio.ControlPlane.Api;
 internal static class Problems
 {
     public static IResult Of(int status, string code, string title, string? detail = null) =>
-        Results.Problem(statusCode: status, title: title, detail: detail,
+        Results.Problem(statusCode: status, title: title, detail: detail, type: ProblemTypes.For(code),
             extensions: new Dictionary<string, object?> { ["code"] = code });
 
     public static IResult Validation(IDictionary<string, string[]> errors, string? detail = null) =>
         Results.Problem(statusCode: 400, title: "Validation failed", detail: detail ?? "One or more fields are invalid.",
-            extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ValidationFailed, ["errors"] = errors });
+            type: ProblemTypes.For(ErrorCodes.ValidationFailed), extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ValidationFailed, ["errors"] = errors });
 
     public static IResult Validation(string field, string message, string? detail = null) =>
         Validation(new Dictionary<string, string[]> { [field] = [message] }, detail);
@@ -28,6 +28,9 @@ internal static class Problems
     public static IResult Conflict(string detail) => Of(409, ErrorCodes.Conflict, "Conflict", detail);
 
     public static IResult Locked(string detail) => Of(423, ErrorCodes.AccountLocked, "Account locked", detail);
+
+    public static IResult PayloadTooLarge(long limit) => Of(413, ErrorCodes.PayloadTooLarge, "Payload too large",
+        $"The request body exceeds the limit of {limit} bytes.");
 }
 
 /// <summary>An expected failure of a domain operation, turned into a problem response at the edge of the API.</summary>

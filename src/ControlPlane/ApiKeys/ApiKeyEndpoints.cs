@@ -23,11 +23,11 @@ internal static class ApiKeyEndpoints
     {
         var scopes = v1.MapGroup("/api-key-scopes").WithTags("API keys");
         scopes.MapGet("/", async (ApiKeyScopes s, HttpContext http) => Results.Ok(await s.ListAsync(Caller.Of(http).OrgId, http.RequestAborted)))
-            .WithSummary("Scopes that can be put on API keys: built-in and the org's own");
+            .Produces<List<ApiKeyScopeView>>().WithSummary("Scopes that can be put on API keys: built-in and the org's own");
         scopes.MapPost("/", async (CreateScopeRequest body, ApiKeyScopes s, HttpContext http) =>
                 (await s.CreateAsync(Caller.Of(http), body.Name, body.Description, http.RequestAborted))
                     .ToResult(v => Results.Created("/v1/api-key-scopes", v)))
-            .AddEndpointFilter<AdminFilter>().WithSummary("Add an org-specific scope, e.g. read:invoices (mod)");
+            .AddEndpointFilter<AdminFilter>().Produces<ApiKeyScopeView>(201).ProducesProblem(409).WithSummary("Add an org-specific scope, e.g. read:invoices (mod)");
 
         var g = v1.MapGroup("/api-keys").WithTags("API keys");
         g.MapPost("/", async (CreateApiKeyRequest body, ApiKeyService keys, HttpContext http) =>
@@ -35,22 +35,22 @@ internal static class ApiKeyEndpoints
                 http.Response.Headers.CacheControl = "no-store";
                 return (await keys.CreateAsync(Caller.Of(http), body, http.RequestAborted)).ToResult(k => Results.Created($"/v1/api-keys/{k.Id}", k));
             })
-            .WithSummary("Create an API key with scopes the caller holds; the secret is in this response only");
+            .Produces<ApiKeyIssued>(201).WithSummary("Create an API key with scopes the caller holds; the secret is in this response only");
         g.MapGet("/", async (ApiKeyService keys, HttpContext http) => Results.Ok(await keys.ListAsync(Caller.Of(http).OrgId, http.RequestAborted)))
-            .WithSummary("The org's API keys (never the secret)");
+            .Produces<List<ApiKeyView>>().WithSummary("The org's API keys (never the secret)");
         g.MapGet("/{id}", async (string id, ApiKeyService keys, HttpContext http) =>
                 await keys.GetAsync(Caller.Of(http).OrgId, id, http.RequestAborted) is { } k ? Results.Ok(k) : Problems.NotFound("API key"))
-            .WithSummary("One API key (never the secret)");
+            .Produces<ApiKeyView>().WithSummary("One API key (never the secret)");
         g.MapDelete("/{id}", async (string id, ApiKeyService keys, HttpContext http) =>
                 (await keys.RevokeAsync(Caller.Of(http), id, http.RequestAborted)).ToResult(_ => Results.NoContent()))
-            .WithSummary("Revoke a key: every secret of it stops working (creator or mod)");
+            .Produces(204).WithSummary("Revoke a key: every secret of it stops working (creator or mod)");
         g.MapPost("/{id}/rotate", async (string id, RotateApiKeyRequest? body, ApiKeyService keys, HttpContext http) =>
             {
                 http.Response.Headers.CacheControl = "no-store";
                 return (await keys.RotateAsync(Caller.Of(http), id, body?.GracePeriodSeconds, http.RequestAborted))
                     .ToResult(k => Results.Created($"/v1/api-keys/{k.Id}", k));
             })
-            .WithSummary("Issue a new secret for the key; the old one stays valid for grace_period_seconds (default 0, max 7 days) (creator or mod)");
+            .Produces<ApiKeyIssued>(201).ProducesProblem(409).WithSummary("Issue a new secret for the key; the old one stays valid for grace_period_seconds (default 0, max 7 days) (creator or mod)");
     }
 
     /// <summary>Called by edges with their own <c>edge:sync</c> key; outside the access-token-authenticated <c>/v1</c> group.</summary>
@@ -64,7 +64,7 @@ internal static class ApiKeyEndpoints
                 var record = await keys.LookupAsync(EdgeCaller.Of(http), body.Digest, ClientInfo.From(http), http.RequestAborted);
                 return record is null ? Problems.NotFound("API key") : Results.Ok(record);
             })
-            .WithSummary("Find the key with a digest, including revoked and expired ones (edge:sync key)");
+            .Produces<ApiKeyRecord>().ProducesProblem(404).WithSummary("Find the key with a digest, including revoked and expired ones (edge:sync key)");
         edge.MapPost(EdgeApiKeyPaths.Usage, async (ApiKeyUsageReport body, ApiKeyService keys, HttpContext http) =>
             {
                 if (body.Keys is null) return Problems.Validation("keys", "is required.");
@@ -74,6 +74,6 @@ internal static class ApiKeyEndpoints
                 await keys.ReportUsageAsync(body.Keys, http.RequestAborted);
                 return Results.NoContent();
             })
-            .WithSummary("Add per-key use counts and last use; unknown ids are ignored (edge:sync key)");
+            .Produces(204).WithSummary("Add per-key use counts and last use; unknown ids are ignored (edge:sync key)");
     }
 }

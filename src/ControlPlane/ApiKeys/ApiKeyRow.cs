@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
+using Authio.ControlPlane.Api;
 
 namespace Authio.ControlPlane.ApiKeys;
 
@@ -47,15 +49,15 @@ internal static class ApiKeyStatus
 }
 
 internal sealed record CreateApiKeyRequest(
-    string? Name,
-    string[]? Scopes,
-    string? Environment,
-    [property: JsonPropertyName("expires_at")] DateTimeOffset? ExpiresAt,
-    [property: JsonPropertyName("project_id")] string? ProjectId);
+    [property: Required, StringLength(100)] string? Name,
+    [property: Required, MaxLength(ApiKeyService.MaxScopesPerKey), ItemLength(Bounds.MaxScopeLength)] string[]? Scopes,
+    [property: Required, StringLength(4)] string? Environment,
+    [property: JsonPropertyName("expires_at")] DateTimeOffset? ExpiresAt = null,
+    [property: JsonPropertyName("project_id"), StringLength(Bounds.MaxIdLength)] string? ProjectId = null);
 
-internal sealed record RotateApiKeyRequest([property: JsonPropertyName("grace_period_seconds")] long? GracePeriodSeconds);
+internal sealed record RotateApiKeyRequest([property: JsonPropertyName("grace_period_seconds"), Range(0, (double)ApiKeyService.MaxGraceSeconds)] long? GracePeriodSeconds = null);
 
-internal sealed record CreateScopeRequest(string? Name, string? Description);
+internal sealed record CreateScopeRequest([property: Required, StringLength(Bounds.MaxScopeLength)] string? Name, [property: StringLength(200)] string? Description = null);
 
 /// <summary>The one response that carries the secret: creation and rotation.</summary>
 internal sealed record ApiKeyIssued(

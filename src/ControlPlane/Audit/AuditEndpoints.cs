@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Storage;
@@ -35,7 +36,7 @@ internal static class AuditEndpoints
     public static void Map(RouteGroupBuilder v1)
     {
         var g = v1.MapGroup("/audit-events").WithTags("Audit").AddEndpointFilter<AdminFilter>();
-        g.MapGet("/", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, string? cursor, int? limit,
+        g.MapGet("/", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, string? cursor, [Range(1, MaxLimit)] int? limit,
                 Db db, HttpContext http) =>
             {
                 var org = Caller.Of(http).OrgId;
@@ -52,7 +53,7 @@ internal static class AuditEndpoints
                 var next = rows.Count > take ? rows[take - 1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
                 return Results.Ok(new AuditPage(page, next));
             })
-            .WithSummary("Audit events, newest first; filter by event, outcome, userId, sessionId, from, to; page with cursor (mod)");
+            .Produces<AuditPage>().WithSummary("Audit events, newest first; filter by event, outcome, userId, sessionId, from, to; page with cursor (mod)");
         g.MapGet("/export", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, Db db,
                 AuditSeals seals, HttpContext http) =>
             {
@@ -75,8 +76,10 @@ internal static class AuditEndpoints
                 }
                 return Results.Empty;
             })
+            .Produces<AuditEventView>(200, "application/x-ndjson")
             .WithSummary("Stream the org's signed checkpoints and retention cuts ({seal, throughSeq, jws}), then matching audit events as NDJSON, oldest first (mod)");
         g.MapGet("/verify", async (AuditSeals seals, HttpContext http) => Results.Ok(await seals.VerifyAsync(Caller.Of(http).OrgId, http.RequestAborted)))
+            .Produces<AuditVerification>()
             .WithSummary("Check the org's keyed hash chain against its signed checkpoints and retention cuts; report the first bad position (mod)");
     }
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
@@ -6,8 +7,11 @@ using Authio.ControlPlane.Sessions;
 
 namespace Authio.ControlPlane.Auth;
 
-internal sealed record LoginRequest(string? Email, string? Password, [property: JsonPropertyName("org_id")] string? OrgId);
-internal sealed record RefreshRequest([property: JsonPropertyName("refresh_token")] string? RefreshToken);
+internal sealed record LoginRequest(
+    [property: Required, StringLength(Bounds.MaxEmailLength)] string? Email,
+    [property: Required, StringLength(Bounds.MaxPresentedPasswordLength)] string? Password,
+    [property: JsonPropertyName("org_id"), StringLength(Bounds.MaxIdLength)] string? OrgId = null);
+internal sealed record RefreshRequest([property: JsonPropertyName("refresh_token"), Required, StringLength(Bounds.MaxTokenLength)] string? RefreshToken);
 
 internal sealed record TokenResponse(
     [property: JsonPropertyName("access_token")] string AccessToken,
@@ -38,17 +42,17 @@ internal static class AuthEndpoints
         auth.MapPost("/login", async (LoginRequest body, LoginService login, HttpContext http) =>
                 (await login.LoginAsync(body.Email, body.Password, body.OrgId, ClientInfo.From(http), http.RequestAborted))
                     .ToResult(p => Results.Ok(TokenResponse.From(p))))
-            .RequireAuthRateLimit(LimitedAction.SignIn).WithSummary("Sign in with email and password");
+            .RequireAuthRateLimit(LimitedAction.SignIn).Produces<TokenResponse>().ProducesProblem(423).WithSummary("Sign in with email and password");
         auth.MapPost("/refresh", async (RefreshRequest body, SessionService sessions, HttpContext http) =>
                 (await sessions.RefreshAsync(body.RefreshToken, ClientInfo.From(http), http.RequestAborted))
                     .ToResult(p => Results.Ok(TokenResponse.From(p))))
-            .RequireAuthRateLimit(LimitedAction.Refresh).WithSummary("Rotate a refresh token for a new token pair");
+            .RequireAuthRateLimit(LimitedAction.Refresh).Produces<TokenResponse>().WithSummary("Rotate a refresh token for a new token pair");
         authenticated.MapPost("/auth/logout", async (SessionService sessions, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
                 await sessions.EndAsync(caller.OrgId, caller.SessionId, EndReasons.Logout, AuditEvents.Logout, caller.UserId, caller.Client, http.RequestAborted);
                 return Results.NoContent();
             })
-            .WithTags("Auth").WithSummary("End the caller's session");
+            .WithTags("Auth").Produces(204).WithSummary("End the caller's session");
     }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using System.ComponentModel.DataAnnotations;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.ApiKeys;
 using Authio.ControlPlane.Auth;
@@ -9,8 +11,20 @@ using Authio.Shared.Sync;
 
 namespace Authio.ControlPlane.EdgeSync;
 
+/// <summary>The form of <c>POST /oauth/revoke</c> (RFC 7009), for the OpenAPI document; read with <c>ReadFormAsync</c>.</summary>
+internal sealed record OAuthRevokeForm(
+    [property: JsonPropertyName("token"), Required, StringLength(Bounds.MaxTokenLength)] string Token,
+    [property: JsonPropertyName("token_type_hint"), StringLength(EdgeSyncEndpoints.MaxHintLength)] string? TokenTypeHint = null);
+
+/// <summary>The form of <c>POST /oauth/introspect</c> (RFC 7662).</summary>
+internal sealed record OAuthIntrospectForm(
+    [property: JsonPropertyName("token"), Required, StringLength(Bounds.MaxTokenLength)] string Token,
+    [property: JsonPropertyName("token_type_hint"), StringLength(EdgeSyncEndpoints.MaxHintLength)] string? TokenTypeHint = null);
+
 internal static class EdgeSyncEndpoints
 {
+    public const int MaxHintLength = 50;
+
     public const string RevokePath = "/oauth/revoke";
     public const string IntrospectPath = "/oauth/introspect";
 
@@ -23,16 +37,14 @@ internal static class EdgeSyncEndpoints
                 http.Response.Headers.CacheControl = "no-store";
                 return Results.Ok(await sync.SnapshotAsync(http.RequestAborted));
             })
-            .WithSummary("Issuer, audiences, JWKS and every live revocation of the allowed orgs, as of one sequence number (edge:sync key)");
-        edge.MapGet(EdgeSyncPaths.Changes, async (long? after, int? wait, EdgeSyncService sync, HttpContext http) =>
+            .Produces<EdgeSnapshot>().WithSummary("Issuer, audiences, JWKS and every live revocation of the allowed orgs, as of one sequence number (edge:sync key)");
+        edge.MapGet(EdgeSyncPaths.Changes, async ([Range(0, long.MaxValue)] long? after, [Range(0, EdgeSyncService.MaxWaitSeconds)] int? wait, EdgeSyncService sync, HttpContext http) =>
             {
-                if (after is < 0) return Problems.Validation("after", "must be 0 or more.");
-                if (wait is < 0) return Problems.Validation("wait", $"must be between 0 and {EdgeSyncService.MaxWaitSeconds} seconds.");
                 http.Response.Headers.CacheControl = "no-store";
                 var seconds = Math.Min(wait ?? EdgeSyncService.DefaultWaitSeconds, EdgeSyncService.MaxWaitSeconds);
                 return Results.Ok(await sync.ChangesAsync(after ?? 0, seconds, http.RequestAborted));
             })
-            .WithSummary("Changes after a sequence number in order; long-polls up to wait seconds (default 25, max 30) (edge:sync key)");
+            .Produces<EdgeChangeBatch>().WithSummary("Changes after a sequence number in order; long-polls up to wait seconds (default 25, max 30) (edge:sync key)");
 
         var oauth = app.MapGroup("/oauth").WithTags("OAuth").AddEndpointFilter(async (ctx, next) =>
         {
@@ -41,12 +53,13 @@ internal static class EdgeSyncEndpoints
         });
         oauth.MapPost("/revoke", async (OAuthTokenService tokens, HttpContext http) =>
             {
+                if (await FormProblemAsync(http) is { } invalid) return invalid;
                 if (await TokenParameterAsync(http) is not { } token) return MissingToken();
                 await tokens.RevokeAsync(token, ClientInfo.From(http), http.RequestAborted);
                 return Results.Ok();
             })
             .RequireRateLimiting(AuthEndpoints.RateLimitPolicy).DisableAntiforgery()
-            .WithSummary("RFC 7009: revoke a refresh token (ends its session) or an access token (until it expires); the token authenticates itself; always 200");
+            .Produces(200).Accepts<OAuthRevokeForm>("application/x-www-form-urlencoded").WithSummary("RFC 7009: revoke a refresh token (ends its session) or an access token (until it expires); the token authenticates itself; always 200");
         oauth.MapPost("/introspect", async (OAuthTokenService tokens, EdgeSyncService sync, ApiKeyService keys, AccessTokenValidator validator,
                 SessionStore sessionStore, HttpContext http) =>
             {
@@ -69,11 +82,12 @@ internal static class EdgeSyncEndpoints
                     if (claims.Role != Roles.Mod && !claims.Scopes.Contains(Roles.AdminScope)) return Problems.Forbidden("Introspection needs a mod access token.");
                     who = new Introspector(claims.OrgId);
                 }
+                if (await FormProblemAsync(http) is { } invalid) return invalid;
                 if (await TokenParameterAsync(http) is not { } token) return MissingToken();
                 return Results.Ok(await tokens.IntrospectAsync(token, who, sync.InScope, http.RequestAborted));
             })
             .DisableAntiforgery()
-            .WithSummary("RFC 7662: whether a token is active, answered from the edge feed's revocation state (edge:sync key or mod access token)");
+            .Produces<IntrospectionResponse>().Accepts<OAuthIntrospectForm>("application/x-www-form-urlencoded").WithSummary("RFC 7662: whether a token is active, answered from the edge feed's revocation state (edge:sync key or mod access token)");
     }
 
     private static async Task<string?> TokenParameterAsync(HttpContext http)
@@ -82,6 +96,25 @@ internal static class EdgeSyncEndpoints
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
         var token = form["token"].ToString();
         return token.Length == 0 ? null : token;
+    }
+
+    /// <summary>
+    /// Each field at most once (RFC 6749 §3.1) and the hint within its length. An over-long <c>token</c> is not refused:
+    /// like any invalid token it revokes nothing (200) and introspects inactive (RFC 7009 §2.2, RFC 7662 §2.2).
+    /// </summary>
+    private static async Task<IResult?> FormProblemAsync(HttpContext http)
+    {
+        if (!http.Request.HasFormContentType) return null;
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var errors = new Dictionary<string, string[]>();
+        foreach (var (name, max) in new[] { ("token", int.MaxValue), ("token_type_hint", MaxHintLength) })
+        {
+            var values = form[name];
+            if (values.Count > 1) errors[name] = ["must be given at most once."];
+            else if (values.ToString().Length > max) errors[name] = [$"must be at most {max} characters."];
+            else if (values.ToString().Contains('\0', StringComparison.Ordinal)) errors[name] = ["must not contain the NUL character (U+0000)."];
+        }
+        return errors.Count > 0 ? Problems.Validation(errors) : null;
     }
 
     private static IResult MissingToken() =>

@@ -72,6 +72,10 @@ public static partial class ControlPlaneApp
         s.AddSingleton<MaintenanceService>();
         s.AddHostedService(sp => sp.GetRequiredService<MaintenanceService>());
         s.AddProblemDetails();
+        // Numbers are numbers: "60" is not an integer (the OpenAPI schemas say "integer", not "integer or string").
+        s.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict);
+        // Binding failures throw so BadRequestMiddleware can name the field (else they are a bare 400).
+        s.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         s.AddOpenApi(OpenApiSetup.Configure);
         overrides?.Invoke(s);
 
@@ -79,6 +83,11 @@ public static partial class ControlPlaneApp
         app.UseExceptionHandler(e => e.Run(async http =>
         {
             var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+            if (error is Microsoft.AspNetCore.Http.BadHttpRequestException { StatusCode: 413 })
+            {
+                await Problems.PayloadTooLarge(options.Limits.MaxRequestBodyBytes).ExecuteAsync(http);
+                return;
+            }
             if (error is Microsoft.AspNetCore.Http.BadHttpRequestException bad)
             {
                 await Problems.Validation("body", "The request body is missing or is not valid JSON.", bad.Message).ExecuteAsync(http);
@@ -96,20 +105,27 @@ public static partial class ControlPlaneApp
                 case 404:
                     await Problems.NotFound("Route").ExecuteAsync(http);
                     break;
+                case 413:
+                    await Problems.PayloadTooLarge(options.Limits.MaxRequestBodyBytes).ExecuteAsync(http);
+                    break;
                 case 400 or 415:
                     await Problems.Validation("body", "The request is malformed or its parameters are invalid.").ExecuteAsync(http);
                     break;
             }
         });
+        app.UseMiddleware<BadRequestMiddleware>();
+        app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<RateLimitMiddleware>();
 
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/docs", o => o.WithTitle("Authio control plane"));
         app.MapGet("/healthz", () => Results.Text("ok")).ExcludeFromDescription();
-        SigningKeyEndpoints.MapWellKnown(app);
+        // Every endpoint below checks the bounds its OpenAPI schema publishes before its handler runs.
+        var root = app.MapGroup("").AddEndpointFilterFactory(RequestBounds.Filter);
+        SigningKeyEndpoints.MapWellKnown(root);
 
-        var v1 = app.MapGroup("/v1").AddEndpointFilter<CallerFilter>();
-        AuthEndpoints.Map(app, v1);
+        var v1 = root.MapGroup("/v1").AddEndpointFilter<CallerFilter>();
+        AuthEndpoints.Map(root, v1);
         UserEndpoints.Map(v1);
         SessionEndpoints.Map(v1);
         TeamEndpoints.Map(v1);
@@ -117,8 +133,8 @@ public static partial class ControlPlaneApp
         SigningKeyEndpoints.Map(v1);
         AuditEndpoints.Map(v1);
         ApiKeyEndpoints.Map(v1);
-        ApiKeyEndpoints.MapEdge(app);
-        EdgeSyncEndpoints.Map(app);
+        ApiKeyEndpoints.MapEdge(root);
+        EdgeSyncEndpoints.Map(root);
         return app;
     }
 

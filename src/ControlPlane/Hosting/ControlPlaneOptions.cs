@@ -41,12 +41,20 @@ internal sealed class ControlPlaneOptions
     public string[] Operators { get; set; } = [];
 
     public OrgOptions Orgs { get; set; } = new();
+    public LimitOptions Limits { get; set; } = new();
 }
 
 internal sealed class OrgOptions
 {
     /// <summary>When true any signed-in user may create an org (<c>POST /v1/orgs</c>); default false: operators only.</summary>
     public bool SelfService { get; set; }
+}
+
+/// <summary>Bounds on what one request may carry.</summary>
+internal sealed class LimitOptions
+{
+    /// <summary>Largest request body accepted (413 <c>payload_too_large</c> beyond). Default 1 MiB; 1 KiB to 100 MiB.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 }
 
 /// <summary>First-start org and <c>mod</c> user; used only while there are no users at all.</summary>
@@ -115,8 +123,11 @@ internal sealed class SigningKeyOptions
 
 internal sealed class AuditOptions
 {
-    /// <summary>Default 90 days, per-org override.</summary>
+    /// <summary>Default 90 days, per-org override; both within <see cref="MinRetentionDays"/>..<see cref="MaxRetentionDays"/>.</summary>
     public int RetentionDays { get; set; } = 90;
+
+    public const int MinRetentionDays = 7;
+    public const int MaxRetentionDays = 3650;
 }
 
 internal sealed class JobOptions

@@ -43,6 +43,10 @@ internal static class LogEvents
     public const int RateLimited = 1801;
     public const int RateLimitActiveEvictions = 1802;
 
+    /// <summary>One org's part of a maintenance round failed; the other orgs and steps still ran.</summary>
+    public const int MaintenanceOrgFailed = 1960;
+    /// <summary>One maintenance step failed; the later steps of the round still ran.</summary>
+    public const int MaintenanceStepFailed = 1961;
     public const int UnknownEmailLocked = 1980;
     public const int AuditChainUpgraded = 1981;
     public const int AuditChainNotUpgraded = 1982;

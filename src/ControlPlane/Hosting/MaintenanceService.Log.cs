@@ -7,6 +7,9 @@ internal sealed partial class MaintenanceService
         [LoggerMessage(EventId = LogEvents.JobFailed, Level = LogLevel.Error, Message = "Maintenance round failed")]
         public static partial void Failed(ILogger logger, Exception ex);
 
+        [LoggerMessage(EventId = LogEvents.MaintenanceStepFailed, Level = LogLevel.Error, Message = "Maintenance step {Step} failed; the other steps still ran")]
+        public static partial void StepFailed(ILogger logger, string step, Exception ex);
+
         [LoggerMessage(EventId = LogEvents.AuditPruned, Level = LogLevel.Information, Message = "Pruned {Count} audit events past retention")]
         public static partial void Pruned(ILogger logger, int count);
 

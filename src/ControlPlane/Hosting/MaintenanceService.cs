@@ -12,17 +12,38 @@ namespace Authio.ControlPlane.Hosting;
 internal sealed partial class MaintenanceService(SigningKeyStore keys, AuditRetention retention, EdgeChangeLog changes, ControlPlaneOptions options,
     AuditSeals seals, LoginFailures loginFailures, TimeProvider time, ILogger<MaintenanceService> logger) : BackgroundService
 {
+    /// <summary>One round. Each step runs even when an earlier one failed (logged); the round then throws the first failure.</summary>
     public async Task RunOnceAsync(CancellationToken ct)
     {
-        await keys.RotateIfDueAsync(ct);
-        await keys.RecordTransitionsAsync(ct);
-        var pruned = await retention.PruneAsync(ct);
-        if (pruned > 0) Log.Pruned(logger, pruned);
-        await keys.RecordJwksChangeAsync(ct);
-        var expired = await changes.PruneAsync(ct);
-        if (expired > 0) Log.ChangesPruned(logger, expired);
-        await seals.CheckpointAllAsync(ct);
-        await loginFailures.PruneAsync(options.Lockout.Window, ct);
+        List<Exception>? failures = null;
+        async Task Step(string name, Func<Task> step)
+        {
+            try
+            {
+                await step();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.StepFailed(logger, name, ex);
+                (failures ??= []).Add(ex);
+            }
+        }
+        await Step("signing_key_rotation", () => keys.RotateIfDueAsync(ct));
+        await Step("signing_key_transitions", () => keys.RecordTransitionsAsync(ct));
+        await Step("audit_retention", async () =>
+        {
+            var pruned = await retention.PruneAsync(ct);
+            if (pruned > 0) Log.Pruned(logger, pruned);
+        });
+        await Step("jwks_change", () => keys.RecordJwksChangeAsync(ct));
+        await Step("edge_change_pruning", async () =>
+        {
+            var expired = await changes.PruneAsync(ct);
+            if (expired > 0) Log.ChangesPruned(logger, expired);
+        });
+        await Step("audit_checkpoints", () => seals.CheckpointAllAsync(ct));
+        await Step("login_failure_pruning", () => loginFailures.PruneAsync(options.Lockout.Window, ct));
+        if (failures is not null) throw new AggregateException("Maintenance steps failed: " + failures.Count, failures);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -34,6 +55,10 @@ internal sealed partial class MaintenanceService(SigningKeyStore keys, AuditRete
             try
             {
                 await RunOnceAsync(stoppingToken);
+            }
+            catch (AggregateException)
+            {
+                // Each failed step was logged where it failed; the next round tries again.
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -58,7 +58,12 @@ internal static class OptionsLoader
         Require(o.Sessions.MaxPerUser >= 1, "ControlPlane:Sessions:MaxPerUser", "must be at least 1");
         Require(o.SigningKeys.RotationInterval > o.SigningKeys.PrePublish, "ControlPlane:SigningKeys:RotationInterval", "must be longer than PrePublish");
         Require(o.SigningKeys.PrePublish >= TimeSpan.Zero, "ControlPlane:SigningKeys:PrePublish", "must not be negative");
-        Require(o.Audit.RetentionDays >= 1, "ControlPlane:Audit:RetentionDays", "must be at least 1");
+        Require(o.Audit.RetentionDays is >= AuditOptions.MinRetentionDays and <= AuditOptions.MaxRetentionDays, "ControlPlane:Audit:RetentionDays",
+            $"must be between {AuditOptions.MinRetentionDays} and {AuditOptions.MaxRetentionDays} days");
+        Require(o.Tokens.AccessTokenTtl >= TimeSpan.FromSeconds(60), "ControlPlane:Tokens:AccessTokenTtl", "must be at least 60 seconds");
+        Require(o.Sessions.IdleTimeout >= TimeSpan.FromSeconds(60) && o.Sessions.IdleTimeout <= o.Tokens.RefreshTokenTtl, "ControlPlane:Sessions:IdleTimeout",
+            "must be at least 60 seconds and at most RefreshTokenTtl");
+        Require(o.Limits.MaxRequestBodyBytes is >= 1024 and <= 100 * 1024 * 1024, "ControlPlane:Limits:MaxRequestBodyBytes", "must be between 1024 and 104857600");
         Require(o.Jobs.Interval > TimeSpan.Zero, "ControlPlane:Jobs:Interval", "must be positive");
         foreach (var (name, limits) in EndpointLimits(o.RateLimits))
         {

@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
+using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Storage;
@@ -11,12 +13,16 @@ internal sealed record OrgView(string Id, string Name,
     [property: JsonPropertyName("idle_timeout_seconds")] long IdleTimeoutSeconds,
     [property: JsonPropertyName("audit_retention_days")] long AuditRetentionDays);
 
-internal sealed record CreateOrgRequest(string? Name);
+internal sealed record CreateOrgRequest([property: Required, StringLength(200)] string? Name);
 
+/// <summary>Every field optional: only the fields sent change. Maximums of the two durations come from configuration.</summary>
 internal sealed record OrgSettingsRequest(
-    [property: JsonPropertyName("access_token_ttl_seconds")] long? AccessTokenTtlSeconds,
-    [property: JsonPropertyName("idle_timeout_seconds")] long? IdleTimeoutSeconds,
-    [property: JsonPropertyName("audit_retention_days")] long? AuditRetentionDays);
+    [property: JsonPropertyName("access_token_ttl_seconds"), Range(OrgSettingsRequest.MinSeconds, long.MaxValue)] long? AccessTokenTtlSeconds = null,
+    [property: JsonPropertyName("idle_timeout_seconds"), Range(OrgSettingsRequest.MinSeconds, long.MaxValue)] long? IdleTimeoutSeconds = null,
+    [property: JsonPropertyName("audit_retention_days"), Range((double)AuditOptions.MinRetentionDays, AuditOptions.MaxRetentionDays)] long? AuditRetentionDays = null)
+{
+    public const long MinSeconds = 60;
+}
 
 internal static class OrgEndpoints
 {
@@ -25,15 +31,16 @@ internal static class OrgEndpoints
         var g = v1.MapGroup("").WithTags("Orgs");
         g.MapGet("/org", async (OrgStore orgs, HttpContext http) =>
                 await orgs.GetAsync(Caller.Of(http).OrgId, http.RequestAborted) is { } o ? Results.Ok(View(orgs, o)) : Problems.NotFound("Org"))
-            .WithSummary("The caller's org and its settings");
-        g.MapPatch("/org", async (OrgSettingsRequest body, OrgStore orgs, AuditLog audit, Hosting.ControlPlaneOptions options, HttpContext http) =>
+            .Produces<OrgView>().ProducesProblem(404).WithSummary("The caller's org and its settings");
+        g.MapPatch("/org", async (OrgSettingsRequest body, OrgStore orgs, AuditLog audit, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
                 var errors = new Dictionary<string, string[]>();
-                var max = (long)options.Tokens.MaxAccessTokenTtl.TotalSeconds;
-                if (body.AccessTokenTtlSeconds is { } t && (t < 60 || t > max)) errors["access_token_ttl_seconds"] = [$"must be between 60 and {max}."];
-                if (body.IdleTimeoutSeconds is { } i && i < 60) errors["idle_timeout_seconds"] = ["must be at least 60."];
-                if (body.AuditRetentionDays is { } d && d < 1) errors["audit_retention_days"] = ["must be at least 1."];
+                // The static bounds are checked before this runs (RequestBounds); these two maximums are configuration.
+                if (body.AccessTokenTtlSeconds is { } t && t > orgs.MaxAccessTtlSeconds)
+                    errors["access_token_ttl_seconds"] = [$"must be between {OrgSettingsRequest.MinSeconds} and {orgs.MaxAccessTtlSeconds}."];
+                if (body.IdleTimeoutSeconds is { } i && i > orgs.MaxIdleTimeoutSeconds)
+                    errors["idle_timeout_seconds"] = [$"must be between {OrgSettingsRequest.MinSeconds} and {orgs.MaxIdleTimeoutSeconds}."];
                 if (errors.Count > 0) return Problems.Validation(errors);
                 await orgs.UpdateSettingsAsync(caller.OrgId, body.AccessTokenTtlSeconds, body.IdleTimeoutSeconds, body.AuditRetentionDays, http.RequestAborted);
                 await audit.RecordAsync(new AuditEntry(caller.OrgId, AuditEvents.OrgUpdated)
@@ -48,11 +55,11 @@ internal static class OrgEndpoints
                 }, http.RequestAborted);
                 return Results.Ok(View(orgs, (await orgs.GetAsync(caller.OrgId, http.RequestAborted))!));
             })
-            .AddEndpointFilter<AdminFilter>().WithSummary("Change org settings (mod)");
+            .AddEndpointFilter<AdminFilter>().Produces<OrgView>().WithSummary("Change org settings (mod)");
         // Org ids in the path: a caller's token belongs to one org, so any other org is simply not found.
         g.MapGet("/orgs/{id}/rate-limits", async (string id, OrgRateLimitService limits, HttpContext http) =>
                 Caller.Of(http).OrgId == id ? Results.Ok(await limits.GetAsync(id, http.RequestAborted)) : Problems.NotFound("Org"))
-            .WithSummary("The org's rate limit at the edges ('default': null when none)");
+            .Produces<OrgRateLimitsView>().WithSummary("The org's rate limit at the edges ('default': null when none)");
         g.MapPut("/orgs/{id}/rate-limits", async (string id, OrgRateLimitsRequest body, OrgRateLimitService limits, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
@@ -60,7 +67,7 @@ internal static class OrgEndpoints
                 return (await limits.SetAsync(id, body.Default, caller, http.RequestAborted)).ToResult(Results.Ok);
             })
             .AddEndpointFilter<AdminFilter>()
-            .WithSummary("Set the org's rate limit at the edges, e.g. {\"default\":\"100/1s burst 200 per org\"}; null or empty clears it (mod)");
+            .Produces<OrgRateLimitsView>().WithSummary("Set the org's rate limit at the edges, e.g. {\"default\":\"100/1s burst 200 per org\"}; null or empty clears it (mod)");
         g.MapPost("/orgs", async (CreateOrgRequest body, OrgService service, OrgStore orgs, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
@@ -78,6 +85,7 @@ internal static class OrgEndpoints
                     : await http.RequestServices.GetRequiredService<PlatformOperators>().IsOperatorAsync(Caller.Of(http), http.RequestAborted);
                 return allowed ? await next(ctx) : Problems.Forbidden("Only a platform operator may create orgs (ControlPlane:Orgs:SelfService is off).");
             })
+            .Produces<OrgView>(201)
             .WithSummary("Create another org with the caller as its mod (operator; any mod with ControlPlane:Orgs:SelfService)");
     }
 

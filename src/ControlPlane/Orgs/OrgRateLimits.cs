@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
@@ -14,7 +15,8 @@ internal sealed record OrgRateLimitsView(
     [property: JsonPropertyName("default")] string? Default);
 
 /// <summary><see cref="Default"/>: a limit in the <c>Authio.RateLimit</c> grammar; null or empty clears the org's limit.</summary>
-internal sealed record OrgRateLimitsRequest([property: JsonPropertyName("default")] string? Default);
+/// <summary><c>default</c> null or empty clears the limit, so it is optional.</summary>
+internal sealed record OrgRateLimitsRequest([property: JsonPropertyName("default"), StringLength(200)] string? Default = null);
 
 /// <summary>
 /// Per-org rate limits the edges enforce for routes without their own <c>Authio.RateLimit</c>. A change is stored and

@@ -44,11 +44,21 @@ internal sealed class OrgStore(Db db, ControlPlaneOptions options)
             WHERE id = @id
             """, new { id, accessTtlSeconds, idleTimeoutSeconds, auditRetentionDays }, tx), ct);
 
+    // Stored values are clamped into today's bounds on every read: a value written before the bounds existed (or
+    // under a larger configured maximum) can never overflow a TimeSpan, wrap an int or exceed what the keys assume.
+
+    public long MaxAccessTtlSeconds => (long)options.Tokens.MaxAccessTokenTtl.TotalSeconds;
+
+    /// <summary>An idle timeout beyond the refresh token's own lifetime would never be reached.</summary>
+    public long MaxIdleTimeoutSeconds => (long)options.Tokens.RefreshTokenTtl.TotalSeconds;
+
     public TimeSpan AccessTtl(OrgRow? org) =>
-        org?.AccessTtlSeconds is { } s ? TimeSpan.FromSeconds(s) : options.Tokens.AccessTokenTtl;
+        org?.AccessTtlSeconds is { } s ? TimeSpan.FromSeconds(Math.Clamp(s, OrgSettingsRequest.MinSeconds, MaxAccessTtlSeconds)) : options.Tokens.AccessTokenTtl;
 
     public TimeSpan IdleTimeout(OrgRow? org) =>
-        org?.IdleTimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : options.Sessions.IdleTimeout;
+        org?.IdleTimeoutSeconds is { } s ? TimeSpan.FromSeconds(Math.Clamp(s, OrgSettingsRequest.MinSeconds, MaxIdleTimeoutSeconds)) : options.Sessions.IdleTimeout;
 
-    public int RetentionDays(OrgRow? org) => org?.AuditRetentionDays is { } d ? (int)d : options.Audit.RetentionDays;
+    public int RetentionDays(OrgRow? org) => org?.AuditRetentionDays is { } d
+        ? (int)Math.Clamp(d, AuditOptions.MinRetentionDays, AuditOptions.MaxRetentionDays)
+        : options.Audit.RetentionDays;
 }

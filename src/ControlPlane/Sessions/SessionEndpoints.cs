@@ -4,6 +4,8 @@ using Authio.ControlPlane.Users;
 
 namespace Authio.ControlPlane.Sessions;
 
+internal sealed record LogoutAllResult(int SessionsEnded);
+
 internal sealed record SessionView(string Id, string UserId, DateTimeOffset CreatedAt, DateTimeOffset LastSeenAt, string? IpAddress, string? UserAgent, bool Current);
 
 internal static class SessionEndpoints
@@ -20,7 +22,7 @@ internal static class SessionEndpoints
                 return Results.Ok(list.Select(s => new SessionView(s.Id, s.UserId, DateTimeOffset.FromUnixTimeMilliseconds(s.CreatedAt),
                     DateTimeOffset.FromUnixTimeMilliseconds(s.LastSeenAt), s.Ip, s.UserAgent, s.Id == caller.SessionId)));
             })
-            .WithSummary("List a user's live sessions (self or mod)");
+            .Produces<List<SessionView>>().WithSummary("List a user's live sessions (self or mod)");
         g.MapDelete("/sessions/{sid}", async (string sid, SessionService sessions, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
@@ -29,15 +31,15 @@ internal static class SessionEndpoints
                 return await sessions.EndAsync(caller.OrgId, sid, EndReasons.Ended, AuditEvents.SessionEnded, caller.UserId, caller.Client, http.RequestAborted)
                     ? Results.NoContent() : Problems.NotFound("Session");
             })
-            .WithSummary("End one session (own, or any in the org for mod)");
+            .Produces(204).WithSummary("End one session (own, or any in the org for mod)");
         g.MapPost("/users/{id}/logout-all", async (string id, SessionService sessions, UserService users, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
                 if (id != caller.UserId && !caller.IsAdmin) return Problems.Forbidden();
                 if (await users.GetAsync(caller.OrgId, id, http.RequestAborted) is null) return Problems.NotFound("User");
                 var ended = await sessions.EndAllAsync(caller.OrgId, id, EndReasons.LogoutAll, caller.UserId, caller.Client, http.RequestAborted);
-                return Results.Ok(new { sessionsEnded = ended });
+                return Results.Ok(new LogoutAllResult(ended));
             })
-            .WithSummary("End all of a user's sessions (self or mod)");
+            .Produces<LogoutAllResult>().WithSummary("End all of a user's sessions (self or mod)");
     }
 }

@@ -32,14 +32,14 @@ internal static class SigningKeyEndpoints
                 var published = await keys.PublishedAsync(http.RequestAborted);
                 return Results.Ok(SigningKeyStore.JwksOf(published));
             })
-            .WithTags("Discovery").WithSummary("Public signing keys (JWKS)");
+            .WithTags("Discovery").Produces<JwkSet>().WithSummary("Public signing keys (JWKS)");
         app.MapGet("/.well-known/openid-configuration", (ControlPlaneOptions o) =>
             {
                 var issuer = o.Issuer.TrimEnd('/');
                 return Results.Ok(new OpenIdConfiguration(o.Issuer, issuer + "/.well-known/jwks.json", issuer + "/v1/auth/login",
                     [SecurityAlgorithms.EcdsaSha256], [SecurityAlgorithms.EcdsaSha256]));
             })
-            .WithTags("Discovery").WithSummary("Discovery document");
+            .WithTags("Discovery").Produces<OpenIdConfiguration>().WithSummary("Discovery document");
     }
 
     public static void Map(RouteGroupBuilder v1)
@@ -47,7 +47,7 @@ internal static class SigningKeyEndpoints
         var g = v1.MapGroup("/signing-keys").WithTags("Signing keys");
         g.MapGet("/", async (SigningKeyStore keys, HttpContext http) =>
                 Results.Ok((await keys.ListAsync(http.RequestAborted)).Select(k => View(k.Key, k.State))))
-            .WithSummary("All signing keys with their state");
+            .Produces<List<SigningKeyView>>().WithSummary("All signing keys with their state");
         g.MapPost("/rotate", async (SigningKeyStore keys, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
@@ -55,13 +55,13 @@ internal static class SigningKeyEndpoints
                 var state = (await keys.ListAsync(http.RequestAborted)).First(k => k.Key.Kid == row.Kid).State;
                 return Results.Ok(View(row, state));
             })
-            .AddEndpointFilter<AdminFilter>().WithSummary("Start a rotation: the new key is published now and signs after the pre-publish period (mod)");
+            .AddEndpointFilter<AdminFilter>().Produces<SigningKeyView>().WithSummary("Start a rotation: the new key is published now and signs after the pre-publish period (mod)");
         g.MapPost("/{kid}/revoke", async (string kid, SigningKeyStore keys, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
                 return await keys.RevokeAsync(kid, caller.OrgId, caller.UserId, http.RequestAborted) ? Results.NoContent() : Problems.NotFound("Signing key");
             })
-            .AddEndpointFilter<AdminFilter>().WithSummary("Remove a compromised key from JWKS at once (mod)");
+            .AddEndpointFilter<AdminFilter>().Produces(204).WithSummary("Remove a compromised key from JWKS at once (mod)");
     }
 
     private static SigningKeyView View(SigningKeyRow k, string state) => new(k.Kid, state, Time(k.CreatedAt), Time(k.ActivateAt),

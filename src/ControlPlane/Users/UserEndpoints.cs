@@ -1,14 +1,20 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.RateLimiting;
 
 namespace Authio.ControlPlane.Users;
 
-internal sealed record CreateUserRequest(string? Email, string? Password, string? Role);
-internal sealed record AssignRoleRequest(string? Role, [property: JsonPropertyName("project_id")] string? ProjectId);
+internal sealed record CreateUserRequest(
+    [property: Required, StringLength(Bounds.MaxNewEmailLength)] string? Email,
+    [property: Required, StringLength(Bounds.MaxNewPasswordLength, ErrorMessage = Bounds.NewPasswordTooLong)] string? Password,
+    [property: Required, StringLength(Bounds.MaxRoleLength)] string? Role);
+internal sealed record AssignRoleRequest(
+    [property: Required, StringLength(Bounds.MaxRoleLength)] string? Role,
+    [property: JsonPropertyName("project_id"), StringLength(Bounds.MaxIdLength)] string? ProjectId = null);
 internal sealed record ChangePasswordRequest(
-    [property: JsonPropertyName("current_password")] string? CurrentPassword,
-    [property: JsonPropertyName("new_password")] string? NewPassword);
+    [property: JsonPropertyName("current_password"), StringLength(Bounds.MaxPresentedPasswordLength)] string? CurrentPassword = null,
+    [property: JsonPropertyName("new_password"), Required, StringLength(Bounds.MaxNewPasswordLength, ErrorMessage = Bounds.NewPasswordTooLong)] string? NewPassword = null);
 internal sealed record EffectiveRole(string Role, IReadOnlyList<string> Scopes, [property: JsonPropertyName("project_id")] string? ProjectId);
 
 internal static class UserEndpoints
@@ -17,42 +23,42 @@ internal static class UserEndpoints
     {
         var g = v1.MapGroup("/users").WithTags("Users");
         g.MapGet("/", async (UserService users, HttpContext http) => Results.Ok(await users.ListAsync(Caller.Of(http).OrgId, http.RequestAborted)))
-            .WithSummary("List the org's users");
+            .Produces<List<UserView>>().WithSummary("List the org's users");
         g.MapGet("/{id}", async (string id, UserService users, HttpContext http) =>
                 await users.GetAsync(Caller.Of(http).OrgId, id, http.RequestAborted) is { } u ? Results.Ok(u) : Problems.NotFound("User"))
-            .WithSummary("Get a user");
+            .Produces<UserView>().WithSummary("Get a user");
         g.MapGet("/{id}/effective-role", async (string id, string? project_id, UserService users, HttpContext http) =>
             {
                 if (await users.GetAsync(Caller.Of(http).OrgId, id, http.RequestAborted) is not { } u) return Problems.NotFound("User");
                 var role = Roles.Higher(u.Role, project_id is not null && u.ProjectRoles.TryGetValue(project_id, out var p) ? p : null);
                 return Results.Ok(new EffectiveRole(role, Roles.ScopesOf(role), project_id));
             })
-            .WithSummary("The role that applies org-wide or on a project (the higher of the two)");
+            .Produces<EffectiveRole>().WithSummary("The role that applies org-wide or on a project (the higher of the two)");
         g.MapPost("/", async (CreateUserRequest body, UserService users, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
                 return (await users.CreateAsync(caller.OrgId, body.Email, body.Password, body.Role, caller, http.RequestAborted))
                     .ToResult(u => Results.Created($"/v1/users/{u.Id}", u));
             })
-            .AddEndpointFilter<AdminFilter>().WithSummary("Create a user (mod)");
+            .AddEndpointFilter<AdminFilter>().Produces<UserView>(201).ProducesProblem(409).WithSummary("Create a user (mod)");
         g.MapPost("/{id}/deactivate", async (string id, UserService users, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
                 return (await users.DeactivateAsync(caller.OrgId, id, caller, http.RequestAborted)).ToResult(Results.Ok);
             })
-            .AddEndpointFilter<AdminFilter>().WithSummary("Deactivate a user and end their sessions (mod)");
+            .AddEndpointFilter<AdminFilter>().Produces<UserView>().ProducesProblem(409).WithSummary("Deactivate a user and end their sessions (mod)");
         g.MapPut("/{id}/role", async (string id, AssignRoleRequest body, UserService users, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
                 return (await users.AssignRoleAsync(caller.OrgId, id, body.Role, body.ProjectId, caller, http.RequestAborted)).ToResult(Results.Ok);
             })
-            .AddEndpointFilter<AdminFilter>().WithSummary("Assign a role org-wide or on a project (mod)");
+            .AddEndpointFilter<AdminFilter>().Produces<UserView>().WithSummary("Assign a role org-wide or on a project (mod)");
         g.MapDelete("/{id}/role", async (string id, string? project_id, UserService users, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
                 return (await users.RevokeRoleAsync(caller.OrgId, id, project_id, caller, http.RequestAborted)).ToResult(Results.Ok);
             })
-            .AddEndpointFilter<AdminFilter>().WithSummary("Revoke a project role, or reset the org-wide role to explore (mod)");
+            .AddEndpointFilter<AdminFilter>().Produces<UserView>().WithSummary("Revoke a project role, or reset the org-wide role to explore (mod)");
         g.MapPost("/{id}/password", async (string id, ChangePasswordRequest body, UserService users, AuthRateLimiter limiter, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
@@ -65,6 +71,6 @@ internal static class UserEndpoints
                     .ToResult(_ => Results.NoContent());
             })
             .RequireAuthRateLimit(LimitedAction.Password)
-            .WithSummary("Change a password (self with current password, or mod); ends all other sessions");
+            .Produces(204).WithSummary("Change a password (self with current password, or mod); ends all other sessions");
     }
 }

@@ -33,7 +33,7 @@ internal sealed class EdgeError
         using (var writer = new Utf8JsonWriter(stream))
         {
             writer.WriteStartObject();
-            writer.WriteString("type", "about:blank");
+            writer.WriteString("type", ProblemTypes.For(code));
             writer.WriteString("title", title);
             writer.WriteNumber("status", status);
             writer.WriteString("detail", detail);

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 
 namespace Authio.Shared.ApiKeys;
@@ -16,7 +17,7 @@ public static class EdgeApiKeyPaths
 }
 
 /// <summary>Asks for the key whose SHA-256 digest (base64url, no padding) is <paramref name="Digest"/>; the secret never travels.</summary>
-public sealed record ApiKeyLookupRequest([property: JsonPropertyName("digest")] string Digest);
+public sealed record ApiKeyLookupRequest([property: JsonPropertyName("digest"), Required, StringLength(43)] string Digest);
 
 /// <summary>What an edge needs to authorize requests made with one API key.</summary>
 /// <param name="Id">Stable key id, forwarded upstream as <c>X-Authio-Key-Id</c>.</param>
@@ -32,9 +33,9 @@ public sealed record ApiKeyRecord(
     [property: JsonPropertyName("revoked")] bool Revoked);
 
 /// <summary>Per-key use counts an edge aggregated since its previous report.</summary>
-public sealed record ApiKeyUsageReport([property: JsonPropertyName("keys")] IReadOnlyList<ApiKeyUsage> Keys);
+public sealed record ApiKeyUsageReport([property: JsonPropertyName("keys"), Required, MaxLength(10_000)] IReadOnlyList<ApiKeyUsage> Keys);
 
 public sealed record ApiKeyUsage(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("count")] long Count,
+    [property: JsonPropertyName("id"), Required, StringLength(100)] string Id,
+    [property: JsonPropertyName("count"), Range(0, long.MaxValue)] long Count,
     [property: JsonPropertyName("last_used_at")] DateTimeOffset LastUsedAt);

@@ -15,6 +15,7 @@ public static class ErrorCodes
     public const string NotFound = "not_found";
     public const string Conflict = "conflict";
     public const string AccountLocked = "account_locked";
+    public const string PayloadTooLarge = "payload_too_large";
     public const string InternalError = "internal_error";
     public const string BadGateway = "bad_gateway";
 }

@@ -163,6 +163,8 @@ public static class ProblemAssert
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var json = System.Text.Json.JsonDocument.Parse(body).RootElement;
         Assert.Equal(code, json.GetProperty("code").GetString());
+        // One type vocabulary with the control plane: urn:authio:problem:<code>.
+        Assert.Equal(Authio.Shared.Errors.ProblemTypes.For(code), json.GetProperty("type").GetString());
         Assert.Equal(status, json.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrEmpty(json.GetProperty("title").GetString()));
         Assert.False(string.IsNullOrEmpty(json.GetProperty("detail").GetString()));
