@@ -148,7 +148,8 @@ public abstract partial class ControlPlaneSuite
             await (await f.SendAsync(HttpMethod.Put, $"/v1/teams/{(string)team["id"]!}/members/{victimId}", w.ModAccess)).BodyAsync(HttpStatusCode.OK);
             var key = await (await f.SendAsync(HttpMethod.Post, "/v1/api-keys", w.ModAccess,
                 new { name = "abuse", scopes = new[] { "read:leads" }, environment = "test" })).BodyAsync(HttpStatusCode.Created);
-            var edge = await (await f.SendAsync(HttpMethod.Post, "/v1/api-keys", w.ModAccess,
+            // Edge keys belong to the operator org and only an operator mints them: the bootstrap admin.
+            var edge = await (await f.SendAsync(HttpMethod.Post, "/v1/api-keys", (await f.AdminAsync()).Access,
                 new { name = "abuse-edge", scopes = new[] { EdgeApiKeyPaths.EdgeSyncScope }, environment = "live" })).BodyAsync(HttpStatusCode.Created);
             w.EdgeKey = (string)edge["key"]!;
 
