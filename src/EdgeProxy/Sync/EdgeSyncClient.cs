@@ -29,6 +29,9 @@ internal sealed partial class EdgeSyncClient(
     // An entry signed by a key this edge does not know may mean the control plane's key changed: a fresh snapshot
     // brings it, but at most this often (a forged kid must not turn into a snapshot per read).
     private static readonly TimeSpan FeedKeyRefreshInterval = TimeSpan.FromSeconds(30);
+    // Redis can withhold entries (a writer that occupies future stream ids makes the control plane's appends fail, then
+    // deletes them): this often the authenticated HTTP feed is asked too, so a revocation is never held back longer.
+    private static readonly TimeSpan HttpReconcileInterval = TimeSpan.FromSeconds(30);
     private readonly RedisChangeFeed? _redisFeed = string.IsNullOrWhiteSpace(options.Redis) ? null : new RedisChangeFeed(options.Redis);
     private TrustedIssuer? _issuer;
     private long _lastContactTimestamp;
@@ -37,6 +40,7 @@ internal sealed partial class EdgeSyncClient(
     private string? _lastRejectedEntry;
     private bool _feedKeyRefreshWanted;
     private long _lastFeedKeyRefresh = long.MinValue;
+    private long _lastHttpRead;
 
     public long Sequence => revocations.Current.Sequence;
 
@@ -100,6 +104,11 @@ internal sealed partial class EdgeSyncClient(
         {
             return await controlPlane.GetChangesAsync(Sequence, options.ControlPlane.LongPollSeconds, cancellationToken);
         }
+        if (time.GetElapsedTime(_lastHttpRead) >= HttpReconcileInterval)
+        {
+            _lastHttpRead = time.GetTimestamp();
+            return await controlPlane.GetChangesAsync(Sequence, 0, cancellationToken);
+        }
         try
         {
             var (batch, rejection) = await _redisFeed.NextAsync(Sequence, RedisWait, _feedTrust, cancellationToken);
@@ -109,6 +118,7 @@ internal sealed partial class EdgeSyncClient(
             }
             Rejected(rejection);
             // The range from the authenticated feed instead: a forged entry never applies, the real change still does.
+            _lastHttpRead = time.GetTimestamp();
             return await controlPlane.GetChangesAsync(Sequence, 1, cancellationToken);
         }
         catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
@@ -189,6 +199,7 @@ internal sealed partial class EdgeSyncClient(
         }
         revocations.Replace(revoked, snapshot.Sequence, snapshot.RedisRevocations, mirroredThrough);
         Volatile.Write(ref _lastContactTimestamp, time.GetTimestamp());
+        _lastHttpRead = time.GetTimestamp();
         _hasSnapshot = true;
         LogSnapshot(logger, snapshot.Sequence, snapshot.Issuer.Issuer, revoked.Count);
     }

@@ -104,6 +104,30 @@ public sealed class RedisTrustEndToEndTests() : ControlPlaneAndEdge(withRedis: t
     }
 
     [RedisFact]
+    public async Task Redis_cannot_withhold_a_revocation_the_http_feed_is_asked_every_30_seconds()
+    {
+        var token = await Cp.AccessTokenAsync();
+        Assert.Equal(HttpStatusCode.OK, await Status(token));
+        // The attacker occupies a far-future stream id and deletes it: every later append by the control plane is
+        // refused (ids must grow) and the stream shows the edge nothing new.
+        await using var attacker = await AttackerAsync();
+        var db = attacker.GetDatabase();
+        await db.StreamAddAsync(EdgeSyncPaths.RedisStream, EdgeSyncPaths.RedisChangeField, "{}", "999999999-0");
+        await db.StreamDeleteAsync(EdgeSyncPaths.RedisStream, ["999999999-0"]);
+        using (var logout = await Cp.SendAsync(HttpMethod.Post, "/v1/auth/logout", token))
+        {
+            Assert.True(logout.IsSuccessStatusCode);
+        }
+        Edge.Time.Advance(TimeSpan.FromSeconds(31));
+        var clock = Stopwatch.StartNew();
+        while (await Status(token) != HttpStatusCode.Unauthorized)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the withheld logout never reached the edge");
+            await Task.Delay(50);
+        }
+    }
+
+    [RedisFact]
     public async Task Stream_entries_written_by_the_control_plane_carry_a_valid_signature_by_the_snapshot_feed_key()
     {
         var token = await Cp.AccessTokenAsync();
