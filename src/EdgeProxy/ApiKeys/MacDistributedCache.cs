@@ -15,10 +15,6 @@ internal sealed class MacDistributedCache(IDistributedCache inner, byte[] key) :
     private const byte Version = 1;
     private const int TagSize = 32;
 
-    /// <summary>Values that failed verification since start (each was treated as a miss).</summary>
-    public long Rejected => Interlocked.Read(ref _rejected);
-    private long _rejected;
-
     public byte[]? Get(string cacheKey) => Open(cacheKey, inner.Get(cacheKey));
 
     public async Task<byte[]?> GetAsync(string cacheKey, CancellationToken token = default) => Open(cacheKey, await inner.GetAsync(cacheKey, token));
@@ -61,7 +57,6 @@ internal sealed class MacDistributedCache(IDistributedCache inner, byte[] key) :
                 return value.ToArray();
             }
         }
-        Interlocked.Increment(ref _rejected);
         return null;
     }
 
