@@ -34,7 +34,8 @@ public static class EdgeSyncPaths
 
     /// <summary>
     /// Prefix of the exact revocation set the control plane keeps in Redis: <c>{prefix}{kind}:{value}</c> → <c>1</c>, or
-    /// the user's not-before (unix seconds) for <see cref="RevocationKinds.UserNotBefore"/>; each expires with what it revokes.
+    /// the user's not-before (unix seconds) for <see cref="RevocationKinds.UserNotBefore"/>, whose key also names the org
+    /// (<see cref="RedisUserNotBeforeKey"/>); each expires with what it revokes.
     /// </summary>
     public const string RedisRevokedPrefix = "authio:revoked:";
 
