@@ -42,9 +42,10 @@ for mode in $MODES; do
   "${TOOLS[@]}" upstream --port "$up_port" > "$OUT/upstream-$mode.log" 2>&1 & PIDS+=($!)
   edge_key=$("${TOOLS[@]}" edge-key --cp "$CP" --email $EMAIL --password "$PASSWORD")
   edges=()
+  l2_key=$(head -c 32 /dev/urandom | base64) # the edges' shared API-key L2 MAC key
   for n in 1 2 3; do
     port=$(free_port); admin=$(free_port)
-    edge_redis=(); [ "$mode" = redis ] && edge_redis=("--Edge:Redis=$AUTHIO_TEST_REDIS")
+    edge_redis=(); [ "$mode" = redis ] && edge_redis=("--Edge:Redis=$AUTHIO_TEST_REDIS" "--Edge:ApiKeys:CacheSigningKey=$l2_key")
     dotnet "$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll" --urls "http://127.0.0.1:$port" \
       --Edge:AdminUrls="http://127.0.0.1:$admin" --Edge:ControlPlane:Url="$CP" --Edge:ControlPlane:ApiKey="$edge_key" \
       "${edge_redis[@]}" --ReverseProxy:Routes:api:ClusterId=up --ReverseProxy:Routes:api:Match:Path='/api/{**rest}' \

@@ -12,6 +12,7 @@ namespace Authio.Edge.Benchmarks.Revocation;
 public class RevocationBenchmarks
 {
     private RevocationSet _set = null!;
+    private RevocationSet _orgLess = null!;
     private EdgeIdentity _clean = null!;
     private readonly string _cleanJti = Guid.NewGuid().ToString("N");
 
@@ -19,13 +20,17 @@ public class RevocationBenchmarks
     public void Setup()
     {
         var revoked = Enumerable.Range(0, 1_000_000)
-            .Select(i => new RevokedId((RevocationKind)(1 + i % 4), "revoked-" + i, long.MaxValue, NotBeforeUnix: 1))
+            .Select(i => new RevokedId((RevocationKind)(1 + i % 4), "revoked-" + i, long.MaxValue, NotBeforeUnix: 1,
+                Org: (RevocationKind)(1 + i % 4) == RevocationKind.UserNotBefore ? "org_" + i % 1000 : null))
             .ToArray();
         _set = RevocationSet.Empty(1_000_000, 0.001).With(revoked, 1, 0, 0.001);
+        // The same ids with user not-befores keyed by user alone (what an older control plane sends): a token then pays
+        // for both user probes, its org's and the org-less one.
+        _orgLess = RevocationSet.Empty(1_000_000, 0.001).With(revoked.Select(r => r with { Org = null }).ToArray(), 1, 0, 0.001);
         Console.WriteLine($"// bloom filter for {_set.Count} revoked ids: {_set.Bloom.SizeBytes / 1024.0 / 1024.0:F2} MiB");
         _clean = new EdgeIdentity
         {
-            Subject = "user_" + Guid.NewGuid().ToString("N"), TokenId = _cleanJti, SessionId = "ses_" + Guid.NewGuid().ToString("N"),
+            Subject = "user_" + Guid.NewGuid().ToString("N"), Org = "org_7", TokenId = _cleanJti, SessionId = "ses_" + Guid.NewGuid().ToString("N"),
             Scopes = [], ScopesHeader = "", AuthType = "jwt", ExpiresAt = long.MaxValue, IssuedAt = 1,
         };
     }
@@ -33,6 +38,9 @@ public class RevocationBenchmarks
     [Benchmark(Description = "bloom check, one id (negative)")]
     public bool OneId() => _set.Bloom.MightContain(RevocationKind.TokenId, _cleanJti);
 
-    [Benchmark(Description = "revocation stage for a token (jti + sid + user not-before, all negative)")]
+    [Benchmark(Description = "revocation stage for a token (jti + sid + per-org user not-before, all negative)")]
     public bool Token() => _set.IsRevoked(_clean, 100);
+
+    [Benchmark(Description = "same, plus org-less user not-befores from an older control plane (two user probes)")]
+    public bool TokenOrgLess() => _orgLess.IsRevoked(_clean, 100);
 }

@@ -20,7 +20,7 @@ internal sealed class EdgeChangeRow
     public long CreatedAt { get; set; }
 
     /// <summary>The wire form: unix seconds, rounded so the edge never forgets a revocation early.</summary>
-    public RevocationRecord ToRevocation() => new(Seq, Kind!, Value!, NotBefore is { } nb ? CeilSeconds(nb) : null, CeilSeconds(ExpiresAt));
+    public RevocationRecord ToRevocation() => new(Seq, Kind!, Value!, NotBefore is { } nb ? CeilSeconds(nb) : null, CeilSeconds(ExpiresAt), OrgId);
 
     public EdgeChange ToChange() => Type switch
     {

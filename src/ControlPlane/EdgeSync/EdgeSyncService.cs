@@ -8,7 +8,7 @@ namespace Authio.ControlPlane.EdgeSync;
 
 /// <summary>Snapshot and change feed for edges: every org's revocations, the published keys, in one order.</summary>
 internal sealed partial class EdgeSyncService(EdgeChangeLog log, SigningKeyStore keys, ControlPlaneOptions options, TimeProvider time,
-    IHostApplicationLifetime lifetime, ILogger<EdgeSyncService> logger)
+    IHostApplicationLifetime lifetime, ILogger<EdgeSyncService> logger, EdgeFeedSigner feedSigner)
 {
     public const int DefaultWaitSeconds = 25;
     public const int MaxWaitSeconds = 30;
@@ -36,7 +36,7 @@ internal sealed partial class EdgeSyncService(EdgeChangeLog log, SigningKeyStore
         var orgSettings = await log.OrgRateLimitsAsync(ct);
         Log.Snapshot(logger, sequence, revocations.Count);
         return new EdgeSnapshot(sequence, issuer, revocations.Select(r => r.ToRevocation()).ToArray(), time.GetUtcNow(), [.. orgSettings],
-            RedisRevocations: !string.IsNullOrWhiteSpace(options.Redis));
+            RedisRevocations: !string.IsNullOrWhiteSpace(options.Redis), FeedKey: feedSigner.PublicKey);
     }
 
     /// <summary>

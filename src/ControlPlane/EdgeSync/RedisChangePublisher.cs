@@ -9,9 +9,11 @@ namespace Authio.ControlPlane.EdgeSync;
 /// Mirrors the change log into the Redis stream edges read (<c>{seq}-0</c> ids, so order and resumption follow the
 /// log), then announces the new sequence. Woken by this instance's commits and every 250 ms for other instances';
 /// entries another instance already mirrored are skipped (Redis refuses ids not above the last). The stream is
-/// trimmed by length; an edge that falls behind the trimmed start takes a snapshot.
+/// trimmed by length; an edge that falls behind the trimmed start takes a snapshot. Every entry, whatever its type, is
+/// signed with the feed key (<see cref="EdgeFeedSigner"/>): edges apply no entry they cannot verify.
 /// </summary>
-internal sealed partial class RedisChangePublisher(EdgeChangeLog log, ControlPlaneOptions options, TimeProvider time, ILogger<RedisChangePublisher> logger)
+internal sealed partial class RedisChangePublisher(EdgeChangeLog log, EdgeFeedSigner signer, ControlPlaneOptions options, TimeProvider time,
+    ILogger<RedisChangePublisher> logger)
     : BackgroundService
 {
     private readonly RedisRevocationMirror _mirror = new(log, time, logger);
@@ -79,7 +81,7 @@ internal sealed partial class RedisChangePublisher(EdgeChangeLog log, ControlPla
             for (var i = 0; i < rows.Count; i++)
             {
                 var change = rows[i].ToChange();
-                appends[i] = AppendAsync(db, change);
+                appends[i] = AppendAsync(db, change, signer);
             }
             published = rows[^1].Seq;
             var announce = db.PublishAsync(Notify, published);
@@ -87,12 +89,19 @@ internal sealed partial class RedisChangePublisher(EdgeChangeLog log, ControlPla
         }
     }
 
-    private static async Task AppendAsync(IDatabase db, EdgeChange change)
+    private static async Task AppendAsync(IDatabase db, EdgeChange change, EdgeFeedSigner signer)
     {
+        // The signature covers exactly the bytes stored, so the edge verifies what it is about to parse.
+        var json = JsonSerializer.Serialize(change);
+        NameValueEntry[] fields =
+        [
+            new(EdgeSyncPaths.RedisChangeField, json),
+            new(EdgeSyncPaths.RedisSignatureField, signer.Sign(json)),
+            new(EdgeSyncPaths.RedisKeyIdField, signer.KeyId),
+        ];
         try
         {
-            await db.StreamAddAsync(EdgeSyncPaths.RedisStream, "change", JsonSerializer.Serialize(change), $"{change.Sequence}-0",
-                maxLength: MaxStreamLength, useApproximateMaxLength: true);
+            await db.StreamAddAsync(EdgeSyncPaths.RedisStream, fields, $"{change.Sequence}-0", maxLength: MaxStreamLength, useApproximateMaxLength: true);
         }
         catch (RedisServerException ex) when (ex.Message.Contains("equal or smaller", StringComparison.Ordinal))
         {

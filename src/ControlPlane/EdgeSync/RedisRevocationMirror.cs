@@ -98,7 +98,10 @@ internal sealed partial class RedisRevocationMirror(EdgeChangeLog log, TimeProvi
     private static bool IsMirrored(EdgeChangeRow row) =>
         row.Type == EdgeChangeLog.RevocationType && row.Kind is not null && row.Kind != RevocationKinds.SigningKey;
 
-    private static RedisKey Key(EdgeChangeRow row) => EdgeSyncPaths.RedisRevokedKey(row.Kind!, row.Value!);
+    // A user's not-before is per org, as at the edge and in introspection.
+    private static RedisKey Key(EdgeChangeRow row) => row.Kind == RevocationKinds.UserNotBefore
+        ? EdgeSyncPaths.RedisUserNotBeforeKey(row.OrgId, row.Value!)
+        : EdgeSyncPaths.RedisRevokedKey(row.Kind!, row.Value!);
 
     // The wire form (seconds, rounded up) so the edge compares a token's iat exactly as it does from the feed.
     private static RedisValue ValueOf(EdgeChangeRow row) => row.Kind == RevocationKinds.UserNotBefore

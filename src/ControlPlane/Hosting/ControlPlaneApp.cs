@@ -36,6 +36,7 @@ public static partial class ControlPlaneApp
         s.AddSingleton<Migrator>();
         s.AddSingleton<KeySealer>();
         s.AddSingleton<EdgeChangeLog>();
+        s.AddSingleton<EdgeFeedSigner>();
         if (!string.IsNullOrWhiteSpace(options.Redis))
         {
             s.AddHostedService<RedisChangePublisher>();

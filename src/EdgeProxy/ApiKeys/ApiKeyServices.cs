@@ -28,7 +28,16 @@ internal static class ApiKeyServices
             }, memory, sp.GetRequiredService<ILogger<FusionCache>>());
             if (!string.IsNullOrWhiteSpace(options.Redis))
             {
-                cache.SetupDistributedCache(new RedisCache(new RedisCacheOptions { Configuration = options.Redis, InstanceName = "authio-edge:" }), new JsonFusionCacheSerializer());
+                // Redis is a cache, not an authority: records are MAC'd, and without the shared key there is no L2 at all.
+                if (options.ApiKeys.CacheSigningKeyBytes() is { } macKey)
+                {
+                    var redis = new RedisCache(new RedisCacheOptions { Configuration = options.Redis, InstanceName = "authio-edge:" });
+                    cache.SetupDistributedCache(new MacDistributedCache(redis, macKey), new JsonFusionCacheSerializer());
+                }
+                else
+                {
+                    ApiKeyCacheLog.L2Disabled(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Authio.EdgeProxy.ApiKeys.ApiKeyServices"));
+                }
             }
             return cache;
         });
@@ -55,4 +64,11 @@ internal static class ApiKeyServices
             sp.GetRequiredService<ILogger<ApiKeyAuthenticator>>(),
             sp.GetService<EdgeSyncClient>() is { } sync ? () => sync.IsFresh : null));
     }
+}
+
+internal static partial class ApiKeyCacheLog
+{
+    [LoggerMessage(Diagnostics.LogEvents.ApiKeyCacheUnsigned, LogLevel.Warning,
+        "API keys: Edge:Redis is set but Edge:ApiKeys:CacheSigningKey is not; the shared Redis L2 is not used for API keys (each edge asks the control plane on its own misses)")]
+    public static partial void L2Disabled(ILogger logger);
 }

@@ -133,6 +133,24 @@ internal sealed class ApiKeyOptions
 
     /// <summary>Entries of the in-process key cache (positive and negative). Default 65 536.</summary>
     public int CacheCapacity { get; set; } = 65_536;
+
+    /// <summary>
+    /// Base64 of 32 random bytes, the same on every edge sharing <c>Edge:Redis</c>: key records in the Redis L2 are
+    /// HMAC'd with it and a record that fails the check is a miss. Unset: the L2 is not used (Redis is never trusted
+    /// with an API key's authority), each edge asks the control plane on its own misses.
+    /// </summary>
+    public string? CacheSigningKey { get; set; }
+
+    /// <summary>The decoded <see cref="CacheSigningKey"/>; null when unset or not 32 bytes of base64 (the validator refuses that).</summary>
+    public byte[]? CacheSigningKeyBytes()
+    {
+        if (string.IsNullOrWhiteSpace(CacheSigningKey))
+        {
+            return null;
+        }
+        var buffer = new byte[33];
+        return Convert.TryFromBase64String(CacheSigningKey.Trim(), buffer, out var written) && written == 32 ? buffer[..32] : null;
+    }
 }
 
 internal sealed class IssuerOptions

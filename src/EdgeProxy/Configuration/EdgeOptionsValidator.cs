@@ -117,6 +117,10 @@ internal static class EdgeOptionsValidator
         {
             errors.Add($"{EdgeOptions.Section}:ApiKeys needs CacheCapacity >= 16, UsageReportInterval >= 1 s and LookupTimeout > 0.");
         }
+        if (!string.IsNullOrWhiteSpace(apiKeys.CacheSigningKey) && apiKeys.CacheSigningKeyBytes() is null)
+        {
+            errors.Add($"{EdgeOptions.Section}:ApiKeys:CacheSigningKey must be base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`).");
+        }
         var rateLimits = options.RateLimits;
         if (!string.IsNullOrWhiteSpace(rateLimits.Default) && !RateLimiting.RateLimit.TryParse("default", rateLimits.Default, out _, out var limitError))
         {

@@ -12,6 +12,7 @@ internal sealed class EdgeMetrics
     private readonly Counter<long> _decisions;
     private readonly Counter<long> _cacheLookups;
     private readonly Histogram<double> _authDuration;
+    private readonly Counter<long> _feedRejected;
     private long _cacheHits;
     private long _cacheMisses;
 
@@ -23,6 +24,8 @@ internal sealed class EdgeMetrics
         _authDuration = meter.CreateHistogram<double>("authio.edge.authentication.duration", unit: "s",
             description: "Time spent authenticating and authorizing a request at the edge.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1e-7, 5e-7, 1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 1e-2] });
+        _feedRejected = meter.CreateCounter<long>("authio.edge.feed.rejected",
+            description: "Redis change-feed entries not applied (failed signature, unknown key, replayed, or untrusted without a feed key), by reason; each range was read over HTTP instead.");
         meter.CreateObservableGauge("authio.edge.token_cache.hit_ratio", () =>
         {
             var hits = Interlocked.Read(ref _cacheHits);
@@ -34,6 +37,8 @@ internal sealed class EdgeMetrics
             .Select(i => new Measurement<double>((time.GetUtcNow() - i.Keys!.LoadedAt).TotalSeconds, new KeyValuePair<string, object?>("issuer", i.Name))),
             unit: "s", description: "Age of each issuer's key set since its last successful load.");
     }
+
+    public void FeedRejected(string reason) => _feedRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void Decision(string code) => _decisions.Add(1, new KeyValuePair<string, object?>("code", code));
 

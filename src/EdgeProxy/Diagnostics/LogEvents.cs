@@ -20,6 +20,11 @@ internal static class LogEvents
     public const int SyncOrgRateLimitRefused = 2206;
     public const int SyncOrgRateLimitApplied = 2207;
 
+    public const int SyncFeedEntryRejected = 3220;
+    public const int SyncFeedKeyUnusable = 3221;
+    public const int SyncFeedWithoutKey = 3222;
+    public const int ApiKeyCacheUnsigned = 3223;
+
     public const int RateLimitRedisUnavailable = 2301;
     public const int RateLimitRedisRecovered = 2302;
 

@@ -25,7 +25,7 @@ internal sealed partial class RedisRevocations : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<RedisRevocations> _logger;
     private readonly Task<ConnectionMultiplexer> _connecting;
-    private readonly ConcurrentDictionary<(RevocationKind, string), Answer> _answers = new();
+    private readonly ConcurrentDictionary<(RevocationKind, string?, string), Answer> _answers = new();
     private readonly long _answerTicks;
     private long _highWater;
     private long _lastLogged = long.MinValue;
@@ -67,10 +67,10 @@ internal sealed partial class RedisRevocations : IAsyncDisposable
 
     public async ValueTask<RevocationVerdict> ConfirmAsync(EdgeIdentity identity, RevocationSet set, CancellationToken cancellationToken)
     {
-        var unsettled = new List<(RevocationKind Kind, string Value)>(4);
+        var unsettled = new List<(RevocationKind Kind, string? Org, string Value)>(5);
         set.CollectUnsettled(identity, unsettled);
         var now = _time.GetTimestamp();
-        var asked = new List<(RevocationKind Kind, string Value)>(unsettled.Count);
+        var asked = new List<(RevocationKind Kind, string? Org, string Value)>(unsettled.Count);
         var revoked = false;
         foreach (var id in unsettled)
         {
@@ -111,7 +111,7 @@ internal sealed partial class RedisRevocations : IAsyncDisposable
         answer.Found && (kind != RevocationKind.UserNotBefore || identity.IssuedAt < answer.NotBefore);
 
     /// <summary>The marker and the asked ids in one round trip; null when Redis cannot be trusted or reached in time.</summary>
-    private async Task<RedisValue[]?> LookUpAsync(List<(RevocationKind Kind, string Value)> asked, CancellationToken cancellationToken)
+    private async Task<RedisValue[]?> LookUpAsync(List<(RevocationKind Kind, string? Org, string Value)> asked, CancellationToken cancellationToken)
     {
         try
         {
@@ -123,7 +123,9 @@ internal sealed partial class RedisRevocations : IAsyncDisposable
             keys[0] = Through;
             for (var i = 0; i < asked.Count; i++)
             {
-                keys[i + 1] = EdgeSyncPaths.RedisRevokedKey(WireKind(asked[i].Kind), asked[i].Value);
+                keys[i + 1] = asked[i].Kind == RevocationKind.UserNotBefore
+                    ? EdgeSyncPaths.RedisUserNotBeforeKey(asked[i].Org, asked[i].Value)
+                    : EdgeSyncPaths.RedisRevokedKey(WireKind(asked[i].Kind), asked[i].Value);
             }
             var values = await _connecting.Result.GetDatabase().StringGetAsync(keys).WaitAsync(_options.ConfirmTimeout, cancellationToken);
             return values[0].HasValue && Observe((long)values[0]) ? values : null;

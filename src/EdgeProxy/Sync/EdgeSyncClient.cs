@@ -1,6 +1,7 @@
 using System.Text;
 using Authio.EdgeProxy.ApiKeys;
 using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Keys;
 using Authio.EdgeProxy.RateLimiting;
 using Authio.EdgeProxy.Revocation;
@@ -18,16 +19,28 @@ internal sealed partial class EdgeSyncClient(
     IssuerRegistry registry,
     RevocationStage revocations,
     InMemoryOrgRateLimits orgLimits,
+    EdgeMetrics metrics,
     EdgeOptions options,
     TimeProvider time,
     ILogger<EdgeSyncClient> logger) : BackgroundService
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RedisWait = TimeSpan.FromSeconds(1);
+    // An entry signed by a key this edge does not know may mean the control plane's key changed: a fresh snapshot
+    // brings it, but at most this often (a forged kid must not turn into a snapshot per read).
+    private static readonly TimeSpan FeedKeyRefreshInterval = TimeSpan.FromSeconds(30);
+    // Redis can withhold entries (a writer that occupies future stream ids makes the control plane's appends fail, then
+    // deletes them): this often the authenticated HTTP feed is asked too, so a revocation is never held back longer.
+    private static readonly TimeSpan HttpReconcileInterval = TimeSpan.FromSeconds(30);
     private readonly RedisChangeFeed? _redisFeed = string.IsNullOrWhiteSpace(options.Redis) ? null : new RedisChangeFeed(options.Redis);
     private TrustedIssuer? _issuer;
     private long _lastContactTimestamp;
     private volatile bool _hasSnapshot;
+    private volatile FeedTrust _feedTrust = FeedTrust.RevocationsOnly;
+    private string? _lastRejectedEntry;
+    private bool _feedKeyRefreshWanted;
+    private long _lastFeedKeyRefresh = long.MinValue;
+    private long _lastHttpRead;
 
     public long Sequence => revocations.Current.Sequence;
 
@@ -52,7 +65,8 @@ internal sealed partial class EdgeSyncClient(
                 }
                 var batch = await NextBatchAsync(stoppingToken);
                 Volatile.Write(ref _lastContactTimestamp, time.GetTimestamp());
-                needSnapshot = batch.Reset || !ApplyChanges(batch, revocations.Redis?.MirroredThrough ?? 0) || revocations.Current.NeedsSnapshot;
+                needSnapshot = batch.Reset || !ApplyChanges(batch, revocations.Redis?.MirroredThrough ?? 0) || revocations.Current.NeedsSnapshot
+                    || FeedKeyRefreshDue();
                 if (revocations.Current is { RemoteExact: true, Count: > 0 })
                 {
                     // After the batch took effect: what Redis holds by now need not be kept here too.
@@ -90,15 +104,59 @@ internal sealed partial class EdgeSyncClient(
         {
             return await controlPlane.GetChangesAsync(Sequence, options.ControlPlane.LongPollSeconds, cancellationToken);
         }
+        if (time.GetElapsedTime(_lastHttpRead) >= HttpReconcileInterval)
+        {
+            _lastHttpRead = time.GetTimestamp();
+            return await controlPlane.GetChangesAsync(Sequence, 0, cancellationToken);
+        }
         try
         {
-            return await _redisFeed.NextAsync(Sequence, RedisWait, cancellationToken);
+            var (batch, rejection) = await _redisFeed.NextAsync(Sequence, RedisWait, _feedTrust, cancellationToken);
+            if (rejection is null)
+            {
+                return batch;
+            }
+            Rejected(rejection);
+            // The range from the authenticated feed instead: a forged entry never applies, the real change still does.
+            _lastHttpRead = time.GetTimestamp();
+            return await controlPlane.GetChangesAsync(Sequence, 1, cancellationToken);
         }
         catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
         {
             LogRedisFallback(logger, ex.Message);
             return await controlPlane.GetChangesAsync(Sequence, 1, cancellationToken);
         }
+    }
+
+    /// <summary>Counted and logged once per entry (the same forged entry is met again on every read until it is trimmed).</summary>
+    private void Rejected(FeedRejection rejection)
+    {
+        if (rejection.EntryId == _lastRejectedEntry)
+        {
+            return;
+        }
+        _lastRejectedEntry = rejection.EntryId;
+        if (rejection.Reason == FeedRejectionReasons.NotTrustedWithoutKey)
+        {
+            LogFeedWithoutKey(logger, rejection.EntryId);
+        }
+        else
+        {
+            metrics.FeedRejected(rejection.Reason);
+            LogFeedEntryRejected(logger, rejection.EntryId, rejection.Reason);
+        }
+        _feedKeyRefreshWanted |= rejection.Reason == FeedRejectionReasons.UnknownKey;
+    }
+
+    private bool FeedKeyRefreshDue()
+    {
+        if (!_feedKeyRefreshWanted || (_lastFeedKeyRefresh != long.MinValue && time.GetElapsedTime(_lastFeedKeyRefresh) < FeedKeyRefreshInterval))
+        {
+            return false;
+        }
+        _feedKeyRefreshWanted = false;
+        _lastFeedKeyRefresh = time.GetTimestamp();
+        return true;
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -119,6 +177,7 @@ internal sealed partial class EdgeSyncClient(
             JwksUri = snapshot.Issuer.JwksUri,
         });
         PublishJwks(snapshot.Issuer.Jwks.GetRawText());
+        ApplyFeedKey(snapshot.FeedKey);
         var revoked = new List<RevokedId>();
         foreach (var record in snapshot.Revocations)
         {
@@ -140,8 +199,32 @@ internal sealed partial class EdgeSyncClient(
         }
         revocations.Replace(revoked, snapshot.Sequence, snapshot.RedisRevocations, mirroredThrough);
         Volatile.Write(ref _lastContactTimestamp, time.GetTimestamp());
+        _lastHttpRead = time.GetTimestamp();
         _hasSnapshot = true;
         LogSnapshot(logger, snapshot.Sequence, snapshot.Issuer.Issuer, revoked.Count);
+    }
+
+    private void ApplyFeedKey(EdgeFeedKey? feedKey)
+    {
+        if (feedKey is null)
+        {
+            _feedTrust = FeedTrust.RevocationsOnly;
+            return;
+        }
+        if (feedKey.Kid == _feedTrust.KeyId)
+        {
+            return;
+        }
+        if (EdgeFeedSignature.Import(feedKey) is { } key)
+        {
+            // The previous key is not disposed: a read in flight may still hold it; the GC releases it.
+            _feedTrust = new FeedTrust(key, feedKey.Kid);
+        }
+        else
+        {
+            _feedTrust = FeedTrust.RevocationsOnly;
+            LogFeedKeyUnusable(logger, feedKey.Kid, feedKey.Algorithm);
+        }
     }
 
     /// <summary>Applies a batch in order; false when it does not follow on from the current sequence (take a snapshot).</summary>
@@ -227,7 +310,7 @@ internal sealed partial class EdgeSyncClient(
         RevocationKinds.TokenId => new RevokedId(RevocationKind.TokenId, record.Value, record.ExpiresAt, Sequence: record.Sequence),
         RevocationKinds.SessionId => new RevokedId(RevocationKind.SessionId, record.Value, record.ExpiresAt, Sequence: record.Sequence),
         RevocationKinds.ApiKey => new RevokedId(RevocationKind.ApiKey, record.Value, record.ExpiresAt, Sequence: record.Sequence),
-        RevocationKinds.UserNotBefore => new RevokedId(RevocationKind.UserNotBefore, record.Value, record.ExpiresAt, record.NotBefore ?? long.MaxValue, record.Sequence),
+        RevocationKinds.UserNotBefore => new RevokedId(RevocationKind.UserNotBefore, record.Value, record.ExpiresAt, record.NotBefore ?? long.MaxValue, record.Sequence, record.OrgId),
         _ => null,
     };
 
@@ -248,6 +331,18 @@ internal sealed partial class EdgeSyncClient(
 
     [LoggerMessage(Diagnostics.LogEvents.SyncOrgRateLimitRefused, LogLevel.Warning, "Edge sync: rate limit '{Limit}' of org {Org} refused, its last good limit kept: {Reason}")]
     private static partial void LogOrgRateLimitRefused(ILogger logger, string org, string limit, string reason);
+
+    [LoggerMessage(Diagnostics.LogEvents.SyncFeedEntryRejected, LogLevel.Warning,
+        "Edge sync: Redis stream entry {EntryId} not applied ({Reason}); that range is read from the control plane instead")]
+    private static partial void LogFeedEntryRejected(ILogger logger, string entryId, string reason);
+
+    [LoggerMessage(Diagnostics.LogEvents.SyncFeedKeyUnusable, LogLevel.Error,
+        "Edge sync: the snapshot's feed key {Kid} ({Algorithm}) cannot be used; only revocations are taken from Redis, everything else over HTTP")]
+    private static partial void LogFeedKeyUnusable(ILogger logger, string kid, string algorithm);
+
+    [LoggerMessage(Diagnostics.LogEvents.SyncFeedWithoutKey, LogLevel.Debug,
+        "Edge sync: the control plane publishes no feed key; Redis stream entry {EntryId} is not a revocation and is read over HTTP")]
+    private static partial void LogFeedWithoutKey(ILogger logger, string entryId);
 
     [LoggerMessage(Diagnostics.LogEvents.SyncOrgRateLimitApplied, LogLevel.Information, "Edge sync: org {Org} rate limit now {Limit}")]
     private static partial void LogOrgRateLimitApplied(ILogger logger, string org, string limit);

@@ -18,15 +18,24 @@ public static class EdgeSyncPaths
     /// </summary>
     public const string Changes = "/v1/edge/changes";
 
-    /// <summary>Redis stream the control plane appends every change to (entry id <c>{seq}-0</c>, field <c>change</c> = JSON).</summary>
+    /// <summary>
+    /// Redis stream the control plane appends every change to: entry id <c>{seq}-0</c>, field <c>change</c> = JSON,
+    /// <c>sig</c> = the feed key's signature of exactly those UTF-8 bytes, <c>kid</c> = that key (<see cref="EdgeFeedKey"/>).
+    /// </summary>
     public const string RedisStream = "authio:edge:changes";
+
+    /// <summary>Stream entry fields (see <see cref="RedisStream"/>).</summary>
+    public const string RedisChangeField = "change";
+    public const string RedisSignatureField = "sig";
+    public const string RedisKeyIdField = "kid";
 
     /// <summary>Redis pub/sub channel announcing a new sequence number, so edges read the stream at once.</summary>
     public const string RedisNotifyChannel = "authio:edge:notify";
 
     /// <summary>
     /// Prefix of the exact revocation set the control plane keeps in Redis: <c>{prefix}{kind}:{value}</c> → <c>1</c>, or
-    /// the user's not-before (unix seconds) for <see cref="RevocationKinds.UserNotBefore"/>; each expires with what it revokes.
+    /// the user's not-before (unix seconds) for <see cref="RevocationKinds.UserNotBefore"/>, whose key also names the org
+    /// (<see cref="RedisUserNotBeforeKey"/>); each expires with what it revokes.
     /// </summary>
     public const string RedisRevokedPrefix = "authio:revoked:";
 
@@ -37,6 +46,14 @@ public static class EdgeSyncPaths
     public const string RedisRevokedThrough = "authio:revoked:through";
 
     public static string RedisRevokedKey(string kind, string value) => RedisRevokedPrefix + kind + ":" + value;
+
+    /// <summary>
+    /// A user's not-before is per org (<c>authio:revoked:user_not_before:{org}:{user}</c>): logging out everywhere in one
+    /// org leaves the same user's sessions in another org alone. Without an org (older control plane): every org.
+    /// </summary>
+    public static string RedisUserNotBeforeKey(string? orgId, string userId) => orgId is null
+        ? RedisRevokedKey(RevocationKinds.UserNotBefore, userId)
+        : RedisRevokedPrefix + RevocationKinds.UserNotBefore + ":" + orgId + ":" + userId;
 }
 
 /// <summary>Revocation kinds, as stored in the change log.</summary>
@@ -59,12 +76,17 @@ public static class EdgeChangeTypes
 }
 
 /// <summary>One revoked credential. <see cref="ExpiresAt"/> (unix seconds) is when it stops mattering.</summary>
+/// <param name="OrgId">
+/// The org the revocation belongs to; null for global kinds (a signing key). A <see cref="RevocationKinds.UserNotBefore"/>
+/// applies only to the user's tokens of this org; one without an org (older control plane) applies to every org.
+/// </param>
 public sealed record RevocationRecord(
     [property: JsonPropertyName("seq")] long Sequence,
     [property: JsonPropertyName("kind")] string Kind,
     [property: JsonPropertyName("value")] string Value,
     [property: JsonPropertyName("not_before")] long? NotBefore,
-    [property: JsonPropertyName("expires_at")] long ExpiresAt);
+    [property: JsonPropertyName("expires_at")] long ExpiresAt,
+    [property: JsonPropertyName("org_id")] string? OrgId = null);
 
 /// <summary>The issuer an edge trusts when it is configured with a control plane and no <c>Edge:Issuers</c> entry for it.</summary>
 public sealed record EdgeIssuerInfo(
@@ -81,6 +103,17 @@ public sealed record EdgeOrgSettings(
     [property: JsonPropertyName("org_id")] string OrgId,
     [property: JsonPropertyName("rate_limit")] string? RateLimit);
 
+/// <summary>
+/// The public half of the control plane's feed-signing key (ECDSA P-256, <see cref="Algorithm"/> <c>ES256</c>):
+/// <see cref="PublicKey"/> is the DER SubjectPublicKeyInfo, base64. Every Redis stream entry is signed with it
+/// (<see cref="EdgeSyncPaths.RedisSignatureField"/>); edges learn it only from the authenticated snapshot, so a writer
+/// with access to Redis alone cannot make an edge apply a change.
+/// </summary>
+public sealed record EdgeFeedKey(
+    [property: JsonPropertyName("kid")] string Kid,
+    [property: JsonPropertyName("alg")] string Algorithm,
+    [property: JsonPropertyName("spki")] string PublicKey);
+
 /// <param name="OrgSettings">
 /// Every org that has edge-relevant settings (all orgs, whatever the edge's org scope). Null from a control plane that
 /// predates it: the edge then leaves its org settings as they are.
@@ -89,13 +122,18 @@ public sealed record EdgeOrgSettings(
 /// True when the control plane mirrors the exact revocation set into Redis (<see cref="EdgeSyncPaths.RedisRevokedPrefix"/>):
 /// an edge sharing that Redis may then confirm bloom-filter positives there instead of holding every revoked id in memory.
 /// </param>
+/// <param name="FeedKey">
+/// The key Redis stream entries are signed with; null from a control plane that predates it (the edge then takes only
+/// revocations from Redis and everything else from the HTTP feed).
+/// </param>
 public sealed record EdgeSnapshot(
     [property: JsonPropertyName("sequence")] long Sequence,
     [property: JsonPropertyName("issuer")] EdgeIssuerInfo Issuer,
     [property: JsonPropertyName("revocations")] RevocationRecord[] Revocations,
     [property: JsonPropertyName("generated_at")] DateTimeOffset GeneratedAt,
     [property: JsonPropertyName("org_settings")] EdgeOrgSettings[]? OrgSettings = null,
-    [property: JsonPropertyName("redis_revocations")] bool RedisRevocations = false);
+    [property: JsonPropertyName("redis_revocations")] bool RedisRevocations = false,
+    [property: JsonPropertyName("feed_key")] EdgeFeedKey? FeedKey = null);
 
 /// <summary>
 /// One entry of the change log (<see cref="Type"/>, see <see cref="EdgeChangeTypes"/>): a revocation, a new JWKS document,

@@ -14,8 +14,11 @@ public sealed class ApiKeyRedisTests : IAsyncLifetime
             config["Edge:ControlPlane:ApiKey"] = controlPlane.EdgeKey;
             config["Edge:ApiKeys:CacheDuration"] = "00:00:02";
             config["Edge:Redis"] = redis;
+            config["Edge:ApiKeys:CacheSigningKey"] = SharedKey; // both edges: the L2 is used only with its MAC key
         }
     }
+
+    private static readonly string SharedKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     private readonly FakeControlPlane _controlPlane = new();
     private RedisProcess _redis = null!;
@@ -68,6 +71,36 @@ public sealed class ApiKeyRedisTests : IAsyncLifetime
                 Assert.Equal(HttpStatusCode.Unauthorized, fresh.StatusCode);
             }
         }
+    }
+
+    [RedisFact]
+    public async Task Without_the_cache_signing_key_the_l2_is_not_used()
+    {
+        await using var unkeyed = new UnkeyedWorld(_controlPlane, _redis.ConnectionString);
+        await unkeyed.InitializeAsync();
+        var key = _controlPlane.Issue("key_unkeyed", "org_1", ["read:things"]);
+        using (var first = await _first.Edge.GetAsync("/api/x", key))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+        var lookups = _controlPlane.Lookups;
+        using (var other = await unkeyed.Edge.GetAsync("/api/x", key))
+        {
+            Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        }
+        Assert.Equal(lookups + 1, _controlPlane.Lookups); // asked the control plane, not the shared Redis
+    }
+
+    private sealed class UnkeyedWorld(FakeControlPlane controlPlane, string redis) : EdgeWorld, IAsyncDisposable
+    {
+        protected override void Customize(Dictionary<string, string?> config)
+        {
+            config["Edge:ControlPlane:Url"] = controlPlane.Url;
+            config["Edge:ControlPlane:ApiKey"] = controlPlane.EdgeKey;
+            config["Edge:Redis"] = redis;
+        }
+
+        async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
     }
 
     [RedisFact]

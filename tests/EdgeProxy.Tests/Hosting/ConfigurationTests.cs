@@ -20,6 +20,8 @@ public sealed class ConfigurationTests
     [InlineData("Edge:Issuers:0:SharedSecret", "short", "Edge:Issuers:0:SharedSecret")]
     [InlineData("Edge:Tokens:MaxTokenBytes", "10", "Edge:Tokens:MaxTokenBytes")]
     [InlineData("Edge:Tokens:ClockSkew", "01:00:00", "Edge:Tokens:ClockSkew")]
+    [InlineData("Edge:ApiKeys:CacheSigningKey", "c2hvcnQ=", "Edge:ApiKeys:CacheSigningKey")]
+    [InlineData("Edge:ApiKeys:CacheSigningKey", "not base64!", "Edge:ApiKeys:CacheSigningKey")]
     public void Bad_edge_configuration_stops_startup_naming_the_key(string key, string value, string named)
     {
         var config = Base();
