@@ -47,6 +47,23 @@ public abstract partial class ControlPlaneSuite
     }
 
     [SuiteFact]
+    public async Task Without_a_recent_poll_of_the_change_log_the_cache_stands_aside()
+    {
+        var t = await F.AdminAsync();
+        var claims = (await F.Services.GetRequiredService<Authio.ControlPlane.Tokens.AccessTokenValidator>().ValidateAsync(t.Access))!;
+        // An authority whose poller never ran (or stalled): every check reads the store.
+        var unpolled = new CallerAuthority(F.Services.GetRequiredService<Authio.ControlPlane.Sessions.SessionStore>(),
+            F.Services.GetRequiredService<Authio.ControlPlane.EdgeSync.EdgeChangeLog>(), F.Time);
+        for (var i = 0; i < 3; i++) Assert.True((await unpolled.CheckAsync(claims, default)).Allowed);
+        Assert.Equal((0L, 3L), (unpolled.Hits, unpolled.Misses));
+        // Once it knows the change log's position, the same check is served from the cache.
+        unpolled.Observe(await F.Services.GetRequiredService<Authio.ControlPlane.EdgeSync.EdgeChangeLog>().LastSequenceAsync(default));
+        await unpolled.CheckAsync(claims, default);
+        Assert.True((await unpolled.CheckAsync(claims, default)).Allowed);
+        Assert.True(unpolled.Hits >= 1);
+    }
+
+    [SuiteFact]
     public async Task An_access_token_revoked_through_oauth_revoke_gets_401_on_v1_at_once()
     {
         var admin = await F.AdminAsync();

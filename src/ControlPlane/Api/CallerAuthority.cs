@@ -40,8 +40,9 @@ internal sealed class CallerAuthority(SessionStore store, EdgeChangeLog changes,
     private sealed record Entry(Task Signal, long Seq, SessionAuthorityRow? Row, string[] Jtis, bool[] JtiRevoked);
 
     private readonly ConcurrentDictionary<(string Org, string Sid), Entry> _cache = new();
-    private long _seq = long.MinValue;
-    private long _polledAt = long.MinValue;
+    private long _seq;
+    // -1 until the first poll: no cache hits before the change log's position is known.
+    private long _polledAt = -1;
 
     /// <summary>Entries served from the cache and read from the store, for tests and the benchmark.</summary>
     public long Hits => Interlocked.Read(ref _hits);
@@ -56,7 +57,7 @@ internal sealed class CallerAuthority(SessionStore store, EdgeChangeLog changes,
         Volatile.Write(ref _polledAt, Environment.TickCount64);
     }
 
-    private bool Fresh => Environment.TickCount64 - Volatile.Read(ref _polledAt) <= (long)StaleAfter.TotalMilliseconds;
+    private bool Fresh => Volatile.Read(ref _polledAt) is var at && at >= 0 && Environment.TickCount64 - at <= (long)StaleAfter.TotalMilliseconds;
 
     public async ValueTask<AuthorityVerdict> CheckAsync(AccessTokenClaims claims, CancellationToken ct)
     {
