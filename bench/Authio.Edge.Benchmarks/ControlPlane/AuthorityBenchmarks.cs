@@ -18,7 +18,7 @@ namespace Authio.Edge.Benchmarks.ControlPlane;
 /// validated access token: the steady path (cache hit) against the store read it replaces (SQLite, one org-scoped
 /// transaction), and the access-token validation that precedes it on every request.
 /// </summary>
-[MemoryDiagnoser]
+[MemoryDiagnoser, MinColumn, MedianColumn]
 public class AuthorityBenchmarks
 {
     private const string Email = "bench@acme.test";
