@@ -26,7 +26,8 @@ internal readonly record struct AuthorityVerdict(string? Role, string? Refusal)
 /// <see cref="CallerAuthorityPoller"/> reads every <see cref="PollInterval"/>. If polling stalls for longer than
 /// <see cref="StaleAfter"/>, nothing is served from the cache.
 /// </remarks>
-internal sealed class CallerAuthority(SessionStore store, EdgeChangeLog changes, TimeProvider time)
+internal sealed class CallerAuthority(SessionStore store, EdgeChangeLog changes, TimeProvider time, AccessTokenValidator? validator = null,
+    Hosting.ControlPlaneOptions? options = null)
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(1);
@@ -49,6 +50,37 @@ internal sealed class CallerAuthority(SessionStore store, EdgeChangeLog changes,
     public long Misses => Interlocked.Read(ref _misses);
     private long _hits;
     private long _misses;
+
+    /// <summary>Validated access tokens cached at most (a few hundred bytes each); emptied when full.</summary>
+    public const int MaxTokens = 20_000;
+
+    private sealed record ValidToken(Task Signal, long Seq, AccessTokenClaims Claims);
+
+    private readonly ConcurrentDictionary<string, ValidToken> _tokens = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// <see cref="AccessTokenValidator.ValidateAsync"/> with a cache of tokens that validated, under the same invalidation
+    /// as the authority entries: a change to the published keys (rotation, revocation) appends to the change log, so a
+    /// token is re-verified after any change; expiry is re-checked on every hit. Refusals are not cached.
+    /// </summary>
+    public async ValueTask<AccessTokenClaims?> ValidateAsync(string token, CancellationToken ct)
+    {
+        var v = validator ?? throw new InvalidOperationException("No validator.");
+        if (Fresh && _tokens.TryGetValue(token, out var hit) && ReferenceEquals(hit.Signal, changes.Signal) && hit.Seq == Volatile.Read(ref _seq))
+        {
+            var skew = options?.Tokens.ClockSkew ?? TimeSpan.Zero;
+            if (time.GetUtcNow() < DateTimeOffset.FromUnixTimeSeconds(hit.Claims.ExpiresAt) + skew) return hit.Claims;
+            _tokens.TryRemove(token, out _);
+            return null;
+        }
+        var signal = changes.Signal;
+        var seq = Volatile.Read(ref _seq);
+        var claims = await v.ValidateAsync(token, ct);
+        if (claims is null) return null;
+        if (_tokens.Count >= MaxTokens) _tokens.Clear();
+        _tokens[token] = new ValidToken(signal, seq, claims);
+        return claims;
+    }
 
     /// <summary>Called by the poller with the change log's last sequence number.</summary>
     public void Observe(long lastSeq)

@@ -8,7 +8,7 @@ namespace Authio.ControlPlane.Api;
 /// refuse (session, <c>jti</c>, user not-before), from an active member; the caller's role is the lower of the token's and
 /// the current one (see <see cref="CallerAuthority"/>).
 /// </summary>
-internal sealed class CallerFilter(AccessTokenValidator validator, CallerAuthority authority) : IEndpointFilter
+internal sealed class CallerFilter(CallerAuthority authority) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -16,7 +16,7 @@ internal sealed class CallerFilter(AccessTokenValidator validator, CallerAuthori
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return Problems.Unauthorized("A bearer access token is required.");
-        var claims = await validator.ValidateAsync(header["Bearer ".Length..].Trim());
+        var claims = await authority.ValidateAsync(header["Bearer ".Length..].Trim(), http.RequestAborted);
         if (claims is null) return Problems.Unauthorized("The access token is invalid or expired.");
         var verdict = await authority.CheckAsync(claims, http.RequestAborted);
         if (!verdict.Allowed) return Problems.Unauthorized(verdict.Refusal!);
