@@ -68,6 +68,17 @@ public abstract partial class ControlPlaneSuite
                 }
             });
 
+            // Time runs fast meanwhile, so whole-second boundaries fall between a refresh's commit, the ending and the
+            // token's issue (iat and not-before are whole seconds on the wire).
+            var ticking = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    F.Time.Advance(TimeSpan.FromMilliseconds(Random.Shared.Next(50, 400)));
+                    await Task.Delay(1);
+                }
+            });
+
             await Task.Delay(Random.Shared.Next(0, 15));
             var before = minted.Count;
             var response = ending switch
@@ -81,6 +92,7 @@ public abstract partial class ControlPlaneSuite
             Volatile.Write(ref endReturned, 1);
             var finished = await Task.WhenAny(loop, Task.Delay(TimeSpan.FromSeconds(10)));
             stop.Cancel();
+            await ticking;
             Assert.Same(loop, finished);
             await loop;
             committedBeforeEnd += minted.Count - before;
