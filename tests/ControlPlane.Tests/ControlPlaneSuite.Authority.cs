@@ -120,6 +120,28 @@ public abstract partial class ControlPlaneSuite
     }
 
     [SuiteFact]
+    public async Task Authorization_uses_the_current_role_not_the_tokens()
+    {
+        var admin = await F.AdminAsync();
+        var (modId, modEmail) = await F.CreateUserAsync("mod", admin);
+        var mod = await F.LoginOkAsync(modEmail, ControlPlaneFixture.DefaultPassword);
+        await WarmAsync(mod.Access);
+        // The role changes behind the API's back (no session ends); the next change of any kind invalidates the cache.
+        await F.ExecuteAsync("UPDATE memberships SET role = 'explore' WHERE user_id = @modId", new { modId });
+        var other = await F.LoginOkAsync((await F.CreateUserAsync("explore", admin)).Email, ControlPlaneFixture.DefaultPassword);
+        await (await FormPostAsync("/oauth/revoke", null, ("token", other.Access))).BodyAsync(HttpStatusCode.OK);
+
+        // Still a live session, but its token's "mod" no longer counts.
+        await (await GetUsersAsync(mod.Access)).BodyAsync(HttpStatusCode.OK);
+        await (await F.SendAsync(HttpMethod.Put, $"/v1/users/{modId}/role", mod.Access, new { role = "mod" })).ProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
+        await (await F.SendAsync(HttpMethod.Post, "/v1/api-keys", mod.Access, new { name = "k", scopes = new[] { "admin" }, environment = "live" }))
+            .ProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
+        await (await F.SendAsync(HttpMethod.Post, "/v1/api-keys", mod.Access, new { name = "k", scopes = new[] { "write:applications" }, environment = "live" }))
+            .ProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
+        await (await FormPostAsync("/oauth/introspect", mod.Access, ("token", admin.Access))).ProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
+    }
+
+    [SuiteFact]
     public async Task A_deactivated_users_token_gets_401_at_once_and_their_keys_are_revoked()
     {
         var admin = await F.AdminAsync();
