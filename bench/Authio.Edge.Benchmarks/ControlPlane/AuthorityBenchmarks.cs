@@ -53,7 +53,8 @@ public class AuthorityBenchmarks
         _authority = sp.GetRequiredService<CallerAuthority>();
         _validator = sp.GetRequiredService<AccessTokenValidator>();
         // Never told the change log's position, so it never serves from its cache: every check reads the store.
-        _uncached = new CallerAuthority(sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<EdgeChangeLog>(), TimeProvider.System);
+        _uncached = new CallerAuthority(sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<EdgeChangeLog>(), _validator,
+            sp.GetRequiredService<ControlPlaneOptions>(), TimeProvider.System);
         _claims = (await _validator.ValidateAsync(_token))!;
         // Wait for the poller's first reading, then warm the cache.
         for (var i = 0; i < 100 && _authority.Hits == 0; i++)

@@ -26,8 +26,8 @@ internal readonly record struct AuthorityVerdict(string? Role, string? Refusal)
 /// <see cref="CallerAuthorityPoller"/> reads every <see cref="PollInterval"/>. If polling stalls for longer than
 /// <see cref="StaleAfter"/>, nothing is served from the cache.
 /// </remarks>
-internal sealed class CallerAuthority(SessionStore store, EdgeChangeLog changes, TimeProvider time, AccessTokenValidator? validator = null,
-    Hosting.ControlPlaneOptions? options = null)
+internal sealed class CallerAuthority(SessionStore store, EdgeChangeLog changes, AccessTokenValidator validator, Hosting.ControlPlaneOptions options,
+    TimeProvider time)
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(1);
@@ -65,17 +65,15 @@ internal sealed class CallerAuthority(SessionStore store, EdgeChangeLog changes,
     /// </summary>
     public async ValueTask<AccessTokenClaims?> ValidateAsync(string token, CancellationToken ct)
     {
-        var v = validator ?? throw new InvalidOperationException("No validator.");
         if (Fresh && _tokens.TryGetValue(token, out var hit) && ReferenceEquals(hit.Signal, changes.Signal) && hit.Seq == Volatile.Read(ref _seq))
         {
-            var skew = options?.Tokens.ClockSkew ?? TimeSpan.Zero;
-            if (time.GetUtcNow() < DateTimeOffset.FromUnixTimeSeconds(hit.Claims.ExpiresAt) + skew) return hit.Claims;
+            if (time.GetUtcNow() < DateTimeOffset.FromUnixTimeSeconds(hit.Claims.ExpiresAt) + options.Tokens.ClockSkew) return hit.Claims;
             _tokens.TryRemove(token, out _);
             return null;
         }
         var signal = changes.Signal;
         var seq = Volatile.Read(ref _seq);
-        var claims = await v.ValidateAsync(token, ct);
+        var claims = await validator.ValidateAsync(token, ct);
         if (claims is null) return null;
         if (_tokens.Count >= MaxTokens) _tokens.Clear();
         _tokens[token] = new ValidToken(signal, seq, claims);
