@@ -110,7 +110,8 @@ public abstract partial class ControlPlaneSuite
         Assert.False((bool)batch["reset"]!);
         var changes = Changes(batch);
         // Revoking the pending key removes it from JWKS and, as it was about to sign, makes a new signer at once.
-        Assert.Equal(["revocation:sid", "revocation:user_not_before", "revocation:api_key", "jwks", "revocation:signing_key", "jwks", "jwks"],
+        // Logout-all ends each session with its own sid (a token minted by a racing refresh is refused whatever its iat) and the user's not-before.
+        Assert.Equal(["revocation:sid", "revocation:sid", "revocation:user_not_before", "revocation:api_key", "jwks", "revocation:signing_key", "jwks", "jwks"],
             changes.Select(Describe));
         var seqs = changes.Select(c => (long)c["seq"]!).ToList();
         Assert.True(seqs[0] > start);
@@ -120,6 +121,8 @@ public abstract partial class ControlPlaneSuite
         Assert.All(changes.Where(c => (string)c["type"]! == "revocation"), c => Assert.Equal((long)c["seq"]!, (long)c["revocation"]!["seq"]!));
 
         Assert.Equal(Jwt(one.Access).GetPayloadValue<string>(ClaimNames.SessionId), (string?)changes[0]["revocation"]!["value"]);
+        Assert.Equal(Jwt(two.Access).GetPayloadValue<string>(ClaimNames.SessionId), (string?)changes[1]["revocation"]!["value"]);
+        changes.RemoveAt(1);
         Assert.Equal(twoId, (string?)changes[1]["revocation"]!["value"]);
         Assert.InRange((long)changes[1]["revocation"]!["not_before"]!, NowSeconds - 5, NowSeconds + 1);
         Assert.Equal(keyId, (string?)changes[2]["revocation"]!["value"]);
@@ -410,7 +413,11 @@ public abstract partial class ControlPlaneSuite
 
         var batch = (await (await F.SendAsync(HttpMethod.Get, $"{EdgeSyncPaths.Changes}?after={before}&wait=0", edge)).Content.ReadFromJsonAsync<EdgeChangeBatch>())!;
         Assert.False(batch.Reset);
-        var change = Assert.Single(batch.Changes);
+        // The session's sid, then the user's not-before.
+        var both = batch.Changes.ToList();
+        Assert.Equal(2, both.Count);
+        Assert.Equal(Jwt(user.Access).GetPayloadValue<string>(ClaimNames.SessionId), both[0].Revocation!.Value);
+        var change = both[1];
         Assert.Equal("revocation", change.Type);
         Assert.Equal(record, change.Revocation);
         Assert.Null(change.Jwks);

@@ -1,10 +1,14 @@
-using Authio.ControlPlane.Sessions;
 using Authio.ControlPlane.Tokens;
+using Authio.ControlPlane.Users;
 
 namespace Authio.ControlPlane.Api;
 
-/// <summary>Authenticates <c>/v1</c> admin calls: a valid access token from our own keys, whose session has not ended.</summary>
-internal sealed class CallerFilter(AccessTokenValidator validator, SessionStore sessions) : IEndpointFilter
+/// <summary>
+/// Authenticates <c>/v1</c> admin calls: a valid access token from our own keys that the live revocation state does not
+/// refuse (session, <c>jti</c>, user not-before), from an active member; the caller's role is the lower of the token's and
+/// the current one (see <see cref="CallerAuthority"/>).
+/// </summary>
+internal sealed class CallerFilter(CallerAuthority authority) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -12,12 +16,20 @@ internal sealed class CallerFilter(AccessTokenValidator validator, SessionStore 
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return Problems.Unauthorized("A bearer access token is required.");
-        var claims = await validator.ValidateAsync(header["Bearer ".Length..].Trim());
+        var claims = await authority.ValidateAsync(header["Bearer ".Length..].Trim(), http.RequestAborted);
         if (claims is null) return Problems.Unauthorized("The access token is invalid or expired.");
-        if (!await sessions.IsLiveAsync(claims.OrgId, claims.SessionId, claims.UserId, http.RequestAborted))
-            return Problems.Unauthorized("The session has ended.");
-        http.Items[Caller.ItemKey] = new Caller(claims.OrgId, claims.UserId, claims.SessionId, claims.Role, claims.Scopes, ClientInfo.From(http));
+        var verdict = await authority.CheckAsync(claims, http.RequestAborted);
+        if (!verdict.Allowed) return Problems.Unauthorized(verdict.Refusal!);
+        http.Items[Caller.ItemKey] = new Caller(claims.OrgId, claims.UserId, claims.SessionId, verdict.Role!, CurrentScopes(claims, verdict.Role!), ClientInfo.From(http));
         return await next(context);
+    }
+
+    /// <summary>The token's scopes that the current role still carries (all of them unless the user was demoted).</summary>
+    private static IReadOnlySet<string> CurrentScopes(AccessTokenClaims claims, string role)
+    {
+        if (role == claims.Role) return claims.Scopes;
+        var held = Roles.ScopesOf(role);
+        return claims.Scopes.Where(held.Contains).ToHashSet(StringComparer.Ordinal);
     }
 }
 

@@ -92,15 +92,20 @@ internal sealed partial class ApiKeyService(Db db, AuditLog audit, ControlPlaneO
             OrgId = caller.OrgId, Id = Ids.New("ak"), Name = name!, Prefix = ApiKeyFormat.DisplayPrefix(key), Scopes = string.Join(' ', scopes),
             Environment = body.Environment!, ProjectId = body.ProjectId, CreatedBy = caller.UserId, CreatedAt = now, ExpiresAt = expiresAt,
         };
-        await db.InOrgAsync(caller.OrgId, async (c, tx) =>
+        var stillHeld = await db.InOrgAsync(caller.OrgId, async (c, tx) =>
         {
+            // The creator's role as committed now, under the membership lock a demotion takes: a key created by a request
+            // that raced the demotion either commits first (and the demotion revokes it) or is refused here.
+            var member = await Sessions.SessionStore.LockMemberAsync(c, tx, caller.OrgId, caller.UserId);
+            if (member is not { Active: true } m || !scopes.All(s => RoleCanGrant(m.Role, s))) return false;
             await c.ExecuteAsync("""
                 INSERT INTO api_keys (org_id, id, name, prefix, scopes, environment, project_id, created_by, created_at, expires_at)
                 VALUES (@OrgId, @Id, @Name, @Prefix, @Scopes, @Environment, @ProjectId, @CreatedBy, @CreatedAt, @ExpiresAt)
                 """, row, tx);
             await InsertSecretAsync(c, tx, row, key, now);
-            return 0;
+            return true;
         }, ct);
+        if (!stillHeld) return Failure.Forbidden("Your role no longer allows granting these scopes.");
         Log.Created(logger, row.Id, row.OrgId, row.Scopes);
         await audit.RecordAsync(Entry(caller, AuditEvents.ApiKeyCreated, row, new()
         {

@@ -87,7 +87,7 @@ internal sealed partial class LoginService(
         var member = await db.InOrgAsync(chosen, (c, tx) => UserStore.MemberAsync(c, tx, chosen, user.Id), ct);
         if (member is null || member.Active != 1) return await FailAsync(failedEntry, [chosen], "deactivated", ct);
 
-        var pair = await sessions.StartAsync(chosen, user.Id, member.Role, client, ct);
+        if (await sessions.StartAsync(chosen, user.Id, client, ct) is not { } pair) return await FailAsync(failedEntry, [chosen], "deactivated", ct);
         Log.Succeeded(logger, chosen, user.Id);
         await audit.RecordAsync(new AuditEntry(chosen, AuditEvents.LoginSucceeded)
         {

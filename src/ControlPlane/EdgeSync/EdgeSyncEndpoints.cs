@@ -61,7 +61,7 @@ internal static class EdgeSyncEndpoints
             .RequireRateLimiting(AuthEndpoints.RateLimitPolicy).DisableAntiforgery()
             .Produces(200).Accepts<OAuthRevokeForm>("application/x-www-form-urlencoded").WithSummary("RFC 7009: revoke a refresh token (ends its session) or an access token (until it expires); the token authenticates itself; always 200");
         oauth.MapPost("/introspect", async (OAuthTokenService tokens, EdgeSyncService sync, ApiKeyService keys, AccessTokenValidator validator,
-                SessionStore sessionStore, HttpContext http) =>
+                CallerAuthority authority, HttpContext http) =>
             {
                 var header = http.Request.Headers.Authorization.Count == 1 ? http.Request.Headers.Authorization.ToString() : "";
                 Introspector who;
@@ -77,9 +77,9 @@ internal static class EdgeSyncEndpoints
                     if (credential.Length == 0) return Problems.Unauthorized("An edge:sync API key or a mod access token is required as the bearer credential.");
                     var claims = await validator.ValidateAsync(credential, http.RequestAborted);
                     if (claims is null) return Problems.Unauthorized("The access token is invalid or expired.");
-                    if (!await sessionStore.IsLiveAsync(claims.OrgId, claims.SessionId, claims.UserId, http.RequestAborted))
-                        return Problems.Unauthorized("The session has ended.");
-                    if (claims.Role != Roles.Mod && !claims.Scopes.Contains(Roles.AdminScope)) return Problems.Forbidden("Introspection needs a mod access token.");
+                    var verdict = await authority.CheckAsync(claims, http.RequestAborted);
+                    if (!verdict.Allowed) return Problems.Unauthorized(verdict.Refusal!);
+                    if (verdict.Role != Roles.Mod) return Problems.Forbidden("Introspection needs a mod access token.");
                     who = new Introspector(claims.OrgId);
                 }
                 if (await FormProblemAsync(http) is { } invalid) return invalid;

@@ -66,6 +66,8 @@ public static partial class ControlPlaneApp
         s.AddSingleton<ApiKeyScopes>();
         s.AddSingleton<ApiKeyService>();
         s.AddSingleton<EdgeKeyFilter>();
+        s.AddSingleton<CallerAuthority>();
+        s.AddHostedService<CallerAuthorityPoller>();
         s.AddSingleton<CallerFilter>();
         s.AddSingleton<AdminFilter>();
         s.AddSingleton<PlatformOperators>();

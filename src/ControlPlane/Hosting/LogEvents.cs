@@ -43,6 +43,8 @@ internal static class LogEvents
     public const int RateLimited = 1801;
     public const int RateLimitActiveEvictions = 1802;
 
+    public const int AuthorityPollFailed = 1920;
+    public const int AuthorityPollRecovered = 1921;
     /// <summary>One org's part of a maintenance round failed; the other orgs and steps still ran.</summary>
     public const int MaintenanceOrgFailed = 1960;
     /// <summary>One maintenance step failed; the later steps of the round still ran.</summary>

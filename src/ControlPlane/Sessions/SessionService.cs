@@ -20,30 +20,33 @@ internal sealed partial class SessionService(
 {
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>A new session after a successful sign-in; ends the oldest sessions beyond the per-user limit.</summary>
-    public async Task<TokenPair> StartAsync(string orgId, string userId, string role, ClientInfo client, CancellationToken ct)
+    /// <summary>
+    /// A new session after a successful sign-in; ends the oldest sessions beyond the per-user limit. Null when the user
+    /// stopped being an active member meanwhile. The token carries the role as committed when the session starts (read
+    /// under the membership lock a role change or deactivation takes), not the one sign-in read earlier.
+    /// </summary>
+    public async Task<TokenPair?> StartAsync(string orgId, string userId, ClientInfo client, CancellationToken ct)
     {
         var now = Now;
         var org = await orgs.GetAsync(orgId, ct);
         var ttl = orgs.AccessTtl(org);
         var sid = Ids.New("ses");
         var refresh = RefreshTokens.New(orgId);
-        var (teams, evicted) = await db.InOrgAsync(orgId, async (c, tx) =>
+        var started = await db.InOrgAsync(orgId, async (c, tx) =>
         {
-            var live = await SessionStore.LiveOfUserAsync(c, tx, orgId, userId);
-            var evicted = new List<string>();
-            foreach (var old in live.Take(Math.Max(0, live.Count - options.Sessions.MaxPerUser + 1)))
-                if (await store.EndAsync(c, tx, orgId, old.Id, EndReasons.SessionLimit, now)) evicted.Add(old.Id);
+            if (await SessionStore.LockMemberAsync(c, tx, orgId, userId) is not { Active: true } member) return null;
+            var evicted = await store.EndOldestAsync(c, tx, orgId, userId, options.Sessions.MaxPerUser - 1, EndReasons.SessionLimit, now);
             await c.ExecuteAsync("""
                 INSERT INTO sessions (org_id, id, user_id, created_at, last_seen_at, ip, user_agent, access_expires_at)
                 VALUES (@orgId, @sid, @userId, @now, @now, @ip, @ua, @exp)
                 """, new { orgId, sid, userId, now, ip = client.Ip, ua = client.UserAgent, exp = now + (long)ttl.TotalMilliseconds }, tx);
             await InsertRefreshAsync(c, tx, orgId, sid, refresh, now);
-            return (await UserStore.TeamsOfAsync(c, tx, orgId, userId), evicted);
+            return new { member.Role, Teams = await UserStore.TeamsOfAsync(c, tx, orgId, userId), Evicted = evicted };
         }, ct);
-        foreach (var old in evicted)
+        if (started is null) return null;
+        foreach (var old in started.Evicted)
             await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.SessionEnded) { UserId = userId, SessionId = old, Ip = client.Ip, UserAgent = client.UserAgent, Details = new() { ["reason"] = EndReasons.SessionLimit } }, ct);
-        var access = await issuer.IssueAsync(orgId, userId, sid, role, teams, ttl, ct);
+        var access = await issuer.IssueAsync(orgId, userId, sid, started.Role, started.Teams, ttl, ct);
         return new TokenPair(access.Token, refresh, access.ExpiresInSeconds, sid);
     }
 
@@ -65,10 +68,14 @@ internal sealed partial class SessionService(
         var next = RefreshTokens.New(orgId);
         var state = await db.InOrgAsync(orgId, async (c, tx) =>
         {
+            // Serialised per session with every ending (see SessionStore's lock order): the token row, then the session
+            // row, are locked before anything is read, so an ending that committed first is seen here, and one that comes
+            // later waits for this transaction and then ends the session (its sid revocation covers the token minted below).
+            await c.ExecuteAsync("UPDATE refresh_tokens SET rotated_at = rotated_at WHERE org_id = @orgId AND hash = @hash", new { orgId, hash }, tx);
             var rt = await c.QuerySingleOrDefaultAsync<(string SessionId, long ExpiresAt, long? RotatedAt)>(
                 "SELECT session_id, expires_at, rotated_at FROM refresh_tokens WHERE org_id = @orgId AND hash = @hash", new { orgId, hash }, tx);
             if (rt.SessionId is null) return new RefreshState(RefreshOutcome.Invalid);
-            var s = await SessionStore.GetAsync(c, tx, orgId, rt.SessionId);
+            var s = await store.LockAsync(c, tx, orgId, rt.SessionId);
             if (s is null || rt.ExpiresAt <= now) return new RefreshState(RefreshOutcome.Invalid);
             var inGrace = rt.RotatedAt is { } r && graceMs > 0 && now - r <= graceMs;
             if (rt.RotatedAt is not null && !inGrace)
@@ -94,11 +101,13 @@ internal sealed partial class SessionService(
                 if (rotated != 1 && graceMs == 0)
                     return new RefreshState(RefreshOutcome.Reused, s, Ended: await store.EndAsync(c, tx, orgId, s.Id, EndReasons.RefreshReuse, now));
             }
-            await InsertRefreshAsync(c, tx, orgId, s.Id, next, now);
-            await c.ExecuteAsync("""
+            // Conditional on the session still being live (it is locked, so this is belt and braces).
+            var touched = await c.ExecuteAsync("""
                 UPDATE sessions SET last_seen_at = @now, ip = @ip, user_agent = @ua, access_expires_at = @exp
-                WHERE org_id = @orgId AND id = @sid
+                WHERE org_id = @orgId AND id = @sid AND ended_at IS NULL
                 """, new { now, ip = client.Ip, ua = client.UserAgent, exp = now + (long)ttl.TotalMilliseconds, orgId, sid = s.Id }, tx);
+            if (touched != 1) throw new InvalidOperationException("A locked live session changed under its refresh.");
+            await InsertRefreshAsync(c, tx, orgId, s.Id, next, now);
             return new RefreshState(RefreshOutcome.Ok, s, member.Role, await UserStore.TeamsOfAsync(c, tx, orgId, s.UserId));
         }, ct);
 
@@ -131,10 +140,7 @@ internal sealed partial class SessionService(
     {
         var now = Now;
         var userId = await db.InOrgAsync(orgId, async (c, tx) =>
-        {
-            var s = await SessionStore.GetAsync(c, tx, orgId, sessionId);
-            return s is not null && await store.EndAsync(c, tx, orgId, sessionId, reason, now) ? s.UserId : null;
-        }, ct);
+            await store.EndAsync(c, tx, orgId, sessionId, reason, now) ? (await SessionStore.GetAsync(c, tx, orgId, sessionId))!.UserId : null, ct);
         if (userId is null) return false;
         await audit.RecordAsync(new AuditEntry(orgId, eventType)
         {
@@ -144,30 +150,33 @@ internal sealed partial class SessionService(
         return true;
     }
 
-    /// <summary>Ends every session of the user in the org (one <c>user_not_before</c> revocation).</summary>
+    /// <summary>Ends every session of the user in the org (a <c>sid</c> revocation each and one <c>user_not_before</c>).</summary>
     public async Task<int> EndAllAsync(string orgId, string userId, string reason, string? actorId, ClientInfo client, CancellationToken ct)
     {
         var now = Now;
-        var ended = await db.InOrgAsync(orgId, (c, tx) => store.EndAllAsync(c, tx, orgId, userId, reason, now), ct);
-        await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.ForceLogout)
+        var ended = await db.InOrgAsync(orgId, async (c, tx) =>
         {
-            ActorId = actorId, UserId = userId, Ip = client.Ip, UserAgent = client.UserAgent,
-            Details = new() { ["reason"] = reason, ["sessions_ended"] = ended.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            // The membership lock first: a sign-in starting a session for this user waits, or commits before and is ended here.
+            await SessionStore.LockMemberAsync(c, tx, orgId, userId);
+            return await store.EndAllAsync(c, tx, orgId, userId, reason, now);
         }, ct);
+        await AuditForceLogoutAsync(orgId, userId, reason, actorId, client, ended.Count, ct);
         return ended.Count;
     }
+
+    /// <summary>The <c>force_logout</c> event of a user-wide ending (also for endings done inside another service's transaction).</summary>
+    public Task AuditForceLogoutAsync(string orgId, string userId, string reason, string? actorId, ClientInfo client, int ended, CancellationToken ct) =>
+        audit.RecordAsync(new AuditEntry(orgId, AuditEvents.ForceLogout)
+        {
+            ActorId = actorId, UserId = userId, Ip = client.Ip, UserAgent = client.UserAgent,
+            Details = new() { ["reason"] = reason, ["sessions_ended"] = ended.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        }, ct);
 
     /// <summary>Ends all of the user's sessions except <paramref name="keepSessionId"/>, each with its own <c>sid</c> revocation.</summary>
     public async Task<int> EndOthersAsync(string orgId, string userId, string? keepSessionId, string reason, string? actorId, ClientInfo client, CancellationToken ct)
     {
         var now = Now;
-        var ended = await db.InOrgAsync(orgId, async (c, tx) =>
-        {
-            var list = new List<string>();
-            foreach (var s in await SessionStore.LiveOfUserAsync(c, tx, orgId, userId))
-                if (s.Id != keepSessionId && await store.EndAsync(c, tx, orgId, s.Id, reason, now)) list.Add(s.Id);
-            return list;
-        }, ct);
+        var ended = await db.InOrgAsync(orgId, (c, tx) => store.EndOthersAsync(c, tx, orgId, userId, keepSessionId, reason, now), ct);
         foreach (var sid in ended)
             await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.SessionEnded)
             {

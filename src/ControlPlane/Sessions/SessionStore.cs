@@ -31,24 +31,78 @@ internal static class EndReasons
     public const string PasswordChanged = "password_changed";
     public const string Deactivated = "user_deactivated";
     public const string TokenRevoked = "token_revoked";
+    public const string RoleChanged = "role_changed";
+}
+
+/// <summary>What the admin API needs to know about a caller's session, read in one query (see <see cref="SessionStore.AuthorityAsync"/>).</summary>
+internal sealed class SessionAuthorityRow
+{
+    public string UserId { get; set; } = "";
+    public long CreatedAt { get; set; }
+    public long? EndedAt { get; set; }
+    /// <summary>The user's current org-wide role; null when no longer a member.</summary>
+    public string? Role { get; set; }
+    public long? Active { get; set; }
+    /// <summary>The latest live <c>user_not_before</c> of the user in this org (unix ms), if any.</summary>
+    public long? NotBefore { get; set; }
+    public long SidRevoked { get; set; }
+    public long JtiRevoked { get; set; }
 }
 
 /// <summary>
 /// Session rows and the revocation records ending them produces. A revocation stays relevant until the last
 /// access token it could affect has expired, so its <c>expires_at</c> is that moment plus clock skew.
 /// </summary>
+/// <remarks>
+/// Lock order, on both stores, so that refreshes and endings serialise per session without deadlocks: the user's
+/// membership row (session start, logout-all, deactivation, role change), then session rows, then the change-log append
+/// lock. Every ending locks its sessions with the UPDATE that ends them (<c>ended_at IS NULL</c> re-checked after any
+/// wait) before it appends; a refresh locks its refresh-token row and then its session row before reading anything. On
+/// SQLite the first statement of each is a write, so the transaction holds the database's write lock from the start.
+/// </remarks>
 internal sealed class SessionStore(Db db, ControlPlaneOptions options, EdgeChangeLog changes)
 {
     private long SkewMs => (long)options.Tokens.ClockSkew.TotalMilliseconds;
 
-    public Task<bool> IsLiveAsync(string orgId, string sessionId, string userId, CancellationToken ct) =>
-        db.InOrgAsync(orgId, (c, tx) => c.ExecuteScalarAsync<bool>("""
-            SELECT COUNT(*) > 0 FROM sessions s JOIN memberships m ON m.org_id = s.org_id AND m.user_id = s.user_id
-            WHERE s.org_id = @orgId AND s.id = @sessionId AND s.user_id = @userId AND s.ended_at IS NULL AND m.active = 1
-            """, new { orgId, sessionId, userId }, tx), ct);
+    private bool Pg => db.Dialect == Dialect.Postgres;
+
+    /// <summary>
+    /// The caller authority's one read: the session, the user's current membership, the user's not-before in the org and
+    /// whether the session or <paramref name="tokenId"/> is revoked. Null when the session does not exist in the org.
+    /// </summary>
+    public Task<SessionAuthorityRow?> AuthorityAsync(string orgId, string sessionId, string? tokenId, long now, CancellationToken ct) =>
+        db.InOrgAsync(orgId, (c, tx) => c.QuerySingleOrDefaultAsync<SessionAuthorityRow>("""
+            SELECT s.user_id, s.created_at, s.ended_at, m.role, m.active,
+              (SELECT MAX(r.not_before) FROM revocations r
+               WHERE r.org_id = s.org_id AND r.kind = 'user_not_before' AND r.value = s.user_id AND r.expires_at > @now) AS not_before,
+              (SELECT COUNT(*) FROM revocations r WHERE r.org_id = s.org_id AND r.kind = 'sid' AND r.value = s.id AND r.expires_at > @now) AS sid_revoked,
+              (SELECT COUNT(*) FROM revocations r WHERE r.org_id = s.org_id AND r.kind = 'jti' AND r.value = @tokenId AND r.expires_at > @now) AS jti_revoked
+            FROM sessions s LEFT JOIN memberships m ON m.org_id = s.org_id AND m.user_id = s.user_id
+            WHERE s.org_id = @orgId AND s.id = @sessionId
+            """, new { orgId, sessionId, tokenId = tokenId ?? "", now }, tx), ct);
 
     public static Task<SessionRow?> GetAsync(DbConnection c, DbTransaction tx, string orgId, string sessionId) =>
         c.QuerySingleOrDefaultAsync<SessionRow>("SELECT * FROM sessions WHERE org_id = @orgId AND id = @sessionId", new { orgId, sessionId }, tx);
+
+    /// <summary>
+    /// The session row, locked for the rest of the transaction (PostgreSQL <c>FOR UPDATE</c>: waits for an ending or a
+    /// refresh in flight and returns the row as that left it; SQLite holds the write lock already).
+    /// </summary>
+    public Task<SessionRow?> LockAsync(DbConnection c, DbTransaction tx, string orgId, string sessionId) =>
+        c.QuerySingleOrDefaultAsync<SessionRow>(
+            "SELECT * FROM sessions WHERE org_id = @orgId AND id = @sessionId" + (Pg ? " FOR UPDATE" : ""), new { orgId, sessionId }, tx);
+
+    /// <summary>
+    /// Locks the user's membership row in the org (a no-op write: a PostgreSQL row lock, the SQLite write lock) and returns
+    /// it as committed now. Session start and every user-wide ending take it first, so they run one after the other.
+    /// </summary>
+    public static async Task<(string Role, bool Active)?> LockMemberAsync(DbConnection c, DbTransaction tx, string orgId, string userId)
+    {
+        await c.ExecuteAsync("UPDATE memberships SET active = active WHERE org_id = @orgId AND user_id = @userId", new { orgId, userId }, tx);
+        var m = await c.QuerySingleOrDefaultAsync<(string Role, long Active)>(
+            "SELECT role, active FROM memberships WHERE org_id = @orgId AND user_id = @userId", new { orgId, userId }, tx);
+        return m.Role is null ? null : (m.Role, m.Active == 1);
+    }
 
     public static async Task<List<SessionRow>> LiveOfUserAsync(DbConnection c, DbTransaction tx, string orgId, string userId) =>
         (await c.QueryAsync<SessionRow>(
@@ -56,27 +110,51 @@ internal sealed class SessionStore(Db db, ControlPlaneOptions options, EdgeChang
             new { orgId, userId }, tx)).ToList();
 
     /// <summary>Ends one session and records a <c>sid</c> revocation. False if it had already ended.</summary>
-    public async Task<bool> EndAsync(DbConnection c, DbTransaction tx, string orgId, string sessionId, string reason, long now)
-    {
-        await changes.LockAsync(c, tx);
-        var s = await GetAsync(c, tx, orgId, sessionId);
-        if (s is null || s.EndedAt is not null) return false;
-        await c.ExecuteAsync("UPDATE sessions SET ended_at = @now, end_reason = @reason WHERE org_id = @orgId AND id = @sessionId",
-            new { now, reason, orgId, sessionId }, tx);
-        await InsertRevocationAsync(c, tx, orgId, "sid", sessionId, null, now, Math.Max(s.AccessExpiresAt, now) + SkewMs);
-        return true;
-    }
+    public async Task<bool> EndAsync(DbConnection c, DbTransaction tx, string orgId, string sessionId, string reason, long now) =>
+        (await EndWhereAsync(c, tx, orgId, "id = @sessionId", new { sessionId }, reason, now)).Count > 0;
 
-    /// <summary>Ends every live session of a user with one <c>user_not_before</c> revocation; returns the ended ids.</summary>
+    /// <summary>
+    /// Ends every live session of a user: a <c>sid</c> revocation per session (so a token minted by a refresh that
+    /// committed just before is refused whatever its <c>iat</c>) and one <c>user_not_before</c>; returns the ended ids.
+    /// </summary>
     public async Task<List<string>> EndAllAsync(DbConnection c, DbTransaction tx, string orgId, string userId, string reason, long now)
     {
-        await changes.LockAsync(c, tx);
-        var live = await LiveOfUserAsync(c, tx, orgId, userId);
-        await c.ExecuteAsync("UPDATE sessions SET ended_at = @now, end_reason = @reason WHERE org_id = @orgId AND user_id = @userId AND ended_at IS NULL",
-            new { now, reason, orgId, userId }, tx);
+        var ended = await EndWhereAsync(c, tx, orgId, "user_id = @userId", new { userId }, reason, now);
         var horizon = (long)(options.Tokens.MaxAccessTokenTtl + options.Tokens.ClockSkew).TotalMilliseconds;
         await InsertRevocationAsync(c, tx, orgId, "user_not_before", userId, now, now, now + horizon);
-        return live.Select(s => s.Id).ToList();
+        return ended;
+    }
+
+    /// <summary>Ends the user's live sessions except <paramref name="keepSessionId"/>, each with its own <c>sid</c> revocation.</summary>
+    public Task<List<string>> EndOthersAsync(DbConnection c, DbTransaction tx, string orgId, string userId, string? keepSessionId, string reason, long now) =>
+        EndWhereAsync(c, tx, orgId, "user_id = @userId AND id <> @keep", new { userId, keep = keepSessionId ?? "" }, reason, now);
+
+    /// <summary>Ends the user's oldest live sessions so that at most <paramref name="keep"/> remain; returns the ended ids.</summary>
+    public Task<List<string>> EndOldestAsync(DbConnection c, DbTransaction tx, string orgId, string userId, int keep, string reason, long now) =>
+        EndWhereAsync(c, tx, orgId, """
+            user_id = @userId AND id IN (
+              SELECT id FROM sessions WHERE org_id = @orgId AND user_id = @userId AND ended_at IS NULL ORDER BY created_at, id
+              LIMIT (SELECT CASE WHEN COUNT(*) > @keep THEN COUNT(*) - @keep ELSE 0 END FROM sessions WHERE org_id = @orgId AND user_id = @userId AND ended_at IS NULL))
+            """, new { userId, keep = (long)Math.Max(0, keep) }, reason, now);
+
+    /// <summary>
+    /// Ends the live sessions matching <paramref name="where"/> with one UPDATE that locks them first and re-checks
+    /// <c>ended_at IS NULL</c> after any wait; each gets a <c>sid</c> revocation lasting until its last access token (as the
+    /// row stands after a refresh that committed first) could be valid.
+    /// </summary>
+    private async Task<List<string>> EndWhereAsync(DbConnection c, DbTransaction tx, string orgId, string where, object args, string reason, long now)
+    {
+        var p = new DynamicParameters(args);
+        p.AddDynamicParams(new { orgId, reason, now });
+        var ended = (await c.QueryAsync<(string Id, long AccessExpiresAt, long CreatedAt)>($"""
+            UPDATE sessions SET ended_at = @now, end_reason = @reason
+            WHERE org_id = @orgId AND ended_at IS NULL AND {where}
+            RETURNING id, access_expires_at, created_at
+            """, p, tx)).OrderBy(s => s.CreatedAt).ThenBy(s => s.Id, StringComparer.Ordinal).ToList();
+        if (ended.Count > 0) await changes.LockAsync(c, tx);
+        foreach (var s in ended)
+            await InsertRevocationAsync(c, tx, orgId, "sid", s.Id, null, now, Math.Max(s.AccessExpiresAt, now) + SkewMs);
+        return ended.Select(s => s.Id).ToList();
     }
 
     private Task InsertRevocationAsync(DbConnection c, DbTransaction tx, string orgId, string kind, string value, long? notBefore, long now, long expiresAt) =>

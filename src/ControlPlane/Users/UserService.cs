@@ -1,4 +1,5 @@
 using Authio.ControlPlane.Api;
+using Authio.ControlPlane.ApiKeys;
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Passwords;
 using Authio.ControlPlane.Sessions;
@@ -11,7 +12,8 @@ internal sealed record UserView(string Id, string Email, string Role, bool Activ
     IReadOnlyDictionary<string, string> ProjectRoles, IReadOnlyList<string> Teams);
 
 /// <summary>Users inside the caller's org: creation, deactivation, roles, passwords.</summary>
-internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher, PasswordPolicy policy, SessionService sessions, AuditLog audit, TimeProvider time)
+internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher, PasswordPolicy policy, SessionService sessions, SessionStore sessionStore,
+    ApiKeyService apiKeys, AuditLog audit, TimeProvider time)
 {
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -61,39 +63,71 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         return (await GetAsync(orgId, user.Id, ct))!;
     }
 
+    private sealed record Demotion(bool Found, bool Changed, string? PreviousRole = null, List<ApiKeyRow>? RevokedKeys = null, int SessionsEnded = 0);
+
+    /// <summary>
+    /// Deactivation and org-wide role changes, in one transaction under the user's membership lock: the change, the
+    /// revocation of the user's API keys the new standing could not create (all of them when deactivated), and the end
+    /// of every session of the user in the org (a <c>sid</c> revocation each and a <c>user_not_before</c>), so the old
+    /// tokens stop at once on the admin API and at edges within the feed's propagation bound. <paramref name="newRole"/>
+    /// null = deactivate. Nothing happens when nothing changes.
+    /// </summary>
+    private Task<Demotion> ChangeStandingAsync(string orgId, string userId, string? newRole, string actorId, CancellationToken ct)
+    {
+        var now = Now;
+        return db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            if (await SessionStore.LockMemberAsync(c, tx, orgId, userId) is not { } m) return new Demotion(false, false);
+            if (newRole is null ? !m.Active : newRole == m.Role) return new Demotion(true, false, m.Role);
+            if (newRole is null)
+                await c.ExecuteAsync("UPDATE memberships SET active = 0, deactivated_at = @now WHERE org_id = @orgId AND user_id = @userId", new { now, orgId, userId }, tx);
+            else
+                await c.ExecuteAsync("UPDATE memberships SET role = @newRole WHERE org_id = @orgId AND user_id = @userId", new { newRole, orgId, userId }, tx);
+            // Row locks in the store-wide order: membership, keys, sessions, then the change-log lock the appends take.
+            var keys = await apiKeys.MarkUngrantableRevokedAsync(c, tx, orgId, userId, newRole, actorId, now);
+            var ended = await sessionStore.EndAllAsync(c, tx, orgId, userId, newRole is null ? EndReasons.Deactivated : EndReasons.RoleChanged, now);
+            await apiKeys.AppendHolderRevocationsAsync(c, tx, keys, now);
+            return new Demotion(true, true, m.Role, keys, ended.Count);
+        }, ct);
+    }
+
+    private async Task AuditConsequencesAsync(string orgId, string userId, Demotion d, string reason, Caller actor, CancellationToken ct)
+    {
+        await apiKeys.AuditHolderRevocationsAsync(actor, d.RevokedKeys!, reason, ct);
+        await sessions.AuditForceLogoutAsync(orgId, userId, reason, actor.UserId, actor.Client, d.SessionsEnded, ct);
+    }
+
     public async Task<Result<UserView>> DeactivateAsync(string orgId, string userId, Caller actor, CancellationToken ct)
     {
         if (userId == actor.UserId) return Failure.Conflict("You cannot deactivate yourself.");
-        var now = Now;
-        var changed = await db.InOrgAsync(orgId, (c, tx) => c.ExecuteAsync(
-            "UPDATE memberships SET active = 0, deactivated_at = @now WHERE org_id = @orgId AND user_id = @userId AND active = 1",
-            new { now, orgId, userId }, tx), ct);
+        var d = await ChangeStandingAsync(orgId, userId, null, actor.UserId, ct);
         var view = await GetAsync(orgId, userId, ct);
-        if (view is null) return Failure.NotFound("User");
-        if (changed == 0) return view;
+        if (!d.Found || view is null) return Failure.NotFound("User");
+        if (!d.Changed) return view;
         await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.UserDeactivated)
         {
             ActorId = actor.UserId, UserId = userId, Email = view.Email, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent,
         }, ct);
-        await sessions.EndAllAsync(orgId, userId, EndReasons.Deactivated, actor.UserId, actor.Client, ct);
+        await AuditConsequencesAsync(orgId, userId, d, EndReasons.Deactivated, actor, ct);
         return view;
     }
 
-    /// <summary>Org-wide when <paramref name="projectId"/> is null, else for that project only.</summary>
+    /// <summary>
+    /// Org-wide when <paramref name="projectId"/> is null (a change ends the user's sessions in the org and revokes their
+    /// keys the new role could not create), else for that project only (not in tokens: sessions are untouched).
+    /// </summary>
     public async Task<Result<UserView>> AssignRoleAsync(string orgId, string userId, string? role, string? projectId, Caller actor, CancellationToken ct)
     {
         if (!Roles.IsKnown(role)) return Failure.Invalid("role", "must be one of explore, create, mod.");
         if (projectId is not null && (projectId.Length is 0 or > 100)) return Failure.Invalid("project_id", "must be 1 to 100 characters.");
+        if (projectId is null) return await ChangeOrgRoleAsync(orgId, userId, role!, AuditEvents.RoleAssigned, actor, ct);
         var found = await db.InOrgAsync(orgId, async (c, tx) =>
         {
             if (await UserStore.MemberAsync(c, tx, orgId, userId) is null) return false;
-            if (projectId is null)
-                await c.ExecuteAsync("UPDATE memberships SET role = @role WHERE org_id = @orgId AND user_id = @userId", new { role, orgId, userId }, tx);
-            else
-                await c.ExecuteAsync("""
-                    INSERT INTO project_roles (org_id, user_id, project_id, role) VALUES (@orgId, @userId, @projectId, @role)
-                    ON CONFLICT (org_id, user_id, project_id) DO UPDATE SET role = excluded.role
-                    """, new { orgId, userId, projectId, role }, tx);
+            await c.ExecuteAsync("""
+                INSERT INTO project_roles (org_id, user_id, project_id, role) VALUES (@orgId, @userId, @projectId, @role)
+                ON CONFLICT (org_id, user_id, project_id) DO UPDATE SET role = excluded.role
+                """, new { orgId, userId, projectId, role }, tx);
             return true;
         }, ct);
         if (!found) return Failure.NotFound("User");
@@ -105,16 +139,29 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         return (await GetAsync(orgId, userId, ct))!;
     }
 
-    /// <summary>Removes a project role, or resets the org-wide role to the least privileged, <c>explore</c>.</summary>
+    private async Task<Result<UserView>> ChangeOrgRoleAsync(string orgId, string userId, string role, string eventType, Caller actor, CancellationToken ct)
+    {
+        var d = await ChangeStandingAsync(orgId, userId, role, actor.UserId, ct);
+        if (!d.Found) return Failure.NotFound("User");
+        await audit.RecordAsync(new AuditEntry(orgId, eventType)
+        {
+            ActorId = actor.UserId, UserId = userId, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent,
+            Details = eventType == AuditEvents.RoleAssigned
+                ? new() { ["role"] = role, ["project_id"] = null, ["previous_role"] = d.PreviousRole }
+                : new() { ["project_id"] = null, ["previous_role"] = d.PreviousRole },
+        }, ct);
+        if (d.Changed) await AuditConsequencesAsync(orgId, userId, d, EndReasons.RoleChanged, actor, ct);
+        return (await GetAsync(orgId, userId, ct))!;
+    }
+
+    /// <summary>Removes a project role, or resets the org-wide role to the least privileged, <c>explore</c> (a change ends sessions, as above).</summary>
     public async Task<Result<UserView>> RevokeRoleAsync(string orgId, string userId, string? projectId, Caller actor, CancellationToken ct)
     {
+        if (projectId is null) return await ChangeOrgRoleAsync(orgId, userId, Roles.Explore, AuditEvents.RoleRevoked, actor, ct);
         var found = await db.InOrgAsync(orgId, async (c, tx) =>
         {
             if (await UserStore.MemberAsync(c, tx, orgId, userId) is null) return false;
-            if (projectId is null)
-                await c.ExecuteAsync("UPDATE memberships SET role = @role WHERE org_id = @orgId AND user_id = @userId", new { role = Roles.Explore, orgId, userId }, tx);
-            else
-                await c.ExecuteAsync("DELETE FROM project_roles WHERE org_id = @orgId AND user_id = @userId AND project_id = @projectId", new { orgId, userId, projectId }, tx);
+            await c.ExecuteAsync("DELETE FROM project_roles WHERE org_id = @orgId AND user_id = @userId AND project_id = @projectId", new { orgId, userId, projectId }, tx);
             return true;
         }, ct);
         if (!found) return Failure.NotFound("User");
