@@ -123,10 +123,10 @@ public static partial class ControlPlaneApp
     {
         var sp = app.Services;
         await sp.GetRequiredService<Migrator>().MigrateAsync(ct);
-        await sp.GetRequiredService<SigningKeyStore>().EnsureSignerAsync(AuditLog.SystemOrg, null, ct);
-        // A store migrated from before the edge change log gets its first JWKS change here (no-op when unchanged).
-        await sp.GetRequiredService<SigningKeyStore>().RecordJwksChangeAsync(ct);
         await sp.GetRequiredService<Bootstrap>().RunAsync(ct);
+        // Every org gets its own key ring (a store from before per-org keys: its global keys retire), and the edge feed
+        // learns every org's published keys (no-op when unchanged).
+        await sp.GetRequiredService<SigningKeyStore>().PrepareAsync(ct);
         sp.GetRequiredService<PasswordHasher>().Warm();
     }
 }

@@ -58,6 +58,8 @@ internal static class OptionsLoader
         Require(o.Sessions.MaxPerUser >= 1, "ControlPlane:Sessions:MaxPerUser", "must be at least 1");
         Require(o.SigningKeys.RotationInterval > o.SigningKeys.PrePublish, "ControlPlane:SigningKeys:RotationInterval", "must be longer than PrePublish");
         Require(o.SigningKeys.PrePublish >= TimeSpan.Zero, "ControlPlane:SigningKeys:PrePublish", "must not be negative");
+        Require(o.SigningKeys.MaxRotationsPerHour is >= 1 and <= 1000, "ControlPlane:SigningKeys:MaxRotationsPerHour", "must be between 1 and 1000");
+        Require(o.SigningKeys.MaxPublishedPerOrg is >= 3 and <= 20, "ControlPlane:SigningKeys:MaxPublishedPerOrg", "must be between 3 and 20");
         Require(o.Audit.RetentionDays >= 1, "ControlPlane:Audit:RetentionDays", "must be at least 1");
         Require(o.Jobs.Interval > TimeSpan.Zero, "ControlPlane:Jobs:Interval", "must be positive");
         foreach (var (name, limits) in EndpointLimits(o.RateLimits))
