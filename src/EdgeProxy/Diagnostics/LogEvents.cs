@@ -27,4 +27,7 @@ internal static class LogEvents
 
     public const int EdgeStarted = 3001;
     public const int DemoReady = 3101;
+
+    public const int SyncKeySetRefused = 3200;
+    public const int SyncKeySetRecovered = 3201;
 }

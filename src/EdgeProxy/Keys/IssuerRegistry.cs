@@ -57,18 +57,31 @@ internal sealed class IssuerRegistry
             var previous = issuer.Keys;
             if (next is not null && previous is not null)
             {
+                // By kid, so a change to one org's keys among 30 000 costs one pass, not a search per key.
+                var byKid = new Dictionary<string, SigningKey>(previous.Keys.Length, StringComparer.Ordinal);
+                foreach (var old in previous.Keys)
+                {
+                    if (old.Kid is not null)
+                    {
+                        byKid.TryAdd(old.Kid, old);
+                    }
+                }
                 var merged = new SigningKey[next.Keys.Length];
                 for (var i = 0; i < merged.Length; i++)
                 {
-                    merged[i] = Array.Find(previous.Keys, old => old.SameAs(next.Keys[i])) ?? next.Keys[i];
+                    var candidate = next.Keys[i];
+                    merged[i] = candidate.Kid is not null
+                        ? byKid.TryGetValue(candidate.Kid, out var old) && old.SameAs(candidate) ? old : candidate
+                        : Array.Find(previous.Keys, o => o.Kid is null && o.SameAs(candidate)) ?? candidate;
                 }
                 next = new KeySet(merged, next.LoadedAt);
             }
             if (previous is not null)
             {
+                var kept = next is null ? null : new HashSet<SigningKey>(next.Keys, ReferenceEqualityComparer.Instance);
                 foreach (var old in previous.Keys)
                 {
-                    if (next is null || Array.IndexOf(next.Keys, old) < 0)
+                    if (kept is null || !kept.Contains(old))
                     {
                         old.Retire();
                     }
@@ -79,19 +92,34 @@ internal sealed class IssuerRegistry
             return previous;
         }
     }
+
+    /// <summary>Key sets this edge was sent and refused (it kept the last good ones): reported on /readyz and in metrics.</summary>
+    public KeySetHealth Health { get; } = new();
 }
 
-/// <summary>Immutable lookup from (alg, kid) to candidate keys across issuers.</summary>
+/// <summary>
+/// Immutable lookup of every trusted key: by kid in O(1) (a dictionary keyed by the 64-bit XxHash3 of the kid's UTF-8
+/// bytes, candidates then compared byte for byte, so a lookup allocates nothing), plus the flat list for kid-less tokens.
+/// </summary>
 internal sealed class KeyIndex
 {
-    private KeyIndex(SigningKey[] asymmetric, HmacSigningKey[] hmac)
+    private readonly Dictionary<ulong, SigningKey[]> _byKid;
+
+    private KeyIndex(SigningKey[] asymmetric, HmacSigningKey[] hmac, Dictionary<ulong, SigningKey[]> byKid)
     {
         Asymmetric = asymmetric;
         Hmac = hmac;
+        _byKid = byKid;
     }
 
     public SigningKey[] Asymmetric { get; }
     public HmacSigningKey[] Hmac { get; }
+
+    /// <summary>Keys whose kid hashes like <paramref name="kid"/> (compare <see cref="SigningKey.KidUtf8"/> exactly); empty when none.</summary>
+    public ReadOnlySpan<SigningKey> Candidates(ReadOnlySpan<byte> kid) =>
+        _byKid.TryGetValue(HashKid(kid), out var keys) ? keys : [];
+
+    public static ulong HashKid(ReadOnlySpan<byte> kid) => System.IO.Hashing.XxHash3.HashToUInt64(kid);
 
     public static KeyIndex Build(IReadOnlyList<TrustedIssuer> issuers)
     {
@@ -108,6 +136,17 @@ internal sealed class KeyIndex
                 hmac.Add(secret);
             }
         }
-        return new KeyIndex([.. asymmetric], [.. hmac]);
+        var byKid = new Dictionary<ulong, SigningKey[]>(asymmetric.Count);
+        foreach (var key in asymmetric)
+        {
+            if (key.Kid is null)
+            {
+                continue;
+            }
+            var hash = HashKid(key.KidUtf8);
+            // Several issuers may use the same kid (and a 64-bit collision is possible): keep every candidate, in order.
+            byKid[hash] = byKid.TryGetValue(hash, out var existing) ? [.. existing, key] : [key];
+        }
+        return new KeyIndex([.. asymmetric], [.. hmac], byKid);
     }
 }
