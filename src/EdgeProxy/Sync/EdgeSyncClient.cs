@@ -25,11 +25,8 @@ internal sealed partial class EdgeSyncClient(
     private static readonly TimeSpan RedisWait = TimeSpan.FromSeconds(1);
     private readonly RedisChangeFeed? _redisFeed = string.IsNullOrWhiteSpace(options.Redis) ? null : new RedisChangeFeed(options.Redis);
     private TrustedIssuer? _issuer;
-    // The control plane's published keys by org ("" = keys without an org). Only the sync loop touches it; each change
-    // replaces one org's entry and the issuer's key set is published once per batch.
-    private Dictionary<string, SigningKey[]> _orgKeys = new(StringComparer.Ordinal);
-    private int _keyCount;
-    private bool _keysChanged;
+    // The control plane's published keys by org; only the sync loop touches it, and it publishes once per batch.
+    private OrgKeySets? _keys;
     private long _lastContactTimestamp;
     private volatile bool _hasSnapshot;
 
@@ -122,14 +119,13 @@ internal sealed partial class EdgeSyncClient(
             Audiences = [.. snapshot.Issuer.Audiences],
             JwksUri = snapshot.Issuer.JwksUri,
         });
-        if (!ReferenceEquals(issuer, _issuer))
+        if (!ReferenceEquals(issuer, _issuer) || _keys is null)
         {
             // Keys belong to their issuer instance: a new one (other audiences) starts from this snapshot's keys.
-            _orgKeys = new(StringComparer.Ordinal);
-            _keyCount = 0;
+            _keys = new OrgKeySets(registry, issuer, time, logger);
         }
         _issuer = issuer;
-        ApplyWholeKeySet(snapshot.Issuer.Jwks);
+        _keys.ApplyAll(snapshot.Issuer.Jwks);
         var revoked = new List<RevokedId>();
         foreach (var record in snapshot.Revocations)
         {
@@ -142,7 +138,7 @@ internal sealed partial class EdgeSyncClient(
                 RemoveSigningKey(record.Value);
             }
         }
-        PublishKeysIfChanged();
+        _keys.PublishIfChanged();
         if (snapshot.OrgSettings is { } orgSettings)
         {
             foreach (var refusal in orgLimits.Replace(orgSettings.Select(o => KeyValuePair.Create(o.OrgId, o.RateLimit))))
@@ -169,11 +165,11 @@ internal sealed partial class EdgeSyncClient(
             }
             if (change.Type == EdgeChangeTypes.Jwks && change.Jwks is { } jwks)
             {
-                ApplyWholeKeySet(jwks);
+                _keys?.ApplyAll(jwks);
             }
             else if (change.Type == EdgeChangeTypes.OrgKeys && change.OrgKeys is { } orgKeys)
             {
-                ApplyOrgKeys(orgKeys.OrgId ?? "", orgKeys.Jwks);
+                _keys?.ApplyOrg(orgKeys.OrgId ?? "", orgKeys.Jwks);
             }
             else if (change.Type == EdgeChangeTypes.OrgRateLimit && change.OrgSettings is { } org)
             {
@@ -192,7 +188,7 @@ internal sealed partial class EdgeSyncClient(
             }
             sequence = change.Sequence;
         }
-        PublishKeysIfChanged();
+        _keys?.PublishIfChanged();
         if (sequence > Sequence)
         {
             revocations.Apply(revoked, sequence, mirroredThrough);
@@ -214,129 +210,7 @@ internal sealed partial class EdgeSyncClient(
         }
     }
 
-    /// <summary>
-    /// A whole key document (snapshot, or a <c>jwks</c> change from an older control plane): replaces every org's keys.
-    /// Each org's keys are vetted on their own, so one org's bad key never costs another org its keys: a refused org
-    /// keeps its last good keys. A document over <see cref="JwksParser.MaxControlPlaneKeys"/> is refused whole.
-    /// </summary>
-    private void ApplyWholeKeySet(System.Text.Json.JsonElement jwks)
-    {
-        if (_issuer is null)
-        {
-            return;
-        }
-        var items = JwksParser.KeysOf(jwks);
-        if (items is not { } array)
-        {
-            Refuse(KeySetHealth.WholeSet, "JWKS must be an object with a 'keys' array");
-            return;
-        }
-        var all = array.ToList();
-        if (all.Count > JwksParser.MaxControlPlaneKeys)
-        {
-            Refuse(KeySetHealth.WholeSet, $"JWKS has {all.Count} keys, more than {JwksParser.MaxControlPlaneKeys}");
-            return;
-        }
-        registry.Health.Accepted(KeySetHealth.WholeSet);
-        var next = new Dictionary<string, SigningKey[]>(StringComparer.Ordinal);
-        foreach (var group in all.GroupBy(JwksParser.OrgOf, StringComparer.Ordinal))
-        {
-            if (JwksParser.TryParseOrgKeys([.. group], _issuer, group.Key, out var keys, out var refusal))
-            {
-                next[group.Key] = keys;
-            }
-            else
-            {
-                Refuse(group.Key, refusal);
-                if (_orgKeys.TryGetValue(group.Key, out var lastGood))
-                {
-                    next[group.Key] = lastGood;
-                }
-            }
-        }
-        _orgKeys = next;
-        _keyCount = next.Values.Sum(k => k.Length);
-        _keysChanged = true;
-    }
-
-    /// <summary>One org's published keys (an <c>org_keys</c> change): replaces that org's keys only; refused → its last good keys stay.</summary>
-    private void ApplyOrgKeys(string org, System.Text.Json.JsonElement jwks)
-    {
-        if (_issuer is null)
-        {
-            return;
-        }
-        if (JwksParser.KeysOf(jwks) is not { } array)
-        {
-            Refuse(org, "JWKS must be an object with a 'keys' array");
-            return;
-        }
-        if (!JwksParser.TryParseOrgKeys([.. array], _issuer, org, out var keys, out var refusal))
-        {
-            Refuse(org, refusal);
-            return;
-        }
-        var previous = _orgKeys.TryGetValue(org, out var old) ? old.Length : 0;
-        if (_keyCount - previous + keys.Length > JwksParser.MaxControlPlaneKeys)
-        {
-            Refuse(org, $"the key set would exceed {JwksParser.MaxControlPlaneKeys} keys");
-            return;
-        }
-        if (keys.Length == 0)
-        {
-            _orgKeys.Remove(org);
-        }
-        else
-        {
-            _orgKeys[org] = keys;
-        }
-        _keyCount += keys.Length - previous;
-        _keysChanged = true;
-        if (registry.Health.RefusedCount > 0 && registry.Health.Refused.Any(r => r.Scope == org))
-        {
-            LogKeySetRecovered(logger, org.Length == 0 ? "(none)" : org);
-        }
-        registry.Health.Accepted(org);
-    }
-
-    private void Refuse(string scope, string reason)
-    {
-        registry.Health.Refuse(scope, reason, time.GetUtcNow());
-        LogKeySetRefused(logger, scope.Length == 0 ? "(none)" : scope, reason);
-    }
-
-    /// <summary>Publishes the merged key set once for everything a snapshot or batch changed (cost: one pass over every key).</summary>
-    private void PublishKeysIfChanged()
-    {
-        if (!_keysChanged || _issuer is null)
-        {
-            return;
-        }
-        _keysChanged = false;
-        var all = new SigningKey[_keyCount];
-        var at = 0;
-        foreach (var keys in _orgKeys.Values)
-        {
-            keys.CopyTo(all, at);
-            at += keys.Length;
-        }
-        registry.Publish(_issuer, new KeySet(all, time.GetUtcNow()));
-    }
-
-    private void RemoveSigningKey(string kid)
-    {
-        foreach (var (org, keys) in _orgKeys)
-        {
-            if (Array.FindIndex(keys, k => k.Kid == kid) >= 0)
-            {
-                // Publishing without it retires the key, which drops every cached token it signed, at once.
-                _orgKeys[org] = keys.Where(k => k.Kid != kid).ToArray();
-                _keyCount--;
-                _keysChanged = true;
-                return;
-            }
-        }
-    }
+    private void RemoveSigningKey(string kid) => _keys?.Remove(kid);
 
     private static RevokedId? ToRevokedId(RevocationRecord record) => record.Kind switch
     {
@@ -359,11 +233,6 @@ internal sealed partial class EdgeSyncClient(
     [LoggerMessage(Diagnostics.LogEvents.SyncRedisFallback, LogLevel.Warning, "Edge sync: Redis stream unavailable, reading the HTTP feed instead ({Reason})")]
     private static partial void LogRedisFallback(ILogger logger, string reason);
 
-    [LoggerMessage(Diagnostics.LogEvents.SyncKeySetRefused, LogLevel.Error, "Edge sync: keys of org {Org} from the control plane refused, its last good keys kept: {Reason}")]
-    private static partial void LogKeySetRefused(ILogger logger, string org, string reason);
-
-    [LoggerMessage(Diagnostics.LogEvents.SyncKeySetRecovered, LogLevel.Information, "Edge sync: keys of org {Org} accepted again")]
-    private static partial void LogKeySetRecovered(ILogger logger, string org);
 
     [LoggerMessage(Diagnostics.LogEvents.SyncOrgRateLimitRefused, LogLevel.Warning, "Edge sync: rate limit '{Limit}' of org {Org} refused, its last good limit kept: {Reason}")]
     private static partial void LogOrgRateLimitRefused(ILogger logger, string org, string limit, string reason);
