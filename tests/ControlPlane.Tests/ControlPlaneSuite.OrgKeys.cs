@@ -171,6 +171,14 @@ public abstract partial class ControlPlaneSuite
         F.Time.Advance(TimeSpan.FromHours(2));
         await (await F.SendAsync(HttpMethod.Post, "/v1/signing-keys/rotate", (await ReloginAsync(modB)).Access)).BodyAsync(HttpStatusCode.OK);
         Assert.InRange(await PublishedAsync(), 1, 5);
+
+        // The feed keeps one org_keys change per org once pruned: the latest, equal to what JWKS publishes for the org.
+        await F.Services.GetRequiredService<MaintenanceService>().RunOnceAsync(CancellationToken.None);
+        Assert.Equal(1L, await F.InspectAsync<long>("SELECT COUNT(*) FROM edge_changes WHERE type = 'org_keys' AND value = @orgB", new { orgB }));
+        var logged = JsonNode.Parse(await F.InspectAsync<string>("SELECT payload FROM edge_changes WHERE type = 'org_keys' AND value = @orgB", new { orgB }))!;
+        var published = JsonNode.Parse(await F.Http.GetStringAsync("/.well-known/jwks.json"))!["keys"]!.AsArray().Where(k => (string?)k!["org"] == orgB)
+            .Select(k => (string)k!["kid"]!).Order();
+        Assert.Equal(published, logged["keys"]!.AsArray().Select(k => (string)k!["kid"]!).Order());
     }
 
     [SuiteFact]

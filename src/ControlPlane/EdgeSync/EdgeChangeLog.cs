@@ -113,10 +113,27 @@ internal sealed class EdgeChangeLog(Db db, TimeProvider time)
     {
         await LockAsync(c, tx);
         var now = await current();
-        var last = (await c.QueryAsync<(string? Value, string Payload)>("""
-            SELECT value, payload FROM edge_changes WHERE type = @type
-              AND seq IN (SELECT MAX(seq) FROM edge_changes WHERE type = @type GROUP BY value)
-            """, new { type = OrgKeysType }, tx)).ToDictionary(r => r.Value ?? LegacyGroup, r => r.Payload, StringComparer.Ordinal);
+        Dictionary<string, string> last;
+        if (onlyListed)
+        {
+            // One org's rotation or revocation reads that org's last change only, not every org's.
+            last = new(StringComparer.Ordinal);
+            foreach (var group in now.Keys)
+            {
+                var payload = await c.QueryFirstOrDefaultAsync<string?>(group == LegacyGroup
+                        ? "SELECT payload FROM edge_changes WHERE type = @type AND value IS NULL ORDER BY seq DESC LIMIT 1"
+                        : "SELECT payload FROM edge_changes WHERE type = @type AND value = @group ORDER BY seq DESC LIMIT 1",
+                    new { type = OrgKeysType, group }, tx);
+                if (payload is not null) last[group] = payload;
+            }
+        }
+        else
+        {
+            last = (await c.QueryAsync<(string? Value, string Payload)>("""
+                SELECT value, payload FROM edge_changes WHERE type = @type
+                  AND seq IN (SELECT MAX(seq) FROM edge_changes WHERE type = @type GROUP BY value)
+                """, new { type = OrgKeysType }, tx)).ToDictionary(r => r.Value ?? LegacyGroup, r => r.Payload, StringComparer.Ordinal);
+        }
         var appended = 0;
         var at = time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var (group, json) in now)

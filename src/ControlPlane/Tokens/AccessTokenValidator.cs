@@ -23,9 +23,9 @@ internal sealed class AccessTokenValidator(SigningKeyStore keys, ControlPlaneOpt
         {
             kid = new JsonWebToken(token).Kid;
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenException)
         {
-            return null; // not a well-formed JWS (SecurityTokenMalformedException is an ArgumentException)
+            return null; // not a well-formed JWS
         }
         // Only the key the token names, and only while it is published; its org must be the token's org.
         if (string.IsNullOrEmpty(kid) || await keys.VerificationKeyAsync(kid, ct) is not { } key) return null;

@@ -15,6 +15,11 @@ internal sealed partial class OrgKeySets(IssuerRegistry registry, TrustedIssuer 
     private Dictionary<string, SigningKey[]> _orgKeys = new(StringComparer.Ordinal);
     private int _keyCount;
     private bool _keysChanged;
+    // Since the last publish: a whole replacement (publish everything, merging with the previous set), or exactly
+    // which keys left and came (publish the delta).
+    private bool _replaced;
+    private readonly List<SigningKey> _removed = [];
+    private readonly List<SigningKey> _added = [];
 
     /// <summary>Keys held, every org.</summary>
     public int Count => _keyCount;
@@ -58,6 +63,7 @@ internal sealed partial class OrgKeySets(IssuerRegistry registry, TrustedIssuer 
         _orgKeys = next;
         _keyCount = next.Values.Sum(k => k.Length);
         _keysChanged = true;
+        _replaced = true;
     }
 
     /// <summary>One org's published keys (an <c>org_keys</c> change): replaces that org's keys only; refused → its last good keys stay.</summary>
@@ -78,6 +84,26 @@ internal sealed partial class OrgKeySets(IssuerRegistry registry, TrustedIssuer 
         {
             Refuse(org, $"the key set would exceed {JwksParser.MaxControlPlaneKeys} keys");
             return;
+        }
+        // An unchanged key keeps its instance (and the tokens cached with it); the others leave or come.
+        old ??= [];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            if (Array.Find(old, o => o.SameAs(keys[i])) is { } same)
+            {
+                keys[i] = same;
+            }
+            else
+            {
+                _added.Add(keys[i]);
+            }
+        }
+        foreach (var key in old)
+        {
+            if (Array.IndexOf(keys, key) < 0)
+            {
+                _removed.Add(key);
+            }
         }
         if (keys.Length == 0)
         {
@@ -102,7 +128,10 @@ internal sealed partial class OrgKeySets(IssuerRegistry registry, TrustedIssuer 
         LogRefused(logger, scope.Length == 0 ? "(none)" : scope, reason);
     }
 
-    /// <summary>Publishes the merged key set once for everything a snapshot or batch changed (cost: one pass over every key).</summary>
+    /// <summary>
+    /// Publishes the key set once for everything a snapshot or batch changed: after a whole replacement by merging with the
+    /// previous set; after per-org changes as a delta (a copy of the kid index plus the keys that left or came).
+    /// </summary>
     public void PublishIfChanged()
     {
         if (!_keysChanged)
@@ -117,7 +146,18 @@ internal sealed partial class OrgKeySets(IssuerRegistry registry, TrustedIssuer 
             keys.CopyTo(all, at);
             at += keys.Length;
         }
-        registry.Publish(issuer, new KeySet(all, time.GetUtcNow()));
+        var set = new KeySet(all, time.GetUtcNow());
+        if (_replaced || issuer.Keys is null)
+        {
+            registry.Publish(issuer, set);
+        }
+        else
+        {
+            registry.PublishDelta(issuer, set, _removed, _added);
+        }
+        _replaced = false;
+        _removed.Clear();
+        _added.Clear();
     }
 
     /// <summary>A revoked signing key leaves at once (applied with the batch's other changes).</summary>
@@ -129,6 +169,7 @@ internal sealed partial class OrgKeySets(IssuerRegistry registry, TrustedIssuer 
             {
                 // Publishing without it retires the key, which drops every cached token it signed, at once.
                 _orgKeys[org] = keys.Where(k => k.Kid != kid).ToArray();
+                _removed.AddRange(keys.Where(k => k.Kid == kid));
                 _keyCount--;
                 _keysChanged = true;
                 return;
