@@ -233,7 +233,6 @@ internal sealed partial class EdgeSyncClient(
     [LoggerMessage(Diagnostics.LogEvents.SyncRedisFallback, LogLevel.Warning, "Edge sync: Redis stream unavailable, reading the HTTP feed instead ({Reason})")]
     private static partial void LogRedisFallback(ILogger logger, string reason);
 
-
     [LoggerMessage(Diagnostics.LogEvents.SyncOrgRateLimitRefused, LogLevel.Warning, "Edge sync: rate limit '{Limit}' of org {Org} refused, its last good limit kept: {Reason}")]
     private static partial void LogOrgRateLimitRefused(ILogger logger, string org, string limit, string reason);
 
