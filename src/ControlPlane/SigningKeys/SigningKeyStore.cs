@@ -152,7 +152,8 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
             var activateAt = immediate ? now : now + (long)options.SigningKeys.PrePublish.TotalMilliseconds;
             // Old keys keep verifying until every token they could still sign has expired.
             var retireAt = activateAt + OverlapMs;
-            var created = await db.GlobalAsync<(SigningKeyRow Row, List<string> Olds)?>(async (c, tx) =>
+            // In the org's transaction: its data key is only readable there (row-level security on PostgreSQL).
+            var created = await db.InOrgAsync<(SigningKeyRow Row, List<string> Olds)?>(orgId, async (c, tx) =>
             {
                 if (db.Dialect == Dialect.Postgres) await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = RotationLockId }, tx);
                 if (refuse is not null && refuse(await OrgRowsAsync(c, tx, orgId), now) is not null) return null;
@@ -237,7 +238,7 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
         int count;
         try
         {
-            count = await db.GlobalAsync(async (c, tx) =>
+            count = await db.InOrgAsync(orgId, async (c, tx) =>
             {
                 if (db.Dialect == Dialect.Postgres) await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = RotationLockId }, tx);
                 var old = await DataKeyAsync(c, tx, orgId, create: true, ct);
@@ -428,7 +429,7 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
     private async Task<ECDsaSecurityKey> PrivateKeyAsync(SigningKeyRow row, CancellationToken ct)
     {
         var pkcs8 = row.OrgId is { } orgId
-            ? await db.GlobalAsync(async (c, tx) => KeySealer.UnsealOrgKey(await DataKeyAsync(c, tx, orgId, create: false, ct), orgId, row.Kid, row.SealedPrivate), ct)
+            ? await db.InOrgAsync(orgId, async (c, tx) => KeySealer.UnsealOrgKey(await DataKeyAsync(c, tx, orgId, create: false, ct), orgId, row.Kid, row.SealedPrivate), ct)
             : sealer.Unseal(row.Kid, row.SealedPrivate);
         try
         {

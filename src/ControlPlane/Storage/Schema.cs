@@ -221,8 +221,8 @@ internal static class Schema
             """),
         // Per-org signing keys. signing_keys.org_id: the org whose tokens the key signs (NULL: a key from before per-org
         // rings, retired at start-up). org_data_keys: each org's data key sealed by the master key; the org's private keys
-        // are sealed by it. Both tables are reached only through SigningKeyStore, which always filters by org (the JWKS
-        // and the maintenance job read every org). Each change of an org's published keys appends an 'org_keys' change
+        // are sealed by it; readable only inside the org's transaction (RLS). signing_keys stays global (public halves and
+        // sealed private halves: JWKS and the maintenance job read every org's), reached only through SigningKeyStore. Each change of an org's published keys appends an 'org_keys' change
         // (org_id NULL so every edge reads it, value = the org, NULL for the legacy keys; payload = that org's JWK set);
         // one superseded by a later one for the same org is pruned, and so is a whole-document 'jwks' change once a
         // legacy-keys change follows it.
@@ -256,7 +256,7 @@ internal static class Schema
                 RETURN v_count;
               END $$;
             REVOKE EXECUTE ON FUNCTION authio_edge_prune(BIGINT) FROM PUBLIC;
-            """),
+            """ + RlsFor("org_data_keys")),
     ];
 
     public static string Sql(Migration m, Dialect dialect)
