@@ -36,7 +36,7 @@ public abstract partial class ControlPlaneSuite
     private static List<JsonNode> Changes(JsonNode batch) => batch["changes"]!.AsArray().Select(c => c!).ToList();
 
     private static string Describe(JsonNode change) =>
-        (string)change["type"]! == "jwks" ? "jwks" : "revocation:" + (string)change["revocation"]!["kind"]!;
+        (string)change["type"]! is "jwks" or "org_keys" ? (string)change["type"]! : "revocation:" + (string)change["revocation"]!["kind"]!;
 
     private async Task<Tokens> UserSessionAsync(Tokens admin)
     {
@@ -111,7 +111,8 @@ public abstract partial class ControlPlaneSuite
         var changes = Changes(batch);
         // Revoking the pending key removes it from JWKS and, as it was about to sign, makes a new signer at once.
         // Logout-all ends each session with its own sid (a token minted by a racing refresh is refused whatever its iat) and the user's not-before.
-        Assert.Equal(["revocation:sid", "revocation:sid", "revocation:user_not_before", "revocation:api_key", "jwks", "revocation:signing_key", "jwks", "jwks"],
+        // Key changes are per org: only the admin's org's keys travel, never the whole all-org document.
+        Assert.Equal(["revocation:sid", "revocation:sid", "revocation:user_not_before", "revocation:api_key", "org_keys", "revocation:signing_key", "org_keys", "org_keys"],
             changes.Select(Describe));
         var seqs = changes.Select(c => (long)c["seq"]!).ToList();
         Assert.True(seqs[0] > start);
@@ -126,14 +127,17 @@ public abstract partial class ControlPlaneSuite
         Assert.Equal(twoId, (string?)changes[1]["revocation"]!["value"]);
         Assert.InRange((long)changes[1]["revocation"]!["not_before"]!, NowSeconds - 5, NowSeconds + 1);
         Assert.Equal(keyId, (string?)changes[2]["revocation"]!["value"]);
-        Assert.Contains(changes[3]["jwks"]!["keys"]!.AsArray(), k => (string?)k!["kid"] == kid);
+        var org = Jwt(admin.Access).GetPayloadValue<string>(ClaimNames.Org);
+        Assert.All(changes.Where(c => (string)c["type"]! == "org_keys"), c => Assert.Equal(org, (string?)c["org_keys"]!["org_id"]));
+        Assert.All(changes.Where(c => (string)c["type"]! == "org_keys"), c => Assert.All(c["org_keys"]!["jwks"]!["keys"]!.AsArray(), k => Assert.Equal(org, (string?)k!["org"])));
+        Assert.Contains(changes[3]["org_keys"]!["jwks"]!["keys"]!.AsArray(), k => (string?)k!["kid"] == kid);
         var signingKey = changes[4]["revocation"]!;
         Assert.Equal(kid, (string?)signingKey["value"]);
         // The last moment a token it signed could be valid: now + max TTL (1 h) + skew (1 min).
         Assert.InRange((long)signingKey["expires_at"]!, NowSeconds + 3600, NowSeconds + 3661);
-        Assert.DoesNotContain(changes[5]["jwks"]!["keys"]!.AsArray(), k => (string?)k!["kid"] == kid);
-        var current = (await JwksAsync()).Keys.Select(k => k.Kid).Order().ToList();
-        Assert.Equal(current, changes[6]["jwks"]!["keys"]!.AsArray().Select(k => (string)k!["kid"]!).Order().ToList());
+        Assert.DoesNotContain(changes[5]["org_keys"]!["jwks"]!["keys"]!.AsArray(), k => (string?)k!["kid"] == kid);
+        var current = (await JwksAsync()).Keys.Where(k => k.AdditionalData.TryGetValue("org", out var o) && (string)o == org).Select(k => k.Kid).Order().ToList();
+        Assert.Equal(current, changes[6]["org_keys"]!["jwks"]!["keys"]!.AsArray().Select(k => (string)k!["kid"]!).Order().ToList());
 
         // Nothing newer: an empty batch at the position asked for.
         var empty = await ChangesAsync(edge, seqs[^1]);

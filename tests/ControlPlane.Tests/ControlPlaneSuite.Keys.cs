@@ -44,14 +44,14 @@ public abstract partial class ControlPlaneSuite
         list = await (await F.SendAsync(HttpMethod.Get, "/v1/signing-keys", fresh.Access)).BodyAsync(HttpStatusCode.OK);
         Assert.Equal("retired", (string?)list.AsArray().Single(k => (string?)k!["kid"] == oldKid)!["state"]);
 
-        // The time-driven steps are audited once each (system chain), however often the job runs.
+        // The time-driven steps are audited once each (in the key's org), however often the job runs.
         var keys = F.Services.GetRequiredService<SigningKeys.SigningKeyStore>();
         await keys.RecordTransitionsAsync();
         await keys.RecordTransitionsAsync();
         Assert.Equal(1L, await F.InspectAsync<long>(
-            "SELECT COUNT(*) FROM audit_events WHERE org_id = '_system' AND event = 'signing_key_activated' AND details LIKE @k", new { k = $"%{newKid}%" }));
+            "SELECT COUNT(*) FROM audit_events WHERE org_id = @org AND event = 'signing_key_activated' AND details LIKE @k", new { k = $"%{newKid}%", org = Jwt(fresh.Access).GetPayloadValue<string>(ClaimNames.Org) }));
         Assert.Equal(1L, await F.InspectAsync<long>(
-            "SELECT COUNT(*) FROM audit_events WHERE org_id = '_system' AND event = 'signing_key_retired' AND details LIKE @k", new { k = $"%{oldKid}%" }));
+            "SELECT COUNT(*) FROM audit_events WHERE org_id = @org AND event = 'signing_key_retired' AND details LIKE @k", new { k = $"%{oldKid}%", org = Jwt(fresh.Access).GetPayloadValue<string>(ClaimNames.Org) }));
     }
 
     [SuiteFact]

@@ -101,7 +101,7 @@ public sealed class PostgresSuite(PostgresFixture f) : ControlPlaneSuite(f), ICl
         await using var app = await f.OpenAsAppAsync();
         // No org: only global changes (JWKS, signing keys) are visible, and nothing can be deleted.
         Assert.Equal(0L, await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM edge_changes WHERE org_id IS NOT NULL"));
-        Assert.True(await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM edge_changes WHERE type = 'jwks'") >= 1);
+        Assert.True(await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM edge_changes WHERE type = 'org_keys'") >= 1);
         Assert.Equal(0, await app.ExecuteAsync("DELETE FROM edge_changes"));
         await using (var tx = await app.BeginTransactionAsync())
         {

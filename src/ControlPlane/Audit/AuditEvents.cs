@@ -29,6 +29,7 @@ internal static class AuditEvents
     public const string SigningKeyActivated = "signing_key_activated";
     public const string SigningKeyRetired = "signing_key_retired";
     public const string SigningKeyRevoked = "signing_key_revoked";
+    public const string SigningDataKeyRotated = "signing_data_key_rotated";
     public const string ApiKeyCreated = "api_key_created";
     public const string ApiKeyRotated = "api_key_rotated";
     public const string ApiKeyRevoked = "api_key_revoked";

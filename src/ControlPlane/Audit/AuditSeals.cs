@@ -64,8 +64,7 @@ internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore 
     /// </summary>
     public async Task<string> SignAsync(string orgId, AuditSealClaims claims, CancellationToken ct)
     {
-        _ = orgId;
-        var credentials = await keys.SigningCredentialsAsync(ct);
+        var credentials = await keys.SigningCredentialsAsync(orgId, ct);
         var ecdsa = ((ECDsaSecurityKey)credentials.Key).ECDsa;
         var header = Base64UrlEncoder.Encode(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>
         {
@@ -77,13 +76,13 @@ internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore 
     }
 
     /// <summary>
-    /// Public keys that may have signed <paramref name="orgId"/>'s seals, by kid: every key of the store, also retired
-    /// ones (an old seal stays valid after rotation). The one place that asks the key store for verification keys.
+    /// Public keys that may have signed <paramref name="orgId"/>'s seals, by kid: every key of the org's ring, also retired
+    /// ones (an old seal stays valid after rotation); never another org's key, so one tenant cannot seal another's chain.
+    /// The one place that asks the key store for verification keys.
     /// </summary>
     public async Task<Dictionary<string, ECDsa>> SealKeysAsync(string orgId, CancellationToken ct)
     {
-        _ = orgId;
-        return (await keys.AllAsync(ct)).ToDictionary(k => k.Kid, k => ECDsa.Create(new ECParameters
+        return (await keys.AllAsync(ct)).Where(k => k.OrgId == orgId).ToDictionary(k => k.Kid, k => ECDsa.Create(new ECParameters
         {
             Curve = ECCurve.NamedCurves.nistP256,
             Q = new ECPoint { X = Base64UrlEncoder.DecodeBytes(k.X), Y = Base64UrlEncoder.DecodeBytes(k.Y) },

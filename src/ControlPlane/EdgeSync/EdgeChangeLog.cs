@@ -26,6 +26,8 @@ internal sealed class EdgeChangeRow
     {
         EdgeChangeLog.JwksType => new EdgeChange(Seq, EdgeChangeLog.JwksType, null, JsonDocument.Parse(Payload!).RootElement.Clone()),
         EdgeChangeLog.OrgRateLimitType => new EdgeChange(Seq, EdgeChangeLog.OrgRateLimitType, null, null, new EdgeOrgSettings(OrgId!, Payload)),
+        EdgeChangeLog.OrgKeysType => new EdgeChange(Seq, EdgeChangeLog.OrgKeysType, null, null, null,
+            new EdgeOrgKeys(Value, JsonDocument.Parse(Payload!).RootElement.Clone())),
         _ => new EdgeChange(Seq, EdgeChangeLog.RevocationType, ToRevocation(), null),
     };
 
@@ -50,6 +52,7 @@ internal sealed class EdgeChangeLog(Db db, TimeProvider time)
     public const string RevocationType = EdgeChangeTypes.Revocation;
     public const string JwksType = EdgeChangeTypes.Jwks;
     public const string OrgRateLimitType = EdgeChangeTypes.OrgRateLimit;
+    public const string OrgKeysType = EdgeChangeTypes.OrgKeys;
 
     /// <summary>The most changes one batch returns.</summary>
     public const int MaxBatch = 1000;
@@ -98,6 +101,63 @@ internal sealed class EdgeChangeLog(Db db, TimeProvider time)
         await AppendAsync(c, tx, null, JwksType, null, null, null, long.MaxValue, jwksJson, time.GetUtcNow().ToUnixTimeMilliseconds());
         return true;
     }
+
+    /// <summary>
+    /// Appends an <c>org_keys</c> change for every org whose published JWK set (<paramref name="current"/>, computed under
+    /// the append lock: org id, or <see cref="LegacyGroup"/> for the keys without an org → JSON) differs from the last one
+    /// logged for it. The row is global (org_id NULL, value = the org) so every edge reads it; it stays current until a
+    /// later one for the same org supersedes it. Returns the number of changes appended.
+    /// </summary>
+    public async Task<int> AppendOrgKeysIfChangedAsync(DbConnection c, DbTransaction tx, Func<Task<IReadOnlyDictionary<string, string>>> current,
+        bool onlyListed = false)
+    {
+        await LockAsync(c, tx);
+        var now = await current();
+        Dictionary<string, string> last;
+        if (onlyListed)
+        {
+            // One org's rotation or revocation reads that org's last change only, not every org's.
+            last = new(StringComparer.Ordinal);
+            foreach (var group in now.Keys)
+            {
+                var payload = await c.QueryFirstOrDefaultAsync<string?>(group == LegacyGroup
+                        ? "SELECT payload FROM edge_changes WHERE type = @type AND value IS NULL ORDER BY seq DESC LIMIT 1"
+                        : "SELECT payload FROM edge_changes WHERE type = @type AND value = @group ORDER BY seq DESC LIMIT 1",
+                    new { type = OrgKeysType, group }, tx);
+                if (payload is not null) last[group] = payload;
+            }
+        }
+        else
+        {
+            last = (await c.QueryAsync<(string? Value, string Payload)>("""
+                SELECT value, payload FROM edge_changes WHERE type = @type
+                  AND seq IN (SELECT MAX(seq) FROM edge_changes WHERE type = @type GROUP BY value)
+                """, new { type = OrgKeysType }, tx)).ToDictionary(r => r.Value ?? LegacyGroup, r => r.Payload, StringComparer.Ordinal);
+        }
+        var appended = 0;
+        var at = time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var (group, json) in now)
+        {
+            if (last.TryGetValue(group, out var previous) ? previous == json : json == EmptyKeySet) continue;
+            await AppendAsync(c, tx, null, OrgKeysType, null, group == LegacyGroup ? null : group, null, long.MaxValue, json, at);
+            appended++;
+        }
+        if (onlyListed) return appended;
+        // A group that lost its last published key (e.g. the legacy keys after retirement) is logged as an empty set.
+        foreach (var (group, previous) in last)
+        {
+            if (now.ContainsKey(group) || previous == EmptyKeySet) continue;
+            await AppendAsync(c, tx, null, OrgKeysType, null, group == LegacyGroup ? null : group, null, long.MaxValue, EmptyKeySet, at);
+            appended++;
+        }
+        return appended;
+    }
+
+    /// <summary>The group name <see cref="AppendOrgKeysIfChangedAsync"/> uses for keys without an org.</summary>
+    public const string LegacyGroup = "";
+
+    /// <summary>The JSON of an empty JWK set, as <see cref="AppendOrgKeysIfChangedAsync"/> compares it.</summary>
+    public const string EmptyKeySet = "{\"keys\":[]}";
 
     /// <summary>
     /// Records an org's new rate limit (<paramref name="rateLimit"/> null: cleared). Call inside the org's transaction that
@@ -181,6 +241,8 @@ internal sealed class EdgeChangeLog(Db db, TimeProvider time)
             var lastJwks = await c.ExecuteScalarAsync<long?>("SELECT MAX(seq) FROM edge_changes WHERE type = 'jwks'", transaction: tx) ?? 0;
             const string doomed = """
                 (type = 'revocation' AND expires_at <= @now) OR (type = 'jwks' AND seq < @lastJwks)
+                OR (type = 'jwks' AND EXISTS (SELECT 1 FROM edge_changes n WHERE n.type = 'org_keys' AND n.value IS NULL AND n.seq > edge_changes.seq))
+                OR (type = 'org_keys' AND EXISTS (SELECT 1 FROM edge_changes n WHERE n.type = 'org_keys' AND n.value IS edge_changes.value AND n.seq > edge_changes.seq))
                 OR (type = 'org_rate_limit' AND EXISTS (SELECT 1 FROM edge_changes n WHERE n.type = 'org_rate_limit' AND n.org_id = edge_changes.org_id AND n.seq > edge_changes.seq))
                 """;
             var (count, max) = await c.QuerySingleAsync<(long, long?)>($"SELECT COUNT(*), MAX(seq) FROM edge_changes WHERE {doomed}", new { now, lastJwks }, tx);

@@ -146,11 +146,12 @@ public static partial class ControlPlaneApp
     {
         var sp = app.Services;
         await sp.GetRequiredService<Migrator>().MigrateAsync(ct);
-        await sp.GetRequiredService<SigningKeyStore>().EnsureSignerAsync(AuditLog.SystemOrg, null, ct);
-        await sp.GetRequiredService<AuditSeals>().UpgradeLegacyChainsAsync(ct);
-        // A store migrated from before the edge change log gets its first JWKS change here (no-op when unchanged).
-        await sp.GetRequiredService<SigningKeyStore>().RecordJwksChangeAsync(ct);
         await sp.GetRequiredService<Bootstrap>().RunAsync(ct);
+        // Every org gets its own key ring (a store from before per-org keys: its global keys retire), and the edge feed
+        // learns every org's published keys (no-op when unchanged).
+        await sp.GetRequiredService<SigningKeyStore>().PrepareAsync(ct);
+        // Needs the org key rings: an upgraded chain's retention gap is recorded as a signed cut.
+        await sp.GetRequiredService<AuditSeals>().UpgradeLegacyChainsAsync(ct);
         sp.GetRequiredService<PasswordHasher>().Warm();
     }
 }

@@ -119,6 +119,10 @@ internal sealed class SigningKeyOptions
     public TimeSpan RotationInterval { get; set; } = TimeSpan.FromDays(30);
     /// <summary>How long a new key is in JWKS before it signs. Default 15 minutes.</summary>
     public TimeSpan PrePublish { get; set; } = TimeSpan.FromMinutes(15);
+    /// <summary>Keys an org may create per rolling hour (rotations, first key, revocation replacements count). Default 10, 1–1000.</summary>
+    public int MaxRotationsPerHour { get; set; } = 10;
+    /// <summary>Keys an org may have in JWKS at once (pending, active, verifying). Default 5, 3–20: edges accept at most 20.</summary>
+    public int MaxPublishedPerOrg { get; set; } = 5;
 }
 
 internal sealed class AuditOptions

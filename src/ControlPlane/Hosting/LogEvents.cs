@@ -14,6 +14,10 @@ internal static class LogEvents
     public const int MasterKeyGenerated = 1201;
     public const int SigningKeyCreated = 1202;
     public const int SigningKeyRevoked = 1203;
+    public const int SigningKeyRateLimited = 1900;
+    public const int SigningKeyBoundReached = 1901;
+    public const int DataKeyRotated = 1902;
+    public const int LegacyKeysRetiring = 1903;
 
     public const int LoginSucceeded = 1301;
     public const int LoginFailed = 1302;

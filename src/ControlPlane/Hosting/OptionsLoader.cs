@@ -64,6 +64,8 @@ internal static class OptionsLoader
         Require(o.Sessions.IdleTimeout >= TimeSpan.FromSeconds(60) && o.Sessions.IdleTimeout <= o.Tokens.RefreshTokenTtl, "ControlPlane:Sessions:IdleTimeout",
             "must be at least 60 seconds and at most RefreshTokenTtl");
         Require(o.Limits.MaxRequestBodyBytes is >= 1024 and <= 100 * 1024 * 1024, "ControlPlane:Limits:MaxRequestBodyBytes", "must be between 1024 and 104857600");
+        Require(o.SigningKeys.MaxRotationsPerHour is >= 1 and <= 1000, "ControlPlane:SigningKeys:MaxRotationsPerHour", "must be between 1 and 1000");
+        Require(o.SigningKeys.MaxPublishedPerOrg is >= 3 and <= 20, "ControlPlane:SigningKeys:MaxPublishedPerOrg", "must be between 3 and 20");
         Require(o.Jobs.Interval > TimeSpan.Zero, "ControlPlane:Jobs:Interval", "must be positive");
         foreach (var (name, limits) in EndpointLimits(o.RateLimits))
         {

@@ -94,7 +94,7 @@ internal static class OrgEndpoints
 }
 
 /// <summary>Creating orgs (bootstrap and <c>POST /v1/orgs</c>); the creator becomes the new org's <c>mod</c>.</summary>
-internal sealed class OrgService(Db db, AuditLog audit, TimeProvider time)
+internal sealed class OrgService(Db db, AuditLog audit, SigningKeys.SigningKeyStore keys, TimeProvider time)
 {
     public async Task<OrgRow> CreateAsync(string name, string creatorUserId, ClientInfo client, CancellationToken ct, UserRow? newUser = null)
     {
@@ -117,6 +117,8 @@ internal sealed class OrgService(Db db, AuditLog audit, TimeProvider time)
         {
             ActorId = creatorUserId, UserId = creatorUserId, Details = new() { ["role"] = Roles.Mod, ["project_id"] = null },
         }, ct);
+        // The org's own key ring starts with it, so its first tokens are signed by a key edges already know.
+        await keys.EnsureSignerAsync(org.Id, creatorUserId, ct);
         return org;
     }
 }

@@ -10,7 +10,11 @@ internal sealed record SigningKeyView(string Kid, string State, DateTimeOffset C
 internal sealed record Jwk(
     [property: JsonPropertyName("kty")] string Kty, [property: JsonPropertyName("crv")] string Crv,
     [property: JsonPropertyName("x")] string X, [property: JsonPropertyName("y")] string Y,
-    [property: JsonPropertyName("kid")] string Kid, [property: JsonPropertyName("alg")] string Alg, [property: JsonPropertyName("use")] string Use);
+    [property: JsonPropertyName("kid")] string Kid, [property: JsonPropertyName("alg")] string Alg, [property: JsonPropertyName("use")] string Use,
+    // The org whose tokens the key signs: edges refuse a token whose org claim differs. Absent on keys without an org.
+    [property: JsonPropertyName("org"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Org = null);
+
+internal sealed record DataKeyRotation([property: JsonPropertyName("resealed_keys")] int ResealedKeys);
 
 internal sealed record JwkSet([property: JsonPropertyName("keys")] IReadOnlyList<Jwk> Keys);
 
@@ -44,24 +48,46 @@ internal static class SigningKeyEndpoints
 
     public static void Map(RouteGroupBuilder v1)
     {
+        // Every action here concerns the caller's own org only: another org's kid is 403, never a change.
         var g = v1.MapGroup("/signing-keys").WithTags("Signing keys");
         g.MapGet("/", async (SigningKeyStore keys, HttpContext http) =>
-                Results.Ok((await keys.ListAsync(http.RequestAborted)).Select(k => View(k.Key, k.State))))
-            .Produces<List<SigningKeyView>>().WithSummary("All signing keys with their state");
+                Results.Ok((await keys.ListAsync(Caller.Of(http).OrgId, http.RequestAborted)).Select(k => View(k.Key, k.State))))
+            .Produces<List<SigningKeyView>>().WithSummary("The caller's org's signing keys with their state");
+        g.MapGet("/{kid}", async (string kid, SigningKeyStore keys, HttpContext http) =>
+            {
+                var caller = Caller.Of(http);
+                var (found, owner) = await keys.OwnerAsync(kid, http.RequestAborted);
+                if (!found) return Problems.NotFound("Signing key");
+                if (owner != caller.OrgId) return Problems.Forbidden("This signing key belongs to another org.");
+                var key = (await keys.ListAsync(caller.OrgId, http.RequestAborted)).First(k => k.Key.Kid == kid);
+                return Results.Ok(View(key.Key, key.State));
+            })
+            .Produces<SigningKeyView>().WithSummary("One of the caller's org's signing keys (another org's: 403)");
         g.MapPost("/rotate", async (SigningKeyStore keys, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
-                var row = await keys.RotateAsync(immediate: false, caller.OrgId, caller.UserId, http.RequestAborted);
-                var state = (await keys.ListAsync(http.RequestAborted)).First(k => k.Key.Kid == row.Kid).State;
-                return Results.Ok(View(row, state));
+                var result = await keys.RotateAsync(caller.OrgId, caller.UserId, http.RequestAborted);
+                if (result.Error is not null) return result.Error.ToResult();
+                var state = (await keys.ListAsync(caller.OrgId, http.RequestAborted)).First(k => k.Key.Kid == result.Value!.Kid).State;
+                return Results.Ok(View(result.Value!, state));
             })
-            .AddEndpointFilter<AdminFilter>().Produces<SigningKeyView>().WithSummary("Start a rotation: the new key is published now and signs after the pre-publish period (mod)");
+            .AddEndpointFilter<AdminFilter>().Produces<SigningKeyView>()
+            .ProducesProblem(409).ProducesProblem(429)
+            .WithSummary("Start a rotation of the caller's org's keys: the new key is published now and signs after the pre-publish period (mod; 429 beyond the hourly limit, 409 at the published-key bound)");
         g.MapPost("/{kid}/revoke", async (string kid, SigningKeyStore keys, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
-                return await keys.RevokeAsync(kid, caller.OrgId, caller.UserId, http.RequestAborted) ? Results.NoContent() : Problems.NotFound("Signing key");
+                return (await keys.RevokeAsync(caller.OrgId, kid, caller.UserId, http.RequestAborted)).ToResult(_ => Results.NoContent());
             })
-            .AddEndpointFilter<AdminFilter>().Produces(204).WithSummary("Remove a compromised key from JWKS at once (mod)");
+            .AddEndpointFilter<AdminFilter>().Produces(204).WithSummary("Remove a compromised key of the caller's org from JWKS at once (mod; another org's key: 403)");
+        g.MapPost("/data-key/rotate", async (SigningKeyStore keys, HttpContext http) =>
+            {
+                var caller = Caller.Of(http);
+                var count = await keys.RotateDataKeyAsync(caller.OrgId, caller.UserId, http.RequestAborted);
+                return Results.Ok(new DataKeyRotation(count));
+            })
+            .AddEndpointFilter<AdminFilter>().Produces<DataKeyRotation>()
+            .WithSummary("Replace the caller's org's data key and re-seal its private signing keys under it (mod)");
     }
 
     private static SigningKeyView View(SigningKeyRow k, string state) => new(k.Kid, state, Time(k.CreatedAt), Time(k.ActivateAt),

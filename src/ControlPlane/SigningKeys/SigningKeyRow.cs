@@ -3,6 +3,8 @@ namespace Authio.ControlPlane.SigningKeys;
 internal sealed class SigningKeyRow
 {
     public string Kid { get; set; } = "";
+    /// <summary>The org whose tokens this key signs; null for a key from before per-org key rings (legacy).</summary>
+    public string? OrgId { get; set; }
     public long CreatedAt { get; set; }
     public long ActivateAt { get; set; }
     public long? RetireAt { get; set; }
@@ -40,6 +42,15 @@ internal static class KeyStates
             }
         }
         if (signer is not null) states[signer.Kid] = Active;
+        return states;
+    }
+
+    /// <summary>States per kid, each org's keys (and the keys without an org) computed as one ring.</summary>
+    public static Dictionary<string, string> ComputePerOrg(IReadOnlyList<SigningKeyRow> keys, long now)
+    {
+        var states = new Dictionary<string, string>();
+        foreach (var ring in keys.GroupBy(k => k.OrgId ?? ""))
+            foreach (var (kid, state) in Compute(ring.ToList(), now)) states[kid] = state;
         return states;
     }
 

@@ -219,6 +219,44 @@ internal static class Schema
             REVOKE EXECUTE ON FUNCTION authio_org_rate_limits(), authio_edge_changes(BIGINT, BIGINT, BOOLEAN, TEXT[]),
               authio_edge_prune(BIGINT) FROM PUBLIC;
             """),
+        // Per-org signing keys. signing_keys.org_id: the org whose tokens the key signs (NULL: a key from before per-org
+        // rings, retired at start-up). org_data_keys: each org's data key sealed by the master key; the org's private keys
+        // are sealed by it; readable only inside the org's transaction (RLS). signing_keys stays global (public halves and
+        // sealed private halves: JWKS and the maintenance job read every org's), reached only through SigningKeyStore. Each change of an org's published keys appends an 'org_keys' change
+        // (org_id NULL so every edge reads it, value = the org, NULL for the legacy keys; payload = that org's JWK set);
+        // one superseded by a later one for the same org is pruned, and so is a whole-document 'jwks' change once a
+        // legacy-keys change follows it.
+        new(7, "org_signing_keys", """
+            ALTER TABLE signing_keys ADD COLUMN org_id TEXT NULL;
+            CREATE INDEX signing_keys_org ON signing_keys(org_id, created_at);
+            CREATE TABLE org_data_keys (org_id TEXT PRIMARY KEY, sealed_key TEXT NOT NULL, created_at BIGINT NOT NULL,
+              rotated_at BIGINT NULL);
+            CREATE INDEX edge_changes_type_value ON edge_changes(type, value, seq);
+            """,
+            """
+            CREATE OR REPLACE FUNCTION authio_edge_prune(p_now BIGINT) RETURNS BIGINT
+              LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
+              AS $$
+              DECLARE v_max BIGINT; v_count BIGINT;
+              BEGIN
+                SELECT MAX(seq) INTO v_max FROM edge_changes WHERE type = 'jwks';
+                WITH gone AS (DELETE FROM edge_changes e WHERE (e.type = 'revocation' AND e.expires_at <= p_now)
+                    OR (e.type = 'jwks' AND (e.seq < v_max OR EXISTS (SELECT 1 FROM edge_changes n
+                      WHERE n.type = 'org_keys' AND n.value IS NULL AND n.seq > e.seq)))
+                    OR (e.type = 'org_rate_limit' AND EXISTS (SELECT 1 FROM edge_changes n
+                      WHERE n.type = 'org_rate_limit' AND n.org_id = e.org_id AND n.seq > e.seq))
+                    OR (e.type = 'org_keys' AND EXISTS (SELECT 1 FROM edge_changes n
+                      WHERE n.type = 'org_keys' AND n.value IS NOT DISTINCT FROM e.value AND n.seq > e.seq))
+                  RETURNING seq)
+                SELECT COUNT(*), MAX(seq) INTO v_count, v_max FROM gone;
+                IF v_count > 0 THEN
+                  UPDATE edge_sync_state SET pruned_through = GREATEST(pruned_through, v_max) WHERE id = 1;
+                END IF;
+                DELETE FROM revocations WHERE expires_at <= p_now;
+                RETURN v_count;
+              END $$;
+            REVOKE EXECUTE ON FUNCTION authio_edge_prune(BIGINT) FROM PUBLIC;
+            """ + RlsFor("org_data_keys")),
         // Keyed audit chains, signed checkpoints and retention cuts, and lockout state per email key (known or not).
         // audit_mac_backfill holds one row until start-up has given the existing (unkeyed) events their MACs, once.
         // login_failures is global: keyed by an HMAC of the normalized email (no email stored), pruned by maintenance.

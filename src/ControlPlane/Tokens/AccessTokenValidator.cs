@@ -11,19 +11,30 @@ namespace Authio.ControlPlane.Tokens;
 internal sealed record AccessTokenClaims(string OrgId, string UserId, string SessionId, string Role, IReadOnlySet<string> Scopes,
     string? TokenId = null, long IssuedAt = 0, long ExpiresAt = 0);
 
-/// <summary>Validates our own access tokens for the admin API, against the keys currently in JWKS.</summary>
+/// <summary>Validates our own access tokens (admin API, introspection, revocation) against the published key they name, bound to its org.</summary>
 internal sealed class AccessTokenValidator(SigningKeyStore keys, ControlPlaneOptions options, TimeProvider time)
 {
     private readonly JsonWebTokenHandler _handler = new();
 
     public async Task<AccessTokenClaims?> ValidateAsync(string token, CancellationToken ct = default)
     {
+        string? kid;
+        try
+        {
+            kid = new JsonWebToken(token).Kid;
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenException)
+        {
+            return null; // not a well-formed JWS
+        }
+        // Only the key the token names, and only while it is published; its org must be the token's org.
+        if (string.IsNullOrEmpty(kid) || await keys.VerificationKeyAsync(kid, ct) is not { } key) return null;
         var skew = options.Tokens.ClockSkew;
         var parameters = new TokenValidationParameters
         {
             ValidIssuer = options.Issuer,
             ValidAudience = options.Audience,
-            IssuerSigningKeys = await keys.VerificationKeysAsync(ct),
+            IssuerSigningKeys = [key.Key],
             ValidTypes = [ClaimNames.AccessTokenType],
             ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
             RequireExpirationTime = true,
@@ -43,6 +54,9 @@ internal sealed class AccessTokenValidator(SigningKeyStore keys, ControlPlaneOpt
             !jwt.TryGetPayloadValue<string>(ClaimNames.Role, out var role) ||
             string.IsNullOrEmpty(jwt.Subject) || !Roles.IsKnown(role))
             return null;
+        // A valid signature by another org's key proves nothing about this org: refuse (keys without an org are legacy
+        // keys that only verify until their retirement).
+        if (key.OrgId is not null && !string.Equals(key.OrgId, org, StringComparison.Ordinal)) return null;
         jwt.TryGetPayloadValue<string>(ClaimNames.Scope, out var scope);
         var scopes = (scope ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         return new AccessTokenClaims(org, jwt.Subject, sid, role, scopes, string.IsNullOrEmpty(jwt.Id) ? null : jwt.Id,

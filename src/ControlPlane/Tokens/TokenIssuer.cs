@@ -17,7 +17,8 @@ internal sealed class TokenIssuer(SigningKeyStore keys, ControlPlaneOptions opti
     public async Task<IssuedAccessToken> IssueAsync(string orgId, string userId, string sessionId, string role,
         IReadOnlyList<string> teams, TimeSpan ttl, CancellationToken ct = default)
     {
-        var credentials = await keys.SigningCredentialsAsync(ct);
+        // Only the org's own active key signs its tokens: edges refuse a token whose org differs from its key's.
+        var credentials = await keys.SigningCredentialsAsync(orgId, ct);
         // JWT times are whole seconds; truncate so exp - iat is exactly the TTL.
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
         var exp = now + ttl;

@@ -30,8 +30,12 @@ internal static class AdminApp
             var issuers = registry.Issuers.Select(i => new ReadyIssuer(i.Name, i.IsReady, i.Keys?.Keys.Length ?? 0, i.Keys?.LoadedAt)).ToArray();
             var feed = sync is null ? null : new FeedStatus(sync.HasSnapshot, sync.IsFresh, sync.Sequence);
             var ready = issuers.All(i => i.Ready) && (feed is null || feed.Fresh);
-            var status = ready ? "ready" : feed is { Snapshot: true, Fresh: false } ? "degraded" : "not_ready";
-            return Results.Json(new ReadyReport(status, issuers, feed), AdminJson.Options, statusCode: ready ? 200 : 503);
+            // A refused key update leaves the last good keys serving, so the edge stays ready (a bad key of one org must not
+            // take every edge out of rotation); the status and the reasons say what was refused.
+            var refused = registry.Health.Refused.OrderBy(r => r.Scope, StringComparer.Ordinal)
+                .Select(r => new RefusedKeySet(r.Scope == "" ? null : r.Scope, r.Reason, r.At)).ToArray();
+            var status = ready ? refused.Length > 0 ? "keys_refused" : "ready" : feed is { Snapshot: true, Fresh: false } ? "degraded" : "not_ready";
+            return Results.Json(new ReadyReport(status, issuers, feed, refused), AdminJson.Options, statusCode: ready ? 200 : 503);
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
@@ -41,7 +45,10 @@ internal static class AdminApp
 
     private sealed record FeedStatus(bool Snapshot, bool Fresh, long Sequence);
 
-    private sealed record ReadyReport(string Status, ReadyIssuer[] Issuers, FeedStatus? Feed);
+    /// <param name="Org">The org whose keys were refused; null for keys without an org, <c>*</c> for a whole key set.</param>
+    private sealed record RefusedKeySet(string? Org, string Reason, DateTimeOffset At);
+
+    private sealed record ReadyReport(string Status, ReadyIssuer[] Issuers, FeedStatus? Feed, RefusedKeySet[] RefusedKeySets);
 
     private static class AdminJson
     {

@@ -36,6 +36,12 @@ internal sealed class EdgeMetrics
             .Where(i => i.Keys is not null)
             .Select(i => new Measurement<double>((time.GetUtcNow() - i.Keys!.LoadedAt).TotalSeconds, new KeyValuePair<string, object?>("issuer", i.Name))),
             unit: "s", description: "Age of each issuer's key set since its last successful load.");
+        meter.CreateObservableGauge("authio.edge.key_set.refused", () => issuers.Health.RefusedCount,
+            description: "Orgs (or whole key sets) whose latest key update this edge refused; their last good keys are in use.");
+        meter.CreateObservableCounter("authio.edge.key_set.refusals", () => issuers.Health.RefusedTotal,
+            description: "Key-set updates refused since start (bad JWK, over a bound).");
+        meter.CreateObservableGauge("authio.edge.keys", () => issuers.Index.Asymmetric.Length,
+            description: "Verification keys held, every issuer and org.");
     }
 
     public void FeedRejected(string reason) => _feedRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));

@@ -15,7 +15,7 @@ internal static class LogEvents
     public const int SyncSnapshot = 2201;
     public const int SyncApplied = 2202;
     public const int SyncFailed = 2203;
-    public const int SyncJwksRefused = 2204;
+    public const int SyncJwksRefused = 2204; // retired: key refusals are per org now (3200)
     public const int SyncRedisFallback = 2205;
     public const int SyncOrgRateLimitRefused = 2206;
     public const int SyncOrgRateLimitApplied = 2207;
@@ -32,4 +32,7 @@ internal static class LogEvents
 
     public const int EdgeStarted = 3001;
     public const int DemoReady = 3101;
+
+    public const int SyncKeySetRefused = 3200;
+    public const int SyncKeySetRecovered = 3201;
 }

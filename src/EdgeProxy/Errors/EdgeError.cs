@@ -83,6 +83,8 @@ internal sealed class EdgeError
     public static readonly EdgeError InvalidSubject = Unauthorized("The token must carry a string 'sub' claim.");
     public static readonly EdgeError InvalidClaim = Unauthorized("A token claim has the wrong type or contains control characters.");
     public static readonly EdgeError Revoked = Unauthorized("The token has been revoked.");
+    /// <summary>A valid signature by a key of one org on a token of another org: the key's org is the only org it speaks for.</summary>
+    public static readonly EdgeError KeyOrgMismatch = Unauthorized("The token's org is not the org of the key that signed it.");
 
     public static readonly EdgeError Expired = new(401, ErrorCodes.TokenExpired, "Token expired",
         "The token has expired; obtain a new one.",

@@ -9,7 +9,20 @@ namespace Authio.EdgeProxy.Keys;
 internal static class JwksParser
 {
     public const int MaxDocumentBytes = 1 << 20;
+    /// <summary>Most keys in one JWKS of an operator-configured issuer (<c>Edge:Issuers</c>).</summary>
     public const int MaxKeys = 100;
+
+    /// <summary>
+    /// Most keys the control plane's feed may publish in all (its snapshot or a whole-document change): 10 000 orgs × 3
+    /// keys is the design point, with room for every org at the control plane's highest published bound on fewer orgs.
+    /// </summary>
+    public const int MaxControlPlaneKeys = 200_000;
+
+    /// <summary>Most keys one org may publish through the control plane (its <c>MaxPublishedPerOrg</c> is at most this).</summary>
+    public const int MaxKeysPerOrg = 20;
+
+    /// <summary>Longest org id a key may carry (control-plane ids are ~30 bytes).</summary>
+    public const int MaxOrgBytes = 128;
 
     private static readonly JsonDocumentOptions DocumentOptions = new()
     {
@@ -43,7 +56,43 @@ internal static class JwksParser
         }
     }
 
-    private static bool TryParse(JsonElement root, TrustedIssuer issuer, out SigningKey[] keys, out string error)
+    private static bool TryParse(JsonElement root, TrustedIssuer issuer, out SigningKey[] keys, out string error) =>
+        TryParse(root, issuer, MaxKeys, out keys, out error);
+
+    /// <summary>
+    /// Parses one org's keys as the control plane publishes them (an <c>org_keys</c> change, or one org's share of its
+    /// snapshot): every key must name <paramref name="org"/> (<c>""</c>: the keys without an org, which may not name one),
+    /// at most <see cref="MaxKeysPerOrg"/> of them (<see cref="MaxKeys"/> for the keys without an org).
+    /// </summary>
+    public static bool TryParseOrgKeys(IReadOnlyList<JsonElement> jwks, TrustedIssuer issuer, string org, out SigningKey[] keys, out string error)
+    {
+        var max = org.Length == 0 ? MaxKeys : MaxKeysPerOrg;
+        if (!TryParseItems(jwks, jwks.Count, issuer, max, out keys, out error))
+        {
+            return false;
+        }
+        foreach (var key in keys)
+        {
+            if ((key.Org ?? "") != org)
+            {
+                error = $"key '{key.Kid}' names org '{key.Org}' in the key set of org '{org}'";
+                keys = [];
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>The members of a JWKS's <c>keys</c> array, or null when it has none.</summary>
+    public static JsonElement.ArrayEnumerator? KeysOf(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("keys", out var array) && array.ValueKind == JsonValueKind.Array
+            ? array.EnumerateArray() : null;
+
+    /// <summary>The org a JWK names (its <c>org</c> member when it is a string), else <c>""</c>.</summary>
+    public static string OrgOf(JsonElement jwk) =>
+        jwk.ValueKind == JsonValueKind.Object && jwk.TryGetProperty("org", out var org) && org.ValueKind == JsonValueKind.String ? org.GetString()! : "";
+
+    private static bool TryParse(JsonElement root, TrustedIssuer issuer, int maxKeys, out SigningKey[] keys, out string error)
     {
         keys = [];
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("keys", out var array) || array.ValueKind != JsonValueKind.Array)
@@ -51,15 +100,21 @@ internal static class JwksParser
             error = "JWKS must be an object with a 'keys' array";
             return false;
         }
-        if (array.GetArrayLength() > MaxKeys)
+        return TryParseItems(array.EnumerateArray(), array.GetArrayLength(), issuer, maxKeys, out keys, out error);
+    }
+
+    private static bool TryParseItems(IEnumerable<JsonElement> items, int count, TrustedIssuer issuer, int maxKeys, out SigningKey[] keys, out string error)
+    {
+        keys = [];
+        if (count > maxKeys)
         {
-            error = $"JWKS has more than {MaxKeys} keys";
+            error = $"JWKS has more than {maxKeys} keys";
             return false;
         }
         var parsed = new List<SigningKey>();
         var kids = new HashSet<string>(StringComparer.Ordinal);
         var index = 0;
-        foreach (var jwk in array.EnumerateArray())
+        foreach (var jwk in items)
         {
             if (!TryParseKey(jwk, issuer, out var key, out var keyError))
             {
@@ -116,6 +171,16 @@ internal static class JwksParser
             }
         }
         var kid = GetString(jwk, "kid");
+        string? org = null;
+        if (jwk.TryGetProperty("org", out var orgMember))
+        {
+            org = orgMember.ValueKind == JsonValueKind.String ? orgMember.GetString() : null;
+            if (string.IsNullOrEmpty(org) || System.Text.Encoding.UTF8.GetByteCount(org) > MaxOrgBytes || org.Any(char.IsControl))
+            {
+                error = $"'org' must be a non-empty string of at most {MaxOrgBytes} bytes without control characters";
+                return false;
+            }
+        }
         JwsAlgorithm? pinned = null;
         if (GetString(jwk, "alg") is { } algName)
         {
@@ -129,9 +194,9 @@ internal static class JwksParser
         switch (kty)
         {
             case "EC":
-                return TryParseEc(jwk, kid, pinned, issuer, out key, out error);
+                return TryParseEc(jwk, kid, org, pinned, issuer, out key, out error);
             case "RSA":
-                return TryParseRsa(jwk, kid, pinned, issuer, out key, out error);
+                return TryParseRsa(jwk, kid, org, pinned, issuer, out key, out error);
             case "oct":
                 error = "symmetric keys are never accepted from a JWKS";
                 return false;
@@ -141,7 +206,7 @@ internal static class JwksParser
         }
     }
 
-    private static bool TryParseEc(JsonElement jwk, string? kid, JwsAlgorithm? pinned, TrustedIssuer issuer, out SigningKey? key, out string error)
+    private static bool TryParseEc(JsonElement jwk, string? kid, string? org, JwsAlgorithm? pinned, TrustedIssuer issuer, out SigningKey? key, out string error)
     {
         key = null;
         var crv = GetString(jwk, "crv");
@@ -165,7 +230,7 @@ internal static class JwksParser
         }
         try
         {
-            key = new EcSigningKey(kid, pinned, issuer, crv!, x, y);
+            key = new EcSigningKey(kid, pinned, issuer, crv!, x, y, org);
         }
         catch (System.Security.Cryptography.CryptographicException)
         {
@@ -176,7 +241,7 @@ internal static class JwksParser
         return true;
     }
 
-    private static bool TryParseRsa(JsonElement jwk, string? kid, JwsAlgorithm? pinned, TrustedIssuer issuer, out SigningKey? key, out string error)
+    private static bool TryParseRsa(JsonElement jwk, string? kid, string? org, JwsAlgorithm? pinned, TrustedIssuer issuer, out SigningKey? key, out string error)
     {
         key = null;
         if (pinned is not null && pinned.Family != KeyFamily.Rsa)
@@ -209,7 +274,7 @@ internal static class JwksParser
         }
         try
         {
-            key = new RsaSigningKey(kid, pinned, issuer, n, e);
+            key = new RsaSigningKey(kid, pinned, issuer, n, e, org);
         }
         catch (System.Security.Cryptography.CryptographicException)
         {

@@ -11,16 +11,25 @@ internal abstract class SigningKey
 {
     private volatile bool _retired;
 
-    protected SigningKey(string? kid, JwsAlgorithm? pinnedAlgorithm, TrustedIssuer issuer)
+    protected SigningKey(string? kid, JwsAlgorithm? pinnedAlgorithm, TrustedIssuer issuer, string? org = null)
     {
         Kid = kid;
         KidUtf8 = kid is null ? [] : System.Text.Encoding.UTF8.GetBytes(kid);
         PinnedAlgorithm = pinnedAlgorithm;
         Issuer = issuer;
+        Org = org;
+        OrgUtf8 = org is null ? null : System.Text.Encoding.UTF8.GetBytes(org);
     }
 
     public string? Kid { get; }
     public byte[] KidUtf8 { get; }
+    /// <summary>
+    /// The org whose tokens this key may sign (the JWK's <c>org</c> member): a token it verifies must carry exactly this
+    /// <c>org</c> claim. Null for keys without one (operator-configured issuers, legacy control-plane keys).
+    /// </summary>
+    public string? Org { get; }
+    /// <summary><see cref="Org"/> as UTF-8, precomputed for the allocation-free comparison on the request path.</summary>
+    public byte[]? OrgUtf8 { get; }
     /// <summary>The JWK's own <c>alg</c>, when it has one: tokens must then use exactly that.</summary>
     public JwsAlgorithm? PinnedAlgorithm { get; }
     public TrustedIssuer Issuer { get; }
@@ -44,8 +53,8 @@ internal sealed class EcSigningKey : SigningKey
     private readonly byte[] _x;
     private readonly byte[] _y;
 
-    public EcSigningKey(string? kid, JwsAlgorithm? pinned, TrustedIssuer issuer, string curve, byte[] x, byte[] y)
-        : base(kid, pinned, issuer)
+    public EcSigningKey(string? kid, JwsAlgorithm? pinned, TrustedIssuer issuer, string curve, byte[] x, byte[] y, string? org = null)
+        : base(kid, pinned, issuer, org)
     {
         Curve = curve;
         _x = x;
@@ -85,7 +94,7 @@ internal sealed class EcSigningKey : SigningKey
     private static bool IsZero(ReadOnlySpan<byte> value) => value.IndexOfAnyExcept((byte)0) < 0;
 
     public override bool SameAs(SigningKey other) =>
-        other is EcSigningKey ec && ec.Kid == Kid && ec.PinnedAlgorithm == PinnedAlgorithm && ec.Curve == Curve
+        other is EcSigningKey ec && ec.Kid == Kid && ec.Org == Org && ec.PinnedAlgorithm == PinnedAlgorithm && ec.Curve == Curve
         && ec._x.AsSpan().SequenceEqual(_x) && ec._y.AsSpan().SequenceEqual(_y);
 }
 
@@ -96,8 +105,8 @@ internal sealed class RsaSigningKey : SigningKey
     private readonly byte[] _n;
     private readonly byte[] _e;
 
-    public RsaSigningKey(string? kid, JwsAlgorithm? pinned, TrustedIssuer issuer, byte[] n, byte[] e)
-        : base(kid, pinned, issuer)
+    public RsaSigningKey(string? kid, JwsAlgorithm? pinned, TrustedIssuer issuer, byte[] n, byte[] e, string? org = null)
+        : base(kid, pinned, issuer, org)
     {
         _n = n;
         _e = e;
@@ -123,7 +132,7 @@ internal sealed class RsaSigningKey : SigningKey
     }
 
     public override bool SameAs(SigningKey other) =>
-        other is RsaSigningKey rsa && rsa.Kid == Kid && rsa.PinnedAlgorithm == PinnedAlgorithm
+        other is RsaSigningKey rsa && rsa.Kid == Kid && rsa.Org == Org && rsa.PinnedAlgorithm == PinnedAlgorithm
         && rsa._n.AsSpan().SequenceEqual(_n) && rsa._e.AsSpan().SequenceEqual(_e);
 }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Authio.EdgeProxy.ApiKeys;
 using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Diagnostics;
@@ -34,6 +33,8 @@ internal sealed partial class EdgeSyncClient(
     private static readonly TimeSpan HttpReconcileInterval = TimeSpan.FromSeconds(30);
     private readonly RedisChangeFeed? _redisFeed = string.IsNullOrWhiteSpace(options.Redis) ? null : new RedisChangeFeed(options.Redis);
     private TrustedIssuer? _issuer;
+    // The control plane's published keys by org; only the sync loop touches it, and it publishes once per batch.
+    private OrgKeySets? _keys;
     private long _lastContactTimestamp;
     private volatile bool _hasSnapshot;
     private volatile FeedTrust _feedTrust = FeedTrust.RevocationsOnly;
@@ -170,13 +171,19 @@ internal sealed partial class EdgeSyncClient(
 
     internal void ApplySnapshot(EdgeSnapshot snapshot, long mirroredThrough = 0)
     {
-        _issuer = registry.AddOrGet(new IssuerOptions
+        var issuer = registry.AddOrGet(new IssuerOptions
         {
             Issuer = snapshot.Issuer.Issuer,
             Audiences = [.. snapshot.Issuer.Audiences],
             JwksUri = snapshot.Issuer.JwksUri,
         });
-        PublishJwks(snapshot.Issuer.Jwks.GetRawText());
+        if (!ReferenceEquals(issuer, _issuer) || _keys is null)
+        {
+            // Keys belong to their issuer instance: a new one (other audiences) starts from this snapshot's keys.
+            _keys = new OrgKeySets(registry, issuer, time, logger);
+        }
+        _issuer = issuer;
+        _keys.ApplyAll(snapshot.Issuer.Jwks);
         ApplyFeedKey(snapshot.FeedKey);
         var revoked = new List<RevokedId>();
         foreach (var record in snapshot.Revocations)
@@ -190,6 +197,7 @@ internal sealed partial class EdgeSyncClient(
                 RemoveSigningKey(record.Value);
             }
         }
+        _keys.PublishIfChanged();
         if (snapshot.OrgSettings is { } orgSettings)
         {
             foreach (var refusal in orgLimits.Replace(orgSettings.Select(o => KeyValuePair.Create(o.OrgId, o.RateLimit))))
@@ -238,9 +246,13 @@ internal sealed partial class EdgeSyncClient(
             {
                 continue; // already applied: at-least-once delivery, applied once
             }
-            if (change.Type == "jwks" && change.Jwks is { } jwks)
+            if (change.Type == EdgeChangeTypes.Jwks && change.Jwks is { } jwks)
             {
-                PublishJwks(jwks.GetRawText());
+                _keys?.ApplyAll(jwks);
+            }
+            else if (change.Type == EdgeChangeTypes.OrgKeys && change.OrgKeys is { } orgKeys)
+            {
+                _keys?.ApplyOrg(orgKeys.OrgId ?? "", orgKeys.Jwks);
             }
             else if (change.Type == EdgeChangeTypes.OrgRateLimit && change.OrgSettings is { } org)
             {
@@ -259,6 +271,7 @@ internal sealed partial class EdgeSyncClient(
             }
             sequence = change.Sequence;
         }
+        _keys?.PublishIfChanged();
         if (sequence > Sequence)
         {
             revocations.Apply(revoked, sequence, mirroredThrough);
@@ -280,30 +293,7 @@ internal sealed partial class EdgeSyncClient(
         }
     }
 
-    private void PublishJwks(string json)
-    {
-        if (_issuer is null)
-        {
-            return;
-        }
-        if (JwksParser.TryParse(Encoding.UTF8.GetBytes(json), _issuer, out var keys, out var refusal))
-        {
-            registry.Publish(_issuer, new KeySet(keys, time.GetUtcNow()));
-        }
-        else
-        {
-            LogJwksRefused(logger, refusal);
-        }
-    }
-
-    private void RemoveSigningKey(string kid)
-    {
-        if (_issuer?.Keys is { } set && set.Keys.Any(k => k.Kid == kid))
-        {
-            // Retiring the key drops every cached token it signed, at once.
-            registry.Publish(_issuer, new KeySet(set.Keys.Where(k => k.Kid != kid).ToArray(), set.LoadedAt));
-        }
-    }
+    private void RemoveSigningKey(string kid) => _keys?.Remove(kid);
 
     private static RevokedId? ToRevokedId(RevocationRecord record) => record.Kind switch
     {
@@ -325,9 +315,6 @@ internal sealed partial class EdgeSyncClient(
 
     [LoggerMessage(Diagnostics.LogEvents.SyncRedisFallback, LogLevel.Warning, "Edge sync: Redis stream unavailable, reading the HTTP feed instead ({Reason})")]
     private static partial void LogRedisFallback(ILogger logger, string reason);
-
-    [LoggerMessage(Diagnostics.LogEvents.SyncJwksRefused, LogLevel.Error, "Edge sync: JWKS from the control plane refused, previous key set kept: {Reason}")]
-    private static partial void LogJwksRefused(ILogger logger, string reason);
 
     [LoggerMessage(Diagnostics.LogEvents.SyncOrgRateLimitRefused, LogLevel.Warning, "Edge sync: rate limit '{Limit}' of org {Org} refused, its last good limit kept: {Reason}")]
     private static partial void LogOrgRateLimitRefused(ILogger logger, string org, string limit, string reason);

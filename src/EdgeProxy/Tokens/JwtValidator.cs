@@ -77,7 +77,33 @@ internal sealed partial class JwtValidator
         claims.Key = key;
         claims.PayloadLength = payloadLength;
         error = ParsePayload(payloadBuffer[..payloadLength], key.Issuer, ref claims);
+        if (error is null && key.OrgUtf8 is { } keyOrg && !OrgEquals(payloadBuffer[..payloadLength], claims.Org, keyOrg))
+        {
+            // A key bound to an org (the control plane's per-org keys) speaks for that org only, however valid the signature.
+            error = EdgeError.KeyOrgMismatch;
+        }
         return error is null;
+    }
+
+    /// <summary>Whether the <c>org</c> claim (a raw JSON string slice, maybe escaped) equals <paramref name="expected"/>; allocation-free.</summary>
+    [SkipLocalsInit]
+    private static bool OrgEquals(ReadOnlySpan<byte> payload, JsonSlice org, byte[] expected)
+    {
+        if (!org.IsPresent)
+        {
+            return false;
+        }
+        var reader = new Utf8JsonReader(payload.Slice(org.Start, org.Length));
+        if (!reader.Read() || reader.TokenType != JsonTokenType.String)
+        {
+            return false;
+        }
+        if (!reader.ValueIsEscaped)
+        {
+            return reader.ValueSpan.SequenceEqual(expected);
+        }
+        Span<byte> buffer = stackalloc byte[ClaimScratchBytes];
+        return reader.ValueSpan.Length <= buffer.Length && buffer[..reader.CopyString(buffer)].SequenceEqual(expected);
     }
 
     /// <summary>
@@ -153,29 +179,46 @@ internal sealed partial class JwtValidator
 
         var kidMatched = false;
         var attempts = 0;
-        foreach (var key in index.Asymmetric)
+        if (hasKid)
         {
-            if (hasKid)
+            // O(1) by kid, whatever the number of keys (the control plane publishes every org's).
+            foreach (var key in index.Candidates(kid))
             {
-                if (key.Kid is null || !kid.SequenceEqual(key.KidUtf8))
+                if (!kid.SequenceEqual(key.KidUtf8))
                 {
                     continue;
                 }
                 kidMatched = true;
+                if (!key.Accepts(alg) || !key.Issuer.Allows(alg))
+                {
+                    continue;
+                }
+                attempts++;
+                if (key.Verify(alg, signingInput, signature))
+                {
+                    error = null;
+                    return key;
+                }
             }
-            if (!key.Accepts(alg) || !key.Issuer.Allows(alg))
+        }
+        else
+        {
+            foreach (var key in index.Asymmetric)
             {
-                continue;
-            }
-            if (!hasKid && attempts == MaxKeylessCandidates)
-            {
-                break;
-            }
-            attempts++;
-            if (key.Verify(alg, signingInput, signature))
-            {
-                error = null;
-                return key;
+                if (!key.Accepts(alg) || !key.Issuer.Allows(alg))
+                {
+                    continue;
+                }
+                if (attempts == MaxKeylessCandidates)
+                {
+                    break;
+                }
+                attempts++;
+                if (key.Verify(alg, signingInput, signature))
+                {
+                    error = null;
+                    return key;
+                }
             }
         }
         error = attempts > 0 ? EdgeError.BadSignature

@@ -73,7 +73,20 @@ public static class EdgeChangeTypes
     public const string Jwks = "jwks";
     /// <summary>An org's rate limit was set or cleared: <see cref="EdgeChange.OrgSettings"/>. Sent to every edge (not secret).</summary>
     public const string OrgRateLimit = "org_rate_limit";
+    /// <summary>
+    /// One org's published signing keys changed: <see cref="EdgeChange.OrgKeys"/> replaces that org's keys (and only
+    /// them) in the edge's key set. Replaces the whole-document <see cref="Jwks"/> change, which edges still accept.
+    /// </summary>
+    public const string OrgKeys = "org_keys";
 }
+
+/// <summary>
+/// The keys of one org as published now (a JWK set whose keys each carry <c>"org"</c> = <see cref="OrgId"/>; empty
+/// when the org has none). <see cref="OrgId"/> null: the keys without an org (from before per-org key rings).
+/// </summary>
+public sealed record EdgeOrgKeys(
+    [property: JsonPropertyName("org_id")] string? OrgId,
+    [property: JsonPropertyName("jwks")] JsonElement Jwks);
 
 /// <summary>One revoked credential. <see cref="ExpiresAt"/> (unix seconds) is when it stops mattering.</summary>
 /// <param name="OrgId">
@@ -137,14 +150,15 @@ public sealed record EdgeSnapshot(
 
 /// <summary>
 /// One entry of the change log (<see cref="Type"/>, see <see cref="EdgeChangeTypes"/>): a revocation, a new JWKS document,
-/// or an org's new settings.
+/// an org's new settings, or an org's new published keys.
 /// </summary>
 public sealed record EdgeChange(
     [property: JsonPropertyName("seq")] long Sequence,
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("revocation")] RevocationRecord? Revocation,
     [property: JsonPropertyName("jwks")] JsonElement? Jwks,
-    [property: JsonPropertyName("org_settings")] EdgeOrgSettings? OrgSettings = null);
+    [property: JsonPropertyName("org_settings")] EdgeOrgSettings? OrgSettings = null,
+    [property: JsonPropertyName("org_keys")] EdgeOrgKeys? OrgKeys = null);
 
 /// <param name="Sequence">The last sequence included (or, with no changes, the <c>after</c> asked for).</param>
 /// <param name="Reset">True when <c>after</c> is older than the retained log: the edge must fetch a fresh snapshot.</param>

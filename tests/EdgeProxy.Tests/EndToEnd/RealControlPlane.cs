@@ -18,6 +18,8 @@ public sealed class RealControlPlane : IAsyncDisposable
     private WebApplication _app = null!;
 
     public HttpClient Http { get; private set; } = null!;
+    /// <summary>The control plane's services, for tests that need what only an insider has (an org's private signing key).</summary>
+    public IServiceProvider Services => _app.Services;
     public string Url { get; private set; } = "";
 
     public static async Task<RealControlPlane> StartAsync(params string[] extraArguments)
@@ -38,9 +40,9 @@ public sealed class RealControlPlane : IAsyncDisposable
         return cp;
     }
 
-    public async Task<JsonElement> LoginAsync(string email = AdminEmail, string password = Password)
+    public async Task<JsonElement> LoginAsync(string email = AdminEmail, string password = Password, string? orgId = null)
     {
-        using var response = await Http.PostAsJsonAsync("/v1/auth/login", new { email, password });
+        using var response = await Http.PostAsJsonAsync("/v1/auth/login", orgId is null ? new { email, password } : (object)new { email, password, org_id = orgId });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }

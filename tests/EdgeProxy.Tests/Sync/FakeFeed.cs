@@ -31,12 +31,12 @@ public sealed class FakeFeed : LoopbackServer
     public long OldestRetained;
     public int Snapshots => Volatile.Read(ref _snapshots);
 
-    public long Append(string type, RevocationRecord? revocation = null, JsonElement? jwks = null, EdgeOrgSettings? org = null)
+    public long Append(string type, RevocationRecord? revocation = null, JsonElement? jwks = null, EdgeOrgSettings? org = null, EdgeOrgKeys? orgKeys = null)
     {
         lock (_lock)
         {
             var seq = _log.Count + 1;
-            var change = new EdgeChange(seq, type, revocation is null ? null : revocation with { Sequence = seq }, jwks, org);
+            var change = new EdgeChange(seq, type, revocation is null ? null : revocation with { Sequence = seq }, jwks, org, orgKeys);
             _log.Add(change);
             if (Redis is { } redis)
             {
@@ -63,6 +63,10 @@ public sealed class FakeFeed : LoopbackServer
 
     /// <summary>An org's rate limit set (or with null, cleared) at the control plane; the text is sent as is, valid or not.</summary>
     public long SetOrgRateLimit(string org, string? limit) => Append(EdgeChangeTypes.OrgRateLimit, org: new EdgeOrgSettings(org, limit));
+
+    /// <summary>An org's published keys changed at the control plane: its JWK set, sent as is (valid or not).</summary>
+    public long SetOrgKeys(string? org, string jwksJson) =>
+        Append(EdgeChangeTypes.OrgKeys, orgKeys: new EdgeOrgKeys(org, JsonDocument.Parse(jwksJson).RootElement.Clone()));
 
     public void RotateTo(TestKey key)
     {

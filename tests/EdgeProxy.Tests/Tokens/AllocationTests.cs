@@ -72,6 +72,38 @@ public sealed class AllocationTests
     }
 
     [Fact]
+    public void Org_bound_keys_among_many_validate_and_refuse_without_allocating()
+    {
+        // The control plane's shape: every key names its org; 1 000 other orgs' keys sit in the same index.
+        var key = TestKey.Rs256("k_mine");
+        var issuer = new TrustedIssuer(new IssuerOptions { Issuer = Jwt.Issuer, Audiences = [Jwt.Audience], JwksUri = "x", Algorithms = ["RS256", "ES256"] });
+        var registry = new IssuerRegistry([issuer]);
+        var others = Enumerable.Range(0, 1000).Select(i => TestKey.Es256("k_other" + i)).ToArray();
+        var set = System.Text.Json.Nodes.JsonNode.Parse(TestKey.Jwks([key, .. others]))!["keys"]!.AsArray();
+        for (var i = 0; i < set.Count; i++)
+        {
+            set[i]!["org"] = i == 0 ? "org_1" : "org_" + (i + 1);
+        }
+        var items = System.Text.Json.JsonDocument.Parse(set.ToJsonString()).RootElement.EnumerateArray()
+            .GroupBy(JwksParser.OrgOf).SelectMany(g => JwksParser.TryParseOrgKeys([.. g], issuer, g.Key, out var k, out var e) ? k : throw new InvalidOperationException(e));
+        registry.Publish(issuer, new KeySet([.. items], DateTimeOffset.UtcNow));
+        var validator = new JwtValidator(registry, TimeProvider.System, new TokenOptions());
+
+        var now = DateTimeOffset.UtcNow;
+        var mine = Encoding.ASCII.GetBytes(Jwt.Mint(key, now, org: "org_1"));
+        var escaped = Encoding.ASCII.GetBytes(Jwt.Mint(key, now, org: "org\\u005f1"));
+        var foreign = Encoding.ASCII.GetBytes(Jwt.Mint(key, now, org: "org_2"));
+        var payload = new byte[JwtValidator.PayloadBufferSize(foreign.Length + 16)];
+        Assert.True(validator.TryValidate(mine, payload, out _, out var error), error?.Detail);
+        Assert.True(validator.TryValidate(escaped, payload, out _, out error), error?.Detail);
+        Assert.False(validator.TryValidate(foreign, payload, out _, out error));
+        Assert.Same(Authio.EdgeProxy.Errors.EdgeError.KeyOrgMismatch, error);
+        Assert.Equal(0, AllocatedBy(() => validator.TryValidate(mine, payload, out _, out _)));
+        Assert.Equal(0, AllocatedBy(() => validator.TryValidate(escaped, payload, out _, out _)));
+        Assert.Equal(0, AllocatedBy(() => validator.TryValidate(foreign, payload, out _, out _)));
+    }
+
+    [Fact]
     public void Cold_es256_validation_allocates_only_inside_the_platform_verify()
     {
         var key = TestKey.Es256("e");
