@@ -162,7 +162,7 @@ public sealed class RedisTrustEndToEndTests() : ControlPlaneAndEdge(withRedis: t
             bytes[^2] ^= 1;
             Assert.False(EdgeFeedSignature.Verify(key!, bytes, (string)entry[EdgeSyncPaths.RedisSignatureField]!));
         }
-        Assert.Contains(entries, e => ((string)e[EdgeSyncPaths.RedisChangeField]!).Contains("\"type\":\"jwks\"", StringComparison.Ordinal));
+        Assert.Contains(entries, e => ((string)e[EdgeSyncPaths.RedisChangeField]!).Contains("\"type\":\"org_keys\"", StringComparison.Ordinal));
         Assert.Contains(entries, e => ((string)e[EdgeSyncPaths.RedisChangeField]!).Contains("\"type\":\"revocation\"", StringComparison.Ordinal));
     }
 
