@@ -9,7 +9,7 @@ namespace Authio.EdgeProxy.Tests.EndToEnd;
 /// A mod demoted on the real control plane: the old token stops at once on the admin API and, through the change
 /// feed, at the real edge within the propagation bound; the admin key it minted as a mod stops too.
 /// </summary>
-public sealed class AuthorityEndToEndTests() : ControlPlaneAndEdge(withRedis: false)
+public abstract class AuthorityEndToEndTests(bool postgres) : ControlPlaneAndEdge(withRedis: false, postgres)
 {
     private async Task<HttpStatusCode> AtEdge(string credential)
     {
@@ -17,7 +17,7 @@ public sealed class AuthorityEndToEndTests() : ControlPlaneAndEdge(withRedis: fa
         return response.StatusCode;
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_demoted_mods_old_token_and_admin_key_are_refused_at_the_edge_within_the_propagation_bound()
     {
         var admin = await Cp.AccessTokenAsync();
@@ -64,3 +64,7 @@ public sealed class AuthorityEndToEndTests() : ControlPlaneAndEdge(withRedis: fa
             .First(u => u.GetProperty("email").GetString() == email).GetProperty("id").GetString()!;
     }
 }
+
+public sealed class AuthorityEndToEndSqliteTests() : AuthorityEndToEndTests(postgres: false);
+
+public sealed class AuthorityEndToEndPostgresTests() : AuthorityEndToEndTests(postgres: true);

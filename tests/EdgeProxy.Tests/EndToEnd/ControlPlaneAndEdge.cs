@@ -3,11 +3,14 @@ using Authio.EdgeProxy.Tests.Infrastructure;
 namespace Authio.EdgeProxy.Tests.EndToEnd;
 
 /// <summary>
-/// A real control plane (SQLite) and a real edge that knows it only by URL and an <c>edge:sync</c> key, in front of a
-/// recording upstream; with <paramref name="withRedis"/> both share a private Redis (stream feed, Redis-held revocations).
+/// A real control plane (SQLite, or with <paramref name="postgres"/> a fresh PostgreSQL database under row-level
+/// security) and a real edge that knows it only by URL and an <c>edge:sync</c> key, in front of a recording upstream;
+/// with <paramref name="withRedis"/> both share a private Redis (stream feed, Redis-held revocations).
 /// </summary>
-public abstract class ControlPlaneAndEdge(bool withRedis) : IAsyncLifetime
+public abstract class ControlPlaneAndEdge(bool withRedis, bool postgres = false) : IAsyncLifetime
 {
+    private PostgresDatabase? _database;
+
     private protected RecordingUpstream Upstream { get; } = new();
     private protected RealControlPlane Cp { get; private set; } = null!;
     private protected EdgeTestHost Edge { get; private set; } = null!;
@@ -21,7 +24,12 @@ public abstract class ControlPlaneAndEdge(bool withRedis) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Redis = withRedis ? await RedisProcess.StartAsync() : null;
-        Cp = await RealControlPlane.StartAsync(Redis is null ? [] : [$"--ControlPlane:Redis={Redis.ConnectionString}"]);
+        _database = postgres ? await PostgresDatabase.CreateAsync() : null;
+        Cp = await RealControlPlane.StartAsync(
+        [
+            .. Redis is null ? [] : new[] { $"--ControlPlane:Redis={Redis.ConnectionString}" },
+            .. _database?.Arguments ?? [],
+        ]);
         var admin = await Cp.AccessTokenAsync();
         var edgeKey = (await Cp.CreateApiKeyAsync(admin, "edge", ["edge:sync"])).GetProperty("key").GetString()!;
         await Upstream.StartAsync();
@@ -40,6 +48,10 @@ public abstract class ControlPlaneAndEdge(bool withRedis) : IAsyncLifetime
         await Edge.DisposeAsync();
         await Upstream.DisposeAsync();
         await Cp.DisposeAsync();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
         if (Redis is not null)
         {
             await Redis.DisposeAsync();

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Authio.ControlPlane.SigningKeys;
+using Authio.EdgeProxy.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -13,7 +14,7 @@ namespace Authio.EdgeProxy.Tests.EndToEnd;
 /// Two orgs on one real control plane, a real edge following its feed: a key of one org never speaks for another,
 /// at the edge or at the admin API, and one org's key actions never touch another org's tokens.
 /// </summary>
-public sealed class OrgKeysEndToEndTests() : ControlPlaneAndEdge(withRedis: false)
+public abstract class OrgKeysEndToEndTests(bool postgres) : ControlPlaneAndEdge(withRedis: false, postgres)
 {
     private async Task<HttpStatusCode> Status(string token)
     {
@@ -76,7 +77,7 @@ public sealed class OrgKeysEndToEndTests() : ControlPlaneAndEdge(withRedis: fals
         });
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_token_claiming_org_A_signed_with_org_Bs_valid_key_is_refused_at_the_edge_and_the_admin_api()
     {
         var adminA = await Cp.AccessTokenAsync();
@@ -110,7 +111,7 @@ public sealed class OrgKeysEndToEndTests() : ControlPlaneAndEdge(withRedis: fals
         }
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Org_B_revoking_its_active_key_never_affects_org_As_tokens_and_cannot_touch_org_As_keys()
     {
         var adminA = await Cp.AccessTokenAsync();
@@ -134,3 +135,7 @@ public sealed class OrgKeysEndToEndTests() : ControlPlaneAndEdge(withRedis: fals
         Assert.Equal(HttpStatusCode.OK, stillFine.StatusCode);
     }
 }
+
+public sealed class OrgKeysEndToEndSqliteTests() : OrgKeysEndToEndTests(postgres: false);
+
+public sealed class OrgKeysEndToEndPostgresTests() : OrgKeysEndToEndTests(postgres: true);

@@ -205,7 +205,7 @@ public sealed class RedisTrustEndToEndTests() : ControlPlaneAndEdge(withRedis: t
 /// A user's not-before is per org: one user in org A and org B logs out everywhere in A — the A token is refused at the
 /// edge and reported inactive by introspection, the B token keeps working (HTTP feed; Redis feed with the exact set in Redis).
 /// </summary>
-public abstract class PerOrgNotBeforeEndToEndTests(bool withRedis) : ControlPlaneAndEdge(withRedis)
+public abstract class PerOrgNotBeforeEndToEndTests(bool withRedis, bool postgres = false) : ControlPlaneAndEdge(withRedis, postgres)
 {
     private protected async Task<HttpStatusCode> Status(string credential)
     {
@@ -267,11 +267,13 @@ public abstract class PerOrgNotBeforeEndToEndTests(bool withRedis) : ControlPlan
         return (orgA, user, tokenA, tokenB);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Logout_all_in_one_org_leaves_the_same_users_tokens_of_another_org_working() => await LogOutEverywhereInOrgAAsync();
 }
 
 public sealed class PerOrgNotBeforeOverHttpEndToEndTests() : PerOrgNotBeforeEndToEndTests(withRedis: false);
+
+public sealed class PerOrgNotBeforeOverHttpPostgresEndToEndTests() : PerOrgNotBeforeEndToEndTests(withRedis: false, postgres: true);
 
 public sealed class PerOrgNotBeforeOverRedisEndToEndTests() : PerOrgNotBeforeEndToEndTests(withRedis: true)
 {
