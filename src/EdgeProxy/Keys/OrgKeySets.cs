@@ -1,3 +1,5 @@
+using System.IO.Hashing;
+using System.Text;
 using System.Text.Json;
 
 namespace Authio.EdgeProxy.Keys;
@@ -20,6 +22,9 @@ internal sealed partial class OrgKeySets(IssuerRegistry registry, TrustedIssuer 
     private bool _replaced;
     private readonly List<SigningKey> _removed = [];
     private readonly List<SigningKey> _added = [];
+    // Per org, a digest of the JWKs its held keys came from: a later snapshot (a reset, a reconnect) whose part for the
+    // org is unchanged keeps those keys without vetting and importing them again (see OrgKeySetBenchmarks).
+    private Dictionary<string, UInt128> _orgDigests = new(StringComparer.Ordinal);
 
     /// <summary>Keys held, every org.</summary>
     public int Count => _keyCount;
@@ -45,11 +50,19 @@ internal sealed partial class OrgKeySets(IssuerRegistry registry, TrustedIssuer 
         }
         registry.Health.Accepted(KeySetHealth.WholeSet);
         var next = new Dictionary<string, SigningKey[]>(StringComparer.Ordinal);
+        var digests = new Dictionary<string, UInt128>(StringComparer.Ordinal);
         foreach (var group in all.GroupBy(JwksParser.OrgOf, StringComparer.Ordinal))
         {
-            if (JwksParser.TryParseOrgKeys([.. group], issuer, group.Key, out var keys, out var refusal))
+            var digest = DigestOf(group);
+            if (_orgDigests.TryGetValue(group.Key, out var held) && held == digest && _orgKeys.TryGetValue(group.Key, out var same))
+            {
+                next[group.Key] = same;
+                digests[group.Key] = digest;
+            }
+            else if (JwksParser.TryParseOrgKeys([.. group], issuer, group.Key, out var keys, out var refusal))
             {
                 next[group.Key] = keys;
+                digests[group.Key] = digest;
             }
             else
             {
@@ -57,10 +70,15 @@ internal sealed partial class OrgKeySets(IssuerRegistry registry, TrustedIssuer 
                 if (_orgKeys.TryGetValue(group.Key, out var lastGood))
                 {
                     next[group.Key] = lastGood;
+                    if (_orgDigests.TryGetValue(group.Key, out var lastDigest))
+                    {
+                        digests[group.Key] = lastDigest;
+                    }
                 }
             }
         }
         _orgKeys = next;
+        _orgDigests = digests;
         _keyCount = next.Values.Sum(k => k.Length);
         _keysChanged = true;
         _replaced = true;
@@ -108,10 +126,12 @@ internal sealed partial class OrgKeySets(IssuerRegistry registry, TrustedIssuer 
         if (keys.Length == 0)
         {
             _orgKeys.Remove(org);
+            _orgDigests.Remove(org);
         }
         else
         {
             _orgKeys[org] = keys;
+            _orgDigests[org] = DigestOf(array);
         }
         _keyCount += keys.Length - previous;
         _keysChanged = true;
@@ -120,6 +140,17 @@ internal sealed partial class OrgKeySets(IssuerRegistry registry, TrustedIssuer 
             LogRecovered(logger, org.Length == 0 ? "(none)" : org);
         }
         registry.Health.Accepted(org);
+    }
+
+    private static UInt128 DigestOf(IEnumerable<JsonElement> jwks)
+    {
+        var hash = new XxHash128();
+        foreach (var jwk in jwks)
+        {
+            hash.Append(Encoding.UTF8.GetBytes(jwk.GetRawText()));
+            hash.Append([0]);
+        }
+        return hash.GetCurrentHashAsUInt128();
     }
 
     private void Refuse(string scope, string reason)
@@ -169,6 +200,7 @@ internal sealed partial class OrgKeySets(IssuerRegistry registry, TrustedIssuer 
             {
                 // Publishing without it retires the key, which drops every cached token it signed, at once.
                 _orgKeys[org] = keys.Where(k => k.Kid != kid).ToArray();
+                _orgDigests.Remove(org);
                 _removed.AddRange(keys.Where(k => k.Kid == kid));
                 _keyCount--;
                 _keysChanged = true;
