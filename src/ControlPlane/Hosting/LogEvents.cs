@@ -18,6 +18,8 @@ internal static class LogEvents
     public const int SigningKeyBoundReached = 1901;
     public const int DataKeyRotated = 1902;
     public const int LegacyKeysRetiring = 1903;
+    /// <summary>One org's scheduled key rotation failed; the other orgs' still ran.</summary>
+    public const int SigningKeyRotationFailed = 1904;
 
     public const int LoginSucceeded = 1301;
     public const int LoginFailed = 1302;

@@ -23,5 +23,8 @@ internal sealed partial class SigningKeyStore
 
         [LoggerMessage(EventId = LogEvents.LegacyKeysRetiring, Level = LogLevel.Information, Message = "{Count} signing key(s) without an org no longer sign and retire at {RetireAt}")]
         public static partial void LegacyKeysRetiring(ILogger logger, int count, DateTimeOffset retireAt);
+
+        [LoggerMessage(EventId = LogEvents.SigningKeyRotationFailed, Level = LogLevel.Error, Message = "Scheduled signing-key rotation of org {OrgId} failed; the other orgs' rotations still ran")]
+        public static partial void RotationFailed(ILogger logger, string orgId, Exception error);
     }
 }

@@ -335,16 +335,24 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
         var created = 0;
         foreach (var orgId in await OrgIdsAsync(ct))
         {
-            if (!rings.TryGetValue(orgId, out var ring) || !KeyStates.Compute(ring, now).ContainsValue(KeyStates.Active))
+            // Each org on its own: one org's failure (a key that will not unseal, a lock timeout) must not stop the others'.
+            try
             {
-                await EnsureSignerAsync(orgId, null, ct);
-                created++;
-                continue;
+                if (!rings.TryGetValue(orgId, out var ring) || !KeyStates.Compute(ring, now).ContainsValue(KeyStates.Active))
+                {
+                    await EnsureSignerAsync(orgId, null, ct);
+                    created++;
+                    continue;
+                }
+                if (!Due(ring, now)) continue;
+                if (await RotateCoreAsync(orgId, immediate: false, null, (keys, at) => !Due(keys, at) ? Skip
+                        : KeyStates.Compute(keys, at).Values.Count(KeyStates.IsPublished) >= options.SigningKeys.MaxPublishedPerOrg ? Skip : null, ct) is not null)
+                    created++;
             }
-            if (!Due(ring, now)) continue;
-            if (await RotateCoreAsync(orgId, immediate: false, null, (keys, at) => !Due(keys, at) ? Skip
-                    : KeyStates.Compute(keys, at).Values.Count(KeyStates.IsPublished) >= options.SigningKeys.MaxPublishedPerOrg ? Skip : null, ct) is not null)
-                created++;
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.RotationFailed(logger, orgId, ex);
+            }
         }
         return created;
 
