@@ -17,8 +17,10 @@ public sealed class MasterKeyFileTests
             var path = Path.Combine(dir, "master.key");
             if (!OperatingSystem.IsWindows())
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
-            // Only the key file: no temporary left behind.
-            Assert.Equal(["master.key"], Directory.GetFiles(dir).Select(Path.GetFileName));
+            // Only the key file and the (empty, owner-only) lock that instances starting together take turns on: no
+            // temporary left behind.
+            Assert.Equal(["master.key", "master.key.lock"], Directory.GetFiles(dir).Select(Path.GetFileName).Order());
+            Assert.Equal(0, new FileInfo(path + ".lock").Length);
             Assert.Equal(first.Bytes, Convert.FromBase64String(File.ReadAllText(path)));
             Assert.Equal(first.Bytes, MasterKey.Load(options, NullLogger.Instance).Bytes);
         }

@@ -20,14 +20,38 @@ internal sealed partial class MasterKey
         var path = Path.Combine(options.DataDirectory, FileName);
         if (File.Exists(path)) return new MasterKey(Decode(File.ReadAllText(path).Trim(), ConfigKey + " (file " + path + ")"));
         Directory.CreateDirectory(options.DataDirectory);
-        var bytes = RandomNumberGenerator.GetBytes(32);
-        if (!TryCreate(path, Convert.ToBase64String(bytes)))
+        // Instances starting together on one directory take turns (File.Move's no-overwrite check is not atomic on
+        // Linux): the first creates the key, the others read it, or they would seal with different keys.
+        using (AcquireGate(path + ".lock"))
         {
-            // Another instance sharing the directory created it first: use theirs, or the two would seal with different keys.
-            return new MasterKey(Decode(File.ReadAllText(path).Trim(), ConfigKey + " (file " + path + ")"));
+            if (File.Exists(path)) return new MasterKey(Decode(File.ReadAllText(path).Trim(), ConfigKey + " (file " + path + ")"));
+            var bytes = RandomNumberGenerator.GetBytes(32);
+            if (!TryCreate(path, Convert.ToBase64String(bytes)))
+            {
+                return new MasterKey(Decode(File.ReadAllText(path).Trim(), ConfigKey + " (file " + path + ")"));
+            }
+            Log.Generated(logger, path);
+            return new MasterKey(bytes);
         }
-        Log.Generated(logger, path);
-        return new MasterKey(bytes);
+    }
+
+    /// <summary>An exclusive lock on a file beside the key (an advisory lock, held by whoever has it open; kept, never deleted).</summary>
+    private static FileStream AcquireGate(string lockPath)
+    {
+        var fileOptions = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(lockPath, fileOptions);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(10);
+            }
+        }
     }
 
     /// <summary>
