@@ -29,6 +29,8 @@ internal static class AuditEvents
     public const string SigningKeyActivated = "signing_key_activated";
     public const string SigningKeyRetired = "signing_key_retired";
     public const string SigningKeyRevoked = "signing_key_revoked";
+    /// <summary>In the operator's org: a platform operator revoked another org's key (the key's org records <c>signing_key_revoked</c>).</summary>
+    public const string PlatformSigningKeyRevoked = "platform_signing_key_revoked";
     public const string SigningDataKeyRotated = "signing_data_key_rotated";
     public const string ApiKeyCreated = "api_key_created";
     public const string ApiKeyRotated = "api_key_rotated";

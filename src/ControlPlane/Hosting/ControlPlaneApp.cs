@@ -134,6 +134,7 @@ public static partial class ControlPlaneApp
         TeamEndpoints.Map(v1);
         OrgEndpoints.Map(v1);
         SigningKeyEndpoints.Map(v1);
+        SigningKeyEndpoints.MapPlatform(v1);
         AuditEndpoints.Map(v1);
         ApiKeyEndpoints.Map(v1);
         ApiKeyEndpoints.MapEdge(root);

@@ -1,6 +1,8 @@
 using System.Text.Json.Serialization;
 using Authio.ControlPlane.Api;
+using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Hosting;
+using Authio.ControlPlane.Orgs;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Authio.ControlPlane.SigningKeys;
@@ -88,6 +90,37 @@ internal static class SigningKeyEndpoints
             })
             .AddEndpointFilter<AdminFilter>().Produces<DataKeyRotation>()
             .WithSummary("Replace the caller's org's data key and re-seal its private signing keys under it (mod)");
+    }
+
+    /// <summary>
+    /// The platform operator's emergency action: revoke any org's key (a key known compromised before its org's mod
+    /// acts). Operators only; audited in the key's org (<c>signing_key_revoked</c>, actor = the operator) and in the
+    /// operator's own org (<c>platform_signing_key_revoked</c>).
+    /// </summary>
+    public static void MapPlatform(RouteGroupBuilder v1)
+    {
+        var g = v1.MapGroup("/platform/signing-keys").WithTags("Platform").AddEndpointFilter<OperatorFilter>();
+        g.MapPost("/{kid}/revoke", async (string kid, SigningKeyStore keys, AuditLog audit, HttpContext http) =>
+            {
+                var caller = Caller.Of(http);
+                var (found, owner) = await keys.OwnerAsync(kid, http.RequestAborted);
+                if (!found) return Problems.NotFound("Signing key");
+                if (owner is null)
+                    return Problems.Conflict("This key predates per-org keys: it no longer signs and leaves JWKS once the tokens it signed have expired.");
+                var result = await keys.RevokeAsync(owner, kid, caller.UserId, http.RequestAborted);
+                if (result.Error is not null) return result.Error.ToResult();
+                if (owner != caller.OrgId)
+                {
+                    await audit.RecordAsync(new AuditEntry(caller.OrgId, AuditEvents.PlatformSigningKeyRevoked)
+                    {
+                        ActorId = caller.UserId, Ip = caller.Client.Ip, UserAgent = caller.Client.UserAgent,
+                        Details = new() { ["kid"] = kid, ["key_org_id"] = owner },
+                    }, http.RequestAborted);
+                }
+                return Results.NoContent();
+            })
+            .Produces(204).ProducesProblem(409)
+            .WithSummary("Emergency: revoke any org's signing key at once (platform operator; the org gets a new signer at once)");
     }
 
     private static SigningKeyView View(SigningKeyRow k, string state) => new(k.Kid, state, Time(k.CreatedAt), Time(k.ActivateAt),

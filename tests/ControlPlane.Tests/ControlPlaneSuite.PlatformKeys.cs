@@ -1,0 +1,49 @@
+using System.Net;
+using Authio.Shared.Errors;
+
+namespace Authio.ControlPlane.Tests;
+
+public abstract partial class ControlPlaneSuite
+{
+    [SuiteFact]
+    public async Task A_platform_operator_revokes_any_orgs_key_in_an_emergency_and_a_tenant_mod_cannot()
+    {
+        var admin = await F.AdminAsync();
+        var (_, orgId, tenantMod) = await TenantAsync(admin);
+        var tenantEmail = await EmailOfAsync(tenantMod);
+        var kid = (string)(await (await F.SendAsync(HttpMethod.Get, "/v1/signing-keys", tenantMod.Access)).BodyAsync(HttpStatusCode.OK))
+            .AsArray().Single(k => (string)k!["state"]! == "active")!["kid"]!;
+        var operatorKid = (string)(await (await F.SendAsync(HttpMethod.Get, "/v1/signing-keys", admin.Access)).BodyAsync(HttpStatusCode.OK))
+            .AsArray().First(k => (string)k!["state"]! == "active")!["kid"]!;
+
+        // A tenant's mod is no operator: not for another org's key, not even for its own.
+        await (await F.SendAsync(HttpMethod.Post, $"/v1/platform/signing-keys/{operatorKid}/revoke", tenantMod.Access)).ProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
+        await (await F.SendAsync(HttpMethod.Post, $"/v1/platform/signing-keys/{kid}/revoke", tenantMod.Access)).ProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
+        await (await F.SendAsync(HttpMethod.Get, "/v1/org", admin.Access)).BodyAsync(HttpStatusCode.OK);
+
+        // The operator revokes the tenant's signing key: its tokens stop at once, the org signs with a new key.
+        await (await F.SendAsync(HttpMethod.Post, $"/v1/platform/signing-keys/k_{Guid.NewGuid():N}/revoke", admin.Access)).ProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
+        using (var revoked = await F.SendAsync(HttpMethod.Post, $"/v1/platform/signing-keys/{kid}/revoke", admin.Access))
+            Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        await (await F.SendAsync(HttpMethod.Get, "/v1/org", tenantMod.Access)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+        Assert.DoesNotContain($"\"{kid}\"", await F.Http.GetStringAsync("/.well-known/jwks.json"), StringComparison.Ordinal);
+        var fresh = await F.LoginOkAsync(tenantEmail, ControlPlaneFixture.DefaultPassword, orgId);
+        var keys = (await (await F.SendAsync(HttpMethod.Get, "/v1/signing-keys", fresh.Access)).BodyAsync(HttpStatusCode.OK)).AsArray();
+        Assert.Equal("revoked", (string)keys.Single(k => (string)k!["kid"]! == kid)!["state"]!);
+        Assert.Contains(keys, k => (string)k!["state"]! == "active");
+
+        // Audited where it happened (the key's org, the operator as actor) and in the operator's own org.
+        var tenantAudit = await AuditEventsAsync(fresh.Access, "event=signing_key_revoked");
+        Assert.Single(tenantAudit);
+        Assert.Contains("platform_signing_key_revoked", await AuditEventsAsync(admin.Access, "event=platform_signing_key_revoked"));
+        // The operator's own org is untouched.
+        await (await F.SendAsync(HttpMethod.Get, "/v1/org", admin.Access)).BodyAsync(HttpStatusCode.OK);
+    }
+
+    private async Task<string> EmailOfAsync(Tokens user)
+    {
+        var sub = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(user.Access).Subject;
+        var me = await (await F.SendAsync(HttpMethod.Get, $"/v1/users/{sub}", user.Access)).BodyAsync(HttpStatusCode.OK);
+        return (string)me["email"]!;
+    }
+}
