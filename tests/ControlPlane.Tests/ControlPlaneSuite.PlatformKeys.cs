@@ -1,5 +1,7 @@
 using System.Net;
+using Authio.ControlPlane.SigningKeys;
 using Authio.Shared.Errors;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Authio.ControlPlane.Tests;
 
@@ -38,6 +40,34 @@ public abstract partial class ControlPlaneSuite
         Assert.Contains("platform_signing_key_revoked", await AuditEventsAsync(admin.Access, "event=platform_signing_key_revoked"));
         // The operator's own org is untouched.
         await (await F.SendAsync(HttpMethod.Get, "/v1/org", admin.Access)).BodyAsync(HttpStatusCode.OK);
+    }
+
+    [SuiteFact]
+    public async Task One_orgs_broken_key_ring_does_not_stop_the_scheduled_rotation_of_the_others()
+    {
+        var admin = await F.AdminAsync();
+        var (_, broken, _) = await TenantAsync(admin);
+        var (_, healthy, _) = await TenantAsync(admin);
+        var sealedKey = await F.InspectAsync<string>("SELECT sealed_key FROM org_data_keys WHERE org_id = @broken", new { broken });
+        var now = F.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        // Both orgs need a signer; the broken org's data key no longer unseals (whatever went wrong with its row).
+        await F.ExecuteAsync("UPDATE signing_keys SET revoked_at = @now WHERE org_id IN (@broken, @healthy) AND revoked_at IS NULL", new { now, broken, healthy });
+        await F.ExecuteAsync("UPDATE org_data_keys SET sealed_key = 'AAAA' WHERE org_id = @broken", new { broken });
+        try
+        {
+            await F.Services.GetRequiredService<SigningKeyStore>().RotateIfDueAsync(CancellationToken.None);
+            Assert.Equal(1L, await F.InspectAsync<long>("SELECT COUNT(*) FROM signing_keys WHERE org_id = @healthy AND revoked_at IS NULL", new { healthy }));
+            Assert.Equal(0L, await F.InspectAsync<long>("SELECT COUNT(*) FROM signing_keys WHERE org_id = @broken AND revoked_at IS NULL", new { broken }));
+            Assert.Contains(F.Logs.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains("[1904]", StringComparison.Ordinal)
+                && l.Contains(broken, StringComparison.Ordinal));
+        }
+        finally
+        {
+            await F.ExecuteAsync("UPDATE org_data_keys SET sealed_key = @sealedKey WHERE org_id = @broken", new { sealedKey, broken });
+        }
+        // Mended, the org gets its signer at the next round.
+        await F.Services.GetRequiredService<SigningKeyStore>().RotateIfDueAsync(CancellationToken.None);
+        Assert.Equal(1L, await F.InspectAsync<long>("SELECT COUNT(*) FROM signing_keys WHERE org_id = @broken AND revoked_at IS NULL", new { broken }));
     }
 
     private async Task<string> EmailOfAsync(Tokens user)
