@@ -8,29 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Authio.EdgeProxy.Tests.Sync;
 
 /// <summary>Per-org keys from the control plane's feed: bound to their org, updated one org at a time, refused safely.</summary>
-public sealed class EdgeSyncOrgKeysTests : IAsyncLifetime
+public sealed class EdgeSyncOrgKeysTests() : FakeFeedAndEdge(TestKey.Es256("cp-legacy"))
 {
-    private readonly RecordingUpstream _upstream = new();
-    private readonly FakeFeed _feed = new(TestKey.Es256("cp-legacy"));
-    private EdgeTestHost _edge = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _upstream.StartAsync();
-        await _feed.StartAsync();
-        var config = EdgeTestHost.ControlPlaneOnlyConfig(_upstream.Url, _feed.Url, _feed.EdgeKey);
-        config["Edge:ControlPlane:LongPollSeconds"] = "2";
-        _edge = await EdgeTestHost.StartAsync(config);
-        await _edge.WaitForSnapshotAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _edge.DisposeAsync();
-        await _feed.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
     /// <summary>The JWK set of <paramref name="keys"/>, each naming <paramref name="org"/> as the control plane publishes them.</summary>
     private static string OrgJwks(string? org, params TestKey[] keys)
     {
@@ -46,11 +25,11 @@ public sealed class EdgeSyncOrgKeysTests : IAsyncLifetime
     }
 
     private string Mint(TestKey key, string org) =>
-        Jwt.Sign(key, Jwt.Header(key), Jwt.Claims(_edge.Time.GetUtcNow(), org: org, iss: FakeFeed.Issuer, aud: $"\"{FakeFeed.Audience}\""));
+        Jwt.Sign(key, Jwt.Header(key), Jwt.Claims(Edge.Time.GetUtcNow(), org: org, iss: FakeFeed.Issuer, aud: $"\"{FakeFeed.Audience}\""));
 
     private async Task<HttpStatusCode> Status(string token)
     {
-        using var response = await _edge.GetAsync("/api/x", token);
+        using var response = await Edge.GetAsync("/api/x", token);
         return response.StatusCode;
     }
 
@@ -62,7 +41,7 @@ public sealed class EdgeSyncOrgKeysTests : IAsyncLifetime
             {
                 return;
             }
-            _edge.Time.Advance(TimeSpan.FromMilliseconds(500));
+            Edge.Time.Advance(TimeSpan.FromMilliseconds(500));
             await Task.Delay(25);
         }
         Assert.Fail("Timed out waiting for: " + what);
@@ -70,7 +49,7 @@ public sealed class EdgeSyncOrgKeysTests : IAsyncLifetime
 
     private async Task<JsonElement> ReadyzAsync()
     {
-        using var response = await _edge.Admin.GetAsync("/readyz");
+        using var response = await Edge.Admin.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
@@ -80,33 +59,33 @@ public sealed class EdgeSyncOrgKeysTests : IAsyncLifetime
     {
         var keyA = TestKey.Es256("k_org_a");
         var keyB = TestKey.Es256("k_org_b");
-        _feed.SetOrgKeys("org_a", OrgJwks("org_a", keyA));
-        _feed.SetOrgKeys("org_b", OrgJwks("org_b", keyB));
+        Feed.SetOrgKeys("org_a", OrgJwks("org_a", keyA));
+        Feed.SetOrgKeys("org_b", OrgJwks("org_b", keyB));
         await Until(async () => await Status(Mint(keyB, "org_b")) == HttpStatusCode.OK, "org B's key");
         Assert.Equal(HttpStatusCode.OK, await Status(Mint(keyA, "org_a")));
 
         // A valid signature by org B's key on a token that claims org A: 401 unauthorized, nothing reaches the upstream.
-        var before = _upstream.Received.Count;
-        using (var response = await _edge.GetAsync("/api/x", Mint(keyB, "org_a")))
+        var before = Upstream.Received.Count;
+        using (var response = await Edge.GetAsync("/api/x", Mint(keyB, "org_a")))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
             Assert.Contains("\"code\":\"unauthorized\"", await response.Content.ReadAsStringAsync());
         }
         // Claims without an org, or an escaped spelling of another org, are refused too; an escaped spelling of its own org is fine.
         Assert.Equal(HttpStatusCode.Unauthorized, await Status(Jwt.Sign(keyB, Jwt.Header(keyB),
-            Jwt.Claims(_edge.Time.GetUtcNow(), iss: FakeFeed.Issuer, aud: $"\"{FakeFeed.Audience}\"").Replace("\"org\":\"org_1\",", ""))));
+            Jwt.Claims(Edge.Time.GetUtcNow(), iss: FakeFeed.Issuer, aud: $"\"{FakeFeed.Audience}\"").Replace("\"org\":\"org_1\",", ""))));
         Assert.Equal(HttpStatusCode.Unauthorized, await Status(Mint(keyB, "org\\u005fa")));
         Assert.Equal(HttpStatusCode.OK, await Status(Mint(keyB, "org\\u005fb")));
-        Assert.Equal(before, _upstream.Received.Count - 1);
+        Assert.Equal(before, Upstream.Received.Count - 1);
         // The legacy key (no org, from the snapshot) keeps today's behaviour until it leaves the key set.
-        Assert.Equal(HttpStatusCode.OK, await Status(Mint(_feed.Key, "org_a")));
-        _feed.SetOrgKeys(null, OrgJwks(null));
-        await Until(async () => await Status(Mint(_feed.Key, "org_a")) == HttpStatusCode.Unauthorized, "legacy keys leaving");
+        Assert.Equal(HttpStatusCode.OK, await Status(Mint(Feed.Key, "org_a")));
+        Feed.SetOrgKeys(null, OrgJwks(null));
+        await Until(async () => await Status(Mint(Feed.Key, "org_a")) == HttpStatusCode.Unauthorized, "legacy keys leaving");
 
         // Org B's keys change (its key revoked and replaced): org A's tokens are untouched.
         var keyB2 = TestKey.Es256("k_org_b2");
         var tokenA = Mint(keyA, "org_a");
-        _feed.SetOrgKeys("org_b", OrgJwks("org_b", keyB2));
+        Feed.SetOrgKeys("org_b", OrgJwks("org_b", keyB2));
         await Until(async () => await Status(Mint(keyB, "org_b")) == HttpStatusCode.Unauthorized, "org B's old key leaving");
         Assert.Equal(HttpStatusCode.OK, await Status(Mint(keyB2, "org_b")));
         Assert.Equal(HttpStatusCode.OK, await Status(tokenA));
@@ -116,23 +95,23 @@ public sealed class EdgeSyncOrgKeysTests : IAsyncLifetime
     public async Task A_key_set_the_edge_cannot_take_keeps_the_last_good_keys_is_reported_and_a_later_valid_update_recovers()
     {
         var keyA = TestKey.Es256("k_a1");
-        _feed.SetOrgKeys("org_a", OrgJwks("org_a", keyA));
+        Feed.SetOrgKeys("org_a", OrgJwks("org_a", keyA));
         await Until(async () => await Status(Mint(keyA, "org_a")) == HttpStatusCode.OK, "org A's key");
         Assert.Equal("ready", (await ReadyzAsync()).GetProperty("status").GetString());
 
         // A bad update of org A: a key that names another org inside org A's set (and over the per-org bound, next).
         var keyA2 = TestKey.Es256("k_a2");
-        _feed.SetOrgKeys("org_a", OrgJwks("org_b", keyA2));
+        Feed.SetOrgKeys("org_a", OrgJwks("org_b", keyA2));
         await Until(async () => (await ReadyzAsync()).GetProperty("status").GetString() == "keys_refused", "the refusal on /readyz");
         var refused = (await ReadyzAsync()).GetProperty("refusedKeySets").EnumerateArray().Single();
         Assert.Equal("org_a", refused.GetProperty("org").GetString());
         Assert.Contains("org_b", refused.GetProperty("reason").GetString());
         Assert.Equal(HttpStatusCode.OK, await Status(Mint(keyA, "org_a"))); // last good keys kept
         Assert.Equal(HttpStatusCode.Unauthorized, await Status(Mint(keyA2, "org_a")));
-        var registry = _edge.Services.GetRequiredService<IssuerRegistry>();
+        var registry = Edge.Services.GetRequiredService<IssuerRegistry>();
         Assert.Equal(1, registry.Health.RefusedCount);
         Assert.Equal(1, registry.Health.RefusedTotal);
-        using (var metrics = await _edge.Admin.GetAsync("/metrics"))
+        using (var metrics = await Edge.Admin.GetAsync("/metrics"))
         {
             var text = await metrics.Content.ReadAsStringAsync();
             // The value is the registry's count asserted above; meters are process-wide, so parallel test hosts' edges
@@ -142,12 +121,12 @@ public sealed class EdgeSyncOrgKeysTests : IAsyncLifetime
         }
 
         var tooMany = Enumerable.Range(0, JwksParser.MaxKeysPerOrg + 1).Select(i => TestKey.Es256("k_many" + i)).ToArray();
-        _feed.SetOrgKeys("org_a", OrgJwks("org_a", tooMany));
+        Feed.SetOrgKeys("org_a", OrgJwks("org_a", tooMany));
         await Until(() => Task.FromResult(registry.Health.RefusedTotal == 2), "the over-bound refusal");
         Assert.Equal(HttpStatusCode.OK, await Status(Mint(keyA, "org_a")));
 
         // A later valid update recovers without a restart.
-        _feed.SetOrgKeys("org_a", OrgJwks("org_a", keyA2));
+        Feed.SetOrgKeys("org_a", OrgJwks("org_a", keyA2));
         await Until(async () => await Status(Mint(keyA2, "org_a")) == HttpStatusCode.OK, "org A's new key");
         Assert.Equal(HttpStatusCode.Unauthorized, await Status(Mint(keyA, "org_a")));
         Assert.Equal("ready", (await ReadyzAsync()).GetProperty("status").GetString());

@@ -8,35 +8,14 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Authio.EdgeProxy.Tests.Sync;
 
 /// <summary>An edge configured only with a control plane: issuer, keys and revocations all come from the feed.</summary>
-public sealed class EdgeSyncTests : IAsyncLifetime
+public sealed class EdgeSyncTests() : FakeFeedAndEdge(TestKey.Es256("cp-key-1"))
 {
-    private readonly RecordingUpstream _upstream = new();
-    private readonly FakeFeed _feed = new(TestKey.Es256("cp-key-1"));
-    private EdgeTestHost _edge = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _upstream.StartAsync();
-        await _feed.StartAsync();
-        var config = EdgeTestHost.ControlPlaneOnlyConfig(_upstream.Url, _feed.Url, _feed.EdgeKey);
-        config["Edge:ControlPlane:LongPollSeconds"] = "2";
-        _edge = await EdgeTestHost.StartAsync(config);
-        await _edge.WaitForSnapshotAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _edge.DisposeAsync();
-        await _feed.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
-    private string Mint(string sid, string sub = "user_1") => Jwt.Sign(_feed.Key, Jwt.Header(_feed.Key),
-        Jwt.Claims(_edge.Time.GetUtcNow(), sub: sub, iss: FakeFeed.Issuer, aud: $"\"{FakeFeed.Audience}\"").Replace("\"sess_1\"", $"\"{sid}\""));
+    private string Mint(string sid, string sub = "user_1") => Jwt.Sign(Feed.Key, Jwt.Header(Feed.Key),
+        Jwt.Claims(Edge.Time.GetUtcNow(), sub: sub, iss: FakeFeed.Issuer, aud: $"\"{FakeFeed.Audience}\"").Replace("\"sess_1\"", $"\"{sid}\""));
 
     private async Task<HttpStatusCode> Status(string token)
     {
-        using var response = await _edge.GetAsync("/api/x", token);
+        using var response = await Edge.GetAsync("/api/x", token);
         return response.StatusCode;
     }
 
@@ -49,13 +28,13 @@ public sealed class EdgeSyncTests : IAsyncLifetime
             {
                 return;
             }
-            _edge.Time.Advance(TimeSpan.FromMilliseconds(500));
+            Edge.Time.Advance(TimeSpan.FromMilliseconds(500));
             await Task.Delay(25);
         }
         Assert.Fail("Timed out waiting for: " + what);
     }
 
-    private long Exp => _edge.Time.GetUtcNow().AddHours(1).ToUnixTimeSeconds();
+    private long Exp => Edge.Time.GetUtcNow().AddHours(1).ToUnixTimeSeconds();
 
     [Fact]
     public async Task Issuer_and_keys_come_from_the_snapshot_and_revocations_apply_within_moments()
@@ -63,12 +42,12 @@ public sealed class EdgeSyncTests : IAsyncLifetime
         var token = Mint("sess_a");
         Assert.Equal(HttpStatusCode.OK, await Status(token));
         Assert.Equal(HttpStatusCode.OK, await Status(token)); // cached
-        using (var ready = await _edge.Admin.GetAsync("/readyz"))
+        using (var ready = await Edge.Admin.GetAsync("/readyz"))
         {
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         }
 
-        _feed.Revoke(RevocationKinds.SessionId, "sess_a", Exp);
+        Feed.Revoke(RevocationKinds.SessionId, "sess_a", Exp);
         await Until(async () => await Status(token) == HttpStatusCode.Unauthorized, "session revocation");
         Assert.Equal(HttpStatusCode.OK, await Status(Mint("sess_b")));
     }
@@ -79,9 +58,9 @@ public sealed class EdgeSyncTests : IAsyncLifetime
         var old = Mint("sess_k");
         Assert.Equal(HttpStatusCode.OK, await Status(old));
         var next = TestKey.Es256("cp-key-2");
-        var oldKey = _feed.Key;
-        _feed.RotateTo(next);
-        _feed.Revoke(RevocationKinds.SigningKey, oldKey.Kid, Exp);
+        var oldKey = Feed.Key;
+        Feed.RotateTo(next);
+        Feed.Revoke(RevocationKinds.SigningKey, oldKey.Kid, Exp);
         await Until(async () => await Status(old) == HttpStatusCode.Unauthorized, "old key revoked");
         Assert.Equal(HttpStatusCode.OK, await Status(Mint("sess_new")));
     }
@@ -94,16 +73,16 @@ public sealed class EdgeSyncTests : IAsyncLifetime
         {
             Assert.Equal(HttpStatusCode.OK, await Status(token));
         }
-        _feed.Down = true;
+        Feed.Down = true;
         await Task.Delay(300);
         for (var i = 0; i < 100; i++)
         {
-            _feed.Revoke(RevocationKinds.SessionId, "sess_" + i, Exp);
+            Feed.Revoke(RevocationKinds.SessionId, "sess_" + i, Exp);
         }
         // Down: the edge keeps serving with its last state.
         Assert.Equal(HttpStatusCode.OK, await Status(tokens[50]));
-        _feed.Down = false;
-        var revocations = _edge.Services.GetRequiredService<RevocationStage>();
+        Feed.Down = false;
+        var revocations = Edge.Services.GetRequiredService<RevocationStage>();
         await Until(() => Task.FromResult(revocations.Current.Sequence == 100), "catch-up");
         foreach (var token in tokens)
         {
@@ -114,12 +93,12 @@ public sealed class EdgeSyncTests : IAsyncLifetime
     [Fact]
     public async Task A_gap_in_the_log_triggers_a_fresh_snapshot()
     {
-        var before = _feed.Snapshots;
-        _feed.Revoke(RevocationKinds.TokenId, "jti-x", Exp);
-        _feed.OldestRetained = long.MaxValue; // everything the edge would ask for has been trimmed
-        _feed.Revoke(RevocationKinds.SessionId, "sess_gap", Exp);
-        await Until(() => Task.FromResult(_feed.Snapshots > before), "snapshot after reset");
-        _feed.OldestRetained = 0;
+        var before = Feed.Snapshots;
+        Feed.Revoke(RevocationKinds.TokenId, "jti-x", Exp);
+        Feed.OldestRetained = long.MaxValue; // everything the edge would ask for has been trimmed
+        Feed.Revoke(RevocationKinds.SessionId, "sess_gap", Exp);
+        await Until(() => Task.FromResult(Feed.Snapshots > before), "snapshot after reset");
+        Feed.OldestRetained = 0;
         await Until(async () => await Status(Mint("sess_gap")) == HttpStatusCode.Unauthorized, "revocation from the snapshot");
     }
 
@@ -128,11 +107,11 @@ public sealed class EdgeSyncTests : IAsyncLifetime
     {
         var token = Mint("sess_down");
         Assert.Equal(HttpStatusCode.OK, await Status(token));
-        _feed.Down = true;
-        _edge.Time.Advance(TimeSpan.FromSeconds(61));
+        Feed.Down = true;
+        Edge.Time.Advance(TimeSpan.FromSeconds(61));
         await Until(async () =>
         {
-            using var ready = await _edge.Admin.GetAsync("/readyz");
+            using var ready = await Edge.Admin.GetAsync("/readyz");
             return ready.StatusCode == HttpStatusCode.ServiceUnavailable && (await ready.Content.ReadAsStringAsync()).Contains("degraded");
         }, "degraded readiness");
         Assert.Equal(HttpStatusCode.OK, await Status(token));
@@ -144,11 +123,11 @@ public sealed class EdgeSyncTests : IAsyncLifetime
     {
         var token = Mint("sess_before_restart");
         Assert.Equal(HttpStatusCode.OK, await Status(token));
-        _feed.Revoke(RevocationKinds.SessionId, "sess_before_restart", Exp);
+        Feed.Revoke(RevocationKinds.SessionId, "sess_before_restart", Exp);
         await Until(async () => await Status(token) == HttpStatusCode.Unauthorized, "revocation");
 
         // A fresh edge process (nothing in memory) on the same control plane.
-        var config = EdgeTestHost.ControlPlaneOnlyConfig(_upstream.Url, _feed.Url, _feed.EdgeKey);
+        var config = EdgeTestHost.ControlPlaneOnlyConfig(Upstream.Url, Feed.Url, Feed.EdgeKey);
         await using var restarted = await EdgeTestHost.StartAsync(config);
         await restarted.WaitForSnapshotAsync();
         using var rejected = await restarted.GetAsync("/api/x", token);
