@@ -1,14 +1,9 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Sessions;
 using Authio.ControlPlane.Tokens;
 using BenchmarkDotNet.Attributes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Authio.Edge.Benchmarks.ControlPlane;
@@ -22,10 +17,7 @@ namespace Authio.Edge.Benchmarks.ControlPlane;
 [MemoryDiagnoser, MinColumn, MedianColumn]
 public class AuthorityBenchmarks
 {
-    private const string Email = "bench@acme.test";
-    private const string Password = "Bench!passw0rd";
-    private readonly string _data = Path.Combine(Path.GetTempPath(), "authio-bench-" + Guid.NewGuid().ToString("N"));
-    private WebApplication _app = null!;
+    private BenchControlPlane _cp = null!;
     private CallerAuthority _authority = null!;
     private CallerAuthority _uncached = null!;
     private AccessTokenValidator _validator = null!;
@@ -35,21 +27,9 @@ public class AuthorityBenchmarks
     [GlobalSetup]
     public async Task Setup()
     {
-        _app = ControlPlaneApp.Build(
-        [
-            "--urls=http://127.0.0.1:0", "--environment=Production", $"--ControlPlane:DataDirectory={_data}",
-            "--ControlPlane:Bootstrap:OrgName=Bench", $"--ControlPlane:Bootstrap:AdminEmail={Email}",
-            $"--ControlPlane:Bootstrap:AdminPassword={Password}", "--ControlPlane:Passwords:BcryptCost=10",
-            "--ControlPlane:RateLimits:Enabled=false", "--ControlPlane:Jobs:Enabled=false",
-            "--Logging:LogLevel:Default=Warning",
-        ]);
-        await ControlPlaneApp.PrepareAsync(_app);
-        await _app.StartAsync();
-        var url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var http = new HttpClient { BaseAddress = new Uri(url) };
-        using var login = await http.PostAsJsonAsync("/v1/auth/login", new { email = Email, password = Password });
-        _token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString()!;
-        var sp = _app.Services;
+        _cp = await BenchControlPlane.StartAsync(bcryptCost: 10);
+        _token = (await _cp.LoginAsync()).GetProperty("access_token").GetString()!;
+        var sp = _cp.Services;
         _authority = sp.GetRequiredService<CallerAuthority>();
         _validator = sp.GetRequiredService<AccessTokenValidator>();
         // Never told the change log's position, so it never serves from its cache: every check reads the store.
@@ -67,13 +47,7 @@ public class AuthorityBenchmarks
     }
 
     [GlobalCleanup]
-    public async Task Cleanup()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_data, recursive: true);
-    }
+    public async Task Cleanup() => await _cp.DisposeAsync();
 
     [Benchmark(Baseline = true, Description = "Authority check, cache hit (steady path)")]
     public async Task<bool> CacheHit() => (await _authority.CheckAsync(_claims, default)).Allowed;
