@@ -150,16 +150,17 @@ internal sealed class KeyIndex
         }
         foreach (var key in removed)
         {
-            if (key.Kid is not null && byKid.TryGetValue(HashKid(key.KidUtf8), out var candidates))
+            var hash = HashKid(key.KidUtf8);
+            if (key.Kid is not null && byKid.TryGetValue(hash, out var candidates))
             {
                 var kept = Array.FindAll(candidates, c => !ReferenceEquals(c, key));
                 if (kept.Length == 0)
                 {
-                    byKid.Remove(HashKid(key.KidUtf8));
+                    byKid.Remove(hash);
                 }
                 else
                 {
-                    byKid[HashKid(key.KidUtf8)] = kept;
+                    byKid[hash] = kept;
                 }
             }
         }

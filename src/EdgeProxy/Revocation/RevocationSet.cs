@@ -135,10 +135,7 @@ internal sealed class RevocationSet
     /// <summary>Whether <paramref name="identity"/> carries a revoked id, as far as memory can tell (tests, in-memory mode).</summary>
     public bool IsRevoked(EdgeIdentity identity, long nowUnix) => Check(identity, nowUnix) == RevocationVerdict.Revoked;
 
-    /// <summary>
-    /// The bloom filter answers almost every call alone (≈ 77 ns for a token's three ids: RevocationBenchmarks; with the
-    /// per-org user not-before 121 ± 32 ns, 0 B, on the shared 2-core VM where one probe measured 48 ns).
-    /// </summary>
+    /// <summary>The bloom filter answers almost every call alone, allocation-free (RevocationBenchmarks, figures in bench/README.md).</summary>
     public RevocationVerdict Check(EdgeIdentity identity, long nowUnix)
     {
         var unconfirmed = false;
