@@ -33,12 +33,15 @@ internal sealed partial class ApiKeyAuthenticator
     private readonly TimeSpan _negativeDuration;
     private readonly long _staleServeTicks;
     private readonly Func<bool>? _revocationsPushed;
+    private readonly LookupBulkhead _bulkhead;
+    private long _saturationLoggedAt = long.MinValue;
 
     public ApiKeyAuthenticator(EdgeOptions options, ApiKeyHotCache hot, IFusionCache cache, ControlPlaneClient? controlPlane,
         ApiKeyUsageCounters usage, EdgeAuthenticator failures, IRevocationCheck revocation, TimeProvider time, ILogger<ApiKeyAuthenticator> logger,
         Func<bool>? revocationsPushed = null)
     {
         _revocationsPushed = revocationsPushed;
+        _bulkhead = new LookupBulkhead(options.ApiKeys.MaxConcurrentLookups, options.ApiKeys.LookupQueue);
         _staleServeTicks = (long)(options.ApiKeys.FailSafeMaxDuration.TotalSeconds * time.TimestampFrequency);
         _hot = hot;
         _cache = cache;
@@ -86,7 +89,8 @@ internal sealed partial class ApiKeyAuthenticator
         }
         if (environment != _environment)
         {
-            return !_failures.Fail(client, _environment == ApiKeyEnvironment.Live ? TestKeyOnLiveEdge : LiveKeyOnTestEdge, out error);
+            // A misconfigured client, not a guess: refused cheaply, never charged.
+            return !EdgeAuthenticator.Refuse(_environment == ApiKeyEnvironment.Live ? TestKeyOnLiveEdge : LiveKeyOnTestEdge, out error);
         }
         Span<byte> ascii = stackalloc byte[ApiKeyFormat.MaxLength];
         var length = System.Text.Encoding.ASCII.GetBytes(key, ascii); // well-formed keys are ASCII
@@ -157,15 +161,35 @@ internal sealed partial class ApiKeyAuthenticator
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // Unknown key and no stale record to fall back on: refuse (never a 5xx, never an open door).
-            LogLookupFailed(_logger, ex.GetType().Name, ex.Message);
-            _failures.Fail(client, CannotVerify, out var cannot);
-            return (null, cannot);
+            // Unknown key and no stale record to fall back on: refuse (never a 5xx, never an open door). The edge could
+            // not decide, so the client is not charged.
+            if (ex is LookupRejectedException || ex.InnerException is LookupRejectedException)
+            {
+                LogSaturationOncePerInterval();
+            }
+            else
+            {
+                LogLookupFailed(_logger, ex.GetType().Name, ex.Message);
+            }
+            return (null, CannotVerify);
         }
         var entry = ToEntry(digest, record);
         _hot.Set(entry);
         Decide(entry, client, out var identity, out var error);
         return (identity, error);
+    }
+
+    /// <summary>The control-plane lookup bulkhead (diagnostics and tests).</summary>
+    internal LookupBulkhead Bulkhead => _bulkhead;
+
+    private void LogSaturationOncePerInterval()
+    {
+        var now = _time.GetTimestamp();
+        var last = Interlocked.Read(ref _saturationLoggedAt);
+        if ((last == long.MinValue || now - last >= 10 * _time.TimestampFrequency) && Interlocked.CompareExchange(ref _saturationLoggedAt, now, last) == last)
+        {
+            LogLookupsSaturated(_logger, _bulkhead.Rejected);
+        }
     }
 
     private async Task<ApiKeyRecord?> LookupAsync(string digest, FusionCacheFactoryExecutionContext<ApiKeyRecord?> context, CancellationToken cancellationToken)
@@ -175,7 +199,7 @@ internal sealed partial class ApiKeyAuthenticator
             context.Options.Duration = _negativeDuration;
             return null;
         }
-        var record = await _controlPlane.LookupApiKeyAsync(digest, cancellationToken);
+        var record = await _bulkhead.RunAsync(ct => _controlPlane.LookupApiKeyAsync(digest, ct), cancellationToken);
         if (record is null)
         {
             context.Options.Duration = _negativeDuration;
@@ -216,19 +240,27 @@ internal sealed partial class ApiKeyAuthenticator
         identity = null;
         if (entry.Rejection is not null)
         {
-            _failures.Fail(client, entry.Rejection, out error);
+            // Unknown (a random key) is charged; a real key that was revoked is its owner's state, not an attack.
+            if (ReferenceEquals(entry.Rejection, Invalid))
+            {
+                _failures.Fail(client, Invalid, out error);
+            }
+            else
+            {
+                EdgeAuthenticator.Refuse(entry.Rejection, out error);
+            }
             return;
         }
         var now = _time.GetUtcNow();
         if (now.ToUnixTimeSeconds() >= entry.ExpiresAtUnix)
         {
-            _failures.Fail(client, Expired, out error);
+            EdgeAuthenticator.Refuse(Expired, out error);
             return;
         }
         var verdict = _revocation.Check(entry.Identity!);
         if (verdict == RevocationVerdict.Revoked)
         {
-            _failures.Fail(client, Revoked, out error);
+            EdgeAuthenticator.Refuse(Revoked, out error);
             return;
         }
         entry.Usage!.Record(now.ToUnixTimeMilliseconds());

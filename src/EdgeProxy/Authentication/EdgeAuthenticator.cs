@@ -11,7 +11,12 @@ namespace Authio.EdgeProxy.Authentication;
 
 /// <summary>
 /// Turns a bearer token into an <see cref="EdgeIdentity"/>: cache first (exp, key retirement and revocation are
-/// re-checked on every hit), full validation on a miss, a per-IP failure budget in front of the expensive path.
+/// re-checked on every hit), then the negative cache (signed tokens that failed a claim check, answered again without
+/// a signature check), full validation on a miss, a per-address failure budget in front of the expensive path.
+/// The budget is charged only for what a legitimate client never sends (<see cref="Fail"/>): bad signatures, garbage
+/// and oversized tokens, unknown kids after a key refresh, random API keys. A genuine token's state (expired, not yet
+/// valid, wrong audience, revoked, …) is <see cref="Refuse"/>d without a charge, as are cheap refusals that never reach
+/// the signature path (missing credential, wrong scheme).
 /// </summary>
 internal sealed class EdgeAuthenticator(
     JwtValidator validator,
@@ -19,8 +24,11 @@ internal sealed class EdgeAuthenticator(
     FailureBudget failureBudget,
     IRevocationCheck revocation,
     EdgeMetrics metrics,
-    TimeProvider time)
+    TimeProvider time,
+    NegativeTokenCache? negativeCache = null)
 {
+    public NegativeTokenCache? NegativeCache => negativeCache;
+
     [SkipLocalsInit]
     public bool TryAuthenticate(ReadOnlySpan<char> token, IPAddress? client, out EdgeIdentity? identity, out EdgeError? error)
     {
@@ -62,14 +70,16 @@ internal sealed class EdgeAuthenticator(
             }
             else if (time.GetUtcNow().ToUnixTimeSeconds() >= identity.ExpiresAt + validator.SkewSeconds)
             {
+                // A genuine token that aged out: remembered as expired, never charged to the address.
                 cache.Remove(entry);
+                negativeCache?.Add(token, EdgeError.Expired, long.MaxValue, time.GetUtcNow().ToUnixTimeSeconds());
                 identity = null;
-                return Fail(client, EdgeError.Expired, out error);
+                return Refuse(EdgeError.Expired, out error);
             }
             else
             {
                 metrics.CacheHit();
-                return CheckRevocation(identity, client, out identity, out error);
+                return CheckRevocation(identity, token, out identity, out error);
             }
         }
         if (cache is not null)
@@ -77,6 +87,11 @@ internal sealed class EdgeAuthenticator(
             metrics.CacheMiss();
         }
         identity = null;
+        if (negativeCache is not null && negativeCache.TryGet(token, time.GetUtcNow().ToUnixTimeSeconds(), out error))
+        {
+            // Replay of a signed token that failed a claim check: the same answer, no signature check, no charge.
+            return false;
+        }
         if (failureBudget.IsExhausted(client))
         {
             error = EdgeError.TooManyFailures;
@@ -96,12 +111,20 @@ internal sealed class EdgeAuthenticator(
             : (rented = ArrayPool<byte>.Shared.Rent(size));
         try
         {
-            if (!validator.TryValidate(token, payload, out var claims, out error))
+            if (!validator.TryValidate(token, payload, out var claims, out error, out var signatureVerified))
             {
-                return Fail(client, error!, out error);
+                if (signatureVerified)
+                {
+                    // A trusted key signed it: the client holds a genuine token in a state that refuses it.
+                    var now = time.GetUtcNow().ToUnixTimeSeconds();
+                    negativeCache?.Add(token, error!, validator.FailureHoldsUntil(error!, payload[..claims.PayloadLength], now), now);
+                    return Refuse(error!, out error);
+                }
+                // An unknown kid is charged only if it is still unknown after the key refresh (EdgeMiddleware).
+                return ReferenceEquals(error, EdgeError.UnknownKey) ? Refuse(error!, out error) : Fail(client, error!, out error);
             }
             var validated = EdgeIdentity.FromJwt(claims, payload[..claims.PayloadLength]);
-            var accepted = CheckRevocation(validated, client, out identity, out error);
+            var accepted = CheckRevocation(validated, token, out identity, out error);
             if (accepted || ReferenceEquals(error, EdgeError.RevocationUnconfirmed))
             {
                 cache?.Add(token, validated); // valid token: revocation is re-checked on every hit anyway
@@ -121,13 +144,15 @@ internal sealed class EdgeAuthenticator(
     /// Revoked → refused; a bloom positive only Redis can settle → the identity with <see cref="EdgeError.RevocationUnconfirmed"/>
     /// (false), for the pipeline to confirm asynchronously.
     /// </summary>
-    private bool CheckRevocation(EdgeIdentity candidate, IPAddress? client, out EdgeIdentity? identity, out EdgeError? error)
+    private bool CheckRevocation(EdgeIdentity candidate, ReadOnlySpan<byte> token, out EdgeIdentity? identity, out EdgeError? error)
     {
         switch (revocation.Check(candidate))
         {
             case RevocationVerdict.Revoked:
                 identity = null;
-                return Fail(client, EdgeError.Revoked, out error);
+                // Revoked until it expires (then the validator answers token_expired, remembered for good).
+                negativeCache?.Add(token, EdgeError.Revoked, candidate.ExpiresAt + validator.SkewSeconds, time.GetUtcNow().ToUnixTimeSeconds());
+                return Refuse(EdgeError.Revoked, out error);
             case RevocationVerdict.Unconfirmed:
                 identity = candidate;
                 error = EdgeError.RevocationUnconfirmed;
@@ -141,10 +166,23 @@ internal sealed class EdgeAuthenticator(
 
     public bool IsBudgetExhausted(IPAddress? client) => failureBudget.IsExhausted(client);
 
-    /// <summary>Charges a failure to the client's budget; the request that exhausts it still gets its own error.</summary>
+    /// <summary>
+    /// A failure a legitimate client never produces: charged to the client address's budget; the request that
+    /// exhausts it still gets its own error.
+    /// </summary>
     public bool Fail(IPAddress? client, EdgeError reason, out EdgeError error)
     {
         failureBudget.RecordFailure(client);
+        error = reason;
+        return false;
+    }
+
+    /// <summary>Charges one failure to the client address's budget (an unknown kid that a key refresh did not explain).</summary>
+    public void Charge(IPAddress? client) => failureBudget.RecordFailure(client);
+
+    /// <summary>A refusal that honest clients produce (a genuine credential's state, a missing one): never charged.</summary>
+    public static bool Refuse(EdgeError reason, out EdgeError error)
+    {
         error = reason;
         return false;
     }

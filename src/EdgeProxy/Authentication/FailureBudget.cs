@@ -1,13 +1,17 @@
 using System.IO.Hashing;
 using System.Net;
+using System.Security.Cryptography;
 using Authio.EdgeProxy.Configuration;
 
 namespace Authio.EdgeProxy.Authentication;
 
 /// <summary>
-/// Per client IP budget of failed authentications (GCRA: one theoretical-arrival-time per slot, one CAS per failure).
-/// A fixed table of 65 536 slots keyed by hashed IP keeps memory constant under a flood of distinct addresses;
-/// two addresses sharing a slot share a budget, which only ever errs toward limiting.
+/// Per client address budget of failed authentications (GCRA: one theoretical-arrival-time per slot, one CAS per failure).
+/// A fixed table of 65 536 slots keyed by a hash of the address group (IPv4 address or IPv6 /64, see
+/// <see cref="ClientAddressGroup"/>) keeps memory constant under a flood of distinct addresses; two groups sharing a
+/// slot share a budget, which only ever errs toward limiting. The hash is seeded per process, so which addresses share
+/// a slot cannot be computed from outside (no aiming collisions at a victim's address).
+/// Only what a legitimate client never sends is charged (see <see cref="EdgeAuthenticator"/> and README "Failure budget").
 /// </summary>
 internal sealed class FailureBudget
 {
@@ -16,12 +20,15 @@ internal sealed class FailureBudget
     private readonly TimeProvider _time;
     private readonly long _interval;
     private readonly long _tolerance;
+    private readonly int _ipv6Prefix;
+    private readonly long _seed = BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
 
     public FailureBudget(FailureBudgetOptions options, TimeProvider time)
     {
         _time = time;
         _interval = (long)(time.TimestampFrequency / options.PerSecond);
         _tolerance = _interval * options.Burst;
+        _ipv6Prefix = options.Ipv6Prefix;
     }
 
     public bool IsExhausted(IPAddress? client)
@@ -47,14 +54,14 @@ internal sealed class FailureBudget
         }
     }
 
-    private static int SlotOf(IPAddress? client)
+    internal int SlotOf(IPAddress? client)
     {
         if (client is null)
         {
             return 0;
         }
         Span<byte> bytes = stackalloc byte[16];
-        client.TryWriteBytes(bytes, out var written);
-        return (int)(XxHash32.HashToUInt32(bytes[..written]) & (Slots - 1));
+        BitConverter.TryWriteBytes(bytes, ClientAddressGroup.Key(client, _ipv6Prefix));
+        return (int)(XxHash3.HashToUInt64(bytes, _seed) & (Slots - 1));
     }
 }

@@ -128,6 +128,18 @@ internal sealed class ApiKeyOptions
     /// <summary>Upper bound on a control-plane lookup on the request path. Default 2 s.</summary>
     public TimeSpan LookupTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Control-plane key lookups in flight at once from this edge (a bulkhead): a flood of random well-formed keys never
+    /// puts more than this on the control plane. Default 16, range 1–1024.
+    /// </summary>
+    public int MaxConcurrentLookups { get; set; } = 16;
+
+    /// <summary>
+    /// Lookups that may wait for a free slot (each waits at most <see cref="LookupTimeout"/>); beyond them a key the edge
+    /// does not know is answered 401 at once without a lookup. Default 64, range 0–10 000.
+    /// </summary>
+    public int LookupQueue { get; set; } = 64;
+
     /// <summary>How often aggregated per-key usage is reported. Default 10 s.</summary>
     public TimeSpan UsageReportInterval { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -211,6 +223,18 @@ internal sealed class FailureBudgetOptions
 
     /// <summary>Failures allowed in a burst. Default 50.</summary>
     public int Burst { get; set; } = 50;
+
+    /// <summary>
+    /// IPv6 clients are budgeted (and rate-limited per address) per this prefix length: one /64 is one budget, not 2^64.
+    /// Default 64, range 32–128 (128 = per address, as before).
+    /// </summary>
+    public int Ipv6Prefix { get; set; } = Authentication.ClientAddressGroup.DefaultIpv6Prefix;
+
+    /// <summary>
+    /// Entries of the negative token cache: correctly signed tokens that failed a claim check (expired, not yet valid,
+    /// wrong audience or issuer, revoked), answered again without a signature check. Default 16 384, range 0 (off)–1 048 576.
+    /// </summary>
+    public int NegativeCacheCapacity { get; set; } = 16_384;
 }
 
 internal sealed class DemoOptions

@@ -76,6 +76,14 @@ internal static class EdgeOptionsValidator
         {
             errors.Add($"{EdgeOptions.Section}:FailureBudget needs PerSecond > 0 and Burst >= 1.");
         }
+        if (options.FailureBudget.Ipv6Prefix is < Authentication.ClientAddressGroup.MinIpv6Prefix or > Authentication.ClientAddressGroup.MaxIpv6Prefix)
+        {
+            errors.Add($"{EdgeOptions.Section}:FailureBudget:Ipv6Prefix must be between 32 and 128.");
+        }
+        if (options.FailureBudget.NegativeCacheCapacity is < 0 or > 1_048_576)
+        {
+            errors.Add($"{EdgeOptions.Section}:FailureBudget:NegativeCacheCapacity must be between 0 and 1048576.");
+        }
         if (options.Environment is not ("live" or "test"))
         {
             errors.Add($"{EdgeOptions.Section}:Environment must be 'live' or 'test', not '{options.Environment}'.");
@@ -116,6 +124,14 @@ internal static class EdgeOptionsValidator
         if (apiKeys.CacheCapacity < 16 || apiKeys.UsageReportInterval < TimeSpan.FromSeconds(1) || apiKeys.LookupTimeout <= TimeSpan.Zero)
         {
             errors.Add($"{EdgeOptions.Section}:ApiKeys needs CacheCapacity >= 16, UsageReportInterval >= 1 s and LookupTimeout > 0.");
+        }
+        if (apiKeys.MaxConcurrentLookups is < 1 or > 1024)
+        {
+            errors.Add($"{EdgeOptions.Section}:ApiKeys:MaxConcurrentLookups must be between 1 and 1024.");
+        }
+        if (apiKeys.LookupQueue is < 0 or > 10_000)
+        {
+            errors.Add($"{EdgeOptions.Section}:ApiKeys:LookupQueue must be between 0 and 10000.");
         }
         if (!string.IsNullOrWhiteSpace(apiKeys.CacheSigningKey) && apiKeys.CacheSigningKeyBytes() is null)
         {

@@ -24,6 +24,7 @@ internal static class LogEvents
     public const int SyncFeedKeyUnusable = 3221;
     public const int SyncFeedWithoutKey = 3222;
     public const int ApiKeyCacheUnsigned = 3223;
+    public const int ApiKeyLookupsSaturated = 3310;
 
     public const int RateLimitRedisUnavailable = 2301;
     public const int RateLimitRedisRecovered = 2302;

@@ -70,7 +70,8 @@ internal static class EdgeApp
             sp.GetRequiredService<FailureBudget>(),
             sp.GetRequiredService<IRevocationCheck>(),
             sp.GetRequiredService<EdgeMetrics>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            options.FailureBudget.NegativeCacheCapacity > 0 ? new NegativeTokenCache(options.FailureBudget.NegativeCacheCapacity) : null));
         services.AddSingleton<EdgeMetrics>();
         services.AddSingleton<RoutePolicies>();
         services.AddHttpClient(JwksFetcher.HttpClientName);

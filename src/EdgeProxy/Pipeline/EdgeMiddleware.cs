@@ -61,6 +61,11 @@ internal sealed class EdgeMiddleware(
         {
             (identity, error) = await apiKeys.AuthenticateAsync(BearerCredential(context).ToString(), context.Connection.RemoteIpAddress, context.RequestAborted);
         }
+        if (ReferenceEquals(error, EdgeError.UnknownKey))
+        {
+            // Still unknown after the key refresh (or refresh on cooldown): a kid no issuer of ours has, charged.
+            authenticator.Charge(context.Connection.RemoteIpAddress);
+        }
         if (ReferenceEquals(error, EdgeError.RevocationUnconfirmed))
         {
             error = await ConfirmRevocationAsync(context, identity!);
@@ -69,8 +74,9 @@ internal sealed class EdgeMiddleware(
         metrics.AuthenticationTime(started);
         if (error is not null)
         {
-            // Rate limit (issue 6): on a limited route a failure spends the client IP's failure bucket and carries its headers.
-            if (!rateLimiter.AdmitFailure(context, policy, identity, out var failureDecision))
+            // Rate limit (issue 6): on a limited route a failure spends the client IP's failure bucket and carries its headers;
+            // a genuine credential's state (expired, revoked, …) only reports the bucket (FailureCharges).
+            if (!rateLimiter.AdmitFailure(context, policy, identity, FailureCharges.SpendsRouteFailureBucket(error), out var failureDecision))
             {
                 metrics.Decision(EdgeError.RateLimited.Code);
                 await RateLimitResponses.WriteAsync(context, failureDecision);
@@ -107,8 +113,7 @@ internal sealed class EdgeMiddleware(
             case RevocationVerdict.Clean:
                 return null;
             case RevocationVerdict.Revoked:
-                authenticator.Fail(context.Connection.RemoteIpAddress, identity.KeyId is null ? EdgeError.Revoked : ApiKeyAuthenticator.Revoked, out var revoked);
-                return revoked;
+                return identity.KeyId is null ? EdgeError.Revoked : ApiKeyAuthenticator.Revoked; // a genuine credential's state: not charged
             default:
                 return EdgeError.RevocationUnavailable; // Edge:Revocation:FailClosed
         }
@@ -127,30 +132,30 @@ internal sealed class EdgeMiddleware(
         EdgeError? error;
         if (authorization.Count == 0)
         {
-            authenticator.Fail(client, EdgeError.MissingCredential, out error);
+            EdgeAuthenticator.Refuse(EdgeError.MissingCredential, out error);
             return error;
         }
         if (authorization.Count > 1)
         {
-            authenticator.Fail(client, EdgeError.MultipleCredentials, out error);
+            EdgeAuthenticator.Refuse(EdgeError.MultipleCredentials, out error);
             return error;
         }
         var value = authorization[0].AsSpan().Trim();
         if (value.Length < 7 || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            authenticator.Fail(client, value.Length == 0 ? EdgeError.MissingCredential : EdgeError.UnsupportedScheme, out error);
+            EdgeAuthenticator.Refuse(value.Length == 0 ? EdgeError.MissingCredential : EdgeError.UnsupportedScheme, out error);
             return error;
         }
         var token = value[7..].TrimStart(' ');
         if (token.Length == 0)
         {
-            authenticator.Fail(client, EdgeError.MissingCredential, out error);
+            EdgeAuthenticator.Refuse(EdgeError.MissingCredential, out error);
             return error;
         }
         if (token.IndexOfAny(',', ' ') >= 0)
         {
             // A comma list or a second credential in one header: never pick one of them.
-            authenticator.Fail(client, EdgeError.MultipleCredentials, out error);
+            EdgeAuthenticator.Refuse(EdgeError.MultipleCredentials, out error);
             return error;
         }
         if (ApiKeyFormat.HasApiKeyPrefix(token))

@@ -14,7 +14,7 @@ internal static class RateLimitServices
         {
             throw new InvalidOperationException($"{EdgeOptions.Section}:RateLimits:Default {error}.");
         }
-        services.AddSingleton(new BucketTable(settings.Capacity));
+        services.AddSingleton(new BucketTable(settings.Capacity, options.FailureBudget.Ipv6Prefix));
         services.TryAddSingleton<InMemoryOrgRateLimits>();
         services.TryAddSingleton<IOrgRateLimits>(sp => sp.GetRequiredService<InMemoryOrgRateLimits>());
         if (!string.IsNullOrWhiteSpace(options.Redis))

@@ -76,9 +76,10 @@ internal sealed class RateLimiter : IDisposable
     /// client address's failure bucket of that limit — its own bucket, so someone else's bad tokens never spend a
     /// caller's quota — and answered with that bucket's <c>RateLimit-Policy</c> and <c>RateLimit</c>. Returns false
     /// once the bucket is empty: the caller answers 429 instead of the 401/403. A <c>global</c> limit is applied to
-    /// failures per edge, without Redis.
+    /// failures per edge, without Redis. With <paramref name="charge"/> false (a genuine credential's state, such as an
+    /// expired token: see <c>FailureCharges</c>) the bucket is only reported, never spent, and the failure is never a 429.
     /// </summary>
-    public bool AdmitFailure(HttpContext context, RoutePolicy policy, EdgeIdentity? identity, out RateLimitDecision decision)
+    public bool AdmitFailure(HttpContext context, RoutePolicy policy, EdgeIdentity? identity, bool charge, out RateLimitDecision decision)
     {
         var limit = Resolve(policy.RateLimit, identity);
         if (limit is null)
@@ -86,10 +87,10 @@ internal sealed class RateLimiter : IDisposable
             decision = default;
             return true;
         }
-        var address = BucketTable.AddressKey(context.Connection.RemoteIpAddress);
+        var address = _table.AddressKeyOf(context.Connection.RemoteIpAddress);
         var now = _clock.Now;
         var bucket = _table.Get(limit, BucketKeyKind.FailedIp, null, address, now);
-        decision = Local(bucket, limit, now, _clock.Frequency);
+        decision = charge ? Local(bucket, limit, now, _clock.Frequency) : Peek(bucket, limit, now, _clock.Frequency);
         if (!decision.Allowed)
         {
             decision = Local(bucket, limit, _clock.Exact(), _clock.Frequency);
@@ -106,7 +107,7 @@ internal sealed class RateLimiter : IDisposable
         // The cached clock (CoarseClock: one field read, not a ≈ 30 ns clock read); refusals re-check on the exact clock.
         var now = _clock.Now;
         var (kind, text) = KeyOf(limit.Scope, identity);
-        var bucket = _table.Get(limit, kind, text, kind == BucketKeyKind.Ip ? BucketTable.AddressKey(client) : default, now);
+        var bucket = _table.Get(limit, kind, text, kind == BucketKeyKind.Ip ? _table.AddressKeyOf(client) : default, now);
         if (bucket.Lease is not null && _leases is not null)
         {
             return _leases.Check(bucket, now);
@@ -157,6 +158,14 @@ internal sealed class RateLimiter : IDisposable
                 return new RateLimitDecision(limit, true, (gcra.Capacity - debt) / gcra.Interval, Seconds(debt, frequency), 0);
             }
         }
+    }
+
+    /// <summary>The bucket's state without spending it: always allowed.</summary>
+    private static RateLimitDecision Peek(Bucket bucket, RateLimit limit, long now, long frequency)
+    {
+        var gcra = limit.Constants(frequency);
+        var debt = Math.Max(Volatile.Read(ref bucket.TheoreticalArrival), now) - now;
+        return new RateLimitDecision(limit, true, Math.Max(0, (gcra.Capacity - debt) / gcra.Interval), Seconds(debt, frequency), 0);
     }
 
     /// <summary>Whole seconds, rounded up, at least 1 (Retry-After and the reset must never say "now" while refusing).</summary>

@@ -49,6 +49,11 @@ internal sealed partial class JwtValidator
 
     public long SkewSeconds => _skewSeconds;
 
+    private long _signatureChecks;
+
+    /// <summary>Tokens that reached key lookup and signature verification (a diagnostic and test hook; replays served from a cache never do).</summary>
+    public long SignatureChecks => Interlocked.Read(ref _signatureChecks);
+
     /// <summary>The payload buffer a caller must pass for <paramref name="tokenLength"/> bytes of token.</summary>
     public static int PayloadBufferSize(int tokenLength) => Base64UrlStrict.MaxDecodedLength(tokenLength);
 
@@ -56,10 +61,18 @@ internal sealed partial class JwtValidator
     /// Validates <paramref name="token"/>. On success <paramref name="claims"/> holds slices into
     /// <paramref name="payloadBuffer"/>, which receives the decoded payload.
     /// </summary>
-    public bool TryValidate(ReadOnlySpan<byte> token, Span<byte> payloadBuffer, out JwtClaims claims, out EdgeError? error)
+    public bool TryValidate(ReadOnlySpan<byte> token, Span<byte> payloadBuffer, out JwtClaims claims, out EdgeError? error) =>
+        TryValidate(token, payloadBuffer, out claims, out error, out _);
+
+    /// <summary>
+    /// As above; <paramref name="signatureVerified"/> tells a failure of a token a trusted key signed (a claim check:
+    /// expired, audience, …) from one nobody trusted signed (bad signature, unknown key, garbage).
+    /// </summary>
+    public bool TryValidate(ReadOnlySpan<byte> token, Span<byte> payloadBuffer, out JwtClaims claims, out EdgeError? error, out bool signatureVerified)
     {
         claims = default;
         var key = VerifySignature(token, out var payloadStart, out var payloadEnd, out error);
+        signatureVerified = key is not null;
         if (key is null)
         {
             return false;
@@ -161,6 +174,7 @@ internal sealed partial class JwtValidator
     private SigningKey? FindAndVerify(JwsAlgorithm alg, ReadOnlySpan<byte> kid, bool hasKid,
         ReadOnlySpan<byte> signingInput, ReadOnlySpan<byte> signature, out EdgeError? error)
     {
+        Interlocked.Increment(ref _signatureChecks);
         var index = _registry.Index;
         if (alg.Family == KeyFamily.Hmac)
         {

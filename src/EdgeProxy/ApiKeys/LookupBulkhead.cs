@@ -1,0 +1,56 @@
+namespace Authio.EdgeProxy.ApiKeys;
+
+/// <summary>
+/// Bounds the control-plane key lookups of this edge: at most <c>maxConcurrent</c> in flight and <c>queue</c> waiting
+/// for a slot; a lookup beyond both is refused at once (<see cref="LookupRejectedException"/>) without a call. So a flood
+/// of random well-formed keys, from however many addresses, puts at most <c>maxConcurrent</c> lookups on the control
+/// plane, and a genuinely new key waits behind at most <c>queue</c> others (each bounded by the lookup timeout).
+/// Lookups of one digest are already single-flight (FusionCache's stampede protection), so they take one slot.
+/// </summary>
+internal sealed class LookupBulkhead(int maxConcurrent, int queue)
+{
+    private readonly SemaphoreSlim _slots = new(maxConcurrent, maxConcurrent);
+    private readonly int _admissionLimit = maxConcurrent + queue;
+    private int _admitted;
+    private int _running;
+    private long _peakRunning;
+    private long _rejected;
+
+    /// <summary>Highest number of lookups seen in flight at once (a diagnostic and test hook).</summary>
+    public long PeakRunning => Interlocked.Read(ref _peakRunning);
+
+    /// <summary>Lookups refused because the bulkhead and its queue were full.</summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
+
+    public async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> lookup, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Increment(ref _admitted) > _admissionLimit)
+        {
+            Interlocked.Decrement(ref _admitted);
+            Interlocked.Increment(ref _rejected);
+            throw new LookupRejectedException();
+        }
+        try
+        {
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var running = Interlocked.Increment(ref _running);
+                Concurrency.AtomicMax.Raise(ref _peakRunning, running);
+                return await lookup(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _running);
+                _slots.Release();
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _admitted);
+        }
+    }
+}
+
+/// <summary>The lookup bulkhead and its queue were full: the key was not looked up.</summary>
+internal sealed class LookupRejectedException() : Exception("Too many API key lookups in flight; the key was not looked up.");

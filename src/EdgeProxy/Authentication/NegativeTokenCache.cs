@@ -1,0 +1,83 @@
+using System.IO.Hashing;
+using System.Security.Cryptography;
+using Authio.EdgeProxy.Errors;
+
+namespace Authio.EdgeProxy.Authentication;
+
+/// <summary>
+/// Correctly signed tokens that failed a claim check (expired, not yet valid, wrong audience or issuer, key-org
+/// mismatch, revoked), remembered with their answer until the reason can change, so a replay costs a hash and a byte
+/// comparison instead of a signature check, and answers exactly what the first check answered.
+/// Same shape as <see cref="TokenCache"/>: a fixed, 2-way set-associative array keyed by a per-process seeded XxHash3,
+/// bounded by construction, lock-free, 0 B on a hit.
+/// Byte-exact on purpose: an entry keeps the token's bytes and a hit needs constant-time equality with them. A keyed
+/// 256-bit digest (HMAC-SHA256) would keep less memory but cost ≈ 1 µs per lookup on a 600-byte token, the very cost
+/// this cache removes; the memory is bounded anyway, and only tokens a trusted key signed ever get in (an attacker
+/// cannot fill it with made-up tokens: those fail the signature and are charged to the failure budget instead).
+/// </summary>
+internal sealed class NegativeTokenCache
+{
+    /// <summary>Tokens longer than this are not remembered (bounds memory at capacity × 4 KB; real tokens are &lt; 2 KB).</summary>
+    public const int MaxTokenBytes = 4096;
+
+    private readonly Entry?[] _slots;
+    private readonly int _mask;
+    private readonly long _seed = BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+
+    public NegativeTokenCache(int capacity)
+    {
+        var size = (int)Math.Min(1u << 30, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, capacity)));
+        _slots = new Entry?[size];
+        _mask = size - 1;
+    }
+
+    public int Capacity => _slots.Length;
+
+    /// <summary>The remembered answer for <paramref name="token"/>, while it still holds at <paramref name="nowUnix"/>.</summary>
+    public bool TryGet(ReadOnlySpan<byte> token, long nowUnix, out EdgeError? error)
+    {
+        var hash = XxHash3.HashToUInt64(token, _seed);
+        var index = (int)hash & _mask;
+        if (Matches(_slots[index], hash, token, nowUnix, out error) || Matches(_slots[index ^ 1], hash, token, nowUnix, out error))
+        {
+            return true;
+        }
+        error = null;
+        return false;
+    }
+
+    /// <summary>Remembers <paramref name="error"/> for <paramref name="token"/> until <paramref name="untilUnix"/> (exclusive).</summary>
+    public void Add(ReadOnlySpan<byte> token, EdgeError error, long untilUnix, long nowUnix)
+    {
+        if (untilUnix <= nowUnix || token.Length > MaxTokenBytes)
+        {
+            return;
+        }
+        var hash = XxHash3.HashToUInt64(token, _seed);
+        var index = (int)hash & _mask;
+        var first = Volatile.Read(ref _slots[index]);
+        var second = Volatile.Read(ref _slots[index ^ 1]);
+        // Fill an empty or lapsed way, else replace the one whose answer lapses first.
+        var target = first is null || first.Until <= nowUnix ? index
+            : second is null || second.Until <= nowUnix ? index ^ 1
+            : first.Until <= second.Until ? index : index ^ 1;
+        Volatile.Write(ref _slots[target], new Entry(hash, token.ToArray(), error, untilUnix));
+    }
+
+    public void Clear() => Array.Clear(_slots);
+
+    private static bool Matches(Entry? candidate, ulong hash, ReadOnlySpan<byte> token, long nowUnix, out EdgeError? error)
+    {
+        error = candidate?.Error;
+        return candidate is not null && candidate.Hash == hash && candidate.Until > nowUnix && candidate.Token.Length == token.Length
+            && ConstantTime.Equals(candidate.Token, token);
+    }
+
+    private sealed class Entry(ulong hash, byte[] token, EdgeError error, long until)
+    {
+        public ulong Hash { get; } = hash;
+        public byte[] Token { get; } = token;
+        public EdgeError Error { get; } = error;
+        public long Until { get; } = until;
+    }
+}
