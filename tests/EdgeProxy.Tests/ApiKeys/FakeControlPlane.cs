@@ -13,12 +13,16 @@ public sealed class FakeControlPlane : LoopbackServer
 {
     private readonly ConcurrentDictionary<string, ApiKeyRecord> _byDigest = new();
     private int _lookups;
+    private int _inFlight;
+    private int _peakInFlight;
 
     public string EdgeKey { get; } = ApiKeyFormat.Generate(ApiKeyEnvironment.Live);
     public volatile bool Down;
     /// <summary>When set, lookups wait for it: a control plane that is slow to answer.</summary>
     public volatile TaskCompletionSource? Hold;
     public int Lookups => Volatile.Read(ref _lookups);
+    /// <summary>Most lookups the control plane was ever answering at once.</summary>
+    public int PeakInFlight => Volatile.Read(ref _peakInFlight);
     public ConcurrentQueue<ApiKeyUsageReport> Reports { get; } = new();
 
     public string Issue(string id, string org, string[] scopes, ApiKeyEnvironment environment = ApiKeyEnvironment.Live, DateTimeOffset? expiresAt = null)
@@ -45,9 +49,21 @@ public sealed class FakeControlPlane : LoopbackServer
         app.MapPost(EdgeApiKeyPaths.Lookup, async (HttpContext context) =>
         {
             Interlocked.Increment(ref _lookups);
-            if (Hold is { } hold)
+            var inFlight = Interlocked.Increment(ref _inFlight);
+            for (var peak = Volatile.Read(ref _peakInFlight); inFlight > peak; peak = Volatile.Read(ref _peakInFlight))
             {
-                await hold.Task;
+                Interlocked.CompareExchange(ref _peakInFlight, inFlight, peak);
+            }
+            try
+            {
+                if (Hold is { } hold)
+                {
+                    await hold.Task;
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
             }
             if (Down)
             {
