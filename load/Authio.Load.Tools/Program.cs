@@ -10,6 +10,9 @@ using Yarp.ReverseProxy.Configuration;
 //   keygen    --out DIR                     ES256 key: DIR/key.pem (PKCS#8) and DIR/jwks.json (with kid)
 //   mint      --key DIR --count N --issuer I --audience A [--expired] [--bad-signature]
 //                                           N distinct access tokens, one per line, on stdout
+//   apikeys   --count N                     N random live API keys with a correct checksum (unknown to any control plane)
+//   abuse     --edge URL --baseline F --fresh F --flood F [--seconds 10] [--valid-conns 8] [--flood-conns 16]
+//                                           valid clients alone, then with a flood (load/abuse.sh)
 //   edge-key    --cp URL --email E --password P                 creates an edge:sync API key, prints it
 //   propagation --cp URL --email E --password P --edges U1,U2,U3 --count N [--label L] [--probe-interval-ms 2]
 //                                           revoke N keys one by one, report p50/p99/max to the last edge's first 401
@@ -21,6 +24,8 @@ return args.FirstOrDefault() switch
     "bare-yarp" => await BareYarp(Options.Parse(args)),
     "keygen" => Keygen(Options.Parse(args)),
     "mint" => Mint(Options.Parse(args)),
+    "apikeys" => RandomApiKeys(Options.Parse(args)),
+    "abuse" => await AbuseRun(Options.Parse(args)),
     _ => Usage(),
 };
 
@@ -84,6 +89,25 @@ static int Keygen(Options o)
         keys = new[] { new { kty = "EC", crv = "P-256", use = "sig", alg = "ES256", kid, x = Base64Url.EncodeToString(p.Q.X), y = Base64Url.EncodeToString(p.Q.Y) } },
     }));
     Console.WriteLine($"{dir}/key.pem, {dir}/jwks.json (kid {kid})");
+    return 0;
+}
+
+static Task<int> AbuseRun(Options o)
+{
+    static string[] Lines(string path) => File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
+    static int Int(Options o, string name, int fallback) => int.Parse(o.Get(name) ?? fallback.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
+    return Abuse.RunAsync(o.Require("edge"), Lines(o.Require("baseline")), Lines(o.Require("fresh")), Lines(o.Require("flood")),
+        TimeSpan.FromSeconds(Int(o, "seconds", 10)), Int(o, "valid-conns", 8), Int(o, "flood-conns", 16));
+}
+
+static int RandomApiKeys(Options o)
+{
+    var output = new StringBuilder();
+    for (var i = int.Parse(o.Require("count"), System.Globalization.CultureInfo.InvariantCulture); i > 0; i--)
+    {
+        output.Append(Authio.Shared.ApiKeys.ApiKeyFormat.Generate(Authio.Shared.ApiKeys.ApiKeyEnvironment.Live)).Append('\n');
+    }
+    Console.Out.Write(output);
     return 0;
 }
 

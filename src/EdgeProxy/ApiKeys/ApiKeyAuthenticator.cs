@@ -22,7 +22,11 @@ internal sealed partial class ApiKeyAuthenticator
     private readonly IFusionCache _cache;
     private readonly ControlPlaneClient? _controlPlane;
     private readonly ApiKeyUsageCounters _usage;
-    private readonly EdgeAuthenticator _failures;
+    /// <summary>
+    /// This path's own per-address failure budget (same limits as the token path's): random keys exhaust it and get
+    /// 429 before a lookup, while tokens from the same address, checked by signature, keep their own budget.
+    /// </summary>
+    private readonly FailureBudget _budget;
     private readonly IRevocationCheck _revocation;
     private readonly TimeProvider _time;
     private readonly ILogger<ApiKeyAuthenticator> _logger;
@@ -47,7 +51,8 @@ internal sealed partial class ApiKeyAuthenticator
         _cache = cache;
         _controlPlane = controlPlane;
         _usage = usage;
-        _failures = failures;
+        _ = failures; // kept for the constructor's shape; the key path charges its own budget
+        _budget = new FailureBudget(options.FailureBudget, time);
         _revocation = revocation;
         _time = time;
         _logger = logger;
@@ -85,7 +90,7 @@ internal sealed partial class ApiKeyAuthenticator
         identity = null;
         if (!ApiKeyFormat.IsWellFormed(key, out var environment))
         {
-            return !_failures.Fail(client, Invalid, out error);
+            return !Charge(client, Invalid, out error);
         }
         if (environment != _environment)
         {
@@ -148,7 +153,7 @@ internal sealed partial class ApiKeyAuthenticator
 
     public async Task<(EdgeIdentity? Identity, EdgeError? Error)> AuthenticateAsync(string key, IPAddress? client, CancellationToken cancellationToken)
     {
-        if (_failures.IsBudgetExhausted(client))
+        if (_budget.IsExhausted(client))
         {
             return (null, EdgeError.TooManyFailures);
         }
@@ -177,6 +182,14 @@ internal sealed partial class ApiKeyAuthenticator
         _hot.Set(entry);
         Decide(entry, client, out var identity, out var error);
         return (identity, error);
+    }
+
+    /// <summary>A random key (checksum-invalid, or unknown to the control plane): charged to this path's budget.</summary>
+    private bool Charge(IPAddress? client, EdgeError reason, out EdgeError error)
+    {
+        _budget.RecordFailure(client);
+        error = reason;
+        return false;
     }
 
     /// <summary>The control-plane lookup bulkhead (diagnostics and tests).</summary>
@@ -243,7 +256,7 @@ internal sealed partial class ApiKeyAuthenticator
             // Unknown (a random key) is charged; a real key that was revoked is its owner's state, not an attack.
             if (ReferenceEquals(entry.Rejection, Invalid))
             {
-                _failures.Fail(client, Invalid, out error);
+                Charge(client, Invalid, out error);
             }
             else
             {

@@ -139,6 +139,22 @@ public sealed class AbuseGuardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_random_api_key_flood_is_cut_off_without_locking_fresh_tokens_out_of_the_same_address()
+    {
+        var statuses = new List<int>();
+        for (var i = 0; i < 12; i++)
+        {
+            using var response = await _world.Edge.GetAsync("/api/x", Authio.Shared.ApiKeys.ApiKeyFormat.Generate(Authio.Shared.ApiKeys.ApiKeyEnvironment.Live));
+            statuses.Add((int)response.StatusCode);
+        }
+        Assert.Equal(5, statuses.Count(s => s == 401));
+        Assert.Equal(7, statuses.Count(s => s == 429));
+        // Keys and tokens have a budget each: the key flood spent the key path's, a brand-new token is still checked.
+        using var fresh = await _world.Edge.GetAsync("/api/x", _world.Mint(sub: "fresh-behind-nat"));
+        Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+    }
+
+    [Fact]
     public async Task Missing_credentials_and_wrong_schemes_do_not_spend_the_signature_budget()
     {
         for (var i = 0; i < 20; i++)
