@@ -5,6 +5,7 @@ using Authio.EdgeProxy.Authentication;
 using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Errors;
+using Authio.EdgeProxy.Revocation;
 using Authio.EdgeProxy.Tokens;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
