@@ -13,6 +13,13 @@ public static class Program
             return;
         }
 
+        // `negative-probe`: expired-token replay vs full validation, contention-robust (min/median of short batches).
+        if (args is ["negative-probe", ..])
+        {
+            Authentication.NegativeCacheBenchmarks.Probe();
+            return;
+        }
+
         // Everything else goes to BenchmarkDotNet, e.g.:  --filter '*' --job short   (see bench/README.md)
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }

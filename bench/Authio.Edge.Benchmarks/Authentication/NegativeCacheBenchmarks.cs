@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
@@ -55,6 +56,42 @@ public class NegativeCacheBenchmarks
             throw new InvalidOperationException($"expected token_expired, got {first?.Code} then {replayed?.Code}");
         }
         if (_f.Validator.SignatureChecks != checks) throw new InvalidOperationException("the replay ran a signature check");
+    }
+
+    /// <summary>
+    /// `negative-probe` mode: min and median time per call over 200 short batches (on a shared machine the minimum batch
+    /// is the one that ran without being preempted), for figures that BenchmarkDotNet's short job cannot give under load.
+    /// </summary>
+    public static void Probe()
+    {
+        foreach (var alg in new[] { "ES256", "RS256" })
+        {
+            var b = new NegativeCacheBenchmarks { Alg = alg };
+            b.Setup();
+            Measure(alg, "replay, negative cache (bytes)", b.Replay, 2000);
+            Measure(alg, "replay, negative cache (chars)", b.ReplayUtf16, 2000);
+            Measure(alg, "full validation (expired)", b.FirstCheck, 20);
+        }
+
+        static void Measure(string alg, string name, Func<bool> call, int batch)
+        {
+            for (var i = 0; i < 20_000; i++)
+            {
+                call();
+            }
+            var times = new double[200];
+            for (var r = 0; r < times.Length; r++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                for (var i = 0; i < batch; i++)
+                {
+                    call();
+                }
+                times[r] = Stopwatch.GetElapsedTime(start).TotalNanoseconds / batch;
+            }
+            Array.Sort(times);
+            Console.WriteLine($"{alg} {name,-34} min {times[0],10:F1} ns  median {times[100],10:F1} ns");
+        }
     }
 
     [Benchmark(Baseline = true, Description = "Expired token, full validation (every replay before)")]
