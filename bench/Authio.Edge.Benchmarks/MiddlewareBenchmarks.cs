@@ -43,7 +43,7 @@ public class MiddlewareBenchmarks
                 .GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), f.Registry, TimeProvider.System);
         var apiKeys = new Authio.EdgeProxy.ApiKeys.ApiKeyAuthenticator(new Authio.EdgeProxy.Configuration.EdgeOptions(),
             new Authio.EdgeProxy.ApiKeys.ApiKeyHotCache(16), new ZiggyCreatures.Caching.Fusion.FusionCache(new ZiggyCreatures.Caching.Fusion.FusionCacheOptions()),
-            null, new Authio.EdgeProxy.ApiKeys.ApiKeyUsageCounters(), f.Authenticator, new Authio.EdgeProxy.Revocation.NoRevocations(), TimeProvider.System,
+            null, new Authio.EdgeProxy.ApiKeys.ApiKeyUsageCounters(), new Authio.EdgeProxy.Revocation.NoRevocations(), TimeProvider.System,
             NullLogger<Authio.EdgeProxy.ApiKeys.ApiKeyAuthenticator>.Instance);
         var limiter = new Authio.EdgeProxy.RateLimiting.RateLimiter(new Authio.EdgeProxy.RateLimiting.BucketTable(1024),
             new Authio.EdgeProxy.RateLimiting.InMemoryOrgRateLimits(), null, 1, TimeProvider.System, null);

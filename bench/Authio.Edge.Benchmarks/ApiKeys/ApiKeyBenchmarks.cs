@@ -31,13 +31,9 @@ public class ApiKeyBenchmarks
     {
         var options = new EdgeOptions();
         var time = TimeProvider.System;
-        var registry = new IssuerRegistry([]);
-        var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
-        var edge = new EdgeAuthenticator(new JwtValidator(registry, time, options.Tokens), null, new FailureBudget(options.FailureBudget, time),
-            new NoRevocations(), new EdgeMetrics(meters, registry, time), time);
         var hot = new ApiKeyHotCache(1024);
         _authenticator = new ApiKeyAuthenticator(options, hot, new FusionCache(new FusionCacheOptions()), null, new ApiKeyUsageCounters(),
-            edge, new NoRevocations(), time, NullLogger<ApiKeyAuthenticator>.Instance);
+            new NoRevocations(), time, NullLogger<ApiKeyAuthenticator>.Instance);
         _key = ApiKeyFormat.Generate(ApiKeyEnvironment.Live);
         _typo = _key[..20] + (_key[20] == 'a' ? 'b' : 'a') + _key[21..];
         var identity = new EdgeIdentity

@@ -41,7 +41,7 @@ internal sealed partial class ApiKeyAuthenticator
     private long _saturationLoggedAt = long.MinValue;
 
     public ApiKeyAuthenticator(EdgeOptions options, ApiKeyHotCache hot, IFusionCache cache, ControlPlaneClient? controlPlane,
-        ApiKeyUsageCounters usage, EdgeAuthenticator failures, IRevocationCheck revocation, TimeProvider time, ILogger<ApiKeyAuthenticator> logger,
+        ApiKeyUsageCounters usage, IRevocationCheck revocation, TimeProvider time, ILogger<ApiKeyAuthenticator> logger,
         Func<bool>? revocationsPushed = null)
     {
         _revocationsPushed = revocationsPushed;
@@ -51,7 +51,6 @@ internal sealed partial class ApiKeyAuthenticator
         _cache = cache;
         _controlPlane = controlPlane;
         _usage = usage;
-        _ = failures; // kept for the constructor's shape; the key path charges its own budget
         _budget = new FailureBudget(options.FailureBudget, time);
         _revocation = revocation;
         _time = time;

@@ -58,7 +58,6 @@ internal static class ApiKeyServices
             sp.GetRequiredService<IFusionCache>(),
             controlPlaneConfigured ? sp.GetRequiredService<ControlPlaneClient>() : null,
             sp.GetRequiredService<ApiKeyUsageCounters>(),
-            sp.GetRequiredService<EdgeAuthenticator>(),
             sp.GetRequiredService<IRevocationCheck>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<ApiKeyAuthenticator>>(),

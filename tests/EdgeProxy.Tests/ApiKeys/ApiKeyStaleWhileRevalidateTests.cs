@@ -35,14 +35,10 @@ public sealed class ApiKeyStaleWhileRevalidateTests : IAsyncLifetime
     {
         var options = new EdgeOptions();
         options.ApiKeys.CacheDuration = TimeSpan.FromMilliseconds(200); // FusionCache runs on the real clock: keep its half short
-        var registry = new IssuerRegistry([]);
-        var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
-        var edge = new EdgeAuthenticator(new JwtValidator(registry, _time, options.Tokens), null, new FailureBudget(options.FailureBudget, _time),
-            _revocations, new EdgeMetrics(meters, registry, _time), _time);
         var http = new HttpClient { BaseAddress = new Uri(_controlPlane.Url) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _controlPlane.EdgeKey);
         return new ApiKeyAuthenticator(options, new ApiKeyHotCache(1024), new FusionCache(new FusionCacheOptions(), null, null), new ControlPlaneClient(http),
-            new ApiKeyUsageCounters(), edge, _revocations, _time, NullLogger<ApiKeyAuthenticator>.Instance, () => _pushed);
+            new ApiKeyUsageCounters(), _revocations, _time, NullLogger<ApiKeyAuthenticator>.Instance, () => _pushed);
     }
 
     private async Task UntilLookups(int count)
