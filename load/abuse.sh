@@ -3,7 +3,7 @@
 # 127.0.0.1 (one address, as behind an office NAT), against one edge with the DEFAULT failure budget (10/s, burst 50).
 # Phase "baseline": valid clients alone; phase "flood": valid clients with tokens the edge has not seen yet (every first
 # use is a full validation, so the budget is in play) while the flood runs. Bounded: ~2 × SECONDS plus build.
-# Usage: load/abuse.sh   (env: SECONDS_PER_PHASE=10 VALID_CONNS=8 FLOOD_CONNS=16 EDGE_PORT=18283 UP_PORT=18281). See load/README.md.
+# Usage: load/abuse.sh   (env: EDGE_DLL=path/to/Authio.EdgeProxy.dll, SECONDS_PER_PHASE=10 VALID_CONNS=8 FLOOD_CONNS=16 EDGE_PORT=18283 UP_PORT=18281). See load/README.md.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,7 +33,8 @@ echo "== build (Release)"
 dotnet build "$ROOT/src/EdgeProxy/Authio.EdgeProxy.csproj" -c Release -nologo -v q -clp:ErrorsOnly
 dotnet build "$ROOT/load/Authio.Load.Tools/Authio.Load.Tools.csproj" -c Release -nologo -v q -clp:ErrorsOnly
 TOOLS=(dotnet "$ROOT/load/Authio.Load.Tools/bin/Release/net10.0/Authio.Load.Tools.dll")
-EDGE=(dotnet "$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll")
+# EDGE_DLL: another build of the edge to compare with (e.g. one from before the abuse guards), same scenario.
+EDGE=(dotnet "${EDGE_DLL:-$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll}")
 
 echo "== keys, tokens, random keys"
 rm -rf "$OUT" && mkdir -p "$OUT"
