@@ -45,7 +45,7 @@ internal sealed partial class ApiKeyAuthenticator
         Func<bool>? revocationsPushed = null)
     {
         _revocationsPushed = revocationsPushed;
-        _bulkhead = new LookupBulkhead(options.ApiKeys.MaxConcurrentLookups, options.ApiKeys.LookupQueue);
+        _bulkhead = new LookupBulkhead(options.ApiKeys.MaxConcurrentLookups, options.ApiKeys.LookupQueue, options.ApiKeys.LookupTimeout, time);
         _staleServeTicks = (long)(options.ApiKeys.FailSafeMaxDuration.TotalSeconds * time.TimestampFrequency);
         _hot = hot;
         _cache = cache;

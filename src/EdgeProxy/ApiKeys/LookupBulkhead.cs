@@ -6,8 +6,10 @@ namespace Authio.EdgeProxy.ApiKeys;
 /// of random well-formed keys, from however many addresses, puts at most <c>maxConcurrent</c> lookups on the control
 /// plane, and a genuinely new key waits behind at most <c>queue</c> others (each bounded by the lookup timeout).
 /// Lookups of one digest are already single-flight (FusionCache's stampede protection), so they take one slot.
+/// Each lookup, queue wait included, is cancelled after <c>timeout</c>: the request stops waiting then anyway
+/// (FusionCache's hard timeout), and a hung control plane must not keep the slots.
 /// </summary>
-internal sealed class LookupBulkhead(int maxConcurrent, int queue)
+internal sealed class LookupBulkhead(int maxConcurrent, int queue, TimeSpan timeout, TimeProvider time)
 {
     private readonly SemaphoreSlim _slots = new(maxConcurrent, maxConcurrent);
     private readonly int _admissionLimit = maxConcurrent + queue;
@@ -32,12 +34,14 @@ internal sealed class LookupBulkhead(int maxConcurrent, int queue)
         }
         try
         {
-            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            using var deadline = new CancellationTokenSource(timeout, time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+            await _slots.WaitAsync(linked.Token).ConfigureAwait(false);
             try
             {
                 var running = Interlocked.Increment(ref _running);
                 Concurrency.AtomicMax.Raise(ref _peakRunning, running);
-                return await lookup(cancellationToken).ConfigureAwait(false);
+                return await lookup(linked.Token).ConfigureAwait(false);
             }
             finally
             {

@@ -82,6 +82,34 @@ public sealed class ApiKeyBulkheadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_hung_control_plane_does_not_keep_the_slots_past_the_lookup_timeout()
+    {
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _controlPlane.Hold = hold;
+        var stuck = Enumerable.Range(0, 12).Select(_ => _world.Edge.GetAsync("/api/x", ApiKeyFormat.Generate(ApiKeyEnvironment.Live))).ToArray();
+        for (var i = 0; i < 400 && _controlPlane.Lookups < 4; i++)
+        {
+            await Task.Delay(25);
+        }
+        Assert.Equal(4, _controlPlane.Lookups);
+        Assert.DoesNotContain(stuck, t => t.IsCompleted); // 4 in flight, 8 queued
+
+        _world.Edge.Time.Advance(TimeSpan.FromSeconds(31)); // past Edge:ApiKeys:LookupTimeout (30 s here)
+        foreach (var response in stuck)
+        {
+            using var r = await response.WaitAsync(TimeSpan.FromSeconds(20));
+            await ProblemAssert.Is(r, 401, "unauthorized");
+        }
+        Assert.Equal(4, _controlPlane.Lookups); // the queued 8 gave up without calling
+
+        _controlPlane.Hold = null;
+        hold.SetResult();
+        var real = _controlPlane.Issue("key_after_hang", "org_1", ["read:things"]);
+        using var accepted = await _world.Edge.GetAsync("/api/x", real);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
+    [Fact]
     public async Task Concurrent_requests_with_one_unknown_key_share_one_lookup()
     {
         var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
