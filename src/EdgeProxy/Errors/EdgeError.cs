@@ -114,6 +114,9 @@ internal sealed class EdgeError
     public static readonly EdgeError NotFound = new(404, ErrorCodes.NotFound, "Not found",
         "No route of this edge matches the request path.", null);
 
+    public static readonly EdgeError MethodNotAllowed = new(405, ErrorCodes.MethodNotAllowed, "Method not allowed",
+        "A route matches this path but not this method; the Allow header lists the methods it accepts.", null);
+
     public static readonly EdgeError BadGateway = new(502, ErrorCodes.BadGateway, "Bad gateway",
         "The upstream service could not be reached or gave an invalid response.", null);
 

@@ -9,7 +9,8 @@ namespace Authio.EdgeProxy.Pipeline;
 /// Right after routing: a request no YARP route matched gets 404 <c>not_found</c> as problem+json (ASP.NET would
 /// answer an empty 404), and a path marked by <see cref="RequestHygiene"/> for an encoded separator is refused (400
 /// <c>invalid_path</c>) unless the matched route sets <c>Authio.AllowEncodedSlashes=true</c>. Neither reaches the
-/// authentication stage, so neither spends a failure budget.
+/// authentication stage, so neither spends a failure budget. A path matched with the wrong method reaches ASP.NET's
+/// own 405 endpoint (which sets <c>Allow</c>); its empty answer gets the problem+json body here.
 /// </summary>
 internal sealed class RouteGateMiddleware(RequestDelegate next, RoutePolicies policies, EdgeMetrics metrics)
 {
@@ -28,8 +29,19 @@ internal sealed class RouteGateMiddleware(RequestDelegate next, RoutePolicies po
         }
         if (error is null)
         {
-            return next(context);
+            var task = next(context);
+            // Only ASP.NET's 405 endpoint completes synchronously here (a YARP route always waits on the upstream),
+            // so a proxied request never pays for this check, and an upstream's own 405 is never rewritten.
+            return task.IsCompletedSuccessfully && context.Response.StatusCode == StatusCodes.Status405MethodNotAllowed
+                && !context.Response.HasStarted && endpoint!.Metadata.GetMetadata<RouteModel>() is null
+                ? Refuse(context, EdgeError.MethodNotAllowed)
+                : task;
         }
+        return Refuse(context, error);
+    }
+
+    private Task Refuse(HttpContext context, EdgeError error)
+    {
         metrics.Decision(error.Code);
         return ProblemResponses.WriteAsync(context, error);
     }

@@ -28,4 +28,6 @@ public static class ErrorCodes
     public const string RequestHeaderTooLarge = "request_header_too_large";
     /// <summary>The client's request could not be read to the end (e.g. its body broke off) (400).</summary>
     public const string BadRequest = "bad_request";
+    /// <summary>A route matches the path but not the method (405, with <c>Allow</c>).</summary>
+    public const string MethodNotAllowed = "method_not_allowed";
 }

@@ -39,6 +39,8 @@ public sealed class FailingUpstreamsWorld : EdgeWorld, IAsyncLifetime
         Route(config, "empty", "empty", anonymous: true);
         config["ReverseProxy:Clusters:empty:LoadBalancingPolicy"] = "FirstAlphabetical";
         config["ReverseProxy:Clusters:empty:Metadata:note"] = "a cluster without destinations";
+        Route(config, "getonly", "ownerror", anonymous: true);
+        config["ReverseProxy:Routes:getonly:Match:Methods:0"] = "GET";
         Route(config, "ownerror", "ownerror", anonymous: true);
         config["ReverseProxy:Clusters:ownerror:Destinations:d1:Address"] = OwnError.Url;
     }
@@ -111,6 +113,15 @@ public sealed class EdgeAnswerTests(FailingUpstreamsWorld world) : IClassFixture
         request.Headers.TryAddWithoutValidation("Authorization", "Bearer not-a-token");
         using var response = await world.Edge.Client.SendAsync(request);
         await ProblemAssert.Is(response, 404, "not_found"); // routing answers before authentication
+    }
+
+    [Fact]
+    public async Task A_path_matched_with_the_wrong_method_is_405_method_not_allowed_with_allow()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, "/getonly/x");
+        using var response = await world.Edge.Client.SendAsync(request);
+        await ProblemAssert.Is(response, 405, "method_not_allowed");
+        Assert.Contains("GET", response.Content.Headers.Allow);
     }
 
     [Fact]
