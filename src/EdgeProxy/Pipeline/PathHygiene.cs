@@ -23,16 +23,36 @@ internal enum PathVerdict
 /// </summary>
 internal static class PathHygiene
 {
-    // Nothing to decode and nothing that can form a dot segment or backslash: the common case, answered by one scan.
-    private static readonly SearchValues<char> Suspicious = SearchValues.Create("%.\\");
+    // Nothing to decode and no backslash: the common case, where only a literal "/." can start a dot segment.
+    private static readonly SearchValues<char> Escapes = SearchValues.Create("%\\");
 
     public static PathVerdict Inspect(ReadOnlySpan<char> rawTarget)
     {
         var path = PathOf(rawTarget);
-        if (path.IndexOfAny(Suspicious) < 0)
+        return path.IndexOfAny(Escapes) < 0 ? InspectLiteral(path) : InspectDecoded(path);
+    }
+
+    /// <summary>A path without escapes or backslashes: vectorized search for "/." and a look at what follows.</summary>
+    private static PathVerdict InspectLiteral(ReadOnlySpan<char> path)
+    {
+        while (true)
         {
-            return PathVerdict.Clean;
+            var at = path.IndexOf("/.", StringComparison.Ordinal);
+            if (at < 0)
+            {
+                return PathVerdict.Clean;
+            }
+            var rest = path[(at + 2)..];
+            if (rest.IsEmpty || rest[0] == '/' || (rest[0] == '.' && (rest.Length == 1 || rest[1] == '/')))
+            {
+                return PathVerdict.DotSegment;
+            }
+            path = rest;
         }
+    }
+
+    private static PathVerdict InspectDecoded(ReadOnlySpan<char> path)
+    {
         var verdict = PathVerdict.Clean;
         var segmentLength = 0; // decoded characters in the current segment
         var dots = 0;          // of which '.'
