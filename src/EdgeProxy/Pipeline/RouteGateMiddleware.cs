@@ -30,8 +30,8 @@ internal sealed class RouteGateMiddleware(RequestDelegate next, RoutePolicies po
         if (error is null)
         {
             var task = next(context);
-            // Only ASP.NET's 405 endpoint completes synchronously here (a YARP route always waits on the upstream),
-            // so a proxied request never pays for this check, and an upstream's own 405 is never rewritten.
+            // ASP.NET's 405 endpoint completes synchronously and is no YARP route; a forwarded request is still running
+            // here, so it never pays for the check, and an upstream's own 405 (a YARP route) is never rewritten.
             return task.IsCompletedSuccessfully && context.Response.StatusCode == StatusCodes.Status405MethodNotAllowed
                 && !context.Response.HasStarted && endpoint!.Metadata.GetMetadata<RouteModel>() is null
                 ? Refuse(context, EdgeError.MethodNotAllowed)
