@@ -150,6 +150,10 @@ internal static class EdgeOptionsValidator
         {
             errors.Add($"{EdgeOptions.Section}:RateLimits:Capacity must be between 1024 and 67108864.");
         }
+        if (options.Limits.MaxRequestHeaderBytes is < EdgeLimitOptions.MinRequestHeaderBytes or > EdgeLimitOptions.MaxRequestHeaderBytesLimit)
+        {
+            errors.Add($"{EdgeOptions.Section}:Limits:MaxRequestHeaderBytes must be between {EdgeLimitOptions.MinRequestHeaderBytes} and {EdgeLimitOptions.MaxRequestHeaderBytesLimit}.");
+        }
         if (string.IsNullOrWhiteSpace(options.AdminUrls))
         {
             errors.Add($"{EdgeOptions.Section}:AdminUrls is required.");

@@ -108,6 +108,36 @@ internal sealed class EdgeError
     public static readonly EdgeError RateLimited = new(429, ErrorCodes.RateLimitExceeded, "Too many requests",
         "The rate limit for this route was reached; retry after the number of seconds in Retry-After.", null);
 
+    // Answers of the proxy itself (no route, upstream failures, request hygiene). Details name no upstream: which
+    // destination failed and why is in the edge's log (YARP's forwarder warnings), never in a client's body.
+
+    public static readonly EdgeError NotFound = new(404, ErrorCodes.NotFound, "Not found",
+        "No route of this edge matches the request path.", null);
+
+    public static readonly EdgeError MethodNotAllowed = new(405, ErrorCodes.MethodNotAllowed, "Method not allowed",
+        "A route matches this path but not this method; the Allow header lists the methods it accepts.", null);
+
+    public static readonly EdgeError BadGateway = new(502, ErrorCodes.BadGateway, "Bad gateway",
+        "The upstream service could not be reached or gave an invalid response.", null);
+
+    public static readonly EdgeError UpstreamUnavailable = new(503, ErrorCodes.UpstreamUnavailable, "Service unavailable",
+        "No healthy upstream is available for this route right now; retry later.", null);
+
+    public static readonly EdgeError UpstreamTimeout = new(504, ErrorCodes.UpstreamTimeout, "Gateway timeout",
+        "The upstream service did not answer in time.", null);
+
+    public static readonly EdgeError RequestBodyFailed = new(400, ErrorCodes.BadRequest, "Bad request",
+        "The request body could not be read from the client.", null);
+
+    public static readonly EdgeError DotSegmentPath = new(400, ErrorCodes.InvalidPath, "Invalid path",
+        "The request path contains a '.' or '..' segment (also percent-encoded); send the normalized path.", null);
+
+    public static readonly EdgeError EncodedSeparatorPath = new(400, ErrorCodes.InvalidPath, "Invalid path",
+        "The request path contains an encoded '/' or '\\' (%2F, %5C) or a backslash, which this route does not accept.", null);
+
+    public static readonly EdgeError RequestHeaderTooLarge = new(431, ErrorCodes.RequestHeaderTooLarge, "Request header fields too large",
+        "The request's headers exceed the size this edge accepts.", null);
+
     /// <summary>A route's scope rejection, built once per route when its policy is compiled.</summary>
     public static EdgeError InsufficientScope(string requiredScopes) => new(403, ErrorCodes.Forbidden, "Forbidden",
         $"The credential lacks a scope this route requires: {requiredScopes}.",

@@ -49,6 +49,11 @@ internal static class EdgeApp
             throw new InvalidOperationException("Invalid edge configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors));
         }
 
+        // Kestrel answers an oversized header section itself, with an empty 431; its limit sits above the edge's own
+        // (RequestHygiene), so the edge's problem+json answers everything up to twice Edge:Limits:MaxRequestHeaderBytes.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestHeadersTotalSize =
+            Math.Max(kestrel.Limits.MaxRequestHeadersTotalSize, 2 * options.Limits.MaxRequestHeaderBytes));
+
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
@@ -86,6 +91,11 @@ internal static class EdgeApp
             .AddConfigFilter<RoutePolicyConfigFilter>();
 
         var app = builder.Build();
+        // Path hygiene and the header scrub run before routing; unmatched routes and refused encoded separators are
+        // answered right after it, before any YARP route's pipeline.
+        app.UseMiddleware<RequestHygieneMiddleware>();
+        app.UseRouting();
+        app.UseMiddleware<RouteGateMiddleware>();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<EdgeMiddleware>();

@@ -14,8 +14,10 @@ using Yarp.ReverseProxy.Model;
 namespace Authio.EdgeProxy.Pipeline;
 
 /// <summary>
-/// The edge's stage in the YARP proxy pipeline: strip spoofable identity headers → authenticate → authorize the
-/// route → set trusted identity headers → forward. Rejections never reach the upstream.
+/// The edge's stage in the YARP proxy pipeline. The whole order (README's request-flow diagram):
+/// path hygiene → strip spoofable headers (both <see cref="RequestHygiene"/>, before routing) → authenticate
+/// (credential → token or API key → revocation) → authorize (issuer, scopes, org, project) → rate limit → set trusted
+/// identity headers → forward (<see cref="ForwarderErrors"/> answers a failed forward). Rejections never reach the upstream.
 /// </summary>
 internal sealed class EdgeMiddleware(
     RequestDelegate next,
@@ -33,7 +35,6 @@ internal sealed class EdgeMiddleware(
     {
         var started = Stopwatch.GetTimestamp();
         var headers = context.Request.Headers;
-        IdentityHeaderScrub.Scrub(headers);
         var policy = policies.Get(context.GetReverseProxyFeature().Route.Config);
         if (policy.Anonymous)
         {
@@ -49,6 +50,7 @@ internal sealed class EdgeMiddleware(
                 return;
             }
             await next(context);
+            await ForwarderErrors.AnswerAsync(context);
             return;
         }
 
@@ -101,6 +103,7 @@ internal sealed class EdgeMiddleware(
             headers.Authorization = default;
         }
         await next(context);
+        await ForwarderErrors.AnswerAsync(context);
     }
 
     private enum FollowUp { None, RefreshKeys, LookUpApiKey }

@@ -16,8 +16,9 @@ internal sealed class RoutePolicy
     public const string OrgRouteValueKey = "Authio.OrgRouteValue";
     public const string ForwardAuthorizationKey = "Authio.ForwardAuthorization";
     public const string RateLimitKey = "Authio.RateLimit";
+    public const string AllowEncodedSlashesKey = "Authio.AllowEncodedSlashes";
 
-    private static readonly string[] KnownKeys = [AnonymousKey, ScopesKey, OrgRouteValueKey, ForwardAuthorizationKey, RateLimitKey];
+    private static readonly string[] KnownKeys = [AnonymousKey, ScopesKey, OrgRouteValueKey, ForwardAuthorizationKey, RateLimitKey, AllowEncodedSlashesKey];
 
     public static readonly RoutePolicy AuthenticatedDefault = new(false, [], null, false);
 
@@ -38,6 +39,8 @@ internal sealed class RoutePolicy
     public EdgeError? ScopeError { get; }
     /// <summary>The route's own limit (<c>Authio.RateLimit</c>); null defers to the caller's org, then to <c>Edge:RateLimits:Default</c>.</summary>
     public RateLimit? RateLimit { get; }
+    /// <summary><c>Authio.AllowEncodedSlashes</c>: this route accepts <c>%2F</c>, <c>%5C</c> and '\' in its path (dot segments stay refused).</summary>
+    public bool AllowEncodedSlashes { get; private init; }
 
     /// <summary>Compiles <paramref name="route"/>'s metadata, or explains what is wrong naming the route and key.</summary>
     public static bool TryCompile(RouteConfig route, out RoutePolicy policy, out string? error)
@@ -58,7 +61,8 @@ internal sealed class RoutePolicy
             }
         }
         if (!TryReadBool(route, AnonymousKey, out var anonymous, out error)
-            || !TryReadBool(route, ForwardAuthorizationKey, out var forward, out error))
+            || !TryReadBool(route, ForwardAuthorizationKey, out var forward, out error)
+            || !TryReadBool(route, AllowEncodedSlashesKey, out var allowEncodedSlashes, out error))
         {
             return false;
         }
@@ -86,7 +90,7 @@ internal sealed class RoutePolicy
             error = $"Route '{route.RouteId}': {RateLimitKey} {limitError}.";
             return false;
         }
-        policy = new RoutePolicy(anonymous, scopes, orgRouteValue, forward, rateLimit);
+        policy = new RoutePolicy(anonymous, scopes, orgRouteValue, forward, rateLimit) { AllowEncodedSlashes = allowEncodedSlashes };
         return true;
     }
 

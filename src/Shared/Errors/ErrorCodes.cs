@@ -18,4 +18,16 @@ public static class ErrorCodes
     public const string PayloadTooLarge = "payload_too_large";
     public const string InternalError = "internal_error";
     public const string BadGateway = "bad_gateway";
+    /// <summary>The edge has no healthy destination for the route's cluster (503).</summary>
+    public const string UpstreamUnavailable = "upstream_unavailable";
+    /// <summary>The upstream did not answer within the route's or cluster's activity timeout (504).</summary>
+    public const string UpstreamTimeout = "upstream_timeout";
+    /// <summary>The request path carries encoded separators or dot segments the edge refuses before routing (400).</summary>
+    public const string InvalidPath = "invalid_path";
+    /// <summary>The request's header section exceeds the edge's limit (431).</summary>
+    public const string RequestHeaderTooLarge = "request_header_too_large";
+    /// <summary>The client's request could not be read to the end (e.g. its body broke off) (400).</summary>
+    public const string BadRequest = "bad_request";
+    /// <summary>A route matches the path but not the method (405, with <c>Allow</c>).</summary>
+    public const string MethodNotAllowed = "method_not_allowed";
 }

@@ -33,4 +33,19 @@ public sealed class IdentityHeaderScrubTests
         }
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Fact]
+    public void Override_headers_are_removed_and_the_header_section_is_measured()
+    {
+        var headers = new HeaderDictionary
+        {
+            ["X-HTTP-Method-Override"] = "DELETE", ["x_method_override"] = "PUT", ["X-ORIGINAL-URL"] = "/admin", ["x-rewrite-url"] = "/admin",
+            ["X-Original-Host"] = "kept", ["X-Method"] = "kept", ["Accept"] = new(["a", "b"]),
+        };
+        IdentityHeaderScrub.Scrub(headers, out var bytes);
+        Assert.Equal(["Accept", "X-Method", "X-Original-Host"], headers.Keys.Order(StringComparer.Ordinal));
+        // name + value + 4 per line; a two-valued header counts as two lines.
+        var expected = (22 + 6 + 4) + (17 + 3 + 4) + (14 + 6 + 4) + (13 + 6 + 4) + (15 + 4 + 4) + (8 + 4 + 4) + 2 * (6 + 1 + 4);
+        Assert.Equal(expected, bytes);
+    }
 }
