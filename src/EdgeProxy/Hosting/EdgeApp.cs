@@ -43,7 +43,7 @@ internal static class EdgeApp
         configure?.Invoke(builder);
 
         var options = builder.Configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions();
-        var errors = EdgeOptionsValidator.Validate(options);
+        var errors = EdgeOptionsValidator.Validate(options).Concat(Grpc.GrpcListeners.Validate(builder.Configuration)).ToList();
         if (errors.Count > 0)
         {
             throw new InvalidOperationException("Invalid edge configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors));
