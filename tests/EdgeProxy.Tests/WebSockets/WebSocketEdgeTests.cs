@@ -57,11 +57,15 @@ public sealed class EchoWebSocketUpstream : LoopbackServer
     }
 }
 
-public sealed class WebSocketWorld : EdgeWorld, IAsyncLifetime
+/// <summary>An edge with a <c>/ws/</c> route to <see cref="EchoWebSocketUpstream"/>; clients connect over HTTP/1.1 or HTTP/2.</summary>
+public class WebSocketWorld : EdgeWorld, IAsyncLifetime
 {
     public EchoWebSocketUpstream Sockets { get; } = new();
 
-    public new async Task InitializeAsync()
+    /// <summary>WebSockets over HTTP/2 (RFC 8441 extended CONNECT) on an h2c listener instead of HTTP/1.1 Upgrade.</summary>
+    protected virtual bool Http2 => false;
+
+    public new virtual async Task InitializeAsync()
     {
         await Sockets.StartAsync();
         await base.InitializeAsync();
@@ -74,15 +78,31 @@ public sealed class WebSocketWorld : EdgeWorld, IAsyncLifetime
         config["ReverseProxy:Routes:ws:ClusterId"] = "ws";
         config["ReverseProxy:Routes:ws:Match:Path"] = "/ws/{**rest}";
         config["ReverseProxy:Clusters:ws:Destinations:d1:Address"] = Sockets.Url;
+        if (Http2)
+        {
+            config["Kestrel:Endpoints:h2c:Url"] = "http://127.0.0.1:0";
+            config["Kestrel:Endpoints:h2c:Protocols"] = "Http2";
+        }
     }
 
-    public async Task<ClientWebSocket> ConnectAsync(string path, string token)
+    public Task<ClientWebSocket> ConnectAsync(string path, string token) => ConnectWithAsync(path, "Bearer " + token);
+
+    public async Task<ClientWebSocket> ConnectWithAsync(string path, string authorization)
     {
         var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+        socket.Options.SetRequestHeader("Authorization", authorization);
         var url = new Uri(new Uri(Edge.Client.BaseAddress!.ToString().Replace("http://", "ws://", StringComparison.Ordinal)), path);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await socket.ConnectAsync(url, timeout.Token);
+        if (Http2)
+        {
+            socket.Options.HttpVersion = System.Net.HttpVersion.Version20;
+            socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            await socket.ConnectAsync(url, new HttpMessageInvoker(new SocketsHttpHandler()), timeout.Token);
+        }
+        else
+        {
+            await socket.ConnectAsync(url, timeout.Token);
+        }
         return socket;
     }
 
@@ -93,18 +113,28 @@ public sealed class WebSocketWorld : EdgeWorld, IAsyncLifetime
     public static string TokenId(string token) =>
         JsonDocument.Parse(Jwt.B64Decode(token.Split('.')[1])).RootElement.GetProperty("jti").GetString()!;
 
-    public new async Task DisposeAsync()
+    public new virtual async Task DisposeAsync()
     {
         await base.DisposeAsync();
         await Sockets.DisposeAsync();
     }
 }
 
-public sealed class WebSocketEdgeTests(WebSocketWorld world) : IClassFixture<WebSocketWorld>
+public sealed class Http2WebSocketWorld : WebSocketWorld
 {
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(10);
+    protected override bool Http2 => true;
+}
 
-    private static async Task<string> EchoAsync(ClientWebSocket socket, string text)
+public sealed class WebSocketEdgeTests(WebSocketWorld world) : WebSocketEdgeTestsBase(world), IClassFixture<WebSocketWorld>;
+
+/// <summary>The same behaviour for WebSockets over HTTP/2 (extended CONNECT), which YARP forwards as an HTTP/1.1 upgrade.</summary>
+public sealed class Http2WebSocketEdgeTests(Http2WebSocketWorld world) : WebSocketEdgeTestsBase(world), IClassFixture<Http2WebSocketWorld>;
+
+public abstract class WebSocketEdgeTestsBase(WebSocketWorld world)
+{
+    internal static readonly TimeSpan Generous = TimeSpan.FromSeconds(10);
+
+    internal static async Task<string> EchoAsync(ClientWebSocket socket, string text)
     {
         using var timeout = new CancellationTokenSource(Generous);
         await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, timeout.Token);
@@ -115,7 +145,7 @@ public sealed class WebSocketEdgeTests(WebSocketWorld world) : IClassFixture<Web
     }
 
     /// <summary>Waits (generously) for the edge's close frame.</summary>
-    private static async Task<(WebSocketCloseStatus? Status, string? Reason)> ClosedAsync(ClientWebSocket socket)
+    internal static async Task<(WebSocketCloseStatus? Status, string? Reason)> ClosedAsync(ClientWebSocket socket)
     {
         using var timeout = new CancellationTokenSource(Generous);
         var buffer = new byte[1024];
