@@ -16,6 +16,7 @@ internal sealed class LiveConnection : IDisposable
     private ITimer? _timer;
     private ClosingStream? _stream;
     private EdgeError? _pending;
+    private CloseReason _pendingReason;
     private int _terminated;
     private bool _disposed;
 
@@ -80,14 +81,16 @@ internal sealed class LiveConnection : IDisposable
     {
         var stream = new ClosingStream(inner, WebSocket);
         EdgeError? pending;
+        CloseReason reason;
         lock (_gate)
         {
             _stream = stream;
             pending = _pending;
+            reason = _pendingReason;
         }
         if (pending is not null)
         {
-            _ = CloseAsync(stream, pending, CloseReason.Revoked);
+            _ = CloseAsync(stream, pending, reason);
         }
         return stream;
     }
@@ -106,6 +109,7 @@ internal sealed class LiveConnection : IDisposable
             if (stream is null)
             {
                 _pending = error; // not upgraded yet: closed as soon as the upgrade is accepted
+                _pendingReason = reason;
             }
         }
         if (stream is not null)
