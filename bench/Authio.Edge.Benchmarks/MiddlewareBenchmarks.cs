@@ -48,7 +48,10 @@ public class MiddlewareBenchmarks
         var limiter = new Authio.EdgeProxy.RateLimiting.RateLimiter(new Authio.EdgeProxy.RateLimiting.BucketTable(1024),
             new Authio.EdgeProxy.RateLimiting.InMemoryOrgRateLimits(), null, 1, TimeProvider.System, null);
         _middleware = new EdgeMiddleware(static _ => Task.CompletedTask, f.Authenticator, policies, refresher, apiKeys, metrics, limiter,
-            new Authio.EdgeProxy.Revocation.NoRevocations());
+            new Authio.EdgeProxy.Revocation.NoRevocations(),
+            new Authio.EdgeProxy.WebSockets.LiveConnections(TimeProvider.System, new Authio.EdgeProxy.Revocation.RevocationStage(TimeProvider.System),
+                new Authio.EdgeProxy.Revocation.NoRevocations(), new Authio.EdgeProxy.Configuration.EdgeOptions(),
+                NullLogger<Authio.EdgeProxy.WebSockets.LiveConnections>.Instance));
         _context = new DefaultHttpContext();
         _context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget = "/api/orders/42";
         _context.Connection.RemoteIpAddress = IPAddress.Loopback;

@@ -38,6 +38,7 @@ internal sealed class EdgeOptions
     public RateLimitOptions RateLimits { get; set; } = new();
 
     public EdgeLimitOptions Limits { get; set; } = new();
+    public WebSockets.WebSocketOptions WebSockets { get; set; } = new();
 }
 
 /// <summary>Request rate limits (issue 6). Routes set theirs with <c>Authio.RateLimit</c>; these are the fallbacks.</summary>

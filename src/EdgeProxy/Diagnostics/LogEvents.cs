@@ -36,4 +36,9 @@ internal static class LogEvents
 
     public const int SyncKeySetRefused = 3200;
     public const int SyncKeySetRecovered = 3201;
+
+    public const int WebSocketClosedExpired = 3350;
+    public const int WebSocketClosedRevoked = 3351;
+    public const int WebSocketRegistryFull = 3352;
+    public const int WebSocketRecheckFailed = 3353;
 }

@@ -43,7 +43,8 @@ internal static class EdgeApp
         configure?.Invoke(builder);
 
         var options = builder.Configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions();
-        var errors = EdgeOptionsValidator.Validate(options);
+        var errors = EdgeOptionsValidator.Validate(options).Concat(Grpc.GrpcListeners.Validate(builder.Configuration))
+            .Concat(WebSockets.LiveConnections.Validate(options.WebSockets)).ToList();
         if (errors.Count > 0)
         {
             throw new InvalidOperationException("Invalid edge configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors));
@@ -78,6 +79,7 @@ internal static class EdgeApp
             sp.GetRequiredService<TimeProvider>(),
             options.FailureBudget.NegativeCacheCapacity > 0 ? new NegativeTokenCache(options.FailureBudget.NegativeCacheCapacity) : null));
         services.AddSingleton<EdgeMetrics>();
+        services.AddSingleton<WebSockets.LiveConnections>();
         services.AddSingleton<RoutePolicies>();
         services.AddHttpClient(JwksFetcher.HttpClientName);
         services.AddSingleton(sp => new JwksFetcher(sp.GetRequiredService<IHttpClientFactory>().CreateClient(JwksFetcher.HttpClientName)));

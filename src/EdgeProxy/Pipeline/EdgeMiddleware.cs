@@ -27,7 +27,8 @@ internal sealed class EdgeMiddleware(
     ApiKeyAuthenticator apiKeys,
     EdgeMetrics metrics,
     RateLimiter rateLimiter,
-    IRevocationCheck revocation)
+    IRevocationCheck revocation,
+    WebSockets.LiveConnections liveConnections)
 {
     private const string OkCode = "ok";
 
@@ -93,6 +94,13 @@ internal sealed class EdgeMiddleware(
         {
             metrics.Decision(EdgeError.RateLimited.Code);
             await RateLimitResponses.WriteAsync(context, decision);
+            return;
+        }
+        // An upgrade (WebSocket) is tracked so it is closed when its credential expires or is revoked.
+        if (!liveConnections.TryTrack(context, identity!))
+        {
+            metrics.Decision(EdgeError.RateLimited.Code);
+            await ProblemResponses.WriteAsync(context, WebSockets.LiveConnections.Full);
             return;
         }
         metrics.Decision(OkCode);

@@ -10,6 +10,10 @@ internal static class ProblemResponses
     /// <summary>Writes a cached, pre-serialized problem+json rejection.</summary>
     public static Task WriteAsync(HttpContext context, EdgeError error)
     {
+        if (Grpc.GrpcResponses.IsGrpc(context.Request))
+        {
+            return Grpc.GrpcResponses.WriteAsync(context, error, error.Status == StatusCodes.Status429TooManyRequests ? 1 : 0);
+        }
         var response = context.Response;
         response.StatusCode = error.Status;
         response.ContentType = ProblemJson;

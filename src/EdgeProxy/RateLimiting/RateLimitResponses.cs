@@ -13,6 +13,10 @@ internal static class RateLimitResponses
     public static Task WriteAsync(HttpContext context, in RateLimitDecision decision)
     {
         var error = EdgeError.RateLimited;
+        if (Grpc.GrpcResponses.IsGrpc(context.Request))
+        {
+            return Grpc.GrpcResponses.WriteAsync(context, error, Math.Max(1L, decision.RetryAfterSeconds));
+        }
         var response = context.Response;
         response.StatusCode = error.Status;
         response.ContentType = "application/problem+json";

@@ -18,6 +18,9 @@ internal sealed class RevocationStage(TimeProvider time, int capacity = Revocati
 
     public RevocationSet Current => _current;
 
+    /// <summary>Raised after every applied snapshot or change (on the feed's thread): live upgraded connections are re-checked.</summary>
+    public event Action? Changed;
+
     /// <summary>The Redis-held exact set, when this edge has one configured (whether the control plane fills it or not).</summary>
     public RedisRevocations? Redis => redis;
 
@@ -41,6 +44,7 @@ internal sealed class RevocationStage(TimeProvider time, int capacity = Revocati
             _current = RevocationSet.Empty(Math.Max(capacity, all.Count * 2), falsePositiveRate, remoteExact && redis is not null)
                 .With(all, sequence, time.GetUtcNow().ToUnixTimeSeconds(), falsePositiveRate, mirroredThrough);
         }
+        Changed?.Invoke();
     }
 
     /// <summary>Drops from the in-memory tail what Redis is now known to hold (nothing else changes).</summary>
@@ -61,5 +65,6 @@ internal sealed class RevocationStage(TimeProvider time, int capacity = Revocati
         {
             _current = _current.With(added, sequence, time.GetUtcNow().ToUnixTimeSeconds(), falsePositiveRate, mirroredThrough);
         }
+        Changed?.Invoke();
     }
 }
