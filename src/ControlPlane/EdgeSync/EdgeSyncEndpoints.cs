@@ -60,7 +60,7 @@ internal static class EdgeSyncEndpoints
             })
             .RequireRateLimiting(AuthEndpoints.RateLimitPolicy).DisableAntiforgery()
             .Produces(200).Accepts<OAuthRevokeForm>("application/x-www-form-urlencoded").WithSummary("RFC 7009: revoke a refresh token (ends its session) or an access token (until it expires); the token authenticates itself; always 200");
-        oauth.MapPost("/introspect", async (OAuthTokenService tokens, EdgeSyncService sync, ApiKeyService keys, AccessTokenValidator validator,
+        oauth.MapPost("/introspect", async (OAuthTokenService tokens, EdgeSyncService sync, ApiKeyLookupService keys, AccessTokenValidator validator,
                 CallerAuthority authority, HttpContext http) =>
             {
                 var header = http.Request.Headers.Authorization.Count == 1 ? http.Request.Headers.Authorization.ToString() : "";

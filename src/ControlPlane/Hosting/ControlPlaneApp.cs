@@ -64,7 +64,9 @@ public static partial class ControlPlaneApp
         s.AddSingleton<AuthRateLimiter>();
         s.AddSingleton<LoginService>();
         s.AddSingleton<ApiKeyScopes>();
-        s.AddSingleton<ApiKeyService>();
+        s.AddSingleton<ApiKeyStore>();
+        s.AddSingleton<ApiKeyAdminService>();
+        s.AddSingleton<ApiKeyLookupService>();
         s.AddSingleton<EdgeKeyFilter>();
         s.AddSingleton<CallerAuthority>();
         s.AddHostedService<CallerAuthorityPoller>();

@@ -13,7 +13,7 @@ internal sealed record UserView(string Id, string Email, string Role, bool Activ
 
 /// <summary>Users inside the caller's org: creation, deactivation, roles, passwords.</summary>
 internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher, PasswordPolicy policy, SessionService sessions, SessionStore sessionStore,
-    ApiKeyService apiKeys, AuditLog audit, TimeProvider time)
+    ApiKeyAdminService apiKeys, AuditLog audit, TimeProvider time)
 {
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
