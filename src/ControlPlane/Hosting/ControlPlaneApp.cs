@@ -58,6 +58,7 @@ public static partial class ControlPlaneApp
         s.AddSingleton<Bootstrap>();
         s.AddSingleton<UserStore>();
         s.AddSingleton<UserService>();
+        s.AddSingleton<TeamStore>();
         s.AddSingleton<TeamService>();
         s.AddSingleton<SessionStore>();
         s.AddSingleton<SessionService>();
