@@ -3,6 +3,7 @@ using Authio.ControlPlane.ApiKeys;
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Auth;
 using Authio.ControlPlane.EdgeSync;
+using Authio.ControlPlane.OAuth;
 using Authio.ControlPlane.Orgs;
 using Authio.ControlPlane.Passwords;
 using Authio.ControlPlane.RateLimiting;
@@ -42,6 +43,7 @@ public static partial class ControlPlaneApp
             s.AddHostedService<RedisChangePublisher>();
         }
         s.AddSingleton<EdgeSyncService>();
+        s.AddSingleton<OAuthStore>();
         s.AddSingleton<OAuthTokenService>();
         s.AddSingleton<SigningKeyStore>();
         s.AddSingleton<TokenIssuer>();
@@ -142,6 +144,7 @@ public static partial class ControlPlaneApp
         ApiKeyEndpoints.Map(v1);
         ApiKeyEndpoints.MapEdge(root);
         EdgeSyncEndpoints.Map(root);
+        OAuthEndpoints.Map(root);
         return app;
     }
 

@@ -1,6 +1,4 @@
 using Authio.ControlPlane.Api;
-using Authio.ControlPlane.Auth;
-using Microsoft.AspNetCore.RateLimiting;
 using Authio.Shared.Errors;
 
 namespace Authio.ControlPlane.RateLimiting;
@@ -54,9 +52,6 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, AuthRateLimiter 
 
     private static LimitedAction? ActionOf(Endpoint? endpoint)
     {
-        if (endpoint is null) return null;
-        if (endpoint.Metadata.GetMetadata<RateLimitedEndpoint>() is { } limited) return limited.Action;
-        // Endpoints outside this folder's reach still carry the old ASP.NET policy name.
-        return endpoint.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == AuthEndpoints.RateLimitPolicy ? LimitedAction.Revoke : null;
+        return endpoint?.Metadata.GetMetadata<RateLimitedEndpoint>()?.Action;
     }
 }
