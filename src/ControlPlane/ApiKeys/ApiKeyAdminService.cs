@@ -15,7 +15,7 @@ namespace Authio.ControlPlane.ApiKeys;
 /// SHA-256 (base64url) and the display prefix. Nothing here logs or audits a secret or its digest.
 /// </summary>
 internal sealed partial class ApiKeyAdminService(Db db, ApiKeyStore store, AuditLog audit, ControlPlaneOptions options, TimeProvider time,
-    EdgeChangeLog changes, PlatformOperators operators, ILogger<ApiKeyAdminService> logger)
+    EdgeChangeStore changes, PlatformOperators operators, ILogger<ApiKeyAdminService> logger)
 {
     public const long MaxGraceSeconds = 7 * 24 * 3600;
     public const int MaxScopesPerKey = 50;

@@ -36,7 +36,7 @@ public static partial class ControlPlaneApp
         s.AddSingleton(sp => MasterKey.Load(options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Authio.ControlPlane.SigningKeys.MasterKey")));
         s.AddSingleton<Migrator>();
         s.AddSingleton<KeySealer>();
-        s.AddSingleton<EdgeChangeLog>();
+        s.AddSingleton<EdgeChangeStore>();
         s.AddSingleton<EdgeFeedSigner>();
         if (!string.IsNullOrWhiteSpace(options.Redis))
         {

@@ -35,7 +35,7 @@ internal sealed record Introspector(string? OrgId);
 /// feed carries. Access tokens are recognised by their JWT shape, refresh tokens by <c>{org}.{secret}</c>.
 /// </summary>
 internal sealed partial class OAuthTokenService(
-    Db db, OAuthStore store, AccessTokenValidator validator, SessionService sessions, EdgeChangeLog changes, AuditLog audit, ControlPlaneOptions options,
+    Db db, OAuthStore store, AccessTokenValidator validator, SessionService sessions, EdgeChangeStore changes, AuditLog audit, ControlPlaneOptions options,
     TimeProvider time, ILogger<OAuthTokenService> logger)
 {
     public const string AccessTokenType = "Bearer";

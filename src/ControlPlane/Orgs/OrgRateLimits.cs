@@ -21,7 +21,7 @@ internal sealed record OrgRateLimitsRequest([property: JsonPropertyName("default
 /// Per-org rate limits the edges enforce for routes without their own <c>Authio.RateLimit</c>. A change is stored and
 /// appended to the edge change log in one transaction, so every edge gets it in order (or in its next snapshot).
 /// </summary>
-internal sealed class OrgRateLimitService(Db db, EdgeChangeLog changes, AuditLog audit, TimeProvider time)
+internal sealed class OrgRateLimitService(Db db, EdgeChangeStore changes, AuditLog audit, TimeProvider time)
 {
     public const string Field = "default";
 
@@ -44,7 +44,7 @@ internal sealed class OrgRateLimitService(Db db, EdgeChangeLog changes, AuditLog
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var previous = await db.InOrgAsync(orgId, async (c, tx) =>
         {
-            // Lock first: this transaction reads, then writes and appends (see EdgeChangeLog.LockAsync).
+            // Lock first: this transaction reads, then writes and appends (see EdgeChangeStore.LockAsync).
             await changes.LockAsync(c, tx);
             var current = await OrgStore.RateLimitAsync(c, tx, orgId);
             if (current == normalized) return (Changed: false, Current: current);

@@ -4,7 +4,6 @@ using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Passwords;
 using Authio.ControlPlane.Sessions;
 using Authio.ControlPlane.Storage;
-using Dapper;
 
 namespace Authio.ControlPlane.Users;
 
@@ -20,7 +19,7 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
     public Task<List<UserView>> ListAsync(string orgId, CancellationToken ct) =>
         db.InOrgAsync(orgId, async (c, tx) =>
         {
-            var ids = await c.QueryAsync<string>("SELECT user_id FROM memberships WHERE org_id = @orgId ORDER BY created_at, user_id", new { orgId }, tx);
+            var ids = await UserStore.MemberIdsAsync(c, tx, orgId);
             var list = new List<UserView>();
             foreach (var id in ids) list.Add((await ViewAsync(c, tx, orgId, id))!);
             return list;
@@ -80,9 +79,9 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
             if (await SessionStore.LockMemberAsync(c, tx, orgId, userId) is not { } m) return new Demotion(false, false);
             if (newRole is null ? !m.Active : newRole == m.Role) return new Demotion(true, false, m.Role);
             if (newRole is null)
-                await c.ExecuteAsync("UPDATE memberships SET active = 0, deactivated_at = @now WHERE org_id = @orgId AND user_id = @userId", new { now, orgId, userId }, tx);
+                await UserStore.DeactivateMembershipAsync(c, tx, orgId, userId, now);
             else
-                await c.ExecuteAsync("UPDATE memberships SET role = @newRole WHERE org_id = @orgId AND user_id = @userId", new { newRole, orgId, userId }, tx);
+                await UserStore.SetRoleAsync(c, tx, orgId, userId, newRole);
             // Row locks in the store-wide order: membership, keys, sessions, then the change-log lock the appends take.
             var keys = await apiKeys.MarkUngrantableRevokedAsync(c, tx, orgId, userId, newRole, actorId, now);
             var ended = await sessionStore.EndAllAsync(c, tx, orgId, userId, newRole is null ? EndReasons.Deactivated : EndReasons.RoleChanged, now);
@@ -124,10 +123,7 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         var found = await db.InOrgAsync(orgId, async (c, tx) =>
         {
             if (await UserStore.MemberAsync(c, tx, orgId, userId) is null) return false;
-            await c.ExecuteAsync("""
-                INSERT INTO project_roles (org_id, user_id, project_id, role) VALUES (@orgId, @userId, @projectId, @role)
-                ON CONFLICT (org_id, user_id, project_id) DO UPDATE SET role = excluded.role
-                """, new { orgId, userId, projectId, role }, tx);
+            await UserStore.SetProjectRoleAsync(c, tx, orgId, userId, projectId, role!);
             return true;
         }, ct);
         if (!found) return Failure.NotFound("User");
@@ -161,7 +157,7 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         var found = await db.InOrgAsync(orgId, async (c, tx) =>
         {
             if (await UserStore.MemberAsync(c, tx, orgId, userId) is null) return false;
-            await c.ExecuteAsync("DELETE FROM project_roles WHERE org_id = @orgId AND user_id = @userId AND project_id = @projectId", new { orgId, userId, projectId }, tx);
+            await UserStore.RemoveProjectRoleAsync(c, tx, orgId, userId, projectId);
             return true;
         }, ct);
         if (!found) return Failure.NotFound("User");
@@ -202,9 +198,7 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
     {
         var m = await UserStore.MemberAsync(c, tx, orgId, userId);
         if (m is null) return null;
-        var projects = (await c.QueryAsync<(string ProjectId, string Role)>(
-            "SELECT project_id, role FROM project_roles WHERE org_id = @orgId AND user_id = @userId ORDER BY project_id", new { orgId, userId }, tx))
-            .ToDictionary(p => p.ProjectId, p => p.Role);
+        var projects = (await UserStore.ProjectRolesAsync(c, tx, orgId, userId)).ToDictionary(p => p.ProjectId, p => p.Role);
         var teams = await UserStore.TeamsOfAsync(c, tx, orgId, userId);
         return new UserView(m.UserId, m.Email, m.Role, m.Active == 1, DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedAt), projects, teams);
     }
