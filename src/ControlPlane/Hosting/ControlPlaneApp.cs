@@ -48,6 +48,7 @@ public static partial class ControlPlaneApp
         s.AddSingleton<SigningKeyStore>();
         s.AddSingleton<TokenIssuer>();
         s.AddSingleton<AccessTokenValidator>();
+        s.AddSingleton<AuditStore>();
         s.AddSingleton<AuditLog>();
         s.AddSingleton<AuditRetention>();
         s.AddSingleton<AuditSeals>();
