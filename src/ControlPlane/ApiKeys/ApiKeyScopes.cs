@@ -38,7 +38,7 @@ internal sealed partial class ApiKeyScopes(Db db, ApiKeyStore store, AuditLog au
         if (name is null || !NamePattern().IsMatch(name)) errors["name"] = ["must look like action:resource (lower case letters, digits, _ . -), e.g. read:invoices."];
         description = string.IsNullOrWhiteSpace(description) ? null : description.Trim();
         if (description is { Length: > 200 }) errors["description"] = ["must be at most 200 characters."];
-        if (errors.Count > 0) return new Failure(400, Shared.Errors.ErrorCodes.ValidationFailed, "Validation failed", "One or more fields are invalid.", errors);
+        if (errors.Count > 0) return Failure.Invalid(errors);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         try
         {

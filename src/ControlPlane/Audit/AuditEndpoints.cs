@@ -42,7 +42,7 @@ internal static class AuditEndpoints
                 if (cursor is not null)
                 {
                     if (!long.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var c))
-                        return Problems.Validation("cursor", "is not a cursor returned by this endpoint.");
+                        return Failure.Invalid("cursor", "is not a cursor returned by this endpoint.");
                     before = c;
                 }
                 var take = Math.Clamp(limit ?? 100, 1, MaxLimit);

@@ -25,8 +25,7 @@ internal sealed partial class LoginService(
     public async Task<Result<TokenPair>> LoginAsync(string? email, string? password, string? orgId, ClientInfo client, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password))
-            return new Failure(400, ErrorCodes.ValidationFailed, "Validation failed", "email and password are required.",
-                new Dictionary<string, string[]> { [string.IsNullOrWhiteSpace(email) ? "email" : "password"] = ["is required."] });
+            return Failure.Invalid(string.IsNullOrWhiteSpace(email) ? "email" : "password", "is required.", "email and password are required.");
         // Checked on the raw input before anything else (no rate-limit bucket, lookup or bcrypt for junk).
         if (System.Text.Encoding.UTF8.GetByteCount(email) > MaxEmailBytes)
             return Failure.Invalid("email", $"must be at most {MaxEmailBytes} bytes (UTF-8).");
@@ -151,7 +150,6 @@ internal sealed partial class LoginService(
     private Failure Locked(long until)
     {
         var seconds = Math.Max(1, (until - time.GetUtcNow().ToUnixTimeMilliseconds() + 999) / 1000);
-        return new Failure(423, ErrorCodes.AccountLocked, "Account locked",
-            $"Too many failed sign-in attempts. Try again in {seconds} seconds.");
+        return Failure.Locked($"Too many failed sign-in attempts. Try again in {seconds} seconds.");
     }
 }

@@ -94,16 +94,16 @@ public static partial class ControlPlaneApp
             var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
             if (error is Microsoft.AspNetCore.Http.BadHttpRequestException { StatusCode: 413 })
             {
-                await Problems.PayloadTooLarge(options.Limits.MaxRequestBodyBytes).ExecuteAsync(http);
+                await Failure.PayloadTooLarge(options.Limits.MaxRequestBodyBytes).ExecuteAsync(http);
                 return;
             }
             if (error is Microsoft.AspNetCore.Http.BadHttpRequestException bad)
             {
-                await Problems.Validation("body", "The request body is missing or is not valid JSON.", bad.Message).ExecuteAsync(http);
+                await Failure.Invalid("body", "The request body is missing or is not valid JSON.", bad.Message).ExecuteAsync(http);
                 return;
             }
             Log.Unhandled(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Authio.ControlPlane"), error);
-            await Problems.Of(500, ErrorCodes.InternalError, "Internal error", "An unexpected error occurred.").ExecuteAsync(http);
+            await Failure.Internal().ExecuteAsync(http);
         }));
         app.UseStatusCodePages(async ctx =>
         {
@@ -112,13 +112,13 @@ public static partial class ControlPlaneApp
             switch (http.Response.StatusCode)
             {
                 case 404:
-                    await Problems.NotFound("Route").ExecuteAsync(http);
+                    await Failure.NotFound("Route").ExecuteAsync(http);
                     break;
                 case 413:
-                    await Problems.PayloadTooLarge(options.Limits.MaxRequestBodyBytes).ExecuteAsync(http);
+                    await Failure.PayloadTooLarge(options.Limits.MaxRequestBodyBytes).ExecuteAsync(http);
                     break;
                 case 400 or 415:
-                    await Problems.Validation("body", "The request is malformed or its parameters are invalid.").ExecuteAsync(http);
+                    await Failure.Invalid("body", "The request is malformed or its parameters are invalid.").ExecuteAsync(http);
                     break;
             }
         });

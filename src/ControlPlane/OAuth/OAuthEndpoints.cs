@@ -53,17 +53,17 @@ internal static class OAuthEndpoints
                 if (ApiKeyFormat.HasApiKeyPrefix(credential))
                 {
                     var edge = await keys.AuthenticateEdgeAsync(header, ClientInfo.From(http), http.RequestAborted);
-                    if (edge.Error is not null) return edge.Error.ToResult();
+                    if (edge.Error is not null) return edge.Error;
                     who = new Introspector(null);
                 }
                 else
                 {
-                    if (credential.Length == 0) return Problems.Unauthorized("An edge:sync API key or a mod access token is required as the bearer credential.");
+                    if (credential.Length == 0) return Failure.Unauthorized("An edge:sync API key or a mod access token is required as the bearer credential.");
                     var claims = await validator.ValidateAsync(credential, http.RequestAborted);
-                    if (claims is null) return Problems.Unauthorized("The access token is invalid or expired.");
+                    if (claims is null) return Failure.Unauthorized("The access token is invalid or expired.");
                     var verdict = await authority.CheckAsync(claims, http.RequestAborted);
-                    if (!verdict.Allowed) return Problems.Unauthorized(verdict.Refusal!);
-                    if (verdict.Role != Roles.Mod) return Problems.Forbidden("Introspection needs a mod access token.");
+                    if (!verdict.Allowed) return Failure.Unauthorized(verdict.Refusal!);
+                    if (verdict.Role != Roles.Mod) return Failure.Forbidden("Introspection needs a mod access token.");
                     who = new Introspector(claims.OrgId);
                 }
                 if (await FormProblemAsync(http) is { } invalid) return invalid;
@@ -98,9 +98,9 @@ internal static class OAuthEndpoints
             else if (values.ToString().Length > max) errors[name] = [$"must be at most {max} characters."];
             else if (values.ToString().Contains('\0', StringComparison.Ordinal)) errors[name] = ["must not contain the NUL character (U+0000)."];
         }
-        return errors.Count > 0 ? Problems.Validation(errors) : null;
+        return errors.Count > 0 ? Failure.Invalid(errors) : null;
     }
 
     private static IResult MissingToken() =>
-        Problems.Validation("token", "is required, form-encoded (application/x-www-form-urlencoded).");
+        Failure.Invalid("token", "is required, form-encoded (application/x-www-form-urlencoded).");
 }

@@ -23,10 +23,7 @@ internal static class RateLimitEndpoints
             LimitedAction.Password => "password change attempts",
             _ => "requests",
         };
-        return new Failure(429, ErrorCodes.RateLimitExceeded, "Too many requests", $"Too many {what}. Try again in {seconds} seconds.")
-        {
-            RetryAfterSeconds = seconds,
-        };
+        return Failure.TooManyRequests($"Too many {what}. Try again in {seconds} seconds.", seconds);
     }
 }
 
@@ -43,7 +40,7 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, AuthRateLimiter 
             var verdict = limiter.CheckIp(action, http.Connection.RemoteIpAddress);
             if (!verdict.Admitted)
             {
-                await RateLimitEndpoints.Refused(action, verdict).ToResult().ExecuteAsync(http);
+                await RateLimitEndpoints.Refused(action, verdict).ExecuteAsync(http);
                 return;
             }
         }

@@ -127,9 +127,8 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
         {
             // The oldest key inside the window leaves it first: then one more may be created.
             var retryAfterMs = recent.Min() + HourMs - now;
-            return new Failure(429, ErrorCodes.RateLimitExceeded, "Too many requests",
-                $"At most {options.SigningKeys.MaxRotationsPerHour} signing keys may be created per org per hour.")
-            { RetryAfterSeconds = (int)Math.Max(1, (retryAfterMs + 999) / 1000) };
+            return Failure.TooManyRequests($"At most {options.SigningKeys.MaxRotationsPerHour} signing keys may be created per org per hour.",
+                (int)Math.Max(1, (retryAfterMs + 999) / 1000));
         }
         var states = KeyStates.Compute(keys, now);
         if (states.Values.Count(KeyStates.IsPublished) >= options.SigningKeys.MaxPublishedPerOrg)

@@ -36,7 +36,7 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         if (pw.Length > 0) errors["password"] = pw;
         role ??= Roles.Explore;
         if (!Roles.IsKnown(role)) errors["role"] = ["must be one of explore, create, mod."];
-        if (errors.Count > 0) return new Failure(400, Shared.Errors.ErrorCodes.ValidationFailed, "Validation failed", "One or more fields are invalid.", errors);
+        if (errors.Count > 0) return Failure.Invalid(errors);
         var normalized = UserStore.NormalizeEmail(email!);
         // Emails are global sign-in identities; saying "exists" here is limited to admins, who could learn it by trying anyway.
         if (await users.FindByEmailAsync(normalized, ct) is not null) return Failure.Conflict("A user with this email already exists.");
@@ -179,10 +179,9 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
             return Failure.Invalid("current_password", "is incorrect.");
         // The password opens every org the person belongs to; one org's mod must not gain access to another's.
         if (!self && (await users.OrgsOfAsync(userId, ct)).Any(o => o.OrgId != orgId))
-            return new Failure(403, Shared.Errors.ErrorCodes.Forbidden, "Forbidden", "This user also belongs to other organizations; only they can change their password.");
+            return Failure.Forbidden("This user also belongs to other organizations; only they can change their password.");
         var errors = policy.Check(newPassword);
-        if (errors.Length > 0) return new Failure(400, Shared.Errors.ErrorCodes.ValidationFailed, "Validation failed", "The new password does not meet the policy.",
-            new Dictionary<string, string[]> { ["new_password"] = errors });
+        if (errors.Length > 0) return Failure.Invalid(new Dictionary<string, string[]> { ["new_password"] = errors }, "The new password does not meet the policy.");
         await users.SetPasswordAsync(orgId, userId, hasher.Hash(newPassword!), Now, ct);
         await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.PasswordChanged)
         {
