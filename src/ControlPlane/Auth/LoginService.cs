@@ -16,7 +16,7 @@ namespace Authio.ControlPlane.Auth;
 /// and an unknown email.
 /// </summary>
 internal sealed partial class LoginService(
-    Db db, UserStore users, LoginFailures failures, PasswordHasher hasher, SessionService sessions, AuditLog audit, AuthRateLimiter limiter,
+    Db db, UserStore users, Orgs.OrgStore orgs, LoginFailures failures, PasswordHasher hasher, SessionService sessions, AuditLog audit, AuthRateLimiter limiter,
     ControlPlaneOptions options, TimeProvider time, ILogger<LoginService> logger)
 {
     /// <summary>RFC 5321 caps a path at 256 octets; 320 (64 + 1 + 255) is the common upper bound for an address.</summary>
@@ -78,7 +78,9 @@ internal sealed partial class LoginService(
         }
         else if (active.Count > 1)
         {
-            return Failure.Invalid("org_id", "is required: this user belongs to several organizations.");
+            // The password is verified: naming the caller's own orgs tells them nothing they could not see once signed in,
+            // and tells a script (or a person) exactly which org_id to send.
+            return Failure.Invalid("org_id", $"is required: this user belongs to several organizations: {await DescribeAsync(active, ct)}. Send \"org_id\" with one of them.");
         }
         else if (active.Count == 1) chosen = active[0];
         else return await FailAsync(failedEntry, auditOrgs, "deactivated", ct);
@@ -93,6 +95,17 @@ internal sealed partial class LoginService(
             UserId = user.Id, Email = user.Email, SessionId = pair.SessionId, Ip = client.Ip, UserAgent = client.UserAgent,
         }, ct);
         return pair;
+    }
+
+    /// <summary><c>org_… (Name), org_… (Name)</c>, oldest org first.</summary>
+    private async Task<string> DescribeAsync(List<string> orgIds, CancellationToken ct)
+    {
+        var found = new List<Orgs.OrgRow>(orgIds.Count);
+        foreach (var id in orgIds)
+        {
+            found.Add(await orgs.GetAsync(id, ct) ?? new Orgs.OrgRow { Id = id, Name = "?" });
+        }
+        return string.Join(", ", found.OrderBy(o => o.CreatedAt).ThenBy(o => o.Id, StringComparer.Ordinal).Select(o => $"{o.Id} ({o.Name})"));
     }
 
     /// <summary>Failures show up in every org the person belongs to (or just the one they named), so each org's admins see attacks on their member.</summary>

@@ -127,7 +127,10 @@ public static partial class ControlPlaneApp
         app.UseMiddleware<RateLimitMiddleware>();
 
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapScalarApiReference("/docs", o => o.WithTitle("Authio control plane"));
+        // No hosted AI chat ("Ask AI") and no developer toolbar (its "Deploy"/share buttons upload the document to
+        // Scalar's registry): the reference talks to this service only. Access tokens are the usual credential.
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Authio control plane").DisableAgent().HideDeveloperTools()
+            .AddPreferredSecuritySchemes(OpenApiSetup.Scheme));
         app.MapGet("/healthz", () => Results.Text("ok")).ExcludeFromDescription();
         // Every endpoint below checks the bounds its OpenAPI schema publishes before its handler runs.
         var root = app.MapGroup("").AddEndpointFilterFactory(RequestBounds.Filter);
