@@ -90,7 +90,7 @@ login() {
       fi
       LOGIN_PROBLEM="sign-in refused (400): $text" ;;
     401) LOGIN_PROBLEM="the password of $ADMIN_EMAIL in $DATA is not the one this run uses (AUTHIO_DEV_PASSWORD, default Dev!passw0rd). Run with the password you set, or start afresh: bash scripts/dev.sh --reset" ;;
-    423) LOGIN_PROBLEM="$ADMIN_EMAIL is locked out after repeated failed sign-ins: $(printf '%s' "$text" | sed -E 's/.*"detail":"([^"]+)".*/\1/') Wait and run dev.sh again, or start afresh: bash scripts/dev.sh --reset" ;;
+    423) LOGIN_PROBLEM="$ADMIN_EMAIL is locked out after repeated failed sign-ins: $(printf '%s' "$text" | sed -E 's/.*"detail":"([^"]+)".*/\1/') Wait that long, or start afresh: bash scripts/dev.sh --reset (deletes $DATA)" ;;
     429) LOGIN_PROBLEM="sign-in is rate limited: $(printf '%s' "$text" | sed -E 's/.*"detail":"([^"]+)".*/\1/') Wait and run dev.sh again." ;;
     000) LOGIN_PROBLEM="the control plane at $CP did not answer the sign-in" ;;
     *) LOGIN_PROBLEM="sign-in answered $status: $text" ;;
@@ -153,8 +153,9 @@ ORG=\$(curl -s $CP/v1/org -H "Authorization: Bearer \$TOKEN" | sed -E 's/^\{"id"
 SEQ=\$(feed_seq); curl -s -X PUT $CP/v1/orgs/\$ORG/rate-limits -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"default":"5/1m per org"}'; edge_applied \$SEQ
 for i in 1 2 3 4 5 6; do curl -s -o /dev/null -w '%{http_code} ' http://127.0.0.1:5080/api/hello -H "Authorization: Bearer \$TOKEN"; done; echo
 SEQ=\$(feed_seq); curl -s -X PUT $CP/v1/orgs/\$ORG/rate-limits -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"default":null}'; edge_applied \$SEQ
-# Sign out: the session is revoked at the edge at once (401 with the same, unexpired token):
-curl -s -X POST $CP/v1/auth/logout -H "Authorization: Bearer \$TOKEN"; curl -s http://127.0.0.1:5080/api/hello -H "Authorization: Bearer \$TOKEN"
+# Sign out: the session's revocation reaches the edge within milliseconds (then 401 with the same, unexpired token):
+SEQ=\$(feed_seq); curl -s -X POST $CP/v1/auth/logout -H "Authorization: Bearer \$TOKEN"; edge_applied \$SEQ
+curl -s http://127.0.0.1:5080/api/hello -H "Authorization: Bearer \$TOKEN"
 # API reference: $CP/docs
 EOT
 if [ -n "$LOGIN_PROBLEM" ]; then
