@@ -53,13 +53,13 @@ public abstract partial class ControlPlaneSuite
         var claims = (await F.Services.GetRequiredService<Authio.ControlPlane.Tokens.AccessTokenValidator>().ValidateAsync(t.Access))!;
         // An authority whose poller never ran (or stalled): every check reads the store.
         var unpolled = new CallerAuthority(F.Services.GetRequiredService<Authio.ControlPlane.Sessions.SessionStore>(),
-            F.Services.GetRequiredService<Authio.ControlPlane.EdgeSync.EdgeChangeLog>(),
+            F.Services.GetRequiredService<Authio.ControlPlane.EdgeSync.EdgeChangeStore>(),
             F.Services.GetRequiredService<Authio.ControlPlane.Tokens.AccessTokenValidator>(),
             F.Services.GetRequiredService<Authio.ControlPlane.Hosting.ControlPlaneOptions>(), F.Time);
         for (var i = 0; i < 3; i++) Assert.True((await unpolled.CheckAsync(claims, default)).Allowed);
         Assert.Equal((0L, 3L), (unpolled.Hits, unpolled.Misses));
         // Once it knows the change log's position, the same check is served from the cache.
-        unpolled.Observe(await F.Services.GetRequiredService<Authio.ControlPlane.EdgeSync.EdgeChangeLog>().LastSequenceAsync(default));
+        unpolled.Observe(await F.Services.GetRequiredService<Authio.ControlPlane.EdgeSync.EdgeChangeStore>().LastSequenceAsync(default));
         await unpolled.CheckAsync(claims, default);
         Assert.True((await unpolled.CheckAsync(claims, default)).Allowed);
         Assert.True(unpolled.Hits >= 1);

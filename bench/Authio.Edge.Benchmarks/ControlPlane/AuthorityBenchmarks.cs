@@ -33,7 +33,7 @@ public class AuthorityBenchmarks
         _authority = sp.GetRequiredService<CallerAuthority>();
         _validator = sp.GetRequiredService<AccessTokenValidator>();
         // Never told the change log's position, so it never serves from its cache: every check reads the store.
-        _uncached = new CallerAuthority(sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<EdgeChangeLog>(), _validator,
+        _uncached = new CallerAuthority(sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<EdgeChangeStore>(), _validator,
             sp.GetRequiredService<ControlPlaneOptions>(), TimeProvider.System);
         _claims = (await _validator.ValidateAsync(_token))!;
         // Wait for the poller's first reading, then warm the cache.

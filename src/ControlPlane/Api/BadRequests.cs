@@ -23,17 +23,17 @@ internal sealed partial class BadRequestMiddleware(RequestDelegate next, Hosting
             http.Response.Clear();
             if (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
-                await Problems.PayloadTooLarge(options.Limits.MaxRequestBodyBytes).ExecuteAsync(http);
+                await Failure.PayloadTooLarge(options.Limits.MaxRequestBodyBytes).ExecuteAsync(http);
                 return;
             }
             var (field, message) = Describe(e);
-            await Problems.Validation(field, message).ExecuteAsync(http);
+            await Failure.Invalid(field, message).ExecuteAsync(http);
         }
         catch (InvalidDataException) when (!http.Response.HasStarted && http.Request.HasFormContentType)
         {
             // Form reader limits (value count, key length) and malformed multipart.
             http.Response.Clear();
-            await Problems.Validation("body", "The form is malformed or exceeds a form limit.").ExecuteAsync(http);
+            await Failure.Invalid("body", "The form is malformed or exceeds a form limit.").ExecuteAsync(http);
         }
     }
 

@@ -16,7 +16,7 @@ internal sealed class BodyLimitMiddleware(RequestDelegate next, Hosting.ControlP
         {
             // The unread body would otherwise be drained by Kestrel; closing is cheaper for a 10 MB upload.
             http.Response.Headers.Connection = "close";
-            return Problems.PayloadTooLarge(limit).ExecuteAsync(http);
+            return Failure.PayloadTooLarge(limit).ExecuteAsync(http);
         }
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature) feature.MaxRequestBodySize = limit;
         return next(http);

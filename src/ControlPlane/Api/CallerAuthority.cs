@@ -26,7 +26,7 @@ internal readonly record struct AuthorityVerdict(string? Role, string? Refusal)
 /// <see cref="CallerAuthorityPoller"/> reads every <see cref="PollInterval"/>. If polling stalls for longer than
 /// <see cref="StaleAfter"/>, nothing is served from the cache.
 /// </remarks>
-internal sealed class CallerAuthority(SessionStore store, EdgeChangeLog changes, AccessTokenValidator validator, Hosting.ControlPlaneOptions options,
+internal sealed class CallerAuthority(SessionStore store, EdgeChangeStore changes, AccessTokenValidator validator, Hosting.ControlPlaneOptions options,
     TimeProvider time)
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
@@ -138,7 +138,7 @@ internal sealed class CallerAuthority(SessionStore store, EdgeChangeLog changes,
 }
 
 /// <summary>Reads the change log's last sequence number every <see cref="CallerAuthority.PollInterval"/> (wall clock) for <see cref="CallerAuthority"/>.</summary>
-internal sealed partial class CallerAuthorityPoller(CallerAuthority authority, EdgeChangeLog changes, ILogger<CallerAuthorityPoller> logger) : BackgroundService
+internal sealed partial class CallerAuthorityPoller(CallerAuthority authority, EdgeChangeStore changes, ILogger<CallerAuthorityPoller> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -15,11 +15,11 @@ internal sealed class CallerFilter(CallerAuthority authority) : IEndpointFilter
         var http = context.HttpContext;
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            return Problems.Unauthorized("A bearer access token is required.");
+            return Failure.Unauthorized("A bearer access token is required.");
         var claims = await authority.ValidateAsync(header["Bearer ".Length..].Trim(), http.RequestAborted);
-        if (claims is null) return Problems.Unauthorized("The access token is invalid or expired.");
+        if (claims is null) return Failure.Unauthorized("The access token is invalid or expired.");
         var verdict = await authority.CheckAsync(claims, http.RequestAborted);
-        if (!verdict.Allowed) return Problems.Unauthorized(verdict.Refusal!);
+        if (!verdict.Allowed) return Failure.Unauthorized(verdict.Refusal!);
         http.Items[Caller.ItemKey] = new Caller(claims.OrgId, claims.UserId, claims.SessionId, verdict.Role!, CurrentScopes(claims, verdict.Role!), ClientInfo.From(http));
         return await next(context);
     }
@@ -37,5 +37,5 @@ internal sealed class CallerFilter(CallerAuthority authority) : IEndpointFilter
 internal sealed class AdminFilter : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
-        Caller.Of(context.HttpContext).IsAdmin ? await next(context) : Problems.Forbidden();
+        Caller.Of(context.HttpContext).IsAdmin ? await next(context) : Failure.Forbidden();
 }

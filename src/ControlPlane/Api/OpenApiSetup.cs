@@ -9,11 +9,33 @@ internal static class OpenApiSetup
     public const string Scheme = "Bearer";
     public const string EdgeScheme = "EdgeApiKey";
 
+    /// <summary>The API reference's introduction (OpenAPI <c>info.description</c>, Markdown).</summary>
+    public const string Introduction = """
+        Identity, sessions, signing keys, API keys and audit for Authio Edge. The edge proxy validates the ES256 access
+        tokens issued here and follows this service's change feed.
+
+        **Authenticate.** `POST /v1/auth/login` with `{"email", "password"}` returns an `access_token` (send it as
+        `Authorization: Bearer …`; the **Bearer** scheme is selected above) and a `refresh_token` for `POST /v1/auth/refresh`.
+        A user who belongs to several orgs must also send `"org_id"`: without it the sign-in answers 400 and names the
+        orgs to choose from. The token's org is the org every `/v1` call acts on; other orgs' ids are simply not found.
+
+        **Roles.** `explore` reads, `create` reads and writes, `mod` also administers users, teams, roles, keys and
+        settings. Each operation says who may call it.
+
+        **Errors.** Every refusal is `application/problem+json` with a stable `code` (and `type`
+        `urn:authio:problem:<code>`); each operation lists the codes it can return. Bad input is 400 `validation_failed`
+        with `errors.<field>`; rate limits are 429 `rate_limit_exceeded` with `Retry-After`.
+
+        **Edges.** The `Edge` operations (`/v1/edge/*`) and `/oauth/introspect` take an API key with the `edge:sync`
+        scope (scheme **EdgeApiKey**) instead of an access token.
+        """;
+
     public static void Configure(OpenApiOptions options)
     {
         options.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Authio control plane";
+            document.Info.Description = Introduction;
             document.Components ??= new OpenApiComponents();
             document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
             document.Components.SecuritySchemes[Scheme] = new OpenApiSecurityScheme

@@ -43,7 +43,7 @@ internal static class RequestBounds
                 Check(value, name, attributes, errors);
                 if (nested && value is not null) Validate(value, "", errors, depth: 0);
             }
-            return errors.Count > 0 ? Problems.Validation(errors) : await next(invocation);
+            return errors.Count > 0 ? Failure.Invalid(errors) : await next(invocation);
         };
     }
 

@@ -50,12 +50,12 @@ internal static class ApiKeyStatus
 
 internal sealed record CreateApiKeyRequest(
     [property: Required, StringLength(100)] string? Name,
-    [property: Required, MaxLength(ApiKeyService.MaxScopesPerKey), ItemLength(Bounds.MaxScopeLength)] string[]? Scopes,
+    [property: Required, MaxLength(ApiKeyAdminService.MaxScopesPerKey), ItemLength(Bounds.MaxScopeLength)] string[]? Scopes,
     [property: Required, StringLength(4)] string? Environment,
     [property: JsonPropertyName("expires_at")] DateTimeOffset? ExpiresAt = null,
     [property: JsonPropertyName("project_id"), StringLength(Bounds.MaxIdLength)] string? ProjectId = null);
 
-internal sealed record RotateApiKeyRequest([property: JsonPropertyName("grace_period_seconds"), Range(0, (double)ApiKeyService.MaxGraceSeconds)] long? GracePeriodSeconds = null);
+internal sealed record RotateApiKeyRequest([property: JsonPropertyName("grace_period_seconds"), Range(0, (double)ApiKeyAdminService.MaxGraceSeconds)] long? GracePeriodSeconds = null);
 
 internal sealed record CreateScopeRequest([property: Required, StringLength(Bounds.MaxScopeLength)] string? Name, [property: StringLength(200)] string? Description = null);
 

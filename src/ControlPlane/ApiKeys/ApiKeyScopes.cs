@@ -4,7 +4,6 @@ using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Storage;
 using Authio.ControlPlane.Users;
 using Authio.Shared.ApiKeys;
-using Dapper;
 
 namespace Authio.ControlPlane.ApiKeys;
 
@@ -12,7 +11,7 @@ namespace Authio.ControlPlane.ApiKeys;
 /// API-key scopes are data: the built-ins seeded by migration 4 (<c>org_id</c> NULL) plus the ones an org adds.
 /// Who may grant what is decided here, from the caller's own access-token scopes.
 /// </summary>
-internal sealed partial class ApiKeyScopes(Db db, AuditLog audit, TimeProvider time, ILogger<ApiKeyScopes> logger)
+internal sealed partial class ApiKeyScopes(Db db, ApiKeyStore store, AuditLog audit, TimeProvider time, ILogger<ApiKeyScopes> logger)
 {
     /// <summary><c>action:resource</c>, lower case; no wildcards (those are access-token scopes, not grantable ones).</summary>
     [GeneratedRegex("^[a-z][a-z0-9_-]{0,31}:[a-z0-9][a-z0-9_.-]{0,63}$")]
@@ -29,20 +28,8 @@ internal sealed partial class ApiKeyScopes(Db db, AuditLog audit, TimeProvider t
         return colon > 0 && caller.Scopes.Contains(string.Concat(scope.AsSpan(0, colon + 1), "*"));
     }
 
-    public Task<List<ApiKeyScopeView>> ListAsync(string orgId, CancellationToken ct) =>
-        db.InOrgAsync(orgId, async (c, tx) => (await c.QueryAsync<(string Name, string? Description, string? OrgId)>("""
-            SELECT name, description, org_id FROM api_key_scopes WHERE org_id IS NULL OR org_id = @orgId
-            ORDER BY CASE WHEN org_id IS NULL THEN 0 ELSE 1 END, name
-            """, new { orgId }, tx)).Select(s => new ApiKeyScopeView(s.Name, s.Description, s.OrgId is null)).ToList(), ct);
-
-    /// <summary>The subset of <paramref name="names"/> that are scopes of the org (built-in or its own).</summary>
-    public static async Task<HashSet<string>> KnownAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string orgId, IEnumerable<string> names)
-    {
-        // All of the org's scopes (a short list) rather than "IN @names", which Dapper expands differently per provider.
-        var all = (await c.QueryAsync<string>("SELECT name FROM api_key_scopes WHERE org_id IS NULL OR org_id = @orgId", new { orgId }, tx))
-            .ToHashSet(StringComparer.Ordinal);
-        return names.Where(all.Contains).ToHashSet(StringComparer.Ordinal);
-    }
+    public async Task<List<ApiKeyScopeView>> ListAsync(string orgId, CancellationToken ct) =>
+        (await store.ListScopesAsync(orgId, ct)).Select(s => new ApiKeyScopeView(s.Name, s.Description, s.OrgId is null)).ToList();
 
     public async Task<Result<ApiKeyScopeView>> CreateAsync(Caller caller, string? name, string? description, CancellationToken ct)
     {
@@ -51,16 +38,14 @@ internal sealed partial class ApiKeyScopes(Db db, AuditLog audit, TimeProvider t
         if (name is null || !NamePattern().IsMatch(name)) errors["name"] = ["must look like action:resource (lower case letters, digits, _ . -), e.g. read:invoices."];
         description = string.IsNullOrWhiteSpace(description) ? null : description.Trim();
         if (description is { Length: > 200 }) errors["description"] = ["must be at most 200 characters."];
-        if (errors.Count > 0) return new Failure(400, Shared.Errors.ErrorCodes.ValidationFailed, "Validation failed", "One or more fields are invalid.", errors);
+        if (errors.Count > 0) return Failure.Invalid(errors);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         try
         {
             var created = await db.InOrgAsync(caller.OrgId, async (c, tx) =>
             {
-                if ((await KnownAsync(c, tx, caller.OrgId, [name!])).Count > 0) return false;
-                await c.ExecuteAsync("""
-                    INSERT INTO api_key_scopes (org_id, name, description, created_by, created_at) VALUES (@orgId, @name, @description, @by, @now)
-                    """, new { orgId = caller.OrgId, name, description, by = caller.UserId, now }, tx);
+                if ((await ApiKeyStore.KnownScopesAsync(c, tx, caller.OrgId, [name!])).Count > 0) return false;
+                await ApiKeyStore.InsertScopeAsync(c, tx, caller.OrgId, name!, description, caller.UserId, now);
                 return true;
             }, ct);
             if (!created) return Failure.Conflict("A scope with this name already exists.");

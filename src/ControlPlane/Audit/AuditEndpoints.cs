@@ -1,8 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Authio.ControlPlane.Api;
-using Authio.ControlPlane.Storage;
-using Dapper;
 
 namespace Authio.ControlPlane.Audit;
 
@@ -37,24 +35,24 @@ internal static class AuditEndpoints
     {
         var g = v1.MapGroup("/audit-events").WithTags("Audit").AddEndpointFilter<AdminFilter>();
         g.MapGet("/", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, string? cursor, [Range(1, MaxLimit)] int? limit,
-                Db db, HttpContext http) =>
+                AuditStore store, HttpContext http) =>
             {
                 var org = Caller.Of(http).OrgId;
                 long? before = null;
                 if (cursor is not null)
                 {
                     if (!long.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var c))
-                        return Problems.Validation("cursor", "is not a cursor returned by this endpoint.");
+                        return Failure.Invalid("cursor", "is not a cursor returned by this endpoint.");
                     before = c;
                 }
                 var take = Math.Clamp(limit ?? 100, 1, MaxLimit);
-                var rows = await QueryAsync(db, org, @event, outcome, userId, sessionId, from, to, before, take + 1, newestFirst: true, http.RequestAborted);
+                var rows = await store.QueryAsync(org, @event, outcome, userId, sessionId, from, to, before, take + 1, newestFirst: true, http.RequestAborted);
                 var page = rows.Take(take).Select(AuditEventView.From).ToList();
                 var next = rows.Count > take ? rows[take - 1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
                 return Results.Ok(new AuditPage(page, next));
             })
             .Produces<AuditPage>().WithSummary("Audit events, newest first; filter by event, outcome, userId, sessionId, from, to; page with cursor (mod)");
-        g.MapGet("/export", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, Db db,
+        g.MapGet("/export", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, AuditStore store,
                 AuditSeals seals, HttpContext http) =>
             {
                 var org = Caller.Of(http).OrgId;
@@ -65,7 +63,7 @@ internal static class AuditEndpoints
                 long after = 0;
                 while (true)
                 {
-                    var rows = await QueryAsync(db, org, @event, outcome, userId, sessionId, from, to, after, MaxLimit, newestFirst: false, http.RequestAborted);
+                    var rows = await store.QueryAsync(org, @event, outcome, userId, sessionId, from, to, after, MaxLimit, newestFirst: false, http.RequestAborted);
                     foreach (var r in rows)
                     {
                         await http.Response.WriteAsync(JsonSerializer.Serialize(AuditEventView.From(r), JsonSerializerOptions.Web) + "\n", http.RequestAborted);
@@ -82,23 +80,4 @@ internal static class AuditEndpoints
             .Produces<AuditVerification>()
             .WithSummary("Check the org's keyed hash chain against its signed checkpoints and retention cuts; report the first bad position (mod)");
     }
-
-    private static Task<List<AuditRow>> QueryAsync(Db db, string orgId, string? ev, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to,
-        long? cursor, int take, bool newestFirst, CancellationToken ct) =>
-        db.InOrgAsync(orgId, async (c, tx) =>
-        {
-            var sql = "SELECT * FROM audit_events WHERE org_id = @orgId"
-                + (ev is null ? "" : " AND event = @ev")
-                + (outcome is null ? "" : " AND outcome = @outcome")
-                + (userId is null ? "" : " AND user_id = @userId")
-                + (sessionId is null ? "" : " AND session_id = @sessionId")
-                + (from is null ? "" : " AND ts >= @fromMs")
-                + (to is null ? "" : " AND ts < @toMs")
-                + (cursor is null ? "" : newestFirst ? " AND seq < @cursor" : " AND seq > @cursor")
-                + (newestFirst ? " ORDER BY seq DESC" : " ORDER BY seq") + " LIMIT @take";
-            return (await c.QueryAsync<AuditRow>(sql, new
-            {
-                orgId, ev, outcome, userId, sessionId, fromMs = from?.ToUnixTimeMilliseconds(), toMs = to?.ToUnixTimeMilliseconds(), cursor, take,
-            }, tx)).ToList();
-        }, ct);
 }

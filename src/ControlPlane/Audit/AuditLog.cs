@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Authio.ControlPlane.SigningKeys;
 using Authio.ControlPlane.Storage;
-using Dapper;
 
 namespace Authio.ControlPlane.Audit;
 
@@ -15,7 +14,7 @@ namespace Authio.ControlPlane.Audit;
 /// database writer can recompute hashes but not MACs, so a rewritten row or re-hashed tail fails verification
 /// (<see cref="AuditSeals"/>). Checkpoints and retention cuts are signed separately.
 /// </summary>
-internal sealed class AuditLog(Db db, TimeProvider time, MasterKey master)
+internal sealed class AuditLog(Db db, AuditStore store, TimeProvider time, MasterKey master)
 {
     /// <summary>Pseudo-org for events that belong to no org (unknown-email sign-ins, scheduled key rotation).</summary>
     public const string SystemOrg = "_system";
@@ -46,20 +45,12 @@ internal sealed class AuditLog(Db db, TimeProvider time, MasterKey master)
         {
             await db.InOrgAsync(e.OrgId, async (c, tx) =>
             {
-                if (db.Dialect == Dialect.Postgres)
-                    await c.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext(@org))", new { org = e.OrgId }, tx);
+                await store.LockChainAsync(c, tx, e.OrgId);
                 // After retention removed every event, the chain continues from the last removed one (the signed cut).
-                row.PrevHash = await c.ExecuteScalarAsync<string?>(
-                    "SELECT hash FROM audit_events WHERE org_id = @org ORDER BY seq DESC LIMIT 1", new { org = e.OrgId }, tx)
-                    ?? await c.ExecuteScalarAsync<string?>(
-                        "SELECT head_hash FROM audit_seals WHERE org_id = @org AND kind = 'cut' ORDER BY through_seq DESC LIMIT 1", new { org = e.OrgId }, tx)
-                    ?? Genesis;
+                row.PrevHash = await AuditStore.ChainHeadHashAsync(c, tx, e.OrgId) ?? Genesis;
                 row.Hash = HashOf(row);
                 row.Mac = MacOf(e.OrgId, row.Hash);
-                return await c.ExecuteAsync("""
-                    INSERT INTO audit_events (org_id, id, ts, event, actor_id, user_id, email, session_id, ip, user_agent, outcome, details, prev_hash, hash, mac)
-                    VALUES (@OrgId, @Id, @Ts, @Event, @ActorId, @UserId, @Email, @SessionId, @Ip, @UserAgent, @Outcome, @Details, @PrevHash, @Hash, @Mac)
-                    """, row, tx);
+                return await AuditStore.InsertEventAsync(c, tx, row);
             }, ct);
         }
         finally

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -6,7 +5,6 @@ using System.Text.Json.Serialization;
 using Authio.ControlPlane.Orgs;
 using Authio.ControlPlane.SigningKeys;
 using Authio.ControlPlane.Storage;
-using Dapper;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Authio.ControlPlane.Audit;
@@ -46,7 +44,7 @@ internal sealed class AuditSealRow
 /// compact JWS (ES256) signed with the org's signing key, so anyone holding the public JWKS can check them offline;
 /// together with the public hash chain they pin every event's content up to the checkpoint.
 /// </summary>
-internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore keys, OrgStore orgs, TimeProvider time, ILogger<AuditSeals> logger)
+internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit, SigningKeyStore keys, OrgStore orgs, TimeProvider time, ILogger<AuditSeals> logger)
 {
     public const string Checkpoint = "checkpoint";
     public const string Cut = "cut";
@@ -109,18 +107,7 @@ internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore 
         }
     }
 
-    public Task<List<AuditSealRow>> ListAsync(string orgId, CancellationToken ct) =>
-        db.InOrgAsync(orgId, async (c, tx) => (await c.QueryAsync<AuditSealRow>(
-            "SELECT * FROM audit_seals WHERE org_id = @orgId ORDER BY through_seq, seq", new { orgId }, tx)).ToList(), ct);
-
-    private static Task<AuditSealRow?> LatestCutAsync(DbConnection c, DbTransaction tx, string orgId) =>
-        c.QuerySingleOrDefaultAsync<AuditSealRow>(
-            "SELECT * FROM audit_seals WHERE org_id = @orgId AND kind = 'cut' ORDER BY through_seq DESC, seq DESC LIMIT 1", new { orgId }, tx);
-
-    private static Task InsertAsync(DbConnection c, DbTransaction tx, AuditSealRow r) => c.ExecuteAsync("""
-        INSERT INTO audit_seals (org_id, kind, through_seq, head_hash, total, jws, created_at)
-        VALUES (@OrgId, @Kind, @ThroughSeq, @HeadHash, @Total, @Jws, @CreatedAt)
-        """, r, tx);
+    public Task<List<AuditSealRow>> ListAsync(string orgId, CancellationToken ct) => store.SealsAsync(orgId, ct);
 
     private bool _swept;
 
@@ -160,15 +147,12 @@ internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore 
     {
         var state = await db.InOrgAsync(orgId, async (c, tx) =>
         {
-            var head = await c.QuerySingleOrDefaultAsync<(long Seq, string Hash)?>(
-                "SELECT seq, hash FROM audit_events WHERE org_id = @orgId ORDER BY seq DESC LIMIT 1", new { orgId }, tx);
+            var head = await AuditStore.NewestEventAsync(c, tx, orgId);
             if (head is null) return null;
-            var last = await c.ExecuteScalarAsync<long?>(
-                "SELECT MAX(through_seq) FROM audit_seals WHERE org_id = @orgId AND kind = 'checkpoint'", new { orgId }, tx);
+            var last = await AuditStore.LatestCheckpointSeqAsync(c, tx, orgId);
             if (last >= head.Value.Seq) return null;
-            var cut = await LatestCutAsync(c, tx, orgId);
-            var kept = await c.ExecuteScalarAsync<long>(
-                "SELECT COUNT(*) FROM audit_events WHERE org_id = @orgId AND seq <= @through", new { orgId, through = head.Value.Seq }, tx);
+            var cut = await AuditStore.LatestCutAsync(c, tx, orgId);
+            var kept = await AuditStore.CountEventsThroughAsync(c, tx, orgId, head.Value.Seq);
             return ((long Seq, string Hash, long Count)?)(head.Value.Seq, head.Value.Hash, (cut?.Total ?? 0) + kept);
         }, ct);
         if (state is not { } s) return false;
@@ -177,10 +161,8 @@ internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore 
         var jws = await SignAsync(orgId, claims, ct);
         await db.InOrgAsync(orgId, async (c, tx) =>
         {
-            await InsertAsync(c, tx, new AuditSealRow { OrgId = orgId, Kind = Checkpoint, ThroughSeq = s.Seq, HeadHash = s.Hash, Total = s.Count, Jws = jws, CreatedAt = now });
-            return await c.ExecuteAsync(
-                "DELETE FROM audit_seals WHERE org_id = @orgId AND kind = 'checkpoint' AND through_seq < @through AND created_at < @before",
-                new { orgId, through = s.Seq, before = now - (long)KeepCheckpoints.TotalMilliseconds }, tx);
+            await AuditStore.InsertSealAsync(c, tx, new AuditSealRow { OrgId = orgId, Kind = Checkpoint, ThroughSeq = s.Seq, HeadHash = s.Hash, Total = s.Count, Jws = jws, CreatedAt = now });
+            return await AuditStore.DeleteOldCheckpointsAsync(c, tx, orgId, s.Seq, now - (long)KeepCheckpoints.TotalMilliseconds);
         }, ct);
         return true;
     }
@@ -194,12 +176,10 @@ internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore 
     {
         var plan = await db.InOrgAsync(orgId, async (c, tx) =>
         {
-            var through = await c.ExecuteScalarAsync<long?>(
-                "SELECT MAX(seq) FROM audit_events WHERE org_id = @orgId AND ts < @cutoffMs", new { orgId, cutoffMs }, tx);
+            var through = await AuditStore.LastSeqBeforeAsync(c, tx, orgId, cutoffMs);
             if (through is null) return null;
-            var cut = await LatestCutAsync(c, tx, orgId);
-            var rows = (await c.QueryAsync<AuditRow>(
-                "SELECT * FROM audit_events WHERE org_id = @orgId AND seq <= @through ORDER BY seq", new { orgId, through }, tx)).ToList();
+            var cut = await AuditStore.LatestCutAsync(c, tx, orgId);
+            var rows = await AuditStore.EventsThroughAsync(c, tx, orgId, through.Value);
             var expected = cut?.HeadHash ?? AuditLog.Genesis;
             foreach (var r in rows)
             {
@@ -217,13 +197,12 @@ internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore 
         var jws = await SignAsync(orgId, new AuditSealClaims(CutType, orgId, p.Through, p.Hash, p.Count, now / 1000) { Removed = p.Removed }, ct);
         return await audit.ExclusiveAsync(() => db.InOrgAsync(orgId, async (c, tx) =>
         {
-            if (db.Dialect == Dialect.Postgres)
-                await c.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext(@org))", new { org = orgId }, tx);
+            await store.LockChainAsync(c, tx, orgId);
             // Another instance may have cut meanwhile: then this plan is stale, and the next round starts afresh.
-            if ((await LatestCutAsync(c, tx, orgId))?.ThroughSeq != p.PreviousCut) return 0;
-            await InsertAsync(c, tx, new AuditSealRow { OrgId = orgId, Kind = Cut, ThroughSeq = p.Through, HeadHash = p.Hash, Total = p.Count, Jws = jws, CreatedAt = now });
-            await c.ExecuteAsync("DELETE FROM audit_seals WHERE org_id = @orgId AND through_seq < @through", new { orgId, through = p.Through }, tx);
-            return await c.ExecuteAsync("DELETE FROM audit_events WHERE org_id = @orgId AND seq <= @through", new { orgId, through = p.Through }, tx);
+            if ((await AuditStore.LatestCutAsync(c, tx, orgId))?.ThroughSeq != p.PreviousCut) return 0;
+            await AuditStore.InsertSealAsync(c, tx, new AuditSealRow { OrgId = orgId, Kind = Cut, ThroughSeq = p.Through, HeadHash = p.Hash, Total = p.Count, Jws = jws, CreatedAt = now });
+            await AuditStore.DeleteSealsBeforeAsync(c, tx, orgId, p.Through);
+            return await AuditStore.DeleteEventsThroughAsync(c, tx, orgId, p.Through);
         }, ct), ct);
     }
 
@@ -264,8 +243,7 @@ internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore 
         }
         var pending = new Queue<AuditSealClaims>(checkpoints.Where(k => cut is null || k.Seq > cut.Seq).OrderBy(k => k.Seq));
         latestCheckpoint = checkpoints.Count == 0 ? null : checkpoints.Max(k => k.Seq);
-        var rows = await db.InOrgAsync(orgId, async (c, tx) =>
-            (await c.QueryAsync<AuditRow>("SELECT * FROM audit_events WHERE org_id = @orgId ORDER BY seq", new { orgId }, tx)).ToList(), ct);
+        var rows = await store.AllEventsAsync(orgId, ct);
 
         var expected = cut?.Hash ?? AuditLog.Genesis;
         var ever = cut?.Count ?? 0;
@@ -315,12 +293,10 @@ internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore 
     /// </summary>
     public async Task UpgradeLegacyChainsAsync(CancellationToken ct)
     {
-        var pending = await db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_mac_backfill", transaction: tx), ct);
-        if (pending == 0) return;
+        if (!await store.MacBackfillPendingAsync(ct)) return;
         foreach (var orgId in (await orgs.AllIdsAsync(ct)).Append(AuditLog.SystemOrg))
         {
-            var rows = await db.InOrgAsync(orgId, async (c, tx) =>
-                (await c.QueryAsync<AuditRow>("SELECT * FROM audit_events WHERE org_id = @orgId ORDER BY seq", new { orgId }, tx)).ToList(), ct);
+            var rows = await store.AllEventsAsync(orgId, ct);
             if (rows.Count == 0) continue;
             var macs = new List<(long Seq, string Mac)>();
             string? previous = null;
@@ -338,14 +314,14 @@ internal sealed partial class AuditSeals(Db db, AuditLog audit, SigningKeyStore 
             await db.InOrgAsync(orgId, async (c, tx) =>
             {
                 foreach (var (seq, mac) in macs)
-                    await c.ExecuteAsync("UPDATE audit_events SET mac = @mac WHERE org_id = @orgId AND seq = @seq AND mac IS NULL", new { mac, orgId, seq }, tx);
+                    await AuditStore.SetMissingMacAsync(c, tx, orgId, seq, mac);
                 if (cutJws is not null)
-                    await InsertAsync(c, tx, new AuditSealRow { OrgId = orgId, Kind = Cut, ThroughSeq = first.Seq - 1, HeadHash = first.PrevHash, Total = 0, Jws = cutJws, CreatedAt = now });
+                    await AuditStore.InsertSealAsync(c, tx, new AuditSealRow { OrgId = orgId, Kind = Cut, ThroughSeq = first.Seq - 1, HeadHash = first.PrevHash, Total = 0, Jws = cutJws, CreatedAt = now });
                 return 0;
             }, ct);
             if (macs.Count == rows.Count) Log.ChainUpgraded(logger, orgId, macs.Count);
             else Log.ChainNotUpgraded(logger, orgId, rows[macs.Count].Seq);
         }
-        await db.GlobalAsync((c, tx) => c.ExecuteAsync("DELETE FROM audit_mac_backfill", transaction: tx), ct);
+        await store.ClearMacBackfillAsync(ct);
     }
 }

@@ -24,12 +24,6 @@ internal sealed record TokenResponse(
 
 internal static class AuthEndpoints
 {
-    /// <summary>
-    /// The old ASP.NET rate-limit policy name. Endpoints outside Auth still mark themselves with it
-    /// (<c>RequireRateLimiting</c>); <see cref="RateLimitMiddleware"/> gives them a per-IP token bucket.
-    /// </summary>
-    public const string RateLimitPolicy = "auth";
-
     public static void Map(IEndpointRouteBuilder app, RouteGroupBuilder authenticated)
     {
         var auth = app.MapGroup("/v1/auth").WithTags("Auth")

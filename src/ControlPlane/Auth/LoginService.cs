@@ -16,7 +16,7 @@ namespace Authio.ControlPlane.Auth;
 /// and an unknown email.
 /// </summary>
 internal sealed partial class LoginService(
-    Db db, UserStore users, LoginFailures failures, PasswordHasher hasher, SessionService sessions, AuditLog audit, AuthRateLimiter limiter,
+    Db db, UserStore users, Orgs.OrgStore orgs, LoginFailures failures, PasswordHasher hasher, SessionService sessions, AuditLog audit, AuthRateLimiter limiter,
     ControlPlaneOptions options, TimeProvider time, ILogger<LoginService> logger)
 {
     /// <summary>RFC 5321 caps a path at 256 octets; 320 (64 + 1 + 255) is the common upper bound for an address.</summary>
@@ -25,8 +25,7 @@ internal sealed partial class LoginService(
     public async Task<Result<TokenPair>> LoginAsync(string? email, string? password, string? orgId, ClientInfo client, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password))
-            return new Failure(400, ErrorCodes.ValidationFailed, "Validation failed", "email and password are required.",
-                new Dictionary<string, string[]> { [string.IsNullOrWhiteSpace(email) ? "email" : "password"] = ["is required."] });
+            return Failure.Invalid(string.IsNullOrWhiteSpace(email) ? "email" : "password", "is required.", "email and password are required.");
         // Checked on the raw input before anything else (no rate-limit bucket, lookup or bcrypt for junk).
         if (System.Text.Encoding.UTF8.GetByteCount(email) > MaxEmailBytes)
             return Failure.Invalid("email", $"must be at most {MaxEmailBytes} bytes (UTF-8).");
@@ -79,7 +78,9 @@ internal sealed partial class LoginService(
         }
         else if (active.Count > 1)
         {
-            return Failure.Invalid("org_id", "is required: this user belongs to several organizations.");
+            // The password is verified: naming the caller's own orgs tells them nothing they could not see once signed in,
+            // and tells a script (or a person) exactly which org_id to send.
+            return Failure.Invalid("org_id", $"is required: this user belongs to several organizations: {await DescribeAsync(active, ct)}. Send \"org_id\" with one of them.");
         }
         else if (active.Count == 1) chosen = active[0];
         else return await FailAsync(failedEntry, auditOrgs, "deactivated", ct);
@@ -94,6 +95,17 @@ internal sealed partial class LoginService(
             UserId = user.Id, Email = user.Email, SessionId = pair.SessionId, Ip = client.Ip, UserAgent = client.UserAgent,
         }, ct);
         return pair;
+    }
+
+    /// <summary><c>org_… (Name), org_… (Name)</c>, oldest org first.</summary>
+    private async Task<string> DescribeAsync(List<string> orgIds, CancellationToken ct)
+    {
+        var found = new List<Orgs.OrgRow>(orgIds.Count);
+        foreach (var id in orgIds)
+        {
+            found.Add(await orgs.GetAsync(id, ct) ?? new Orgs.OrgRow { Id = id, Name = "?" });
+        }
+        return string.Join(", ", found.OrderBy(o => o.CreatedAt).ThenBy(o => o.Id, StringComparer.Ordinal).Select(o => $"{o.Id} ({o.Name})"));
     }
 
     /// <summary>Failures show up in every org the person belongs to (or just the one they named), so each org's admins see attacks on their member.</summary>
@@ -151,7 +163,6 @@ internal sealed partial class LoginService(
     private Failure Locked(long until)
     {
         var seconds = Math.Max(1, (until - time.GetUtcNow().ToUnixTimeMilliseconds() + 999) / 1000);
-        return new Failure(423, ErrorCodes.AccountLocked, "Account locked",
-            $"Too many failed sign-in attempts. Try again in {seconds} seconds.");
+        return Failure.Locked($"Too many failed sign-in attempts. Try again in {seconds} seconds.");
     }
 }

@@ -7,7 +7,7 @@ using Authio.Shared.Sync;
 namespace Authio.ControlPlane.EdgeSync;
 
 /// <summary>Snapshot and change feed for edges: every org's revocations, the published keys, in one order.</summary>
-internal sealed partial class EdgeSyncService(EdgeChangeLog log, SigningKeyStore keys, ControlPlaneOptions options, TimeProvider time,
+internal sealed partial class EdgeSyncService(EdgeChangeStore log, SigningKeyStore keys, ControlPlaneOptions options, TimeProvider time,
     IHostApplicationLifetime lifetime, ILogger<EdgeSyncService> logger, EdgeFeedSigner feedSigner)
 {
     public const int DefaultWaitSeconds = 25;

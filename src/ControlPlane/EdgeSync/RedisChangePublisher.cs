@@ -12,7 +12,7 @@ namespace Authio.ControlPlane.EdgeSync;
 /// trimmed by length; an edge that falls behind the trimmed start takes a snapshot. Every entry, whatever its type, is
 /// signed with the feed key (<see cref="EdgeFeedSigner"/>): edges apply no entry they cannot verify.
 /// </summary>
-internal sealed partial class RedisChangePublisher(EdgeChangeLog log, EdgeFeedSigner signer, ControlPlaneOptions options, TimeProvider time,
+internal sealed partial class RedisChangePublisher(EdgeChangeStore log, EdgeFeedSigner signer, ControlPlaneOptions options, TimeProvider time,
     ILogger<RedisChangePublisher> logger)
     : BackgroundService
 {

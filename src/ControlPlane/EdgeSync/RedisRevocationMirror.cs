@@ -11,7 +11,7 @@ namespace Authio.ControlPlane.EdgeSync;
 /// and advanced per batch only if it still holds what this instance last wrote (compare-and-set), so a Redis that lost
 /// data (restart without persistence, an older dump) is detected and seeded again instead of being trusted.
 /// </summary>
-internal sealed partial class RedisRevocationMirror(EdgeChangeLog log, TimeProvider time, ILogger logger)
+internal sealed partial class RedisRevocationMirror(EdgeChangeStore log, TimeProvider time, ILogger logger)
 {
     private const int SeedChunk = 500;
     private static readonly RedisKey Through = EdgeSyncPaths.RedisRevokedThrough;
@@ -96,7 +96,7 @@ internal sealed partial class RedisRevocationMirror(EdgeChangeLog log, TimeProvi
 
     // Signing keys are enforced through the key set, not per request.
     private static bool IsMirrored(EdgeChangeRow row) =>
-        row.Type == EdgeChangeLog.RevocationType && row.Kind is not null && row.Kind != RevocationKinds.SigningKey;
+        row.Type == EdgeChangeStore.RevocationType && row.Kind is not null && row.Kind != RevocationKinds.SigningKey;
 
     // A user's not-before is per org, as at the edge and in introspection.
     private static RedisKey Key(EdgeChangeRow row) => row.Kind == RevocationKinds.UserNotBefore

@@ -3,6 +3,7 @@ using Authio.ControlPlane.ApiKeys;
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Auth;
 using Authio.ControlPlane.EdgeSync;
+using Authio.ControlPlane.OAuth;
 using Authio.ControlPlane.Orgs;
 using Authio.ControlPlane.Passwords;
 using Authio.ControlPlane.RateLimiting;
@@ -35,17 +36,19 @@ public static partial class ControlPlaneApp
         s.AddSingleton(sp => MasterKey.Load(options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Authio.ControlPlane.SigningKeys.MasterKey")));
         s.AddSingleton<Migrator>();
         s.AddSingleton<KeySealer>();
-        s.AddSingleton<EdgeChangeLog>();
+        s.AddSingleton<EdgeChangeStore>();
         s.AddSingleton<EdgeFeedSigner>();
         if (!string.IsNullOrWhiteSpace(options.Redis))
         {
             s.AddHostedService<RedisChangePublisher>();
         }
         s.AddSingleton<EdgeSyncService>();
+        s.AddSingleton<OAuthStore>();
         s.AddSingleton<OAuthTokenService>();
         s.AddSingleton<SigningKeyStore>();
         s.AddSingleton<TokenIssuer>();
         s.AddSingleton<AccessTokenValidator>();
+        s.AddSingleton<AuditStore>();
         s.AddSingleton<AuditLog>();
         s.AddSingleton<AuditRetention>();
         s.AddSingleton<AuditSeals>();
@@ -58,13 +61,16 @@ public static partial class ControlPlaneApp
         s.AddSingleton<Bootstrap>();
         s.AddSingleton<UserStore>();
         s.AddSingleton<UserService>();
+        s.AddSingleton<TeamStore>();
         s.AddSingleton<TeamService>();
         s.AddSingleton<SessionStore>();
         s.AddSingleton<SessionService>();
         s.AddSingleton<AuthRateLimiter>();
         s.AddSingleton<LoginService>();
         s.AddSingleton<ApiKeyScopes>();
-        s.AddSingleton<ApiKeyService>();
+        s.AddSingleton<ApiKeyStore>();
+        s.AddSingleton<ApiKeyAdminService>();
+        s.AddSingleton<ApiKeyLookupService>();
         s.AddSingleton<EdgeKeyFilter>();
         s.AddSingleton<CallerAuthority>();
         s.AddHostedService<CallerAuthorityPoller>();
@@ -88,16 +94,16 @@ public static partial class ControlPlaneApp
             var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
             if (error is Microsoft.AspNetCore.Http.BadHttpRequestException { StatusCode: 413 })
             {
-                await Problems.PayloadTooLarge(options.Limits.MaxRequestBodyBytes).ExecuteAsync(http);
+                await Failure.PayloadTooLarge(options.Limits.MaxRequestBodyBytes).ExecuteAsync(http);
                 return;
             }
             if (error is Microsoft.AspNetCore.Http.BadHttpRequestException bad)
             {
-                await Problems.Validation("body", "The request body is missing or is not valid JSON.", bad.Message).ExecuteAsync(http);
+                await Failure.Invalid("body", "The request body is missing or is not valid JSON.", bad.Message).ExecuteAsync(http);
                 return;
             }
             Log.Unhandled(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Authio.ControlPlane"), error);
-            await Problems.Of(500, ErrorCodes.InternalError, "Internal error", "An unexpected error occurred.").ExecuteAsync(http);
+            await Failure.Internal().ExecuteAsync(http);
         }));
         app.UseStatusCodePages(async ctx =>
         {
@@ -106,13 +112,13 @@ public static partial class ControlPlaneApp
             switch (http.Response.StatusCode)
             {
                 case 404:
-                    await Problems.NotFound("Route").ExecuteAsync(http);
+                    await Failure.NotFound("Route").ExecuteAsync(http);
                     break;
                 case 413:
-                    await Problems.PayloadTooLarge(options.Limits.MaxRequestBodyBytes).ExecuteAsync(http);
+                    await Failure.PayloadTooLarge(options.Limits.MaxRequestBodyBytes).ExecuteAsync(http);
                     break;
                 case 400 or 415:
-                    await Problems.Validation("body", "The request is malformed or its parameters are invalid.").ExecuteAsync(http);
+                    await Failure.Invalid("body", "The request is malformed or its parameters are invalid.").ExecuteAsync(http);
                     break;
             }
         });
@@ -121,7 +127,10 @@ public static partial class ControlPlaneApp
         app.UseMiddleware<RateLimitMiddleware>();
 
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapScalarApiReference("/docs", o => o.WithTitle("Authio control plane"));
+        // No hosted AI chat ("Ask AI") and no developer toolbar (its "Deploy"/share buttons upload the document to
+        // Scalar's registry): the reference talks to this service only. Access tokens are the usual credential.
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Authio control plane").DisableAgent().HideDeveloperTools()
+            .AddPreferredSecuritySchemes(OpenApiSetup.Scheme));
         app.MapGet("/healthz", () => Results.Text("ok")).ExcludeFromDescription();
         // Every endpoint below checks the bounds its OpenAPI schema publishes before its handler runs.
         var root = app.MapGroup("").AddEndpointFilterFactory(RequestBounds.Filter);
@@ -139,6 +148,7 @@ public static partial class ControlPlaneApp
         ApiKeyEndpoints.Map(v1);
         ApiKeyEndpoints.MapEdge(root);
         EdgeSyncEndpoints.Map(root);
+        OAuthEndpoints.Map(root);
         return app;
     }
 

@@ -9,7 +9,7 @@ namespace Authio.ControlPlane.Hosting;
 /// Periodic upkeep: scheduled signing-key rotation, JWKS changes for the edge feed (time-driven retirements), audit
 /// retention and pruning of expired revocations. Off with <c>ControlPlane:Jobs:Enabled=false</c>.
 /// </summary>
-internal sealed partial class MaintenanceService(SigningKeyStore keys, AuditRetention retention, EdgeChangeLog changes, ControlPlaneOptions options,
+internal sealed partial class MaintenanceService(SigningKeyStore keys, AuditRetention retention, EdgeChangeStore changes, ControlPlaneOptions options,
     AuditSeals seals, LoginFailures loginFailures, TimeProvider time, ILogger<MaintenanceService> logger) : BackgroundService
 {
     /// <summary>One round. Each step runs even when an earlier one failed (logged); the round then throws the first failure.</summary>

@@ -30,7 +30,7 @@ internal static class OrgEndpoints
     {
         var g = v1.MapGroup("").WithTags("Orgs");
         g.MapGet("/org", async (OrgStore orgs, HttpContext http) =>
-                await orgs.GetAsync(Caller.Of(http).OrgId, http.RequestAborted) is { } o ? Results.Ok(View(orgs, o)) : Problems.NotFound("Org"))
+                await orgs.GetAsync(Caller.Of(http).OrgId, http.RequestAborted) is { } o ? Results.Ok(View(orgs, o)) : Failure.NotFound("Org"))
             .Produces<OrgView>().ProducesProblem(404).WithSummary("The caller's org and its settings");
         g.MapPatch("/org", async (OrgSettingsRequest body, OrgStore orgs, AuditLog audit, HttpContext http) =>
             {
@@ -41,7 +41,7 @@ internal static class OrgEndpoints
                     errors["access_token_ttl_seconds"] = [$"must be between {OrgSettingsRequest.MinSeconds} and {orgs.MaxAccessTtlSeconds}."];
                 if (body.IdleTimeoutSeconds is { } i && i > orgs.MaxIdleTimeoutSeconds)
                     errors["idle_timeout_seconds"] = [$"must be between {OrgSettingsRequest.MinSeconds} and {orgs.MaxIdleTimeoutSeconds}."];
-                if (errors.Count > 0) return Problems.Validation(errors);
+                if (errors.Count > 0) return Failure.Invalid(errors);
                 await orgs.UpdateSettingsAsync(caller.OrgId, body.AccessTokenTtlSeconds, body.IdleTimeoutSeconds, body.AuditRetentionDays, http.RequestAborted);
                 await audit.RecordAsync(new AuditEntry(caller.OrgId, AuditEvents.OrgUpdated)
                 {
@@ -58,12 +58,12 @@ internal static class OrgEndpoints
             .AddEndpointFilter<AdminFilter>().Produces<OrgView>().WithSummary("Change org settings (mod)");
         // Org ids in the path: a caller's token belongs to one org, so any other org is simply not found.
         g.MapGet("/orgs/{id}/rate-limits", async (string id, OrgRateLimitService limits, HttpContext http) =>
-                Caller.Of(http).OrgId == id ? Results.Ok(await limits.GetAsync(id, http.RequestAborted)) : Problems.NotFound("Org"))
+                Caller.Of(http).OrgId == id ? Results.Ok(await limits.GetAsync(id, http.RequestAborted)) : Failure.NotFound("Org"))
             .Produces<OrgRateLimitsView>().WithSummary("The org's rate limit at the edges ('default': null when none)");
         g.MapPut("/orgs/{id}/rate-limits", async (string id, OrgRateLimitsRequest body, OrgRateLimitService limits, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
-                if (caller.OrgId != id) return Problems.NotFound("Org");
+                if (caller.OrgId != id) return Failure.NotFound("Org");
                 return (await limits.SetAsync(id, body.Default, caller, http.RequestAborted)).ToResult(Results.Ok);
             })
             .AddEndpointFilter<AdminFilter>()
@@ -71,7 +71,7 @@ internal static class OrgEndpoints
         g.MapPost("/orgs", async (CreateOrgRequest body, OrgService service, OrgStore orgs, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
-                if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Trim().Length > 200) return Problems.Validation("name", "must be 1 to 200 characters.");
+                if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Trim().Length > 200) return Failure.Invalid("name", "must be 1 to 200 characters.");
                 var org = await service.CreateAsync(body.Name.Trim(), caller.UserId, caller.Client, http.RequestAborted);
                 return Results.Created($"/v1/org", View(orgs, org));
             })
@@ -83,7 +83,7 @@ internal static class OrgEndpoints
                 var allowed = http.RequestServices.GetRequiredService<Hosting.ControlPlaneOptions>().Orgs.SelfService
                     ? Caller.Of(http).IsAdmin
                     : await http.RequestServices.GetRequiredService<PlatformOperators>().IsOperatorAsync(Caller.Of(http), http.RequestAborted);
-                return allowed ? await next(ctx) : Problems.Forbidden("Only a platform operator may create orgs (ControlPlane:Orgs:SelfService is off).");
+                return allowed ? await next(ctx) : Failure.Forbidden("Only a platform operator may create orgs (ControlPlane:Orgs:SelfService is off).");
             })
             .Produces<OrgView>(201)
             .WithSummary("Create another org with the caller as its mod (operator; any mod with ControlPlane:Orgs:SelfService)");
@@ -91,34 +91,4 @@ internal static class OrgEndpoints
 
     private static OrgView View(OrgStore orgs, OrgRow o) =>
         new(o.Id, o.Name, (long)orgs.AccessTtl(o).TotalSeconds, (long)orgs.IdleTimeout(o).TotalSeconds, orgs.RetentionDays(o));
-}
-
-/// <summary>Creating orgs (bootstrap and <c>POST /v1/orgs</c>); the creator becomes the new org's <c>mod</c>.</summary>
-internal sealed class OrgService(Db db, AuditLog audit, SigningKeys.SigningKeyStore keys, TimeProvider time)
-{
-    public async Task<OrgRow> CreateAsync(string name, string creatorUserId, ClientInfo client, CancellationToken ct, UserRow? newUser = null)
-    {
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var org = new OrgRow { Id = Ids.New("org"), Name = name, CreatedAt = now };
-        await db.InOrgAsync(org.Id, async (c, tx) =>
-        {
-            await OrgStore.InsertAsync(c, tx, org);
-            if (newUser is not null) await UserStore.InsertAsync(c, tx, newUser);
-            await UserStore.InsertMembershipAsync(c, tx, org.Id, creatorUserId, Roles.Mod, now);
-            return 0;
-        }, ct);
-        await audit.RecordAsync(new AuditEntry(org.Id, AuditEvents.OrgCreated)
-        {
-            ActorId = creatorUserId, Ip = client.Ip, UserAgent = client.UserAgent, Details = new() { ["name"] = name },
-        }, ct);
-        if (newUser is not null)
-            await audit.RecordAsync(new AuditEntry(org.Id, AuditEvents.UserCreated) { UserId = newUser.Id, Email = newUser.Email, Details = new() { ["role"] = Roles.Mod, ["via"] = "bootstrap" } }, ct);
-        await audit.RecordAsync(new AuditEntry(org.Id, AuditEvents.RoleAssigned)
-        {
-            ActorId = creatorUserId, UserId = creatorUserId, Details = new() { ["role"] = Roles.Mod, ["project_id"] = null },
-        }, ct);
-        // The org's own key ring starts with it, so its first tokens are signed by a key edges already know.
-        await keys.EnsureSignerAsync(org.Id, creatorUserId, ct);
-        return org;
-    }
 }

@@ -5,7 +5,6 @@ using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Storage;
 using Authio.Shared.RateLimits;
-using Dapper;
 
 namespace Authio.ControlPlane.Orgs;
 
@@ -22,12 +21,12 @@ internal sealed record OrgRateLimitsRequest([property: JsonPropertyName("default
 /// Per-org rate limits the edges enforce for routes without their own <c>Authio.RateLimit</c>. A change is stored and
 /// appended to the edge change log in one transaction, so every edge gets it in order (or in its next snapshot).
 /// </summary>
-internal sealed class OrgRateLimitService(Db db, EdgeChangeLog changes, AuditLog audit, TimeProvider time)
+internal sealed class OrgRateLimitService(Db db, EdgeChangeStore changes, AuditLog audit, TimeProvider time)
 {
     public const string Field = "default";
 
     public Task<OrgRateLimitsView> GetAsync(string orgId, CancellationToken ct) =>
-        db.InOrgAsync(orgId, async (c, tx) => new OrgRateLimitsView(orgId, await CurrentAsync(c, tx, orgId)), ct);
+        db.InOrgAsync(orgId, async (c, tx) => new OrgRateLimitsView(orgId, await OrgStore.RateLimitAsync(c, tx, orgId)), ct);
 
     /// <summary>Sets (or with null/blank text clears) the org's limit. The text is stored normalised, as the edge parses it.</summary>
     public async Task<Result<OrgRateLimitsView>> SetAsync(string orgId, string? text, Caller actor, CancellationToken ct)
@@ -45,17 +44,11 @@ internal sealed class OrgRateLimitService(Db db, EdgeChangeLog changes, AuditLog
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var previous = await db.InOrgAsync(orgId, async (c, tx) =>
         {
-            // Lock first: this transaction reads, then writes and appends (see EdgeChangeLog.LockAsync).
+            // Lock first: this transaction reads, then writes and appends (see EdgeChangeStore.LockAsync).
             await changes.LockAsync(c, tx);
-            var current = await CurrentAsync(c, tx, orgId);
+            var current = await OrgStore.RateLimitAsync(c, tx, orgId);
             if (current == normalized) return (Changed: false, Current: current);
-            if (normalized is null)
-                await c.ExecuteAsync("DELETE FROM org_rate_limits WHERE org_id = @orgId", new { orgId }, tx);
-            else
-                await c.ExecuteAsync("""
-                    INSERT INTO org_rate_limits (org_id, rate_limit, updated_at, updated_by) VALUES (@orgId, @normalized, @now, @by)
-                    ON CONFLICT (org_id) DO UPDATE SET rate_limit = excluded.rate_limit, updated_at = excluded.updated_at, updated_by = excluded.updated_by
-                    """, new { orgId, normalized, now, by = actor.UserId }, tx);
+            await OrgStore.SetRateLimitAsync(c, tx, orgId, normalized, actor.UserId, now);
             await changes.AppendOrgRateLimitAsync(c, tx, orgId, normalized);
             return (Changed: true, Current: current);
         }, ct);
@@ -69,7 +62,4 @@ internal sealed class OrgRateLimitService(Db db, EdgeChangeLog changes, AuditLog
         }
         return new OrgRateLimitsView(orgId, normalized);
     }
-
-    private static Task<string?> CurrentAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string orgId) =>
-        c.QuerySingleOrDefaultAsync<string?>("SELECT rate_limit FROM org_rate_limits WHERE org_id = @orgId", new { orgId }, tx);
 }

@@ -44,6 +44,19 @@ internal sealed class OrgStore(Db db, ControlPlaneOptions options)
             WHERE id = @id
             """, new { id, accessTtlSeconds, idleTimeoutSeconds, auditRetentionDays }, tx), ct);
 
+    /// <summary>The org's edge rate limit as stored (normalised text), null when it has none.</summary>
+    public static Task<string?> RateLimitAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string orgId) =>
+        c.QuerySingleOrDefaultAsync<string?>("SELECT rate_limit FROM org_rate_limits WHERE org_id = @orgId", new { orgId }, tx);
+
+    /// <summary>Stores the org's edge rate limit; null deletes it.</summary>
+    public static Task SetRateLimitAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string orgId, string? normalized, string by, long now) =>
+        normalized is null
+            ? c.ExecuteAsync("DELETE FROM org_rate_limits WHERE org_id = @orgId", new { orgId }, tx)
+            : c.ExecuteAsync("""
+                INSERT INTO org_rate_limits (org_id, rate_limit, updated_at, updated_by) VALUES (@orgId, @normalized, @now, @by)
+                ON CONFLICT (org_id) DO UPDATE SET rate_limit = excluded.rate_limit, updated_at = excluded.updated_at, updated_by = excluded.updated_by
+                """, new { orgId, normalized, now, by }, tx);
+
     // Stored values are clamped into today's bounds on every read: a value written before the bounds existed (or
     // under a larger configured maximum) can never overflow a TimeSpan, wrap an int or exceed what the keys assume.
 

@@ -45,5 +45,5 @@ internal sealed class OperatorFilter(PlatformOperators operators) : IEndpointFil
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
         await operators.IsOperatorAsync(Caller.Of(context.HttpContext), context.HttpContext.RequestAborted)
             ? await next(context)
-            : Problems.Forbidden("Only a platform operator may do this.");
+            : Failure.Forbidden("Only a platform operator may do this.");
 }

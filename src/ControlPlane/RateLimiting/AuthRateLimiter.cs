@@ -15,10 +15,7 @@ internal enum LimitedAction
     Refresh,
     /// <summary><c>POST /v1/users/{id}/password</c>.</summary>
     Password,
-    /// <summary>
-    /// Endpoints still marked with the old <c>auth</c> rate-limit policy (today <c>POST /oauth/revoke</c>): per IP only,
-    /// under the <c>Refresh:PerIp</c> rule, in buckets of their own.
-    /// </summary>
+    /// <summary><c>POST /oauth/revoke</c>: per IP only, under the <c>Refresh:PerIp</c> rule, in buckets of their own.</summary>
     Revoke,
 }
 

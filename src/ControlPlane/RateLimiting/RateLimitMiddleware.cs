@@ -1,6 +1,4 @@
 using Authio.ControlPlane.Api;
-using Authio.ControlPlane.Auth;
-using Microsoft.AspNetCore.RateLimiting;
 using Authio.Shared.Errors;
 
 namespace Authio.ControlPlane.RateLimiting;
@@ -25,10 +23,7 @@ internal static class RateLimitEndpoints
             LimitedAction.Password => "password change attempts",
             _ => "requests",
         };
-        return new Failure(429, ErrorCodes.RateLimitExceeded, "Too many requests", $"Too many {what}. Try again in {seconds} seconds.")
-        {
-            RetryAfterSeconds = seconds,
-        };
+        return Failure.TooManyRequests($"Too many {what}. Try again in {seconds} seconds.", seconds);
     }
 }
 
@@ -45,7 +40,7 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, AuthRateLimiter 
             var verdict = limiter.CheckIp(action, http.Connection.RemoteIpAddress);
             if (!verdict.Admitted)
             {
-                await RateLimitEndpoints.Refused(action, verdict).ToResult().ExecuteAsync(http);
+                await RateLimitEndpoints.Refused(action, verdict).ExecuteAsync(http);
                 return;
             }
         }
@@ -54,9 +49,6 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, AuthRateLimiter 
 
     private static LimitedAction? ActionOf(Endpoint? endpoint)
     {
-        if (endpoint is null) return null;
-        if (endpoint.Metadata.GetMetadata<RateLimitedEndpoint>() is { } limited) return limited.Action;
-        // Endpoints outside this folder's reach still carry the old ASP.NET policy name.
-        return endpoint.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == AuthEndpoints.RateLimitPolicy ? LimitedAction.Revoke : null;
+        return endpoint?.Metadata.GetMetadata<RateLimitedEndpoint>()?.Action;
     }
 }

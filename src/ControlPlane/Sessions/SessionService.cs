@@ -7,7 +7,6 @@ using Authio.ControlPlane.RateLimiting;
 using Authio.ControlPlane.Storage;
 using Authio.ControlPlane.Tokens;
 using Authio.ControlPlane.Users;
-using Dapper;
 
 namespace Authio.ControlPlane.Sessions;
 
@@ -36,10 +35,7 @@ internal sealed partial class SessionService(
         {
             if (await SessionStore.LockMemberAsync(c, tx, orgId, userId) is not { Active: true } member) return null;
             var evicted = await store.EndOldestAsync(c, tx, orgId, userId, options.Sessions.MaxPerUser - 1, EndReasons.SessionLimit, now);
-            await c.ExecuteAsync("""
-                INSERT INTO sessions (org_id, id, user_id, created_at, last_seen_at, ip, user_agent, access_expires_at)
-                VALUES (@orgId, @sid, @userId, @now, @now, @ip, @ua, @exp)
-                """, new { orgId, sid, userId, now, ip = client.Ip, ua = client.UserAgent, exp = now + (long)ttl.TotalMilliseconds }, tx);
+            await SessionStore.InsertAsync(c, tx, orgId, sid, userId, now, client, now + (long)ttl.TotalMilliseconds);
             await InsertRefreshAsync(c, tx, orgId, sid, refresh, now);
             return new { member.Role, Teams = await UserStore.TeamsOfAsync(c, tx, orgId, userId), Evicted = evicted };
         }, ct);
@@ -71,9 +67,7 @@ internal sealed partial class SessionService(
             // Serialised per session with every ending (see SessionStore's lock order): the token row, then the session
             // row, are locked before anything is read, so an ending that committed first is seen here, and one that comes
             // later waits for this transaction and then ends the session (its sid revocation covers the token minted below).
-            await c.ExecuteAsync("UPDATE refresh_tokens SET rotated_at = rotated_at WHERE org_id = @orgId AND hash = @hash", new { orgId, hash }, tx);
-            var rt = await c.QuerySingleOrDefaultAsync<(string SessionId, long ExpiresAt, long? RotatedAt)>(
-                "SELECT session_id, expires_at, rotated_at FROM refresh_tokens WHERE org_id = @orgId AND hash = @hash", new { orgId, hash }, tx);
+            var rt = await SessionStore.LockRefreshTokenAsync(c, tx, orgId, hash);
             if (rt.SessionId is null) return new RefreshState(RefreshOutcome.Invalid);
             var s = await store.LockAsync(c, tx, orgId, rt.SessionId);
             if (s is null || rt.ExpiresAt <= now) return new RefreshState(RefreshOutcome.Invalid);
@@ -95,18 +89,14 @@ internal sealed partial class SessionService(
             if (member is null || member.Active != 1) return new RefreshState(RefreshOutcome.Invalid, s);
             if (!inGrace)
             {
-                var rotated = await c.ExecuteAsync("UPDATE refresh_tokens SET rotated_at = @now WHERE org_id = @orgId AND hash = @hash AND rotated_at IS NULL",
-                    new { now, orgId, hash }, tx);
+                var rotated = await SessionStore.MarkRotatedAsync(c, tx, orgId, hash, now);
                 // Lost a race with another use of the same token: reuse, unless a grace window exists for exactly this.
-                if (rotated != 1 && graceMs == 0)
+                if (!rotated && graceMs == 0)
                     return new RefreshState(RefreshOutcome.Reused, s, Ended: await store.EndAsync(c, tx, orgId, s.Id, EndReasons.RefreshReuse, now));
             }
             // Conditional on the session still being live (it is locked, so this is belt and braces).
-            var touched = await c.ExecuteAsync("""
-                UPDATE sessions SET last_seen_at = @now, ip = @ip, user_agent = @ua, access_expires_at = @exp
-                WHERE org_id = @orgId AND id = @sid AND ended_at IS NULL
-                """, new { now, ip = client.Ip, ua = client.UserAgent, exp = now + (long)ttl.TotalMilliseconds, orgId, sid = s.Id }, tx);
-            if (touched != 1) throw new InvalidOperationException("A locked live session changed under its refresh.");
+            var touched = await SessionStore.TouchLiveAsync(c, tx, orgId, s.Id, now, client, now + (long)ttl.TotalMilliseconds);
+            if (!touched) throw new InvalidOperationException("A locked live session changed under its refresh.");
             await InsertRefreshAsync(c, tx, orgId, s.Id, next, now);
             return new RefreshState(RefreshOutcome.Ok, s, member.Role, await UserStore.TeamsOfAsync(c, tx, orgId, s.UserId));
         }, ct);
@@ -189,8 +179,5 @@ internal sealed partial class SessionService(
         db.InOrgAsync(orgId, (c, tx) => SessionStore.LiveOfUserAsync(c, tx, orgId, userId), ct);
 
     private Task InsertRefreshAsync(DbConnection c, DbTransaction tx, string orgId, string sid, string token, long now) =>
-        c.ExecuteAsync("""
-            INSERT INTO refresh_tokens (org_id, hash, session_id, created_at, expires_at)
-            VALUES (@orgId, @hash, @sid, @now, @exp)
-            """, new { orgId, hash = RefreshTokens.Hash(token), sid, now, exp = now + (long)options.Tokens.RefreshTokenTtl.TotalMilliseconds }, tx);
+        SessionStore.InsertRefreshTokenAsync(c, tx, orgId, RefreshTokens.Hash(token), sid, now, now + (long)options.Tokens.RefreshTokenTtl.TotalMilliseconds);
 }

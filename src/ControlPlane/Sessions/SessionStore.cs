@@ -1,3 +1,4 @@
+using Authio.ControlPlane.Api;
 using System.Data.Common;
 using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Hosting;
@@ -60,7 +61,7 @@ internal sealed class SessionAuthorityRow
 /// wait) before it appends; a refresh locks its refresh-token row and then its session row before reading anything. On
 /// SQLite the first statement of each is a write, so the transaction holds the database's write lock from the start.
 /// </remarks>
-internal sealed class SessionStore(Db db, ControlPlaneOptions options, EdgeChangeLog changes)
+internal sealed class SessionStore(Db db, ControlPlaneOptions options, EdgeChangeStore changes)
 {
     private long SkewMs => (long)options.Tokens.ClockSkew.TotalMilliseconds;
 
@@ -159,4 +160,36 @@ internal sealed class SessionStore(Db db, ControlPlaneOptions options, EdgeChang
 
     private Task InsertRevocationAsync(DbConnection c, DbTransaction tx, string orgId, string kind, string value, long? notBefore, long now, long expiresAt) =>
         changes.AppendRevocationAsync(c, tx, orgId, kind, value, notBefore, now, expiresAt);
+
+    public static Task InsertAsync(DbConnection c, DbTransaction tx, string orgId, string sid, string userId, long now, ClientInfo client, long accessExpiresAt) =>
+        c.ExecuteAsync("""
+            INSERT INTO sessions (org_id, id, user_id, created_at, last_seen_at, ip, user_agent, access_expires_at)
+            VALUES (@orgId, @sid, @userId, @now, @now, @ip, @ua, @exp)
+            """, new { orgId, sid, userId, now, ip = client.Ip, ua = client.UserAgent, exp = accessExpiresAt }, tx);
+
+    /// <summary>Updates a live session's last use and client; false when it is not live.</summary>
+    public static async Task<bool> TouchLiveAsync(DbConnection c, DbTransaction tx, string orgId, string sid, long now, ClientInfo client, long accessExpiresAt) =>
+        await c.ExecuteAsync("""
+            UPDATE sessions SET last_seen_at = @now, ip = @ip, user_agent = @ua, access_expires_at = @exp
+            WHERE org_id = @orgId AND id = @sid AND ended_at IS NULL
+            """, new { now, ip = client.Ip, ua = client.UserAgent, exp = accessExpiresAt, orgId, sid }, tx) == 1;
+
+    public static Task InsertRefreshTokenAsync(DbConnection c, DbTransaction tx, string orgId, string hash, string sid, long now, long expiresAt) =>
+        c.ExecuteAsync("""
+            INSERT INTO refresh_tokens (org_id, hash, session_id, created_at, expires_at)
+            VALUES (@orgId, @hash, @sid, @now, @exp)
+            """, new { orgId, hash, sid, now, exp = expiresAt }, tx);
+
+    /// <summary>Row-locks the refresh token with this hash (a no-op write), then reads it; default SessionId when unknown.</summary>
+    public static async Task<(string SessionId, long ExpiresAt, long? RotatedAt)> LockRefreshTokenAsync(DbConnection c, DbTransaction tx, string orgId, string hash)
+    {
+        await c.ExecuteAsync("UPDATE refresh_tokens SET rotated_at = rotated_at WHERE org_id = @orgId AND hash = @hash", new { orgId, hash }, tx);
+        return await c.QuerySingleOrDefaultAsync<(string SessionId, long ExpiresAt, long? RotatedAt)>(
+            "SELECT session_id, expires_at, rotated_at FROM refresh_tokens WHERE org_id = @orgId AND hash = @hash", new { orgId, hash }, tx);
+    }
+
+    /// <summary>Marks the token rotated; false when another use rotated it first.</summary>
+    public static async Task<bool> MarkRotatedAsync(DbConnection c, DbTransaction tx, string orgId, string hash, long now) =>
+        await c.ExecuteAsync("UPDATE refresh_tokens SET rotated_at = @now WHERE org_id = @orgId AND hash = @hash AND rotated_at IS NULL",
+            new { now, orgId, hash }, tx) == 1;
 }

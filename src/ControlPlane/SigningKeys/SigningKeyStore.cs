@@ -24,7 +24,7 @@ internal sealed record VerificationKey(SecurityKey Key, string? OrgId);
 /// <see cref="PrepareAsync"/> schedules.
 /// </summary>
 internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPlaneOptions options, TimeProvider time, AuditLog audit,
-    EdgeChangeLog changes, ILogger<SigningKeyStore> logger)
+    EdgeChangeStore changes, ILogger<SigningKeyStore> logger)
 {
     private readonly ConcurrentDictionary<string, ECDsaSecurityKey> _private = new();
     private readonly ConcurrentDictionary<string, ECDsaSecurityKey> _public = new();
@@ -127,9 +127,8 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
         {
             // The oldest key inside the window leaves it first: then one more may be created.
             var retryAfterMs = recent.Min() + HourMs - now;
-            return new Failure(429, ErrorCodes.RateLimitExceeded, "Too many requests",
-                $"At most {options.SigningKeys.MaxRotationsPerHour} signing keys may be created per org per hour.")
-            { RetryAfterSeconds = (int)Math.Max(1, (retryAfterMs + 999) / 1000) };
+            return Failure.TooManyRequests($"At most {options.SigningKeys.MaxRotationsPerHour} signing keys may be created per org per hour.",
+                (int)Math.Max(1, (retryAfterMs + 999) / 1000));
         }
         var states = KeyStates.Compute(keys, now);
         if (states.Values.Count(KeyStates.IsPublished) >= options.SigningKeys.MaxPublishedPerOrg)
@@ -301,7 +300,7 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
         {
             var keys = (await c.QueryAsync<SigningKeyRow>("SELECT * FROM signing_keys ORDER BY activate_at, created_at", transaction: tx)).ToList();
             var states = KeyStates.ComputePerOrg(keys, Now);
-            return keys.Where(k => KeyStates.IsPublished(states[k.Kid])).GroupBy(k => k.OrgId ?? EdgeChangeLog.LegacyGroup)
+            return keys.Where(k => KeyStates.IsPublished(states[k.Kid])).GroupBy(k => k.OrgId ?? EdgeChangeStore.LegacyGroup)
                 .ToDictionary(g => g.Key, g => JsonSerializer.Serialize(JwksOf(g)), StringComparer.Ordinal);
         }), ct);
 

@@ -13,7 +13,7 @@ internal static class TeamEndpoints
         g.MapGet("/", async (TeamService teams, HttpContext http) => Results.Ok(await teams.ListAsync(Caller.Of(http).OrgId, http.RequestAborted)))
             .Produces<List<TeamView>>().WithSummary("List teams");
         g.MapGet("/{id}", async (string id, TeamService teams, HttpContext http) =>
-                await teams.GetAsync(Caller.Of(http).OrgId, id, http.RequestAborted) is { } t ? Results.Ok(t) : Problems.NotFound("Team"))
+                await teams.GetAsync(Caller.Of(http).OrgId, id, http.RequestAborted) is { } t ? Results.Ok(t) : Failure.NotFound("Team"))
             .Produces<TeamView>().WithSummary("Get a team with its members");
         g.MapPost("/", async (TeamRequest body, TeamService teams, HttpContext http) =>
             {
@@ -30,7 +30,7 @@ internal static class TeamEndpoints
         g.MapDelete("/{id}", async (string id, TeamService teams, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
-                return await teams.DeleteAsync(caller.OrgId, id, caller, http.RequestAborted) ? Results.NoContent() : Problems.NotFound("Team");
+                return await teams.DeleteAsync(caller.OrgId, id, caller, http.RequestAborted) ? Results.NoContent() : Failure.NotFound("Team");
             })
             .AddEndpointFilter<AdminFilter>().Produces(204).WithSummary("Delete a team (mod)");
         g.MapPut("/{id}/members/{userId}", async (string id, string userId, TeamService teams, HttpContext http) =>

@@ -2,35 +2,19 @@ using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Storage;
 using Authio.ControlPlane.Users;
-using Dapper;
 
 namespace Authio.ControlPlane.Teams;
 
 internal sealed record TeamView(string Id, string Name, DateTimeOffset CreatedAt, IReadOnlyList<string> Members);
 
 /// <summary>Teams group users inside an org; membership shows up in access tokens as <c>teams</c>.</summary>
-internal sealed class TeamService(Db db, AuditLog audit, TimeProvider time)
+internal sealed class TeamService(Db db, TeamStore store, AuditLog audit, TimeProvider time)
 {
-    private sealed class TeamRow
-    {
-        public string Id { get; set; } = "";
-        public string Name { get; set; } = "";
-        public long CreatedAt { get; set; }
-    }
+    public async Task<List<TeamView>> ListAsync(string orgId, CancellationToken ct) =>
+        (await store.ListAsync(orgId, ct)).Select(t => View(t.Team, t.Members)).ToList();
 
-    public Task<List<TeamView>> ListAsync(string orgId, CancellationToken ct) =>
-        db.InOrgAsync(orgId, async (c, tx) =>
-        {
-            var list = new List<TeamView>();
-            foreach (var t in await c.QueryAsync<TeamRow>("SELECT id, name, created_at FROM teams WHERE org_id = @orgId ORDER BY name", new { orgId }, tx))
-                list.Add(await ViewAsync(c, tx, orgId, t));
-            return list;
-        }, ct);
-
-    public Task<TeamView?> GetAsync(string orgId, string id, CancellationToken ct) =>
-        db.InOrgAsync(orgId, async (c, tx) =>
-            await c.QuerySingleOrDefaultAsync<TeamRow>("SELECT id, name, created_at FROM teams WHERE org_id = @orgId AND id = @id", new { orgId, id }, tx) is { } t
-                ? await ViewAsync(c, tx, orgId, t) : null, ct);
+    public async Task<TeamView?> GetAsync(string orgId, string id, CancellationToken ct) =>
+        await store.GetAsync(orgId, id, ct) is { } t ? View(t.Team, t.Members) : null;
 
     public async Task<Result<TeamView>> CreateAsync(string orgId, string? name, Caller actor, CancellationToken ct)
     {
@@ -41,9 +25,8 @@ internal sealed class TeamService(Db db, AuditLog audit, TimeProvider time)
         {
             ok = await db.InOrgAsync(orgId, async (c, tx) =>
             {
-                if (await NameTakenAsync(c, tx, orgId, row.Name, null)) return false;
-                await c.ExecuteAsync("INSERT INTO teams (org_id, id, name, created_at) VALUES (@orgId, @Id, @Name, @CreatedAt)",
-                    new { orgId, row.Id, row.Name, row.CreatedAt }, tx);
+                if (await TeamStore.NameTakenAsync(c, tx, orgId, row.Name, null)) return false;
+                await TeamStore.InsertAsync(c, tx, orgId, row);
                 return true;
             }, ct);
         }
@@ -62,8 +45,8 @@ internal sealed class TeamService(Db db, AuditLog audit, TimeProvider time)
         var trimmed = name!.Trim();
         var outcome = await db.InOrgAsync(orgId, async (c, tx) =>
         {
-            if (await NameTakenAsync(c, tx, orgId, trimmed, id)) return 409;
-            return await c.ExecuteAsync("UPDATE teams SET name = @trimmed WHERE org_id = @orgId AND id = @id", new { trimmed, orgId, id }, tx) == 1 ? 200 : 404;
+            if (await TeamStore.NameTakenAsync(c, tx, orgId, trimmed, id)) return 409;
+            return await TeamStore.RenameAsync(c, tx, orgId, id, trimmed) ? 200 : 404;
         }, ct);
         if (outcome == 404) return Failure.NotFound("Team");
         if (outcome == 409) return Failure.Conflict("A team with this name already exists.");
@@ -73,11 +56,7 @@ internal sealed class TeamService(Db db, AuditLog audit, TimeProvider time)
 
     public async Task<bool> DeleteAsync(string orgId, string id, Caller actor, CancellationToken ct)
     {
-        var deleted = await db.InOrgAsync(orgId, async (c, tx) =>
-        {
-            await c.ExecuteAsync("DELETE FROM team_members WHERE org_id = @orgId AND team_id = @id", new { orgId, id }, tx);
-            return await c.ExecuteAsync("DELETE FROM teams WHERE org_id = @orgId AND id = @id", new { orgId, id }, tx) == 1;
-        }, ct);
+        var deleted = await store.DeleteAsync(orgId, id, ct);
         if (deleted) await RecordAsync(orgId, AuditEvents.TeamDeleted, actor, null, new() { ["team_id"] = id }, ct);
         return deleted;
     }
@@ -87,11 +66,15 @@ internal sealed class TeamService(Db db, AuditLog audit, TimeProvider time)
     {
         var found = await db.InOrgAsync(orgId, async (c, tx) =>
         {
-            var team = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM teams WHERE org_id = @orgId AND id = @teamId", new { orgId, teamId }, tx);
-            if (team == 0 || await UserStore.MemberAsync(c, tx, orgId, userId) is null) return false;
-            await c.ExecuteAsync(add
-                ? "INSERT INTO team_members (org_id, team_id, user_id) VALUES (@orgId, @teamId, @userId) ON CONFLICT DO NOTHING"
-                : "DELETE FROM team_members WHERE org_id = @orgId AND team_id = @teamId AND user_id = @userId", new { orgId, teamId, userId }, tx);
+            if (!await TeamStore.ExistsAsync(c, tx, orgId, teamId) || await UserStore.MemberAsync(c, tx, orgId, userId) is null) return false;
+            if (add)
+            {
+                await TeamStore.AddMemberAsync(c, tx, orgId, teamId, userId);
+            }
+            else
+            {
+                await TeamStore.RemoveMemberAsync(c, tx, orgId, teamId, userId);
+            }
             return true;
         }, ct);
         if (!found) return Failure.NotFound("Team or user");
@@ -102,16 +85,8 @@ internal sealed class TeamService(Db db, AuditLog audit, TimeProvider time)
     private static Failure? NameError(string? name) =>
         string.IsNullOrWhiteSpace(name) || name.Trim().Length > 100 ? Failure.Invalid("name", "must be 1 to 100 characters.") : null;
 
-    private static async Task<bool> NameTakenAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string orgId, string name, string? exceptId) =>
-        await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM teams WHERE org_id = @orgId AND name = @name AND id <> @exceptId",
-            new { orgId, name, exceptId = exceptId ?? "" }, tx) > 0;
-
-    private static async Task<TeamView> ViewAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string orgId, TeamRow t)
-    {
-        var members = (await c.QueryAsync<string>("SELECT user_id FROM team_members WHERE org_id = @orgId AND team_id = @id ORDER BY user_id",
-            new { orgId, id = t.Id }, tx)).ToList();
-        return new TeamView(t.Id, t.Name, DateTimeOffset.FromUnixTimeMilliseconds(t.CreatedAt), members);
-    }
+    private static TeamView View(TeamRow t, List<string> members) =>
+        new(t.Id, t.Name, DateTimeOffset.FromUnixTimeMilliseconds(t.CreatedAt), members);
 
     private Task RecordAsync(string orgId, string ev, Caller actor, string? userId, Dictionary<string, string?> details, CancellationToken ct) =>
         audit.RecordAsync(new AuditEntry(orgId, ev)

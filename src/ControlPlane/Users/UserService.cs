@@ -4,7 +4,6 @@ using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Passwords;
 using Authio.ControlPlane.Sessions;
 using Authio.ControlPlane.Storage;
-using Dapper;
 
 namespace Authio.ControlPlane.Users;
 
@@ -13,14 +12,14 @@ internal sealed record UserView(string Id, string Email, string Role, bool Activ
 
 /// <summary>Users inside the caller's org: creation, deactivation, roles, passwords.</summary>
 internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher, PasswordPolicy policy, SessionService sessions, SessionStore sessionStore,
-    ApiKeyService apiKeys, AuditLog audit, TimeProvider time)
+    ApiKeyAdminService apiKeys, AuditLog audit, TimeProvider time)
 {
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     public Task<List<UserView>> ListAsync(string orgId, CancellationToken ct) =>
         db.InOrgAsync(orgId, async (c, tx) =>
         {
-            var ids = await c.QueryAsync<string>("SELECT user_id FROM memberships WHERE org_id = @orgId ORDER BY created_at, user_id", new { orgId }, tx);
+            var ids = await UserStore.MemberIdsAsync(c, tx, orgId);
             var list = new List<UserView>();
             foreach (var id in ids) list.Add((await ViewAsync(c, tx, orgId, id))!);
             return list;
@@ -37,7 +36,7 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         if (pw.Length > 0) errors["password"] = pw;
         role ??= Roles.Explore;
         if (!Roles.IsKnown(role)) errors["role"] = ["must be one of explore, create, mod."];
-        if (errors.Count > 0) return new Failure(400, Shared.Errors.ErrorCodes.ValidationFailed, "Validation failed", "One or more fields are invalid.", errors);
+        if (errors.Count > 0) return Failure.Invalid(errors);
         var normalized = UserStore.NormalizeEmail(email!);
         // Emails are global sign-in identities; saying "exists" here is limited to admins, who could learn it by trying anyway.
         if (await users.FindByEmailAsync(normalized, ct) is not null) return Failure.Conflict("A user with this email already exists.");
@@ -80,9 +79,9 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
             if (await SessionStore.LockMemberAsync(c, tx, orgId, userId) is not { } m) return new Demotion(false, false);
             if (newRole is null ? !m.Active : newRole == m.Role) return new Demotion(true, false, m.Role);
             if (newRole is null)
-                await c.ExecuteAsync("UPDATE memberships SET active = 0, deactivated_at = @now WHERE org_id = @orgId AND user_id = @userId", new { now, orgId, userId }, tx);
+                await UserStore.DeactivateMembershipAsync(c, tx, orgId, userId, now);
             else
-                await c.ExecuteAsync("UPDATE memberships SET role = @newRole WHERE org_id = @orgId AND user_id = @userId", new { newRole, orgId, userId }, tx);
+                await UserStore.SetRoleAsync(c, tx, orgId, userId, newRole);
             // Row locks in the store-wide order: membership, keys, sessions, then the change-log lock the appends take.
             var keys = await apiKeys.MarkUngrantableRevokedAsync(c, tx, orgId, userId, newRole, actorId, now);
             var ended = await sessionStore.EndAllAsync(c, tx, orgId, userId, newRole is null ? EndReasons.Deactivated : EndReasons.RoleChanged, now);
@@ -124,10 +123,7 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         var found = await db.InOrgAsync(orgId, async (c, tx) =>
         {
             if (await UserStore.MemberAsync(c, tx, orgId, userId) is null) return false;
-            await c.ExecuteAsync("""
-                INSERT INTO project_roles (org_id, user_id, project_id, role) VALUES (@orgId, @userId, @projectId, @role)
-                ON CONFLICT (org_id, user_id, project_id) DO UPDATE SET role = excluded.role
-                """, new { orgId, userId, projectId, role }, tx);
+            await UserStore.SetProjectRoleAsync(c, tx, orgId, userId, projectId, role!);
             return true;
         }, ct);
         if (!found) return Failure.NotFound("User");
@@ -161,7 +157,7 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         var found = await db.InOrgAsync(orgId, async (c, tx) =>
         {
             if (await UserStore.MemberAsync(c, tx, orgId, userId) is null) return false;
-            await c.ExecuteAsync("DELETE FROM project_roles WHERE org_id = @orgId AND user_id = @userId AND project_id = @projectId", new { orgId, userId, projectId }, tx);
+            await UserStore.RemoveProjectRoleAsync(c, tx, orgId, userId, projectId);
             return true;
         }, ct);
         if (!found) return Failure.NotFound("User");
@@ -183,10 +179,9 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
             return Failure.Invalid("current_password", "is incorrect.");
         // The password opens every org the person belongs to; one org's mod must not gain access to another's.
         if (!self && (await users.OrgsOfAsync(userId, ct)).Any(o => o.OrgId != orgId))
-            return new Failure(403, Shared.Errors.ErrorCodes.Forbidden, "Forbidden", "This user also belongs to other organizations; only they can change their password.");
+            return Failure.Forbidden("This user also belongs to other organizations; only they can change their password.");
         var errors = policy.Check(newPassword);
-        if (errors.Length > 0) return new Failure(400, Shared.Errors.ErrorCodes.ValidationFailed, "Validation failed", "The new password does not meet the policy.",
-            new Dictionary<string, string[]> { ["new_password"] = errors });
+        if (errors.Length > 0) return Failure.Invalid(new Dictionary<string, string[]> { ["new_password"] = errors }, "The new password does not meet the policy.");
         await users.SetPasswordAsync(orgId, userId, hasher.Hash(newPassword!), Now, ct);
         await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.PasswordChanged)
         {
@@ -202,9 +197,7 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
     {
         var m = await UserStore.MemberAsync(c, tx, orgId, userId);
         if (m is null) return null;
-        var projects = (await c.QueryAsync<(string ProjectId, string Role)>(
-            "SELECT project_id, role FROM project_roles WHERE org_id = @orgId AND user_id = @userId ORDER BY project_id", new { orgId, userId }, tx))
-            .ToDictionary(p => p.ProjectId, p => p.Role);
+        var projects = (await UserStore.ProjectRolesAsync(c, tx, orgId, userId)).ToDictionary(p => p.ProjectId, p => p.Role);
         var teams = await UserStore.TeamsOfAsync(c, tx, orgId, userId);
         return new UserView(m.UserId, m.Email, m.Role, m.Active == 1, DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedAt), projects, teams);
     }

@@ -121,4 +121,26 @@ internal sealed class UserStore(Db db)
     public static Task InsertMembershipAsync(DbConnection c, DbTransaction tx, string orgId, string userId, string role, long now) =>
         c.ExecuteAsync("INSERT INTO memberships (org_id, user_id, role, active, created_at) VALUES (@orgId, @userId, @role, 1, @now)",
             new { orgId, userId, role, now }, tx);
+
+    /// <summary>The org's members (active or not), oldest first.</summary>
+    public static async Task<List<string>> MemberIdsAsync(DbConnection c, DbTransaction tx, string orgId) =>
+        (await c.QueryAsync<string>("SELECT user_id FROM memberships WHERE org_id = @orgId ORDER BY created_at, user_id", new { orgId }, tx)).ToList();
+
+    public static Task DeactivateMembershipAsync(DbConnection c, DbTransaction tx, string orgId, string userId, long now) =>
+        c.ExecuteAsync("UPDATE memberships SET active = 0, deactivated_at = @now WHERE org_id = @orgId AND user_id = @userId", new { now, orgId, userId }, tx);
+
+    public static Task SetRoleAsync(DbConnection c, DbTransaction tx, string orgId, string userId, string role) =>
+        c.ExecuteAsync("UPDATE memberships SET role = @role WHERE org_id = @orgId AND user_id = @userId", new { role, orgId, userId }, tx);
+
+    public static Task SetProjectRoleAsync(DbConnection c, DbTransaction tx, string orgId, string userId, string projectId, string role) => c.ExecuteAsync("""
+        INSERT INTO project_roles (org_id, user_id, project_id, role) VALUES (@orgId, @userId, @projectId, @role)
+        ON CONFLICT (org_id, user_id, project_id) DO UPDATE SET role = excluded.role
+        """, new { orgId, userId, projectId, role }, tx);
+
+    public static Task RemoveProjectRoleAsync(DbConnection c, DbTransaction tx, string orgId, string userId, string projectId) =>
+        c.ExecuteAsync("DELETE FROM project_roles WHERE org_id = @orgId AND user_id = @userId AND project_id = @projectId", new { orgId, userId, projectId }, tx);
+
+    public static async Task<List<(string ProjectId, string Role)>> ProjectRolesAsync(DbConnection c, DbTransaction tx, string orgId, string userId) =>
+        (await c.QueryAsync<(string ProjectId, string Role)>(
+            "SELECT project_id, role FROM project_roles WHERE org_id = @orgId AND user_id = @userId ORDER BY project_id", new { orgId, userId }, tx)).ToList();
 }

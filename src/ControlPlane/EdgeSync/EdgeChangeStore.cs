@@ -24,11 +24,11 @@ internal sealed class EdgeChangeRow
 
     public EdgeChange ToChange() => Type switch
     {
-        EdgeChangeLog.JwksType => new EdgeChange(Seq, EdgeChangeLog.JwksType, null, JsonDocument.Parse(Payload!).RootElement.Clone()),
-        EdgeChangeLog.OrgRateLimitType => new EdgeChange(Seq, EdgeChangeLog.OrgRateLimitType, null, null, new EdgeOrgSettings(OrgId!, Payload)),
-        EdgeChangeLog.OrgKeysType => new EdgeChange(Seq, EdgeChangeLog.OrgKeysType, null, null, null,
+        EdgeChangeStore.JwksType => new EdgeChange(Seq, EdgeChangeStore.JwksType, null, JsonDocument.Parse(Payload!).RootElement.Clone()),
+        EdgeChangeStore.OrgRateLimitType => new EdgeChange(Seq, EdgeChangeStore.OrgRateLimitType, null, null, new EdgeOrgSettings(OrgId!, Payload)),
+        EdgeChangeStore.OrgKeysType => new EdgeChange(Seq, EdgeChangeStore.OrgKeysType, null, null, null,
             new EdgeOrgKeys(Value, JsonDocument.Parse(Payload!).RootElement.Clone())),
-        _ => new EdgeChange(Seq, EdgeChangeLog.RevocationType, ToRevocation(), null),
+        _ => new EdgeChange(Seq, EdgeChangeStore.RevocationType, ToRevocation(), null),
     };
 
     // A user_not_before at 12.5 s must also catch tokens with iat 12 (issued at 12.3 s): round up.
@@ -42,12 +42,12 @@ internal sealed record EdgeScope(bool All, string[] Orgs)
 }
 
 /// <summary>
-/// The ordered edge change log. Every edge-relevant write (a revocation of any kind, a new JWKS document) appends one
+/// The ordered edge change log (<c>edge_changes</c>, and the <c>revocations</c> rows it mirrors). Every edge-relevant write (a revocation of any kind, a new JWKS document) appends one
 /// row with the next global sequence number inside the writer's transaction, and pulses <see cref="Signal"/> after it
 /// commits so long polls on this instance answer at once. On PostgreSQL appends are serialised with a transaction-level
 /// advisory lock, so sequence numbers become visible in order and a reader never skips a row committed late.
 /// </summary>
-internal sealed class EdgeChangeLog(Db db, TimeProvider time)
+internal sealed class EdgeChangeStore(Db db, TimeProvider time)
 {
     public const string RevocationType = EdgeChangeTypes.Revocation;
     public const string JwksType = EdgeChangeTypes.Jwks;

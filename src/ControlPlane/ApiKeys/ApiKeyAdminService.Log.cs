@@ -3,7 +3,7 @@ using Authio.ControlPlane.Hosting;
 namespace Authio.ControlPlane.ApiKeys;
 
 // Never log a key, a part of it beyond the display prefix, or its digest.
-internal sealed partial class ApiKeyService
+internal sealed partial class ApiKeyAdminService
 {
     private static partial class Log
     {
@@ -15,14 +15,5 @@ internal sealed partial class ApiKeyService
 
         [LoggerMessage(EventId = LogEvents.ApiKeyRevoked, Level = LogLevel.Information, Message = "API key {KeyId} in org {OrgId} revoked")]
         public static partial void Revoked(ILogger logger, string keyId, string orgId);
-
-        [LoggerMessage(EventId = LogEvents.ApiKeyUsedAfterRevoke, Level = LogLevel.Warning, Message = "Revoked API key {KeyId} of org {OrgId} was presented ({Via})")]
-        public static partial void UsedAfterRevoke(ILogger logger, string keyId, string orgId, string via);
-
-        [LoggerMessage(EventId = LogEvents.ApiKeyExpired, Level = LogLevel.Information, Message = "Expired API key {KeyId} of org {OrgId} was presented")]
-        public static partial void Expired(ILogger logger, string keyId, string orgId);
-
-        [LoggerMessage(EventId = LogEvents.EdgeKeyRejected, Level = LogLevel.Information, Message = "Edge API call refused: {Reason}")]
-        public static partial void EdgeKeyRejected(ILogger logger, string reason);
     }
 }

@@ -2,12 +2,11 @@ using System.Data.Common;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Users;
-using Dapper;
 
 namespace Authio.ControlPlane.ApiKeys;
 
 /// <summary>A key lives only while its creator could still create it: demotion and deactivation revoke the rest.</summary>
-internal sealed partial class ApiKeyService
+internal sealed partial class ApiKeyAdminService
 {
     /// <summary>Whether a member with <paramref name="role"/> (null: not an active member) may put <paramref name="scope"/> on a key.</summary>
     public static bool RoleCanGrant(string? role, string scope) =>
@@ -22,14 +21,10 @@ internal sealed partial class ApiKeyService
     public async Task<List<ApiKeyRow>> MarkUngrantableRevokedAsync(DbConnection c, DbTransaction tx, string orgId, string userId, string? role, string actorId, long now)
     {
         var doomed = new List<ApiKeyRow>();
-        var keys = await c.QueryAsync<ApiKeyRow>(
-            "SELECT * FROM api_keys WHERE org_id = @orgId AND created_by = @userId AND revoked_at IS NULL ORDER BY id", new { orgId, userId }, tx);
-        foreach (var k in keys)
+        foreach (var k in await ApiKeyStore.LiveKeysCreatedByAsync(c, tx, orgId, userId))
         {
             if (k.ScopeList.All(s => RoleCanGrant(role, s))) continue;
-            var n = await c.ExecuteAsync("UPDATE api_keys SET revoked_at = @now, revoked_by = @actorId WHERE org_id = @orgId AND id = @id AND revoked_at IS NULL",
-                new { now, actorId, orgId, id = k.Id }, tx);
-            if (n != 1) continue;
+            if (!await ApiKeyStore.MarkRevokedAsync(c, tx, orgId, k.Id, actorId, now)) continue;
             k.RevokedAt = now;
             k.RevokedBy = actorId;
             doomed.Add(k);

@@ -1,14 +1,14 @@
 using System.Text.Json.Serialization;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Sessions;
 using Authio.ControlPlane.Storage;
 using Authio.ControlPlane.Tokens;
 using Authio.Shared.Sync;
-using Dapper;
 
-namespace Authio.ControlPlane.EdgeSync;
+namespace Authio.ControlPlane.OAuth;
 
 /// <summary>RFC 7662 introspection response; everything but <c>active</c> is omitted for inactive tokens.</summary>
 internal sealed record IntrospectionResponse(
@@ -35,7 +35,7 @@ internal sealed record Introspector(string? OrgId);
 /// feed carries. Access tokens are recognised by their JWT shape, refresh tokens by <c>{org}.{secret}</c>.
 /// </summary>
 internal sealed partial class OAuthTokenService(
-    Db db, AccessTokenValidator validator, SessionService sessions, EdgeChangeLog changes, AuditLog audit, ControlPlaneOptions options,
+    Db db, OAuthStore store, AccessTokenValidator validator, SessionService sessions, EdgeChangeStore changes, AuditLog audit, ControlPlaneOptions options,
     TimeProvider time, ILogger<OAuthTokenService> logger)
 {
     public const string AccessTokenType = "Bearer";
@@ -60,9 +60,7 @@ internal sealed partial class OAuthTokenService(
             var expiresAt = claims.ExpiresAt * 1000 + (long)options.Tokens.ClockSkew.TotalMilliseconds;
             var added = await db.InOrgAsync(claims.OrgId, async (c, tx) =>
             {
-                if (await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM revocations WHERE org_id = @org AND kind = @kind AND value = @jti",
-                        new { org = claims.OrgId, kind = RevocationKinds.TokenId, jti = claims.TokenId }, tx) > 0)
-                    return false;
+                if (await OAuthStore.IsRevokedAsync(c, tx, claims.OrgId, RevocationKinds.TokenId, claims.TokenId)) return false;
                 await changes.AppendRevocationAsync(c, tx, claims.OrgId, RevocationKinds.TokenId, claims.TokenId, null, now, expiresAt);
                 return true;
             }, ct);
@@ -78,10 +76,7 @@ internal sealed partial class OAuthTokenService(
         if (RefreshTokens.OrgOf(token) is not { } orgId) return;
         var hash = RefreshTokens.Hash(token);
         var now2 = Now;
-        var session = await db.InOrgAsync(orgId, (c, tx) => c.QuerySingleOrDefaultAsync<(string SessionId, string UserId)>("""
-            SELECT r.session_id, s.user_id FROM refresh_tokens r JOIN sessions s ON s.org_id = r.org_id AND s.id = r.session_id
-            WHERE r.org_id = @orgId AND r.hash = @hash AND r.expires_at > @now
-            """, new { orgId, hash, now = now2 }, tx), ct);
+        var session = await store.LiveRefreshSessionAsync(orgId, hash, now2, ct);
         if (session.SessionId is null) return;
         await sessions.EndAsync(orgId, session.SessionId, EndReasons.TokenRevoked, AuditEvents.SessionEnded, session.UserId, client, ct);
     }
@@ -96,10 +91,7 @@ internal sealed partial class OAuthTokenService(
         {
             var claims = await validator.ValidateAsync(token, ct);
             if (claims?.TokenId is null || !Visible(claims.OrgId)) return IntrospectionResponse.Inactive;
-            var hits = await db.InOrgAsync(claims.OrgId, async (c, tx) => (await c.QueryAsync<(string Kind, long? NotBefore)>("""
-                SELECT kind, not_before FROM revocations WHERE org_id = @org AND expires_at > @now AND
-                  ((kind = 'jti' AND value = @jti) OR (kind = 'sid' AND value = @sid) OR (kind = 'user_not_before' AND value = @sub))
-                """, new { org = claims.OrgId, now, jti = claims.TokenId, sid = claims.SessionId, sub = claims.UserId }, tx)).ToList(), ct);
+            var hits = await store.RevocationsOfAsync(claims.OrgId, claims.TokenId, claims.SessionId, claims.UserId, now, ct);
             // Same rule as the edge: user_not_before (rounded up to whole seconds) revokes tokens issued before it.
             if (hits.Any(h => h.Kind != RevocationKinds.UserNotBefore || claims.IssuedAt < CeilSeconds(h.NotBefore ?? 0)))
                 return IntrospectionResponse.Inactive;
@@ -109,11 +101,7 @@ internal sealed partial class OAuthTokenService(
         if (RefreshTokens.OrgOf(token) is not { } orgId || !Visible(orgId)) return IntrospectionResponse.Inactive;
         var hash = RefreshTokens.Hash(token);
         var graceMs = (long)options.Tokens.RefreshReuseGrace.TotalMilliseconds;
-        var row = await db.InOrgAsync(orgId, (c, tx) => c.QuerySingleOrDefaultAsync<(string SessionId, string UserId, long CreatedAt, long ExpiresAt, long? RotatedAt, long? EndedAt)>("""
-            SELECT r.session_id, s.user_id, r.created_at, r.expires_at, r.rotated_at, s.ended_at
-            FROM refresh_tokens r JOIN sessions s ON s.org_id = r.org_id AND s.id = r.session_id
-            WHERE r.org_id = @orgId AND r.hash = @hash
-            """, new { orgId, hash }, tx), ct);
+        var row = await store.RefreshTokenAsync(orgId, hash, ct);
         if (row.SessionId is null || row.EndedAt is not null || row.ExpiresAt <= now || (row.RotatedAt is { } r && now - r > graceMs))
             return IntrospectionResponse.Inactive;
         return new IntrospectionResponse(true, null, row.UserId, orgId, row.SessionId, null, row.ExpiresAt / 1000, row.CreatedAt / 1000,

@@ -1,6 +1,6 @@
 using Authio.ControlPlane.Hosting;
 
-namespace Authio.ControlPlane.EdgeSync;
+namespace Authio.ControlPlane.OAuth;
 
 internal sealed partial class OAuthTokenService
 {
