@@ -41,18 +41,18 @@ internal sealed partial class SessionService(
                 VALUES (@orgId, @sid, @userId, @now, @now, @ip, @ua, @exp)
                 """, new { orgId, sid, userId, now, ip = client.Ip, ua = client.UserAgent, exp = now + (long)ttl.TotalMilliseconds }, tx);
             await InsertRefreshAsync(c, tx, orgId, sid, refresh, now);
-            return new { member.Role, Teams = await UserStore.TeamsOfAsync(c, tx, orgId, userId), Evicted = evicted };
+            return new { member.Role, Teams = await UserStore.TeamsOfAsync(c, tx, orgId, userId), Projects = await UserStore.ProjectRolesOfAsync(c, tx, orgId, userId), Evicted = evicted };
         }, ct);
         if (started is null) return null;
         foreach (var old in started.Evicted)
             await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.SessionEnded) { UserId = userId, SessionId = old, Ip = client.Ip, UserAgent = client.UserAgent, Details = new() { ["reason"] = EndReasons.SessionLimit } }, ct);
-        var access = await issuer.IssueAsync(orgId, userId, sid, started.Role, started.Teams, ttl, ct);
+        var access = await issuer.IssueAsync(orgId, userId, sid, started.Role, started.Teams, ttl, ct, started.Projects);
         return new TokenPair(access.Token, refresh, access.ExpiresInSeconds, sid);
     }
 
     private enum RefreshOutcome { Ok, Invalid, Reused, Idle, RateLimited }
 
-    private sealed record RefreshState(RefreshOutcome Outcome, SessionRow? Session = null, string? Role = null, List<string>? Teams = null, bool Ended = false,
+    private sealed record RefreshState(RefreshOutcome Outcome, SessionRow? Session = null, string? Role = null, List<string>? Teams = null, bool Ended = false, Dictionary<string, string>? Projects = null,
         RateLimitVerdict Limit = default);
 
     /// <summary>Rotates a refresh token. Presenting an already-rotated one ends the whole session (family).</summary>
@@ -108,7 +108,8 @@ internal sealed partial class SessionService(
                 """, new { now, ip = client.Ip, ua = client.UserAgent, exp = now + (long)ttl.TotalMilliseconds, orgId, sid = s.Id }, tx);
             if (touched != 1) throw new InvalidOperationException("A locked live session changed under its refresh.");
             await InsertRefreshAsync(c, tx, orgId, s.Id, next, now);
-            return new RefreshState(RefreshOutcome.Ok, s, member.Role, await UserStore.TeamsOfAsync(c, tx, orgId, s.UserId));
+            return new RefreshState(RefreshOutcome.Ok, s, member.Role, await UserStore.TeamsOfAsync(c, tx, orgId, s.UserId),
+                Projects: await UserStore.ProjectRolesOfAsync(c, tx, orgId, s.UserId));
         }, ct);
 
         var session = state.Session;
@@ -130,7 +131,7 @@ internal sealed partial class SessionService(
                 if (session is not null) await audit.RecordAsync(entry with { Outcome = "failure" }, ct);
                 return Failure.Unauthorized("The refresh token is invalid.");
         }
-        var access = await issuer.IssueAsync(orgId, session!.UserId, session.Id, state.Role!, state.Teams!, ttl, ct);
+        var access = await issuer.IssueAsync(orgId, session!.UserId, session.Id, state.Role!, state.Teams!, ttl, ct, state.Projects);
         await audit.RecordAsync(entry, ct);
         return new TokenPair(access.Token, next, access.ExpiresInSeconds, session.Id);
     }

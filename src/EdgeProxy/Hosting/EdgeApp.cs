@@ -72,7 +72,7 @@ internal static class EdgeApp
             sp.GetRequiredService<EdgeMetrics>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<EdgeMetrics>();
-        services.AddSingleton<RoutePolicies>();
+        services.AddSingleton(new RoutePolicies(KnownIssuerNames(options)));
         services.AddHttpClient(JwksFetcher.HttpClientName);
         services.AddSingleton(sp => new JwksFetcher(sp.GetRequiredService<IHttpClientFactory>().CreateClient(JwksFetcher.HttpClientName)));
         services.AddSingleton<JwksRefresher>();
@@ -94,5 +94,16 @@ internal static class EdgeApp
         });
         var admin = AdminApp.Build(app.Services, options.AdminUrls);
         return new EdgeHost(app, admin, demo);
+    }
+
+    /// <summary>What routes may name in <c>Authio.Issuers</c>: every configured issuer, and the control plane's when the edge follows it.</summary>
+    private static HashSet<string> KnownIssuerNames(EdgeOptions options)
+    {
+        var names = options.Issuers.Where(i => !string.IsNullOrWhiteSpace(i.Issuer)).Select(i => i.RouteName).ToHashSet(StringComparer.Ordinal);
+        if (!string.IsNullOrWhiteSpace(options.ControlPlane.Url))
+        {
+            names.Add(IssuerOptions.ControlPlaneName);
+        }
+        return names;
     }
 }
