@@ -221,8 +221,21 @@ internal sealed class RoutePolicy
         return false;
     }
 
-    private static bool RouteHasParameter(RouteConfig route, string name) =>
-        route.Match.Path is { } path && path.Contains('{' + name, StringComparison.OrdinalIgnoreCase);
+    /// <summary>Whether the path template has the parameter <paramref name="name"/> (<c>{name}</c>, <c>{name:int}</c>, <c>{**name}</c>…), not merely one starting like it.</summary>
+    private static bool RouteHasParameter(RouteConfig route, string name)
+    {
+        var path = route.Match.Path;
+        for (var open = path?.IndexOf('{') ?? -1; open >= 0; open = path!.IndexOf('{', open + 1))
+        {
+            var rest = path.AsSpan(open + 1).TrimStart('*');
+            var end = rest.IndexOfAny(":=?}");
+            if (end > 0 && rest[..end].Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }
 
 /// <summary>Compiled policies, keyed by the immutable <see cref="RouteConfig"/> instance YARP hands each request.</summary>
