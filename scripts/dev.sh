@@ -52,6 +52,7 @@ KEY=\$(curl -s -X POST $CP/v1/api-keys -H "Authorization: Bearer \$TOKEN" -H 'Co
 curl -s http://127.0.0.1:5080/api/hello -H "Authorization: Bearer \$KEY"        # 200: X-Authio-Key-Id upstream
 # A rate limit for the whole org, applied by the edge within milliseconds (no restart); 429 once spent:
 ORG=\$(curl -s $CP/v1/org -H "Authorization: Bearer \$TOKEN" | sed -E 's/^\{"id":"([^"]+)".*/\1/')
+curl -s http://127.0.0.1:5080/orgs/\$ORG/applications -H "Authorization: Bearer \$TOKEN"  # 200: the token's read:* covers the route's read:applications
 curl -s -X PUT $CP/v1/orgs/\$ORG/rate-limits -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"default":"5/1m per org"}'
 for i in 1 2 3 4 5 6; do curl -s -o /dev/null -w '%{http_code} ' http://127.0.0.1:5080/api/hello -H "Authorization: Bearer \$TOKEN"; done; echo
 curl -s -X PUT $CP/v1/orgs/\$ORG/rate-limits -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"default":null}'
