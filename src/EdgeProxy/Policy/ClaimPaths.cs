@@ -49,6 +49,10 @@ internal static class ClaimPaths
     /// </summary>
     public static string?[] Compute(ReadOnlySpan<byte> payload, string[][] paths)
     {
+        if (paths.Length == 0)
+        {
+            return [];
+        }
         var values = new string?[paths.Length];
         for (var i = 0; i < paths.Length; i++)
         {

@@ -40,7 +40,11 @@ internal sealed class RoutePolicy
         Issuers = issuers;
         ClaimHeaders = claimHeaders ?? [];
         AcceptsApiKeys = issuers is null || Array.IndexOf(issuers, Configuration.IssuerOptions.ControlPlaneName) >= 0;
-        ScopeError = scopes.Length == 0 && anyScopes.Length == 0 ? null : EdgeError.InsufficientScope(DescribeScopes(scopes, anyScopes));
+        ScopeError = scopes.Length == 0 && anyScopes.Length == 0 ? null
+            : anyScopes.Length == 0 ? EdgeError.InsufficientScope(string.Join(' ', scopes))
+            : new EdgeError(403, Shared.Errors.ErrorCodes.Forbidden, "Forbidden",
+                $"The credential lacks a scope this route requires: {DescribeScopes(scopes, anyScopes)}.",
+                $"Bearer error=\"insufficient_scope\", scope=\"{string.Join(' ', scopes.Concat(anyScopes))}\"");
         IssuerError = issuers is null ? null : EdgeError.Unauthorized($"This route accepts only credentials of the issuers {string.Join(", ", issuers)}.");
     }
 
