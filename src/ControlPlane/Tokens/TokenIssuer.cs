@@ -50,8 +50,9 @@ internal sealed class TokenIssuer(SigningKeyStore keys, ControlPlaneOptions opti
     }
 
     /// <summary>
-    /// The <c>projects</c> claim: project id → role, bounded to <see cref="ClaimNames.MaxProjects"/> entries so a token
-    /// stays small (the highest roles first, then by id); null when the user has no project role.
+    /// The <c>projects</c> claim: project id → role, bounded to <see cref="ClaimNames.MaxProjects"/> entries and
+    /// <see cref="ClaimNames.MaxProjectsJsonBytes"/> of JSON so a token stays well under an edge's size limit (the highest
+    /// roles first, then by id); null when the user has no project role.
     /// </summary>
     internal static Dictionary<string, object>? ProjectsClaim(IReadOnlyDictionary<string, string>? projects)
     {
@@ -59,9 +60,18 @@ internal sealed class TokenIssuer(SigningKeyStore keys, ControlPlaneOptions opti
         {
             return null;
         }
-        return projects.Where(p => Roles.IsKnown(p.Value))
-            .OrderByDescending(p => Roles.RankOf(p.Value)).ThenBy(p => p.Key, StringComparer.Ordinal)
-            .Take(ClaimNames.MaxProjects)
-            .ToDictionary(p => p.Key, p => (object)p.Value, StringComparer.Ordinal);
+        var claim = new Dictionary<string, object>(StringComparer.Ordinal);
+        var bytes = 2;
+        foreach (var (project, role) in projects.Where(p => Roles.IsKnown(p.Value))
+            .OrderByDescending(p => Roles.RankOf(p.Value)).ThenBy(p => p.Key, StringComparer.Ordinal))
+        {
+            bytes += System.Text.Encoding.UTF8.GetByteCount(project) + role.Length + 6; // "id":"role",
+            if (claim.Count == ClaimNames.MaxProjects || bytes > ClaimNames.MaxProjectsJsonBytes)
+            {
+                break;
+            }
+            claim[project] = role;
+        }
+        return claim.Count == 0 ? null : claim;
     }
 }
