@@ -211,5 +211,17 @@ public sealed class RoutePolicyEndToEndTests() : ControlPlaneAndEdge(withRedis: 
             Assert.Equal("project_mismatch", await CodeOf(other));
         }
         Assert.Equal(HttpStatusCode.Forbidden, await Status("/writes/x", token)); // the project role applies on its project only
+
+        // An org-wide role alone names no project, nor does an API key.
+        using (var orgWide = await Through("/projects/prj_alpha/x", mod))
+        {
+            Assert.Equal("project_mismatch", await CodeOf(orgWide));
+        }
+        var key = (await Cp.CreateApiKeyAsync(mod, "proj", ["write:applications"])).GetProperty("key").GetString()!;
+        using (var apiKey = await Through("/projects/prj_alpha/x", key))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, apiKey.StatusCode);
+            Assert.Equal("project_mismatch", await CodeOf(apiKey));
+        }
     }
 }
