@@ -150,6 +150,7 @@ curl -s http://127.0.0.1:5080/api/hello -H "Authorization: Bearer \$KEY"        
 feed_seq() { curl -s $EDGE_ADMIN/readyz | sed -E 's/.*"sequence":([0-9]+).*/\1/'; }
 edge_applied() { for _ in \$(seq 1 100); do [ "\$(feed_seq)" -gt "\$1" ] && return 0; sleep 0.1; done; echo "edge: no new change after 10 s (an unchanged limit sends none)" >&2; }
 ORG=\$(curl -s $CP/v1/org -H "Authorization: Bearer \$TOKEN" | sed -E 's/^\{"id":"([^"]+)".*/\1/')
+curl -s http://127.0.0.1:5080/orgs/\$ORG/applications -H "Authorization: Bearer \$TOKEN"  # 200: the token's read:* covers the route's read:applications
 SEQ=\$(feed_seq); curl -s -X PUT $CP/v1/orgs/\$ORG/rate-limits -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"default":"5/1m per org"}'; edge_applied \$SEQ
 for i in 1 2 3 4 5 6; do curl -s -o /dev/null -w '%{http_code} ' http://127.0.0.1:5080/api/hello -H "Authorization: Bearer \$TOKEN"; done; echo
 SEQ=\$(feed_seq); curl -s -X PUT $CP/v1/orgs/\$ORG/rate-limits -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"default":null}'; edge_applied \$SEQ

@@ -29,7 +29,8 @@ internal sealed class CallerFilter(CallerAuthority authority) : IEndpointFilter
     {
         if (role == claims.Role) return claims.Scopes;
         var held = Roles.ScopesOf(role);
-        return claims.Scopes.Where(held.Contains).ToHashSet(StringComparer.Ordinal);
+        // Kept when the current role still covers it, by the grammar the edge uses (src/Shared/Scopes).
+        return claims.Scopes.Where(scope => Shared.Scopes.ScopeGrammar.AnyCovers(held, scope)).ToHashSet(StringComparer.Ordinal);
     }
 }
 

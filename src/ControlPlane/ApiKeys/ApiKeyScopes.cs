@@ -23,9 +23,8 @@ internal sealed partial class ApiKeyScopes(Db db, ApiKeyStore store, AuditLog au
         // mod (or the admin scope) holds everything, including admin and edge:sync, which nobody else may grant.
         if (caller.IsAdmin) return true;
         if (scope is Roles.AdminScope or EdgeApiKeyPaths.EdgeSyncScope) return false;
-        if (caller.Scopes.Contains(scope)) return true;
-        var colon = scope.IndexOf(':', StringComparison.Ordinal);
-        return colon > 0 && caller.Scopes.Contains(string.Concat(scope.AsSpan(0, colon + 1), "*"));
+        // The shared grammar: a held 'read:*' covers 'read:invoices' (and 'read:a:b'), exactly as at the edge.
+        return Shared.Scopes.ScopeGrammar.AnyCovers(caller.Scopes, scope);
     }
 
     public async Task<List<ApiKeyScopeView>> ListAsync(string orgId, CancellationToken ct) =>

@@ -37,18 +37,18 @@ internal sealed partial class SessionService(
             var evicted = await store.EndOldestAsync(c, tx, orgId, userId, options.Sessions.MaxPerUser - 1, EndReasons.SessionLimit, now);
             await SessionStore.InsertAsync(c, tx, orgId, sid, userId, now, client, now + (long)ttl.TotalMilliseconds);
             await InsertRefreshAsync(c, tx, orgId, sid, refresh, now);
-            return new { member.Role, Teams = await UserStore.TeamsOfAsync(c, tx, orgId, userId), Evicted = evicted };
+            return new { member.Role, Teams = await UserStore.TeamsOfAsync(c, tx, orgId, userId), Projects = await UserStore.ProjectRolesOfAsync(c, tx, orgId, userId), Evicted = evicted };
         }, ct);
         if (started is null) return null;
         foreach (var old in started.Evicted)
             await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.SessionEnded) { UserId = userId, SessionId = old, Ip = client.Ip, UserAgent = client.UserAgent, Details = new() { ["reason"] = EndReasons.SessionLimit } }, ct);
-        var access = await issuer.IssueAsync(orgId, userId, sid, started.Role, started.Teams, ttl, ct);
+        var access = await issuer.IssueAsync(orgId, userId, sid, started.Role, started.Teams, ttl, ct, started.Projects);
         return new TokenPair(access.Token, refresh, access.ExpiresInSeconds, sid);
     }
 
     private enum RefreshOutcome { Ok, Invalid, Reused, Idle, RateLimited }
 
-    private sealed record RefreshState(RefreshOutcome Outcome, SessionRow? Session = null, string? Role = null, List<string>? Teams = null, bool Ended = false,
+    private sealed record RefreshState(RefreshOutcome Outcome, SessionRow? Session = null, string? Role = null, List<string>? Teams = null, bool Ended = false, Dictionary<string, string>? Projects = null,
         RateLimitVerdict Limit = default);
 
     /// <summary>Rotates a refresh token. Presenting an already-rotated one ends the whole session (family).</summary>
@@ -98,7 +98,8 @@ internal sealed partial class SessionService(
             var touched = await SessionStore.TouchLiveAsync(c, tx, orgId, s.Id, now, client, now + (long)ttl.TotalMilliseconds);
             if (!touched) throw new InvalidOperationException("A locked live session changed under its refresh.");
             await InsertRefreshAsync(c, tx, orgId, s.Id, next, now);
-            return new RefreshState(RefreshOutcome.Ok, s, member.Role, await UserStore.TeamsOfAsync(c, tx, orgId, s.UserId));
+            return new RefreshState(RefreshOutcome.Ok, s, member.Role, await UserStore.TeamsOfAsync(c, tx, orgId, s.UserId),
+                Projects: await UserStore.ProjectRolesOfAsync(c, tx, orgId, s.UserId));
         }, ct);
 
         var session = state.Session;
@@ -120,7 +121,7 @@ internal sealed partial class SessionService(
                 if (session is not null) await audit.RecordAsync(entry with { Outcome = "failure" }, ct);
                 return Failure.Unauthorized("The refresh token is invalid.");
         }
-        var access = await issuer.IssueAsync(orgId, session!.UserId, session.Id, state.Role!, state.Teams!, ttl, ct);
+        var access = await issuer.IssueAsync(orgId, session!.UserId, session.Id, state.Role!, state.Teams!, ttl, ct, state.Projects);
         await audit.RecordAsync(entry, ct);
         return new TokenPair(access.Token, next, access.ExpiresInSeconds, session.Id);
     }

@@ -15,7 +15,7 @@ internal sealed class TokenIssuer(SigningKeyStore keys, ControlPlaneOptions opti
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
 
     public async Task<IssuedAccessToken> IssueAsync(string orgId, string userId, string sessionId, string role,
-        IReadOnlyList<string> teams, TimeSpan ttl, CancellationToken ct = default)
+        IReadOnlyList<string> teams, TimeSpan ttl, CancellationToken ct = default, IReadOnlyDictionary<string, string>? projects = null)
     {
         // Only the org's own active key signs its tokens: edges refuse a token whose org differs from its key's.
         var credentials = await keys.SigningCredentialsAsync(orgId, ct);
@@ -42,6 +42,36 @@ internal sealed class TokenIssuer(SigningKeyStore keys, ControlPlaneOptions opti
                 [ClaimNames.Teams] = teams.ToArray(),
             },
         };
+        if (ProjectsClaim(projects) is { } projectRoles)
+        {
+            descriptor.Claims[ClaimNames.Projects] = projectRoles;
+        }
         return new IssuedAccessToken(_handler.CreateToken(descriptor), exp.ToUnixTimeMilliseconds(), (int)ttl.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The <c>projects</c> claim: project id → role, bounded to <see cref="ClaimNames.MaxProjects"/> entries and
+    /// <see cref="ClaimNames.MaxProjectsJsonBytes"/> of JSON so a token stays well under an edge's size limit (the highest
+    /// roles first, then by id); null when the user has no project role.
+    /// </summary>
+    internal static Dictionary<string, object>? ProjectsClaim(IReadOnlyDictionary<string, string>? projects)
+    {
+        if (projects is null || projects.Count == 0)
+        {
+            return null;
+        }
+        var claim = new Dictionary<string, object>(StringComparer.Ordinal);
+        var bytes = 2;
+        foreach (var (project, role) in projects.Where(p => Roles.IsKnown(p.Value))
+            .OrderByDescending(p => Roles.RankOf(p.Value)).ThenBy(p => p.Key, StringComparer.Ordinal))
+        {
+            bytes += System.Text.Encoding.UTF8.GetByteCount(project) + role.Length + 6; // "id":"role",
+            if (claim.Count == ClaimNames.MaxProjects || bytes > ClaimNames.MaxProjectsJsonBytes)
+            {
+                break;
+            }
+            claim[project] = role;
+        }
+        return claim.Count == 0 ? null : claim;
     }
 }

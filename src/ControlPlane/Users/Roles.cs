@@ -1,24 +1,21 @@
+using Authio.Shared.Scopes;
+
 namespace Authio.ControlPlane.Users;
 
-/// <summary>Built-in roles and the one table mapping them to access-token scopes.</summary>
+/// <summary>Built-in roles; the one table mapping them to access-token scopes lives in <see cref="RoleScopes"/> (shared with the edge).</summary>
 internal static class Roles
 {
-    public const string Explore = "explore";
-    public const string Create = "create";
-    public const string Mod = "mod";
-    public const string AdminScope = "admin";
+    public const string Explore = RoleScopes.Explore;
+    public const string Create = RoleScopes.Create;
+    public const string Mod = RoleScopes.Mod;
+    public const string AdminScope = RoleScopes.AdminScope;
 
-    private static readonly Dictionary<string, (int Rank, string[] Scopes)> Table = new()
-    {
-        [Explore] = (1, ["read:*"]),
-        [Create] = (2, ["read:*", "write:*"]),
-        [Mod] = (3, ["read:*", "write:*", AdminScope]),
-    };
+    public static bool IsKnown(string? role) => RoleScopes.IsKnown(role);
 
-    public static bool IsKnown(string? role) => role is not null && Table.ContainsKey(role);
+    public static IReadOnlyList<string> ScopesOf(string role) => RoleScopes.ScopesOf(role);
 
-    public static IReadOnlyList<string> ScopesOf(string role) => Table[role].Scopes;
+    public static int RankOf(string? role) => RoleScopes.RankOf(role);
 
     /// <summary>On a project the higher of the org-wide and the project role applies.</summary>
-    public static string Higher(string a, string? b) => b is null || Table[a].Rank >= Table[b].Rank ? a : b;
+    public static string Higher(string a, string? b) => RoleScopes.Higher(a, b) ?? a;
 }

@@ -113,16 +113,20 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
 
     /// <summary>
     /// Org-wide when <paramref name="projectId"/> is null (a change ends the user's sessions in the org and revokes their
-    /// keys the new role could not create), else for that project only (not in tokens: sessions are untouched).
+    /// keys the new role could not create), else for that project only: access tokens carry project roles (<c>projects</c>),
+    /// so lowering one ends the user's sessions in the org like an org-wide demotion; raising or adding one shows in the next token.
     /// </summary>
     public async Task<Result<UserView>> AssignRoleAsync(string orgId, string userId, string? role, string? projectId, Caller actor, CancellationToken ct)
     {
         if (!Roles.IsKnown(role)) return Failure.Invalid("role", "must be one of explore, create, mod.");
         if (projectId is not null && (projectId.Length is 0 or > 100)) return Failure.Invalid("project_id", "must be 1 to 100 characters.");
         if (projectId is null) return await ChangeOrgRoleAsync(orgId, userId, role!, AuditEvents.RoleAssigned, actor, ct);
+        var lowered = false;
         var found = await db.InOrgAsync(orgId, async (c, tx) =>
         {
             if (await UserStore.MemberAsync(c, tx, orgId, userId) is null) return false;
+            var previous = (await UserStore.ProjectRolesOfAsync(c, tx, orgId, userId)).GetValueOrDefault(projectId);
+            lowered = Roles.RankOf(previous) > Roles.RankOf(role);
             await UserStore.SetProjectRoleAsync(c, tx, orgId, userId, projectId, role!);
             return true;
         }, ct);
@@ -132,6 +136,7 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
             ActorId = actor.UserId, UserId = userId, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent,
             Details = new() { ["role"] = role, ["project_id"] = projectId },
         }, ct);
+        if (lowered) await sessions.EndOthersAsync(orgId, userId, null, EndReasons.RoleChanged, actor.UserId, actor.Client, ct);
         return (await GetAsync(orgId, userId, ct))!;
     }
 
@@ -154,10 +159,11 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
     public async Task<Result<UserView>> RevokeRoleAsync(string orgId, string userId, string? projectId, Caller actor, CancellationToken ct)
     {
         if (projectId is null) return await ChangeOrgRoleAsync(orgId, userId, Roles.Explore, AuditEvents.RoleRevoked, actor, ct);
+        var removed = 0;
         var found = await db.InOrgAsync(orgId, async (c, tx) =>
         {
             if (await UserStore.MemberAsync(c, tx, orgId, userId) is null) return false;
-            await UserStore.RemoveProjectRoleAsync(c, tx, orgId, userId, projectId);
+            removed = await UserStore.RemoveProjectRoleAsync(c, tx, orgId, userId, projectId);
             return true;
         }, ct);
         if (!found) return Failure.NotFound("User");
@@ -165,6 +171,8 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         {
             ActorId = actor.UserId, UserId = userId, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent, Details = new() { ["project_id"] = projectId },
         }, ct);
+        // Live tokens name the removed project role: they end with the sessions, at /v1 at once and at edges via the feed.
+        if (removed > 0) await sessions.EndOthersAsync(orgId, userId, null, EndReasons.RoleChanged, actor.UserId, actor.Client, ct);
         return (await GetAsync(orgId, userId, ct))!;
     }
 

@@ -118,6 +118,12 @@ internal sealed class UserStore(Db db)
         (await c.QueryAsync<string>("SELECT team_id FROM team_members WHERE org_id = @orgId AND user_id = @userId ORDER BY team_id",
             new { orgId, userId }, tx)).ToList();
 
+    /// <summary>The user's project roles in the org (project id → role), as access tokens carry them (<c>projects</c>).</summary>
+    public static async Task<Dictionary<string, string>> ProjectRolesOfAsync(DbConnection c, DbTransaction tx, string orgId, string userId) =>
+        (await c.QueryAsync<(string ProjectId, string Role)>(
+            "SELECT project_id, role FROM project_roles WHERE org_id = @orgId AND user_id = @userId ORDER BY project_id", new { orgId, userId }, tx))
+            .ToDictionary(p => p.ProjectId, p => p.Role, StringComparer.Ordinal);
+
     public static Task InsertMembershipAsync(DbConnection c, DbTransaction tx, string orgId, string userId, string role, long now) =>
         c.ExecuteAsync("INSERT INTO memberships (org_id, user_id, role, active, created_at) VALUES (@orgId, @userId, @role, 1, @now)",
             new { orgId, userId, role, now }, tx);
@@ -137,7 +143,7 @@ internal sealed class UserStore(Db db)
         ON CONFLICT (org_id, user_id, project_id) DO UPDATE SET role = excluded.role
         """, new { orgId, userId, projectId, role }, tx);
 
-    public static Task RemoveProjectRoleAsync(DbConnection c, DbTransaction tx, string orgId, string userId, string projectId) =>
+    public static Task<int> RemoveProjectRoleAsync(DbConnection c, DbTransaction tx, string orgId, string userId, string projectId) =>
         c.ExecuteAsync("DELETE FROM project_roles WHERE org_id = @orgId AND user_id = @userId AND project_id = @projectId", new { orgId, userId, projectId }, tx);
 
     public static async Task<List<(string ProjectId, string Role)>> ProjectRolesAsync(DbConnection c, DbTransaction tx, string orgId, string userId) =>

@@ -1,5 +1,9 @@
+using System.Text.Json;
 using Authio.EdgeProxy.Keys;
+using Authio.EdgeProxy.Policy;
 using Authio.EdgeProxy.Tokens;
+using Authio.Shared.Scopes;
+using Authio.Shared.Tokens;
 
 namespace Authio.EdgeProxy.Authentication;
 
@@ -9,6 +13,9 @@ namespace Authio.EdgeProxy.Authentication;
 /// </summary>
 internal sealed class EdgeIdentity
 {
+    private readonly string[] _scopes = [];
+    private string?[] _claimValues = [];
+
     /// <summary>The token's <c>sub</c>; null for API keys, which identify a key, not a person.</summary>
     public required string? Subject { get; init; }
     /// <summary>Header-safe forms (see <see cref="IdentityHeaderValue"/>), computed once per credential.</summary>
@@ -21,7 +28,20 @@ internal sealed class EdgeIdentity
     public string? Org { get; init; }
     public string? SessionId { get; init; }
     public string? TokenId { get; init; }
-    public required string[] Scopes { get; init; }
+
+    public required string[] Scopes
+    {
+        get => _scopes;
+        init
+        {
+            _scopes = value;
+            Granted = new GrantedScopes(value);
+        }
+    }
+
+    /// <summary><see cref="Scopes"/> compiled once for <see cref="ScopeGrammar"/> matching (wildcards included).</summary>
+    public GrantedScopes Granted { get; private init; } = GrantedScopes.None;
+
     /// <summary>Space-separated scopes as sent upstream.</summary>
     public required string ScopesHeader { get; init; }
     public required string AuthType { get; init; }
@@ -30,16 +50,39 @@ internal sealed class EdgeIdentity
     /// <summary>The key that verified the token; when it is retired the identity is no longer trusted.</summary>
     public SigningKey? Key { get; init; }
 
-    public bool HasAllScopes(string[] required)
+    /// <summary>The token's org-wide <c>role</c> claim, when it has one.</summary>
+    public string? Role { get; init; }
+
+    /// <summary>The token's <c>projects</c> claim (project id → role); null when absent.</summary>
+    public IReadOnlyDictionary<string, string>? ProjectRoles { get; init; }
+
+    /// <summary>The decoded payload, kept to compute claim headers a route reload introduces after this identity was cached.</summary>
+    public byte[]? Payload { get; init; }
+
+    /// <summary>Header values of <see cref="ClaimPaths"/> by index; computed with the identity.</summary>
+    public string?[] ClaimValues { init => _claimValues = value; }
+
+    public bool HasAllScopes(string[] required) => Granted.Satisfies(required, []);
+
+    /// <summary>
+    /// The header value of claim path <paramref name="index"/> (null when the credential has no such claim, or is an
+    /// API key); <see cref="ClaimPaths.Unsafe"/> when it must not be sent. 0 B unless a reload added paths since this
+    /// identity was built: then every value is computed once more from the kept payload.
+    /// </summary>
+    public string? ClaimValue(int index)
     {
-        foreach (var scope in required)
+        var values = Volatile.Read(ref _claimValues);
+        if ((uint)index < (uint)values.Length)
         {
-            if (Array.IndexOf(Scopes, scope) < 0)
-            {
-                return false;
-            }
+            return values[index];
         }
-        return true;
+        if (Payload is null)
+        {
+            return null;
+        }
+        values = ClaimPaths.Compute(Payload, ClaimPaths.Current);
+        Volatile.Write(ref _claimValues, values);
+        return (uint)index < (uint)values.Length ? values[index] : null;
     }
 
     /// <summary>Materializes strings from a validated payload: the one allocation of a token's life at this edge.</summary>
@@ -64,10 +107,61 @@ internal sealed class EdgeIdentity
             TokenIdHeader = tokenId is null ? null : IdentityHeaderValue.Encode(tokenId),
             Scopes = scopes,
             ScopesHeader = IdentityHeaderValue.Encode(string.Join(' ', scopes)),
-            AuthType = Shared.Tokens.IdentityHeaders.AuthTypeJwt,
+            AuthType = IdentityHeaders.AuthTypeJwt,
             ExpiresAt = claims.ExpiresAt,
             IssuedAt = claims.IssuedAt,
             Key = claims.Key,
+            Role = claims.Role.GetString(payload),
+            ProjectRoles = ReadProjects(payload),
+            Payload = payload.ToArray(),
+            ClaimValues = ClaimPaths.Compute(payload, ClaimPaths.Current),
         };
+    }
+
+    /// <summary>Most project entries read from a token (issuers other than the control plane may send more; the rest are ignored).</summary>
+    internal const int MaxProjects = 256;
+
+    /// <summary>The top-level <c>projects</c> object's string members; anything else in it is ignored.</summary>
+    private static Dictionary<string, string>? ReadProjects(ReadOnlySpan<byte> payload)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(payload);
+            reader.Read();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (!reader.ValueTextEquals(ClaimNames.Projects))
+                {
+                    reader.Read();
+                    reader.Skip();
+                    continue;
+                }
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    return null;
+                }
+                var projects = new Dictionary<string, string>(StringComparer.Ordinal);
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var project = reader.GetString()!;
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String && projects.Count < MaxProjects)
+                    {
+                        projects.TryAdd(project, reader.GetString()!);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+                return projects;
+            }
+            return null;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 }

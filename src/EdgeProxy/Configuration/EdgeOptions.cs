@@ -173,6 +173,18 @@ internal sealed class IssuerOptions
     /// <summary>Exact match of the token's <c>iss</c>. Required.</summary>
     public string Issuer { get; set; } = "";
 
+    /// <summary>
+    /// The name routes use for this issuer in <c>Authio.Issuers</c>. Default: <see cref="Issuer"/> itself. No commas or
+    /// spaces; <c>control-plane</c> is reserved for the control plane's issuer (learned from edge sync).
+    /// </summary>
+    public string? Name { get; set; }
+
+    /// <summary>The control plane's issuer as routes name it in <c>Authio.Issuers</c>; API keys count as this issuer too.</summary>
+    public const string ControlPlaneName = "control-plane";
+
+    /// <summary><see cref="Name"/> or, when unset, <see cref="Issuer"/>.</summary>
+    public string RouteName => string.IsNullOrWhiteSpace(Name) ? Issuer : Name.Trim();
+
     /// <summary>The token's <c>aud</c> must contain one of these (exact match). At least one is required: an edge that accepts any audience accepts tokens minted for other services.</summary>
     public List<string> Audiences { get; set; } = [];
 

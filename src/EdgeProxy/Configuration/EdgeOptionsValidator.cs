@@ -9,6 +9,7 @@ internal static class EdgeOptionsValidator
     {
         var errors = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < options.Issuers.Count; i++)
         {
             var issuer = options.Issuers[i];
@@ -20,6 +21,22 @@ internal static class EdgeOptionsValidator
             else if (!seen.Add(issuer.Issuer))
             {
                 errors.Add($"{key}:Issuer '{issuer.Issuer}' is configured twice.");
+            }
+            if (!string.IsNullOrWhiteSpace(issuer.Issuer))
+            {
+                var name = issuer.RouteName;
+                if (name.Length == 0 || name.Any(c => c is <= ' ' or > '~' or ','))
+                {
+                    errors.Add($"{key}:Name '{name}' must be visible ASCII without spaces or commas (routes list it in Authio.Issuers).");
+                }
+                else if (name == IssuerOptions.ControlPlaneName)
+                {
+                    errors.Add($"{key}:Name '{name}' is reserved for the control plane's issuer.");
+                }
+                else if (!names.Add(name))
+                {
+                    errors.Add($"{key}:Name '{name}' is used by two issuers.");
+                }
             }
             if (issuer.Audiences.Count == 0 || issuer.Audiences.Any(string.IsNullOrWhiteSpace))
             {

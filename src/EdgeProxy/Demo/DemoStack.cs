@@ -32,6 +32,7 @@ internal sealed class DemoStack : IAsyncDisposable
         configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             [$"Edge:Issuers:{IssuerIndex}:Issuer"] = DevIssuer.IssuerName,
+            [$"Edge:Issuers:{IssuerIndex}:Name"] = DevIssuer.RouteName,
             [$"Edge:Issuers:{IssuerIndex}:Audiences:0"] = DevIssuer.Audience,
             [$"Edge:Issuers:{IssuerIndex}:JwksUri"] = demo._jwksPath,
             ["ReverseProxy:Routes:demo-api:ClusterId"] = "demo-upstream",

@@ -9,6 +9,8 @@ namespace Authio.EdgeProxy.Demo;
 internal sealed class DevIssuer : IDisposable
 {
     public const string IssuerName = "http://localhost/dev-issuer";
+    /// <summary>How demo routes name this issuer in <c>Authio.Issuers</c>.</summary>
+    public const string RouteName = "dev";
     public const string Audience = "demo-api";
 
     private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -93,6 +93,9 @@ internal sealed class EdgeError
     public static readonly EdgeError OrgMismatch = new(403, ErrorCodes.OrgMismatch, "Forbidden",
         "The credential belongs to a different organization than the requested resource.", null);
 
+    public static readonly EdgeError ProjectMismatch = new(403, ErrorCodes.ProjectMismatch, "Forbidden",
+        "The credential holds no role on the project of the requested resource.", null);
+
     /// <summary>
     /// <c>Edge:Revocation:FailClosed</c>: the credential's id is in the bloom filter and the exact set (Redis) cannot be
     /// consulted; a revoked credential must never pass, so this one does not either.

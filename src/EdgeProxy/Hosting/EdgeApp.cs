@@ -80,7 +80,7 @@ internal static class EdgeApp
             options.FailureBudget.NegativeCacheCapacity > 0 ? new NegativeTokenCache(options.FailureBudget.NegativeCacheCapacity) : null));
         services.AddSingleton<EdgeMetrics>();
         services.AddSingleton<WebSockets.LiveConnections>();
-        services.AddSingleton<RoutePolicies>();
+        services.AddSingleton(new RoutePolicies(KnownIssuerNames(options)));
         services.AddHttpClient(JwksFetcher.HttpClientName);
         services.AddSingleton(sp => new JwksFetcher(sp.GetRequiredService<IHttpClientFactory>().CreateClient(JwksFetcher.HttpClientName)));
         services.AddSingleton<JwksRefresher>();
@@ -107,5 +107,16 @@ internal static class EdgeApp
         });
         var admin = AdminApp.Build(app.Services, options.AdminUrls);
         return new EdgeHost(app, admin, demo);
+    }
+
+    /// <summary>What routes may name in <c>Authio.Issuers</c>: every configured issuer, and the control plane's when the edge follows it.</summary>
+    private static HashSet<string> KnownIssuerNames(EdgeOptions options)
+    {
+        var names = options.Issuers.Where(i => !string.IsNullOrWhiteSpace(i.Issuer)).Select(i => i.RouteName).ToHashSet(StringComparer.Ordinal);
+        if (!string.IsNullOrWhiteSpace(options.ControlPlane.Url))
+        {
+            names.Add(IssuerOptions.ControlPlaneName);
+        }
+        return names;
     }
 }

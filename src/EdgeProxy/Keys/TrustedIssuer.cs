@@ -12,6 +12,7 @@ internal sealed class TrustedIssuer
     {
         Options = options;
         Name = options.Issuer;
+        RouteName = options.RouteName;
         NameUtf8 = Encoding.UTF8.GetBytes(options.Issuer);
         Audiences = options.Audiences.Select(Encoding.UTF8.GetBytes).ToArray();
         Algorithms = (options.Algorithms is { Count: > 0 } names ? names : [.. IssuerOptions.DefaultAlgorithms])
@@ -25,6 +26,8 @@ internal sealed class TrustedIssuer
 
     public IssuerOptions Options { get; }
     public string Name { get; }
+    /// <summary>What routes call it in <c>Authio.Issuers</c> (<see cref="IssuerOptions.RouteName"/>).</summary>
+    public string RouteName { get; }
     public byte[] NameUtf8 { get; }
     public byte[][] Audiences { get; }
     public JwsAlgorithm[] Algorithms { get; }

@@ -104,7 +104,7 @@ internal sealed class EdgeMiddleware(
             return;
         }
         metrics.Decision(OkCode);
-        SetIdentityHeaders(headers, identity!);
+        SetIdentityHeaders(headers, policy, identity!);
         // An API key is a long-lived secret: it never leaves the edge, whatever the route says.
         if (!policy.ForwardAuthorization || identity!.KeyId is not null)
         {
@@ -187,9 +187,10 @@ internal sealed class EdgeMiddleware(
 
     private static EdgeError? Authorize(HttpContext context, RoutePolicy policy, EdgeIdentity identity)
     {
-        if (policy.ScopeError is not null && !identity.HasAllScopes(policy.RequiredScopes))
+        // Issuers, project roles, scopes (wildcards) and claim-header values: RouteAuthorization.
+        if (RouteAuthorization.Check(context, policy, identity) is { } refused)
         {
-            return policy.ScopeError;
+            return refused;
         }
         if (policy.OrgRouteValue is not null
             && (identity.Org is null || context.Request.RouteValues[policy.OrgRouteValue] is not string routeOrg
@@ -200,7 +201,7 @@ internal sealed class EdgeMiddleware(
         return null;
     }
 
-    private static void SetIdentityHeaders(IHeaderDictionary headers, EdgeIdentity identity)
+    private static void SetIdentityHeaders(IHeaderDictionary headers, RoutePolicy policy, EdgeIdentity identity)
     {
         // Header-safe values were computed once for this credential (IdentityHeaderValue); nothing is encoded per request.
         SetIfPresent(headers, IdentityHeaders.Subject, identity.SubjectHeader);
@@ -210,6 +211,7 @@ internal sealed class EdgeMiddleware(
         SetIfPresent(headers, IdentityHeaders.Org, identity.OrgHeader ?? identity.Org);
         SetIfPresent(headers, IdentityHeaders.Session, identity.SessionHeader);
         SetIfPresent(headers, IdentityHeaders.TokenId, identity.TokenIdHeader);
+        RouteAuthorization.SetClaimHeaders(headers, policy, identity);
     }
 
     private static void SetIfPresent(IHeaderDictionary headers, string name, string? value)

@@ -174,6 +174,7 @@ internal sealed partial class EdgeSyncClient(
         var issuer = registry.AddOrGet(new IssuerOptions
         {
             Issuer = snapshot.Issuer.Issuer,
+            Name = IssuerOptions.ControlPlaneName,
             Audiences = [.. snapshot.Issuer.Audiences],
             JwksUri = snapshot.Issuer.JwksUri,
         });

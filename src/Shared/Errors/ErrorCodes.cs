@@ -10,6 +10,8 @@ public static class ErrorCodes
     public const string TokenExpired = "token_expired";
     public const string Forbidden = "forbidden";
     public const string OrgMismatch = "org_mismatch";
+    /// <summary>The route names a project (<c>Authio.ProjectRouteValue</c>) the credential holds no role on.</summary>
+    public const string ProjectMismatch = "project_mismatch";
     public const string RateLimitExceeded = "rate_limit_exceeded";
     public const string ValidationFailed = "validation_failed";
     public const string NotFound = "not_found";

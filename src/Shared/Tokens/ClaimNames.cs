@@ -16,6 +16,14 @@ public static class ClaimNames
     public const string ScopeArray = "scp";
     public const string Role = "role";
     public const string Teams = "teams";
+    /// <summary>Project-scoped roles: a JSON object project id → role (<c>explore</c>, <c>create</c>, <c>mod</c>).</summary>
+    public const string Projects = "projects";
+
+    /// <summary>At most this many entries in <see cref="Projects"/> (the highest roles first): tokens stay small.</summary>
+    public const int MaxProjects = 64;
+
+    /// <summary>At most this much JSON in <see cref="Projects"/>: project ids may be long, and an edge refuses tokens over 8 KB.</summary>
+    public const int MaxProjectsJsonBytes = 2048;
 
     /// <summary>The <c>typ</c> header the control plane puts on access tokens (RFC 9068).</summary>
     public const string AccessTokenType = "at+jwt";
