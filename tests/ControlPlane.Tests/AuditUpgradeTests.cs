@@ -87,4 +87,41 @@ public sealed class AuditUpgradeTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_new_store_whose_bootstrap_events_are_keyed_reports_no_broken_chain()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "authio-aud-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var logs = new LogCapture();
+        try
+        {
+            var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}",
+                "--ControlPlane:Bootstrap:OrgName=Acme", "--ControlPlane:Bootstrap:AdminEmail=admin@acme.test",
+                "--ControlPlane:Bootstrap:AdminPassword=Dev!passw0rd-long"], logs.Register);
+            await using (app)
+            {
+                await ControlPlaneApp.PrepareAsync(app);
+                var seals = app.Services.GetRequiredService<AuditSeals>();
+                var orgId = await ScalarAsync(dir, "SELECT id FROM orgs WHERE name = 'Acme'");
+                Assert.NotNull(orgId);
+                Assert.True(await ScalarAsync(dir, "SELECT COUNT(*) FROM audit_events") is > 0L, "bootstrap wrote no audit event: the test proves nothing");
+                Assert.True((await seals.VerifyAsync((string)orgId!, CancellationToken.None)).Ok);
+            }
+            Assert.DoesNotContain(logs.Lines, l => l.Contains("is broken at seq", StringComparison.Ordinal));
+            Assert.DoesNotContain(logs.Lines, l => l.Contains("upgraded to keyed MACs", StringComparison.Ordinal));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task<object?> ScalarAsync(string dir, string sql)
+    {
+        await using var c = new SqliteConnection($"Data Source={Path.Combine(dir, "controlplane.db")};Pooling=false");
+        await c.OpenAsync();
+        return await c.ExecuteScalarAsync(sql);
+    }
 }

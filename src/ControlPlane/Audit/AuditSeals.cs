@@ -300,11 +300,25 @@ internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit
             if (rows.Count == 0) continue;
             var macs = new List<(long Seq, string Mac)>();
             string? previous = null;
+            long? brokenAt = null;
             foreach (var r in rows)
             {
-                if ((previous is not null && r.PrevHash != previous) || AuditLog.HashOf(r) != r.Hash || r.Mac is not null) break;
+                if (r.Mac is not null)
+                {
+                    // Written by a keyed control plane (a new store's bootstrap events): the chain is keyed from here on.
+                    break;
+                }
+                if ((previous is not null && r.PrevHash != previous) || AuditLog.HashOf(r) != r.Hash)
+                {
+                    brokenAt = r.Seq;
+                    break;
+                }
                 macs.Add((r.Seq, audit.MacOf(orgId, r.Hash)));
                 previous = r.Hash;
+            }
+            if (macs.Count == 0 && brokenAt is null)
+            {
+                continue; // nothing unkeyed: nothing to upgrade or report
             }
             string? cutJws = null;
             var first = rows[0];
@@ -319,8 +333,8 @@ internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit
                     await AuditStore.InsertSealAsync(c, tx, new AuditSealRow { OrgId = orgId, Kind = Cut, ThroughSeq = first.Seq - 1, HeadHash = first.PrevHash, Total = 0, Jws = cutJws, CreatedAt = now });
                 return 0;
             }, ct);
-            if (macs.Count == rows.Count) Log.ChainUpgraded(logger, orgId, macs.Count);
-            else Log.ChainNotUpgraded(logger, orgId, rows[macs.Count].Seq);
+            if (brokenAt is { } seq) Log.ChainNotUpgraded(logger, orgId, seq);
+            else Log.ChainUpgraded(logger, orgId, macs.Count);
         }
         await store.ClearMacBackfillAsync(ct);
     }
