@@ -15,7 +15,7 @@ internal static class Bounds
     /// <summary>A password presented for checking (sign-in, current password): generous, bcrypt reads 72 bytes.</summary>
     public const int MaxPresentedPasswordLength = 1024;
     /// <summary>A password being set: bcrypt's 72 bytes (the policy also counts UTF-8 bytes).</summary>
-    public const int MaxNewPasswordLength = 72;
+    public const int MaxNewPasswordLength = Passwords.PasswordPolicy.MaxBytes;
     public const string NewPasswordTooLong = "must be at most 72 bytes (UTF-8): bcrypt ignores the rest.";
     public const int MaxRoleLength = 32;
     /// <summary>Scope names: action (32) + ':' + resource (64).</summary>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using Scalar.AspNetCore;
 
 namespace Authio.ControlPlane.Api;
 
@@ -29,6 +30,16 @@ internal static class OpenApiSetup
         **Edges.** The `Edge` operations (`/v1/edge/*`) and `/oauth/introspect` take an API key with the `edge:sync`
         scope (scheme **EdgeApiKey**) instead of an access token.
         """;
+
+    /// <summary>The contract at <c>/openapi/v1.json</c> and the reference UI at <c>/docs</c>.</summary>
+    public static void MapApiReference(this IEndpointRouteBuilder app)
+    {
+        app.MapOpenApi("/openapi/{documentName}.json");
+        // No hosted AI chat ("Ask AI") and no developer toolbar (its "Deploy"/share buttons upload the document to
+        // Scalar's registry): the reference talks to this service only. Access tokens are the usual credential.
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Authio control plane").DisableAgent().HideDeveloperTools()
+            .AddPreferredSecuritySchemes(Scheme));
+    }
 
     public static void Configure(OpenApiOptions options)
     {

@@ -19,7 +19,7 @@ internal sealed class EdgeKeyFilter(ApiKeyLookupService keys) : IEndpointFilter
 
 internal static class ApiKeyEndpoints
 {
-    public static void Map(RouteGroupBuilder v1)
+    public static void MapApiKeyEndpoints(this RouteGroupBuilder v1)
     {
         var scopes = v1.MapGroup("/api-key-scopes").WithTags("API keys");
         scopes.MapGet("/", async (ApiKeyScopes s, HttpContext http) => Results.Ok(await s.ListAsync(Caller.Of(http).OrgId, http.RequestAborted)))
@@ -54,7 +54,7 @@ internal static class ApiKeyEndpoints
     }
 
     /// <summary>Called by edges with their own <c>edge:sync</c> key; outside the access-token-authenticated <c>/v1</c> group.</summary>
-    public static void MapEdge(IEndpointRouteBuilder app)
+    public static void MapEdgeApiKeyEndpoints(this IEndpointRouteBuilder app)
     {
         var edge = app.MapGroup("").WithTags("Edge").AddEndpointFilter<EdgeKeyFilter>();
         edge.MapPost(EdgeApiKeyPaths.Lookup, async (ApiKeyLookupRequest body, ApiKeyLookupService keys, HttpContext http) =>

@@ -31,7 +31,7 @@ internal static class AuditEndpoints
 {
     private const int MaxLimit = 500;
 
-    public static void Map(RouteGroupBuilder v1)
+    public static void MapAuditEndpoints(this RouteGroupBuilder v1)
     {
         var g = v1.MapGroup("/audit-events").WithTags("Audit").AddEndpointFilter<AdminFilter>();
         g.MapGet("/", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, string? cursor, [Range(1, MaxLimit)] int? limit,

@@ -24,7 +24,7 @@ internal sealed record TokenResponse(
 
 internal static class AuthEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, RouteGroupBuilder authenticated)
+    public static void MapAuthEndpoints(this IEndpointRouteBuilder app, RouteGroupBuilder authenticated)
     {
         var auth = app.MapGroup("/v1/auth").WithTags("Auth")
             .AddEndpointFilter(async (ctx, next) =>

@@ -9,7 +9,7 @@ namespace Authio.ControlPlane.EdgeSync;
 internal static class EdgeSyncEndpoints
 {
     /// <summary>The feed, behind the same <c>edge:sync</c> key filter as the API-key lookups.</summary>
-    public static void Map(IEndpointRouteBuilder app)
+    public static void MapEdgeSyncEndpoints(this IEndpointRouteBuilder app)
     {
         var edge = app.MapGroup("").WithTags("Edge").AddEndpointFilter<EdgeKeyFilter>();
         edge.MapGet(EdgeSyncPaths.Snapshot, async (EdgeSyncService sync, HttpContext http) =>

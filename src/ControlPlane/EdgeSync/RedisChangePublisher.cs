@@ -49,7 +49,7 @@ internal sealed partial class RedisChangePublisher(EdgeChangeStore log, EdgeFeed
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
-                LogPublishFailed(logger, ex.Message);
+                Log.PublishFailed(logger, ex.Message);
                 _mirror.Invalidate();
                 published = -1; // re-read the stream's position once Redis answers again
             }
@@ -108,7 +108,4 @@ internal sealed partial class RedisChangePublisher(EdgeChangeStore log, EdgeFeed
             // Another instance mirrored it first.
         }
     }
-
-    [LoggerMessage(LogEvents.RedisPublishFailed, LogLevel.Warning, "Mirroring edge changes to Redis failed; edges fall back to the HTTP feed until it recovers: {Reason}")]
-    private static partial void LogPublishFailed(ILogger logger, string reason);
 }

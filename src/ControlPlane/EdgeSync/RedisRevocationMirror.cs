@@ -1,11 +1,10 @@
-using Authio.ControlPlane.Hosting;
 using Authio.Shared.Sync;
 using StackExchange.Redis;
 
 namespace Authio.ControlPlane.EdgeSync;
 
 /// <summary>
-/// Keeps the exact revocation set in Redis for edges that confirm bloom-filter positives there (issue 5), so an edge
+/// Keeps the exact revocation set in Redis for edges that confirm bloom-filter positives there, so an edge
 /// holds only the filter and the few revocations not yet mirrored. <see cref="EdgeSyncPaths.RedisRevokedThrough"/> is
 /// the contract: every live revocation with a sequence at or below it is in Redis. It is written after a complete seed
 /// and advanced per batch only if it still holds what this instance last wrote (compare-and-set), so a Redis that lost
@@ -67,7 +66,7 @@ internal sealed partial class RedisRevocationMirror(EdgeChangeStore log, TimePro
         await db.ScriptEvaluateAsync(RaiseMarkerScript, [Through], [through]);
         _mirroredThrough = through;
         _lastMarkerCheck = time.GetTimestamp();
-        LogSeeded(logger, live.Count, through);
+        Log.Seeded(logger, live.Count, through);
     }
 
     /// <summary>Mirrors one batch of the change log (before it is appended to the stream edges read).</summary>
@@ -107,7 +106,4 @@ internal sealed partial class RedisRevocationMirror(EdgeChangeStore log, TimePro
     private static RedisValue ValueOf(EdgeChangeRow row) => row.Kind == RevocationKinds.UserNotBefore
         ? row.ToRevocation().NotBefore ?? long.MaxValue
         : 1;
-
-    [LoggerMessage(LogEvents.RedisRevocationsSeeded, LogLevel.Information, "Exact revocation set seeded into Redis: {Count} live revocation(s) through sequence {Through}")]
-    private static partial void LogSeeded(ILogger logger, int count, long through);
 }

@@ -53,8 +53,14 @@ internal sealed class OrgOptions
 /// <summary>Bounds on what one request may carry.</summary>
 internal sealed class LimitOptions
 {
-    /// <summary>Largest request body accepted (413 <c>payload_too_large</c> beyond). Default 1 MiB; 1 KiB to 100 MiB.</summary>
+    /// <summary>
+    /// Largest request body accepted (413 <c>payload_too_large</c> beyond). Default 1 MiB; <see cref="SmallestBodyLimit"/>
+    /// (1 KiB) to <see cref="LargestBodyLimit"/> (100 MiB).
+    /// </summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    public const long SmallestBodyLimit = 1024;
+    public const long LargestBodyLimit = 100 * 1024 * 1024;
 }
 
 /// <summary>First-start org and <c>mod</c> user; used only while there are no users at all.</summary>
@@ -67,14 +73,28 @@ internal sealed class BootstrapOptions
 
 internal sealed class PasswordOptions
 {
-    /// <summary>bcrypt work factor. Default 12, never below 10.</summary>
+    /// <summary>bcrypt work factor. Default 12; <see cref="MinBcryptCost"/> to <see cref="MaxBcryptCost"/>.</summary>
     public int BcryptCost { get; set; } = 12;
 
-    /// <summary>Test-only escape hatch: when set, overrides <see cref="BcryptCost"/> (4..31). Never set in production.</summary>
+    public const int MinBcryptCost = 10;
+    public const int MaxBcryptCost = 31;
+
+    /// <summary>
+    /// Test-only escape hatch: when set, overrides <see cref="BcryptCost"/> (<see cref="MinInsecureBcryptCost"/> to
+    /// <see cref="MaxBcryptCost"/>). Never set in production.
+    /// </summary>
     public int? TestOnlyInsecureBcryptCost { get; set; }
 
-    /// <summary>Default 8.</summary>
-    public int MinLength { get; set; } = 8;
+    public const int MinInsecureBcryptCost = 4;
+
+    /// <summary>
+    /// Shortest password accepted. Default 8, also the least it may be set to; at most bcrypt's 72 bytes
+    /// (<see cref="Passwords.PasswordPolicy.MaxBytes"/>).
+    /// </summary>
+    public int MinLength { get; set; } = LeastMinLength;
+
+    public const int LeastMinLength = 8;
+
     public bool RequireUpper { get; set; } = true;
     public bool RequireLower { get; set; } = true;
     public bool RequireDigit { get; set; } = true;
@@ -93,8 +113,12 @@ internal sealed class LockoutOptions
 
 internal sealed class TokenOptions
 {
-    /// <summary>Access-token lifetime unless the org overrides it. Default 15 minutes.</summary>
+    /// <summary>Access-token lifetime unless the org overrides it. Default 15 minutes, at least <see cref="MinTtlSeconds"/>.</summary>
     public TimeSpan AccessTokenTtl { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Shortest access-token lifetime and idle timeout, configured or per org (seconds).</summary>
+    public const long MinTtlSeconds = 60;
+
     /// <summary>Upper bound for any org's access-token lifetime; drives key retirement. Default 1 hour.</summary>
     public TimeSpan MaxAccessTokenTtl { get; set; } = TimeSpan.FromHours(1);
     /// <summary>Default 30 days.</summary>
@@ -107,7 +131,10 @@ internal sealed class TokenOptions
 
 internal sealed class SessionOptions
 {
-    /// <summary>Inactivity timeout enforced at refresh, unless the org overrides it. Default 1 hour.</summary>
+    /// <summary>
+    /// Inactivity timeout enforced at refresh, unless the org overrides it. Default 1 hour; at least
+    /// <see cref="TokenOptions.MinTtlSeconds"/>, at most <see cref="TokenOptions.RefreshTokenTtl"/>.
+    /// </summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(1);
     /// <summary>Concurrent sessions per user and org; the oldest is ended beyond it. Default 10.</summary>
     public int MaxPerUser { get; set; } = 10;
@@ -119,10 +146,22 @@ internal sealed class SigningKeyOptions
     public TimeSpan RotationInterval { get; set; } = TimeSpan.FromDays(30);
     /// <summary>How long a new key is in JWKS before it signs. Default 15 minutes.</summary>
     public TimeSpan PrePublish { get; set; } = TimeSpan.FromMinutes(15);
-    /// <summary>Keys an org may create per rolling hour (rotations, first key, revocation replacements count). Default 10, 1–1000.</summary>
+    /// <summary>
+    /// Keys an org may create per rolling hour (rotations, first key, revocation replacements count). Default 10;
+    /// 1 to <see cref="MostRotationsPerHour"/>.
+    /// </summary>
     public int MaxRotationsPerHour { get; set; } = 10;
-    /// <summary>Keys an org may have in JWKS at once (pending, active, verifying). Default 5, 3–20: edges accept at most 20.</summary>
+
+    public const int MostRotationsPerHour = 1000;
+
+    /// <summary>
+    /// Keys an org may have in JWKS at once (pending, active, verifying). Default 5; <see cref="FewestPublished"/> to
+    /// <see cref="MostPublished"/>: edges accept at most 20 per org.
+    /// </summary>
     public int MaxPublishedPerOrg { get; set; } = 5;
+
+    public const int FewestPublished = 3;
+    public const int MostPublished = 20;
 }
 
 internal sealed class AuditOptions
@@ -181,9 +220,13 @@ internal sealed class RateLimitsOptions
 
     /// <summary>
     /// Most keys (addresses or accounts) tracked per limit; about 40 bytes each, so 8 limits stay under ~30 MB however
-    /// many distinct addresses or emails a flood uses. Full buckets are dropped first (losslessly). Default 50 000.
+    /// many distinct addresses or emails a flood uses. Full buckets are dropped first (losslessly). Default 50 000;
+    /// <see cref="FewestKeys"/> to <see cref="MostKeys"/>.
     /// </summary>
     public int MaxKeysPerLimit { get; set; } = 50_000;
+
+    public const int FewestKeys = 100;
+    public const int MostKeys = 10_000_000;
 }
 
 internal sealed class EndpointRateLimitOptions

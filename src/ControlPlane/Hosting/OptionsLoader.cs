@@ -1,3 +1,4 @@
+using Authio.ControlPlane.Passwords;
 using Authio.ControlPlane.RateLimiting;
 
 namespace Authio.ControlPlane.Hosting;
@@ -42,10 +43,12 @@ internal static class OptionsLoader
             "ControlPlane:Issuer", "must be an absolute http(s) URL");
         Require(!string.IsNullOrWhiteSpace(o.Audience), "ControlPlane:Audience", "must be set");
         Require(!string.IsNullOrWhiteSpace(o.DataDirectory), "ControlPlane:DataDirectory", "must be set");
-        Require(o.Passwords.BcryptCost is >= 10 and <= 31, "ControlPlane:Passwords:BcryptCost", "must be between 10 and 31");
-        Require(o.Passwords.TestOnlyInsecureBcryptCost is null or (>= 4 and <= 31),
-            "ControlPlane:Passwords:TestOnlyInsecureBcryptCost", "must be between 4 and 31");
-        Require(o.Passwords.MinLength is >= 8 and <= 72, "ControlPlane:Passwords:MinLength", "must be between 8 and 72");
+        Require(o.Passwords.BcryptCost is >= PasswordOptions.MinBcryptCost and <= PasswordOptions.MaxBcryptCost, "ControlPlane:Passwords:BcryptCost",
+            $"must be between {PasswordOptions.MinBcryptCost} and {PasswordOptions.MaxBcryptCost}");
+        Require(o.Passwords.TestOnlyInsecureBcryptCost is null or (>= PasswordOptions.MinInsecureBcryptCost and <= PasswordOptions.MaxBcryptCost),
+            "ControlPlane:Passwords:TestOnlyInsecureBcryptCost", $"must be between {PasswordOptions.MinInsecureBcryptCost} and {PasswordOptions.MaxBcryptCost}");
+        Require(o.Passwords.MinLength is >= PasswordOptions.LeastMinLength and <= PasswordPolicy.MaxBytes, "ControlPlane:Passwords:MinLength",
+            $"must be between {PasswordOptions.LeastMinLength} and {PasswordPolicy.MaxBytes}");
         Require(o.Lockout.MaxFailures >= 1, "ControlPlane:Lockout:MaxFailures", "must be at least 1");
         Require(o.Lockout.Window > TimeSpan.Zero, "ControlPlane:Lockout:Window", "must be positive");
         Require(o.Lockout.Duration > TimeSpan.Zero, "ControlPlane:Lockout:Duration", "must be positive");
@@ -60,19 +63,24 @@ internal static class OptionsLoader
         Require(o.SigningKeys.PrePublish >= TimeSpan.Zero, "ControlPlane:SigningKeys:PrePublish", "must not be negative");
         Require(o.Audit.RetentionDays is >= AuditOptions.MinRetentionDays and <= AuditOptions.MaxRetentionDays, "ControlPlane:Audit:RetentionDays",
             $"must be between {AuditOptions.MinRetentionDays} and {AuditOptions.MaxRetentionDays} days");
-        Require(o.Tokens.AccessTokenTtl >= TimeSpan.FromSeconds(60), "ControlPlane:Tokens:AccessTokenTtl", "must be at least 60 seconds");
-        Require(o.Sessions.IdleTimeout >= TimeSpan.FromSeconds(60) && o.Sessions.IdleTimeout <= o.Tokens.RefreshTokenTtl, "ControlPlane:Sessions:IdleTimeout",
-            "must be at least 60 seconds and at most RefreshTokenTtl");
-        Require(o.Limits.MaxRequestBodyBytes is >= 1024 and <= 100 * 1024 * 1024, "ControlPlane:Limits:MaxRequestBodyBytes", "must be between 1024 and 104857600");
-        Require(o.SigningKeys.MaxRotationsPerHour is >= 1 and <= 1000, "ControlPlane:SigningKeys:MaxRotationsPerHour", "must be between 1 and 1000");
-        Require(o.SigningKeys.MaxPublishedPerOrg is >= 3 and <= 20, "ControlPlane:SigningKeys:MaxPublishedPerOrg", "must be between 3 and 20");
+        var minTtl = TimeSpan.FromSeconds(TokenOptions.MinTtlSeconds);
+        Require(o.Tokens.AccessTokenTtl >= minTtl, "ControlPlane:Tokens:AccessTokenTtl", $"must be at least {TokenOptions.MinTtlSeconds} seconds");
+        Require(o.Sessions.IdleTimeout >= minTtl && o.Sessions.IdleTimeout <= o.Tokens.RefreshTokenTtl, "ControlPlane:Sessions:IdleTimeout",
+            $"must be at least {TokenOptions.MinTtlSeconds} seconds and at most RefreshTokenTtl");
+        Require(o.Limits.MaxRequestBodyBytes is >= LimitOptions.SmallestBodyLimit and <= LimitOptions.LargestBodyLimit, "ControlPlane:Limits:MaxRequestBodyBytes",
+            $"must be between {LimitOptions.SmallestBodyLimit} and {LimitOptions.LargestBodyLimit}");
+        Require(o.SigningKeys.MaxRotationsPerHour is >= 1 and <= SigningKeyOptions.MostRotationsPerHour, "ControlPlane:SigningKeys:MaxRotationsPerHour",
+            $"must be between 1 and {SigningKeyOptions.MostRotationsPerHour}");
+        Require(o.SigningKeys.MaxPublishedPerOrg is >= SigningKeyOptions.FewestPublished and <= SigningKeyOptions.MostPublished, "ControlPlane:SigningKeys:MaxPublishedPerOrg",
+            $"must be between {SigningKeyOptions.FewestPublished} and {SigningKeyOptions.MostPublished}");
         Require(o.Jobs.Interval > TimeSpan.Zero, "ControlPlane:Jobs:Interval", "must be positive");
         foreach (var (name, limits) in EndpointLimits(o.RateLimits))
         {
             RequireRule(limits.PerIp, $"ControlPlane:RateLimits:{name}:PerIp");
             RequireRule(limits.PerAccount, $"ControlPlane:RateLimits:{name}:PerAccount");
         }
-        Require(o.RateLimits.MaxKeysPerLimit is >= 100 and <= 10_000_000, "ControlPlane:RateLimits:MaxKeysPerLimit", "must be between 100 and 10000000");
+        Require(o.RateLimits.MaxKeysPerLimit is >= RateLimitsOptions.FewestKeys and <= RateLimitsOptions.MostKeys, "ControlPlane:RateLimits:MaxKeysPerLimit",
+            $"must be between {RateLimitsOptions.FewestKeys} and {RateLimitsOptions.MostKeys}");
         Require(o.ApiKeys.EdgeOrgIds.All(id => !string.IsNullOrWhiteSpace(id)), "ControlPlane:ApiKeys:EdgeOrgIds", "must not contain empty org ids");
         Require(o.Operators.All(v => !string.IsNullOrWhiteSpace(v) && (v.StartsWith("usr_", StringComparison.Ordinal) || v.Contains('@', StringComparison.Ordinal))),
             "ControlPlane:Operators", "must list user ids (usr_…) or email addresses");
@@ -83,7 +91,7 @@ internal static class OptionsLoader
 
     private static void RequireRule(string? text, string key)
     {
-        if (!RateRule.TryParse(text, out _, out var error)) throw new ConfigException(key, "is invalid: " + error);
+        if (!AuthRateRule.TryParse(text, out _, out var error)) throw new ConfigException(key, "is invalid: " + error);
     }
 
     private static void Require(bool ok, string key, string problem)

@@ -28,7 +28,7 @@ internal static class OAuthEndpoints
     public const string RevokePath = "/oauth/revoke";
     public const string IntrospectPath = "/oauth/introspect";
 
-    public static void Map(IEndpointRouteBuilder app)
+    public static void MapOAuthEndpoints(this IEndpointRouteBuilder app)
     {
         var oauth = app.MapGroup("/oauth").WithTags("OAuth").AddEndpointFilter(async (ctx, next) =>
         {

@@ -17,16 +17,13 @@ internal sealed record CreateOrgRequest([property: Required, StringLength(200)] 
 
 /// <summary>Every field optional: only the fields sent change. Maximums of the two durations come from configuration.</summary>
 internal sealed record OrgSettingsRequest(
-    [property: JsonPropertyName("access_token_ttl_seconds"), Range(OrgSettingsRequest.MinSeconds, long.MaxValue)] long? AccessTokenTtlSeconds = null,
-    [property: JsonPropertyName("idle_timeout_seconds"), Range(OrgSettingsRequest.MinSeconds, long.MaxValue)] long? IdleTimeoutSeconds = null,
-    [property: JsonPropertyName("audit_retention_days"), Range((double)AuditOptions.MinRetentionDays, AuditOptions.MaxRetentionDays)] long? AuditRetentionDays = null)
-{
-    public const long MinSeconds = 60;
-}
+    [property: JsonPropertyName("access_token_ttl_seconds"), Range(TokenOptions.MinTtlSeconds, long.MaxValue)] long? AccessTokenTtlSeconds = null,
+    [property: JsonPropertyName("idle_timeout_seconds"), Range(TokenOptions.MinTtlSeconds, long.MaxValue)] long? IdleTimeoutSeconds = null,
+    [property: JsonPropertyName("audit_retention_days"), Range((double)AuditOptions.MinRetentionDays, AuditOptions.MaxRetentionDays)] long? AuditRetentionDays = null);
 
 internal static class OrgEndpoints
 {
-    public static void Map(RouteGroupBuilder v1)
+    public static void MapOrgEndpoints(this RouteGroupBuilder v1)
     {
         var g = v1.MapGroup("").WithTags("Orgs");
         g.MapGet("/org", async (OrgStore orgs, HttpContext http) =>
@@ -38,9 +35,9 @@ internal static class OrgEndpoints
                 var errors = new Dictionary<string, string[]>();
                 // The static bounds are checked before this runs (RequestBounds); these two maximums are configuration.
                 if (body.AccessTokenTtlSeconds is { } t && t > orgs.MaxAccessTtlSeconds)
-                    errors["access_token_ttl_seconds"] = [$"must be between {OrgSettingsRequest.MinSeconds} and {orgs.MaxAccessTtlSeconds}."];
+                    errors["access_token_ttl_seconds"] = [$"must be between {TokenOptions.MinTtlSeconds} and {orgs.MaxAccessTtlSeconds}."];
                 if (body.IdleTimeoutSeconds is { } i && i > orgs.MaxIdleTimeoutSeconds)
-                    errors["idle_timeout_seconds"] = [$"must be between {OrgSettingsRequest.MinSeconds} and {orgs.MaxIdleTimeoutSeconds}."];
+                    errors["idle_timeout_seconds"] = [$"must be between {TokenOptions.MinTtlSeconds} and {orgs.MaxIdleTimeoutSeconds}."];
                 if (errors.Count > 0) return Failure.Invalid(errors);
                 await orgs.UpdateSettingsAsync(caller.OrgId, body.AccessTokenTtlSeconds, body.IdleTimeoutSeconds, body.AuditRetentionDays, http.RequestAborted);
                 await audit.RecordAsync(new AuditEntry(caller.OrgId, AuditEvents.OrgUpdated)

@@ -66,10 +66,10 @@ internal sealed class OrgStore(Db db, ControlPlaneOptions options)
     public long MaxIdleTimeoutSeconds => (long)options.Tokens.RefreshTokenTtl.TotalSeconds;
 
     public TimeSpan AccessTtl(OrgRow? org) =>
-        org?.AccessTtlSeconds is { } s ? TimeSpan.FromSeconds(Math.Clamp(s, OrgSettingsRequest.MinSeconds, MaxAccessTtlSeconds)) : options.Tokens.AccessTokenTtl;
+        org?.AccessTtlSeconds is { } s ? TimeSpan.FromSeconds(Math.Clamp(s, TokenOptions.MinTtlSeconds, MaxAccessTtlSeconds)) : options.Tokens.AccessTokenTtl;
 
     public TimeSpan IdleTimeout(OrgRow? org) =>
-        org?.IdleTimeoutSeconds is { } s ? TimeSpan.FromSeconds(Math.Clamp(s, OrgSettingsRequest.MinSeconds, MaxIdleTimeoutSeconds)) : options.Sessions.IdleTimeout;
+        org?.IdleTimeoutSeconds is { } s ? TimeSpan.FromSeconds(Math.Clamp(s, TokenOptions.MinTtlSeconds, MaxIdleTimeoutSeconds)) : options.Sessions.IdleTimeout;
 
     public int RetentionDays(OrgRow? org) => org?.AuditRetentionDays is { } d
         ? (int)Math.Clamp(d, AuditOptions.MinRetentionDays, AuditOptions.MaxRetentionDays)

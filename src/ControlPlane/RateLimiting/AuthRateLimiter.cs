@@ -73,10 +73,10 @@ internal sealed partial class AuthRateLimiter
     public RateLimitVerdict CheckAccount(LimitedAction action, string account) => Check(_perAccount[(int)action], account);
 
     /// <summary>The per-account rule of <paramref name="action"/>, null when off.</summary>
-    public RateRule? AccountRule(LimitedAction action) => _perAccount[(int)action]?.Rule;
+    public AuthRateRule? AccountRule(LimitedAction action) => _perAccount[(int)action]?.Rule;
 
     /// <summary>The table behind a limit (tests assert its bounds); null when the limit is off.</summary>
-    internal BucketTable? Table(LimitedAction action, bool perAccount) => (perAccount ? _perAccount : _perIp)[(int)action]?.Table;
+    internal AuthRateBuckets? Table(LimitedAction action, bool perAccount) => (perAccount ? _perAccount : _perIp)[(int)action]?.Table;
 
     private long Now => _time.GetElapsedTime(_origin).Ticks;
 
@@ -119,19 +119,19 @@ internal sealed partial class AuthRateLimiter
         return new IPAddress(bytes) + "/64";
     }
 
-    private sealed class Limit(string name, RateRule rule, BucketTable table)
+    private sealed class Limit(string name, AuthRateRule rule, AuthRateBuckets table)
     {
         public string Name { get; } = name;
-        public RateRule Rule { get; } = rule;
-        public BucketTable Table { get; } = table;
+        public AuthRateRule Rule { get; } = rule;
+        public AuthRateBuckets Table { get; } = table;
         public long LoggedEvictions { get; set; }
         public long NextEvictionLog { get; set; }
 
         /// <summary>Null when the rule is <c>off</c>. Options were validated at start-up, so parsing cannot fail here.</summary>
         public static Limit? Create(string name, string text, int capacity)
         {
-            if (!RateRule.TryParse(text, out var rule, out var error)) throw new InvalidOperationException(error);
-            return rule is null ? null : new Limit(name, rule, new BucketTable(capacity));
+            if (!AuthRateRule.TryParse(text, out var rule, out var error)) throw new InvalidOperationException(error);
+            return rule is null ? null : new Limit(name, rule, new AuthRateBuckets(capacity));
         }
     }
 }

@@ -10,7 +10,7 @@ internal sealed record SessionView(string Id, string UserId, DateTimeOffset Crea
 
 internal static class SessionEndpoints
 {
-    public static void Map(RouteGroupBuilder v1)
+    public static void MapSessionEndpoints(this RouteGroupBuilder v1)
     {
         var g = v1.MapGroup("").WithTags("Sessions");
         g.MapGet("/users/{id}/sessions", async (string id, SessionService sessions, UserService users, HttpContext http) =>

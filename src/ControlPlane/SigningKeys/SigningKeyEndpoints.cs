@@ -29,7 +29,7 @@ internal sealed record OpenIdConfiguration(
 
 internal static class SigningKeyEndpoints
 {
-    public static void MapWellKnown(IEndpointRouteBuilder app)
+    public static void MapWellKnownEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/.well-known/jwks.json", async (SigningKeyStore keys, HttpContext http) =>
             {
@@ -48,7 +48,7 @@ internal static class SigningKeyEndpoints
             .WithTags("Discovery").Produces<OpenIdConfiguration>().WithSummary("Discovery document");
     }
 
-    public static void Map(RouteGroupBuilder v1)
+    public static void MapSigningKeyEndpoints(this RouteGroupBuilder v1)
     {
         // Every action here concerns the caller's own org only: another org's kid is 403, never a change.
         var g = v1.MapGroup("/signing-keys").WithTags("Signing keys");
@@ -97,7 +97,7 @@ internal static class SigningKeyEndpoints
     /// acts). Operators only; audited in the key's org (<c>signing_key_revoked</c>, actor = the operator) and in the
     /// operator's own org (<c>platform_signing_key_revoked</c>).
     /// </summary>
-    public static void MapPlatform(RouteGroupBuilder v1)
+    public static void MapPlatformSigningKeyEndpoints(this RouteGroupBuilder v1)
     {
         var g = v1.MapGroup("/platform/signing-keys").WithTags("Platform").AddEndpointFilter<OperatorFilter>();
         g.MapPost("/{kid}/revoke", async (string kid, SigningKeyStore keys, AuditLog audit, HttpContext http) =>

@@ -26,6 +26,9 @@ internal sealed class Db
 
     public Dialect Dialect { get; }
 
+    /// <summary>Dapper maps <c>snake_case</c> columns onto PascalCase members (process-wide; idempotent).</summary>
+    public static void MapSnakeCaseColumns() => Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
+
     private readonly ConditionalWeakTable<DbTransaction, List<Action>> _afterCommit = [];
 
     /// <summary>Runs <paramref name="action"/> once <paramref name="tx"/> (opened by this class) has committed; never if it rolls back.</summary>

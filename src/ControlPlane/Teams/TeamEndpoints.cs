@@ -7,7 +7,7 @@ internal sealed record TeamRequest([property: Required, StringLength(100)] strin
 
 internal static class TeamEndpoints
 {
-    public static void Map(RouteGroupBuilder v1)
+    public static void MapTeamEndpoints(this RouteGroupBuilder v1)
     {
         var g = v1.MapGroup("/teams").WithTags("Teams");
         g.MapGet("/", async (TeamService teams, HttpContext http) => Results.Ok(await teams.ListAsync(Caller.Of(http).OrgId, http.RequestAborted)))

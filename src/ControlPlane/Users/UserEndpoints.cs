@@ -19,7 +19,7 @@ internal sealed record EffectiveRole(string Role, IReadOnlyList<string> Scopes, 
 
 internal static class UserEndpoints
 {
-    public static void Map(RouteGroupBuilder v1)
+    public static void MapUserEndpoints(this RouteGroupBuilder v1)
     {
         var g = v1.MapGroup("/users").WithTags("Users");
         g.MapGet("/", async (UserService users, HttpContext http) => Results.Ok(await users.ListAsync(Caller.Of(http).OrgId, http.RequestAborted)))

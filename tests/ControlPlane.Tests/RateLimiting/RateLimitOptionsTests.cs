@@ -24,7 +24,7 @@ public sealed class RateLimitOptionsTests
         Assert.Equal("5/5m burst 5", r.Password.PerAccount);
         Assert.Equal(50_000, r.MaxKeysPerLimit);
         foreach (var text in new[] { r.SignIn.PerIp, r.SignIn.PerAccount, r.Refresh.PerIp, r.Refresh.PerAccount, r.Password.PerIp, r.Password.PerAccount })
-            Assert.True(RateRule.TryParse(text, out var rule, out _) && rule is not null);
+            Assert.True(AuthRateRule.TryParse(text, out var rule, out _) && rule is not null);
     }
 
     [Fact]

@@ -10,18 +10,18 @@ internal readonly record struct RateLimitVerdict(bool Admitted, TimeSpan RetryAf
 }
 
 /// <summary>
-/// GCRA buckets for one limit, keyed by a 128-bit digest of the client address or account (never the text itself),
-/// with a hard cap on entries. A bucket whose arrival time has passed is full, i.e. the same as no bucket, so dropping
-/// it loses nothing: when the table is full those go first. Only if more than 7/8 of the table is still active (a flood
-/// of distinct keys inside one window) are the buckets closest to full dropped, one eighth of the table at a time; a
-/// dropped key starts again with a full burst (fail open: refusing unknown keys instead would let a flood lock everyone
-/// out). Keys being limited right now are furthest from full, so they are the last to go.
+/// The GCRA buckets of one <see cref="AuthRateLimiter"/> limit, keyed by a 128-bit digest of the client address or
+/// account (never the text itself), with a hard cap on entries. A bucket whose arrival time has passed is full, i.e.
+/// the same as no bucket, so dropping it loses nothing: when the table is full those go first. Only if more than 7/8 of
+/// the table is still active (a flood of distinct keys inside one window) are the buckets closest to full dropped, one
+/// eighth of the table at a time; a dropped key starts again with a full burst (fail open: refusing unknown keys instead
+/// would let a flood lock everyone out). Keys being limited right now are furthest from full, so they are the last to go.
 /// </summary>
 /// <remarks>
 /// One lock per table: this guards sign-in, refresh and password calls that cost a database round trip (and bcrypt),
-/// not the edge's hot path, so a few hundred nanoseconds under a lock are noise. The lock also makes eviction exact.
+/// not the edge's hot path, so the time spent under the lock is noise next to them. The lock also makes eviction exact.
 /// </remarks>
-internal sealed class BucketTable
+internal sealed class AuthRateBuckets
 {
     private readonly Dictionary<UInt128, Bucket> _buckets = [];
     private readonly Lock _lock = new();
@@ -34,7 +34,7 @@ internal sealed class BucketTable
         public long ReportedUntil;
     }
 
-    public BucketTable(int capacity)
+    public AuthRateBuckets(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 8);
         Capacity = capacity;
@@ -59,7 +59,7 @@ internal sealed class BucketTable
     /// Takes one request from <paramref name="key"/>'s bucket at <paramref name="now"/> (ticks). A refusal takes nothing;
     /// its <see cref="RateLimitVerdict.FirstRefusal"/> is true for the first refusal of the key per rule period.
     /// </summary>
-    public RateLimitVerdict Take(UInt128 key, RateRule rule, long now)
+    public RateLimitVerdict Take(UInt128 key, AuthRateRule rule, long now)
     {
         lock (_lock)
         {

@@ -2,7 +2,7 @@ using Authio.ControlPlane.RateLimiting;
 
 namespace Authio.ControlPlane.Tests.RateLimiting;
 
-public sealed class RateRuleTests
+public sealed class AuthRateRuleTests
 {
     [Theory]
     [InlineData("5/1m burst 10", 5, 60_000, 10)]
@@ -12,7 +12,7 @@ public sealed class RateRuleTests
     [InlineData("3/10s burst 1", 3, 10_000, 1)]
     public void Valid_rules_parse(string text, long count, long periodMs, long burst)
     {
-        Assert.True(RateRule.TryParse(text, out var rule, out var error), error);
+        Assert.True(AuthRateRule.TryParse(text, out var rule, out var error), error);
         Assert.Equal(count, rule!.Count);
         Assert.Equal(TimeSpan.FromMilliseconds(periodMs), rule.Period);
         Assert.Equal(burst, rule.Burst);
@@ -25,7 +25,7 @@ public sealed class RateRuleTests
     [InlineData("OFF")]
     public void Off_turns_the_limit_off(string text)
     {
-        Assert.True(RateRule.TryParse(text, out var rule, out _));
+        Assert.True(AuthRateRule.TryParse(text, out var rule, out _));
         Assert.Null(rule);
     }
 
@@ -44,7 +44,7 @@ public sealed class RateRuleTests
     [InlineData("20000000/1ms")]
     public void Invalid_rules_are_refused_with_the_reason(string text)
     {
-        Assert.False(RateRule.TryParse(text, out _, out var error));
+        Assert.False(AuthRateRule.TryParse(text, out _, out var error));
         Assert.False(string.IsNullOrWhiteSpace(error));
     }
 }

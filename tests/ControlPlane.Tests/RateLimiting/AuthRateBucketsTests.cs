@@ -5,11 +5,11 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Authio.ControlPlane.Tests.RateLimiting;
 
-public sealed class BucketTableTests
+public sealed class AuthRateBucketsTests
 {
-    private static RateRule Rule(string text)
+    private static AuthRateRule Rule(string text)
     {
-        Assert.True(RateRule.TryParse(text, out var rule, out var error), error);
+        Assert.True(AuthRateRule.TryParse(text, out var rule, out var error), error);
         return rule!;
     }
 
@@ -18,7 +18,7 @@ public sealed class BucketTableTests
     [Fact]
     public void A_fresh_key_gets_its_burst_then_one_request_per_interval()
     {
-        var table = new BucketTable(100);
+        var table = new AuthRateBuckets(100);
         var rule = Rule("5/1m burst 3");
         for (var i = 0; i < 3; i++) Assert.True(table.Take(1, rule, 0).Admitted);
         var refused = table.Take(1, rule, 0);
@@ -47,7 +47,7 @@ public sealed class BucketTableTests
     [Fact]
     public void A_flood_of_200000_distinct_keys_never_holds_more_than_the_capacity_and_keeps_the_limited_key()
     {
-        var table = new BucketTable(50_000);
+        var table = new AuthRateBuckets(50_000);
         var rule = Rule("5/1m burst 10");
         // The victim is being limited when the flood starts.
         for (var i = 0; i < 10; i++) table.Take(UInt128.MaxValue, rule, 0);
@@ -67,7 +67,7 @@ public sealed class BucketTableTests
     [Fact]
     public void Full_buckets_are_dropped_before_any_active_one()
     {
-        var table = new BucketTable(1000);
+        var table = new AuthRateBuckets(1000);
         var rule = Rule("1/1s");
         for (var k = 0; k < 1000; k++) table.Take((UInt128)k, rule, 0);
         // A second later every bucket is full again: dropping them loses nothing, so no active bucket is evicted.

@@ -1,6 +1,8 @@
-namespace Authio.ControlPlane.Hosting;
+using Authio.ControlPlane.Hosting;
 
-public static partial class ControlPlaneApp
+namespace Authio.ControlPlane.Api;
+
+internal static partial class ProblemAnswers
 {
     private static partial class Log
     {

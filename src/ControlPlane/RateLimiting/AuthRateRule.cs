@@ -4,17 +4,18 @@ using Authio.Shared.RateLimits;
 namespace Authio.ControlPlane.RateLimiting;
 
 /// <summary>
-/// One limit, <c>&lt;count&gt;/&lt;period&gt;[ burst &lt;n&gt;]</c> (the edge's grammar without its <c>per</c>/<c>global</c> parts),
-/// e.g. <c>5/1m burst 10</c>: a sustained 5 requests a minute (one every 12 s), and up to 10 at once after a quiet spell.
-/// Enforced as GCRA: a bucket is one "theoretical arrival time"; each admitted request pushes it one
-/// <see cref="Interval"/> further, and a request is refused while that would put it more than <see cref="Tolerance"/>
-/// ahead of now.
+/// One limit of the credential endpoints (<c>ControlPlane:RateLimits:*</c>), compiled for <see cref="AuthRateLimiter"/>.
+/// Not a grammar of its own: the text is a <see cref="RateLimitSpec"/> (the one limit grammar, shared with the edge)
+/// without its <c>per</c>/<c>global</c> parts, e.g. <c>5/1m burst 10</c>: a sustained 5 requests a minute (one every
+/// 12 s), and up to 10 at once after a quiet spell. Enforced as GCRA: a bucket is one "theoretical arrival time"; each
+/// admitted request pushes it one <see cref="Interval"/> further, and a request is refused while that would put it
+/// more than <see cref="Tolerance"/> ahead of now.
 /// </summary>
-internal sealed class RateRule
+internal sealed class AuthRateRule
 {
     private const string Grammar = "expected '<count>/<period>[ burst <n>]' (period in ms, s, m or h, e.g. '5/1m burst 10') or 'off'";
 
-    private RateRule(string text, long count, TimeSpan period, long burst)
+    private AuthRateRule(string text, long count, TimeSpan period, long burst)
     {
         Text = text;
         Count = count;
@@ -43,7 +44,7 @@ internal sealed class RateRule
     /// <paramref name="rule"/>: nothing is limited. On failure <paramref name="error"/> says what is wrong, without naming
     /// the key (callers do).
     /// </summary>
-    public static bool TryParse(string? text, out RateRule? rule, [NotNullWhen(false)] out string? error)
+    public static bool TryParse(string? text, out AuthRateRule? rule, [NotNullWhen(false)] out string? error)
     {
         rule = null;
         error = null;
@@ -58,7 +59,7 @@ internal sealed class RateRule
             error = $"'{text}': unexpected '{(spec.Global ? "global" : "per")}' (these limits are per address or per account already); " + Grammar;
             return false;
         }
-        rule = new RateRule(spec.Text, spec.Count, spec.Period, spec.Burst);
+        rule = new AuthRateRule(spec.Text, spec.Count, spec.Period, spec.Burst);
         return true;
     }
 }

@@ -1,0 +1,12 @@
+using Authio.ControlPlane.Hosting;
+
+namespace Authio.ControlPlane.EdgeSync;
+
+internal sealed partial class RedisChangePublisher
+{
+    private static partial class Log
+    {
+        [LoggerMessage(LogEvents.RedisPublishFailed, LogLevel.Warning, "Mirroring edge changes to Redis failed; edges fall back to the HTTP feed until it recovers: {Reason}")]
+        public static partial void PublishFailed(ILogger logger, string reason);
+    }
+}
