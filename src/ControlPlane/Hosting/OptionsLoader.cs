@@ -1,4 +1,5 @@
 using Authio.ControlPlane.RateLimiting;
+using Authio.Shared.Configuration;
 
 namespace Authio.ControlPlane.Hosting;
 
@@ -16,7 +17,7 @@ internal static class OptionsLoader
         }
         catch (InvalidOperationException ex)
         {
-            throw new ConfigException(Section, "could not be read: " + ex.Message);
+            throw new ConfigurationException(Section, "could not be read: " + ex.Message);
         }
         ApplyLegacyRateLimit(configuration, o);
         Validate(o);
@@ -83,11 +84,11 @@ internal static class OptionsLoader
 
     private static void RequireRule(string? text, string key)
     {
-        if (!RateRule.TryParse(text, out _, out var error)) throw new ConfigException(key, "is invalid: " + error);
+        if (!RateRule.TryParse(text, out _, out var error)) throw new ConfigurationException(key, "is invalid: " + error);
     }
 
     private static void Require(bool ok, string key, string problem)
     {
-        if (!ok) throw new ConfigException(key, problem);
+        if (!ok) throw new ConfigurationException(key, problem);
     }
 }
