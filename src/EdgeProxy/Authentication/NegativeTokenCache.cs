@@ -11,8 +11,8 @@ namespace Authio.EdgeProxy.Authentication;
 /// Same shape as <see cref="TokenCache"/>: a fixed, 2-way set-associative array keyed by a per-process seeded XxHash3,
 /// bounded by construction, lock-free, 0 B on a hit.
 /// Byte-exact on purpose: an entry keeps the token's bytes and a hit needs constant-time equality with them. A keyed
-/// 256-bit digest (HMAC-SHA256) would keep less memory but cost ≈ 1 µs per lookup on a 600-byte token, the very cost
-/// this cache removes; the memory is bounded anyway, and only tokens a trusted key signed ever get in (an attacker
+/// 256-bit digest (HMAC-SHA256) would keep less memory but cost more per lookup than the whole replay answer
+/// (NegativeCacheBenchmarks, bench/README.md); the memory is bounded anyway, and only tokens a trusted key signed ever get in (an attacker
 /// cannot fill it with made-up tokens: those fail the signature and are charged to the failure budget instead).
 /// </summary>
 internal sealed class NegativeTokenCache

@@ -29,7 +29,8 @@ internal static class EdgeApp
         configure?.Invoke(builder);
         var options = LoadOptions(builder);
 
-        // One feature per line, in request order; each lives in its folder (Feature/FeatureServices.cs).
+        // One line per feature folder (Feature/FeatureServices.cs). Redis first: its connection is under way before the
+        // hosted services that use it start.
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);

@@ -110,7 +110,7 @@ internal sealed class RateLimiter : IDisposable
         return decision.Allowed;
     }
 
-    // Measured 28–37 ns, 0 B incl. key lookup (was 60–77 ns with a clock read per check): RateLimitBenchmarks, bench/README.md.
+    // Cost incl. the key lookup: RateLimitBenchmarks (figures in bench/README.md).
     public RateLimitDecision Check(RateLimit limit, EdgeIdentity? identity, IPAddress? client)
     {
         // The cached clock (CoarseClock: one field read, not a ≈ 30 ns clock read); refusals re-check on the exact clock.
