@@ -74,11 +74,11 @@ internal sealed partial class EdgeRedis : BackgroundService
                 try
                 {
                     var connection = await ConnectionMultiplexer.ConnectAsync(_configuration);
-                    connection.ConnectionFailed += (_, args) => ReportFailure(args.Exception ?? new RedisConnectionException(args.FailureType, "Redis connection lost"));
+                    connection.ConnectionFailed += (_, args) => ReportFailure(args.Exception ?? new RedisException($"connection lost ({args.FailureType})"));
                     connection.ConnectionRestored += (_, _) => ReportSuccess();
                     if (!connection.IsConnected)
                     {
-                        ReportFailure(new RedisConnectionException(ConnectionFailureType.UnableToConnect, "no answer at start-up"));
+                        ReportFailure(new RedisException("no answer at start-up"));
                     }
                     _connection = connection;
                     _connected.TrySetResult(connection);

@@ -194,7 +194,7 @@ internal sealed class GlobalLeases : BackgroundService, IGlobalLimits
             var target = (long)Math.Clamp(Math.Ceiling(lease.Rate * LeaseHorizonSeconds), 1, largest);
             var want = Math.Max(1, target - Volatile.Read(ref lease.Tokens));
             debt = Interlocked.Exchange(ref lease.Debt, 0);
-            var redis = _redis.Connection ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is not connected yet.");
+            var redis = _redis.Connection ?? throw new RedisException("Redis is not connected yet.");
             lease.RedisKey ??= $"authio:rl:{limit.Name}:{limit.Text}:{bucket.Kind}:{bucket.KeyText}";
             var perMs = limit.Count / limit.Period.TotalMilliseconds;
             var ttlMs = (long)Math.Ceiling(limit.Burst / perMs) + 1000;
