@@ -1,6 +1,10 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
+using Authio.EdgeProxy.RateLimiting;
 using Authio.EdgeProxy.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace Authio.EdgeProxy.Tests.Hosting;
@@ -47,5 +51,90 @@ public sealed class SharedRedisConnectionTests
             buckets++;
         }
         Assert.True(buckets > 0, "the global limit leased from Redis over that connection");
+    }
+
+    [RedisFact]
+    public async Task A_redis_outage_is_logged_once_however_many_features_notice_it()
+    {
+        await using var redis = await RedisProcess.StartAsync();
+        await using var upstream = new RecordingUpstream();
+        await upstream.StartAsync();
+        await using var jwks = new JwksServer();
+        await jwks.StartAsync();
+        var key = TestKey.Es256("key-1");
+        jwks.Publish(key);
+        var config = EdgeTestHost.DefaultConfig(upstream.Url, jwks.JwksUrl);
+        config["Edge:Redis"] = redis.ConnectionString;
+        config["ReverseProxy:Routes:fleet:ClusterId"] = "up";
+        config["ReverseProxy:Routes:fleet:Match:Path"] = "/fleet/{**rest}";
+        config["ReverseProxy:Routes:fleet:Metadata:Authio.RateLimit"] = "1000/1s global";
+        var log = new EventLog();
+        await using var edge = await EdgeTestHost.StartAsync(config, b =>
+        {
+            b.Services.AddSingleton(TimeProvider.System);
+            b.Logging.AddProvider(log);
+        });
+        var token = Jwt.Mint(key, DateTimeOffset.UtcNow, "outage");
+        await DriveAsync(edge, token, TimeSpan.FromMilliseconds(500));
+
+        // Counted from here: on a busy box a slow call may already have opened and closed the breaker once.
+        var unavailableBefore = log.Count(RedisUnavailable);
+        var recoveredBefore = log.Count(RedisRecovered);
+        redis.Kill();
+        await DriveAsync(edge, token, TimeSpan.FromSeconds(2)); // refills, probes and the connection itself all fail
+        Assert.Equal(unavailableBefore + 1, log.Count(RedisUnavailable));
+        Assert.Equal(recoveredBefore, log.Count(RedisRecovered));
+
+        await redis.RestartAsync();
+        var leases = edge.Services.GetRequiredService<GlobalLeases>();
+        var clock = Stopwatch.StartNew();
+        while (!leases.Healthy && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await DriveAsync(edge, token, TimeSpan.FromMilliseconds(250));
+        }
+        Assert.True(leases.Healthy, "the edge found Redis again");
+        Assert.True(log.Count(RedisRecovered) > recoveredBefore, "the recovery is logged");
+    }
+
+    private const int RedisUnavailable = 3410;
+    private const int RedisRecovered = 3411;
+
+    private static async Task DriveAsync(EdgeTestHost edge, string token, TimeSpan duration)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            using var response = await edge.GetAsync("/fleet/x", token);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await Task.Delay(20);
+        }
+    }
+
+    private sealed class EventLog : ILoggerProvider
+    {
+        private readonly ConcurrentQueue<int> _events = new();
+
+        public int Count(int eventId) => _events.Count(e => e == eventId);
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(EventLog owner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (IsEnabled(logLevel))
+                {
+                    owner._events.Enqueue(eventId.Id);
+                }
+            }
+        }
     }
 }
