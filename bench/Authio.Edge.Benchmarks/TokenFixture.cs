@@ -67,7 +67,7 @@ internal sealed class TokenFixture
             throw new InvalidOperationException("JWKS refused: " + error);
         }
         Registry.Publish(issuer, new KeySet(keys, Now));
-        Validator = new JwtValidator(Registry, TimeProvider.System, new TokenOptions());
+        Validator = new JwtValidator(Registry, TimeProvider.System, new EdgeTokenOptions());
         var meterFactory = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
         Authenticator = new EdgeAuthenticator(
             Validator,

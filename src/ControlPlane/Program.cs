@@ -1,4 +1,5 @@
 using Authio.ControlPlane.Hosting;
+using Authio.Shared.Configuration;
 
 try
 {
@@ -7,9 +8,9 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (ConfigException ex)
+catch (ConfigurationException ex)
 {
     // Bad configuration: one clear line naming the key, no stack trace.
     await Console.Error.WriteLineAsync(ex.Message);
-    return 2;
+    return ConfigurationException.ExitCode;
 }

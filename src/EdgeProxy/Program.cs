@@ -1,4 +1,5 @@
 using Authio.EdgeProxy.Hosting;
+using Authio.Shared.Configuration;
 
 try
 {
@@ -6,9 +7,9 @@ try
     await edge.RunAsync();
     return 0;
 }
-catch (InvalidOperationException ex) when (ex.Message.StartsWith("Invalid edge configuration", StringComparison.Ordinal))
+catch (ConfigurationException ex)
 {
     // Misconfiguration stops start-up with the offending keys named, not a stack trace.
     Console.Error.WriteLine(ex.Message);
-    return 2;
+    return ConfigurationException.ExitCode;
 }

@@ -1,4 +1,5 @@
 using Authio.ControlPlane.Hosting;
+using Authio.Shared.Configuration;
 
 namespace Authio.ControlPlane.Tests;
 
@@ -23,7 +24,7 @@ public sealed class ConfigurationTests
         var dir = Path.Combine(Path.GetTempPath(), "authio-cfg-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var ex = await Assert.ThrowsAsync<ConfigException>(async () =>
+            var ex = await Assert.ThrowsAsync<ConfigurationException>(async () =>
             {
                 var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}", .. arg.Split(' ')]);
                 await ControlPlaneApp.PrepareAsync(app);

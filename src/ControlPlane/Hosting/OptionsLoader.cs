@@ -1,5 +1,6 @@
 using Authio.ControlPlane.Passwords;
 using Authio.ControlPlane.RateLimiting;
+using Authio.Shared.Configuration;
 
 namespace Authio.ControlPlane.Hosting;
 
@@ -17,7 +18,7 @@ internal static class OptionsLoader
         }
         catch (InvalidOperationException ex)
         {
-            throw new ConfigException(Section, "could not be read: " + ex.Message);
+            throw new ConfigurationException(Section, "could not be read: " + ex.Message);
         }
         ApplyLegacyRateLimit(configuration, o);
         Validate(o);
@@ -91,11 +92,11 @@ internal static class OptionsLoader
 
     private static void RequireRule(string? text, string key)
     {
-        if (!AuthRateRule.TryParse(text, out _, out var error)) throw new ConfigException(key, "is invalid: " + error);
+        if (!AuthRateRule.TryParse(text, out _, out var error)) throw new ConfigurationException(key, "is invalid: " + error);
     }
 
     private static void Require(bool ok, string key, string problem)
     {
-        if (!ok) throw new ConfigException(key, problem);
+        if (!ok) throw new ConfigurationException(key, problem);
     }
 }

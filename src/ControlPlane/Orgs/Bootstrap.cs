@@ -3,6 +3,7 @@ using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Passwords;
 using Authio.ControlPlane.Storage;
 using Authio.ControlPlane.Users;
+using Authio.Shared.Configuration;
 
 namespace Authio.ControlPlane.Orgs;
 
@@ -20,9 +21,9 @@ internal sealed partial class Bootstrap(UserStore users, OrgService orgs, OrgSto
             return;
         }
         if (!b.AdminEmail.Contains('@', StringComparison.Ordinal))
-            throw new ConfigException("ControlPlane:Bootstrap:AdminEmail", "must be an email address.");
+            throw new ConfigurationException("ControlPlane:Bootstrap:AdminEmail", "must be an email address.");
         var problems = policy.Check(b.AdminPassword);
-        if (problems.Length > 0) throw new ConfigException("ControlPlane:Bootstrap:AdminPassword", string.Join(" ", problems));
+        if (problems.Length > 0) throw new ConfigurationException("ControlPlane:Bootstrap:AdminPassword", string.Join(" ", problems));
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var user = new UserRow
         {

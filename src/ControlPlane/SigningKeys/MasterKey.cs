@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Authio.ControlPlane.Hosting;
+using Authio.Shared.Configuration;
 
 namespace Authio.ControlPlane.SigningKeys;
 
@@ -96,8 +97,8 @@ internal sealed partial class MasterKey
         }
         catch (FormatException)
         {
-            throw new ConfigException(key, "must be base64.");
+            throw new ConfigurationException(key, "must be base64.");
         }
-        return bytes.Length == 32 ? bytes : throw new ConfigException(key, $"must decode to 32 bytes, got {bytes.Length}.");
+        return bytes.Length == 32 ? bytes : throw new ConfigurationException(key, $"must decode to 32 bytes, got {bytes.Length}.");
     }
 }

@@ -1,4 +1,5 @@
 using Authio.ControlPlane.Hosting;
+using Authio.Shared.Configuration;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -18,7 +19,7 @@ internal static class DbFactory
         catch (ArgumentException)
         {
             // The message could echo the password; name the key only.
-            throw new ConfigException(key, "is not a valid Npgsql connection string.");
+            throw new ConfigurationException(key, "is not a valid Npgsql connection string.");
         }
     }
 
@@ -34,14 +35,14 @@ internal static class DbFactory
             return new Db(Dialect.Postgres, app, string.IsNullOrWhiteSpace(admin) ? null : admin);
         }
         if (!string.IsNullOrWhiteSpace(admin))
-            throw new ConfigException(AdminKey, "is set but " + AppKey + " is not");
+            throw new ConfigurationException(AdminKey, "is set but " + AppKey + " is not");
         try
         {
             Directory.CreateDirectory(options.DataDirectory);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException("ControlPlane:DataDirectory", "cannot be created: " + ex.Message);
+            throw new ConfigurationException("ControlPlane:DataDirectory", "cannot be created: " + ex.Message);
         }
         var cs = new SqliteConnectionStringBuilder
         {

@@ -9,7 +9,6 @@ namespace Authio.EdgeProxy.Authentication;
 /// </summary>
 internal static class ClientAddressGroup
 {
-    public const int DefaultIpv6Prefix = 64;
     public const int MinIpv6Prefix = 32;
     public const int MaxIpv6Prefix = 128;
 

@@ -11,8 +11,8 @@ namespace Authio.EdgeProxy.Authentication;
 /// Same shape as <see cref="TokenCache"/>: a fixed, 2-way set-associative array keyed by a per-process seeded XxHash3,
 /// bounded by construction, lock-free, 0 B on a hit.
 /// Byte-exact on purpose: an entry keeps the token's bytes and a hit needs constant-time equality with them. A keyed
-/// 256-bit digest (HMAC-SHA256) would keep less memory but cost ≈ 1 µs per lookup on a 600-byte token, the very cost
-/// this cache removes; the memory is bounded anyway, and only tokens a trusted key signed ever get in (an attacker
+/// 256-bit digest (HMAC-SHA256) would keep less memory but cost more per lookup than the whole replay answer
+/// (NegativeCacheBenchmarks, bench/README.md); the memory is bounded anyway, and only tokens a trusted key signed ever get in (an attacker
 /// cannot fill it with made-up tokens: those fail the signature and are charged to the failure budget instead).
 /// </summary>
 internal sealed class NegativeTokenCache
@@ -24,8 +24,14 @@ internal sealed class NegativeTokenCache
     private readonly int _mask;
     private readonly long _seed = BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
 
+    /// <summary>A cache of <paramref name="capacity"/> entries (rounded up to a power of two); 0 makes the disabled cache, which never holds anything.</summary>
     public NegativeTokenCache(int capacity)
     {
+        if (capacity <= 0)
+        {
+            _slots = [];
+            return;
+        }
         var size = (int)Math.Min(1u << 30, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, capacity)));
         _slots = new Entry?[size];
         _mask = size - 1;
@@ -36,6 +42,11 @@ internal sealed class NegativeTokenCache
     /// <summary>The remembered answer for <paramref name="token"/>, while it still holds at <paramref name="nowUnix"/>.</summary>
     public bool TryGet(ReadOnlySpan<byte> token, long nowUnix, out EdgeError? error)
     {
+        if (_slots.Length == 0)
+        {
+            error = null;
+            return false;
+        }
         var hash = XxHash3.HashToUInt64(token, _seed);
         var index = (int)hash & _mask;
         if (Matches(_slots[index], hash, token, nowUnix, out error) || Matches(_slots[index ^ 1], hash, token, nowUnix, out error))
@@ -49,7 +60,7 @@ internal sealed class NegativeTokenCache
     /// <summary>Remembers <paramref name="error"/> for <paramref name="token"/> until <paramref name="untilUnix"/> (exclusive).</summary>
     public void Add(ReadOnlySpan<byte> token, EdgeError error, long untilUnix, long nowUnix)
     {
-        if (untilUnix <= nowUnix || token.Length > MaxTokenBytes)
+        if (untilUnix <= nowUnix || token.Length > MaxTokenBytes || _slots.Length == 0)
         {
             return;
         }

@@ -14,7 +14,7 @@ internal sealed class EdgeOptions
     /// <summary>The issuers whose tokens are accepted. Empty is allowed (only anonymous routes then succeed).</summary>
     public List<IssuerOptions> Issuers { get; set; } = [];
 
-    public TokenOptions Tokens { get; set; } = new();
+    public EdgeTokenOptions Tokens { get; set; } = new();
 
     public FailureBudgetOptions FailureBudget { get; set; } = new();
 
@@ -26,23 +26,27 @@ internal sealed class EdgeOptions
     /// </summary>
     public string Environment { get; set; } = "live";
 
-    public ControlPlaneOptions ControlPlane { get; set; } = new();
+    public EdgeControlPlaneOptions ControlPlane { get; set; } = new();
 
-    public ApiKeyOptions ApiKeys { get; set; } = new();
+    public EdgeApiKeyOptions ApiKeys { get; set; } = new();
 
     public RevocationOptions Revocation { get; set; } = new();
 
-    /// <summary>StackExchange.Redis connection string for shared state (API-key L2 cache). Default none: in-process only.</summary>
+    /// <summary>
+    /// StackExchange.Redis connection string for state shared by the fleet: global rate limits, the exact revocation
+    /// set, the change feed and the API-key L2 cache, all over one connection (<c>Redis/EdgeRedis</c>). Default none:
+    /// in-process only.
+    /// </summary>
     public string? Redis { get; set; }
 
-    public RateLimitOptions RateLimits { get; set; } = new();
+    public EdgeRateLimitOptions RateLimits { get; set; } = new();
 
     public EdgeLimitOptions Limits { get; set; } = new();
     public WebSockets.WebSocketOptions WebSockets { get; set; } = new();
 }
 
-/// <summary>Request rate limits (issue 6). Routes set theirs with <c>Authio.RateLimit</c>; these are the fallbacks.</summary>
-internal sealed class RateLimitOptions
+/// <summary>Request rate limits (<c>Edge:RateLimits</c>). Routes set theirs with <c>Authio.RateLimit</c>; these are the fallbacks.</summary>
+internal sealed class EdgeRateLimitOptions
 {
     /// <summary>
     /// Limit for routes without <c>Authio.RateLimit</c> and callers whose org has none, in the same grammar
@@ -64,7 +68,7 @@ internal sealed class RateLimitOptions
 }
 
 /// <summary>How the edge reaches its control plane.</summary>
-internal sealed class ControlPlaneOptions
+internal sealed class EdgeControlPlaneOptions
 {
     /// <summary>Base URL of the control plane, e.g. <c>http://127.0.0.1:5100</c>. Default none: API keys are then refused.</summary>
     public string? Url { get; set; }
@@ -114,7 +118,7 @@ internal sealed class RevocationOptions
     public TimeSpan ConfirmCacheDuration { get; set; } = TimeSpan.FromSeconds(2);
 }
 
-internal sealed class ApiKeyOptions
+internal sealed class EdgeApiKeyOptions
 {
     /// <summary>
     /// Longest time a cached key record is trusted without asking again: the worst-case delay before a revocation or
@@ -213,7 +217,7 @@ internal sealed class IssuerOptions
     public static readonly string[] DefaultAlgorithms = ["ES256", "ES384", "RS256", "PS256"];
 }
 
-internal sealed class TokenOptions
+internal sealed class EdgeTokenOptions
 {
     /// <summary>Tokens longer than this (bytes) are rejected before any parsing. Default 8192: real access tokens are well under 2 KB.</summary>
     public int MaxTokenBytes { get; set; } = 8192;
@@ -243,7 +247,7 @@ internal sealed class FailureBudgetOptions
     /// IPv6 clients are budgeted (and rate-limited per address) per this prefix length: one /64 is one budget, not 2^64.
     /// Default 64, range 32–128 (128 = per address, as before).
     /// </summary>
-    public int Ipv6Prefix { get; set; } = Authentication.ClientAddressGroup.DefaultIpv6Prefix;
+    public int Ipv6Prefix { get; set; } = 64;
 
     /// <summary>
     /// Entries of the negative token cache: correctly signed tokens that failed a claim check (expired, not yet valid,

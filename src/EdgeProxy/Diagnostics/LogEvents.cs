@@ -26,8 +26,11 @@ internal static class LogEvents
     public const int ApiKeyCacheUnsigned = 3223;
     public const int ApiKeyLookupsSaturated = 3310;
 
-    public const int RateLimitRedisUnavailable = 2301;
-    public const int RateLimitRedisRecovered = 2302;
+    public const int RateLimitRedisUnavailable = 2301; // retired: EdgeRedis logs Redis transitions (3410, 3411)
+    public const int RateLimitRedisRecovered = 2302; // retired: see 3411
+
+    public const int RedisUnavailable = 3410;
+    public const int RedisRecovered = 3411;
 
     public const int RevocationExactSetUnavailable = 2401;
 

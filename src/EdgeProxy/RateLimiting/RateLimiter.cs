@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using Authio.EdgeProxy.Authentication;
+using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Policy;
 
 namespace Authio.EdgeProxy.RateLimiting;
@@ -21,18 +22,26 @@ internal sealed class RateLimiter : IDisposable
     private readonly IOrgRateLimits _orgs;
     private readonly RateLimit? _default;
     private readonly CoarseClock _clock;
-    private readonly GlobalLeases? _leases;
-    private readonly int _expectedEdges;
+    private readonly IGlobalLimits _global;
 
-    public RateLimiter(BucketTable table, IOrgRateLimits orgs, RateLimit? defaultLimit, int expectedEdges, TimeProvider time, GlobalLeases? leases)
+    /// <summary>From <c>Edge:RateLimits</c> (validated at start-up), global limits through <paramref name="global"/>.</summary>
+    public RateLimiter(BucketTable table, IOrgRateLimits orgs, EdgeOptions options, TimeProvider time, IGlobalLimits global)
+        : this(table, orgs, DefaultLimit(options.RateLimits), options.RateLimits.ExpectedEdges, time, global)
+    {
+    }
+
+    /// <summary>Without <paramref name="leases"/> a global limit is enforced as this edge's share (<see cref="LocalShareLimits"/>).</summary>
+    public RateLimiter(BucketTable table, IOrgRateLimits orgs, RateLimit? defaultLimit, int expectedEdges, TimeProvider time, IGlobalLimits? leases)
     {
         _table = table;
         _orgs = orgs;
         _default = defaultLimit;
-        _expectedEdges = expectedEdges;
         _clock = new CoarseClock(time);
-        _leases = leases;
+        _global = leases ?? new LocalShareLimits(expectedEdges, time);
     }
+
+    private static RateLimit? DefaultLimit(EdgeRateLimitOptions settings) =>
+        !string.IsNullOrWhiteSpace(settings.Default) && RateLimit.TryParse("default", settings.Default, out var limit, out _) ? limit : null;
 
     public void Dispose() => _clock.Dispose();
 
@@ -101,21 +110,19 @@ internal sealed class RateLimiter : IDisposable
         return decision.Allowed;
     }
 
-    // Measured 28–37 ns, 0 B incl. key lookup (was 60–77 ns with a clock read per check): RateLimitBenchmarks, bench/README.md.
+    // Cost incl. the key lookup: RateLimitBenchmarks (figures in bench/README.md).
     public RateLimitDecision Check(RateLimit limit, EdgeIdentity? identity, IPAddress? client)
     {
         // The cached clock (CoarseClock: one field read, not a ≈ 30 ns clock read); refusals re-check on the exact clock.
         var now = _clock.Now;
         var (kind, text) = KeyOf(limit.Scope, identity);
         var bucket = _table.Get(limit, kind, text, kind == BucketKeyKind.Ip ? _table.AddressKeyOf(client) : default, now);
-        if (bucket.Lease is not null && _leases is not null)
+        if (bucket.Lease is not null)
         {
-            return _leases.Check(bucket, now);
+            return _global.Check(bucket, now);
         }
-        // No Redis: a global limit is enforced as this edge's share.
-        var local = bucket.Lease is null ? limit : limit.LocalShare(_expectedEdges);
-        var decision = Local(bucket, local, now, _clock.Frequency);
-        return decision.Allowed ? decision : Local(bucket, local, _clock.Exact(), _clock.Frequency);
+        var decision = Local(bucket, limit, now, _clock.Frequency);
+        return decision.Allowed ? decision : Local(bucket, limit, _clock.Exact(), _clock.Frequency);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

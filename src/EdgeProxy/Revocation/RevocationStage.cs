@@ -1,36 +1,59 @@
 using Authio.EdgeProxy.Authentication;
+using Authio.EdgeProxy.Configuration;
 
 namespace Authio.EdgeProxy.Revocation;
 
 /// <summary>
 /// The revocation stage: the current <see cref="RevocationSet"/>, swapped whole on every applied change. The edge-sync
-/// feed calls <see cref="Replace"/> and <see cref="Apply"/>; the hot path only reads. With <paramref name="redis"/> and a
-/// control plane that mirrors the exact set there, bloom positives are settled in Redis (<see cref="ConfirmAsync"/>).
+/// feed calls <see cref="Replace"/> and <see cref="Apply"/>; the hot path only reads. With a remote exact set
+/// (<see cref="IRemoteRevocationSet"/>, Redis) and a control plane that mirrors the exact set there, bloom positives
+/// are settled remotely (<see cref="ConfirmAsync"/>).
 /// </summary>
-internal sealed class RevocationStage(TimeProvider time, int capacity = RevocationStage.DefaultCapacity,
-    double falsePositiveRate = RevocationStage.DefaultFalsePositiveRate, RedisRevocations? redis = null) : IRevocationCheck
+internal sealed class RevocationStage : IRevocationCheck
 {
-    public const int DefaultCapacity = 100_000;
-    public const double DefaultFalsePositiveRate = 0.001;
-
+    private readonly TimeProvider _time;
+    private readonly int _capacity;
+    private readonly double _falsePositiveRate;
+    private readonly IRemoteRevocationSet _remote;
     private readonly Lock _writeLock = new();
-    private volatile RevocationSet _current = RevocationSet.Empty(capacity, falsePositiveRate);
+    private volatile RevocationSet _current;
+
+    /// <summary>Sized by <c>Edge:Revocation</c>, with the remote set registered (or <see cref="NoRemoteRevocations"/>).</summary>
+    public RevocationStage(TimeProvider time, RevocationOptions options, IRemoteRevocationSet remote)
+        : this(time, options.Capacity, options.FalsePositiveRate, remote)
+    {
+    }
+
+    /// <summary>The default sizing, no remote set.</summary>
+    public RevocationStage(TimeProvider time)
+        : this(time, new RevocationOptions(), NoRemoteRevocations.Instance)
+    {
+    }
+
+    public RevocationStage(TimeProvider time, int capacity, double falsePositiveRate, IRemoteRevocationSet? redis)
+    {
+        _time = time;
+        _capacity = capacity;
+        _falsePositiveRate = falsePositiveRate;
+        _remote = redis ?? NoRemoteRevocations.Instance;
+        _current = RevocationSet.Empty(capacity, falsePositiveRate);
+    }
 
     public RevocationSet Current => _current;
 
     /// <summary>Raised after every applied snapshot or change (on the feed's thread): live upgraded connections are re-checked.</summary>
     public event Action? Changed;
 
-    /// <summary>The Redis-held exact set, when this edge has one configured (whether the control plane fills it or not).</summary>
-    public RedisRevocations? Redis => redis;
+    /// <summary>The Redis-held exact set (<see cref="NoRemoteRevocations"/> when none is configured; whether the control plane fills it or not).</summary>
+    public IRemoteRevocationSet Redis => _remote;
 
-    public RevocationVerdict Check(EdgeIdentity identity) => _current.Check(identity, time.GetUtcNow().ToUnixTimeSeconds());
+    public RevocationVerdict Check(EdgeIdentity identity) => _current.Check(identity, _time.GetUtcNow().ToUnixTimeSeconds());
 
     public ValueTask<RevocationVerdict> ConfirmAsync(EdgeIdentity identity, CancellationToken cancellationToken)
     {
         var set = _current;
-        var verdict = set.Check(identity, time.GetUtcNow().ToUnixTimeSeconds());
-        return verdict != RevocationVerdict.Unconfirmed || redis is null ? new(verdict) : redis.ConfirmAsync(identity, set, cancellationToken);
+        var verdict = set.Check(identity, _time.GetUtcNow().ToUnixTimeSeconds());
+        return verdict != RevocationVerdict.Unconfirmed || !_remote.Configured ? new(verdict) : _remote.ConfirmAsync(identity, set, cancellationToken);
     }
 
     /// <summary>
@@ -41,8 +64,8 @@ internal sealed class RevocationStage(TimeProvider time, int capacity = Revocati
     {
         lock (_writeLock)
         {
-            _current = RevocationSet.Empty(Math.Max(capacity, all.Count * 2), falsePositiveRate, remoteExact && redis is not null)
-                .With(all, sequence, time.GetUtcNow().ToUnixTimeSeconds(), falsePositiveRate, mirroredThrough);
+            _current = RevocationSet.Empty(Math.Max(_capacity, all.Count * 2), _falsePositiveRate, remoteExact && _remote.Configured)
+                .With(all, sequence, _time.GetUtcNow().ToUnixTimeSeconds(), _falsePositiveRate, mirroredThrough);
         }
         Changed?.Invoke();
     }
@@ -54,7 +77,7 @@ internal sealed class RevocationStage(TimeProvider time, int capacity = Revocati
         {
             if (_current.RemoteExact && mirroredThrough > _current.MirroredThrough)
             {
-                _current = _current.With([], _current.Sequence, time.GetUtcNow().ToUnixTimeSeconds(), falsePositiveRate, mirroredThrough);
+                _current = _current.With([], _current.Sequence, _time.GetUtcNow().ToUnixTimeSeconds(), _falsePositiveRate, mirroredThrough);
             }
         }
     }
@@ -63,7 +86,7 @@ internal sealed class RevocationStage(TimeProvider time, int capacity = Revocati
     {
         lock (_writeLock)
         {
-            _current = _current.With(added, sequence, time.GetUtcNow().ToUnixTimeSeconds(), falsePositiveRate, mirroredThrough);
+            _current = _current.With(added, sequence, _time.GetUtcNow().ToUnixTimeSeconds(), _falsePositiveRate, mirroredThrough);
         }
         Changed?.Invoke();
     }

@@ -3,6 +3,7 @@ using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Keys;
 using Authio.EdgeProxy.RateLimiting;
+using Authio.EdgeProxy.Redis;
 using Authio.EdgeProxy.Revocation;
 using Authio.Shared.Sync;
 
@@ -21,7 +22,8 @@ internal sealed partial class EdgeSyncClient(
     EdgeMetrics metrics,
     EdgeOptions options,
     TimeProvider time,
-    ILogger<EdgeSyncClient> logger) : BackgroundService
+    ILogger<EdgeSyncClient> logger,
+    RedisChangeFeed? redisFeed = null) : BackgroundService
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RedisWait = TimeSpan.FromSeconds(1);
@@ -31,7 +33,7 @@ internal sealed partial class EdgeSyncClient(
     // Redis can withhold entries (a writer that occupies future stream ids makes the control plane's appends fail, then
     // deletes them): this often the authenticated HTTP feed is asked too, so a revocation is never held back longer.
     private static readonly TimeSpan HttpReconcileInterval = TimeSpan.FromSeconds(30);
-    private readonly RedisChangeFeed? _redisFeed = string.IsNullOrWhiteSpace(options.Redis) ? null : new RedisChangeFeed(options.Redis);
+    private readonly RedisChangeFeed? _redisFeed = redisFeed;
     private TrustedIssuer? _issuer;
     // The control plane's published keys by org; only the sync loop touches it, and it publishes once per batch.
     private OrgKeySets? _keys;
@@ -66,7 +68,7 @@ internal sealed partial class EdgeSyncClient(
                 }
                 var batch = await NextBatchAsync(stoppingToken);
                 Volatile.Write(ref _lastContactTimestamp, time.GetTimestamp());
-                needSnapshot = batch.Reset || !ApplyChanges(batch, revocations.Redis?.MirroredThrough ?? 0) || revocations.Current.NeedsSnapshot
+                needSnapshot = batch.Reset || !ApplyChanges(batch, revocations.Redis.MirroredThrough) || revocations.Current.NeedsSnapshot
                     || FeedKeyRefreshDue();
                 if (revocations.Current is { RemoteExact: true, Count: > 0 })
                 {
@@ -96,7 +98,7 @@ internal sealed partial class EdgeSyncClient(
     }
 
     /// <summary>The Redis marker (every revocation at or below it is there), or 0 when unknown: then everything stays in memory.</summary>
-    private async Task<long> MirroredThroughAsync() => revocations.Redis is { } redis ? await redis.RefreshThroughAsync() ?? 0 : 0;
+    private async Task<long> MirroredThroughAsync() => await revocations.Redis.RefreshThroughAsync() ?? 0;
 
     /// <summary>Redis Streams when configured (milliseconds, no control-plane load); the HTTP long poll otherwise, or while Redis is down.</summary>
     private async Task<EdgeChangeBatch> NextBatchAsync(CancellationToken cancellationToken)
@@ -158,15 +160,6 @@ internal sealed partial class EdgeSyncClient(
         _feedKeyRefreshWanted = false;
         _lastFeedKeyRefresh = time.GetTimestamp();
         return true;
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        if (_redisFeed is not null)
-        {
-            await _redisFeed.DisposeAsync();
-        }
     }
 
     internal void ApplySnapshot(EdgeSnapshot snapshot, long mirroredThrough = 0)

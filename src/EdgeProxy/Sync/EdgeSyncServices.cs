@@ -4,13 +4,18 @@ namespace Authio.EdgeProxy.Sync;
 
 internal static class EdgeSyncServices
 {
-    public static void Add(IServiceCollection services, EdgeOptions options)
+    /// <summary>
+    /// Following the control plane's change feed (<c>Edge:ControlPlane:Sync</c>, on whenever a control plane is
+    /// configured): snapshot, then changes over HTTP, or from the Redis stream when <c>Edge:Redis</c> is set.
+    /// </summary>
+    public static IServiceCollection AddEdgeSync(this IServiceCollection services, EdgeOptions options)
     {
         if (string.IsNullOrWhiteSpace(options.ControlPlane.Url) || !options.ControlPlane.Sync)
         {
-            return;
+            return services;
         }
         services.AddSingleton<EdgeSyncClient>();
         services.AddHostedService(sp => sp.GetRequiredService<EdgeSyncClient>());
+        return services;
     }
 }

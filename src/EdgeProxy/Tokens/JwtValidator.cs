@@ -35,13 +35,13 @@ internal sealed partial class JwtValidator
     private readonly long _skewSeconds;
     private readonly byte[][] _allowedTypes;
 
-    public JwtValidator(IssuerRegistry registry, TimeProvider time, TokenOptions options)
+    public JwtValidator(IssuerRegistry registry, TimeProvider time, EdgeTokenOptions options)
     {
         _registry = registry;
         _time = time;
         _skewSeconds = (long)options.ClockSkew.TotalSeconds;
         MaxTokenBytes = options.MaxTokenBytes;
-        _allowedTypes = (options.AllowedTypes is { Count: > 0 } types ? types : [.. TokenOptions.DefaultAllowedTypes])
+        _allowedTypes = (options.AllowedTypes is { Count: > 0 } types ? types : [.. EdgeTokenOptions.DefaultAllowedTypes])
             .Select(Encoding.ASCII.GetBytes).ToArray();
     }
 

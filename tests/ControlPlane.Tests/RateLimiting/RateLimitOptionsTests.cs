@@ -1,5 +1,6 @@
 using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.RateLimiting;
+using Authio.Shared.Configuration;
 using Microsoft.Extensions.Configuration;
 
 namespace Authio.ControlPlane.Tests.RateLimiting;
@@ -51,7 +52,7 @@ public sealed class RateLimitOptionsTests
         var dir = Path.Combine(Path.GetTempPath(), "authio-cfg-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var ex = await Assert.ThrowsAsync<ConfigException>(async () =>
+            var ex = await Assert.ThrowsAsync<ConfigurationException>(async () =>
             {
                 var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}", arg]);
                 await ControlPlaneApp.PrepareAsync(app);

@@ -2,6 +2,7 @@ using System.Net;
 using Authio.EdgeProxy.Hosting;
 using Authio.EdgeProxy.Tests.Infrastructure;
 using Authio.Shared.ApiKeys;
+using Authio.Shared.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -141,7 +142,7 @@ public sealed class ApiKeyBulkheadTests : IAsyncLifetime
     {
         var config = EdgeTestHost.DefaultConfig("http://127.0.0.1:1/", "http://127.0.0.1:1/jwks.json");
         config[key] = value;
-        var error = Assert.Throws<InvalidOperationException>(() => EdgeApp.Build([], b =>
+        var error = Assert.Throws<ConfigurationException>(() => EdgeApp.Build([], b =>
         {
             b.Configuration.AddInMemoryCollection(config);
             b.Logging.ClearProviders();

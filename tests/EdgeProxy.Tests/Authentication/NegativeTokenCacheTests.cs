@@ -33,7 +33,7 @@ public sealed class NegativeTokenCacheTests
         var registry = new IssuerRegistry([issuer]);
         Assert.True(JwksParser.TryParse(Encoding.UTF8.GetBytes(TestKey.Jwks(_key)), issuer, out var keys, out _));
         registry.Publish(issuer, new KeySet(keys, _time.GetUtcNow()));
-        var validator = new JwtValidator(registry, _time, new TokenOptions());
+        var validator = new JwtValidator(registry, _time, new EdgeTokenOptions());
         var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
         var budget = new FailureBudget(new FailureBudgetOptions { PerSecond = 1, Burst = 3 }, _time);
         var authenticator = new EdgeAuthenticator(validator, new TokenCache(1024), budget, revocation,

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Authio.EdgeProxy.Tests.Infrastructure;
+using Authio.Shared.Configuration;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
@@ -182,7 +183,7 @@ public sealed class GrpcEdgeTests(GrpcWorld world) : IClassFixture<GrpcWorld>
         config["Kestrel:Endpoints:grpc:Url"] = "http://127.0.0.1:0";
         config["Kestrel:Endpoints:grpc:Protocols"] = "Http1AndHttp2";
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => EdgeTestHost.StartAsync(config));
+        var error = await Assert.ThrowsAsync<ConfigurationException>(() => EdgeTestHost.StartAsync(config));
 
         Assert.Contains("Kestrel:Endpoints:grpc:Protocols", error.Message, StringComparison.Ordinal);
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using Authio.EdgeProxy.Hosting;
 using Authio.EdgeProxy.Tests.Infrastructure;
+using Authio.Shared.Configuration;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -26,7 +27,7 @@ public sealed class ConfigurationTests
     {
         var config = Base();
         config[key] = value;
-        var error = Assert.Throws<InvalidOperationException>(() => EdgeApp.Build([], b =>
+        var error = Assert.Throws<ConfigurationException>(() => EdgeApp.Build([], b =>
         {
             b.Configuration.AddInMemoryCollection(config);
             b.Logging.ClearProviders();

@@ -2,6 +2,7 @@ using Authio.EdgeProxy.Hosting;
 using Authio.EdgeProxy.Policy;
 using Authio.EdgeProxy.RateLimiting;
 using Authio.EdgeProxy.Tests.Infrastructure;
+using Authio.Shared.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Configuration;
@@ -113,7 +114,7 @@ public sealed class RateLimitGrammarTests
     {
         var config = EdgeTestHost.DefaultConfig("http://127.0.0.1:1/", "http://127.0.0.1:1/jwks.json");
         config[key] = value;
-        var error = Assert.Throws<InvalidOperationException>(() => EdgeApp.Build([], b =>
+        var error = Assert.Throws<ConfigurationException>(() => EdgeApp.Build([], b =>
         {
             b.Configuration.AddInMemoryCollection(config);
             b.Logging.ClearProviders();

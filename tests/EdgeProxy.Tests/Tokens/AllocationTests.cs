@@ -32,7 +32,7 @@ public sealed class AllocationTests
             Assert.True(JwksParser.TryParse(Encoding.UTF8.GetBytes(TestKey.Jwks(key)), issuer, out var keys, out _));
             registry.Publish(issuer, new KeySet(keys, DateTimeOffset.UtcNow));
         }
-        var validator = new JwtValidator(registry, TimeProvider.System, new TokenOptions());
+        var validator = new JwtValidator(registry, TimeProvider.System, new EdgeTokenOptions());
         var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
         var authenticator = new EdgeAuthenticator(validator, new TokenCache(1024), new FailureBudget(new FailureBudgetOptions(), TimeProvider.System),
             new NoRevocations(), new EdgeMetrics(meters, registry, TimeProvider.System), TimeProvider.System);
@@ -87,7 +87,7 @@ public sealed class AllocationTests
         var items = System.Text.Json.JsonDocument.Parse(set.ToJsonString()).RootElement.EnumerateArray()
             .GroupBy(JwksParser.OrgOf).SelectMany(g => JwksParser.TryParseOrgKeys([.. g], issuer, g.Key, out var k, out var e) ? k : throw new InvalidOperationException(e));
         registry.Publish(issuer, new KeySet([.. items], DateTimeOffset.UtcNow));
-        var validator = new JwtValidator(registry, TimeProvider.System, new TokenOptions());
+        var validator = new JwtValidator(registry, TimeProvider.System, new EdgeTokenOptions());
 
         var now = DateTimeOffset.UtcNow;
         var mine = Encoding.ASCII.GetBytes(Jwt.Mint(key, now, org: "org_1"));

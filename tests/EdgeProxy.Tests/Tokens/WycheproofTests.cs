@@ -47,7 +47,7 @@ public sealed class WycheproofTests
             {
                 Issuer = "w", Audiences = ["a"], Algorithms = ["HS256"], SharedSecret = "base64:" + Convert.ToBase64String(secret),
             });
-            return (new JwtValidator(new IssuerRegistry([hs]), TimeProvider.System, new TokenOptions()), null);
+            return (new JwtValidator(new IssuerRegistry([hs]), TimeProvider.System, new EdgeTokenOptions()), null);
         }
         var issuer = new TrustedIssuer(new IssuerOptions { Issuer = "w", Audiences = ["a"], JwksUri = "x", Algorithms = [.. AllAsymmetric] });
         var registry = new IssuerRegistry([issuer]);
@@ -62,7 +62,7 @@ public sealed class WycheproofTests
             return (null!, refusal);
         }
         registry.Publish(issuer, new KeySet(keys, DateTimeOffset.UtcNow));
-        return (new JwtValidator(registry, TimeProvider.System, new TokenOptions()), null);
+        return (new JwtValidator(registry, TimeProvider.System, new EdgeTokenOptions()), null);
     }
 
     private static bool SignatureLayerAccepts(JwtValidator validator, string jws)
@@ -195,7 +195,7 @@ public sealed class WycheproofTests
             {
                 var registry = new IssuerRegistry([issuer]);
                 registry.Publish(issuer, new KeySet(parsed, DateTimeOffset.UtcNow));
-                var validator = new JwtValidator(registry, TimeProvider.System, new TokenOptions());
+                var validator = new JwtValidator(registry, TimeProvider.System, new EdgeTokenOptions());
                 accepted = SignatureLayerAccepts(validator, test.GetProperty("jws").GetString()!);
             }
             var hasSymmetric = keys.Any(k => k.GetProperty("kty").GetString() == "oct");

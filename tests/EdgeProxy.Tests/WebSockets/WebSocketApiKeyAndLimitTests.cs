@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using Authio.EdgeProxy.Revocation;
 using Authio.EdgeProxy.Tests.ApiKeys;
 using Authio.EdgeProxy.Tests.Infrastructure;
+using Authio.Shared.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using static Authio.EdgeProxy.Tests.WebSockets.WebSocketEdgeTestsBase;
 
@@ -107,7 +108,7 @@ public sealed class WebSocketApiKeyAndLimitTests(ApiKeyWebSocketWorld world) : I
         var config = EdgeTestHost.DefaultConfig("http://127.0.0.1:1", "http://127.0.0.1:1/jwks");
         config["Edge:WebSockets:MaxConnections"] = "0";
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => EdgeTestHost.StartAsync(config));
+        var error = await Assert.ThrowsAsync<ConfigurationException>(() => EdgeTestHost.StartAsync(config));
 
         Assert.Contains("Edge:WebSockets:MaxConnections", error.Message, StringComparison.Ordinal);
     }

@@ -1,30 +1,32 @@
-using Authio.EdgeProxy.Concurrency;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Authio.EdgeProxy.Authentication;
+using Authio.EdgeProxy.Concurrency;
 using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.Revocation;
 using Authio.Shared.Sync;
 using StackExchange.Redis;
 
-namespace Authio.EdgeProxy.Revocation;
+namespace Authio.EdgeProxy.Redis;
 
 /// <summary>
 /// The exact revocation set the control plane mirrors into Redis (<see cref="EdgeSyncPaths.RedisRevokedPrefix"/>),
 /// asked only for bloom-filter positives the local tail cannot settle: one <c>MGET</c> of the marker and the flagged
 /// ids, answers cached briefly per revocation snapshot. The marker (<see cref="EdgeSyncPaths.RedisRevokedThrough"/>)
 /// must be present and never below what this edge has seen, or Redis is not trusted (it lost data): then the answer
-/// is "unconfirmed" and <c>Edge:Revocation:FailClosed</c> decides.
+/// is "unconfirmed" and <c>Edge:Revocation:FailClosed</c> decides. Redis known to be down (<see cref="EdgeRedis"/>)
+/// is not waited for on the request path.
 /// </summary>
-internal sealed partial class RedisRevocations : IAsyncDisposable
+internal sealed partial class RedisRevocations : IRemoteRevocationSet
 {
     private const int MaxCachedAnswers = 10_000;
     private static readonly RedisKey Through = EdgeSyncPaths.RedisRevokedThrough;
     private static readonly TimeSpan LogEvery = TimeSpan.FromSeconds(10);
 
+    private readonly EdgeRedis _redis;
     private readonly RevocationOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RedisRevocations> _logger;
-    private readonly Task<ConnectionMultiplexer> _connecting;
     private readonly ConcurrentDictionary<(RevocationKind, string?, string), Answer> _answers = new();
     private readonly long _answerTicks;
     private long _highWater;
@@ -32,17 +34,16 @@ internal sealed partial class RedisRevocations : IAsyncDisposable
 
     private sealed record Answer(RevocationSet Set, bool Found, long NotBefore, long ValidUntil);
 
-    public RedisRevocations(string configuration, RevocationOptions options, TimeProvider time, ILogger<RedisRevocations> logger)
+    public RedisRevocations(EdgeRedis redis, EdgeOptions options, TimeProvider time, ILogger<RedisRevocations> logger)
     {
-        _options = options;
+        _redis = redis;
+        _options = options.Revocation;
         _time = time;
         _logger = logger;
-        _answerTicks = (long)(options.ConfirmCacheDuration.TotalSeconds * time.TimestampFrequency);
-        var config = ConfigurationOptions.Parse(configuration);
-        config.AbortOnConnectFail = false;
-        config.ConnectTimeout = Math.Min(config.ConnectTimeout, 2000);
-        _connecting = ConnectionMultiplexer.ConnectAsync(config);
+        _answerTicks = (long)(_options.ConfirmCacheDuration.TotalSeconds * time.TimestampFrequency);
     }
+
+    public bool Configured => true;
 
     /// <summary>The highest marker seen: every revocation at or below it is in Redis.</summary>
     public long MirroredThrough => Volatile.Read(ref _highWater);
@@ -52,15 +53,17 @@ internal sealed partial class RedisRevocations : IAsyncDisposable
     {
         try
         {
-            if (!_connecting.IsCompletedSuccessfully || !_connecting.Result.IsConnected)
+            if (_redis.Connection is not { IsConnected: true } connection)
             {
                 return null;
             }
-            var marker = await _connecting.Result.GetDatabase().StringGetAsync(Through).WaitAsync(_options.ConfirmTimeout);
+            var marker = await connection.GetDatabase().StringGetAsync(Through).WaitAsync(_options.ConfirmTimeout);
+            _redis.ReportSuccess();
             return marker.HasValue && Observe((long)marker) ? (long)marker : null;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
+            _redis.ReportFailure(ex);
             return null;
         }
     }
@@ -115,7 +118,7 @@ internal sealed partial class RedisRevocations : IAsyncDisposable
     {
         try
         {
-            if (!_connecting.IsCompletedSuccessfully || !_connecting.Result.IsConnected)
+            if (!_redis.IsAvailable || _redis.Connection is not { } connection)
             {
                 return null; // known to be down: no waiting on the request path
             }
@@ -127,11 +130,13 @@ internal sealed partial class RedisRevocations : IAsyncDisposable
                     ? EdgeSyncPaths.RedisUserNotBeforeKey(asked[i].Org, asked[i].Value)
                     : EdgeSyncPaths.RedisRevokedKey(WireKind(asked[i].Kind), asked[i].Value);
             }
-            var values = await _connecting.Result.GetDatabase().StringGetAsync(keys).WaitAsync(_options.ConfirmTimeout, cancellationToken);
+            var values = await connection.GetDatabase().StringGetAsync(keys).WaitAsync(_options.ConfirmTimeout, cancellationToken);
+            _redis.ReportSuccess();
             return values[0].HasValue && Observe((long)values[0]) ? values : null;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
+            _redis.ReportFailure(ex);
             return null;
         }
     }
@@ -157,14 +162,6 @@ internal sealed partial class RedisRevocations : IAsyncDisposable
         RevocationKind.ApiKey => RevocationKinds.ApiKey,
         _ => RevocationKinds.UserNotBefore,
     };
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_connecting.IsCompletedSuccessfully)
-        {
-            await _connecting.Result.DisposeAsync();
-        }
-    }
 
     [LoggerMessage(Diagnostics.LogEvents.RevocationExactSetUnavailable, LogLevel.Warning,
         "Revocation: the exact set in Redis cannot be consulted (unreachable, or its data was lost); bloom-filter positives are {Outcome}")]

@@ -1,8 +1,9 @@
 using System.Text.Json;
+using Authio.EdgeProxy.Sync;
 using Authio.Shared.Sync;
 using StackExchange.Redis;
 
-namespace Authio.EdgeProxy.Sync;
+namespace Authio.EdgeProxy.Redis;
 
 /// <summary>
 /// Reads the control plane's change log from a Redis stream (entry id <c>{seq}-0</c>, field <c>change</c>), woken at
@@ -10,14 +11,17 @@ namespace Authio.EdgeProxy.Sync;
 /// plane. StackExchange.Redis multiplexes one connection and cannot issue blocking XREADs, hence notify + XRANGE.
 /// Redis is not trusted: each entry must carry the control plane's signature of its exact <c>change</c> bytes and a
 /// sequence equal to its entry id (no replay of an old genuine entry under a new id); the first entry that fails is
-/// reported and nothing from that read is applied, so the caller reads the range over HTTP instead.
+/// reported and nothing from that read is applied, so the caller reads the range over HTTP instead. While Redis is
+/// down (<see cref="EdgeRedis.IsAvailable"/>) every read throws at once and the caller uses the HTTP feed.
 /// </summary>
-internal sealed class RedisChangeFeed(string configuration) : IAsyncDisposable
+internal sealed class RedisChangeFeed(EdgeRedis redis) : IDisposable
 {
     private const int BatchSize = 1000;
     private static readonly RedisChannel Notify = RedisChannel.Literal(EdgeSyncPaths.RedisNotifyChannel);
-    private readonly SemaphoreSlim _connectLock = new(1, 1);
-    private ConnectionMultiplexer? _redis;
+    /// <summary>How long the first read waits for the shared connection to exist.</summary>
+    private static readonly TimeSpan FirstConnectWait = TimeSpan.FromSeconds(2);
+    private readonly SemaphoreSlim _subscribeLock = new(1, 1);
+    private volatile bool _subscribed;
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
@@ -26,16 +30,27 @@ internal sealed class RedisChangeFeed(string configuration) : IAsyncDisposable
     /// </summary>
     public async Task<(EdgeChangeBatch Batch, FeedRejection? Rejection)> NextAsync(long after, TimeSpan wait, FeedTrust trust, CancellationToken cancellationToken)
     {
-        var db = (await ConnectAsync()).GetDatabase();
-        var signal = Volatile.Read(ref _signal).Task;
-        var read = await ReadAsync(db, after, trust);
-        if (read.Batch.Changes.Length > 0 || read.Batch.Reset || read.Rejection is not null)
+        var db = (await ConnectAsync(cancellationToken)).GetDatabase();
+        try
         {
+            var signal = Volatile.Read(ref _signal).Task;
+            var read = await ReadAsync(db, after, trust);
+            if (read.Batch.Changes.Length > 0 || read.Batch.Reset || read.Rejection is not null)
+            {
+                redis.ReportSuccess();
+                return read;
+            }
+            await Task.WhenAny(signal, Task.Delay(wait, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+            read = await ReadAsync(db, after, trust);
+            redis.ReportSuccess();
             return read;
         }
-        await Task.WhenAny(signal, Task.Delay(wait, cancellationToken));
-        cancellationToken.ThrowIfCancellationRequested();
-        return await ReadAsync(db, after, trust);
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            redis.ReportFailure(ex);
+            throw;
+        }
     }
 
     private static async Task<(EdgeChangeBatch Batch, FeedRejection? Rejection)> ReadAsync(IDatabase db, long after, FeedTrust trust)
@@ -122,42 +137,34 @@ internal sealed class RedisChangeFeed(string configuration) : IAsyncDisposable
 
     private static long SequenceOf(RedisValue id) => long.Parse(((string)id!).Split('-')[0], System.Globalization.CultureInfo.InvariantCulture);
 
-    private async Task<ConnectionMultiplexer> ConnectAsync()
+    /// <summary>The shared connection, subscribed to the notification channel; throws while Redis is known to be down.</summary>
+    private async Task<IConnectionMultiplexer> ConnectAsync(CancellationToken cancellationToken)
     {
-        if (_redis is { IsConnected: true } connected)
+        var connection = redis.Connection ?? await redis.ConnectedAsync(cancellationToken).WaitAsync(FirstConnectWait, cancellationToken);
+        if (!redis.IsAvailable)
         {
-            return connected;
+            throw new TimeoutException("Redis is not reachable");
         }
-        await _connectLock.WaitAsync();
-        try
+        if (!_subscribed)
         {
-            if (_redis is null)
+            await _subscribeLock.WaitAsync(cancellationToken);
+            try
             {
-                var options = ConfigurationOptions.Parse(configuration);
-                options.AbortOnConnectFail = false;
-                options.ConnectTimeout = Math.Min(options.ConnectTimeout, 2000);
-                _redis = await ConnectionMultiplexer.ConnectAsync(options);
-                await _redis.GetSubscriber().SubscribeAsync(Notify, (_, _) =>
-                    Interlocked.Exchange(ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult());
+                if (!_subscribed)
+                {
+                    // The multiplexer re-subscribes by itself after a reconnect.
+                    await connection.GetSubscriber().SubscribeAsync(Notify, (_, _) =>
+                        Interlocked.Exchange(ref _signal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult());
+                    _subscribed = true;
+                }
             }
-            if (!_redis.IsConnected)
+            finally
             {
-                throw new TimeoutException("Redis is not reachable");
+                _subscribeLock.Release();
             }
-            return _redis;
         }
-        finally
-        {
-            _connectLock.Release();
-        }
+        return connection;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-        _connectLock.Dispose();
-    }
+    public void Dispose() => _subscribeLock.Dispose();
 }

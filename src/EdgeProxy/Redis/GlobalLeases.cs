@@ -1,49 +1,20 @@
-using Authio.EdgeProxy.Concurrency;
 using System.Globalization;
 using System.Threading.Channels;
-using Authio.EdgeProxy.Diagnostics;
+using Authio.EdgeProxy.Concurrency;
+using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.RateLimiting;
 using StackExchange.Redis;
 
-namespace Authio.EdgeProxy.RateLimiting;
-
-/// <summary>An edge's share of one fleet-wide bucket: tokens leased from Redis, handed out locally.</summary>
-internal sealed class GlobalLease(long now)
-{
-    /// <summary>Leased tokens this edge may still admit (taken with one CAS each).</summary>
-    public long Tokens;
-    /// <summary>Checks since the last refill, admitted or not: the input of the lease-size estimate.</summary>
-    public long Demand;
-    /// <summary>Admitted on the local share before the first lease arrived; charged to the Redis bucket on the next refill.</summary>
-    public long Debt;
-    /// <summary>1 while a refill is queued or in flight: at most one Redis call per bucket at a time.</summary>
-    public int Requesting;
-    /// <summary>When the pending refill was queued: a refill pending too long means Redis is slow or gone.</summary>
-    public long RequestedAt;
-    /// <summary>No refill before this timestamp (Redis said its bucket is empty until then).</summary>
-    public long NextRequestAt;
-    /// <summary>When Redis expects the next token: the Retry-After of a refused request.</summary>
-    public long RetryAt;
-    /// <summary>Eviction hint: a bucket refilled recently is not "idle" even though its local GCRA state is.</summary>
-    public long KeepUntil;
-    /// <summary>Refill when <see cref="Tokens"/> falls to this, so the next lease arrives before the current one runs out.</summary>
-    public long LowWater;
-    /// <summary>Redis still held tokens after its last grant: a dry lease may borrow from the local share until the next one.</summary>
-    public bool Spare;
-    /// <summary>Set once Redis has answered for this bucket; before that the bucket runs on the local share.</summary>
-    public bool Established;
-    // Background-only state.
-    public long LastRefillAt = now;
-    public double Rate;
-    public string? RedisKey;
-}
+namespace Authio.EdgeProxy.Redis;
 
 /// <summary>
 /// Fleet-wide limits: each edge leases batches of tokens from a token bucket held in Redis (one atomic Lua script,
 /// Redis server time) and serves requests from its local lease. The request path never awaits Redis: it takes a
 /// leased token with one CAS and, when the lease runs low, queues a background refill sized from the recent rate.
-/// While Redis is unreachable every edge enforces <c>limit / ExpectedEdges</c> locally, and recovers by itself.
+/// While Redis is unreachable (<see cref="EdgeRedis.IsAvailable"/>) every edge enforces <c>limit / ExpectedEdges</c>
+/// locally, and recovers by itself once the shared connection answers again.
 /// </summary>
-internal sealed partial class GlobalLeases : BackgroundService
+internal sealed class GlobalLeases : BackgroundService, IGlobalLimits
 {
     /// <summary>How far ahead a lease covers at the recent rate. 100 ms: small enough that unused leases cost the fleet little accuracy.</summary>
     private const double LeaseHorizonSeconds = 0.1;
@@ -81,20 +52,16 @@ internal sealed partial class GlobalLeases : BackgroundService
         return {grant, wait}
         """;
 
-    private readonly string _connectionString;
+    private readonly EdgeRedis _redis;
     private readonly int _expectedEdges;
     private readonly TimeProvider _time;
-    private readonly ILogger<GlobalLeases> _logger;
     private readonly Channel<Bucket> _queue = Channel.CreateUnbounded<Bucket>(new UnboundedChannelOptions { SingleReader = true });
-    private volatile IConnectionMultiplexer? _redis;
-    private int _down;
 
-    public GlobalLeases(string connectionString, int expectedEdges, TimeProvider time, ILogger<GlobalLeases> logger)
+    public GlobalLeases(EdgeRedis redis, EdgeOptions options, TimeProvider time)
     {
-        _connectionString = connectionString;
-        _expectedEdges = expectedEdges;
+        _redis = redis;
+        _expectedEdges = options.RateLimits.ExpectedEdges;
         _time = time;
-        _logger = logger;
     }
 
     /// <summary>Upper bound of one Redis call; past it the edge falls back to its local share.</summary>
@@ -110,7 +77,7 @@ internal sealed partial class GlobalLeases : BackgroundService
         Volatile.Read(ref _borrowed), Volatile.Read(ref _maxLatency) * 1000.0 / _time.TimestampFrequency);
 
     /// <summary>False while Redis is unreachable (the local fallback applies).</summary>
-    public bool Healthy => Volatile.Read(ref _down) == 0;
+    public bool Healthy => _redis.IsAvailable;
 
     public RateLimitDecision Check(Bucket bucket, long now)
     {
@@ -196,21 +163,8 @@ internal sealed partial class GlobalLeases : BackgroundService
     {
         try
         {
-            while (_redis is null)
-            {
-                try
-                {
-                    var options = ConfigurationOptions.Parse(_connectionString);
-                    options.AbortOnConnectFail = false; // keep retrying in the background; buckets run on the local share meanwhile
-                    _redis = await ConnectionMultiplexer.ConnectAsync(options);
-                }
-                catch (Exception error) when (error is not OperationCanceledException)
-                {
-                    MarkUnavailable(error);
-                    await Task.Delay(TimeSpan.FromSeconds(1), _time, stoppingToken);
-                }
-            }
-            _ = ProbeAsync(stoppingToken);
+            // Buckets run on the local share until the shared connection exists.
+            await _redis.ConnectedAsync(stoppingToken);
             await foreach (var bucket in _queue.Reader.ReadAllAsync(stoppingToken))
             {
                 // Refills of different buckets run concurrently; each bucket has at most one in flight.
@@ -219,15 +173,6 @@ internal sealed partial class GlobalLeases : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-        }
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        if (_redis is { } redis)
-        {
-            await redis.DisposeAsync();
         }
     }
 
@@ -249,7 +194,7 @@ internal sealed partial class GlobalLeases : BackgroundService
             var target = (long)Math.Clamp(Math.Ceiling(lease.Rate * LeaseHorizonSeconds), 1, largest);
             var want = Math.Max(1, target - Volatile.Read(ref lease.Tokens));
             debt = Interlocked.Exchange(ref lease.Debt, 0);
-            var redis = _redis ?? throw new InvalidOperationException("Redis is not connected yet.");
+            var redis = _redis.Connection ?? throw new RedisException("Redis is not connected yet.");
             lease.RedisKey ??= $"authio:rl:{limit.Name}:{limit.Text}:{bucket.Kind}:{bucket.KeyText}";
             var perMs = limit.Count / limit.Period.TotalMilliseconds;
             var ttlMs = (long)Math.Ceiling(limit.Burst / perMs) + 1000;
@@ -269,7 +214,7 @@ internal sealed partial class GlobalLeases : BackgroundService
             Volatile.Write(ref lease.NextRequestAt, granted == 0 ? now + Math.Max(waitTicks, frequency / 1000) : now);
             Volatile.Write(ref lease.KeepUntil, now + (long)(limit.Period.TotalSeconds * frequency));
             Volatile.Write(ref lease.Established, true);
-            MarkAvailable();
+            _redis.ReportSuccess();
         }
         catch (Exception error) when (error is not OperationCanceledException || !stop.IsCancellationRequested)
         {
@@ -277,7 +222,7 @@ internal sealed partial class GlobalLeases : BackgroundService
             Volatile.Write(ref lease.NextRequestAt, now + frequency / 2);
             Volatile.Write(ref lease.Spare, false);
             Interlocked.Increment(ref _failedCalls);
-            MarkUnavailable(error);
+            _redis.ReportFailure(error);
         }
         catch (OperationCanceledException)
         {
@@ -289,52 +234,4 @@ internal sealed partial class GlobalLeases : BackgroundService
     }
 
     private void RecordLatency(long latency) => AtomicMax.Raise(ref _maxLatency, latency);
-
-    /// <summary>While Redis is down, pings it twice a second; the first success switches buckets back to leases.</summary>
-    private async Task ProbeAsync(CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(500), _time, stop);
-                if (!Healthy && _redis is { } redis)
-                {
-                    await redis.GetDatabase().PingAsync().WaitAsync(CallTimeout, _time, stop);
-                    MarkAvailable();
-                }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception)
-            {
-                // Still down; the outage was logged once when it began.
-            }
-        }
-    }
-
-    private void MarkUnavailable(Exception error)
-    {
-        if (Interlocked.Exchange(ref _down, 1) == 0)
-        {
-            LogRedisUnavailable(_logger, _expectedEdges, error.GetType().Name, error.Message);
-        }
-    }
-
-    private void MarkAvailable()
-    {
-        if (Interlocked.Exchange(ref _down, 0) == 1)
-        {
-            LogRedisRecovered(_logger);
-        }
-    }
-
-    [LoggerMessage(LogEvents.RateLimitRedisUnavailable, LogLevel.Warning,
-        "Redis is unreachable for global rate limits ({ErrorType}: {Reason}); each edge now enforces limit / {ExpectedEdges} locally until it returns")]
-    private static partial void LogRedisUnavailable(ILogger logger, int expectedEdges, string errorType, string reason);
-
-    [LoggerMessage(LogEvents.RateLimitRedisRecovered, LogLevel.Information, "Redis is reachable again: global rate limits are enforced fleet-wide")]
-    private static partial void LogRedisRecovered(ILogger logger);
 }
