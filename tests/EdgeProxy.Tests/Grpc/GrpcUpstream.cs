@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 namespace Authio.EdgeProxy.Tests.Grpc;
 
 /// <summary>
-/// The test service's wire contract, written by hand (UTF-8 string messages through <see cref="Marshallers.Create{T}"/>):
+/// The test service's wire contract, written by hand (UTF-8 string messages through <c>Marshallers.Create</c>):
 /// no .proto codegen, so no protoc at build time. The same two methods are served under several service names, one per
 /// edge route policy.
 /// </summary>
