@@ -1,6 +1,6 @@
-using System.Runtime.CompilerServices;
 using System.Buffers.Text;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Authio.EdgeProxy.Authentication;
 using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Errors;

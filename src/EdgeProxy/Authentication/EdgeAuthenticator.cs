@@ -1,6 +1,6 @@
-using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Errors;
