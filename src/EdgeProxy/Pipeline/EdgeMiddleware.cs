@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Authio.EdgeProxy.ApiKeys;
 using Authio.EdgeProxy.Authentication;
 using Authio.EdgeProxy.Diagnostics;
@@ -60,6 +61,7 @@ internal sealed class EdgeMiddleware(
     /// Authenticate: credential → token or API key → revocation. Synchronous and allocation-free unless the credential
     /// needs one of the rare asynchronous steps (<see cref="FollowUpAsync"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // the steady-state path: no call, no copy of the ValueTask
     private ValueTask<RequestVerdict> AuthenticateAsync(HttpContext context)
     {
         var outcome = Authenticate(context);
