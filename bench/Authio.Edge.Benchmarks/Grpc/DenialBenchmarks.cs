@@ -30,13 +30,13 @@ public class DenialBenchmarks
     public Task ProblemJson()
     {
         _http.Response.Headers.Clear();
-        return ProblemResponses.WriteAsync(_http, EdgeError.MissingCredential);
+        return EdgeResponses.WriteAsync(_http, EdgeError.MissingCredential);
     }
 
     [Benchmark(Description = "401 as grpc-status 16 (trailers-only)")]
     public Task Grpc()
     {
         _grpc.Response.Headers.Clear();
-        return ProblemResponses.WriteAsync(_grpc, EdgeError.MissingCredential);
+        return EdgeResponses.WriteAsync(_grpc, EdgeError.MissingCredential);
     }
 }

@@ -1,6 +1,6 @@
-using System.Runtime.CompilerServices;
 using System.Buffers.Text;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Authio.EdgeProxy.Authentication;
 using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Errors;
@@ -80,35 +80,51 @@ internal sealed partial class ApiKeyAuthenticator
     public static readonly EdgeError LiveKeyOnTestEdge = EdgeError.Unauthorized("This edge accepts test keys (sk_test_) only; the request used a live key.");
 
     /// <summary>
-    /// The synchronous part. Returns true when the request is decided (identity or error); false when the key must be
-    /// looked up through <see cref="AuthenticateAsync"/>.
+    /// <see cref="AuthenticateCached"/> in the <c>Try…</c> form: false when the key must be looked up
+    /// (<see cref="AuthenticateAsync"/>); true otherwise, with the identity or the refusal (the identity and no error when
+    /// its revocation awaits confirmation).
     /// </summary>
-    [SkipLocalsInit]
     public bool TryAuthenticateCached(ReadOnlySpan<char> key, IPAddress? client, out EdgeIdentity? identity, out EdgeError? error)
     {
-        identity = null;
+        var outcome = AuthenticateCached(key, client);
+        outcome.TryGet(out identity, out error);
+        return outcome.Kind != AuthenticationKind.NeedsApiKeyLookup;
+    }
+
+    /// <summary><see cref="LookUpAsync"/> as the identity or the refusal (the identity and no error when its revocation awaits confirmation).</summary>
+    public async Task<(EdgeIdentity? Identity, EdgeError? Error)> AuthenticateAsync(string key, IPAddress? client, CancellationToken cancellationToken)
+    {
+        var outcome = await LookUpAsync(key, client, cancellationToken);
+        return (outcome.Identity, outcome.Error);
+    }
+
+    /// <summary>
+    /// The synchronous part: accepted, rejected, <see cref="AuthenticationKind.NeedsRevocationConfirmation"/>, or
+    /// <see cref="AuthenticationKind.NeedsApiKeyLookup"/> when the key must be looked up through <see cref="LookUpAsync"/>.
+    /// </summary>
+    [SkipLocalsInit]
+    public AuthenticationOutcome AuthenticateCached(ReadOnlySpan<char> key, IPAddress? client)
+    {
         if (!ApiKeyFormat.IsWellFormed(key, out var environment))
         {
-            return !Charge(client, Invalid, out error);
+            return Charge(client, Invalid);
         }
         if (environment != _environment)
         {
             // A misconfigured client, not a guess: refused cheaply, never charged.
-            return !EdgeAuthenticator.Refuse(_environment == ApiKeyEnvironment.Live ? TestKeyOnLiveEdge : LiveKeyOnTestEdge, out error);
+            return AuthenticationOutcome.Rejected(_environment == ApiKeyEnvironment.Live ? TestKeyOnLiveEdge : LiveKeyOnTestEdge);
         }
         Span<byte> ascii = stackalloc byte[ApiKeyFormat.MaxLength];
         var length = System.Text.Encoding.ASCII.GetBytes(key, ascii); // well-formed keys are ASCII
         Span<byte> digest = stackalloc byte[ApiKeyFormat.DigestLength];
-        ApiKeyDigest.Compute(ascii[..length], digest); // whole check ≈ 550 ns vs 1.1 μs via OpenSSL (bench: ApiKeyBenchmarks)
+        ApiKeyDigest.Compute(ascii[..length], digest); // faster than the platform SHA-256 for a key-sized input: ApiKeyBenchmarks, bench/README.md
         ascii.Clear(); // it held the secret
         var now = _time.GetTimestamp();
         if (!_hot.TryGetAny(digest, out var entry) || (now >= entry.FreshUntil && !ServeWhileRefreshing(entry, digest, now)))
         {
-            error = null;
-            return false;
+            return AuthenticationOutcome.NeedsApiKeyLookup;
         }
-        Decide(entry, client, out identity, out error);
-        return true;
+        return Decide(entry, client);
     }
 
     /// <summary>
@@ -150,11 +166,15 @@ internal sealed partial class ApiKeyAuthenticator
         }
     }
 
-    public async Task<(EdgeIdentity? Identity, EdgeError? Error)> AuthenticateAsync(string key, IPAddress? client, CancellationToken cancellationToken)
+    /// <summary>
+    /// The lookup of a key the hot cache could not answer (FusionCache, then the control plane): accepted, rejected or
+    /// <see cref="AuthenticationKind.NeedsRevocationConfirmation"/>.
+    /// </summary>
+    public async Task<AuthenticationOutcome> LookUpAsync(string key, IPAddress? client, CancellationToken cancellationToken)
     {
         if (_budget.IsExhausted(client))
         {
-            return (null, EdgeError.TooManyFailures);
+            return AuthenticationOutcome.Rejected(EdgeError.TooManyFailures);
         }
         var digest = ApiKeyFormat.ComputeDigest(key);
         var digestText = Base64Url.EncodeToString(digest);
@@ -175,20 +195,18 @@ internal sealed partial class ApiKeyAuthenticator
             {
                 LogLookupFailed(_logger, ex.GetType().Name, ex.Message);
             }
-            return (null, CannotVerify);
+            return AuthenticationOutcome.Rejected(CannotVerify);
         }
         var entry = ToEntry(digest, record);
         _hot.Set(entry);
-        Decide(entry, client, out var identity, out var error);
-        return (identity, error);
+        return Decide(entry, client);
     }
 
     /// <summary>A random key (checksum-invalid, or unknown to the control plane): charged to this path's budget.</summary>
-    private bool Charge(IPAddress? client, EdgeError reason, out EdgeError error)
+    private AuthenticationOutcome Charge(IPAddress? client, EdgeError reason)
     {
         _budget.RecordFailure(client);
-        error = reason;
-        return false;
+        return AuthenticationOutcome.Rejected(reason);
     }
 
     /// <summary>The control-plane lookup bulkhead (diagnostics and tests).</summary>
@@ -247,37 +265,27 @@ internal sealed partial class ApiKeyAuthenticator
         IssuedAt = long.MinValue,
     };
 
-    private void Decide(ApiKeyHotCache.Entry entry, IPAddress? client, out EdgeIdentity? identity, out EdgeError? error)
+    private AuthenticationOutcome Decide(ApiKeyHotCache.Entry entry, IPAddress? client)
     {
-        identity = null;
         if (entry.Rejection is not null)
         {
             // Unknown (a random key) is charged; a real key that was revoked is its owner's state, not an attack.
-            if (ReferenceEquals(entry.Rejection, Invalid))
-            {
-                Charge(client, Invalid, out error);
-            }
-            else
-            {
-                EdgeAuthenticator.Refuse(entry.Rejection, out error);
-            }
-            return;
+            return ReferenceEquals(entry.Rejection, Invalid) ? Charge(client, Invalid) : AuthenticationOutcome.Rejected(entry.Rejection);
         }
         var now = _time.GetUtcNow();
         if (now.ToUnixTimeSeconds() >= entry.ExpiresAtUnix)
         {
-            EdgeAuthenticator.Refuse(Expired, out error);
-            return;
+            return AuthenticationOutcome.Rejected(Expired);
         }
         var verdict = _revocation.Check(entry.Identity!);
         if (verdict == RevocationVerdict.Revoked)
         {
-            EdgeAuthenticator.Refuse(Revoked, out error);
-            return;
+            return AuthenticationOutcome.Rejected(Revoked);
         }
         entry.Usage!.Record(now.ToUnixTimeMilliseconds());
-        identity = entry.Identity;
         // A bloom positive only Redis can settle: the pipeline confirms it before the request goes on.
-        error = verdict == RevocationVerdict.Unconfirmed ? EdgeError.RevocationUnconfirmed : null;
+        return verdict == RevocationVerdict.Unconfirmed
+            ? AuthenticationOutcome.NeedsRevocationConfirmation(entry.Identity!)
+            : AuthenticationOutcome.Accepted(entry.Identity!);
     }
 }

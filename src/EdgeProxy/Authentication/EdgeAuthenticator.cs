@@ -1,6 +1,6 @@
-using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Errors;
@@ -10,13 +10,13 @@ using Authio.EdgeProxy.Tokens;
 namespace Authio.EdgeProxy.Authentication;
 
 /// <summary>
-/// Turns a bearer token into an <see cref="EdgeIdentity"/>: cache first (exp, key retirement and revocation are
+/// Turns a bearer token into an <see cref="AuthenticationOutcome"/>: cache first (exp, key retirement and revocation are
 /// re-checked on every hit), then the negative cache (signed tokens that failed a claim check, answered again without
 /// a signature check), full validation on a miss, a per-address failure budget in front of the expensive path.
 /// The budget is charged only for what a legitimate client never sends (<see cref="Fail"/>): bad signatures, garbage
-/// and oversized tokens, unknown kids after a key refresh, random API keys. A genuine token's state (expired, not yet
-/// valid, wrong audience, revoked, …) is <see cref="Refuse"/>d without a charge, as are cheap refusals that never reach
-/// the signature path (missing credential, wrong scheme).
+/// and oversized tokens, unknown kids after a key refresh (<see cref="UnknownKeyAfterRefresh"/>), random API keys. A
+/// genuine token's state (expired, not yet valid, wrong audience, revoked, …) is rejected without a charge, as are cheap
+/// refusals that never reach the signature path (missing credential, wrong scheme).
 /// </summary>
 internal sealed class EdgeAuthenticator(
     JwtValidator validator,
@@ -29,16 +29,27 @@ internal sealed class EdgeAuthenticator(
 {
     public NegativeTokenCache? NegativeCache => negativeCache;
 
+    /// <summary><see cref="Authenticate(ReadOnlySpan{char}, IPAddress?)"/> in the <c>Try…</c> form (<see cref="AuthenticationOutcome.TryGet"/>).</summary>
+    public bool TryAuthenticate(ReadOnlySpan<char> token, IPAddress? client, out EdgeIdentity? identity, out EdgeError? error) =>
+        Authenticate(token, client).TryGet(out identity, out error);
+
+    /// <summary><see cref="Authenticate(ReadOnlySpan{byte}, IPAddress?)"/> in the <c>Try…</c> form (<see cref="AuthenticationOutcome.TryGet"/>).</summary>
+    public bool TryAuthenticate(ReadOnlySpan<byte> token, IPAddress? client, out EdgeIdentity? identity, out EdgeError? error) =>
+        Authenticate(token, client).TryGet(out identity, out error);
+
+    /// <summary>
+    /// Accepted, rejected, <see cref="AuthenticationKind.NeedsKeyRefresh"/> (an unknown kid, not charged yet) or
+    /// <see cref="AuthenticationKind.NeedsRevocationConfirmation"/> (a bloom-filter positive).
+    /// </summary>
     [SkipLocalsInit]
-    public bool TryAuthenticate(ReadOnlySpan<char> token, IPAddress? client, out EdgeIdentity? identity, out EdgeError? error)
+    public AuthenticationOutcome Authenticate(ReadOnlySpan<char> token, IPAddress? client)
     {
-        identity = null;
         if (token.Length > validator.MaxTokenBytes)
         {
-            return Fail(client, EdgeError.TokenTooLarge, out error);
+            return Fail(client, EdgeError.TokenTooLarge);
         }
         byte[]? rented = null;
-        // Exactly token.Length bytes: ASCII is one byte per char (an 8 KB buffer here cost 125–340 ns per hit).
+        // Exactly token.Length bytes: ASCII is one byte per char (a fixed 8 KB buffer cost more per hit: ValidationBenchmarks, bench/README.md).
         var bytes = token.Length <= JwtValidator.StackallocLimit
             ? stackalloc byte[token.Length]
             : (rented = ArrayPool<byte>.Shared.Rent(token.Length));
@@ -46,9 +57,9 @@ internal sealed class EdgeAuthenticator(
         {
             if (Ascii.FromUtf16(token, bytes, out var written) != System.Buffers.OperationStatus.Done)
             {
-                return Fail(client, EdgeError.Malformed, out error);
+                return Fail(client, EdgeError.Malformed);
             }
-            return TryAuthenticate(bytes[..written], client, out identity, out error);
+            return Authenticate(bytes[..written], client);
         }
         finally
         {
@@ -59,11 +70,12 @@ internal sealed class EdgeAuthenticator(
         }
     }
 
-    public bool TryAuthenticate(ReadOnlySpan<byte> token, IPAddress? client, out EdgeIdentity? identity, out EdgeError? error)
+    /// <inheritdoc cref="Authenticate(ReadOnlySpan{char}, IPAddress?)"/>
+    public AuthenticationOutcome Authenticate(ReadOnlySpan<byte> token, IPAddress? client)
     {
         if (cache is not null && cache.TryGet(token, out var entry))
         {
-            identity = entry.Identity;
+            var identity = entry.Identity;
             if (identity.Key is { Retired: true })
             {
                 cache.Remove(entry);
@@ -73,37 +85,33 @@ internal sealed class EdgeAuthenticator(
                 // A genuine token that aged out: remembered as expired, never charged to the address.
                 cache.Remove(entry);
                 negativeCache?.Add(token, EdgeError.Expired, long.MaxValue, time.GetUtcNow().ToUnixTimeSeconds());
-                identity = null;
-                return Refuse(EdgeError.Expired, out error);
+                return AuthenticationOutcome.Rejected(EdgeError.Expired);
             }
             else
             {
                 metrics.CacheHit();
-                return CheckRevocation(identity, token, out identity, out error);
+                return CheckRevocation(identity, token);
             }
         }
         if (cache is not null)
         {
             metrics.CacheMiss();
         }
-        identity = null;
-        if (negativeCache is not null && negativeCache.TryGet(token, time.GetUtcNow().ToUnixTimeSeconds(), out error))
+        if (negativeCache is not null && negativeCache.TryGet(token, time.GetUtcNow().ToUnixTimeSeconds(), out var remembered))
         {
             // Replay of a signed token that failed a claim check: the same answer, no signature check, no charge.
-            return false;
+            return AuthenticationOutcome.Rejected(remembered!);
         }
         if (failureBudget.IsExhausted(client))
         {
-            error = EdgeError.TooManyFailures;
-            return false;
+            return AuthenticationOutcome.Rejected(EdgeError.TooManyFailures);
         }
-        return ValidateAndCache(token, client, out identity, out error);
+        return ValidateAndCache(token, client);
     }
 
     [SkipLocalsInit]
-    private bool ValidateAndCache(ReadOnlySpan<byte> token, IPAddress? client, out EdgeIdentity? identity, out EdgeError? error)
+    private AuthenticationOutcome ValidateAndCache(ReadOnlySpan<byte> token, IPAddress? client)
     {
-        identity = null;
         var size = JwtValidator.PayloadBufferSize(token.Length);
         byte[]? rented = null;
         var payload = size <= JwtValidator.StackallocLimit
@@ -111,25 +119,25 @@ internal sealed class EdgeAuthenticator(
             : (rented = ArrayPool<byte>.Shared.Rent(size));
         try
         {
-            if (!validator.TryValidate(token, payload, out var claims, out error, out var signatureVerified))
+            if (!validator.TryValidate(token, payload, out var claims, out var error, out var signatureVerified))
             {
                 if (signatureVerified)
                 {
                     // A trusted key signed it: the client holds a genuine token in a state that refuses it.
                     var now = time.GetUtcNow().ToUnixTimeSeconds();
                     negativeCache?.Add(token, error!, validator.FailureHoldsUntil(error!, payload[..claims.PayloadLength], now), now);
-                    return Refuse(error!, out error);
+                    return AuthenticationOutcome.Rejected(error!);
                 }
-                // An unknown kid is charged only if it is still unknown after the key refresh (EdgeMiddleware).
-                return ReferenceEquals(error, EdgeError.UnknownKey) ? Refuse(error!, out error) : Fail(client, error!, out error);
+                // An unknown kid is charged only if it is still unknown after the key refresh (UnknownKeyAfterRefresh).
+                return ReferenceEquals(error, EdgeError.UnknownKey) ? AuthenticationOutcome.NeedsKeyRefresh : Fail(client, error!);
             }
             var validated = EdgeIdentity.FromJwt(claims, payload[..claims.PayloadLength]);
-            var accepted = CheckRevocation(validated, token, out identity, out error);
-            if (accepted || ReferenceEquals(error, EdgeError.RevocationUnconfirmed))
+            var outcome = CheckRevocation(validated, token);
+            if (outcome.Kind != AuthenticationKind.Rejected)
             {
                 cache?.Add(token, validated); // valid token: revocation is re-checked on every hit anyway
             }
-            return accepted;
+            return outcome;
         }
         finally
         {
@@ -140,50 +148,35 @@ internal sealed class EdgeAuthenticator(
         }
     }
 
-    /// <summary>
-    /// Revoked → refused; a bloom positive only Redis can settle → the identity with <see cref="EdgeError.RevocationUnconfirmed"/>
-    /// (false), for the pipeline to confirm asynchronously.
-    /// </summary>
-    private bool CheckRevocation(EdgeIdentity candidate, ReadOnlySpan<byte> token, out EdgeIdentity? identity, out EdgeError? error)
+    /// <summary>Revoked → rejected; a bloom positive only Redis can settle → the pipeline confirms it asynchronously.</summary>
+    private AuthenticationOutcome CheckRevocation(EdgeIdentity candidate, ReadOnlySpan<byte> token)
     {
         switch (revocation.Check(candidate))
         {
             case RevocationVerdict.Revoked:
-                identity = null;
                 // Revoked until it expires (then the validator answers token_expired, remembered for good).
                 negativeCache?.Add(token, EdgeError.Revoked, candidate.ExpiresAt + validator.SkewSeconds, time.GetUtcNow().ToUnixTimeSeconds());
-                return Refuse(EdgeError.Revoked, out error);
+                return AuthenticationOutcome.Rejected(EdgeError.Revoked);
             case RevocationVerdict.Unconfirmed:
-                identity = candidate;
-                error = EdgeError.RevocationUnconfirmed;
-                return false;
+                return AuthenticationOutcome.NeedsRevocationConfirmation(candidate);
             default:
-                identity = candidate;
-                error = null;
-                return true;
+                return AuthenticationOutcome.Accepted(candidate);
         }
     }
 
-    public bool IsBudgetExhausted(IPAddress? client) => failureBudget.IsExhausted(client);
+    /// <summary>
+    /// A kid still unknown after the key refresh (or with the refresh on cooldown): a key no issuer of ours has, so
+    /// charged like a bad signature.
+    /// </summary>
+    public AuthenticationOutcome UnknownKeyAfterRefresh(IPAddress? client) => Fail(client, EdgeError.UnknownKey);
 
     /// <summary>
     /// A failure a legitimate client never produces: charged to the client address's budget; the request that
     /// exhausts it still gets its own error.
     /// </summary>
-    public bool Fail(IPAddress? client, EdgeError reason, out EdgeError error)
+    public AuthenticationOutcome Fail(IPAddress? client, EdgeError reason)
     {
         failureBudget.RecordFailure(client);
-        error = reason;
-        return false;
-    }
-
-    /// <summary>Charges one failure to the client address's budget (an unknown kid that a key refresh did not explain).</summary>
-    public void Charge(IPAddress? client) => failureBudget.RecordFailure(client);
-
-    /// <summary>A refusal that honest clients produce (a genuine credential's state, a missing one): never charged.</summary>
-    public static bool Refuse(EdgeError reason, out EdgeError error)
-    {
-        error = reason;
-        return false;
+        return AuthenticationOutcome.Rejected(reason);
     }
 }

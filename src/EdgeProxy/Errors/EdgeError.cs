@@ -102,9 +102,6 @@ internal sealed class EdgeError
     /// </summary>
     public static readonly EdgeError RevocationUnavailable = Unauthorized("The credential's revocation status cannot be verified right now; retry shortly.");
 
-    /// <summary>Never sent: tells the pipeline that the revocation check needs the exact set (<see cref="Revocation.IRevocationCheck.ConfirmAsync"/>).</summary>
-    internal static readonly EdgeError RevocationUnconfirmed = new(500, ErrorCodes.InternalError, "Internal error", "Revocation check pending.", null);
-
     public static readonly EdgeError TooManyFailures = new(429, ErrorCodes.RateLimitExceeded, "Too many requests",
         "Too many failed authentication attempts from this client; retry later.", null);
 

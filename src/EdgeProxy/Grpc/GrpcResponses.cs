@@ -1,6 +1,5 @@
 using System.Globalization;
 using Authio.EdgeProxy.Errors;
-using Microsoft.Net.Http.Headers;
 
 namespace Authio.EdgeProxy.Grpc;
 
@@ -8,6 +7,7 @@ namespace Authio.EdgeProxy.Grpc;
 /// Denials of gRPC calls (<c>content-type: application/grpc*</c>). A gRPC client reads the outcome from
 /// <c>grpc-status</c>/<c>grpc-message</c>, not from an HTTP status or a problem+json body, so a denial is an HTTP 200
 /// "trailers-only" response: the status travels in the one HEADERS frame that ends the stream, with no message body.
+/// Written through <see cref="Pipeline.EdgeResponses"/>, which picks this form for gRPC callers.
 /// </summary>
 internal static class GrpcResponses
 {
@@ -82,10 +82,11 @@ internal static class GrpcResponses
     }
 
     /// <summary>
-    /// Writes <paramref name="error"/> as a trailers-only gRPC response. <paramref name="retryAfterSeconds"/> (429s) goes
-    /// out as <c>retry-after</c> (seconds, as on HTTP) and <c>grpc-retry-pushback-ms</c>.
+    /// Turns the response into the trailers-only gRPC status of <paramref name="error"/> (called by
+    /// <c>EdgeResponses</c>, which also sets <c>www-authenticate</c> and <c>retry-after</c>). A 429's
+    /// <paramref name="retryAfterSeconds"/> also goes out as <c>grpc-retry-pushback-ms</c>.
     /// </summary>
-    public static Task WriteAsync(HttpContext context, EdgeError error, long retryAfterSeconds = 0)
+    public static void SetStatus(HttpContext context, EdgeError error, long retryAfterSeconds)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
@@ -93,19 +94,11 @@ internal static class GrpcResponses
         var headers = response.Headers;
         headers[StatusHeader] = StatusFor(error.Status);
         headers[MessageHeader] = MessageFor(error.Code);
-        if (error.WwwAuthenticate is not null)
-        {
-            headers[HeaderNames.WWWAuthenticate] = error.WwwAuthenticate;
-        }
         if (retryAfterSeconds > 0)
         {
-            headers[HeaderNames.RetryAfter] = retryAfterSeconds < Seconds.Length ? Seconds[(int)retryAfterSeconds]
-                : retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             headers[RetryPushbackHeader] = retryAfterSeconds < Milliseconds.Length ? Milliseconds[(int)retryAfterSeconds]
                 : (retryAfterSeconds * 1000L).ToString(CultureInfo.InvariantCulture);
         }
-        // No body: Kestrel ends the stream with the headers (trailers-only), which every gRPC client reads as the status.
-        return Task.CompletedTask;
     }
 
     private static string ResponseContentType(HttpRequest request)
@@ -118,6 +111,5 @@ internal static class GrpcResponses
         return value.StartsWith(GrpcWebContentType, StringComparison.OrdinalIgnoreCase) ? GrpcWebContentType : GrpcContentType;
     }
 
-    private static readonly string[] Seconds = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
     private static readonly string[] Milliseconds = ["0", "1000", "2000", "3000", "4000", "5000", "6000", "7000", "8000", "9000", "10000"];
 }

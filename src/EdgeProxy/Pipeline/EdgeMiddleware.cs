@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Authio.EdgeProxy.ApiKeys;
 using Authio.EdgeProxy.Authentication;
 using Authio.EdgeProxy.Diagnostics;
@@ -7,6 +8,7 @@ using Authio.EdgeProxy.Keys;
 using Authio.EdgeProxy.Policy;
 using Authio.EdgeProxy.RateLimiting;
 using Authio.EdgeProxy.Revocation;
+using Authio.EdgeProxy.WebSockets;
 using Authio.Shared.ApiKeys;
 using Authio.Shared.Tokens;
 using Yarp.ReverseProxy.Model;
@@ -15,9 +17,13 @@ namespace Authio.EdgeProxy.Pipeline;
 
 /// <summary>
 /// The edge's stage in the YARP proxy pipeline. The whole order (README's request-flow diagram):
-/// path hygiene → strip spoofable headers (both <see cref="RequestHygiene"/>, before routing) → authenticate
-/// (credential → token or API key → revocation) → authorize (issuer, scopes, org, project) → rate limit → set trusted
-/// identity headers → forward (<see cref="ForwarderErrors"/> answers a failed forward). Rejections never reach the upstream.
+/// path hygiene → strip spoofable headers (both <see cref="RequestHygiene"/>, before routing) → routing
+/// (<see cref="RouteGateMiddleware"/>: 404, 405) → then here, one named stage each: authenticate (credential → token or
+/// API key → revocation) → authorize (issuer, scopes, org, project) → rate limit → identity headers (upgrades tracked
+/// first) → forward (<see cref="ForwarderErrors"/> answers a failed forward). The first stage that refuses decides the
+/// answer (<see cref="EdgeResponses"/>): later stages only pass the refusal on, and nothing reaches the upstream. The
+/// one exception is by design: a refusal on a rate-limited route spends the client address's failure bucket, which
+/// turns it into a 429 once empty. An anonymous route skips authentication and authorization.
 /// </summary>
 internal sealed class EdgeMiddleware(
     RequestDelegate next,
@@ -28,190 +34,202 @@ internal sealed class EdgeMiddleware(
     EdgeMetrics metrics,
     RateLimiter rateLimiter,
     IRevocationCheck revocation,
-    WebSockets.LiveConnections liveConnections)
+    LiveConnections liveConnections)
 {
     private const string OkCode = "ok";
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var started = Stopwatch.GetTimestamp();
-        var headers = context.Request.Headers;
         var policy = policies.Get(context.GetReverseProxyFeature().Route.Config);
-        if (policy.Anonymous)
+        var started = Stopwatch.GetTimestamp();
+        var verdict = policy.Anonymous ? RequestVerdict.Anonymous : await AuthenticateAsync(context);
+        verdict = Authorize(context, policy, verdict, started);
+        verdict = RateLimit(context, policy, verdict);
+        verdict = TrackUpgrade(context, verdict);
+        if (verdict.Refusal is not null)
         {
-            if (!policy.ForwardAuthorization)
-            {
-                headers.Authorization = default;
-            }
-            // Rate limit (issue 6): anonymous callers are limited per IP.
-            if (!rateLimiter.Admit(context, policy, null, out var anonymousDecision))
-            {
-                metrics.Decision(EdgeError.RateLimited.Code);
-                await RateLimitResponses.WriteAsync(context, anonymousDecision);
-                return;
-            }
-            await next(context);
-            await ForwarderErrors.AnswerAsync(context);
+            await RefuseAsync(context, verdict);
             return;
         }
-
-        var error = Authenticate(context, out var identity, out var followUp);
-        if (followUp == FollowUp.RefreshKeys && await refresher.RefreshForUnknownKidAsync(context.RequestAborted))
-        {
-            error = Authenticate(context, out identity, out _);
-        }
-        else if (followUp == FollowUp.LookUpApiKey)
-        {
-            (identity, error) = await apiKeys.AuthenticateAsync(BearerCredential(context).ToString(), context.Connection.RemoteIpAddress, context.RequestAborted);
-        }
-        if (ReferenceEquals(error, EdgeError.UnknownKey))
-        {
-            // Still unknown after the key refresh (or refresh on cooldown): a kid no issuer of ours has, charged.
-            authenticator.Charge(context.Connection.RemoteIpAddress);
-        }
-        if (ReferenceEquals(error, EdgeError.RevocationUnconfirmed))
-        {
-            error = await ConfirmRevocationAsync(context, identity!);
-        }
-        error ??= Authorize(context, policy, identity!);
-        metrics.AuthenticationTime(started);
-        if (error is not null)
-        {
-            // Rate limit (issue 6): on a limited route a failure spends the client IP's failure bucket and carries its headers;
-            // a genuine credential's state (expired, revoked, …) only reports the bucket (FailureCharges).
-            if (!rateLimiter.AdmitFailure(context, policy, identity, FailureCharges.SpendsRouteFailureBucket(error), out var failureDecision))
-            {
-                metrics.Decision(EdgeError.RateLimited.Code);
-                await RateLimitResponses.WriteAsync(context, failureDecision);
-                return;
-            }
-            metrics.Decision(error.Code);
-            await ProblemResponses.WriteAsync(context, error);
-            return;
-        }
-        // Rate limit (issue 6): after authorization, so refused credentials never spend a caller's quota.
-        if (!rateLimiter.Admit(context, policy, identity, out var decision))
-        {
-            metrics.Decision(EdgeError.RateLimited.Code);
-            await RateLimitResponses.WriteAsync(context, decision);
-            return;
-        }
-        // An upgrade (WebSocket) is tracked so it is closed when its credential expires or is revoked.
-        if (!liveConnections.TryTrack(context, identity!))
-        {
-            metrics.Decision(EdgeError.RateLimited.Code);
-            await ProblemResponses.WriteAsync(context, WebSockets.LiveConnections.Full);
-            return;
-        }
-        metrics.Decision(OkCode);
-        SetIdentityHeaders(headers, policy, identity!);
-        // An API key is a long-lived secret: it never leaves the edge, whatever the route says.
-        if (!policy.ForwardAuthorization || identity!.KeyId is not null)
-        {
-            headers.Authorization = default;
-        }
+        SetIdentityHeaders(context, policy, verdict.Identity);
+        // Forward (inline rather than a method of its own: one async state machine per request, not two).
         await next(context);
         await ForwarderErrors.AnswerAsync(context);
     }
 
-    private enum FollowUp { None, RefreshKeys, LookUpApiKey }
-
-    /// <summary>A bloom-filter positive the local state cannot settle: one Redis round trip (≈ 0.1 % of clean requests).</summary>
-    private async ValueTask<EdgeError?> ConfirmRevocationAsync(HttpContext context, EdgeIdentity identity)
+    /// <summary>
+    /// Authenticate: credential → token or API key → revocation. Synchronous and allocation-free unless the credential
+    /// needs one of the rare asynchronous steps (<see cref="FollowUpAsync"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // the steady-state path: no call, no copy of the ValueTask
+    private ValueTask<RequestVerdict> AuthenticateAsync(HttpContext context)
     {
-        switch (await revocation.ConfirmAsync(identity, context.RequestAborted))
-        {
-            case RevocationVerdict.Clean:
-                return null;
-            case RevocationVerdict.Revoked:
-                return identity.KeyId is null ? EdgeError.Revoked : ApiKeyAuthenticator.Revoked; // a genuine credential's state: not charged
-            default:
-                return EdgeError.RevocationUnavailable; // Edge:Revocation:FailClosed
-        }
+        var outcome = Authenticate(context);
+        return outcome.IsDecided ? new(RequestVerdict.From(outcome)) : FollowUpAsync(context, outcome);
     }
 
-    /// <summary>The bearer credential of a request already accepted by <see cref="Authenticate"/>'s header checks.</summary>
-    private static ReadOnlySpan<char> BearerCredential(HttpContext context) =>
-        context.Request.Headers.Authorization[0].AsSpan().Trim()[7..].TrimStart(' ');
-
-    private EdgeError? Authenticate(HttpContext context, out EdgeIdentity? identity, out FollowUp followUp)
+    private AuthenticationOutcome Authenticate(HttpContext context)
     {
-        identity = null;
-        followUp = FollowUp.None;
+        if (ReadCredential(context.Request.Headers, out var credential) is { } refusal)
+        {
+            return AuthenticationOutcome.Rejected(refusal); // cheap refusals honest clients make: never charged
+        }
         var client = context.Connection.RemoteIpAddress;
-        var authorization = context.Request.Headers.Authorization;
-        EdgeError? error;
+        return ApiKeyFormat.HasApiKeyPrefix(credential)
+            ? apiKeys.AuthenticateCached(credential, client)
+            : authenticator.Authenticate(credential, client);
+    }
+
+    /// <summary>
+    /// What the synchronous check could not decide: an unknown kid (refresh the JWKS, then authenticate again; still
+    /// unknown, it is charged), an API key the hot cache does not hold (look it up), then a bloom-filter positive (ask
+    /// the exact set).
+    /// </summary>
+    private async ValueTask<RequestVerdict> FollowUpAsync(HttpContext context, AuthenticationOutcome outcome)
+    {
+        var client = context.Connection.RemoteIpAddress;
+        if (outcome.Kind == AuthenticationKind.NeedsKeyRefresh)
+        {
+            if (await refresher.RefreshForUnknownKidAsync(context.RequestAborted))
+            {
+                outcome = authenticator.Authenticate(BearerCredential(context), client);
+            }
+            if (outcome.Kind == AuthenticationKind.NeedsKeyRefresh)
+            {
+                outcome = authenticator.UnknownKeyAfterRefresh(client);
+            }
+        }
+        else if (outcome.Kind == AuthenticationKind.NeedsApiKeyLookup)
+        {
+            outcome = await apiKeys.LookUpAsync(BearerCredential(context).ToString(), client, context.RequestAborted);
+        }
+        return outcome.Kind == AuthenticationKind.NeedsRevocationConfirmation
+            ? await ConfirmRevocationAsync(context, outcome.Identity!)
+            : RequestVerdict.From(outcome);
+    }
+
+    /// <summary>A bloom-filter positive the local state cannot settle: one Redis round trip (≈ 0.1 % of clean requests).</summary>
+    private async ValueTask<RequestVerdict> ConfirmRevocationAsync(HttpContext context, EdgeIdentity candidate)
+    {
+        var refusal = (await revocation.ConfirmAsync(candidate, context.RequestAborted)) switch
+        {
+            RevocationVerdict.Clean => null,
+            // A genuine credential's state: not charged.
+            RevocationVerdict.Revoked => candidate.KeyId is null ? EdgeError.Revoked : ApiKeyAuthenticator.Revoked,
+            _ => EdgeError.RevocationUnavailable, // Edge:Revocation:FailClosed
+        };
+        return new RequestVerdict(candidate, refusal);
+    }
+
+    /// <summary>
+    /// The one bearer credential of the request, or the refusal: none, several (two headers, a comma list, a second
+    /// credential in one header: never pick one of them), or another scheme.
+    /// </summary>
+    private static EdgeError? ReadCredential(IHeaderDictionary headers, out ReadOnlySpan<char> credential)
+    {
+        credential = default;
+        var authorization = headers.Authorization;
         if (authorization.Count == 0)
         {
-            EdgeAuthenticator.Refuse(EdgeError.MissingCredential, out error);
-            return error;
+            return EdgeError.MissingCredential;
         }
         if (authorization.Count > 1)
         {
-            EdgeAuthenticator.Refuse(EdgeError.MultipleCredentials, out error);
-            return error;
+            return EdgeError.MultipleCredentials;
         }
         var value = authorization[0].AsSpan().Trim();
         if (value.Length < 7 || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            EdgeAuthenticator.Refuse(value.Length == 0 ? EdgeError.MissingCredential : EdgeError.UnsupportedScheme, out error);
-            return error;
+            return value.Length == 0 ? EdgeError.MissingCredential : EdgeError.UnsupportedScheme;
         }
-        var token = value[7..].TrimStart(' ');
-        if (token.Length == 0)
+        credential = value[7..].TrimStart(' ');
+        if (credential.Length == 0)
         {
-            EdgeAuthenticator.Refuse(EdgeError.MissingCredential, out error);
-            return error;
+            return EdgeError.MissingCredential;
         }
-        if (token.IndexOfAny(',', ' ') >= 0)
-        {
-            // A comma list or a second credential in one header: never pick one of them.
-            EdgeAuthenticator.Refuse(EdgeError.MultipleCredentials, out error);
-            return error;
-        }
-        if (ApiKeyFormat.HasApiKeyPrefix(token))
-        {
-            if (!apiKeys.TryAuthenticateCached(token, client, out identity, out error))
-            {
-                followUp = FollowUp.LookUpApiKey;
-            }
-            return error;
-        }
-        if (authenticator.TryAuthenticate(token, client, out identity, out error))
-        {
-            return null;
-        }
-        followUp = ReferenceEquals(error, EdgeError.UnknownKey) ? FollowUp.RefreshKeys : FollowUp.None;
-        return error;
+        return credential.IndexOfAny(',', ' ') >= 0 ? EdgeError.MultipleCredentials : null;
     }
 
-    private static EdgeError? Authorize(HttpContext context, RoutePolicy policy, EdgeIdentity identity)
+    /// <summary>The bearer credential of a request already accepted by <see cref="ReadCredential"/>.</summary>
+    private static ReadOnlySpan<char> BearerCredential(HttpContext context) =>
+        context.Request.Headers.Authorization[0].AsSpan().Trim()[7..].TrimStart(' ');
+
+    /// <summary>
+    /// Authorize: issuers, project roles, scopes (wildcards) and claim-header values (<see cref="RouteAuthorization"/>),
+    /// then the org route value. It ends the credential checks, whose time it records.
+    /// </summary>
+    private RequestVerdict Authorize(HttpContext context, RoutePolicy policy, in RequestVerdict verdict, long started)
     {
-        // Issuers, project roles, scopes (wildcards) and claim-header values: RouteAuthorization.
-        if (RouteAuthorization.Check(context, policy, identity) is { } refused)
+        if (policy.Anonymous)
         {
-            return refused;
+            return verdict;
         }
-        if (policy.OrgRouteValue is not null
-            && (identity.Org is null || context.Request.RouteValues[policy.OrgRouteValue] is not string routeOrg
-                || !string.Equals(routeOrg, identity.Org, StringComparison.Ordinal)))
-        {
-            return EdgeError.OrgMismatch;
-        }
-        return null;
+        var refusal = verdict.Refusal is null
+            ? RouteAuthorization.Check(context, policy, verdict.Identity!) ?? CheckOrg(context, policy, verdict.Identity!)
+            : null; // already refused: nobody to authorize
+        metrics.AuthenticationTime(started);
+        return refusal is null ? verdict : new RequestVerdict(verdict.Identity, refusal);
     }
 
-    private static void SetIdentityHeaders(IHeaderDictionary headers, RoutePolicy policy, EdgeIdentity identity)
+    private static EdgeError? CheckOrg(HttpContext context, RoutePolicy policy, EdgeIdentity identity) =>
+        policy.OrgRouteValue is not null
+        && (identity.Org is null || context.Request.RouteValues[policy.OrgRouteValue] is not string routeOrg
+            || !string.Equals(routeOrg, identity.Org, StringComparison.Ordinal))
+            ? EdgeError.OrgMismatch
+            : null;
+
+    /// <summary>
+    /// Rate limit, after authorization so refused credentials never spend a caller's quota: an admitted request spends
+    /// its caller's (anonymous: its address's) quota; a refusal on a limited route spends the client address's failure
+    /// bucket instead, unless it is a genuine credential's state (expired, revoked, …: <see cref="FailureCharges"/>),
+    /// which only reports the bucket. Either way the response carries the bucket's RateLimit headers.
+    /// </summary>
+    private RequestVerdict RateLimit(HttpContext context, RoutePolicy policy, in RequestVerdict verdict)
     {
-        // Header-safe values were computed once for this credential (IdentityHeaderValue); nothing is encoded per request.
-        SetIfPresent(headers, IdentityHeaders.Subject, identity.SubjectHeader);
-        SetIfPresent(headers, IdentityHeaders.KeyId, identity.KeyId);
-        headers[IdentityHeaders.Scopes] = identity.ScopesHeader;
-        headers[IdentityHeaders.AuthType] = identity.AuthType;
-        SetIfPresent(headers, IdentityHeaders.Org, identity.OrgHeader ?? identity.Org);
-        SetIfPresent(headers, IdentityHeaders.Session, identity.SessionHeader);
-        SetIfPresent(headers, IdentityHeaders.TokenId, identity.TokenIdHeader);
-        RouteAuthorization.SetClaimHeaders(headers, policy, identity);
+        RateLimitDecision decision;
+        var admitted = verdict.Refusal is null
+            ? rateLimiter.Admit(context, policy, verdict.Identity, out decision)
+            : rateLimiter.AdmitFailure(context, policy, verdict.Identity, FailureCharges.SpendsRouteFailureBucket(verdict.Refusal), out decision);
+        return admitted ? verdict : new RequestVerdict(verdict.Identity, EdgeError.RateLimited, decision.RetryAfterSeconds);
+    }
+
+    /// <summary>An upgrade (WebSocket) is tracked so it is closed when its credential expires or is revoked; refused when the registry is full.</summary>
+    private RequestVerdict TrackUpgrade(HttpContext context, in RequestVerdict verdict) =>
+        verdict is { Refusal: null, Identity: { } identity } && !liveConnections.TryTrack(context, identity)
+            ? new RequestVerdict(identity, LiveConnections.Full)
+            : verdict;
+
+    private Task RefuseAsync(HttpContext context, RequestVerdict verdict)
+    {
+        metrics.Decision(verdict.Refusal!.Code);
+        return EdgeResponses.WriteAsync(context, verdict.Refusal, verdict.RetryAfterSeconds);
+    }
+
+    /// <summary>
+    /// Identity headers: the trusted <c>X-Authio-*</c> headers of an authenticated caller (header-safe values computed
+    /// once per credential, <see cref="IdentityHeaderValue"/>: nothing is encoded per request), and Authorization dropped
+    /// unless the route forwards it.
+    /// </summary>
+    private void SetIdentityHeaders(HttpContext context, RoutePolicy policy, EdgeIdentity? identity)
+    {
+        var headers = context.Request.Headers;
+        if (identity is not null)
+        {
+            metrics.Decision(OkCode);
+            SetIfPresent(headers, IdentityHeaders.Subject, identity.SubjectHeader);
+            SetIfPresent(headers, IdentityHeaders.KeyId, identity.KeyId);
+            headers[IdentityHeaders.Scopes] = identity.ScopesHeader;
+            headers[IdentityHeaders.AuthType] = identity.AuthType;
+            SetIfPresent(headers, IdentityHeaders.Org, identity.OrgHeader ?? identity.Org);
+            SetIfPresent(headers, IdentityHeaders.Session, identity.SessionHeader);
+            SetIfPresent(headers, IdentityHeaders.TokenId, identity.TokenIdHeader);
+            RouteAuthorization.SetClaimHeaders(headers, policy, identity);
+        }
+        // An API key is a long-lived secret: it never leaves the edge, whatever the route says.
+        if (!policy.ForwardAuthorization || identity?.KeyId is not null)
+        {
+            headers.Authorization = default;
+        }
     }
 
     private static void SetIfPresent(IHeaderDictionary headers, string name, string? value)
@@ -220,5 +238,21 @@ internal sealed class EdgeMiddleware(
         {
             headers[name] = value;
         }
+    }
+
+    /// <summary>
+    /// What the stages so far decided for one request: the caller (null: anonymous, or not authenticated) and the
+    /// refusal to answer with (null: go on). A struct: passing it from stage to stage allocates nothing.
+    /// </summary>
+    private readonly struct RequestVerdict(EdgeIdentity? identity, EdgeError? refusal, long retryAfterSeconds = 0)
+    {
+        public static RequestVerdict Anonymous => default;
+
+        public EdgeIdentity? Identity { get; } = identity;
+        public EdgeError? Refusal { get; } = refusal;
+        /// <summary>A rate limit's Retry-After (the writer makes any 429 say at least 1 s).</summary>
+        public long RetryAfterSeconds { get; } = retryAfterSeconds;
+
+        public static RequestVerdict From(in AuthenticationOutcome decided) => new(decided.Identity, decided.Error);
     }
 }

@@ -23,7 +23,7 @@ internal static class ForwarderErrors
         {
             return Task.CompletedTask; // not a forwarding failure, or the client is gone
         }
-        return ProblemResponses.WriteAsync(context, Map(failure.Error, response.StatusCode));
+        return EdgeResponses.WriteAsync(context, Map(failure.Error, response.StatusCode));
     }
 
     internal static EdgeError Map(ForwarderError error, int status) => error switch

@@ -55,6 +55,6 @@ internal sealed class RequestHygieneMiddleware(RequestDelegate next, EdgeOptions
             return next(context);
         }
         metrics.Decision(error.Code);
-        return ProblemResponses.WriteAsync(context, error);
+        return EdgeResponses.WriteAsync(context, error);
     }
 }

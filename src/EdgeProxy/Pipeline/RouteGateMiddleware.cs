@@ -43,6 +43,6 @@ internal sealed class RouteGateMiddleware(RequestDelegate next, RoutePolicies po
     private Task Refuse(HttpContext context, EdgeError error)
     {
         metrics.Decision(error.Code);
-        return ProblemResponses.WriteAsync(context, error);
+        return EdgeResponses.WriteAsync(context, error);
     }
 }

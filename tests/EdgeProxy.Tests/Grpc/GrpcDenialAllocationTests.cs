@@ -17,11 +17,11 @@ public sealed class GrpcDenialAllocationTests
         void Deny()
         {
             context.Response.Headers.Clear();
-            _ = ProblemResponses.WriteAsync(context, EdgeError.Expired);
+            _ = EdgeResponses.WriteAsync(context, EdgeError.Expired);
             context.Response.Headers.Clear();
-            _ = ProblemResponses.WriteAsync(context, EdgeError.TooManyFailures);
+            _ = EdgeResponses.WriteAsync(context, EdgeError.TooManyFailures);
             context.Response.Headers.Clear();
-            _ = RateLimitResponses.WriteAsync(context, limited);
+            _ = EdgeResponses.WriteAsync(context, limited);
         }
         Deny();
 

@@ -1,5 +1,7 @@
 using System.Net;
+using Authio.EdgeProxy.Revocation;
 using Authio.EdgeProxy.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Authio.EdgeProxy.Tests.Pipeline;
 
@@ -12,6 +14,23 @@ public sealed class StageOrderWorld : EdgeWorld
         config["ReverseProxy:Routes:limited:Metadata:Authio.Scopes"] = "write:things";
         config["ReverseProxy:Routes:limited:Metadata:Authio.RateLimit"] = "2/1m per subject";
         config["Edge:Limits:MaxRequestHeaderBytes"] = "4096";
+        // One route per stage-boundary test below: each limit has its own buckets (quota and per-address failure bucket).
+        LimitedRoute(config, "revoked", "/order-revoked/{**rest}", "1/1m per subject");
+        LimitedRoute(config, "forbidden", "/order-forbidden/{**rest}", "1/2m per subject");
+        LimitedRoute(config, "org", "/order-org/{org}/{**rest}", "1/3m per subject");
+        config["ReverseProxy:Routes:org:Metadata:Authio.OrgRouteValue"] = "org";
+        config["ReverseProxy:Routes:anonymous:ClusterId"] = "up";
+        config["ReverseProxy:Routes:anonymous:Match:Path"] = "/order-anonymous/{**rest}";
+        config["ReverseProxy:Routes:anonymous:Metadata:Authio.Anonymous"] = "true";
+        config["ReverseProxy:Routes:anonymous:Metadata:Authio.RateLimit"] = "1/4m per ip";
+    }
+
+    private static void LimitedRoute(Dictionary<string, string?> config, string id, string path, string limit)
+    {
+        config[$"ReverseProxy:Routes:{id}:ClusterId"] = "up";
+        config[$"ReverseProxy:Routes:{id}:Match:Path"] = path;
+        config[$"ReverseProxy:Routes:{id}:Metadata:Authio.Scopes"] = "write:things";
+        config[$"ReverseProxy:Routes:{id}:Metadata:Authio.RateLimit"] = limit;
     }
 }
 
@@ -86,5 +105,84 @@ public sealed class StageOrderTests(StageOrderWorld world) : IClassFixture<Stage
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("user_strip", world.Upstream.Last.Header("X-Authio-Subject"));
         Assert.Null(world.Upstream.Last.Header("X-HTTP-Method-Override"));
+    }
+
+    [Fact]
+    public async Task A_revoked_forbidden_credential_over_its_quota_gets_the_authentication_answer()
+    {
+        // The subject spends its whole quota (1/1m) with a good token ...
+        using (var admitted = await world.Edge.GetAsync("/order-revoked/x", world.Mint(sub: "user_rof", scope: "write:things")))
+        {
+            Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
+        }
+        var before = world.Upstream.Received.Count;
+        // ... then sends a token that fails every later stage too: revoked (authenticate), lacking the scope (authorize),
+        // over the quota (rate limit). The first stage in the documented order answers: 401, not 403 nor 429.
+        var token = Jwt.Sign(world.Key, Jwt.Header(world.Key),
+            Jwt.Claims(world.Now, sub: "user_rof", scope: "read:things").Replace("\"sess_1\"", "\"sess_order_revoked\""));
+        var revocations = world.Edge.Services.GetRequiredService<RevocationStage>();
+        revocations.Apply([new RevokedId(RevocationKind.SessionId, "sess_order_revoked", world.Now.AddHours(1).ToUnixTimeSeconds())],
+            revocations.Current.Sequence + 1);
+        for (var i = 0; i < 3; i++)
+        {
+            using var refused = await world.Edge.GetAsync("/order-revoked/x", token);
+            var problem = await ProblemAssert.Is(refused, 401, "unauthorized");
+            Assert.Contains("revoked", problem.GetProperty("detail").GetString());
+            // A genuine credential's state only reports the address's failure bucket: never a 429, however often.
+            Assert.True(refused.Headers.Contains("RateLimit"));
+        }
+        Assert.Equal(before, world.Upstream.Received.Count);
+    }
+
+    [Fact]
+    public async Task A_valid_but_forbidden_credential_on_an_exhausted_quota_gets_403_not_429()
+    {
+        using (var admitted = await world.Edge.GetAsync("/order-forbidden/x", world.Mint(sub: "user_fq", scope: "write:things")))
+        {
+            Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
+        }
+        using (var limited = await world.Edge.GetAsync("/order-forbidden/x", world.Mint(sub: "user_fq", scope: "write:things")))
+        {
+            await ProblemAssert.Is(limited, 429, "rate_limit_exceeded"); // the quota is spent
+        }
+        // Authorization runs before the rate limit: the subject's exhausted quota never hides the 403.
+        using var forbidden = await world.Edge.GetAsync("/order-forbidden/x", world.Mint(sub: "user_fq", scope: "read:things"));
+        await ProblemAssert.Is(forbidden, 403, "forbidden");
+        Assert.Null(forbidden.Headers.RetryAfter);
+    }
+
+    [Fact]
+    public async Task An_expired_token_for_the_wrong_org_over_its_quota_gets_401_token_expired()
+    {
+        using (var admitted = await world.Edge.GetAsync("/order-org/org_1/x", world.Mint(sub: "user_eo", scope: "write:things")))
+        {
+            Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
+        }
+        using (var mismatch = await world.Edge.GetAsync("/order-org/org_2/x", world.Mint(sub: "user_eo", scope: "write:things")))
+        {
+            await ProblemAssert.Is(mismatch, 403, "org_mismatch"); // authorization, not the spent quota
+        }
+        // Expired (authentication), wrong org (authorization), over the quota (rate limit): the expiry answers.
+        var expired = Jwt.Mint(world.Key, world.Now.AddHours(-2), sub: "user_eo", scope: "write:things");
+        using var stale = await world.Edge.GetAsync("/order-org/org_2/x", expired);
+        await ProblemAssert.Is(stale, 401, "token_expired");
+    }
+
+    [Fact]
+    public async Task An_anonymous_route_skips_authentication_but_not_the_rate_limit_and_sets_no_identity()
+    {
+        var before = world.Upstream.Received.Count;
+        using (var admitted = await world.Edge.GetAsync("/order-anonymous/x", "garbage", r => r.Headers.TryAddWithoutValidation("X-Authio-Subject", "admin")))
+        {
+            Assert.Equal(HttpStatusCode.OK, admitted.StatusCode); // a bad credential is not looked at
+        }
+        Assert.Null(world.Upstream.Last.Header("X-Authio-Subject"));
+        Assert.Null(world.Upstream.Last.Header("Authorization"));
+        using (var limited = await world.Edge.GetAsync("/order-anonymous/x", "garbage"))
+        {
+            await ProblemAssert.Is(limited, 429, "rate_limit_exceeded");
+            Assert.NotNull(limited.Headers.RetryAfter);
+        }
+        Assert.Equal(before + 1, world.Upstream.Received.Count);
     }
 }
