@@ -4,10 +4,10 @@ namespace Authio.EdgeProxy.ApiKeys;
 
 internal sealed partial class ApiKeyAuthenticator
 {
-    [LoggerMessage(LogEvents.ApiKeyLookupFailed, LogLevel.Warning, "API key lookup failed and no cached record could stand in ({ErrorType}: {Reason}); the request was refused")]
+    [LoggerMessage(EdgeLogEvents.ApiKeyLookupFailed, LogLevel.Warning, "API key lookup failed and no cached record could stand in ({ErrorType}: {Reason}); the request was refused")]
     private static partial void LogLookupFailed(ILogger logger, string errorType, string reason);
 
-    [LoggerMessage(LogEvents.ApiKeyLookupsSaturated, LogLevel.Warning,
+    [LoggerMessage(EdgeLogEvents.ApiKeyLookupsSaturated, LogLevel.Warning,
         "API key lookups: the bulkhead and its queue are full (Edge:ApiKeys:MaxConcurrentLookups, LookupQueue); unknown keys are refused without a lookup ({Rejected} so far)")]
     private static partial void LogLookupsSaturated(ILogger logger, long rejected);
 }

@@ -54,6 +54,6 @@ internal sealed partial class ApiKeyUsageReporter(
         }
     }
 
-    [LoggerMessage(Diagnostics.LogEvents.ApiKeyUsageReportFailed, LogLevel.Warning, "Reporting usage of {Keys} API key(s) failed; counts kept for the next report: {Reason}")]
+    [LoggerMessage(Diagnostics.EdgeLogEvents.ApiKeyUsageReportFailed, LogLevel.Warning, "Reporting usage of {Keys} API key(s) failed; counts kept for the next report: {Reason}")]
     private static partial void LogReportFailed(ILogger logger, int keys, string reason);
 }

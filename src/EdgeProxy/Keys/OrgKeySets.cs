@@ -223,9 +223,9 @@ internal sealed partial class OrgKeySets(IssuerRegistry registry, TrustedIssuer 
         }
     }
 
-    [LoggerMessage(Diagnostics.LogEvents.SyncKeySetRefused, LogLevel.Error, "Edge sync: keys of org {Org} from the control plane refused, its last good keys kept: {Reason}")]
+    [LoggerMessage(Diagnostics.EdgeLogEvents.SyncKeySetRefused, LogLevel.Error, "Edge sync: keys of org {Org} from the control plane refused, its last good keys kept: {Reason}")]
     private static partial void LogRefused(ILogger logger, string org, string reason);
 
-    [LoggerMessage(Diagnostics.LogEvents.SyncKeySetRecovered, LogLevel.Information, "Edge sync: keys of org {Org} accepted again")]
+    [LoggerMessage(Diagnostics.EdgeLogEvents.SyncKeySetRecovered, LogLevel.Information, "Edge sync: keys of org {Org} accepted again")]
     private static partial void LogRecovered(ILogger logger, string org);
 }

@@ -163,7 +163,7 @@ internal sealed partial class RedisRevocations : IRemoteRevocationSet
         _ => RevocationKinds.UserNotBefore,
     };
 
-    [LoggerMessage(Diagnostics.LogEvents.RevocationExactSetUnavailable, LogLevel.Warning,
+    [LoggerMessage(Diagnostics.EdgeLogEvents.RevocationExactSetUnavailable, LogLevel.Warning,
         "Revocation: the exact set in Redis cannot be consulted (unreachable, or its data was lost); bloom-filter positives are {Outcome}")]
     private static partial void LogUnavailable(ILogger logger, string outcome);
 }

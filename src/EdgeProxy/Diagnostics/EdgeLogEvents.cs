@@ -1,7 +1,7 @@
 namespace Authio.EdgeProxy.Diagnostics;
 
 /// <summary>The one registry of edge log event ids, so ids never collide across features.</summary>
-internal static class LogEvents
+internal static class EdgeLogEvents
 {
     public const int JwksLoaded = 1001;
     public const int JwksRefused = 1002;
