@@ -3,7 +3,6 @@ using System.Text;
 using Authio.EdgeProxy.Errors;
 using Authio.EdgeProxy.Tokens;
 using BenchmarkDotNet.Attributes;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Authio.Edge.Benchmarks;
@@ -39,12 +38,31 @@ public class ValidationBenchmarks
         _ms = _f.MsParameters(Alg);
 
         // Sanity: every path must accept the token, and the cache must hold it before the cached benchmarks run.
-        if (!RawVerify()) throw new InvalidOperationException("raw verify failed");
-        if (!EdgeCold()) throw new InvalidOperationException("edge cold failed");
-        if (!_f.Authenticator.TryAuthenticate(_token.AsSpan(), null, out _, out var error)) throw new InvalidOperationException("edge auth failed: " + error);
-        if (!EdgeCachedUtf16()) throw new InvalidOperationException("edge cached (utf16) failed");
+        if (!RawVerify())
+        {
+            throw new InvalidOperationException("raw verify failed");
+        }
+
+        if (!EdgeCold())
+        {
+            throw new InvalidOperationException("edge cold failed");
+        }
+
+        if (!_f.Authenticator.TryAuthenticate(_token.AsSpan(), null, out _, out var error))
+        {
+            throw new InvalidOperationException("edge auth failed: " + error);
+        }
+
+        if (!EdgeCachedUtf16())
+        {
+            throw new InvalidOperationException("edge cached (utf16) failed");
+        }
+
         var result = MsValidate().GetAwaiter().GetResult();
-        if (!result.IsValid) throw new InvalidOperationException("JsonWebTokenHandler failed: " + result.Exception);
+        if (!result.IsValid)
+        {
+            throw new InvalidOperationException("JsonWebTokenHandler failed: " + result.Exception);
+        }
     }
 
     [Benchmark(Baseline = true, Description = "Raw hash+verify (floor)")]

@@ -35,7 +35,10 @@ public sealed class ApiKeyDocsTests(SqliteFixture f) : IClassFixture<SqliteFixtu
         var openapi = await (await f.Http.GetAsync("/openapi/v1.json")).BodyAsync(HttpStatusCode.OK);
         var paths = openapi["paths"]!;
         foreach (var p in new[] { "/v1/api-keys", "/v1/api-keys/{id}", "/v1/api-keys/{id}/rotate", "/v1/api-key-scopes", EdgeApiKeyPaths.Lookup, EdgeApiKeyPaths.Usage })
+        {
             Assert.NotNull(paths[p]);
+        }
+
         Assert.NotNull(openapi["components"]!["securitySchemes"]!["EdgeApiKey"]);
         var lookupSecurity = paths[EdgeApiKeyPaths.Lookup]!["post"]!["security"]!.ToJsonString();
         Assert.Contains("EdgeApiKey", lookupSecurity);

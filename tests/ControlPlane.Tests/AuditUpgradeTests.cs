@@ -42,7 +42,11 @@ public sealed class AuditUpgradeTests
                 await c.ExecuteAsync("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
                 foreach (var m in Schema.All.Where(m => m.Version < 11))
                 {
-                    if (!string.IsNullOrWhiteSpace(Schema.Sql(m, Dialect.Sqlite))) await c.ExecuteAsync(Schema.Sql(m, Dialect.Sqlite));
+                    if (!string.IsNullOrWhiteSpace(Schema.Sql(m, Dialect.Sqlite)))
+                    {
+                        await c.ExecuteAsync(Schema.Sql(m, Dialect.Sqlite));
+                    }
+
                     await c.ExecuteAsync("INSERT INTO schema_migrations VALUES (@v, @n, '2026-01-01')", new { v = (long)m.Version, n = m.Name });
                 }
                 await c.ExecuteAsync("INSERT INTO orgs (id, name, created_at) VALUES ('org_old', 'Old', 0), ('org_pruned', 'Pruned', 1), ('org_bad', 'Bad', 2)");

@@ -63,7 +63,11 @@ public abstract class ControlPlaneFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var store = await StoreArgumentsAsync();
-        if (store is null) return;
+        if (store is null)
+        {
+            return;
+        }
+
         string[] args =
         [
             "--urls=http://127.0.0.1:0",
@@ -154,8 +158,16 @@ public abstract class ControlPlaneFixture : IAsyncLifetime
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? accessToken, object? body = null)
     {
         using var req = new HttpRequestMessage(method, path);
-        if (accessToken is not null) req.Headers.Authorization = new("Bearer", accessToken);
-        if (body is not null) req.Content = JsonContent.Create(body);
+        if (accessToken is not null)
+        {
+            req.Headers.Authorization = new("Bearer", accessToken);
+        }
+
+        if (body is not null)
+        {
+            req.Content = JsonContent.Create(body);
+        }
+
         return await Http.SendAsync(req);
     }
 

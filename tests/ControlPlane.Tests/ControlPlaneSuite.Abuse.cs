@@ -61,9 +61,16 @@ public abstract partial class ControlPlaneSuite
                     else if (status >= 400)
                     {
                         var problem = ProblemOf(response, body);
-                        if (problem is not null) failures.Add($"{attempt}: {status} {problem}");
+                        if (problem is not null)
+                        {
+                            failures.Add($"{attempt}: {status} {problem}");
+                        }
                         // A refused read has nothing to roll back; the snapshot (7 reads) is for refused writes.
-                        if (attempt.Method == "GET") continue;
+                        if (attempt.Method == "GET")
+                        {
+                            continue;
+                        }
+
                         var after = await world.SnapshotAsync();
                         if (after != baseline)
                         {
@@ -89,7 +96,10 @@ public abstract partial class ControlPlaneSuite
     private static string? ProblemOf(HttpResponseMessage response, string body)
     {
         if (response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+        {
             return $"content-type {response.Content.Headers.ContentType?.MediaType ?? "(none)"}: {Trim(body)}";
+        }
+
         JsonNode? json;
         try
         {
@@ -100,9 +110,21 @@ public abstract partial class ControlPlaneSuite
             return "body is not JSON: " + Trim(body);
         }
         var code = json?["code"]?.GetValue<string>();
-        if (string.IsNullOrEmpty(code)) return "no code: " + Trim(body);
-        if ((string?)json!["type"] != ProblemTypes.For(code)) return $"type {(string?)json["type"]} does not match code {code}";
-        if ((int?)json["status"] != (int)response.StatusCode) return "status member differs: " + Trim(body);
+        if (string.IsNullOrEmpty(code))
+        {
+            return "no code: " + Trim(body);
+        }
+
+        if ((string?)json!["type"] != ProblemTypes.For(code))
+        {
+            return $"type {(string?)json["type"]} does not match code {code}";
+        }
+
+        if ((int?)json["status"] != (int)response.StatusCode)
+        {
+            return "status member differs: " + Trim(body);
+        }
+
         return null;
     }
 
@@ -170,7 +192,10 @@ public abstract partial class ControlPlaneSuite
         public async Task EnsureLiveAsync()
         {
             using var r = await _f.SendAsync(HttpMethod.Get, "/v1/org", ModAccess);
-            if (r.StatusCode == HttpStatusCode.Unauthorized) await LoginAsync();
+            if (r.StatusCode == HttpStatusCode.Unauthorized)
+            {
+                await LoginAsync();
+            }
         }
 
         /// <summary>Everything a refused request must leave as it was, as the org's own mod reads it.</summary>
@@ -205,11 +230,18 @@ public abstract partial class ControlPlaneSuite
         {
             using var request = new HttpRequestMessage(new HttpMethod(a.Method), a.Path);
             var credential = a.Scheme switch { "EdgeApiKey" => EdgeKey, "Bearer" => ModAccess, _ => null };
-            if (credential is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+            if (credential is not null)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+            }
+
             if (a.Body is not null)
             {
                 request.Content = new ByteArrayContent(a.Body);
-                if (a.ContentType is not null) request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(a.ContentType);
+                if (a.ContentType is not null)
+                {
+                    request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(a.ContentType);
+                }
             }
             return await _f.Http.SendAsync(request);
         }
@@ -238,40 +270,72 @@ public abstract partial class ControlPlaneSuite
             var hasInputs = bodySchema is not null || query.Count > 0;
             var mutating = method is not "GET";
 
-            foreach (var p in parameters) CheckBounded(doc, $"{method} {path} parameter {(string)p["name"]!}", p["schema"], failures);
-            if (bodySchema is not null) CheckBounded(doc, $"{method} {path} body", bodySchema, failures);
+            foreach (var p in parameters)
+            {
+                CheckBounded(doc, $"{method} {path} parameter {(string)p["name"]!}", p["schema"], failures);
+            }
+
+            if (bodySchema is not null)
+            {
+                CheckBounded(doc, $"{method} {path} body", bodySchema, failures);
+            }
 
             // Path values: real ids of the caller's org where the operation has inputs to abuse (or only reads),
             // else bogus ones; an input-less mutation on a real id is not abuse (it would just do its job).
             var real = Fill(path, pathParams, name => world.RealIds.GetValueOrDefault(Collection(path, name)) ?? "bogus");
             var targets = new List<string>();
-            if (!mutating || hasInputs || pathParams.Count == 0) targets.Add(real);
+            if (!mutating || hasInputs || pathParams.Count == 0)
+            {
+                targets.Add(real);
+            }
+
             foreach (var bogus in new[] { "bogus", "org_" + new string('0', 26), new string('x', 201), "%FF%FE", "..%2F..%2Fhealthz", "0", "-1" })
             {
-                if (pathParams.Count > 0) targets.Add(Fill(path, pathParams, _ => bogus));
+                if (pathParams.Count > 0)
+                {
+                    targets.Add(Fill(path, pathParams, _ => bogus));
+                }
             }
 
             foreach (var target in targets)
             {
                 // The oversized body goes to every operation (once): it must be refused before anything reads it.
-                if (target == targets[0]) yield return new(method, target, scheme, "10 MB body", TenMegabyteBody, JsonType);
+                if (target == targets[0])
+                {
+                    yield return new(method, target, scheme, "10 MB body", TenMegabyteBody, JsonType);
+                }
+
                 if (target != real || bodySchema is null && (!mutating || pathParams.Count > 0))
                 {
                     // Bogus ids (and reads): junk of every kind must still be a clean answer.
                     yield return new(method, target, scheme, "unexpected junk body", Encoding.UTF8.GetBytes("{\"x\":"), JsonType);
-                    if (target != real) continue;
+                    if (target != real)
+                    {
+                        continue;
+                    }
                 }
-                if (bodySchema is null && !mutating && query.Count == 0 && pathParams.Count == 0) continue;
+                if (bodySchema is null && !mutating && query.Count == 0 && pathParams.Count == 0)
+                {
+                    continue;
+                }
 
                 foreach (var q in query)
                 {
                     foreach (var (what, value) in ParameterValues(doc, q["schema"]))
+                    {
                         yield return new(method, target + (target.Contains('?', StringComparison.Ordinal) ? "&" : "?") + (string)q["name"]! + "=" + value,
                             scheme, $"query {(string)q["name"]!} {what}", null, null);
+                    }
                 }
-                if (bodySchema is null) continue;
+                if (bodySchema is null)
+                {
+                    continue;
+                }
+
                 foreach (var (what, body, type) in Bodies(doc, bodySchema, mediaType!))
+                {
                     yield return new(method, target, scheme, what, body, type);
+                }
             }
         }
 
@@ -284,15 +348,26 @@ public abstract partial class ControlPlaneSuite
 
         private static string Fill(string path, List<string> names, Func<string, string> value)
         {
-            foreach (var n in names) path = path.Replace("{" + n + "}", value(n), StringComparison.Ordinal);
+            foreach (var n in names)
+            {
+                path = path.Replace("{" + n + "}", value(n), StringComparison.Ordinal);
+            }
+
             return path;
         }
 
         private static JsonNode? Resolve(JsonNode doc, JsonNode? schema)
         {
             for (var i = 0; i < 10 && schema?["$ref"] is { } r; i++)
+            {
                 schema = doc["components"]!["schemas"]![((string)r!).Split('/')[^1]];
-            if (schema?["oneOf"] is JsonArray one) return Resolve(doc, one.FirstOrDefault(s => (string?)s?["type"] != "null"));
+            }
+
+            if (schema?["oneOf"] is JsonArray one)
+            {
+                return Resolve(doc, one.FirstOrDefault(s => (string?)s?["type"] != "null"));
+            }
+
             return schema;
         }
 
@@ -307,22 +382,41 @@ public abstract partial class ControlPlaneSuite
         private static void CheckBounded(JsonNode doc, string where, JsonNode? schema, List<string> failures, int depth = 0)
         {
             schema = Resolve(doc, schema);
-            if (schema is null || depth > 6) return;
+            if (schema is null || depth > 6)
+            {
+                return;
+            }
+
             switch (TypeOf(schema))
             {
                 case "integer" or "number":
-                    if (schema["minimum"] is null || schema["maximum"] is null) failures.Add($"{where}: number without minimum/maximum");
+                    if (schema["minimum"] is null || schema["maximum"] is null)
+                    {
+                        failures.Add($"{where}: number without minimum/maximum");
+                    }
+
                     break;
                 case "string":
-                    if (schema["maxLength"] is null) failures.Add($"{where}: string without maxLength");
+                    if (schema["maxLength"] is null)
+                    {
+                        failures.Add($"{where}: string without maxLength");
+                    }
+
                     break;
                 case "array":
-                    if (schema["maxItems"] is null) failures.Add($"{where}: array without maxItems");
+                    if (schema["maxItems"] is null)
+                    {
+                        failures.Add($"{where}: array without maxItems");
+                    }
+
                     CheckBounded(doc, where + "[]", schema["items"], failures, depth + 1);
                     break;
                 case "object":
                     foreach (var (name, property) in schema["properties"]?.AsObject() ?? [])
+                    {
                         CheckBounded(doc, $"{where}.{name}", property, failures, depth + 1);
+                    }
+
                     break;
             }
         }
@@ -333,7 +427,11 @@ public abstract partial class ControlPlaneSuite
             switch (TypeOf(schema))
             {
                 case "integer" or "number":
-                    foreach (var (what, n) in Numbers(schema!)) yield return (what, n);
+                    foreach (var (what, n) in Numbers(schema!))
+                    {
+                        yield return (what, n);
+                    }
+
                     yield return ("not a number", "abc");
                     yield return ("fraction", "1.5");
                     yield return ("huge digits", new string('9', 400));
@@ -356,9 +454,15 @@ public abstract partial class ControlPlaneSuite
             yield return ("negative", "-1");
             yield return ("zero", "0");
             if (decimal.TryParse(schema["maximum"]?.ToString(), System.Globalization.CultureInfo.InvariantCulture, out var max) && max < long.MaxValue)
+            {
                 yield return ("maximum + 1", (max + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
             if (decimal.TryParse(schema["minimum"]?.ToString(), System.Globalization.CultureInfo.InvariantCulture, out var min) && min > long.MinValue)
+            {
                 yield return ("minimum - 1", (min - 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
             yield return ("beyond int64", "9223372036854775808");
             yield return ("1e300", "1e300");
         }
@@ -367,14 +471,22 @@ public abstract partial class ControlPlaneSuite
         private static JsonNode? Sample(JsonNode doc, JsonNode? schema, int depth = 0)
         {
             schema = Resolve(doc, schema);
-            if (depth > 6) return null;
+            if (depth > 6)
+            {
+                return null;
+            }
+
             switch (TypeOf(schema))
             {
                 case "integer" or "number":
                     return decimal.TryParse(schema!["minimum"]?.ToString(), System.Globalization.CultureInfo.InvariantCulture, out var min)
                         ? JsonValue.Create(Math.Max(min, 0)) : JsonValue.Create(0);
                 case "string":
-                    if ((string?)schema!["format"] == "date-time") return JsonValue.Create("2099-01-01T00:00:00Z");
+                    if ((string?)schema!["format"] == "date-time")
+                    {
+                        return JsonValue.Create("2099-01-01T00:00:00Z");
+                    }
+
                     return JsonValue.Create("x");
                 case "boolean":
                     return JsonValue.Create(false);
@@ -382,7 +494,11 @@ public abstract partial class ControlPlaneSuite
                     return new JsonArray(Sample(doc, schema!["items"], depth + 1));
                 case "object":
                     var o = new JsonObject();
-                    foreach (var (name, property) in schema!["properties"]?.AsObject() ?? []) o[name] = Sample(doc, property, depth + 1);
+                    foreach (var (name, property) in schema!["properties"]?.AsObject() ?? [])
+                    {
+                        o[name] = Sample(doc, property, depth + 1);
+                    }
+
                     return o;
                 default:
                     return null;
@@ -393,16 +509,32 @@ public abstract partial class ControlPlaneSuite
         private static IEnumerable<(string[] Path, JsonNode Schema, bool Required)> Leaves(JsonNode doc, JsonNode? schema, string[] at, int depth = 0)
         {
             schema = Resolve(doc, schema);
-            if (schema is null || depth > 6) yield break;
+            if (schema is null || depth > 6)
+            {
+                yield break;
+            }
+
             var required = schema["required"]?.AsArray().Select(r => (string)r!).ToHashSet() ?? [];
             foreach (var (name, property) in schema["properties"]?.AsObject() ?? [])
             {
                 var p = Resolve(doc, property)!;
                 var path = at.Append(name).ToArray();
                 yield return (path, p, required.Contains(name));
-                if (TypeOf(p) == "object") foreach (var leaf in Leaves(doc, p, path, depth + 1)) yield return leaf;
+                if (TypeOf(p) == "object")
+                {
+                    foreach (var leaf in Leaves(doc, p, path, depth + 1))
+                    {
+                        yield return leaf;
+                    }
+                }
+
                 if (TypeOf(p) == "array" && TypeOf(Resolve(doc, p["items"])) == "object")
-                    foreach (var leaf in Leaves(doc, p["items"], path.Append("0").ToArray(), depth + 1)) yield return leaf;
+                {
+                    foreach (var leaf in Leaves(doc, p["items"], path.Append("0").ToArray(), depth + 1))
+                    {
+                        yield return leaf;
+                    }
+                }
             }
         }
 
@@ -410,12 +542,22 @@ public abstract partial class ControlPlaneSuite
         {
             var copy = sample.DeepClone();
             JsonNode parent = copy;
-            foreach (var step in path[..^1]) parent = parent is JsonArray a ? a[int.Parse(step, System.Globalization.CultureInfo.InvariantCulture)]! : parent[step]!;
+            foreach (var step in path[..^1])
+            {
+                parent = parent is JsonArray a ? a[int.Parse(step, System.Globalization.CultureInfo.InvariantCulture)]! : parent[step]!;
+            }
+
             var last = path[^1];
             if (parent is JsonObject o)
             {
-                if (remove) o.Remove(last);
-                else o[last] = change(o[last]);
+                if (remove)
+                {
+                    o.Remove(last);
+                }
+                else
+                {
+                    o[last] = change(o[last]);
+                }
             }
             return copy;
         }
@@ -425,7 +567,11 @@ public abstract partial class ControlPlaneSuite
             var sample = Sample(doc, schema) ?? new JsonObject();
             if (mediaType == FormType)
             {
-                foreach (var f in FormBodies(schema)) yield return f;
+                foreach (var f in FormBodies(schema))
+                {
+                    yield return f;
+                }
+
                 yield break;
             }
             byte[] Bytes(JsonNode? n) => Encoding.UTF8.GetBytes(n?.ToJsonString() ?? "null");
@@ -449,15 +595,26 @@ public abstract partial class ControlPlaneSuite
             foreach (var (path, leaf, required) in Leaves(doc, schema, []))
             {
                 var name = string.Join('.', path);
-                if (required) yield return ($"{name} missing", Bytes(With(sample, path, _ => null, remove: true)), JsonType);
+                if (required)
+                {
+                    yield return ($"{name} missing", Bytes(With(sample, path, _ => null, remove: true)), JsonType);
+                }
+
                 yield return ($"{name} null", Bytes(With(sample, path, _ => null)), JsonType);
                 var type = TypeOf(leaf);
-                foreach (var (what, wrong) in WrongTypes(type)) yield return ($"{name} {what}", Bytes(With(sample, path, _ => wrong())), JsonType);
+                foreach (var (what, wrong) in WrongTypes(type))
+                {
+                    yield return ($"{name} {what}", Bytes(With(sample, path, _ => wrong())), JsonType);
+                }
+
                 switch (type)
                 {
                     case "integer" or "number":
                         foreach (var (what, number) in Numbers(leaf))
+                        {
                             yield return ($"{name} {what}", Bytes(With(sample, path, _ => JsonNode.Parse(number))), JsonType);
+                        }
+
                         break;
                     case "string":
                         var max = (int?)leaf["maxLength"] ?? 200;
@@ -477,12 +634,35 @@ public abstract partial class ControlPlaneSuite
 
         private static IEnumerable<(string What, Func<JsonNode?> Value)> WrongTypes(string type)
         {
-            if (type != "string") yield return ("as string", () => JsonValue.Create("12"));
-            if (type is not ("integer" or "number")) yield return ("as number", () => JsonValue.Create(12));
-            if (type != "boolean") yield return ("as boolean", () => JsonValue.Create(true));
-            if (type != "object") yield return ("as object", () => new JsonObject { ["a"] = 1 });
-            if (type != "array") yield return ("as array", () => new JsonArray(1, 2));
-            if (type == "integer") yield return ("as fraction", () => JsonValue.Create(1.5));
+            if (type != "string")
+            {
+                yield return ("as string", () => JsonValue.Create("12"));
+            }
+
+            if (type is not ("integer" or "number"))
+            {
+                yield return ("as number", () => JsonValue.Create(12));
+            }
+
+            if (type != "boolean")
+            {
+                yield return ("as boolean", () => JsonValue.Create(true));
+            }
+
+            if (type != "object")
+            {
+                yield return ("as object", () => new JsonObject { ["a"] = 1 });
+            }
+
+            if (type != "array")
+            {
+                yield return ("as array", () => new JsonArray(1, 2));
+            }
+
+            if (type == "integer")
+            {
+                yield return ("as fraction", () => JsonValue.Create(1.5));
+            }
         }
 
         private static IEnumerable<(string What, byte[] Body, string ContentType)> FormBodies(JsonNode schema)

@@ -171,10 +171,20 @@ public abstract partial class ControlPlaneSuite
         var id = (string)body["id"]!;
         var keys = new List<string> { (string)body["key"]! };
         var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => ApiKeyAsync(HttpMethod.Post, $"/{id}/rotate", admin.Access)));
-        foreach (var r in responses) keys.Add((string)(await r.BodyAsync(HttpStatusCode.Created))["key"]!);
+        foreach (var r in responses)
+        {
+            keys.Add((string)(await r.BodyAsync(HttpStatusCode.Created))["key"]!);
+        }
+
         var valid = 0;
         foreach (var k in keys)
-            if ((await LookupAsync(edge, DigestOf(k))).StatusCode == HttpStatusCode.OK) valid++;
+        {
+            if ((await LookupAsync(edge, DigestOf(k))).StatusCode == HttpStatusCode.OK)
+            {
+                valid++;
+            }
+        }
+
         Assert.Equal(1, valid);
     }
 
@@ -213,7 +223,11 @@ public abstract partial class ControlPlaneSuite
         {
             name = "  ", scopes = new[] { "read:leads", "nope:nothing" }, environment = "prod", expires_at = F.Time.GetUtcNow().AddMinutes(-1),
         })).ProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
-        foreach (var field in new[] { "name", "scopes", "environment", "expires_at" }) Assert.NotNull(bad["errors"]![field]);
+        foreach (var field in new[] { "name", "scopes", "environment", "expires_at" })
+        {
+            Assert.NotNull(bad["errors"]![field]);
+        }
+
         Assert.Contains("nope:nothing", bad["errors"]!["scopes"]!.ToJsonString());
         var none = await (await ApiKeyAsync(HttpMethod.Post, "", admin.Access, new { name = "x", scopes = Array.Empty<string>(), environment = "live" }))
             .ProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
@@ -287,7 +301,11 @@ public abstract partial class ControlPlaneSuite
         await (await ApiKeyAsync(HttpMethod.Delete, "/" + edgeId, admin.Access)).BodyAsync(HttpStatusCode.NoContent);
         await (await LookupAsync(edge, digest)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
         // Hammering with a revoked key is audited once per minute, not once per request.
-        for (var i = 0; i < 5; i++) await (await LookupAsync(edge, digest)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+        for (var i = 0; i < 5; i++)
+        {
+            await (await LookupAsync(edge, digest)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+        }
+
         Assert.Equal(1L, await F.InspectAsync<long>(
             "SELECT COUNT(*) FROM audit_events WHERE event = 'api_key_used_after_revoke' AND details LIKE @k", new { k = $"%{edgeId}%" }));
         F.Time.Advance(TimeSpan.FromMinutes(1));
@@ -320,7 +338,10 @@ public abstract partial class ControlPlaneSuite
         Assert.Contains(scopesB.AsArray(), s => (string?)s!["name"] == "read:invoices");
         foreach (var builtIn in new[] { "read:applications", "write:applications", "read:reviews", "write:reviews", "read:campaigns", "write:campaigns",
                      "read:leads", "write:leads", "read:contracts", "write:contracts", "admin", "edge:sync" })
+        {
             Assert.True((bool)scopesB.AsArray().Single(s => (string?)s!["name"] == builtIn)!["built_in"]!);
+        }
+
         var scopesA = await (await F.SendAsync(HttpMethod.Get, "/v1/api-key-scopes", adminA.Access)).BodyAsync(HttpStatusCode.OK);
         Assert.DoesNotContain(scopesA.AsArray(), s => (string?)s!["name"] == "read:invoices");
         await (await ApiKeyAsync(HttpMethod.Post, "", adminA.Access, new { name = "x", scopes = new[] { "read:invoices" }, environment = "live" }))
@@ -377,12 +398,19 @@ public abstract partial class ControlPlaneSuite
         Assert.NotEmpty(F.Logs.Lines);
         Assert.Contains(F.Logs.Lines, l => l.Contains(id, StringComparison.Ordinal));
         foreach (var line in F.Logs.Lines)
+        {
             foreach (var n in needles)
+            {
                 Assert.False(line.Contains(n, StringComparison.Ordinal), "a log line contains an API key secret: " + line);
+            }
+        }
 
         var export = await (await F.SendAsync(HttpMethod.Get, "/v1/audit-events/export", admin.Access)).Content.ReadAsStringAsync();
         Assert.Contains("api_key_rotated", export);
-        foreach (var n in needles) Assert.DoesNotContain(n, export);
+        foreach (var n in needles)
+        {
+            Assert.DoesNotContain(n, export);
+        }
 
         await using var c = await F.OpenInspectorAsync();
         var tables = F is PostgresFixture
@@ -390,13 +418,28 @@ public abstract partial class ControlPlaneSuite
             : await c.QueryAsync<string>("SELECT name FROM sqlite_master WHERE type = 'table'");
         var digestsFound = 0;
         foreach (var table in tables)
+        {
             foreach (IDictionary<string, object?> row in await c.QueryAsync($"SELECT * FROM {table}"))
+            {
                 foreach (var (column, value) in row)
                 {
-                    if (value is not string text) continue;
-                    foreach (var n in needles) Assert.False(text.Contains(n, StringComparison.Ordinal), $"{table}.{column} contains an API key secret");
-                    if (secrets.Any(s => text == DigestOf(s))) digestsFound++;
+                    if (value is not string text)
+                    {
+                        continue;
+                    }
+
+                    foreach (var n in needles)
+                    {
+                        Assert.False(text.Contains(n, StringComparison.Ordinal), $"{table}.{column} contains an API key secret");
+                    }
+
+                    if (secrets.Any(s => text == DigestOf(s)))
+                    {
+                        digestsFound++;
+                    }
                 }
+            }
+        }
         // Sanity: the scan does see the stored digests.
         Assert.Equal(secrets.Count, digestsFound);
     }

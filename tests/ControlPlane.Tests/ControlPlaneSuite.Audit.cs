@@ -1,12 +1,8 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Authio.ControlPlane.Hosting;
 using Authio.Shared.Errors;
 using Authio.Shared.Tokens;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace Authio.ControlPlane.Tests;
 
@@ -18,7 +14,11 @@ public abstract partial class ControlPlaneSuite
         var admin = await F.AdminAsync();
         var (id, email) = await F.CreateUserAsync("explore", admin);
         await F.LoginAsync(email, "Wr0ng!pass");
-        for (var i = 0; i < 5; i++) await F.LoginAsync(email, "Wr0ng!pass");
+        for (var i = 0; i < 5; i++)
+        {
+            await F.LoginAsync(email, "Wr0ng!pass");
+        }
+
         F.Time.Advance(TimeSpan.FromMinutes(16));
         admin = await F.AdminAsync();
         var t1 = await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);
@@ -61,9 +61,14 @@ public abstract partial class ControlPlaneSuite
         Assert.True(lines.Length >= events.Count);
         var sample = JsonNode.Parse(lines.Last(l => l.Contains("login_succeeded", StringComparison.Ordinal)))!;
         foreach (var field in new[] { "timestamp", "event", "userId", "email", "ipAddress", "userAgent", "sessionId", "outcome" })
+        {
             Assert.NotNull(sample[field]);
+        }
+
         foreach (var secret in new[] { ControlPlaneFixture.DefaultPassword, "N3w!passw", "Wr0ng!pass", t1.Refresh, r1, t1.Access, ControlPlaneFixture.AdminPassword })
+        {
             Assert.DoesNotContain(secret, ndjson, StringComparison.Ordinal);
+        }
     }
 
     [SuiteFact]
@@ -71,7 +76,11 @@ public abstract partial class ControlPlaneSuite
     {
         var admin = await F.AdminAsync();
         var (id, email) = await F.CreateUserAsync("explore", admin);
-        for (var i = 0; i < 3; i++) await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);
+        for (var i = 0; i < 3; i++)
+        {
+            await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);
+        }
+
         var seen = new List<string>();
         string? cursor = null;
         do

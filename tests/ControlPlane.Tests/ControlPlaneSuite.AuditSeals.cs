@@ -71,11 +71,18 @@ public abstract partial class ControlPlaneSuite
             for (var i = 3; i < rows.Count; i++)
             {
                 var r = rows[i];
-                if (i == 3) r.Ip = "10.6.6.6";
+                if (i == 3)
+                {
+                    r.Ip = "10.6.6.6";
+                }
+
                 r.PrevHash = prev;
                 r.Hash = AuditLog.HashOf(r);
                 if (wrongKey is not null)
+                {
                     r.Mac = Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(wrongKey, System.Text.Encoding.UTF8.GetBytes(r.Hash)));
+                }
+
                 Assert.Equal(1, await F.ExecuteAsync("UPDATE audit_events SET ip = @Ip, prev_hash = @PrevHash, hash = @Hash, mac = @Mac WHERE id = @Id", r));
                 prev = r.Hash;
             }
@@ -177,14 +184,26 @@ public abstract partial class ControlPlaneSuite
     private static (int Code, string Output)? RunDocsScript(string interpreter, string script, string[] args, string jwks, string? export = null)
     {
         var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "docs", script))) root = root.Parent;
-        if (root is null) return null;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "docs", script)))
+        {
+            root = root.Parent;
+        }
+
+        if (root is null)
+        {
+            return null;
+        }
+
         var dir = Directory.CreateTempSubdirectory("authio-audit-");
         try
         {
             var start = new ProcessStartInfo(interpreter) { RedirectStandardOutput = true, RedirectStandardError = true };
             start.ArgumentList.Add(Path.Combine(root.FullName, "docs", script));
-            foreach (var a in args) start.ArgumentList.Add(a);
+            foreach (var a in args)
+            {
+                start.ArgumentList.Add(a);
+            }
+
             if (export is not null)
             {
                 File.WriteAllText(Path.Combine(dir.FullName, "export.ndjson"), export);

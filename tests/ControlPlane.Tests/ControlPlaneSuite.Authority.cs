@@ -35,8 +35,16 @@ public abstract partial class ControlPlaneSuite
         while (true)
         {
             var (hits, misses) = (Authority.Hits, Authority.Misses);
-            for (var i = 0; i < 5; i++) await (await GetUsersAsync(t.Access)).BodyAsync(HttpStatusCode.OK);
-            if (Authority.Hits >= hits + 5 && Authority.Misses == misses) break;
+            for (var i = 0; i < 5; i++)
+            {
+                await (await GetUsersAsync(t.Access)).BodyAsync(HttpStatusCode.OK);
+            }
+
+            if (Authority.Hits >= hits + 5 && Authority.Misses == misses)
+            {
+                break;
+            }
+
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"hits {Authority.Hits - hits}, misses {Authority.Misses - misses}");
             await Task.Delay(100);
         }
@@ -56,7 +64,11 @@ public abstract partial class ControlPlaneSuite
             F.Services.GetRequiredService<Authio.ControlPlane.EdgeSync.EdgeChangeStore>(),
             F.Services.GetRequiredService<Authio.ControlPlane.Tokens.AccessTokenValidator>(),
             F.Services.GetRequiredService<Authio.ControlPlane.Hosting.ControlPlaneOptions>(), F.Time);
-        for (var i = 0; i < 3; i++) Assert.True((await unpolled.CheckAsync(claims, default)).Allowed);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True((await unpolled.CheckAsync(claims, default)).Allowed);
+        }
+
         Assert.Equal((0L, 3L), (unpolled.Hits, unpolled.Misses));
         // Once it knows the change log's position, the same check is served from the cache.
         unpolled.Observe(await F.Services.GetRequiredService<Authio.ControlPlane.EdgeSync.EdgeChangeStore>().LastSequenceAsync(default));
@@ -186,7 +198,9 @@ public abstract partial class ControlPlaneSuite
         await (await GetUsersAsync(b.Access)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
         await (await RefreshAsync(b.Refresh)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
         foreach (var old in new[] { a, b, c })
+        {
             Assert.False((bool)(await IntrospectAsync(admin.Access, old.Access))["active"]!);
+        }
 
         // A sign-in right after (same second as the not-before) is a new session: the admin API accepts it.
         var fresh = await F.LoginOkAsync(email, "N3w!passw0rd");

@@ -88,7 +88,11 @@ public abstract partial class ControlPlaneSuite
         var before = F.Time.GetUtcNow().AddDays(-7).ToUnixTimeMilliseconds();
         var eventsC = await F.InspectAsync<long>("SELECT COUNT(*) FROM audit_events WHERE org_id = @orgC", new { orgC });
         bool sqlite;
-        await using (var c = await F.OpenInspectorAsync()) sqlite = c is SqliteConnection;
+        await using (var c = await F.OpenInspectorAsync())
+        {
+            sqlite = c is SqliteConnection;
+        }
+
         if (sqlite)
         {
             await F.ExecuteAsync($"CREATE TRIGGER test_fail_c BEFORE DELETE ON audit_events WHEN OLD.org_id = '{orgC}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
@@ -113,7 +117,10 @@ public abstract partial class ControlPlaneSuite
         finally
         {
             await F.ExecuteAsync(sqlite ? "DROP TRIGGER test_fail_c" : "DROP TRIGGER test_fail_c ON audit_events");
-            if (!sqlite) await F.ExecuteAsync("DROP FUNCTION test_fail_c()");
+            if (!sqlite)
+            {
+                await F.ExecuteAsync("DROP FUNCTION test_fail_c()");
+            }
         }
         await F.Services.GetRequiredService<MaintenanceService>().RunOnceAsync(CancellationToken.None);
     }
@@ -160,7 +167,11 @@ public abstract partial class ControlPlaneSuite
         // The 423 had no type at all.
         var (_, email) = await F.CreateUserAsync(admin: admin);
         HttpResponseMessage? locked = null;
-        for (var i = 0; i < 10 && locked?.StatusCode != HttpStatusCode.Locked; i++) locked = await F.LoginAsync(email, "Wrong!pass1");
+        for (var i = 0; i < 10 && locked?.StatusCode != HttpStatusCode.Locked; i++)
+        {
+            locked = await F.LoginAsync(email, "Wrong!pass1");
+        }
+
         var problem = await locked!.ProblemAsync(HttpStatusCode.Locked, ErrorCodes.AccountLocked);
         Assert.Equal(ProblemTypes.For(ErrorCodes.AccountLocked), (string?)problem["type"]);
     }
@@ -204,7 +215,10 @@ public abstract partial class ControlPlaneSuite
                 Assert.Contains(responses, r => r.Key.StartsWith('2'));
                 foreach (var (status, response) in responses)
                 {
-                    if (status.StartsWith('4')) Assert.True(response!["x-codes"] is JsonArray { Count: > 0 }, $"{method} {path} {status} lists no codes");
+                    if (status.StartsWith('4'))
+                    {
+                        Assert.True(response!["x-codes"] is JsonArray { Count: > 0 }, $"{method} {path} {status} lists no codes");
+                    }
                 }
             }
         }

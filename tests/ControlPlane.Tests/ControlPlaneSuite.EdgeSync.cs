@@ -26,7 +26,11 @@ public abstract partial class ControlPlaneSuite
     private async Task<HttpResponseMessage> FormPostAsync(string path, string? bearer, params (string Name, string Value)[] fields)
     {
         using var req = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(fields.Select(f => KeyValuePair.Create(f.Name, f.Value))) };
-        if (bearer is not null) req.Headers.Authorization = new("Bearer", bearer);
+        if (bearer is not null)
+        {
+            req.Headers.Authorization = new("Bearer", bearer);
+        }
+
         return await F.Http.SendAsync(req);
     }
 
@@ -283,7 +287,10 @@ public abstract partial class ControlPlaneSuite
 
         // Unknown, malformed or foreign tokens: 200 and nothing happens (RFC 7009 §2.2).
         foreach (var garbage in new[] { "nope", "a.b.c", "org_x.abc", "org_x.", user.Access + "x", new string('a', 10_000) })
+        {
             await (await FormPostAsync("/oauth/revoke", null, ("token", garbage))).BodyAsync(HttpStatusCode.OK);
+        }
+
         Assert.Equal(2, Changes(await ChangesAsync(edge, start)).Count);
         await (await FormPostAsync("/oauth/revoke", null)).ProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
         await (await F.Http.PostAsync("/oauth/revoke", new StringContent("{}", System.Text.Encoding.UTF8, "application/json")))
@@ -385,7 +392,11 @@ public abstract partial class ControlPlaneSuite
         var edge = await EdgeKeyAsync(admin);
         var start = (long)(await SnapshotAsync(edge))["sequence"]!;
         var users = new List<Tokens>();
-        for (var i = 0; i < 6; i++) users.Add(await UserSessionAsync(admin));
+        for (var i = 0; i < 6; i++)
+        {
+            users.Add(await UserSessionAsync(admin));
+        }
+
         var responses = await Task.WhenAll(users.Select(u => F.SendAsync(HttpMethod.Post, "/v1/auth/logout", u.Access)));
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.NoContent, r.StatusCode));
         var changes = Changes(await ChangesAsync(edge, start));

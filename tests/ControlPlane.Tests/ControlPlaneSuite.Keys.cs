@@ -1,12 +1,8 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Authio.ControlPlane.Hosting;
 using Authio.Shared.Errors;
 using Authio.Shared.Tokens;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace Authio.ControlPlane.Tests;
 

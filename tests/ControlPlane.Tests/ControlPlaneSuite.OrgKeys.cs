@@ -126,7 +126,10 @@ public abstract partial class ControlPlaneSuite
         {
             // The org's first key counts: 9 more rotations make 10 keys this hour.
             for (var i = 0; i < 9; i++)
+            {
                 await (await F.SendAsync(HttpMethod.Post, "/v1/signing-keys/rotate", modB.Access)).BodyAsync(HttpStatusCode.OK);
+            }
+
             var refused = await F.SendAsync(HttpMethod.Post, "/v1/signing-keys/rotate", modB.Access);
             var retryAfter = (int)refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds;
             await refused.ProblemAsync(HttpStatusCode.TooManyRequests, ErrorCodes.RateLimitExceeded);
@@ -154,7 +157,10 @@ public abstract partial class ControlPlaneSuite
 
         Assert.Equal(1, await PublishedAsync());
         for (var i = 0; i < 4; i++)
+        {
             await (await F.SendAsync(HttpMethod.Post, "/v1/signing-keys/rotate", modB.Access)).BodyAsync(HttpStatusCode.OK);
+        }
+
         Assert.Equal(5, await PublishedAsync());
         await (await F.SendAsync(HttpMethod.Post, "/v1/signing-keys/rotate", modB.Access)).ProblemAsync(HttpStatusCode.Conflict, ErrorCodes.Conflict);
         Assert.Equal(5, await PublishedAsync());

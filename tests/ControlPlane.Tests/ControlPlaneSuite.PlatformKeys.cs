@@ -26,7 +26,10 @@ public abstract partial class ControlPlaneSuite
         // The operator revokes the tenant's signing key: its tokens stop at once, the org signs with a new key.
         await (await F.SendAsync(HttpMethod.Post, $"/v1/platform/signing-keys/k_{Guid.NewGuid():N}/revoke", admin.Access)).ProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
         using (var revoked = await F.SendAsync(HttpMethod.Post, $"/v1/platform/signing-keys/{kid}/revoke", admin.Access))
+        {
             Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        }
+
         await (await F.SendAsync(HttpMethod.Get, "/v1/org", tenantMod.Access)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
         Assert.DoesNotContain($"\"{kid}\"", await F.Http.GetStringAsync("/.well-known/jwks.json"), StringComparison.Ordinal);
         var fresh = await F.LoginOkAsync(tenantEmail, ControlPlaneFixture.DefaultPassword, orgId);

@@ -68,7 +68,10 @@ public abstract partial class ControlPlaneSuite
                         continue;
                     }
                     Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
-                    if (startedAfterEnd && ++refusedAfterEnd >= 2) return;
+                    if (startedAfterEnd && ++refusedAfterEnd >= 2)
+                    {
+                        return;
+                    }
                 }
             });
 

@@ -1,12 +1,6 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-using Authio.ControlPlane.Hosting;
 using Authio.Shared.Errors;
 using Authio.Shared.Tokens;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace Authio.ControlPlane.Tests;
 
@@ -103,7 +97,10 @@ public abstract partial class ControlPlaneSuite
     {
         var (id, email) = await F.CreateUserAsync();
         var logins = new List<Tokens>();
-        for (var i = 0; i < 11; i++) logins.Add(await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword));
+        for (var i = 0; i < 11; i++)
+        {
+            logins.Add(await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword));
+        }
         // The 11th sign-in ended the oldest session.
         await (await RefreshAsync(logins[0].Refresh)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
         var oldest = Jwt(logins[0].Access).GetPayloadValue<string>(ClaimNames.SessionId);
@@ -175,6 +172,8 @@ public abstract partial class ControlPlaneSuite
         Assert.True(winners.Count <= 1, $"{winners.Count} concurrent refreshes succeeded");
         // Every loser is reuse, which revokes the session, so whatever the winner got is dead too.
         foreach (var w in winners)
+        {
             await (await RefreshAsync((string)(await w.BodyAsync(HttpStatusCode.OK))["refresh_token"]!)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+        }
     }
 }

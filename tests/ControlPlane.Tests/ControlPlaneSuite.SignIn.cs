@@ -1,12 +1,7 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-using Authio.ControlPlane.Hosting;
 using Authio.Shared.Errors;
 using Authio.Shared.Tokens;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace Authio.ControlPlane.Tests;
 
@@ -61,7 +56,10 @@ public abstract partial class ControlPlaneSuite
     {
         var (id, email) = await F.CreateUserAsync();
         for (var i = 0; i < 4; i++)
+        {
             await (await F.LoginAsync(email, "Wr0ng!pass")).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+        }
+
         await (await F.LoginAsync(email, "Wr0ng!pass")).ProblemAsync((HttpStatusCode)423, ErrorCodes.AccountLocked);
         // Even the right password is refused while locked.
         await (await F.LoginAsync(email, ControlPlaneFixture.DefaultPassword)).ProblemAsync((HttpStatusCode)423, ErrorCodes.AccountLocked);
@@ -83,7 +81,11 @@ public abstract partial class ControlPlaneSuite
     public async Task Failures_outside_the_window_do_not_lock()
     {
         var (_, email) = await F.CreateUserAsync();
-        for (var i = 0; i < 4; i++) await F.LoginAsync(email, "Wr0ng!pass");
+        for (var i = 0; i < 4; i++)
+        {
+            await F.LoginAsync(email, "Wr0ng!pass");
+        }
+
         F.Time.Advance(TimeSpan.FromMinutes(16));
         await (await F.LoginAsync(email, "Wr0ng!pass")).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
         await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);

@@ -29,13 +29,25 @@ public sealed partial class LayeringTests
         foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))
         {
             var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
-            if (relative.StartsWith("bin/", StringComparison.Ordinal) || relative.StartsWith("obj/", StringComparison.Ordinal)) continue;
-            if (relative.EndsWith("Store.cs", StringComparison.Ordinal) || StoragePlumbing.Contains(relative)) continue;
+            if (relative.StartsWith("bin/", StringComparison.Ordinal) || relative.StartsWith("obj/", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (relative.EndsWith("Store.cs", StringComparison.Ordinal) || StoragePlumbing.Contains(relative))
+            {
+                continue;
+            }
+
             var lines = File.ReadAllLines(file);
             for (var i = 0; i < lines.Length; i++)
             {
                 var line = lines[i];
-                if (line.TrimStart().StartsWith("//", StringComparison.Ordinal)) continue;
+                if (line.TrimStart().StartsWith("//", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
                 if (SqlStatement().IsMatch(line) || DataAccess().IsMatch(line))
                 {
                     offences.Add($"src/ControlPlane/{relative}:{i + 1}: {line.Trim()}");
@@ -64,7 +76,10 @@ public sealed partial class LayeringTests
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (File.Exists(Path.Combine(dir.FullName, "Authio.Edge.sln"))) return dir.FullName;
+            if (File.Exists(Path.Combine(dir.FullName, "Authio.Edge.sln")))
+            {
+                return dir.FullName;
+            }
         }
         throw new InvalidOperationException("Authio.Edge.sln not found above " + AppContext.BaseDirectory);
     }

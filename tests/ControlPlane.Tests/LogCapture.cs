@@ -27,7 +27,10 @@ public sealed class LogCapture : ILoggerProvider
 
     private void Add(string line)
     {
-        if (_lines.Count < Limit) _lines.Enqueue(line);
+        if (_lines.Count < Limit)
+        {
+            _lines.Enqueue(line);
+        }
     }
 
     private sealed class Logger(LogCapture owner, string category) : ILogger

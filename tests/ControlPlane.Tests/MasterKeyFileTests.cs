@@ -16,7 +16,9 @@ public sealed class MasterKeyFileTests
             var first = MasterKey.Load(options, NullLogger.Instance);
             var path = Path.Combine(dir, "master.key");
             if (!OperatingSystem.IsWindows())
+            {
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            }
             // Only the key file and the (empty, owner-only) lock that instances starting together take turns on: no
             // temporary left behind.
             Assert.Equal(["master.key", "master.key.lock"], Directory.GetFiles(dir).Select(Path.GetFileName).Order());
@@ -26,7 +28,10 @@ public sealed class MasterKeyFileTests
         }
         finally
         {
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
         }
     }
 
@@ -43,7 +48,10 @@ public sealed class MasterKeyFileTests
         }
         finally
         {
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
         }
     }
 }

@@ -23,7 +23,10 @@ public sealed class PostgresFixture : ControlPlaneFixture
         if (server is null)
         {
             if (PostgresEnvironment.IsCi)
+            {
                 throw new InvalidOperationException($"CI=true but {PostgresEnvironment.Variable} is not set; PostgreSQL tests cannot be skipped on CI.");
+            }
+
             return null;
         }
         var appPassword = "pw" + Guid.NewGuid().ToString("N");
@@ -55,7 +58,11 @@ public sealed class PostgresFixture : ControlPlaneFixture
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        if (_admin is null) return;
+        if (_admin is null)
+        {
+            return;
+        }
+
         NpgsqlConnection.ClearAllPools();
         await using var c = new NpgsqlConnection(PostgresEnvironment.ConnectionString);
         await c.OpenAsync();

@@ -24,7 +24,9 @@ public sealed class PostgresSuite(PostgresFixture f) : ControlPlaneSuite(f), ICl
 
         // No org set: queries without an org filter see nothing at all.
         foreach (var table in new[] { "users", "memberships", "sessions", "refresh_tokens", "audit_events", "revocations", "teams", "org_rate_limits" })
+        {
             Assert.Equal(0L, await app.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}"));
+        }
 
         // Another org set: org A's rows stay invisible, even when asked for by id.
         await using (var tx = await app.BeginTransactionAsync())
@@ -61,7 +63,9 @@ public sealed class PostgresSuite(PostgresFixture f) : ControlPlaneSuite(f), ICl
 
         await using var app = await f.OpenAsAppAsync();
         foreach (var table in new[] { "api_keys", "api_key_secrets" })
+        {
             Assert.Equal(0L, await app.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}"));
+        }
         // Built-in scopes are visible to everyone; an org's own only inside it.
         Assert.Equal(12L, await app.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM api_key_scopes"));
         await using (var tx = await app.BeginTransactionAsync())

@@ -1,15 +1,10 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using Authio.EdgeProxy.ApiKeys;
 using Authio.EdgeProxy.Authentication;
 using Authio.EdgeProxy.Configuration;
-using Authio.EdgeProxy.Diagnostics;
-using Authio.EdgeProxy.Keys;
 using Authio.EdgeProxy.Revocation;
-using Authio.EdgeProxy.Tokens;
 using Authio.Shared.ApiKeys;
 using BenchmarkDotNet.Attributes;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using ZiggyCreatures.Caching.Fusion;
 

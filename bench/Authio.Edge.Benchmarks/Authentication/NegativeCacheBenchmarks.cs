@@ -46,16 +46,27 @@ public class NegativeCacheBenchmarks
             new FailureBudget(new FailureBudgetOptions { Burst = 1_000_000_000 }, TimeProvider.System), new NoRevocations(),
             new EdgeMetrics(meterFactory, _f.Registry, TimeProvider.System), TimeProvider.System, new NegativeTokenCache(16_384));
 
-        if (FirstCheck()) throw new InvalidOperationException("the expired token validated");
+        if (FirstCheck())
+        {
+            throw new InvalidOperationException("the expired token validated");
+        }
+
         _authenticator.TryAuthenticate(_token.AsSpan(), Client, out _, out var first);
         var checks = _f.Validator.SignatureChecks;
-        if (Replay() || ReplayUtf16()) throw new InvalidOperationException("the replay was accepted");
+        if (Replay() || ReplayUtf16())
+        {
+            throw new InvalidOperationException("the replay was accepted");
+        }
+
         _authenticator.TryAuthenticate(_token.AsSpan(), Client, out _, out var replayed);
         if (!ReferenceEquals(first, EdgeError.Expired) || !ReferenceEquals(replayed, EdgeError.Expired))
         {
             throw new InvalidOperationException($"expected token_expired, got {first?.Code} then {replayed?.Code}");
         }
-        if (_f.Validator.SignatureChecks != checks) throw new InvalidOperationException("the replay ran a signature check");
+        if (_f.Validator.SignatureChecks != checks)
+        {
+            throw new InvalidOperationException("the replay ran a signature check");
+        }
     }
 
     /// <summary>

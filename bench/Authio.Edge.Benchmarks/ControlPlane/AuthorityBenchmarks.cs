@@ -42,7 +42,11 @@ public class AuthorityBenchmarks
             await _authority.CheckAsync(_claims, default);
             await Task.Delay(20);
         }
-        if (_authority.Hits == 0) throw new InvalidOperationException("the authority cache never served a hit");
+        if (_authority.Hits == 0)
+        {
+            throw new InvalidOperationException("the authority cache never served a hit");
+        }
+
         await _authority.ValidateAsync(_token, default);
     }
 

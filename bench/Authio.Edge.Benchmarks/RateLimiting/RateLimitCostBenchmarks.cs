@@ -1,5 +1,4 @@
 using System.IO.Hashing;
-using System.Net;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Authio.EdgeProxy.Authentication;

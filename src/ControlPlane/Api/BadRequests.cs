@@ -46,7 +46,11 @@ internal sealed partial class BadRequestMiddleware(RequestDelegate next, Hosting
                 ? (path[2..], "has the wrong JSON type or an invalid value.")
                 : ("body", "The request body is not valid JSON (UTF-8, at most 64 levels deep) of the expected shape.");
         }
-        if (e.StatusCode == StatusCodes.Status415UnsupportedMediaType) return ("body", "The request body must be application/json.");
+        if (e.StatusCode == StatusCodes.Status415UnsupportedMediaType)
+        {
+            return ("body", "The request body must be application/json.");
+        }
+
         var parameter = ParameterName().Match(e.Message);
         return parameter.Success && parameter.Groups[1].Value != "body"
             ? (parameter.Groups[1].Value, "is missing or not a valid value of its type.")

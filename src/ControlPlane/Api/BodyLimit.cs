@@ -18,7 +18,11 @@ internal sealed class BodyLimitMiddleware(RequestDelegate next, Hosting.ControlP
             http.Response.Headers.Connection = "close";
             return Failure.PayloadTooLarge(limit).ExecuteAsync(http);
         }
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature) feature.MaxRequestBodySize = limit;
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit;
+        }
+
         return next(http);
     }
 }

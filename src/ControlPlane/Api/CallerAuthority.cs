@@ -67,15 +67,27 @@ internal sealed class CallerAuthority(SessionStore store, EdgeChangeStore change
     {
         if (Fresh && _tokens.TryGetValue(token, out var hit) && ReferenceEquals(hit.Signal, changes.Signal) && hit.Seq == Volatile.Read(ref _seq))
         {
-            if (time.GetUtcNow() < DateTimeOffset.FromUnixTimeSeconds(hit.Claims.ExpiresAt) + options.Tokens.ClockSkew) return hit.Claims;
+            if (time.GetUtcNow() < DateTimeOffset.FromUnixTimeSeconds(hit.Claims.ExpiresAt) + options.Tokens.ClockSkew)
+            {
+                return hit.Claims;
+            }
+
             _tokens.TryRemove(token, out _);
             return null;
         }
         var signal = changes.Signal;
         var seq = Volatile.Read(ref _seq);
         var claims = await validator.ValidateAsync(token, ct);
-        if (claims is null) return null;
-        if (_tokens.Count >= MaxTokens) _tokens.Clear();
+        if (claims is null)
+        {
+            return null;
+        }
+
+        if (_tokens.Count >= MaxTokens)
+        {
+            _tokens.Clear();
+        }
+
         _tokens[token] = new ValidToken(signal, seq, claims);
         return claims;
     }
@@ -117,7 +129,11 @@ internal sealed class CallerAuthority(SessionStore store, EdgeChangeStore change
             jtis = [jti, .. others.Select(p => p.j)];
             flags = [revoked, .. others.Select(p => previous.JtiRevoked[p.n])];
         }
-        if (_cache.Count >= MaxEntries) _cache.Clear();
+        if (_cache.Count >= MaxEntries)
+        {
+            _cache.Clear();
+        }
+
         _cache[key] = new Entry(signal, seq, row, jtis, flags);
         return Decide(row, revoked, claims);
     }
@@ -125,13 +141,25 @@ internal sealed class CallerAuthority(SessionStore store, EdgeChangeStore change
     private static AuthorityVerdict Decide(SessionAuthorityRow? row, bool jtiRevoked, AccessTokenClaims claims)
     {
         if (row is null || row.UserId != claims.UserId || row.EndedAt is not null || row.SidRevoked > 0)
+        {
             return new(null, "The session has ended.");
-        if (row.Role is null || row.Active != 1) return new(null, "The user is no longer an active member of the organization.");
-        if (jtiRevoked) return new(null, "The access token has been revoked.");
+        }
+
+        if (row.Role is null || row.Active != 1)
+        {
+            return new(null, "The user is no longer an active member of the organization.");
+        }
+
+        if (jtiRevoked)
+        {
+            return new(null, "The access token has been revoked.");
+        }
         // The edge's rule (iat < not-before rounded up to whole seconds), for sessions that existed when it was written;
         // a session started after it (same second) is new authority, not a survivor.
         if (row.NotBefore is { } nb && claims.IssuedAt < (nb + 999) / 1000 && row.CreatedAt <= nb)
+        {
             return new(null, "The access token has been revoked.");
+        }
         // Never more than the token says, never more than the user holds now.
         return new(Roles.Higher(claims.Role, row.Role) == claims.Role ? row.Role : claims.Role, null);
     }

@@ -14,13 +14,21 @@ internal sealed partial class CallerAuthorityPoller(CallerAuthority authority, E
             try
             {
                 authority.Observe(await changes.LastSequenceAsync(stoppingToken));
-                if (failing) Log.PollRecovered(logger);
+                if (failing)
+                {
+                    Log.PollRecovered(logger);
+                }
+
                 failing = false;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 // The cache stops serving after CallerAuthority.StaleAfter; every request then reads the store.
-                if (!failing) Log.PollFailed(logger, ex);
+                if (!failing)
+                {
+                    Log.PollFailed(logger, ex);
+                }
+
                 failing = true;
             }
         }

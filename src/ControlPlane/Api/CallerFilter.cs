@@ -15,11 +15,22 @@ internal sealed class CallerFilter(CallerAuthority authority) : IEndpointFilter
         var http = context.HttpContext;
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
             return Failure.Unauthorized("A bearer access token is required.");
+        }
+
         var claims = await authority.ValidateAsync(header["Bearer ".Length..].Trim(), http.RequestAborted);
-        if (claims is null) return Failure.Unauthorized("The access token is invalid or expired.");
+        if (claims is null)
+        {
+            return Failure.Unauthorized("The access token is invalid or expired.");
+        }
+
         var verdict = await authority.CheckAsync(claims, http.RequestAborted);
-        if (!verdict.Allowed) return Failure.Unauthorized(verdict.Refusal!);
+        if (!verdict.Allowed)
+        {
+            return Failure.Unauthorized(verdict.Refusal!);
+        }
+
         http.Items[Caller.ItemKey] = new Caller(claims.OrgId, claims.UserId, claims.SessionId, verdict.Role!, CurrentScopes(claims, verdict.Role!), ClientInfo.From(http));
         return await next(context);
     }
@@ -27,7 +38,11 @@ internal sealed class CallerFilter(CallerAuthority authority) : IEndpointFilter
     /// <summary>The token's scopes that the current role still carries (all of them unless the user was demoted).</summary>
     private static IReadOnlySet<string> CurrentScopes(AccessTokenClaims claims, string role)
     {
-        if (role == claims.Role) return claims.Scopes;
+        if (role == claims.Role)
+        {
+            return claims.Scopes;
+        }
+
         var held = Roles.ScopesOf(role);
         // Kept when the current role still covers it, by the grammar the edge uses (src/Shared/Scopes).
         return claims.Scopes.Where(scope => Shared.Scopes.ScopeGrammar.AnyCovers(held, scope)).ToHashSet(StringComparer.Ordinal);

@@ -48,15 +48,41 @@ internal static class OpenApiContract
             var statuses = new SortedSet<int>();
             foreach (var r in context.Description.SupportedResponseTypes)
             {
-                if (r.StatusCode >= 400) statuses.Add(r.StatusCode);
+                if (r.StatusCode >= 400)
+                {
+                    statuses.Add(r.StatusCode);
+                }
             }
             var hasBody = operation.RequestBody is not null;
-            if (hasBody || operation.Parameters is { Count: > 0 }) statuses.Add(400);
-            if (hasBody) statuses.Add(413);
-            if (operation.Security is { Count: > 0 }) statuses.UnionWith([401, 403]);
-            if (context.Description.RelativePath is { } path && path.Contains('{', StringComparison.Ordinal)) statuses.Add(404);
-            if (metadata.Any(m => m is RateLimitedEndpoint or EnableRateLimitingAttribute)) statuses.Add(429);
-            if (metadata.OfType<RateLimitedEndpoint>().Any(m => m.Action is LimitedAction.SignIn or LimitedAction.Refresh)) statuses.Add(401);
+            if (hasBody || operation.Parameters is { Count: > 0 })
+            {
+                statuses.Add(400);
+            }
+
+            if (hasBody)
+            {
+                statuses.Add(413);
+            }
+
+            if (operation.Security is { Count: > 0 })
+            {
+                statuses.UnionWith([401, 403]);
+            }
+
+            if (context.Description.RelativePath is { } path && path.Contains('{', StringComparison.Ordinal))
+            {
+                statuses.Add(404);
+            }
+
+            if (metadata.Any(m => m is RateLimitedEndpoint or EnableRateLimitingAttribute))
+            {
+                statuses.Add(429);
+            }
+
+            if (metadata.OfType<RateLimitedEndpoint>().Any(m => m.Action is LimitedAction.SignIn or LimitedAction.Refresh))
+            {
+                statuses.Add(401);
+            }
 
             operation.Responses ??= new OpenApiResponses();
             foreach (var status in statuses)
@@ -86,15 +112,29 @@ internal static class OpenApiContract
             {
                 ExactInt64Bounds(any);
                 // System.Text.Json reads at most 42 characters of ISO 8601 for a date-time; anything longer is a 400.
-                if (any.Format == "date-time" && any.MaxLength is null) any.MaxLength = 64;
+                if (any.Format == "date-time" && any.MaxLength is null)
+                {
+                    any.MaxLength = 64;
+                }
             }
-            if (context.JsonPropertyInfo is not { } property || schema is not OpenApiSchema s) return Task.CompletedTask;
+            if (context.JsonPropertyInfo is not { } property || schema is not OpenApiSchema s)
+            {
+                return Task.CompletedTask;
+            }
+
             var orgs = context.ApplicationServices.GetRequiredService<OrgStore>();
             if (property.DeclaringType == typeof(OrgSettingsRequest))
             {
                 // The maximums are configuration (Tokens:MaxAccessTokenTtl, Tokens:RefreshTokenTtl), not attributes.
-                if (property.Name == "access_token_ttl_seconds") s.Maximum = orgs.MaxAccessTtlSeconds.ToString(CultureInfo.InvariantCulture);
-                if (property.Name == "idle_timeout_seconds") s.Maximum = orgs.MaxIdleTimeoutSeconds.ToString(CultureInfo.InvariantCulture);
+                if (property.Name == "access_token_ttl_seconds")
+                {
+                    s.Maximum = orgs.MaxAccessTtlSeconds.ToString(CultureInfo.InvariantCulture);
+                }
+
+                if (property.Name == "idle_timeout_seconds")
+                {
+                    s.Maximum = orgs.MaxIdleTimeoutSeconds.ToString(CultureInfo.InvariantCulture);
+                }
             }
             if (property.AttributeProvider?.GetCustomAttributes(typeof(ItemLengthAttribute), true).FirstOrDefault() is ItemLengthAttribute items &&
                 s.Items is OpenApiSchema itemSchema)
@@ -111,10 +151,18 @@ internal static class OpenApiContract
     /// </summary>
     private static void DocumentParameterBounds(OpenApiOperation operation, OpenApiOperationTransformerContext context)
     {
-        if (operation.Parameters is null) return;
+        if (operation.Parameters is null)
+        {
+            return;
+        }
+
         foreach (var parameter in operation.Parameters.OfType<OpenApiParameter>())
         {
-            if (parameter.Schema is not OpenApiSchema schema) continue;
+            if (parameter.Schema is not OpenApiSchema schema)
+            {
+                continue;
+            }
+
             var info = context.Description.ParameterDescriptions.FirstOrDefault(d => d.Name == parameter.Name)?.ParameterDescriptor;
             var range = (info as Microsoft.AspNetCore.Mvc.Infrastructure.IParameterInfoParameterDescriptor)?.ParameterInfo.GetCustomAttribute<RangeAttribute>();
             if (range is not null)
@@ -124,7 +172,10 @@ internal static class OpenApiContract
             }
             ExactInt64Bounds(schema);
             var isString = schema.Type is { } t && t.HasFlag(JsonSchemaType.String) && !t.HasFlag(JsonSchemaType.Integer) && !t.HasFlag(JsonSchemaType.Number);
-            if (isString && (schema.MaxLength is null || schema.MaxLength > RequestBounds.MaxParameterLength)) schema.MaxLength = RequestBounds.MaxParameterLength;
+            if (isString && (schema.MaxLength is null || schema.MaxLength > RequestBounds.MaxParameterLength))
+            {
+                schema.MaxLength = RequestBounds.MaxParameterLength;
+            }
         }
     }
 
@@ -132,9 +183,14 @@ internal static class OpenApiContract
     private static void ExactInt64Bounds(OpenApiSchema schema)
     {
         if (double.TryParse(schema.Maximum, NumberStyles.Float, CultureInfo.InvariantCulture, out var max) && max >= long.MaxValue)
+        {
             schema.Maximum = long.MaxValue.ToString(CultureInfo.InvariantCulture);
+        }
+
         if (double.TryParse(schema.Minimum, NumberStyles.Float, CultureInfo.InvariantCulture, out var min) && min <= long.MinValue)
+        {
             schema.Minimum = long.MinValue.ToString(CultureInfo.InvariantCulture);
+        }
     }
 
     private static OpenApiSchema Problem() => new()

@@ -31,7 +31,10 @@ internal static class RequestBounds
             var p = parameters[i];
             var attributes = p.GetCustomAttributes<ValidationAttribute>(inherit: true).ToArray();
             var nested = IsValidatable(p.ParameterType);
-            if (attributes.Length > 0 || nested) checks.Add((i, p.Name ?? "", attributes, nested));
+            if (attributes.Length > 0 || nested)
+            {
+                checks.Add((i, p.Name ?? "", attributes, nested));
+            }
         }
         return async invocation =>
         {
@@ -41,7 +44,10 @@ internal static class RequestBounds
             {
                 var value = index < invocation.Arguments.Count ? invocation.Arguments[index] : null;
                 Check(value, name, attributes, errors);
-                if (nested && value is not null) Validate(value, "", errors, depth: 0);
+                if (nested && value is not null)
+                {
+                    Validate(value, "", errors, depth: 0);
+                }
             }
             return errors.Count > 0 ? Failure.Invalid(errors) : await next(invocation);
         };
@@ -52,37 +58,82 @@ internal static class RequestBounds
     {
         foreach (var (key, value) in http.Request.RouteValues)
         {
-            if (value is string s && s.Length > MaxParameterLength) errors[key] = [$"must be at most {MaxParameterLength} characters."];
-            else if (HasNul(value)) errors[key] = [NulMessage];
+            if (value is string s && s.Length > MaxParameterLength)
+            {
+                errors[key] = [$"must be at most {MaxParameterLength} characters."];
+            }
+            else if (HasNul(value))
+            {
+                errors[key] = [NulMessage];
+            }
         }
         foreach (var (key, values) in http.Request.Query)
         {
-            if (key.Length > MaxParameterLength) errors["query"] = [$"parameter names must be at most {MaxParameterLength} characters."];
-            else if (values.Count > 1) errors[key] = ["must be given at most once."];
-            else if (values.ToString().Length > MaxParameterLength) errors[key] = [$"must be at most {MaxParameterLength} characters."];
-            else if (HasNul(values.ToString())) errors[key] = [NulMessage];
+            if (key.Length > MaxParameterLength)
+            {
+                errors["query"] = [$"parameter names must be at most {MaxParameterLength} characters."];
+            }
+            else if (values.Count > 1)
+            {
+                errors[key] = ["must be given at most once."];
+            }
+            else if (values.ToString().Length > MaxParameterLength)
+            {
+                errors[key] = [$"must be at most {MaxParameterLength} characters."];
+            }
+            else if (HasNul(values.ToString()))
+            {
+                errors[key] = [NulMessage];
+            }
         }
     }
 
     private static void Validate(object value, string prefix, Dictionary<string, string[]> errors, int depth)
     {
-        if (depth > 8) return;
+        if (depth > 8)
+        {
+            return;
+        }
+
         foreach (var field in FieldsOf(value.GetType()))
         {
             var v = field.Property.GetValue(value);
             var name = prefix + field.JsonName;
             Check(v, name, field.Attributes, errors);
-            if (HasNul(v)) errors[name] = [NulMessage];
-            if (v is null || v is string) continue;
+            if (HasNul(v))
+            {
+                errors[name] = [NulMessage];
+            }
+
+            if (v is null || v is string)
+            {
+                continue;
+            }
+
             if (v is IEnumerable items)
             {
                 var i = 0;
                 foreach (var item in items)
                 {
-                    if (HasNul(item)) errors[$"{name}[{i}]"] = [NulMessage];
-                    if (item is not null && IsValidatable(item.GetType())) Validate(item, $"{name}[{i}].", errors, depth + 1);
-                    else if (item is null && IsValidatable(ElementType(field.Property.PropertyType))) errors[$"{name}[{i}]"] = ["must not be null."];
-                    if (errors.Count >= 20) return; // a huge array of bad entries gets a bounded answer
+                    if (HasNul(item))
+                    {
+                        errors[$"{name}[{i}]"] = [NulMessage];
+                    }
+
+                    if (item is not null && IsValidatable(item.GetType()))
+                    {
+                        Validate(item, $"{name}[{i}].", errors, depth + 1);
+                    }
+                    else if (item is null && IsValidatable(ElementType(field.Property.PropertyType)))
+                    {
+                        errors[$"{name}[{i}]"] = ["must not be null."];
+                    }
+
+                    if (errors.Count >= 20)
+                    {
+                        return; // a huge array of bad entries gets a bounded answer
+                    }
+
                     i++;
                 }
             }
@@ -100,7 +151,11 @@ internal static class RequestBounds
 
     private static void Check(object? value, string name, ValidationAttribute[] attributes, Dictionary<string, string[]> errors)
     {
-        if (HasNul(value)) errors[name] = [NulMessage];
+        if (HasNul(value))
+        {
+            errors[name] = [NulMessage];
+        }
+
         foreach (var a in attributes)
         {
             bool valid;
@@ -146,7 +201,11 @@ internal static class RequestBounds
     /// <summary>Request records of our own assemblies that carry bounds (services and framework types have none).</summary>
     private static bool IsValidatable(Type? type)
     {
-        if (type is null || type == typeof(string) || !type.IsClass || type.Namespace?.StartsWith("Authio.", StringComparison.Ordinal) != true) return false;
+        if (type is null || type == typeof(string) || !type.IsClass || type.Namespace?.StartsWith("Authio.", StringComparison.Ordinal) != true)
+        {
+            return false;
+        }
+
         return FieldsOf(type).Any(f => f.Attributes.Length > 0 || IsValidatable(ElementType(f.Property.PropertyType)));
     }
 

@@ -23,8 +23,16 @@ internal sealed partial class ApiKeyAdminService
         var doomed = new List<ApiKeyRow>();
         foreach (var k in await ApiKeyStore.LiveKeysCreatedByAsync(c, tx, orgId, userId))
         {
-            if (k.ScopeList.All(s => RoleCanGrant(role, s))) continue;
-            if (!await ApiKeyStore.MarkRevokedAsync(c, tx, orgId, k.Id, actorId, now)) continue;
+            if (k.ScopeList.All(s => RoleCanGrant(role, s)))
+            {
+                continue;
+            }
+
+            if (!await ApiKeyStore.MarkRevokedAsync(c, tx, orgId, k.Id, actorId, now))
+            {
+                continue;
+            }
+
             k.RevokedAt = now;
             k.RevokedBy = actorId;
             doomed.Add(k);
@@ -37,7 +45,9 @@ internal sealed partial class ApiKeyAdminService
     {
         var skew = (long)options.Tokens.ClockSkew.TotalMilliseconds;
         foreach (var k in revoked)
+        {
             await changes.AppendRevocationAsync(c, tx, k.OrgId, RevocationKind, k.Id, null, now, k.ExpiresAt is { } e ? Math.Max(e, now) + skew : Forever);
+        }
     }
 
     /// <summary>After commit: logs and audits each revoked key (<c>api_key_revoked</c>, <c>reason</c> = why its creator lost it).</summary>

@@ -34,27 +34,62 @@ internal sealed partial class ApiKeyAdminService(Db db, ApiKeyStore store, Audit
         var now = Now;
         var errors = new Dictionary<string, string[]>();
         var name = body.Name?.Trim();
-        if (string.IsNullOrEmpty(name) || name.Length > 100) errors["name"] = ["must be 1 to 100 characters."];
+        if (string.IsNullOrEmpty(name) || name.Length > 100)
+        {
+            errors["name"] = ["must be 1 to 100 characters."];
+        }
+
         var scopes = (body.Scopes ?? []).Select(s => s?.Trim() ?? "").Distinct(StringComparer.Ordinal).ToArray();
-        if (scopes.Length == 0) errors["scopes"] = ["must list at least one scope."];
-        else if (scopes.Length > MaxScopesPerKey) errors["scopes"] = [$"must list at most {MaxScopesPerKey} scopes."];
-        if (body.Environment is not ("live" or "test")) errors["environment"] = ["must be live or test."];
+        if (scopes.Length == 0)
+        {
+            errors["scopes"] = ["must list at least one scope."];
+        }
+        else if (scopes.Length > MaxScopesPerKey)
+        {
+            errors["scopes"] = [$"must list at most {MaxScopesPerKey} scopes."];
+        }
+
+        if (body.Environment is not ("live" or "test"))
+        {
+            errors["environment"] = ["must be live or test."];
+        }
+
         var expiresAt = body.ExpiresAt?.ToUnixTimeMilliseconds();
-        if (expiresAt is { } e && e <= now) errors["expires_at"] = ["must be in the future."];
-        if (body.ProjectId is { Length: 0 or > 100 }) errors["project_id"] = ["must be 1 to 100 characters."];
+        if (expiresAt is { } e && e <= now)
+        {
+            errors["expires_at"] = ["must be in the future."];
+        }
+
+        if (body.ProjectId is { Length: 0 or > 100 })
+        {
+            errors["project_id"] = ["must be 1 to 100 characters."];
+        }
+
         if (!errors.ContainsKey("scopes"))
         {
             var known = await db.InOrgAsync(caller.OrgId, (c, tx) => ApiKeyStore.KnownScopesAsync(c, tx, caller.OrgId, scopes), ct);
             var unknown = scopes.Where(s => !known.Contains(s)).ToList();
-            if (unknown.Count > 0) errors["scopes"] = [$"unknown scope(s): {string.Join(", ", unknown)}. See GET /v1/api-key-scopes."];
+            if (unknown.Count > 0)
+            {
+                errors["scopes"] = [$"unknown scope(s): {string.Join(", ", unknown)}. See GET /v1/api-key-scopes."];
+            }
         }
-        if (errors.Count > 0) return Failure.Invalid(errors);
+        if (errors.Count > 0)
+        {
+            return Failure.Invalid(errors);
+        }
+
         var denied = scopes.Where(s => !ApiKeyScopes.CanGrant(caller, s)).ToList();
-        if (denied.Count > 0) return Failure.Forbidden($"You cannot grant scopes you do not hold: {string.Join(", ", denied)}.");
+        if (denied.Count > 0)
+        {
+            return Failure.Forbidden($"You cannot grant scopes you do not hold: {string.Join(", ", denied)}.");
+        }
         // An edge:sync key reads every org's keys and revocations: a platform credential, minted by operators in an edge org only.
         if (scopes.Contains(EdgeApiKeyPaths.EdgeSyncScope, StringComparer.Ordinal)
             && !(await operators.IsOperatorAsync(caller, ct) && await operators.IsEdgeOrgAsync(caller.OrgId, ct)))
+        {
             return Failure.Forbidden($"Only a platform operator may create {EdgeApiKeyPaths.EdgeSyncScope} keys, in the operator org.");
+        }
 
         var environment = body.Environment == "live" ? ApiKeyEnvironment.Live : ApiKeyEnvironment.Test;
         var key = ApiKeyFormat.Generate(environment);
@@ -68,12 +103,20 @@ internal sealed partial class ApiKeyAdminService(Db db, ApiKeyStore store, Audit
             // The creator's role as committed now, under the membership lock a demotion takes: a key created by a request
             // that raced the demotion either commits first (and the demotion revokes it) or is refused here.
             var member = await Sessions.SessionStore.LockMemberAsync(c, tx, caller.OrgId, caller.UserId);
-            if (member is not { Active: true } m || !scopes.All(s => RoleCanGrant(m.Role, s))) return false;
+            if (member is not { Active: true } m || !scopes.All(s => RoleCanGrant(m.Role, s)))
+            {
+                return false;
+            }
+
             await ApiKeyStore.InsertAsync(c, tx, row);
             await ApiKeyStore.InsertSecretAsync(c, tx, row, key, now);
             return true;
         }, ct);
-        if (!stillHeld) return Failure.Forbidden("Your role no longer allows granting these scopes.");
+        if (!stillHeld)
+        {
+            return Failure.Forbidden("Your role no longer allows granting these scopes.");
+        }
+
         Log.Created(logger, row.Id, row.OrgId, row.Scopes);
         await audit.RecordAsync(Entry(caller, AuditEvents.ApiKeyCreated, row, new()
         {
@@ -105,9 +148,21 @@ internal sealed partial class ApiKeyAdminService(Db db, ApiKeyStore store, Audit
         var (change, row) = await db.InOrgAsync<(Change, ApiKeyRow?)>(caller.OrgId, async (c, tx) =>
         {
             var k = await ApiKeyStore.LockRowAsync(c, tx, caller.OrgId, id);
-            if (k is null) return (Change.NotFound, null);
-            if (k.CreatedBy != caller.UserId && !caller.IsAdmin) return (Change.Forbidden, k);
-            if (k.RevokedAt is not null) return (Change.Unchanged, k);
+            if (k is null)
+            {
+                return (Change.NotFound, null);
+            }
+
+            if (k.CreatedBy != caller.UserId && !caller.IsAdmin)
+            {
+                return (Change.Forbidden, k);
+            }
+
+            if (k.RevokedAt is not null)
+            {
+                return (Change.Unchanged, k);
+            }
+
             await ApiKeyStore.MarkRevokedAsync(c, tx, k.OrgId, k.Id, caller.UserId, now);
             var skew = (long)options.Tokens.ClockSkew.TotalMilliseconds;
             await changes.AppendRevocationAsync(c, tx, k.OrgId, RevocationKind, k.Id, null, now, k.ExpiresAt is { } e ? Math.Max(e, now) + skew : Forever);
@@ -132,7 +187,10 @@ internal sealed partial class ApiKeyAdminService(Db db, ApiKeyStore store, Audit
     {
         var grace = gracePeriodSeconds ?? 0;
         if (grace is < 0 or > MaxGraceSeconds)
+        {
             return Failure.Invalid("grace_period_seconds", $"must be between 0 and {MaxGraceSeconds} (7 days).");
+        }
+
         var now = Now;
         var validUntil = now + grace * 1000;
         string? key = null;
@@ -147,16 +205,30 @@ internal sealed partial class ApiKeyAdminService(Db db, ApiKeyStore store, Audit
                 return null;
             }
             if (k.CreatedBy != caller.UserId && !caller.IsAdmin)
+            {
                 failure = Failure.Forbidden("Only the key's creator or a mod can rotate it.");
+            }
             else if (k.ScopeList.Where(s => !ApiKeyScopes.CanGrant(caller, s)).ToList() is { Count: > 0 } denied)
+            {
                 failure = Failure.Forbidden($"Rotating issues a new secret with the key's scopes; you do not hold: {string.Join(", ", denied)}.");
+            }
             else if (k.ScopeList.Contains(EdgeApiKeyPaths.EdgeSyncScope) && !isOperator)
+            {
                 failure = Failure.Forbidden($"Only a platform operator may rotate {EdgeApiKeyPaths.EdgeSyncScope} keys.");
+            }
             else if (k.RevokedAt is not null)
+            {
                 failure = Failure.Conflict("The key is revoked.");
+            }
             else if (k.IsExpired(now))
+            {
                 failure = Failure.Conflict("The key has expired; create a new one.");
-            if (failure is not null) return null;
+            }
+
+            if (failure is not null)
+            {
+                return null;
+            }
             // Never extends an earlier, shorter grace of an older secret.
             await ApiKeyStore.LimitSecretsAsync(c, tx, k.OrgId, k.Id, validUntil);
             key = ApiKeyFormat.Generate(k.Environment == "live" ? ApiKeyEnvironment.Live : ApiKeyEnvironment.Test);
@@ -166,7 +238,11 @@ internal sealed partial class ApiKeyAdminService(Db db, ApiKeyStore store, Audit
             await ApiKeyStore.SaveRotationAsync(c, tx, k);
             return k;
         }, ct);
-        if (failure is not null) return failure;
+        if (failure is not null)
+        {
+            return failure;
+        }
+
         Log.Rotated(logger, row!.Id, row.OrgId, grace);
         await audit.RecordAsync(Entry(caller, AuditEvents.ApiKeyRotated, row, new()
         {

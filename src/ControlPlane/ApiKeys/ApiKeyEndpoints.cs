@@ -11,7 +11,11 @@ internal sealed class EdgeKeyFilter(ApiKeyLookupService keys) : IEndpointFilter
         var http = context.HttpContext;
         var header = http.Request.Headers.Authorization.Count == 1 ? http.Request.Headers.Authorization.ToString() : null;
         var result = await keys.AuthenticateEdgeAsync(header, ClientInfo.From(http), http.RequestAborted);
-        if (result.Error is not null) return result.Error;
+        if (result.Error is not null)
+        {
+            return result.Error;
+        }
+
         http.Items[EdgeCaller.ItemKey] = result.Value;
         return await next(context);
     }
@@ -60,17 +64,31 @@ internal static class ApiKeyEndpoints
         edge.MapPost(EdgeApiKeyPaths.Lookup, async (ApiKeyLookupRequest body, ApiKeyLookupService keys, HttpContext http) =>
             {
                 if (!ApiKeyStore.IsDigest(body.Digest))
+                {
                     return Failure.Invalid("digest", "must be the SHA-256 of the key, base64url without padding (43 characters).");
+                }
+
                 var record = await keys.LookupAsync(EdgeCaller.Of(http), body.Digest, ClientInfo.From(http), http.RequestAborted);
                 return record is null ? Failure.NotFound("API key") : Results.Ok(record);
             })
             .Produces<ApiKeyRecord>().ProducesProblem(404).WithSummary("Find the key with a digest, including revoked and expired ones (edge:sync key)");
         edge.MapPost(EdgeApiKeyPaths.Usage, async (ApiKeyUsageReport body, ApiKeyLookupService keys, HttpContext http) =>
             {
-                if (body.Keys is null) return Failure.Invalid("keys", "is required.");
-                if (body.Keys.Count > ApiKeyLookupService.MaxUsageEntries) return Failure.Invalid("keys", $"must list at most {ApiKeyLookupService.MaxUsageEntries} keys.");
+                if (body.Keys is null)
+                {
+                    return Failure.Invalid("keys", "is required.");
+                }
+
+                if (body.Keys.Count > ApiKeyLookupService.MaxUsageEntries)
+                {
+                    return Failure.Invalid("keys", $"must list at most {ApiKeyLookupService.MaxUsageEntries} keys.");
+                }
+
                 if (body.Keys.Any(k => k is null || string.IsNullOrEmpty(k.Id) || k.Count < 0))
+                {
                     return Failure.Invalid("keys", "every entry needs an id and a count of at least 0.");
+                }
+
                 await keys.ReportUsageAsync(body.Keys, http.RequestAborted);
                 return Results.NoContent();
             })

@@ -31,7 +31,11 @@ internal sealed partial class ApiKeyLookupService(ApiKeyStore store, AuditLog au
         var now = Now;
         // Edges serve every org: finding the org crosses the isolation boundary (see ApiKeyStore.FindSecretAsync).
         var secret = await store.FindSecretAsync(digest, ct);
-        if (secret is null || secret.ValidUntil is { } v && v <= now) return null;
+        if (secret is null || secret.ValidUntil is { } v && v <= now)
+        {
+            return null;
+        }
+
         return await store.GetAsync(secret.OrgId, secret.KeyId, ct);
     }
 
@@ -39,12 +43,22 @@ internal sealed partial class ApiKeyLookupService(ApiKeyStore store, AuditLog au
     public async Task<Result<EdgeCaller>> AuthenticateEdgeAsync(string? authorization, ClientInfo client, CancellationToken ct)
     {
         if (authorization is null || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
             return Reject("missing_bearer", Failure.Unauthorized("An edge:sync API key is required as the bearer credential."));
+        }
+
         var credential = authorization["Bearer ".Length..].Trim();
         if (!ApiKeyFormat.IsWellFormed(credential, out _))
+        {
             return Reject("malformed", Failure.Unauthorized("The API key is not valid."));
+        }
+
         var key = await FindByDigestAsync(ApiKeyStore.DigestOf(credential), ct);
-        if (key is null) return Reject("unknown", Failure.Unauthorized("The API key is not valid."));
+        if (key is null)
+        {
+            return Reject("unknown", Failure.Unauthorized("The API key is not valid."));
+        }
+
         var now = Now;
         if (key.RevokedAt is not null)
         {
@@ -57,9 +71,15 @@ internal sealed partial class ApiKeyLookupService(ApiKeyStore store, AuditLog au
             return Reject("expired", Failure.Unauthorized("The API key has expired."));
         }
         if (!key.ScopeList.Contains(EdgeApiKeyPaths.EdgeSyncScope))
+        {
             return Reject("missing_scope", Failure.Forbidden($"The API key lacks the {EdgeApiKeyPaths.EdgeSyncScope} scope."));
+        }
+
         if (!await operators.IsEdgeOrgAsync(key.OrgId, ct))
+        {
             return Reject("org_not_trusted", Failure.Forbidden("Only edge:sync keys of the operator org (or ControlPlane:ApiKeys:EdgeOrgIds) are accepted."));
+        }
+
         return new EdgeCaller(key.OrgId, key.Id);
     }
 
@@ -73,9 +93,20 @@ internal sealed partial class ApiKeyLookupService(ApiKeyStore store, AuditLog au
     public async Task<ApiKeyRecord?> LookupAsync(EdgeCaller edge, string digest, ClientInfo client, CancellationToken ct)
     {
         var key = await FindByDigestAsync(digest, ct);
-        if (key is null) return null;
-        if (key.RevokedAt is not null) await AuditUsedAfterRevokeAsync(key, edge.KeyId, "edge_lookup", client, ct);
-        else if (key.IsExpired(Now)) await AuditExpiredOnceAsync(key, edge.KeyId, client, ct);
+        if (key is null)
+        {
+            return null;
+        }
+
+        if (key.RevokedAt is not null)
+        {
+            await AuditUsedAfterRevokeAsync(key, edge.KeyId, "edge_lookup", client, ct);
+        }
+        else if (key.IsExpired(Now))
+        {
+            await AuditExpiredOnceAsync(key, edge.KeyId, client, ct);
+        }
+
         return new ApiKeyRecord(key.Id, key.OrgId, key.ScopeList, key.Environment,
             key.ExpiresAt is { } e ? DateTimeOffset.FromUnixTimeMilliseconds(e) : null, key.RevokedAt is not null);
     }
@@ -102,7 +133,11 @@ internal sealed partial class ApiKeyLookupService(ApiKeyStore store, AuditLog au
         // Whoever holds a revoked key could otherwise write audit events at will: at most one per key and window.
         var now = Now;
         var windowMs = (long)UsedAfterRevokeAuditWindow.TotalMilliseconds;
-        if (!_usedAfterRevoke.TryClaim(key.Id, now, windowMs)) return;
+        if (!_usedAfterRevoke.TryClaim(key.Id, now, windowMs))
+        {
+            return;
+        }
+
         Log.UsedAfterRevoke(logger, key.Id, key.OrgId, via);
         await audit.RecordAsync(new AuditEntry(key.OrgId, AuditEvents.ApiKeyUsedAfterRevoke, "failure")
         {
@@ -114,7 +149,11 @@ internal sealed partial class ApiKeyLookupService(ApiKeyStore store, AuditLog au
     /// <summary>Audits a key's expiry the first time anyone presents or looks it up afterwards; later sightings are not repeated.</summary>
     private async Task AuditExpiredOnceAsync(ApiKeyRow key, string actorKeyId, ClientInfo client, CancellationToken ct)
     {
-        if (!await store.MarkExpiryAuditedAsync(key, ct)) return;
+        if (!await store.MarkExpiryAuditedAsync(key, ct))
+        {
+            return;
+        }
+
         Log.Expired(logger, key.Id, key.OrgId);
         await audit.RecordAsync(new AuditEntry(key.OrgId, AuditEvents.ApiKeyExpired, "failure")
         {

@@ -21,8 +21,15 @@ internal sealed partial class ApiKeyScopes(Db db, ApiKeyStore store, AuditLog au
     public static bool CanGrant(Caller caller, string scope)
     {
         // mod (or the admin scope) holds everything, including admin and edge:sync, which nobody else may grant.
-        if (caller.IsAdmin) return true;
-        if (scope is Roles.AdminScope or EdgeApiKeyPaths.EdgeSyncScope) return false;
+        if (caller.IsAdmin)
+        {
+            return true;
+        }
+
+        if (scope is Roles.AdminScope or EdgeApiKeyPaths.EdgeSyncScope)
+        {
+            return false;
+        }
         // The shared grammar: a held 'read:*' covers 'read:invoices' (and 'read:a:b'), exactly as at the edge.
         return Shared.Scopes.ScopeGrammar.AnyCovers(caller.Scopes, scope);
     }
@@ -34,20 +41,39 @@ internal sealed partial class ApiKeyScopes(Db db, ApiKeyStore store, AuditLog au
     {
         var errors = new Dictionary<string, string[]>();
         name = name?.Trim();
-        if (name is null || !NamePattern().IsMatch(name)) errors["name"] = ["must look like action:resource (lower case letters, digits, _ . -), e.g. read:invoices."];
+        if (name is null || !NamePattern().IsMatch(name))
+        {
+            errors["name"] = ["must look like action:resource (lower case letters, digits, _ . -), e.g. read:invoices."];
+        }
+
         description = string.IsNullOrWhiteSpace(description) ? null : description.Trim();
-        if (description is { Length: > 200 }) errors["description"] = ["must be at most 200 characters."];
-        if (errors.Count > 0) return Failure.Invalid(errors);
+        if (description is { Length: > 200 })
+        {
+            errors["description"] = ["must be at most 200 characters."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Failure.Invalid(errors);
+        }
+
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         try
         {
             var created = await db.InOrgAsync(caller.OrgId, async (c, tx) =>
             {
-                if ((await ApiKeyStore.KnownScopesAsync(c, tx, caller.OrgId, [name!])).Count > 0) return false;
+                if ((await ApiKeyStore.KnownScopesAsync(c, tx, caller.OrgId, [name!])).Count > 0)
+                {
+                    return false;
+                }
+
                 await ApiKeyStore.InsertScopeAsync(c, tx, caller.OrgId, name!, description, caller.UserId, now);
                 return true;
             }, ct);
-            if (!created) return Failure.Conflict("A scope with this name already exists.");
+            if (!created)
+            {
+                return Failure.Conflict("A scope with this name already exists.");
+            }
         }
         catch (System.Data.Common.DbException ex) when (Db.IsUniqueViolation(ex))
         {

@@ -18,7 +18,11 @@ internal sealed class ApiKeyStore(Db db)
     /// <summary>A digest as edges send it: base64url, no padding, 32 bytes.</summary>
     public static bool IsDigest(string? digest)
     {
-        if (digest is null || digest.Length != 43) return false;
+        if (digest is null || digest.Length != 43)
+        {
+            return false;
+        }
+
         Span<byte> bytes = stackalloc byte[ApiKeyFormat.DigestLength + 2];
         return Base64Url.TryDecodeFromChars(digest, bytes, out var written) && written == ApiKeyFormat.DigestLength;
     }

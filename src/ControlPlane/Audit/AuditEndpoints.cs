@@ -42,7 +42,10 @@ internal static class AuditEndpoints
                 if (cursor is not null)
                 {
                     if (!long.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var c))
+                    {
                         return Failure.Invalid("cursor", "is not a cursor returned by this endpoint.");
+                    }
+
                     before = c;
                 }
                 var take = Math.Clamp(limit ?? 100, 1, MaxLimit);
@@ -59,7 +62,10 @@ internal static class AuditEndpoints
                 http.Response.ContentType = "application/x-ndjson";
                 // Seals first (read before the events, so every checkpoint's event is in the export), one line each.
                 foreach (var seal in await seals.ListAsync(org, http.RequestAborted))
+                {
                     await http.Response.WriteAsync(JsonSerializer.Serialize(new AuditSealView(seal.Kind, seal.ThroughSeq, seal.Jws), JsonSerializerOptions.Web) + "\n", http.RequestAborted);
+                }
+
                 long after = 0;
                 while (true)
                 {
@@ -69,7 +75,11 @@ internal static class AuditEndpoints
                         await http.Response.WriteAsync(JsonSerializer.Serialize(AuditEventView.From(r), JsonSerializerOptions.Web) + "\n", http.RequestAborted);
                     }
                     await http.Response.Body.FlushAsync(http.RequestAborted);
-                    if (rows.Count < MaxLimit) break;
+                    if (rows.Count < MaxLimit)
+                    {
+                        break;
+                    }
+
                     after = rows[^1].Seq;
                 }
                 return Results.Empty;

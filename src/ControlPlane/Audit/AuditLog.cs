@@ -67,7 +67,11 @@ internal sealed class AuditLog(Db db, AuditStore store, TimeProvider time, Maste
     public IReadOnlyList<string> TakeMoved()
     {
         var orgs = _moved.Keys.ToList();
-        foreach (var org in orgs) _moved.TryRemove(org, out _);
+        foreach (var org in orgs)
+        {
+            _moved.TryRemove(org, out _);
+        }
+
         return orgs;
     }
 

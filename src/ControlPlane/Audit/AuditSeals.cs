@@ -91,12 +91,24 @@ internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit
     public static AuditSealClaims? VerifySeal(string jws, IReadOnlyDictionary<string, ECDsa> sealKeys)
     {
         var parts = jws.Split('.');
-        if (parts.Length != 3) return null;
+        if (parts.Length != 3)
+        {
+            return null;
+        }
+
         try
         {
             using var header = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(parts[0]));
-            if (header.RootElement.GetProperty("alg").GetString() != "ES256") return null;
-            if (header.RootElement.GetProperty("kid").GetString() is not { } kid || !sealKeys.TryGetValue(kid, out var ec)) return null;
+            if (header.RootElement.GetProperty("alg").GetString() != "ES256")
+            {
+                return null;
+            }
+
+            if (header.RootElement.GetProperty("kid").GetString() is not { } kid || !sealKeys.TryGetValue(kid, out var ec))
+            {
+                return null;
+            }
+
             var ok = ec.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), Base64UrlEncoder.DecodeBytes(parts[2]),
                 HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
             return ok ? JsonSerializer.Deserialize<AuditSealClaims>(Base64UrlEncoder.DecodeBytes(parts[1])) : null;
@@ -130,7 +142,10 @@ internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit
         {
             try
             {
-                if (await CheckpointAsync(orgId, ct)) written++;
+                if (await CheckpointAsync(orgId, ct))
+                {
+                    written++;
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -148,14 +163,26 @@ internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit
         var state = await db.InOrgAsync(orgId, async (c, tx) =>
         {
             var head = await AuditStore.NewestEventAsync(c, tx, orgId);
-            if (head is null) return null;
+            if (head is null)
+            {
+                return null;
+            }
+
             var last = await AuditStore.LatestCheckpointSeqAsync(c, tx, orgId);
-            if (last >= head.Value.Seq) return null;
+            if (last >= head.Value.Seq)
+            {
+                return null;
+            }
+
             var cut = await AuditStore.LatestCutAsync(c, tx, orgId);
             var kept = await AuditStore.CountEventsThroughAsync(c, tx, orgId, head.Value.Seq);
             return ((long Seq, string Hash, long Count)?)(head.Value.Seq, head.Value.Hash, (cut?.Total ?? 0) + kept);
         }, ct);
-        if (state is not { } s) return false;
+        if (state is not { } s)
+        {
+            return false;
+        }
+
         var now = NowMs;
         var claims = new AuditSealClaims(CheckpointType, orgId, s.Seq, s.Hash, s.Count, now / 1000);
         var jws = await SignAsync(orgId, claims, ct);
@@ -177,7 +204,11 @@ internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit
         var plan = await db.InOrgAsync(orgId, async (c, tx) =>
         {
             var through = await AuditStore.LastSeqBeforeAsync(c, tx, orgId, cutoffMs);
-            if (through is null) return null;
+            if (through is null)
+            {
+                return null;
+            }
+
             var cut = await AuditStore.LatestCutAsync(c, tx, orgId);
             var rows = await AuditStore.EventsThroughAsync(c, tx, orgId, through.Value);
             var expected = cut?.HeadHash ?? AuditLog.Genesis;
@@ -192,14 +223,22 @@ internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit
             }
             return ((long Through, string Hash, long Count, long Removed, long? PreviousCut)?)(through.Value, expected, (cut?.Total ?? 0) + rows.Count, rows.Count, cut?.ThroughSeq);
         }, ct);
-        if (plan is not { } p) return 0;
+        if (plan is not { } p)
+        {
+            return 0;
+        }
+
         var now = NowMs;
         var jws = await SignAsync(orgId, new AuditSealClaims(CutType, orgId, p.Through, p.Hash, p.Count, now / 1000) { Removed = p.Removed }, ct);
         return await audit.ExclusiveAsync(() => db.InOrgAsync(orgId, async (c, tx) =>
         {
             await store.LockChainAsync(c, tx, orgId);
             // Another instance may have cut meanwhile: then this plan is stale, and the next round starts afresh.
-            if ((await AuditStore.LatestCutAsync(c, tx, orgId))?.ThroughSeq != p.PreviousCut) return 0;
+            if ((await AuditStore.LatestCutAsync(c, tx, orgId))?.ThroughSeq != p.PreviousCut)
+            {
+                return 0;
+            }
+
             await AuditStore.InsertSealAsync(c, tx, new AuditSealRow { OrgId = orgId, Kind = Cut, ThroughSeq = p.Through, HeadHash = p.Hash, Total = p.Count, Jws = jws, CreatedAt = now });
             await AuditStore.DeleteSealsBeforeAsync(c, tx, orgId, p.Through);
             return await AuditStore.DeleteEventsThroughAsync(c, tx, orgId, p.Through);
@@ -222,7 +261,10 @@ internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit
         }
         finally
         {
-            foreach (var key in sealKeys.Values) key.Dispose();
+            foreach (var key in sealKeys.Values)
+            {
+                key.Dispose();
+            }
         }
     }
 
@@ -237,9 +279,21 @@ internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit
             var claims = VerifySeal(seal.Jws, sealKeys);
             var type = seal.Kind == Cut ? CutType : CheckpointType;
             if (claims is null || claims.Org != orgId || claims.Type != type)
+            {
                 return Fail(null, seal.ThroughSeq, $"the signed {seal.Kind} through seq {seal.ThroughSeq} does not verify (signature, org or type)");
-            if (seal.Kind == Cut) { if (cut is null || claims.Seq > cut.Seq) cut = claims; }
-            else checkpoints.Add(claims);
+            }
+
+            if (seal.Kind == Cut)
+            {
+                if (cut is null || claims.Seq > cut.Seq)
+                {
+                    cut = claims;
+                }
+            }
+            else
+            {
+                checkpoints.Add(claims);
+            }
         }
         var pending = new Queue<AuditSealClaims>(checkpoints.Where(k => cut is null || k.Seq > cut.Seq).OrderBy(k => k.Seq));
         latestCheckpoint = checkpoints.Count == 0 ? null : checkpoints.Max(k => k.Seq);
@@ -250,9 +304,15 @@ internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit
         foreach (var r in rows)
         {
             if (cut is not null && r.Seq <= cut.Seq)
+            {
                 return Fail(r, r.Seq, $"event lies inside the signed retention cut through seq {cut.Seq}");
+            }
+
             if (pending.TryPeek(out var skipped) && skipped.Seq < r.Seq)
+            {
                 return Fail(null, skipped.Seq, $"event seq {skipped.Seq} covered by a signed checkpoint is missing");
+            }
+
             if (r.PrevHash != expected)
             {
                 var reason = checkedCount > 0 ? "prev_hash does not match the previous event's hash (events removed or reordered)"
@@ -260,15 +320,29 @@ internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit
                     : $"events removed from the head: the oldest event does not continue the signed retention cut through seq {cut.Seq}";
                 return Fail(r, r.Seq, reason);
             }
-            if (AuditLog.HashOf(r) != r.Hash) return Fail(r, r.Seq, "content does not match its hash (row edited)");
-            if (r.Mac is null) return Fail(r, r.Seq, "event has no MAC (written outside the control plane, or an unkeyed chain that was never upgraded)");
+            if (AuditLog.HashOf(r) != r.Hash)
+            {
+                return Fail(r, r.Seq, "content does not match its hash (row edited)");
+            }
+
+            if (r.Mac is null)
+            {
+                return Fail(r, r.Seq, "event has no MAC (written outside the control plane, or an unkeyed chain that was never upgraded)");
+            }
+
             if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(r.Mac), Encoding.ASCII.GetBytes(audit.MacOf(orgId, r.Hash))))
+            {
                 return Fail(r, r.Seq, "MAC does not verify: the hash was recomputed without the org's chain key (rewritten row or re-hashed tail)");
+            }
+
             ever++;
             while (pending.TryPeek(out var k) && k.Seq == r.Seq)
             {
                 if (k.Hash != r.Hash || k.Count != ever)
+                {
                     return Fail(r, r.Seq, $"does not match the signed checkpoint at seq {k.Seq} (hash or count {k.Count} ≠ {ever})");
+                }
+
                 pending.Dequeue();
             }
             expected = r.Hash;
@@ -293,11 +367,19 @@ internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit
     /// </summary>
     public async Task UpgradeLegacyChainsAsync(CancellationToken ct)
     {
-        if (!await store.MacBackfillPendingAsync(ct)) return;
+        if (!await store.MacBackfillPendingAsync(ct))
+        {
+            return;
+        }
+
         foreach (var orgId in (await orgs.AllIdsAsync(ct)).Append(AuditLog.SystemOrg))
         {
             var rows = await store.AllEventsAsync(orgId, ct);
-            if (rows.Count == 0) continue;
+            if (rows.Count == 0)
+            {
+                continue;
+            }
+
             var macs = new List<(long Seq, string Mac)>();
             string? previous = null;
             long? brokenAt = null;
@@ -324,17 +406,32 @@ internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit
             var first = rows[0];
             var now = NowMs;
             if (first.PrevHash != AuditLog.Genesis)
+            {
                 cutJws = await SignAsync(orgId, new AuditSealClaims(CutType, orgId, first.Seq - 1, first.PrevHash, 0, now / 1000) { Removed = 0 }, ct);
+            }
+
             await db.InOrgAsync(orgId, async (c, tx) =>
             {
                 foreach (var (seq, mac) in macs)
+                {
                     await AuditStore.SetMissingMacAsync(c, tx, orgId, seq, mac);
+                }
+
                 if (cutJws is not null)
+                {
                     await AuditStore.InsertSealAsync(c, tx, new AuditSealRow { OrgId = orgId, Kind = Cut, ThroughSeq = first.Seq - 1, HeadHash = first.PrevHash, Total = 0, Jws = cutJws, CreatedAt = now });
+                }
+
                 return 0;
             }, ct);
-            if (brokenAt is { } seq) Log.ChainNotUpgraded(logger, orgId, seq);
-            else Log.ChainUpgraded(logger, orgId, macs.Count);
+            if (brokenAt is { } seq)
+            {
+                Log.ChainNotUpgraded(logger, orgId, seq);
+            }
+            else
+            {
+                Log.ChainUpgraded(logger, orgId, macs.Count);
+            }
         }
         await store.ClearMacBackfillAsync(ct);
     }

@@ -6,7 +6,6 @@ using Authio.ControlPlane.RateLimiting;
 using Authio.ControlPlane.Sessions;
 using Authio.ControlPlane.Storage;
 using Authio.ControlPlane.Users;
-using Authio.Shared.Errors;
 
 namespace Authio.ControlPlane.Auth;
 
@@ -25,10 +24,15 @@ internal sealed partial class LoginService(
     public async Task<Result<TokenPair>> LoginAsync(string? email, string? password, string? orgId, ClientInfo client, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password))
+        {
             return Failure.Invalid(string.IsNullOrWhiteSpace(email) ? "email" : "password", "is required.", "email and password are required.");
+        }
         // Checked on the raw input before anything else (no rate-limit bucket, lookup or bcrypt for junk).
         if (System.Text.Encoding.UTF8.GetByteCount(email) > MaxEmailBytes)
+        {
             return Failure.Invalid("email", $"must be at most {MaxEmailBytes} bytes (UTF-8).");
+        }
+
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var normalized = UserStore.NormalizeEmail(email);
         var failedEntry = new AuditEntry(orgId ?? AuditLog.SystemOrg, AuditEvents.LoginFailed, "failure")
@@ -39,7 +43,10 @@ internal sealed partial class LoginService(
         // whether or not the account exists. A refusal runs no bcrypt and, but for the first one per period (audited),
         // touches no table.
         var limited = limiter.CheckAccount(LimitedAction.SignIn, normalized);
-        if (!limited.Admitted) return await RateLimitedAsync(normalized, orgId, failedEntry, limited, ct);
+        if (!limited.Admitted)
+        {
+            return await RateLimitedAsync(normalized, orgId, failedEntry, limited, ct);
+        }
 
         // Lockout is kept per email key, for unknown emails exactly as for accounts: the same failures give the same
         // 401s, the same 423 and the same lock duration, so a lock never reveals whether an account exists.
@@ -49,7 +56,10 @@ internal sealed partial class LoginService(
         var userOrgs = user is null ? new List<(string OrgId, bool Active)>() : await users.OrgsOfAsync(user.Id, ct);
         // Unknown emails cannot be attributed to an org the caller has proven membership of: the internal chain.
         var auditOrgs = AuditOrgs(userOrgs, orgId);
-        if (user is not null) failedEntry = failedEntry with { UserId = user.Id };
+        if (user is not null)
+        {
+            failedEntry = failedEntry with { UserId = user.Id };
+        }
 
         if (lockState?.LockedUntil is { } until && until > now)
         {
@@ -65,15 +75,24 @@ internal sealed partial class LoginService(
         var tooLong = System.Text.Encoding.UTF8.GetByteCount(password) > PasswordPolicy.MaxBytes;
         var passwordOk = tooLong ? hasher.VerifyDummy(password) : hasher.Verify(password, user.PasswordHash);
         if (!passwordOk)
+        {
             return await RecordFailureAsync(emailKey, user.Id, now, failedEntry, auditOrgs, "bad_password", ct);
+        }
 
-        if (lockState is not null) await users.ClearLoginFailuresAsync(emailKey, ct);
+        if (lockState is not null)
+        {
+            await users.ClearLoginFailuresAsync(emailKey, ct);
+        }
 
         var active = userOrgs.Where(o => o.Active).Select(o => o.OrgId).ToList();
         string chosen;
         if (orgId is not null)
         {
-            if (!userOrgs.Any(o => o.OrgId == orgId)) return await FailAsync(failedEntry, auditOrgs, "not_member", ct);
+            if (!userOrgs.Any(o => o.OrgId == orgId))
+            {
+                return await FailAsync(failedEntry, auditOrgs, "not_member", ct);
+            }
+
             chosen = orgId;
         }
         else if (active.Count > 1)
@@ -82,13 +101,26 @@ internal sealed partial class LoginService(
             // and tells a script (or a person) exactly which org_id to send.
             return Failure.Invalid("org_id", $"is required: this user belongs to several organizations: {await DescribeAsync(active, ct)}. Send \"org_id\" with one of them.");
         }
-        else if (active.Count == 1) chosen = active[0];
-        else return await FailAsync(failedEntry, auditOrgs, "deactivated", ct);
+        else if (active.Count == 1)
+        {
+            chosen = active[0];
+        }
+        else
+        {
+            return await FailAsync(failedEntry, auditOrgs, "deactivated", ct);
+        }
 
         var member = await db.InOrgAsync(chosen, (c, tx) => UserStore.MemberAsync(c, tx, chosen, user.Id), ct);
-        if (member is null || member.Active != 1) return await FailAsync(failedEntry, [chosen], "deactivated", ct);
+        if (member is null || member.Active != 1)
+        {
+            return await FailAsync(failedEntry, [chosen], "deactivated", ct);
+        }
 
-        if (await sessions.StartAsync(chosen, user.Id, client, ct) is not { } pair) return await FailAsync(failedEntry, [chosen], "deactivated", ct);
+        if (await sessions.StartAsync(chosen, user.Id, client, ct) is not { } pair)
+        {
+            return await FailAsync(failedEntry, [chosen], "deactivated", ct);
+        }
+
         Log.Succeeded(logger, chosen, user.Id);
         await audit.RecordAsync(new AuditEntry(chosen, AuditEvents.LoginSucceeded)
         {
@@ -123,16 +155,23 @@ internal sealed partial class LoginService(
         {
             var details = new Dictionary<string, string?> { ["reason"] = "rate_limited", ["retry_after_seconds"] = verdict.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) };
             if (await users.FindByEmailAsync(email, ct) is { } user)
+            {
                 await RecordInAsync(AuditOrgs(await users.OrgsOfAsync(user.Id, ct), orgId), entry with { UserId = user.Id, Details = details }, ct);
+            }
             else
+            {
                 await audit.RecordAsync(entry with { OrgId = AuditLog.SystemOrg, Details = details }, ct);
+            }
         }
         return RateLimitEndpoints.Refused(LimitedAction.SignIn, verdict);
     }
 
     private async Task RecordInAsync(IReadOnlyList<string> orgs, AuditEntry entry, CancellationToken ct)
     {
-        foreach (var org in orgs) await audit.RecordAsync(entry with { OrgId = org }, ct);
+        foreach (var org in orgs)
+        {
+            await audit.RecordAsync(entry with { OrgId = org }, ct);
+        }
     }
 
     private async Task<Result<TokenPair>> FailAsync(AuditEntry entry, IReadOnlyList<string> orgs, string reason, CancellationToken ct)
@@ -151,8 +190,15 @@ internal sealed partial class LoginService(
         {
             var until = now + (long)l.Duration.TotalMilliseconds;
             await users.LockLoginAsync(emailKey, now, until, ct);
-            if (userId is null) Log.LockedUnknown(logger);
-            else Log.Locked(logger, userId);
+            if (userId is null)
+            {
+                Log.LockedUnknown(logger);
+            }
+            else
+            {
+                Log.Locked(logger, userId);
+            }
+
             await RecordInAsync(orgs, entry with { Details = new() { ["reason"] = reason } }, ct);
             await RecordInAsync(orgs, entry with { Event = AuditEvents.AccountLocked, Details = new() { ["locked_until"] = DateTimeOffset.FromUnixTimeMilliseconds(until).ToString("O") } }, ct);
             return Locked(until);

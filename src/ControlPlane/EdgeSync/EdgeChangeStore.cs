@@ -96,7 +96,10 @@ internal sealed class EdgeChangeStore(Db db, TimeProvider time)
         var jwksJson = await current();
         var last = await c.QueryFirstOrDefaultAsync<string?>(
             "SELECT payload FROM edge_changes WHERE type = @type ORDER BY seq DESC LIMIT 1", new { type = JwksType }, tx);
-        if (last == jwksJson) return false;
+        if (last == jwksJson)
+        {
+            return false;
+        }
         // A JWKS document stays the current one until superseded; pruning removes it only then.
         await AppendAsync(c, tx, null, JwksType, null, null, null, long.MaxValue, jwksJson, time.GetUtcNow().ToUnixTimeMilliseconds());
         return true;
@@ -124,7 +127,10 @@ internal sealed class EdgeChangeStore(Db db, TimeProvider time)
                         ? "SELECT payload FROM edge_changes WHERE type = @type AND value IS NULL ORDER BY seq DESC LIMIT 1"
                         : "SELECT payload FROM edge_changes WHERE type = @type AND value = @group ORDER BY seq DESC LIMIT 1",
                     new { type = OrgKeysType, group }, tx);
-                if (payload is not null) last[group] = payload;
+                if (payload is not null)
+                {
+                    last[group] = payload;
+                }
             }
         }
         else
@@ -138,15 +144,26 @@ internal sealed class EdgeChangeStore(Db db, TimeProvider time)
         var at = time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var (group, json) in now)
         {
-            if (last.TryGetValue(group, out var previous) ? previous == json : json == EmptyKeySet) continue;
+            if (last.TryGetValue(group, out var previous) ? previous == json : json == EmptyKeySet)
+            {
+                continue;
+            }
+
             await AppendAsync(c, tx, null, OrgKeysType, null, group == LegacyGroup ? null : group, null, long.MaxValue, json, at);
             appended++;
         }
-        if (onlyListed) return appended;
+        if (onlyListed)
+        {
+            return appended;
+        }
         // A group that lost its last published key (e.g. the legacy keys after retirement) is logged as an empty set.
         foreach (var (group, previous) in last)
         {
-            if (now.ContainsKey(group) || previous == EmptyKeySet) continue;
+            if (now.ContainsKey(group) || previous == EmptyKeySet)
+            {
+                continue;
+            }
+
             await AppendAsync(c, tx, null, OrgKeysType, null, group == LegacyGroup ? null : group, null, long.MaxValue, EmptyKeySet, at);
             appended++;
         }
@@ -235,7 +252,10 @@ internal sealed class EdgeChangeStore(Db db, TimeProvider time)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         if (db.Dialect == Dialect.Postgres)
+        {
             return db.GlobalAsync((c, tx) => c.ExecuteScalarAsync<long>("SELECT authio_edge_prune(@now)", new { now }, tx), ct);
+        }
+
         return db.GlobalAsync(async (c, tx) =>
         {
             var lastJwks = await c.ExecuteScalarAsync<long?>("SELECT MAX(seq) FROM edge_changes WHERE type = 'jwks'", transaction: tx) ?? 0;

@@ -1,7 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Authio.ControlPlane.Api;
 using Authio.ControlPlane.ApiKeys;
-using Authio.Shared.ApiKeys;
 using Authio.Shared.Sync;
 
 namespace Authio.ControlPlane.EdgeSync;

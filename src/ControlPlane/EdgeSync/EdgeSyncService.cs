@@ -65,16 +65,34 @@ internal sealed partial class EdgeSyncService(EdgeChangeStore log, SigningKeySto
         while (true)
         {
             var signal = log.Signal;
-            if (after < await log.PrunedThroughAsync(ct)) return Reset(after);
+            if (after < await log.PrunedThroughAsync(ct))
+            {
+                return Reset(after);
+            }
+
             var rows = await log.ChangesAfterAsync(after, EdgeScope.Everyone, ct);
-            if (rows.Count > 0) return new EdgeChangeBatch(rows[^1].Seq, rows.Select(r => r.ToChange()).ToArray(), false);
+            if (rows.Count > 0)
+            {
+                return new EdgeChangeBatch(rows[^1].Seq, rows.Select(r => r.ToChange()).ToArray(), false);
+            }
             // An edge ahead of the log (e.g. the store was restored from a backup) must start over too.
-            if (first && after > await log.LastSequenceAsync(ct)) return Reset(after);
+            if (first && after > await log.LastSequenceAsync(ct))
+            {
+                return Reset(after);
+            }
+
             first = false;
             var remaining = wait - Stopwatch.GetElapsedTime(started);
-            if (remaining <= TimeSpan.Zero) return new EdgeChangeBatch(after, [], false);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return new EdgeChangeBatch(after, [], false);
+            }
+
             await Task.WhenAny(signal, Task.Delay(remaining < RecheckInterval ? remaining : RecheckInterval, ct));
-            if (ct.IsCancellationRequested) return new EdgeChangeBatch(after, [], false);
+            if (ct.IsCancellationRequested)
+            {
+                return new EdgeChangeBatch(after, [], false);
+            }
         }
     }
 

@@ -33,22 +33,35 @@ internal sealed partial class MaintenanceService(SigningKeyStore keys, AuditRete
         await Step("audit_retention", async () =>
         {
             var pruned = await retention.PruneAsync(ct);
-            if (pruned > 0) Log.Pruned(logger, pruned);
+            if (pruned > 0)
+            {
+                Log.Pruned(logger, pruned);
+            }
         });
         await Step("jwks_change", () => keys.RecordJwksChangeAsync(ct));
         await Step("edge_change_pruning", async () =>
         {
             var expired = await changes.PruneAsync(ct);
-            if (expired > 0) Log.ChangesPruned(logger, expired);
+            if (expired > 0)
+            {
+                Log.ChangesPruned(logger, expired);
+            }
         });
         await Step("audit_checkpoints", () => seals.CheckpointAllAsync(ct));
         await Step("login_failure_pruning", () => loginFailures.PruneAsync(options.Lockout.Window, ct));
-        if (failures is not null) throw new AggregateException("Maintenance steps failed: " + failures.Count, failures);
+        if (failures is not null)
+        {
+            throw new AggregateException("Maintenance steps failed: " + failures.Count, failures);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!options.Jobs.Enabled) return;
+        if (!options.Jobs.Enabled)
+        {
+            return;
+        }
+
         using var timer = new PeriodicTimer(options.Jobs.Interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {

@@ -28,11 +28,20 @@ internal static class OptionsLoader
     /// <summary>The old per-IP window (<c>RateLimit:AuthPerMinute</c>) fills the per-IP limits nobody set explicitly.</summary>
     private static void ApplyLegacyRateLimit(IConfiguration configuration, ControlPlaneOptions o)
     {
-        if (o.RateLimit.AuthPerMinute is not { } perMinute) return;
+        if (o.RateLimit.AuthPerMinute is not { } perMinute)
+        {
+            return;
+        }
+
         Require(perMinute >= 1, "ControlPlane:RateLimit:AuthPerMinute", "must be at least 1");
         var rule = $"{perMinute}/1m burst {perMinute}";
         foreach (var (name, limits) in EndpointLimits(o.RateLimits))
-            if (configuration[$"{Section}:RateLimits:{name}:PerIp"] is null) limits.PerIp = rule;
+        {
+            if (configuration[$"{Section}:RateLimits:{name}:PerIp"] is null)
+            {
+                limits.PerIp = rule;
+            }
+        }
     }
 
     private static (string Name, EndpointRateLimitOptions Limits)[] EndpointLimits(RateLimitsOptions r) =>
@@ -92,11 +101,17 @@ internal static class OptionsLoader
 
     private static void RequireRule(string? text, string key)
     {
-        if (!AuthRateRule.TryParse(text, out _, out var error)) throw new ConfigurationException(key, "is invalid: " + error);
+        if (!AuthRateRule.TryParse(text, out _, out var error))
+        {
+            throw new ConfigurationException(key, "is invalid: " + error);
+        }
     }
 
     private static void Require(bool ok, string key, string problem)
     {
-        if (!ok) throw new ConfigurationException(key, problem);
+        if (!ok)
+        {
+            throw new ConfigurationException(key, problem);
+        }
     }
 }

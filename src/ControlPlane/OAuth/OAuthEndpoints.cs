@@ -37,8 +37,16 @@ internal static class OAuthEndpoints
         });
         oauth.MapPost("/revoke", async (OAuthTokenService tokens, HttpContext http) =>
             {
-                if (await FormProblemAsync(http) is { } invalid) return invalid;
-                if (await TokenParameterAsync(http) is not { } token) return MissingToken();
+                if (await FormProblemAsync(http) is { } invalid)
+                {
+                    return invalid;
+                }
+
+                if (await TokenParameterAsync(http) is not { } token)
+                {
+                    return MissingToken();
+                }
+
                 await tokens.RevokeAsync(token, ClientInfo.From(http), http.RequestAborted);
                 return Results.Ok();
             })
@@ -53,21 +61,49 @@ internal static class OAuthEndpoints
                 if (ApiKeyFormat.HasApiKeyPrefix(credential))
                 {
                     var edge = await keys.AuthenticateEdgeAsync(header, ClientInfo.From(http), http.RequestAborted);
-                    if (edge.Error is not null) return edge.Error;
+                    if (edge.Error is not null)
+                    {
+                        return edge.Error;
+                    }
+
                     who = new Introspector(null);
                 }
                 else
                 {
-                    if (credential.Length == 0) return Failure.Unauthorized("An edge:sync API key or a mod access token is required as the bearer credential.");
+                    if (credential.Length == 0)
+                    {
+                        return Failure.Unauthorized("An edge:sync API key or a mod access token is required as the bearer credential.");
+                    }
+
                     var claims = await validator.ValidateAsync(credential, http.RequestAborted);
-                    if (claims is null) return Failure.Unauthorized("The access token is invalid or expired.");
+                    if (claims is null)
+                    {
+                        return Failure.Unauthorized("The access token is invalid or expired.");
+                    }
+
                     var verdict = await authority.CheckAsync(claims, http.RequestAborted);
-                    if (!verdict.Allowed) return Failure.Unauthorized(verdict.Refusal!);
-                    if (verdict.Role != Roles.Mod) return Failure.Forbidden("Introspection needs a mod access token.");
+                    if (!verdict.Allowed)
+                    {
+                        return Failure.Unauthorized(verdict.Refusal!);
+                    }
+
+                    if (verdict.Role != Roles.Mod)
+                    {
+                        return Failure.Forbidden("Introspection needs a mod access token.");
+                    }
+
                     who = new Introspector(claims.OrgId);
                 }
-                if (await FormProblemAsync(http) is { } invalid) return invalid;
-                if (await TokenParameterAsync(http) is not { } token) return MissingToken();
+                if (await FormProblemAsync(http) is { } invalid)
+                {
+                    return invalid;
+                }
+
+                if (await TokenParameterAsync(http) is not { } token)
+                {
+                    return MissingToken();
+                }
+
                 return Results.Ok(await tokens.IntrospectAsync(token, who, sync.InScope, http.RequestAborted));
             })
             .DisableAntiforgery()
@@ -76,7 +112,11 @@ internal static class OAuthEndpoints
 
     private static async Task<string?> TokenParameterAsync(HttpContext http)
     {
-        if (!http.Request.HasFormContentType) return null;
+        if (!http.Request.HasFormContentType)
+        {
+            return null;
+        }
+
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
         var token = form["token"].ToString();
         return token.Length == 0 ? null : token;
@@ -88,15 +128,28 @@ internal static class OAuthEndpoints
     /// </summary>
     private static async Task<IResult?> FormProblemAsync(HttpContext http)
     {
-        if (!http.Request.HasFormContentType) return null;
+        if (!http.Request.HasFormContentType)
+        {
+            return null;
+        }
+
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
         var errors = new Dictionary<string, string[]>();
         foreach (var (name, max) in new[] { ("token", int.MaxValue), ("token_type_hint", MaxHintLength) })
         {
             var values = form[name];
-            if (values.Count > 1) errors[name] = ["must be given at most once."];
-            else if (values.ToString().Length > max) errors[name] = [$"must be at most {max} characters."];
-            else if (values.ToString().Contains('\0', StringComparison.Ordinal)) errors[name] = ["must not contain the NUL character (U+0000)."];
+            if (values.Count > 1)
+            {
+                errors[name] = ["must be given at most once."];
+            }
+            else if (values.ToString().Length > max)
+            {
+                errors[name] = [$"must be at most {max} characters."];
+            }
+            else if (values.ToString().Contains('\0', StringComparison.Ordinal))
+            {
+                errors[name] = ["must not contain the NUL character (U+0000)."];
+            }
         }
         return errors.Count > 0 ? Failure.Invalid(errors) : null;
     }

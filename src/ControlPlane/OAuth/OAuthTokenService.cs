@@ -51,20 +51,36 @@ internal sealed partial class OAuthTokenService(
     /// </summary>
     public async Task RevokeAsync(string token, ClientInfo client, CancellationToken ct)
     {
-        if (token.Length > 8192) return;
+        if (token.Length > 8192)
+        {
+            return;
+        }
+
         if (LooksLikeJwt(token))
         {
             var claims = await validator.ValidateAsync(token, ct);
-            if (claims?.TokenId is null) return;
+            if (claims?.TokenId is null)
+            {
+                return;
+            }
+
             var now = Now;
             var expiresAt = claims.ExpiresAt * 1000 + (long)options.Tokens.ClockSkew.TotalMilliseconds;
             var added = await db.InOrgAsync(claims.OrgId, async (c, tx) =>
             {
-                if (await OAuthStore.IsRevokedAsync(c, tx, claims.OrgId, RevocationKinds.TokenId, claims.TokenId)) return false;
+                if (await OAuthStore.IsRevokedAsync(c, tx, claims.OrgId, RevocationKinds.TokenId, claims.TokenId))
+                {
+                    return false;
+                }
+
                 await changes.AppendRevocationAsync(c, tx, claims.OrgId, RevocationKinds.TokenId, claims.TokenId, null, now, expiresAt);
                 return true;
             }, ct);
-            if (!added) return;
+            if (!added)
+            {
+                return;
+            }
+
             Log.AccessTokenRevoked(logger, claims.OrgId, claims.SessionId);
             await audit.RecordAsync(new AuditEntry(claims.OrgId, AuditEvents.AccessTokenRevoked)
             {
@@ -73,37 +89,63 @@ internal sealed partial class OAuthTokenService(
             }, ct);
             return;
         }
-        if (RefreshTokens.OrgOf(token) is not { } orgId) return;
+        if (RefreshTokens.OrgOf(token) is not { } orgId)
+        {
+            return;
+        }
+
         var hash = RefreshTokens.Hash(token);
         var now2 = Now;
         var session = await store.LiveRefreshSessionAsync(orgId, hash, now2, ct);
-        if (session.SessionId is null) return;
+        if (session.SessionId is null)
+        {
+            return;
+        }
+
         await sessions.EndAsync(orgId, session.SessionId, EndReasons.TokenRevoked, AuditEvents.SessionEnded, session.UserId, client, ct);
     }
 
     /// <summary>What <paramref name="token"/> is, if it is active and visible to <paramref name="who"/>; otherwise inactive.</summary>
     public async Task<IntrospectionResponse> IntrospectAsync(string token, Introspector who, Func<string, bool> edgeMaySee, CancellationToken ct)
     {
-        if (token.Length > 8192) return IntrospectionResponse.Inactive;
+        if (token.Length > 8192)
+        {
+            return IntrospectionResponse.Inactive;
+        }
+
         bool Visible(string org) => who.OrgId is { } own ? own == org : edgeMaySee(org);
         var now = Now;
         if (LooksLikeJwt(token))
         {
             var claims = await validator.ValidateAsync(token, ct);
-            if (claims?.TokenId is null || !Visible(claims.OrgId)) return IntrospectionResponse.Inactive;
+            if (claims?.TokenId is null || !Visible(claims.OrgId))
+            {
+                return IntrospectionResponse.Inactive;
+            }
+
             var hits = await store.RevocationsOfAsync(claims.OrgId, claims.TokenId, claims.SessionId, claims.UserId, now, ct);
             // Same rule as the edge: user_not_before (rounded up to whole seconds) revokes tokens issued before it.
             if (hits.Any(h => h.Kind != RevocationKinds.UserNotBefore || claims.IssuedAt < CeilSeconds(h.NotBefore ?? 0)))
+            {
                 return IntrospectionResponse.Inactive;
+            }
+
             return new IntrospectionResponse(true, string.Join(' ', claims.Scopes.Order(StringComparer.Ordinal)), claims.UserId, claims.OrgId,
                 claims.SessionId, claims.TokenId, claims.ExpiresAt, claims.IssuedAt, options.Issuer, options.Audience, AccessTokenType);
         }
-        if (RefreshTokens.OrgOf(token) is not { } orgId || !Visible(orgId)) return IntrospectionResponse.Inactive;
+        if (RefreshTokens.OrgOf(token) is not { } orgId || !Visible(orgId))
+        {
+            return IntrospectionResponse.Inactive;
+        }
+
         var hash = RefreshTokens.Hash(token);
         var graceMs = (long)options.Tokens.RefreshReuseGrace.TotalMilliseconds;
         var row = await store.RefreshTokenAsync(orgId, hash, ct);
         if (row.SessionId is null || row.EndedAt is not null || row.ExpiresAt <= now || (row.RotatedAt is { } r && now - r > graceMs))
+        {
             return IntrospectionResponse.Inactive;
+        }
+
         return new IntrospectionResponse(true, null, row.UserId, orgId, row.SessionId, null, row.ExpiresAt / 1000, row.CreatedAt / 1000,
             options.Issuer, null, RefreshTokenType);
     }

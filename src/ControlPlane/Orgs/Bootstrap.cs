@@ -13,7 +13,11 @@ internal sealed partial class Bootstrap(UserStore users, OrgService orgs, OrgSto
 {
     public async Task RunAsync(CancellationToken ct)
     {
-        if (await users.CountAsync(ct) > 0) return;
+        if (await users.CountAsync(ct) > 0)
+        {
+            return;
+        }
+
         var b = options.Bootstrap;
         if (string.IsNullOrWhiteSpace(b.AdminEmail) || string.IsNullOrWhiteSpace(b.OrgName) || string.IsNullOrEmpty(b.AdminPassword))
         {
@@ -21,9 +25,16 @@ internal sealed partial class Bootstrap(UserStore users, OrgService orgs, OrgSto
             return;
         }
         if (!b.AdminEmail.Contains('@', StringComparison.Ordinal))
+        {
             throw new ConfigurationException("ControlPlane:Bootstrap:AdminEmail", "must be an email address.");
+        }
+
         var problems = policy.Check(b.AdminPassword);
-        if (problems.Length > 0) throw new ConfigurationException("ControlPlane:Bootstrap:AdminPassword", string.Join(" ", problems));
+        if (problems.Length > 0)
+        {
+            throw new ConfigurationException("ControlPlane:Bootstrap:AdminPassword", string.Join(" ", problems));
+        }
+
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var user = new UserRow
         {

@@ -1,10 +1,8 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
-using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
-using Authio.ControlPlane.Storage;
-using Authio.ControlPlane.Users;
+using Authio.ControlPlane.Hosting;
 
 namespace Authio.ControlPlane.Orgs;
 
@@ -35,10 +33,20 @@ internal static class OrgEndpoints
                 var errors = new Dictionary<string, string[]>();
                 // The static bounds are checked before this runs (RequestBounds); these two maximums are configuration.
                 if (body.AccessTokenTtlSeconds is { } t && t > orgs.MaxAccessTtlSeconds)
+                {
                     errors["access_token_ttl_seconds"] = [$"must be between {TokenOptions.MinTtlSeconds} and {orgs.MaxAccessTtlSeconds}."];
+                }
+
                 if (body.IdleTimeoutSeconds is { } i && i > orgs.MaxIdleTimeoutSeconds)
+                {
                     errors["idle_timeout_seconds"] = [$"must be between {TokenOptions.MinTtlSeconds} and {orgs.MaxIdleTimeoutSeconds}."];
-                if (errors.Count > 0) return Failure.Invalid(errors);
+                }
+
+                if (errors.Count > 0)
+                {
+                    return Failure.Invalid(errors);
+                }
+
                 await orgs.UpdateSettingsAsync(caller.OrgId, body.AccessTokenTtlSeconds, body.IdleTimeoutSeconds, body.AuditRetentionDays, http.RequestAborted);
                 await audit.RecordAsync(new AuditEntry(caller.OrgId, AuditEvents.OrgUpdated)
                 {
@@ -60,7 +68,11 @@ internal static class OrgEndpoints
         g.MapPut("/orgs/{id}/rate-limits", async (string id, OrgRateLimitsRequest body, OrgRateLimitService limits, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
-                if (caller.OrgId != id) return Failure.NotFound("Org");
+                if (caller.OrgId != id)
+                {
+                    return Failure.NotFound("Org");
+                }
+
                 return (await limits.SetAsync(id, body.Default, caller, http.RequestAborted)).ToResult(Results.Ok);
             })
             .AddEndpointFilter<AdminFilter>()
@@ -68,7 +80,11 @@ internal static class OrgEndpoints
         g.MapPost("/orgs", async (CreateOrgRequest body, OrgService service, OrgStore orgs, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
-                if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Trim().Length > 200) return Failure.Invalid("name", "must be 1 to 200 characters.");
+                if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Trim().Length > 200)
+                {
+                    return Failure.Invalid("name", "must be 1 to 200 characters.");
+                }
+
                 var org = await service.CreateAsync(body.Name.Trim(), caller.UserId, caller.Client, http.RequestAborted);
                 return Results.Created($"/v1/org", View(orgs, org));
             })

@@ -35,10 +35,13 @@ internal sealed class OrgRateLimitService(Db db, EdgeChangeStore changes, AuditL
         if (!string.IsNullOrWhiteSpace(text))
         {
             if (!RateLimitSpec.TryParse(text, out var spec, out var error))
+            {
                 return Failure.Invalid(Field, $"{error}. Expected '{RateLimitSpec.Grammar}', e.g. '100/1s burst 200 per org'.") with
                 {
                     Detail = $"'{Field}' is not a valid rate limit.",
                 };
+            }
+
             normalized = spec.Text;
         }
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -47,7 +50,11 @@ internal sealed class OrgRateLimitService(Db db, EdgeChangeStore changes, AuditL
             // Lock first: this transaction reads, then writes and appends (see EdgeChangeStore.LockAsync).
             await changes.LockAsync(c, tx);
             var current = await OrgStore.RateLimitAsync(c, tx, orgId);
-            if (current == normalized) return (Changed: false, Current: current);
+            if (current == normalized)
+            {
+                return (Changed: false, Current: current);
+            }
+
             await OrgStore.SetRateLimitAsync(c, tx, orgId, normalized, actor.UserId, now);
             await changes.AppendOrgRateLimitAsync(c, tx, orgId, normalized);
             return (Changed: true, Current: current);

@@ -15,7 +15,11 @@ internal sealed class OrgService(Db db, AuditLog audit, SigningKeys.SigningKeySt
         await db.InOrgAsync(org.Id, async (c, tx) =>
         {
             await OrgStore.InsertAsync(c, tx, org);
-            if (newUser is not null) await UserStore.InsertAsync(c, tx, newUser);
+            if (newUser is not null)
+            {
+                await UserStore.InsertAsync(c, tx, newUser);
+            }
+
             await UserStore.InsertMembershipAsync(c, tx, org.Id, creatorUserId, Roles.Mod, now);
             return 0;
         }, ct);
@@ -24,7 +28,10 @@ internal sealed class OrgService(Db db, AuditLog audit, SigningKeys.SigningKeySt
             ActorId = creatorUserId, Ip = client.Ip, UserAgent = client.UserAgent, Details = new() { ["name"] = name },
         }, ct);
         if (newUser is not null)
+        {
             await audit.RecordAsync(new AuditEntry(org.Id, AuditEvents.UserCreated) { UserId = newUser.Id, Email = newUser.Email, Details = new() { ["role"] = Roles.Mod, ["via"] = "bootstrap" } }, ct);
+        }
+
         await audit.RecordAsync(new AuditEntry(org.Id, AuditEvents.RoleAssigned)
         {
             ActorId = creatorUserId, UserId = creatorUserId, Details = new() { ["role"] = Roles.Mod, ["project_id"] = null },

@@ -20,11 +20,27 @@ internal sealed class PlatformOperators(OrgStore orgs, UserStore users, ControlP
 
     public async Task<bool> IsOperatorAsync(Caller caller, CancellationToken ct)
     {
-        if (caller.Role == Roles.Mod && caller.OrgId == await OperatorOrgIdAsync(ct)) return true;
+        if (caller.Role == Roles.Mod && caller.OrgId == await OperatorOrgIdAsync(ct))
+        {
+            return true;
+        }
+
         var listed = options.Operators;
-        if (listed.Length == 0) return false;
-        if (listed.Contains(caller.UserId, StringComparer.Ordinal)) return true;
-        if (!listed.Any(o => o.Contains('@', StringComparison.Ordinal))) return false;
+        if (listed.Length == 0)
+        {
+            return false;
+        }
+
+        if (listed.Contains(caller.UserId, StringComparer.Ordinal))
+        {
+            return true;
+        }
+
+        if (!listed.Any(o => o.Contains('@', StringComparison.Ordinal)))
+        {
+            return false;
+        }
+
         var user = await users.GetInOrgAsync(caller.OrgId, caller.UserId, ct);
         return user is not null && listed.Any(o => string.Equals(UserStore.NormalizeEmail(o), user.Email, StringComparison.Ordinal));
     }

@@ -48,7 +48,10 @@ internal sealed class AuthRateBuckets
     {
         get
         {
-            lock (_lock) return _buckets.Count;
+            lock (_lock)
+            {
+                return _buckets.Count;
+            }
         }
     }
 
@@ -76,7 +79,11 @@ internal sealed class AuthRateBuckets
                 }
                 return new RateLimitVerdict(false, TimeSpan.FromTicks(next - rule.Tolerance - now), first);
             }
-            if (!known && _buckets.Count >= Capacity) Evict(now);
+            if (!known && _buckets.Count >= Capacity)
+            {
+                Evict(now);
+            }
+
             bucket.Arrival = next;
             _buckets[key] = bucket;
             return RateLimitVerdict.Admit;
@@ -89,21 +96,47 @@ internal sealed class AuthRateBuckets
         var removed = 0;
         // Removing while enumerating is allowed for Dictionary (it never reorders on Remove).
         foreach (var (key, b) in _buckets)
-            if (b.Arrival <= now && b.ReportedUntil <= now && _buckets.Remove(key)) removed++;
-        if (removed >= target) return;
+        {
+            if (b.Arrival <= now && b.ReportedUntil <= now && _buckets.Remove(key))
+            {
+                removed++;
+            }
+        }
+
+        if (removed >= target)
+        {
+            return;
+        }
 
         var arrivals = new long[_buckets.Count];
         var i = 0;
-        foreach (var b in _buckets.Values) arrivals[i++] = b.Arrival;
+        foreach (var b in _buckets.Values)
+        {
+            arrivals[i++] = b.Arrival;
+        }
+
         Array.Sort(arrivals);
         var threshold = arrivals[Math.Min(arrivals.Length, target - removed) - 1];
         // Strictly closer to full than the threshold first, then ties only as far as needed (a flood's buckets often tie).
         foreach (var (key, b) in _buckets)
-            if (b.Arrival < threshold && _buckets.Remove(key)) Evicted(ref removed);
+        {
+            if (b.Arrival < threshold && _buckets.Remove(key))
+            {
+                Evicted(ref removed);
+            }
+        }
+
         foreach (var (key, b) in _buckets)
         {
-            if (removed >= target) break;
-            if (b.Arrival == threshold && _buckets.Remove(key)) Evicted(ref removed);
+            if (removed >= target)
+            {
+                break;
+            }
+
+            if (b.Arrival == threshold && _buckets.Remove(key))
+            {
+                Evicted(ref removed);
+            }
         }
     }
 

@@ -82,10 +82,18 @@ internal sealed partial class AuthRateLimiter
 
     private RateLimitVerdict Check(Limit? limit, string key)
     {
-        if (limit is null) return RateLimitVerdict.Admit;
+        if (limit is null)
+        {
+            return RateLimitVerdict.Admit;
+        }
+
         var now = Now;
         var verdict = limit.Table.Take(Digest(key), limit.Rule, now);
-        if (verdict.FirstRefusal) Log.Limited(_logger, limit.Name, limit.Rule.Text, verdict.RetryAfterSeconds);
+        if (verdict.FirstRefusal)
+        {
+            Log.Limited(_logger, limit.Name, limit.Rule.Text, verdict.RetryAfterSeconds);
+        }
+
         var evictions = limit.Table.ActiveEvictions;
         if (evictions != limit.LoggedEvictions && now >= limit.NextEvictionLog)
         {
@@ -111,9 +119,21 @@ internal sealed partial class AuthRateLimiter
     /// <summary>IPv4 (also when mapped into IPv6) as is; IPv6 by its /64, which one subscriber usually holds whole.</summary>
     internal static string AddressKey(IPAddress? address)
     {
-        if (address is null) return "unknown";
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
-        if (address.AddressFamily != AddressFamily.InterNetworkV6) return address.ToString();
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
         var bytes = address.GetAddressBytes();
         Array.Clear(bytes, 8, 8);
         return new IPAddress(bytes) + "/64";
@@ -130,7 +150,11 @@ internal sealed partial class AuthRateLimiter
         /// <summary>Null when the rule is <c>off</c>. Options were validated at start-up, so parsing cannot fail here.</summary>
         public static Limit? Create(string name, string text, int capacity)
         {
-            if (!AuthRateRule.TryParse(text, out var rule, out var error)) throw new InvalidOperationException(error);
+            if (!AuthRateRule.TryParse(text, out var rule, out var error))
+            {
+                throw new InvalidOperationException(error);
+            }
+
             return rule is null ? null : new Limit(name, rule, new AuthRateBuckets(capacity));
         }
     }

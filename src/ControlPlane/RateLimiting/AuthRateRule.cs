@@ -48,7 +48,11 @@ internal sealed class AuthRateRule
     {
         rule = null;
         error = null;
-        if (string.Equals(text?.Trim(), "off", StringComparison.OrdinalIgnoreCase)) return true;
+        if (string.Equals(text?.Trim(), "off", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
         if (!RateLimitSpec.TryParse(text, out var spec, out var specError))
         {
             error = (string.IsNullOrWhiteSpace(text) ? "the value is empty" : specError) + "; " + Grammar;

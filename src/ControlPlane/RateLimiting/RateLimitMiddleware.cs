@@ -1,5 +1,4 @@
 using Authio.ControlPlane.Api;
-using Authio.Shared.Errors;
 
 namespace Authio.ControlPlane.RateLimiting;
 

@@ -16,7 +16,11 @@ internal static class RefreshTokens
 
     public static string? OrgOf(string? token)
     {
-        if (string.IsNullOrEmpty(token) || token.Length > 200) return null;
+        if (string.IsNullOrEmpty(token) || token.Length > 200)
+        {
+            return null;
+        }
+
         var dot = token.IndexOf('.', StringComparison.Ordinal);
         return dot > 0 && dot < token.Length - 1 ? token[..dot] : null;
     }

@@ -16,8 +16,16 @@ internal static class SessionEndpoints
         g.MapGet("/users/{id}/sessions", async (string id, SessionService sessions, UserService users, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
-                if (id != caller.UserId && !caller.IsAdmin) return Failure.Forbidden();
-                if (await users.GetAsync(caller.OrgId, id, http.RequestAborted) is null) return Failure.NotFound("User");
+                if (id != caller.UserId && !caller.IsAdmin)
+                {
+                    return Failure.Forbidden();
+                }
+
+                if (await users.GetAsync(caller.OrgId, id, http.RequestAborted) is null)
+                {
+                    return Failure.NotFound("User");
+                }
+
                 var list = await sessions.ListLiveAsync(caller.OrgId, id, http.RequestAborted);
                 return Results.Ok(list.Select(s => new SessionView(s.Id, s.UserId, DateTimeOffset.FromUnixTimeMilliseconds(s.CreatedAt),
                     DateTimeOffset.FromUnixTimeMilliseconds(s.LastSeenAt), s.Ip, s.UserAgent, s.Id == caller.SessionId)));
@@ -27,7 +35,11 @@ internal static class SessionEndpoints
             {
                 var caller = Caller.Of(http);
                 var mine = (await sessions.ListLiveAsync(caller.OrgId, caller.UserId, http.RequestAborted)).Any(s => s.Id == sid);
-                if (!mine && !caller.IsAdmin) return Failure.NotFound("Session");
+                if (!mine && !caller.IsAdmin)
+                {
+                    return Failure.NotFound("Session");
+                }
+
                 return await sessions.EndAsync(caller.OrgId, sid, EndReasons.Ended, AuditEvents.SessionEnded, caller.UserId, caller.Client, http.RequestAborted)
                     ? Results.NoContent() : Failure.NotFound("Session");
             })
@@ -35,8 +47,16 @@ internal static class SessionEndpoints
         g.MapPost("/users/{id}/logout-all", async (string id, SessionService sessions, UserService users, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
-                if (id != caller.UserId && !caller.IsAdmin) return Failure.Forbidden();
-                if (await users.GetAsync(caller.OrgId, id, http.RequestAborted) is null) return Failure.NotFound("User");
+                if (id != caller.UserId && !caller.IsAdmin)
+                {
+                    return Failure.Forbidden();
+                }
+
+                if (await users.GetAsync(caller.OrgId, id, http.RequestAborted) is null)
+                {
+                    return Failure.NotFound("User");
+                }
+
                 var ended = await sessions.EndAllAsync(caller.OrgId, id, EndReasons.LogoutAll, caller.UserId, caller.Client, http.RequestAborted);
                 return Results.Ok(new LogoutAllResult(ended));
             })

@@ -33,15 +33,26 @@ internal sealed partial class SessionService(
         var refresh = RefreshTokens.New(orgId);
         var started = await db.InOrgAsync(orgId, async (c, tx) =>
         {
-            if (await SessionStore.LockMemberAsync(c, tx, orgId, userId) is not { Active: true } member) return null;
+            if (await SessionStore.LockMemberAsync(c, tx, orgId, userId) is not { Active: true } member)
+            {
+                return null;
+            }
+
             var evicted = await store.EndOldestAsync(c, tx, orgId, userId, options.Sessions.MaxPerUser - 1, EndReasons.SessionLimit, now);
             await SessionStore.InsertAsync(c, tx, orgId, sid, userId, now, client, now + (long)ttl.TotalMilliseconds);
             await InsertRefreshAsync(c, tx, orgId, sid, refresh, now);
             return new { member.Role, Teams = await UserStore.TeamsOfAsync(c, tx, orgId, userId), Projects = await UserStore.ProjectRolesOfAsync(c, tx, orgId, userId), Evicted = evicted };
         }, ct);
-        if (started is null) return null;
+        if (started is null)
+        {
+            return null;
+        }
+
         foreach (var old in started.Evicted)
+        {
             await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.SessionEnded) { UserId = userId, SessionId = old, Ip = client.Ip, UserAgent = client.UserAgent, Details = new() { ["reason"] = EndReasons.SessionLimit } }, ct);
+        }
+
         var access = await issuer.IssueAsync(orgId, userId, sid, started.Role, started.Teams, ttl, ct, started.Projects);
         return new TokenPair(access.Token, refresh, access.ExpiresInSeconds, sid);
     }
@@ -55,7 +66,11 @@ internal sealed partial class SessionService(
     public async Task<Result<TokenPair>> RefreshAsync(string? refreshToken, ClientInfo client, CancellationToken ct)
     {
         var orgId = RefreshTokens.OrgOf(refreshToken);
-        if (orgId is null || await orgs.GetAsync(orgId, ct) is not { } org) return Failure.Unauthorized("The refresh token is invalid.");
+        if (orgId is null || await orgs.GetAsync(orgId, ct) is not { } org)
+        {
+            return Failure.Unauthorized("The refresh token is invalid.");
+        }
+
         var now = Now;
         var hash = RefreshTokens.Hash(refreshToken!);
         var ttl = orgs.AccessTtl(org);
@@ -68,35 +83,63 @@ internal sealed partial class SessionService(
             // row, are locked before anything is read, so an ending that committed first is seen here, and one that comes
             // later waits for this transaction and then ends the session (its sid revocation covers the token minted below).
             var rt = await SessionStore.LockRefreshTokenAsync(c, tx, orgId, hash);
-            if (rt.SessionId is null) return new RefreshState(RefreshOutcome.Invalid);
+            if (rt.SessionId is null)
+            {
+                return new RefreshState(RefreshOutcome.Invalid);
+            }
+
             var s = await store.LockAsync(c, tx, orgId, rt.SessionId);
-            if (s is null || rt.ExpiresAt <= now) return new RefreshState(RefreshOutcome.Invalid);
+            if (s is null || rt.ExpiresAt <= now)
+            {
+                return new RefreshState(RefreshOutcome.Invalid);
+            }
+
             var inGrace = rt.RotatedAt is { } r && graceMs > 0 && now - r <= graceMs;
             if (rt.RotatedAt is not null && !inGrace)
+            {
                 return new RefreshState(RefreshOutcome.Reused, s, Ended: await store.EndAsync(c, tx, orgId, s.Id, EndReasons.RefreshReuse, now));
-            if (s.EndedAt is not null) return new RefreshState(RefreshOutcome.Invalid, s);
+            }
+
+            if (s.EndedAt is not null)
+            {
+                return new RefreshState(RefreshOutcome.Invalid, s);
+            }
             // Per account = the user the token belongs to, known only after this lookup (the token changes on every
             // rotation, so a bucket per token would never fill). Checked after reuse detection, which must never be
             // held back, and before anything changes: a refused refresh leaves the presented token usable.
             var limited = limiter.CheckAccount(LimitedAction.Refresh, s.UserId);
-            if (!limited.Admitted) return new RefreshState(RefreshOutcome.RateLimited, s, Limit: limited);
+            if (!limited.Admitted)
+            {
+                return new RefreshState(RefreshOutcome.RateLimited, s, Limit: limited);
+            }
+
             if (now - s.LastSeenAt > idle)
             {
                 await store.EndAsync(c, tx, orgId, s.Id, EndReasons.IdleTimeout, now);
                 return new RefreshState(RefreshOutcome.Idle, s);
             }
             var member = await UserStore.MemberAsync(c, tx, orgId, s.UserId);
-            if (member is null || member.Active != 1) return new RefreshState(RefreshOutcome.Invalid, s);
+            if (member is null || member.Active != 1)
+            {
+                return new RefreshState(RefreshOutcome.Invalid, s);
+            }
+
             if (!inGrace)
             {
                 var rotated = await SessionStore.MarkRotatedAsync(c, tx, orgId, hash, now);
                 // Lost a race with another use of the same token: reuse, unless a grace window exists for exactly this.
                 if (!rotated && graceMs == 0)
+                {
                     return new RefreshState(RefreshOutcome.Reused, s, Ended: await store.EndAsync(c, tx, orgId, s.Id, EndReasons.RefreshReuse, now));
+                }
             }
             // Conditional on the session still being live (it is locked, so this is belt and braces).
             var touched = await SessionStore.TouchLiveAsync(c, tx, orgId, s.Id, now, client, now + (long)ttl.TotalMilliseconds);
-            if (!touched) throw new InvalidOperationException("A locked live session changed under its refresh.");
+            if (!touched)
+            {
+                throw new InvalidOperationException("A locked live session changed under its refresh.");
+            }
+
             await InsertRefreshAsync(c, tx, orgId, s.Id, next, now);
             return new RefreshState(RefreshOutcome.Ok, s, member.Role, await UserStore.TeamsOfAsync(c, tx, orgId, s.UserId),
                 Projects: await UserStore.ProjectRolesOfAsync(c, tx, orgId, s.UserId));
@@ -110,7 +153,10 @@ internal sealed partial class SessionService(
                 Log.RefreshReuse(logger, orgId, session!.Id);
                 await audit.RecordAsync(entry with { Event = AuditEvents.RefreshReuseDetected, Outcome = "failure" }, ct);
                 if (state.Ended)
+                {
                     await audit.RecordAsync(entry with { Event = AuditEvents.SessionEnded, Details = new() { ["reason"] = EndReasons.RefreshReuse } }, ct);
+                }
+
                 return Failure.Unauthorized("The refresh token was already used; the session has been revoked.");
             case RefreshOutcome.Idle:
                 await audit.RecordAsync(entry with { Event = AuditEvents.SessionEnded, Details = new() { ["reason"] = EndReasons.IdleTimeout } }, ct);
@@ -118,7 +164,11 @@ internal sealed partial class SessionService(
             case RefreshOutcome.RateLimited:
                 return RateLimitEndpoints.Refused(LimitedAction.Refresh, state.Limit);
             case RefreshOutcome.Invalid:
-                if (session is not null) await audit.RecordAsync(entry with { Outcome = "failure" }, ct);
+                if (session is not null)
+                {
+                    await audit.RecordAsync(entry with { Outcome = "failure" }, ct);
+                }
+
                 return Failure.Unauthorized("The refresh token is invalid.");
         }
         var access = await issuer.IssueAsync(orgId, session!.UserId, session.Id, state.Role!, state.Teams!, ttl, ct, state.Projects);
@@ -132,7 +182,11 @@ internal sealed partial class SessionService(
         var now = Now;
         var userId = await db.InOrgAsync(orgId, async (c, tx) =>
             await store.EndAsync(c, tx, orgId, sessionId, reason, now) ? (await SessionStore.GetAsync(c, tx, orgId, sessionId))!.UserId : null, ct);
-        if (userId is null) return false;
+        if (userId is null)
+        {
+            return false;
+        }
+
         await audit.RecordAsync(new AuditEntry(orgId, eventType)
         {
             ActorId = actorId, UserId = userId, SessionId = sessionId, Ip = client.Ip, UserAgent = client.UserAgent,
@@ -169,10 +223,13 @@ internal sealed partial class SessionService(
         var now = Now;
         var ended = await db.InOrgAsync(orgId, (c, tx) => store.EndOthersAsync(c, tx, orgId, userId, keepSessionId, reason, now), ct);
         foreach (var sid in ended)
+        {
             await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.SessionEnded)
             {
                 ActorId = actorId, UserId = userId, SessionId = sid, Ip = client.Ip, UserAgent = client.UserAgent, Details = new() { ["reason"] = reason },
             }, ct);
+        }
+
         return ended.Count;
     }
 

@@ -1,5 +1,5 @@
-using Authio.ControlPlane.Api;
 using System.Data.Common;
+using Authio.ControlPlane.Api;
 using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Storage;
@@ -152,9 +152,16 @@ internal sealed class SessionStore(Db db, ControlPlaneOptions options, EdgeChang
             WHERE org_id = @orgId AND ended_at IS NULL AND {where}
             RETURNING id, access_expires_at, created_at
             """, p, tx)).OrderBy(s => s.CreatedAt).ThenBy(s => s.Id, StringComparer.Ordinal).ToList();
-        if (ended.Count > 0) await changes.LockAsync(c, tx);
+        if (ended.Count > 0)
+        {
+            await changes.LockAsync(c, tx);
+        }
+
         foreach (var s in ended)
+        {
             await InsertRevocationAsync(c, tx, orgId, "sid", s.Id, null, now, Math.Max(s.AccessExpiresAt, now) + SkewMs);
+        }
+
         return ended.Select(s => s.Id).ToList();
     }
 

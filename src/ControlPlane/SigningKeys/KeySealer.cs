@@ -37,7 +37,10 @@ internal sealed class KeySealer(MasterKey master)
         var cipher = new byte[plaintext.Length];
         var tag = new byte[TagSize];
         using (var aead = new ChaCha20Poly1305(key))
+        {
             aead.Encrypt(nonce, plaintext, cipher, tag, Encoding.UTF8.GetBytes(context));
+        }
+
         return Convert.ToBase64String([.. nonce, .. cipher, .. tag]);
     }
 

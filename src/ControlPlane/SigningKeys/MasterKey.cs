@@ -16,16 +16,27 @@ internal sealed partial class MasterKey
 
     public static MasterKey Load(ControlPlaneOptions options, ILogger logger)
     {
-        if (!string.IsNullOrWhiteSpace(options.MasterKey)) return new MasterKey(Decode(options.MasterKey, ConfigKey));
+        if (!string.IsNullOrWhiteSpace(options.MasterKey))
+        {
+            return new MasterKey(Decode(options.MasterKey, ConfigKey));
+        }
         // Embedded default only: a key beside the data it protects is convenience, not security.
         var path = Path.Combine(options.DataDirectory, FileName);
-        if (File.Exists(path)) return new MasterKey(Decode(File.ReadAllText(path).Trim(), ConfigKey + " (file " + path + ")"));
+        if (File.Exists(path))
+        {
+            return new MasterKey(Decode(File.ReadAllText(path).Trim(), ConfigKey + " (file " + path + ")"));
+        }
+
         Directory.CreateDirectory(options.DataDirectory);
         // Instances starting together on one directory take turns (File.Move's no-overwrite check is not atomic on
         // Linux): the first creates the key, the others read it, or they would seal with different keys.
         using (AcquireGate(path + ".lock"))
         {
-            if (File.Exists(path)) return new MasterKey(Decode(File.ReadAllText(path).Trim(), ConfigKey + " (file " + path + ")"));
+            if (File.Exists(path))
+            {
+                return new MasterKey(Decode(File.ReadAllText(path).Trim(), ConfigKey + " (file " + path + ")"));
+            }
+
             var bytes = RandomNumberGenerator.GetBytes(32);
             if (!TryCreate(path, Convert.ToBase64String(bytes)))
             {
@@ -40,7 +51,11 @@ internal sealed partial class MasterKey
     private static FileStream AcquireGate(string lockPath)
     {
         var fileOptions = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows()) fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        if (!OperatingSystem.IsWindows())
+        {
+            fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
@@ -64,7 +79,11 @@ internal sealed partial class MasterKey
     {
         var temp = path + "." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)) + ".tmp";
         var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows()) fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        if (!OperatingSystem.IsWindows())
+        {
+            fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
         try
         {
             using (var stream = new FileStream(temp, fileOptions))

@@ -59,8 +59,16 @@ internal static class SigningKeyEndpoints
             {
                 var caller = Caller.Of(http);
                 var (found, owner) = await keys.OwnerAsync(kid, http.RequestAborted);
-                if (!found) return Failure.NotFound("Signing key");
-                if (owner != caller.OrgId) return Failure.Forbidden("This signing key belongs to another org.");
+                if (!found)
+                {
+                    return Failure.NotFound("Signing key");
+                }
+
+                if (owner != caller.OrgId)
+                {
+                    return Failure.Forbidden("This signing key belongs to another org.");
+                }
+
                 var key = (await keys.ListAsync(caller.OrgId, http.RequestAborted)).First(k => k.Key.Kid == kid);
                 return Results.Ok(View(key.Key, key.State));
             })
@@ -69,7 +77,11 @@ internal static class SigningKeyEndpoints
             {
                 var caller = Caller.Of(http);
                 var result = await keys.RotateAsync(caller.OrgId, caller.UserId, http.RequestAborted);
-                if (result.Error is not null) return result.Error;
+                if (result.Error is not null)
+                {
+                    return result.Error;
+                }
+
                 var state = (await keys.ListAsync(caller.OrgId, http.RequestAborted)).First(k => k.Key.Kid == result.Value!.Kid).State;
                 return Results.Ok(View(result.Value!, state));
             })
@@ -104,11 +116,22 @@ internal static class SigningKeyEndpoints
             {
                 var caller = Caller.Of(http);
                 var (found, owner) = await keys.OwnerAsync(kid, http.RequestAborted);
-                if (!found) return Failure.NotFound("Signing key");
+                if (!found)
+                {
+                    return Failure.NotFound("Signing key");
+                }
+
                 if (owner is null)
+                {
                     return Failure.Conflict("This key predates per-org keys: it no longer signs and leaves JWKS once the tokens it signed have expired.");
+                }
+
                 var result = await keys.RevokeAsync(owner, kid, caller.UserId, http.RequestAborted);
-                if (result.Error is not null) return result.Error;
+                if (result.Error is not null)
+                {
+                    return result.Error;
+                }
+
                 if (owner != caller.OrgId)
                 {
                     await audit.RecordAsync(new AuditEntry(caller.OrgId, AuditEvents.PlatformSigningKeyRevoked)

@@ -32,16 +32,32 @@ internal static class KeyStates
         SigningKeyRow? signer = null;
         foreach (var k in keys)
         {
-            if (k.RevokedAt is not null) states[k.Kid] = Revoked;
-            else if (k.RetireAt is { } r && now >= r) states[k.Kid] = Retired;
-            else if (now < k.ActivateAt) states[k.Kid] = Pending;
+            if (k.RevokedAt is not null)
+            {
+                states[k.Kid] = Revoked;
+            }
+            else if (k.RetireAt is { } r && now >= r)
+            {
+                states[k.Kid] = Retired;
+            }
+            else if (now < k.ActivateAt)
+            {
+                states[k.Kid] = Pending;
+            }
             else
             {
                 states[k.Kid] = Verifying;
-                if (signer is null || k.ActivateAt > signer.ActivateAt || (k.ActivateAt == signer.ActivateAt && k.CreatedAt > signer.CreatedAt)) signer = k;
+                if (signer is null || k.ActivateAt > signer.ActivateAt || (k.ActivateAt == signer.ActivateAt && k.CreatedAt > signer.CreatedAt))
+                {
+                    signer = k;
+                }
             }
         }
-        if (signer is not null) states[signer.Kid] = Active;
+        if (signer is not null)
+        {
+            states[signer.Kid] = Active;
+        }
+
         return states;
     }
 
@@ -50,7 +66,13 @@ internal static class KeyStates
     {
         var states = new Dictionary<string, string>();
         foreach (var ring in keys.GroupBy(k => k.OrgId ?? ""))
-            foreach (var (kid, state) in Compute(ring.ToList(), now)) states[kid] = state;
+        {
+            foreach (var (kid, state) in Compute(ring.ToList(), now))
+            {
+                states[kid] = state;
+            }
+        }
+
         return states;
     }
 

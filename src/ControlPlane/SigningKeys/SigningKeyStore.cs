@@ -7,7 +7,6 @@ using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Storage;
-using Authio.Shared.Errors;
 using Authio.Shared.Sync;
 using Dapper;
 using Microsoft.IdentityModel.Tokens;
@@ -74,11 +73,19 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
     /// <summary>The published key named <paramref name="kid"/> and its org, or null when it is unknown, retired or revoked.</summary>
     public async Task<VerificationKey?> VerificationKeyAsync(string kid, CancellationToken ct = default)
     {
-        if (kid.Length is 0 or > 64) return null;
+        if (kid.Length is 0 or > 64)
+        {
+            return null;
+        }
+
         var row = await db.GlobalAsync((c, tx) => c.QuerySingleOrDefaultAsync<SigningKeyRow>(
             "SELECT * FROM signing_keys WHERE kid = @kid", new { kid }, tx), ct);
         // Pending, active and verifying keys are published; only revocation and retirement take a key out.
-        if (row is null || row.RevokedAt is not null || (row.RetireAt is { } r && Now >= r)) return null;
+        if (row is null || row.RevokedAt is not null || (row.RetireAt is { } r && Now >= r))
+        {
+            return null;
+        }
+
         return new VerificationKey(_public.GetOrAdd(row.Kid, _ => PublicKey(row)), row.OrgId);
     }
 
@@ -112,9 +119,20 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
     {
         Failure? refusal = null;
         var row = await RotateCoreAsync(orgId, immediate: false, actorId, (keys, now) => refusal = RotationRefusal(keys, now), ct);
-        if (row is not null) return row;
-        if (refusal?.Status == 429) Log.RotationRateLimited(logger, orgId);
-        else Log.PublishedBoundReached(logger, orgId, options.SigningKeys.MaxPublishedPerOrg);
+        if (row is not null)
+        {
+            return row;
+        }
+
+        if (refusal?.Status == 429)
+        {
+            Log.RotationRateLimited(logger, orgId);
+        }
+        else
+        {
+            Log.PublishedBoundReached(logger, orgId, options.SigningKeys.MaxPublishedPerOrg);
+        }
+
         return refusal!;
     }
 
@@ -132,8 +150,11 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
         }
         var states = KeyStates.Compute(keys, now);
         if (states.Values.Count(KeyStates.IsPublished) >= options.SigningKeys.MaxPublishedPerOrg)
+        {
             return Failure.Conflict($"The org already publishes {options.SigningKeys.MaxPublishedPerOrg} signing keys (the most allowed); " +
                 "rotate again once a rotated-out key has retired, or revoke one.");
+        }
+
         return null;
     }
 
@@ -154,8 +175,16 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
             // In the org's transaction: its data key is only readable there (row-level security on PostgreSQL).
             var created = await db.InOrgAsync<(SigningKeyRow Row, List<string> Olds)?>(orgId, async (c, tx) =>
             {
-                if (db.Dialect == Dialect.Postgres) await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = RotationLockId }, tx);
-                if (refuse is not null && refuse(await OrgRowsAsync(c, tx, orgId), now) is not null) return null;
+                if (db.Dialect == Dialect.Postgres)
+                {
+                    await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = RotationLockId }, tx);
+                }
+
+                if (refuse is not null && refuse(await OrgRowsAsync(c, tx, orgId), now) is not null)
+                {
+                    return null;
+                }
+
                 var dataKey = await DataKeyAsync(c, tx, orgId, create: true, ct);
                 var row = NewKey(orgId, dataKey, now, activateAt);
                 var olds = (await c.QueryAsync<string>(
@@ -171,7 +200,11 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
                     """, row, tx);
                 return (Row: row, Olds: olds);
             }, ct);
-            if (created is not { } done) return null;
+            if (created is not { } done)
+            {
+                return null;
+            }
+
             await RecordOrgKeysChangeAsync(orgId, ct);
             Log.KeyCreated(logger, done.Row.Kid, orgId, DateTimeOffset.FromUnixTimeMilliseconds(activateAt));
             await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.SigningKeyCreated)
@@ -203,10 +236,22 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
     public async Task<Result<string>> RevokeAsync(string orgId, string kid, string? actorId, CancellationToken ct = default)
     {
         var (found, owner) = await OwnerAsync(kid, ct);
-        if (!found) return Failure.NotFound("Signing key");
-        if (owner != orgId) return Failure.Forbidden("This signing key belongs to another org.");
+        if (!found)
+        {
+            return Failure.NotFound("Signing key");
+        }
+
+        if (owner != orgId)
+        {
+            return Failure.Forbidden("This signing key belongs to another org.");
+        }
+
         var before = (await ListAsync(orgId, ct)).First(k => k.Key.Kid == kid);
-        if (before.State is KeyStates.Revoked) return kid;
+        if (before.State is KeyStates.Revoked)
+        {
+            return kid;
+        }
+
         var now = Now;
         // Every token the key signed was signed before now, so none is valid after now + the longest lifetime + skew.
         var lastValid = now + OverlapMs;
@@ -214,7 +259,10 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
         {
             if (await c.ExecuteAsync("UPDATE signing_keys SET revoked_at = @now WHERE kid = @kid AND org_id = @orgId AND revoked_at IS NULL",
                     new { now, kid, orgId }, tx) == 1)
+            {
                 await changes.AppendGlobalRevocationAsync(c, tx, RevocationKinds.SigningKey, kid, now, lastValid);
+            }
+
             return 0;
         }, ct);
         _public.TryRemove(kid, out _);
@@ -223,7 +271,10 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
         await RecordOrgKeysChangeAsync(orgId, ct);
         await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.SigningKeyRevoked) { ActorId = actorId, Details = new() { ["kid"] = kid } }, ct);
         if (before.State is KeyStates.Active or KeyStates.Pending)
+        {
             await RotateCoreAsync(orgId, immediate: true, actorId, null, ct);
+        }
+
         return kid;
     }
 
@@ -239,7 +290,11 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
         {
             count = await db.InOrgAsync(orgId, async (c, tx) =>
             {
-                if (db.Dialect == Dialect.Postgres) await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = RotationLockId }, tx);
+                if (db.Dialect == Dialect.Postgres)
+                {
+                    await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@id)", new { id = RotationLockId }, tx);
+                }
+
                 var old = await DataKeyAsync(c, tx, orgId, create: true, ct);
                 var fresh = RandomNumberGenerator.GetBytes(32);
                 var rows = await OrgRowsAsync(c, tx, orgId);
@@ -266,7 +321,11 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
             _rotation.Release();
         }
         // Cached private keys are unchanged material, but drop them so the next signature proves the new seal opens.
-        foreach (var row in await ListAsync(orgId, ct)) _private.TryRemove(row.Key.Kid, out _);
+        foreach (var row in await ListAsync(orgId, ct))
+        {
+            _private.TryRemove(row.Key.Kid, out _);
+        }
+
         Log.DataKeyRotated(logger, orgId, count);
         await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.SigningDataKeyRotated)
         {
@@ -310,12 +369,20 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
     /// </summary>
     public async Task PrepareAsync(CancellationToken ct = default)
     {
-        foreach (var orgId in await OrgIdsAsync(ct)) await EnsureSignerAsync(orgId, null, ct);
+        foreach (var orgId in await OrgIdsAsync(ct))
+        {
+            await EnsureSignerAsync(orgId, null, ct);
+        }
+
         var retireAt = Now + OverlapMs;
         var retiring = await db.GlobalAsync((c, tx) => c.ExecuteAsync(
             "UPDATE signing_keys SET retire_at = @retireAt WHERE org_id IS NULL AND revoked_at IS NULL AND (retire_at IS NULL OR retire_at > @retireAt)",
             new { retireAt }, tx), ct);
-        if (retiring > 0) Log.LegacyKeysRetiring(logger, retiring, DateTimeOffset.FromUnixTimeMilliseconds(retireAt));
+        if (retiring > 0)
+        {
+            Log.LegacyKeysRetiring(logger, retiring, DateTimeOffset.FromUnixTimeMilliseconds(retireAt));
+        }
+
         await RecordJwksChangeAsync(ct);
     }
 
@@ -343,10 +410,16 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
                     created++;
                     continue;
                 }
-                if (!Due(ring, now)) continue;
+                if (!Due(ring, now))
+                {
+                    continue;
+                }
+
                 if (await RotateCoreAsync(orgId, immediate: false, null, (keys, at) => !Due(keys, at) ? Skip
                         : KeyStates.Compute(keys, at).Values.Count(KeyStates.IsPublished) >= options.SigningKeys.MaxPublishedPerOrg ? Skip : null, ct) is not null)
+                {
                     created++;
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -358,7 +431,11 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
         bool Due(IReadOnlyList<SigningKeyRow> keys, long at)
         {
             var states = KeyStates.Compute(keys, at);
-            if (states.ContainsValue(KeyStates.Pending)) return false;
+            if (states.ContainsValue(KeyStates.Pending))
+            {
+                return false;
+            }
+
             var active = keys.FirstOrDefault(k => states[k.Kid] == KeyStates.Active);
             return active is not null && at - active.ActivateAt >= interval;
         }
@@ -399,8 +476,16 @@ internal sealed partial class SigningKeyStore(Db db, KeySealer sealer, ControlPl
     private async Task<byte[]> DataKeyAsync(DbConnection c, DbTransaction tx, string orgId, bool create, CancellationToken ct)
     {
         var sealedKey = await c.QuerySingleOrDefaultAsync<string?>("SELECT sealed_key FROM org_data_keys WHERE org_id = @orgId", new { orgId }, tx);
-        if (sealedKey is not null) return sealer.UnsealDataKey(orgId, sealedKey);
-        if (!create) throw new InvalidOperationException("The org has no data key.");
+        if (sealedKey is not null)
+        {
+            return sealer.UnsealDataKey(orgId, sealedKey);
+        }
+
+        if (!create)
+        {
+            throw new InvalidOperationException("The org has no data key.");
+        }
+
         ct.ThrowIfCancellationRequested();
         var key = RandomNumberGenerator.GetBytes(32);
         await c.ExecuteAsync("INSERT INTO org_data_keys (org_id, sealed_key, created_at) VALUES (@orgId, @sealedKey, @now)",

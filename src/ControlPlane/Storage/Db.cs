@@ -36,9 +36,16 @@ internal sealed class Db
 
     private void Committed(DbTransaction tx)
     {
-        if (!_afterCommit.TryGetValue(tx, out var actions)) return;
+        if (!_afterCommit.TryGetValue(tx, out var actions))
+        {
+            return;
+        }
+
         _afterCommit.Remove(tx);
-        foreach (var action in actions) action();
+        foreach (var action in actions)
+        {
+            action();
+        }
     }
 
     /// <summary>True when migrations run as a different (owner) role than the service.</summary>

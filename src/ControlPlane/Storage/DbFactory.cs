@@ -31,11 +31,18 @@ internal static class DbFactory
         if (!string.IsNullOrWhiteSpace(app))
         {
             Parse(app, AppKey);
-            if (!string.IsNullOrWhiteSpace(admin)) Parse(admin, AdminKey);
+            if (!string.IsNullOrWhiteSpace(admin))
+            {
+                Parse(admin, AdminKey);
+            }
+
             return new Db(Dialect.Postgres, app, string.IsNullOrWhiteSpace(admin) ? null : admin);
         }
         if (!string.IsNullOrWhiteSpace(admin))
+        {
             throw new ConfigurationException(AdminKey, "is set but " + AppKey + " is not");
+        }
+
         try
         {
             Directory.CreateDirectory(options.DataDirectory);

@@ -1,4 +1,3 @@
-using Authio.ControlPlane.Hosting;
 using Dapper;
 using Npgsql;
 
@@ -15,7 +14,10 @@ internal sealed partial class Migrator(Db db, TimeProvider time, ILogger<Migrato
         LogStorage(db.Dialect, db.HasSeparateAdmin);
         await using var conn = await db.OpenAsync(admin: true, ct);
         if (db.Dialect == Dialect.Postgres)
+        {
             await conn.ExecuteAsync("SELECT pg_advisory_lock(@id)", new { id = AdvisoryLockId });
+        }
+
         try
         {
             await conn.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
@@ -25,20 +27,36 @@ internal sealed partial class Migrator(Db db, TimeProvider time, ILogger<Migrato
             {
                 await using var tx = await conn.BeginTransactionAsync(ct);
                 var sql = Schema.Sql(m, db.Dialect);
-                if (!string.IsNullOrWhiteSpace(sql)) await conn.ExecuteAsync(sql, transaction: tx);
+                if (!string.IsNullOrWhiteSpace(sql))
+                {
+                    await conn.ExecuteAsync(sql, transaction: tx);
+                }
+
                 await conn.ExecuteAsync("INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @a)",
                     new { v = (long)m.Version, n = m.Name, a = time.GetUtcNow().ToString("O") }, tx);
                 await tx.CommitAsync(ct);
                 LogApplied(m.Version, m.Name);
             }
-            if (pending.Count == 0) LogUpToDate(Schema.All[^1].Version);
-            if (db.Dialect == Dialect.Postgres) await GrantAndCheckAsync(conn);
-            else await conn.ExecuteAsync("PRAGMA journal_mode = WAL");
+            if (pending.Count == 0)
+            {
+                LogUpToDate(Schema.All[^1].Version);
+            }
+
+            if (db.Dialect == Dialect.Postgres)
+            {
+                await GrantAndCheckAsync(conn);
+            }
+            else
+            {
+                await conn.ExecuteAsync("PRAGMA journal_mode = WAL");
+            }
         }
         finally
         {
             if (db.Dialect == Dialect.Postgres)
+            {
                 await conn.ExecuteAsync("SELECT pg_advisory_unlock(@id)", new { id = AdvisoryLockId });
+            }
         }
     }
 
@@ -60,6 +78,9 @@ internal sealed partial class Migrator(Db db, TimeProvider time, ILogger<Migrato
             SELECT r.rolsuper OR r.rolbypassrls OR EXISTS (SELECT 1 FROM pg_tables t WHERE t.tablename = 'sessions' AND t.tableowner = current_user)
             FROM pg_roles r WHERE r.rolname = current_user
             """);
-        if (bypass) LogRlsNotEffective();
+        if (bypass)
+        {
+            LogRlsNotEffective();
+        }
     }
 }

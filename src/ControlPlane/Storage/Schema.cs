@@ -279,7 +279,11 @@ internal static class Schema
     {
         var seq = dialect == Dialect.Postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
         var sql = m.Common.Replace("{SEQ}", seq, StringComparison.Ordinal);
-        if (dialect != Dialect.Postgres) return sql;
+        if (dialect != Dialect.Postgres)
+        {
+            return sql;
+        }
+
         var rls = m.Version == 1 ? string.Concat(OrgScopedTables.Select(RlsFor)) : "";
         return sql + "\n" + m.PostgresOnly + "\n" + rls;
     }

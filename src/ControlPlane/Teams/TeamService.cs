@@ -18,14 +18,22 @@ internal sealed class TeamService(Db db, TeamStore store, AuditLog audit, TimePr
 
     public async Task<Result<TeamView>> CreateAsync(string orgId, string? name, Caller actor, CancellationToken ct)
     {
-        if (NameError(name) is { } bad) return bad;
+        if (NameError(name) is { } bad)
+        {
+            return bad;
+        }
+
         var row = new TeamRow { Id = Ids.New("team"), Name = name!.Trim(), CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds() };
         bool ok;
         try
         {
             ok = await db.InOrgAsync(orgId, async (c, tx) =>
             {
-                if (await TeamStore.NameTakenAsync(c, tx, orgId, row.Name, null)) return false;
+                if (await TeamStore.NameTakenAsync(c, tx, orgId, row.Name, null))
+                {
+                    return false;
+                }
+
                 await TeamStore.InsertAsync(c, tx, orgId, row);
                 return true;
             }, ct);
@@ -34,22 +42,42 @@ internal sealed class TeamService(Db db, TeamStore store, AuditLog audit, TimePr
         {
             ok = false;
         }
-        if (!ok) return Failure.Conflict("A team with this name already exists.");
+        if (!ok)
+        {
+            return Failure.Conflict("A team with this name already exists.");
+        }
+
         await RecordAsync(orgId, AuditEvents.TeamCreated, actor, null, new() { ["team_id"] = row.Id, ["name"] = row.Name }, ct);
         return (await GetAsync(orgId, row.Id, ct))!;
     }
 
     public async Task<Result<TeamView>> RenameAsync(string orgId, string id, string? name, Caller actor, CancellationToken ct)
     {
-        if (NameError(name) is { } bad) return bad;
+        if (NameError(name) is { } bad)
+        {
+            return bad;
+        }
+
         var trimmed = name!.Trim();
         var outcome = await db.InOrgAsync(orgId, async (c, tx) =>
         {
-            if (await TeamStore.NameTakenAsync(c, tx, orgId, trimmed, id)) return 409;
+            if (await TeamStore.NameTakenAsync(c, tx, orgId, trimmed, id))
+            {
+                return 409;
+            }
+
             return await TeamStore.RenameAsync(c, tx, orgId, id, trimmed) ? 200 : 404;
         }, ct);
-        if (outcome == 404) return Failure.NotFound("Team");
-        if (outcome == 409) return Failure.Conflict("A team with this name already exists.");
+        if (outcome == 404)
+        {
+            return Failure.NotFound("Team");
+        }
+
+        if (outcome == 409)
+        {
+            return Failure.Conflict("A team with this name already exists.");
+        }
+
         await RecordAsync(orgId, AuditEvents.TeamRenamed, actor, null, new() { ["team_id"] = id, ["name"] = trimmed }, ct);
         return (await GetAsync(orgId, id, ct))!;
     }
@@ -57,7 +85,11 @@ internal sealed class TeamService(Db db, TeamStore store, AuditLog audit, TimePr
     public async Task<bool> DeleteAsync(string orgId, string id, Caller actor, CancellationToken ct)
     {
         var deleted = await store.DeleteAsync(orgId, id, ct);
-        if (deleted) await RecordAsync(orgId, AuditEvents.TeamDeleted, actor, null, new() { ["team_id"] = id }, ct);
+        if (deleted)
+        {
+            await RecordAsync(orgId, AuditEvents.TeamDeleted, actor, null, new() { ["team_id"] = id }, ct);
+        }
+
         return deleted;
     }
 
@@ -66,7 +98,11 @@ internal sealed class TeamService(Db db, TeamStore store, AuditLog audit, TimePr
     {
         var found = await db.InOrgAsync(orgId, async (c, tx) =>
         {
-            if (!await TeamStore.ExistsAsync(c, tx, orgId, teamId) || await UserStore.MemberAsync(c, tx, orgId, userId) is null) return false;
+            if (!await TeamStore.ExistsAsync(c, tx, orgId, teamId) || await UserStore.MemberAsync(c, tx, orgId, userId) is null)
+            {
+                return false;
+            }
+
             if (add)
             {
                 await TeamStore.AddMemberAsync(c, tx, orgId, teamId, userId);
@@ -77,7 +113,11 @@ internal sealed class TeamService(Db db, TeamStore store, AuditLog audit, TimePr
             }
             return true;
         }, ct);
-        if (!found) return Failure.NotFound("Team or user");
+        if (!found)
+        {
+            return Failure.NotFound("Team or user");
+        }
+
         await RecordAsync(orgId, add ? AuditEvents.TeamMemberAdded : AuditEvents.TeamMemberRemoved, actor, userId, new() { ["team_id"] = teamId }, ct);
         return (await GetAsync(orgId, teamId, ct))!;
     }

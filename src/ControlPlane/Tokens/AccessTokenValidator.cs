@@ -28,7 +28,11 @@ internal sealed class AccessTokenValidator(SigningKeyStore keys, ControlPlaneOpt
             return null; // not a well-formed JWS
         }
         // Only the key the token names, and only while it is published; its org must be the token's org.
-        if (string.IsNullOrEmpty(kid) || await keys.VerificationKeyAsync(kid, ct) is not { } key) return null;
+        if (string.IsNullOrEmpty(kid) || await keys.VerificationKeyAsync(kid, ct) is not { } key)
+        {
+            return null;
+        }
+
         var skew = options.Tokens.ClockSkew;
         var parameters = new TokenValidationParameters
         {
@@ -48,15 +52,25 @@ internal sealed class AccessTokenValidator(SigningKeyStore keys, ControlPlaneOpt
             },
         };
         var result = await _handler.ValidateTokenAsync(token, parameters);
-        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt) return null;
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt)
+        {
+            return null;
+        }
+
         if (!jwt.TryGetPayloadValue<string>(ClaimNames.Org, out var org) ||
             !jwt.TryGetPayloadValue<string>(ClaimNames.SessionId, out var sid) ||
             !jwt.TryGetPayloadValue<string>(ClaimNames.Role, out var role) ||
             string.IsNullOrEmpty(jwt.Subject) || !Roles.IsKnown(role))
+        {
             return null;
+        }
         // A valid signature by another org's key proves nothing about this org: refuse (keys without an org are legacy
         // keys that only verify until their retirement).
-        if (key.OrgId is not null && !string.Equals(key.OrgId, org, StringComparison.Ordinal)) return null;
+        if (key.OrgId is not null && !string.Equals(key.OrgId, org, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
         jwt.TryGetPayloadValue<string>(ClaimNames.Scope, out var scope);
         var scopes = (scope ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         return new AccessTokenClaims(org, jwt.Subject, sid, role, scopes, string.IsNullOrEmpty(jwt.Id) ? null : jwt.Id,

@@ -29,7 +29,11 @@ internal static class UserEndpoints
             .Produces<UserView>().WithSummary("Get a user");
         g.MapGet("/{id}/effective-role", async (string id, string? project_id, UserService users, HttpContext http) =>
             {
-                if (await users.GetAsync(Caller.Of(http).OrgId, id, http.RequestAborted) is not { } u) return Failure.NotFound("User");
+                if (await users.GetAsync(Caller.Of(http).OrgId, id, http.RequestAborted) is not { } u)
+                {
+                    return Failure.NotFound("User");
+                }
+
                 var role = Roles.Higher(u.Role, project_id is not null && u.ProjectRoles.TryGetValue(project_id, out var p) ? p : null);
                 return Results.Ok(new EffectiveRole(role, Roles.ScopesOf(role), project_id));
             })
@@ -62,11 +66,18 @@ internal static class UserEndpoints
         g.MapPost("/{id}/password", async (string id, ChangePasswordRequest body, UserService users, AuthRateLimiter limiter, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
-                if (id != caller.UserId && !caller.IsAdmin) return Failure.Forbidden();
+                if (id != caller.UserId && !caller.IsAdmin)
+                {
+                    return Failure.Forbidden();
+                }
                 // Per account = the user whose password changes (and whose current password a stolen token would guess),
                 // before any bcrypt runs.
                 var limited = limiter.CheckAccount(LimitedAction.Password, id);
-                if (!limited.Admitted) return RateLimitEndpoints.Refused(LimitedAction.Password, limited);
+                if (!limited.Admitted)
+                {
+                    return RateLimitEndpoints.Refused(LimitedAction.Password, limited);
+                }
+
                 return (await users.ChangePasswordAsync(caller.OrgId, id, body.CurrentPassword, body.NewPassword, caller, http.RequestAborted))
                     .ToResult(_ => Results.NoContent());
             })

@@ -21,7 +21,11 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         {
             var ids = await UserStore.MemberIdsAsync(c, tx, orgId);
             var list = new List<UserView>();
-            foreach (var id in ids) list.Add((await ViewAsync(c, tx, orgId, id))!);
+            foreach (var id in ids)
+            {
+                list.Add((await ViewAsync(c, tx, orgId, id))!);
+            }
+
             return list;
         }, ct);
 
@@ -31,15 +35,35 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
     public async Task<Result<UserView>> CreateAsync(string orgId, string? email, string? password, string? role, Caller actor, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(email) || !email.Contains('@', StringComparison.Ordinal) || email.Length > 254) errors["email"] = ["must be an email address."];
+        if (string.IsNullOrWhiteSpace(email) || !email.Contains('@', StringComparison.Ordinal) || email.Length > 254)
+        {
+            errors["email"] = ["must be an email address."];
+        }
+
         var pw = policy.Check(password);
-        if (pw.Length > 0) errors["password"] = pw;
+        if (pw.Length > 0)
+        {
+            errors["password"] = pw;
+        }
+
         role ??= Roles.Explore;
-        if (!Roles.IsKnown(role)) errors["role"] = ["must be one of explore, create, mod."];
-        if (errors.Count > 0) return Failure.Invalid(errors);
+        if (!Roles.IsKnown(role))
+        {
+            errors["role"] = ["must be one of explore, create, mod."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Failure.Invalid(errors);
+        }
+
         var normalized = UserStore.NormalizeEmail(email!);
         // Emails are global sign-in identities; saying "exists" here is limited to admins, who could learn it by trying anyway.
-        if (await users.FindByEmailAsync(normalized, ct) is not null) return Failure.Conflict("A user with this email already exists.");
+        if (await users.FindByEmailAsync(normalized, ct) is not null)
+        {
+            return Failure.Conflict("A user with this email already exists.");
+        }
+
         var now = Now;
         var user = new UserRow { Id = Ids.New("usr"), Email = normalized, PasswordHash = hasher.Hash(password!), PasswordChangedAt = now, CreatedAt = now };
         try
@@ -76,12 +100,24 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         var now = Now;
         return db.InOrgAsync(orgId, async (c, tx) =>
         {
-            if (await SessionStore.LockMemberAsync(c, tx, orgId, userId) is not { } m) return new Demotion(false, false);
-            if (newRole is null ? !m.Active : newRole == m.Role) return new Demotion(true, false, m.Role);
+            if (await SessionStore.LockMemberAsync(c, tx, orgId, userId) is not { } m)
+            {
+                return new Demotion(false, false);
+            }
+
+            if (newRole is null ? !m.Active : newRole == m.Role)
+            {
+                return new Demotion(true, false, m.Role);
+            }
+
             if (newRole is null)
+            {
                 await UserStore.DeactivateMembershipAsync(c, tx, orgId, userId, now);
+            }
             else
+            {
                 await UserStore.SetRoleAsync(c, tx, orgId, userId, newRole);
+            }
             // Row locks in the store-wide order: membership, keys, sessions, then the change-log lock the appends take.
             var keys = await apiKeys.MarkUngrantableRevokedAsync(c, tx, orgId, userId, newRole, actorId, now);
             var ended = await sessionStore.EndAllAsync(c, tx, orgId, userId, newRole is null ? EndReasons.Deactivated : EndReasons.RoleChanged, now);
@@ -98,11 +134,23 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
 
     public async Task<Result<UserView>> DeactivateAsync(string orgId, string userId, Caller actor, CancellationToken ct)
     {
-        if (userId == actor.UserId) return Failure.Conflict("You cannot deactivate yourself.");
+        if (userId == actor.UserId)
+        {
+            return Failure.Conflict("You cannot deactivate yourself.");
+        }
+
         var d = await ChangeStandingAsync(orgId, userId, null, actor.UserId, ct);
         var view = await GetAsync(orgId, userId, ct);
-        if (!d.Found || view is null) return Failure.NotFound("User");
-        if (!d.Changed) return view;
+        if (!d.Found || view is null)
+        {
+            return Failure.NotFound("User");
+        }
+
+        if (!d.Changed)
+        {
+            return view;
+        }
+
         await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.UserDeactivated)
         {
             ActorId = actor.UserId, UserId = userId, Email = view.Email, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent,
@@ -118,32 +166,60 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
     /// </summary>
     public async Task<Result<UserView>> AssignRoleAsync(string orgId, string userId, string? role, string? projectId, Caller actor, CancellationToken ct)
     {
-        if (!Roles.IsKnown(role)) return Failure.Invalid("role", "must be one of explore, create, mod.");
-        if (projectId is not null && (projectId.Length is 0 or > 100)) return Failure.Invalid("project_id", "must be 1 to 100 characters.");
-        if (projectId is null) return await ChangeOrgRoleAsync(orgId, userId, role!, AuditEvents.RoleAssigned, actor, ct);
+        if (!Roles.IsKnown(role))
+        {
+            return Failure.Invalid("role", "must be one of explore, create, mod.");
+        }
+
+        if (projectId is not null && (projectId.Length is 0 or > 100))
+        {
+            return Failure.Invalid("project_id", "must be 1 to 100 characters.");
+        }
+
+        if (projectId is null)
+        {
+            return await ChangeOrgRoleAsync(orgId, userId, role!, AuditEvents.RoleAssigned, actor, ct);
+        }
+
         var lowered = false;
         var found = await db.InOrgAsync(orgId, async (c, tx) =>
         {
-            if (await UserStore.MemberAsync(c, tx, orgId, userId) is null) return false;
+            if (await UserStore.MemberAsync(c, tx, orgId, userId) is null)
+            {
+                return false;
+            }
+
             var previous = (await UserStore.ProjectRolesOfAsync(c, tx, orgId, userId)).GetValueOrDefault(projectId);
             lowered = Roles.RankOf(previous) > Roles.RankOf(role);
             await UserStore.SetProjectRoleAsync(c, tx, orgId, userId, projectId, role!);
             return true;
         }, ct);
-        if (!found) return Failure.NotFound("User");
+        if (!found)
+        {
+            return Failure.NotFound("User");
+        }
+
         await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.RoleAssigned)
         {
             ActorId = actor.UserId, UserId = userId, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent,
             Details = new() { ["role"] = role, ["project_id"] = projectId },
         }, ct);
-        if (lowered) await sessions.EndOthersAsync(orgId, userId, null, EndReasons.RoleChanged, actor.UserId, actor.Client, ct);
+        if (lowered)
+        {
+            await sessions.EndOthersAsync(orgId, userId, null, EndReasons.RoleChanged, actor.UserId, actor.Client, ct);
+        }
+
         return (await GetAsync(orgId, userId, ct))!;
     }
 
     private async Task<Result<UserView>> ChangeOrgRoleAsync(string orgId, string userId, string role, string eventType, Caller actor, CancellationToken ct)
     {
         var d = await ChangeStandingAsync(orgId, userId, role, actor.UserId, ct);
-        if (!d.Found) return Failure.NotFound("User");
+        if (!d.Found)
+        {
+            return Failure.NotFound("User");
+        }
+
         await audit.RecordAsync(new AuditEntry(orgId, eventType)
         {
             ActorId = actor.UserId, UserId = userId, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent,
@@ -151,28 +227,48 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
                 ? new() { ["role"] = role, ["project_id"] = null, ["previous_role"] = d.PreviousRole }
                 : new() { ["project_id"] = null, ["previous_role"] = d.PreviousRole },
         }, ct);
-        if (d.Changed) await AuditConsequencesAsync(orgId, userId, d, EndReasons.RoleChanged, actor, ct);
+        if (d.Changed)
+        {
+            await AuditConsequencesAsync(orgId, userId, d, EndReasons.RoleChanged, actor, ct);
+        }
+
         return (await GetAsync(orgId, userId, ct))!;
     }
 
     /// <summary>Removes a project role, or resets the org-wide role to the least privileged, <c>explore</c> (a change ends sessions, as above).</summary>
     public async Task<Result<UserView>> RevokeRoleAsync(string orgId, string userId, string? projectId, Caller actor, CancellationToken ct)
     {
-        if (projectId is null) return await ChangeOrgRoleAsync(orgId, userId, Roles.Explore, AuditEvents.RoleRevoked, actor, ct);
+        if (projectId is null)
+        {
+            return await ChangeOrgRoleAsync(orgId, userId, Roles.Explore, AuditEvents.RoleRevoked, actor, ct);
+        }
+
         var removed = 0;
         var found = await db.InOrgAsync(orgId, async (c, tx) =>
         {
-            if (await UserStore.MemberAsync(c, tx, orgId, userId) is null) return false;
+            if (await UserStore.MemberAsync(c, tx, orgId, userId) is null)
+            {
+                return false;
+            }
+
             removed = await UserStore.RemoveProjectRoleAsync(c, tx, orgId, userId, projectId);
             return true;
         }, ct);
-        if (!found) return Failure.NotFound("User");
+        if (!found)
+        {
+            return Failure.NotFound("User");
+        }
+
         await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.RoleRevoked)
         {
             ActorId = actor.UserId, UserId = userId, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent, Details = new() { ["project_id"] = projectId },
         }, ct);
         // Live tokens name the removed project role: they end with the sessions, at /v1 at once and at edges via the feed.
-        if (removed > 0) await sessions.EndOthersAsync(orgId, userId, null, EndReasons.RoleChanged, actor.UserId, actor.Client, ct);
+        if (removed > 0)
+        {
+            await sessions.EndOthersAsync(orgId, userId, null, EndReasons.RoleChanged, actor.UserId, actor.Client, ct);
+        }
+
         return (await GetAsync(orgId, userId, ct))!;
     }
 
@@ -180,16 +276,29 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
     public async Task<Result<UserView>> ChangePasswordAsync(string orgId, string userId, string? currentPassword, string? newPassword, Caller actor, CancellationToken ct)
     {
         var view = await GetAsync(orgId, userId, ct);
-        if (view is null) return Failure.NotFound("User");
+        if (view is null)
+        {
+            return Failure.NotFound("User");
+        }
+
         var self = userId == actor.UserId;
         var user = (await users.GetInOrgAsync(orgId, userId, ct))!;
         if (self && (currentPassword is null || !hasher.Verify(currentPassword, user.PasswordHash)))
+        {
             return Failure.Invalid("current_password", "is incorrect.");
+        }
         // The password opens every org the person belongs to; one org's mod must not gain access to another's.
         if (!self && (await users.OrgsOfAsync(userId, ct)).Any(o => o.OrgId != orgId))
+        {
             return Failure.Forbidden("This user also belongs to other organizations; only they can change their password.");
+        }
+
         var errors = policy.Check(newPassword);
-        if (errors.Length > 0) return Failure.Invalid(new Dictionary<string, string[]> { ["new_password"] = errors }, "The new password does not meet the policy.");
+        if (errors.Length > 0)
+        {
+            return Failure.Invalid(new Dictionary<string, string[]> { ["new_password"] = errors }, "The new password does not meet the policy.");
+        }
+
         await users.SetPasswordAsync(orgId, userId, hasher.Hash(newPassword!), Now, ct);
         await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.PasswordChanged)
         {
@@ -197,14 +306,21 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
         }, ct);
         // The password is the user's across orgs, so sessions end in every org they belong to.
         foreach (var (org, _) in await users.OrgsOfAsync(userId, ct))
+        {
             await sessions.EndOthersAsync(org, userId, self ? actor.SessionId : null, EndReasons.PasswordChanged, actor.UserId, actor.Client, ct);
+        }
+
         return view;
     }
 
     private static async Task<UserView?> ViewAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string orgId, string userId)
     {
         var m = await UserStore.MemberAsync(c, tx, orgId, userId);
-        if (m is null) return null;
+        if (m is null)
+        {
+            return null;
+        }
+
         var projects = (await UserStore.ProjectRolesAsync(c, tx, orgId, userId)).ToDictionary(p => p.ProjectId, p => p.Role);
         var teams = await UserStore.TeamsOfAsync(c, tx, orgId, userId);
         return new UserView(m.UserId, m.Email, m.Role, m.Active == 1, DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedAt), projects, teams);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using Authio.Shared.ApiKeys;
 using Authio.Shared.Sync;
 

@@ -11,7 +11,6 @@ using Authio.EdgeProxy.Revocation;
 using Authio.EdgeProxy.WebSockets;
 using Authio.Shared.ApiKeys;
 using Authio.Shared.Tokens;
-using Yarp.ReverseProxy.Model;
 
 namespace Authio.EdgeProxy.Pipeline;
 

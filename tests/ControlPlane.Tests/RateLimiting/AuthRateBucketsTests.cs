@@ -20,7 +20,11 @@ public sealed class AuthRateBucketsTests
     {
         var table = new AuthRateBuckets(100);
         var rule = Rule("5/1m burst 3");
-        for (var i = 0; i < 3; i++) Assert.True(table.Take(1, rule, 0).Admitted);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(table.Take(1, rule, 0).Admitted);
+        }
+
         var refused = table.Take(1, rule, 0);
         Assert.False(refused.Admitted);
         Assert.Equal(TimeSpan.FromSeconds(12), refused.RetryAfter);
@@ -50,7 +54,11 @@ public sealed class AuthRateBucketsTests
         var table = new AuthRateBuckets(50_000);
         var rule = Rule("5/1m burst 10");
         // The victim is being limited when the flood starts.
-        for (var i = 0; i < 10; i++) table.Take(UInt128.MaxValue, rule, 0);
+        for (var i = 0; i < 10; i++)
+        {
+            table.Take(UInt128.MaxValue, rule, 0);
+        }
+
         Assert.False(table.Take(UInt128.MaxValue, rule, 0).Admitted);
 
         for (var k = 0; k < 200_000; k++)
@@ -69,9 +77,16 @@ public sealed class AuthRateBucketsTests
     {
         var table = new AuthRateBuckets(1000);
         var rule = Rule("1/1s");
-        for (var k = 0; k < 1000; k++) table.Take((UInt128)k, rule, 0);
+        for (var k = 0; k < 1000; k++)
+        {
+            table.Take((UInt128)k, rule, 0);
+        }
         // A second later every bucket is full again: dropping them loses nothing, so no active bucket is evicted.
-        for (var k = 1000; k < 1500; k++) table.Take((UInt128)k, rule, Seconds(2));
+        for (var k = 1000; k < 1500; k++)
+        {
+            table.Take((UInt128)k, rule, Seconds(2));
+        }
+
         Assert.Equal(0, table.ActiveEvictions);
         Assert.True(table.Count <= 1000);
     }

@@ -1,8 +1,8 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Authio.Shared.Errors;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Authio.ControlPlane.Tests.RateLimiting;
 
@@ -52,7 +52,11 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
         request.Headers.Add("X-Forwarded-For", address);
-        if (token is not null) request.Headers.Authorization = new("Bearer", token);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new("Bearer", token);
+        }
+
         return await _f.Http.SendAsync(request);
     }
 
@@ -84,7 +88,9 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
     {
         var email = NewEmail();
         for (var i = 0; i < 3; i++)
+        {
             await (await LoginAsync(email, WrongPassword, NewAddress())).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+        }
         // 3 a minute: one every 20 s once the burst of 3 is spent.
         await AssertLimitedAsync(await LoginAsync(email, WrongPassword, NewAddress()), 20);
         // The same spelling in another case is the same account.
@@ -98,7 +104,10 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
     {
         var address = NewAddress();
         for (var i = 0; i < 5; i++)
+        {
             await (await LoginAsync(NewEmail(), WrongPassword, address)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+        }
+
         await AssertLimitedAsync(await LoginAsync(NewEmail(), WrongPassword, address), 12);
         // Even the right password of a real account from that address waits.
         await AssertLimitedAsync(await LoginAsync(ControlPlaneFixture.AdminEmail, ControlPlaneFixture.AdminPassword, address), 12);
@@ -110,7 +119,11 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
     public async Task Buckets_refill_with_time_and_Retry_After_says_exactly_when()
     {
         var address = NewAddress();
-        for (var i = 0; i < 5; i++) await LoginAsync(NewEmail(), WrongPassword, address);
+        for (var i = 0; i < 5; i++)
+        {
+            await LoginAsync(NewEmail(), WrongPassword, address);
+        }
+
         await AssertLimitedAsync(await LoginAsync(NewEmail(), WrongPassword, address), 12);
 
         _f.Time.Advance(TimeSpan.FromSeconds(11));
@@ -123,7 +136,10 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
         // A quiet minute refills the whole burst.
         _f.Time.Advance(TimeSpan.FromMinutes(1));
         for (var i = 0; i < 5; i++)
+        {
             await (await LoginAsync(NewEmail(), WrongPassword, address)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+        }
+
         await AssertLimitedAsync(await LoginAsync(NewEmail(), WrongPassword, address), 12);
     }
 
@@ -136,7 +152,10 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
         foreach (var email in new[] { known, unknown })
         {
             for (var i = 0; i < 3; i++)
+            {
                 await (await LoginAsync(email, WrongPassword, NewAddress())).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+            }
+
             var r = await LoginAsync(email, WrongPassword, NewAddress());
             refusals.Add((r, await AssertLimitedAsync(r, 20)));
         }
@@ -145,7 +164,11 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
         Assert.Equal(knownResponse.Headers.RetryAfter, unknownResponse.Headers.RetryAfter);
         Assert.Equal(knownResponse.Headers.CacheControl?.ToString(), unknownResponse.Headers.CacheControl?.ToString());
         // Identical problem bodies but for the per-request trace id.
-        foreach (var body in new[] { knownBody.AsObject(), unknownBody.AsObject() }) body.Remove("traceId");
+        foreach (var body in new[] { knownBody.AsObject(), unknownBody.AsObject() })
+        {
+            body.Remove("traceId");
+        }
+
         Assert.Equal(knownBody.ToJsonString(), unknownBody.ToJsonString());
     }
 
@@ -153,13 +176,21 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
     public async Task A_refused_sign_in_never_checks_the_password_or_counts_towards_lockout()
     {
         var (id, email) = await _f.CreateUserAsync(admin: await AdminAsync());
-        for (var i = 0; i < 3; i++) await LoginAsync(email, WrongPassword, NewAddress());
+        for (var i = 0; i < 3; i++)
+        {
+            await LoginAsync(email, WrongPassword, NewAddress());
+        }
+
         Assert.Equal(3L, await _f.InspectAsync<long>("SELECT failed_count FROM login_failures WHERE email_key = @key",
             new { key = _f.Services.GetRequiredService<Authio.ControlPlane.Auth.LoginFailures>().KeyOf(email) }));
 
         // The right password is refused too: it is not even looked at.
         await AssertLimitedAsync(await LoginAsync(email, ControlPlaneFixture.DefaultPassword, NewAddress()), 20);
-        for (var i = 0; i < 5; i++) await AssertLimitedAsync(await LoginAsync(email, WrongPassword, NewAddress()), 20);
+        for (var i = 0; i < 5; i++)
+        {
+            await AssertLimitedAsync(await LoginAsync(email, WrongPassword, NewAddress()), 20);
+        }
+
         Assert.Equal(3L, await _f.InspectAsync<long>("SELECT failed_count FROM login_failures WHERE email_key = @key",
             new { key = _f.Services.GetRequiredService<Authio.ControlPlane.Auth.LoginFailures>().KeyOf(email) }));
 
@@ -175,8 +206,15 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
         var unknown = NewEmail();
         foreach (var email in new[] { known, unknown })
         {
-            for (var i = 0; i < 3; i++) await LoginAsync(email, WrongPassword, NewAddress());
-            for (var i = 0; i < 6; i++) await AssertLimitedAsync(await LoginAsync(email, WrongPassword, NewAddress()), 20);
+            for (var i = 0; i < 3; i++)
+            {
+                await LoginAsync(email, WrongPassword, NewAddress());
+            }
+
+            for (var i = 0; i < 6; i++)
+            {
+                await AssertLimitedAsync(await LoginAsync(email, WrongPassword, NewAddress()), 20);
+            }
         }
         const string count = "SELECT COUNT(*) FROM audit_events WHERE event = 'login_failed' AND email = @email AND details LIKE '%rate_limited%'";
         Assert.Equal(1L, await _f.InspectAsync<long>(count, new { email = known }));
@@ -191,8 +229,16 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
 
         // A period later a new refusal is recorded once more.
         _f.Time.Advance(TimeSpan.FromMinutes(1));
-        for (var i = 0; i < 3; i++) await LoginAsync(unknown, WrongPassword, NewAddress());
-        for (var i = 0; i < 3; i++) await AssertLimitedAsync(await LoginAsync(unknown, WrongPassword, NewAddress()), 20);
+        for (var i = 0; i < 3; i++)
+        {
+            await LoginAsync(unknown, WrongPassword, NewAddress());
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            await AssertLimitedAsync(await LoginAsync(unknown, WrongPassword, NewAddress()), 20);
+        }
+
         Assert.Equal(2L, await _f.InspectAsync<long>(count, new { email = unknown }));
     }
 
@@ -202,7 +248,10 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
         var (_, email) = await _f.CreateUserAsync(admin: await AdminAsync());
         var refresh = (await LoginOkAsync(email, ControlPlaneFixture.DefaultPassword)).Refresh;
         for (var i = 0; i < 3; i++)
+        {
             refresh = (string)(await (await RefreshAsync(refresh, NewAddress())).BodyAsync(HttpStatusCode.OK))["refresh_token"]!;
+        }
+
         var refused = await RefreshAsync(refresh, NewAddress());
         await AssertLimitedAsync(refused, 20);
         Assert.Equal("no-store", refused.Headers.CacheControl?.ToString());
@@ -221,7 +270,10 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
     {
         var address = NewAddress();
         for (var i = 0; i < 5; i++)
+        {
             await (await RefreshAsync($"org_x.{Guid.NewGuid():N}", address)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized);
+        }
+
         await AssertLimitedAsync(await RefreshAsync($"org_x.{Guid.NewGuid():N}", address), 12);
 
         // POST /oauth/revoke has per-address buckets of its own under the same rule.
@@ -234,7 +286,11 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
             request.Headers.Add("X-Forwarded-For", address);
             return await _f.Http.SendAsync(request);
         }
-        for (var i = 0; i < 5; i++) Assert.Equal(HttpStatusCode.OK, (await RevokeAsync()).StatusCode);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await RevokeAsync()).StatusCode);
+        }
+
         await AssertLimitedAsync(await RevokeAsync(), 12);
     }
 
@@ -245,7 +301,9 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
         var user = await LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);
         var wrong = new { current_password = WrongPassword, new_password = "N3w!passw0rd" };
         for (var i = 0; i < 2; i++)
+        {
             await (await PostAsync($"/v1/users/{id}/password", wrong, NewAddress(), user.Access)).ProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
+        }
         // 2 a minute: one every 30 s. Even the right current password waits.
         var right = new { current_password = ControlPlaneFixture.DefaultPassword, new_password = "N3w!passw0rd" };
         var body = await AssertLimitedAsync(await PostAsync($"/v1/users/{id}/password", right, NewAddress(), user.Access), 30);
@@ -262,7 +320,10 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
         var address = NewAddress();
         var body = new { new_password = "N3w!passw0rd" };
         for (var i = 0; i < 5; i++)
+        {
             await (await PostAsync($"/v1/users/usr_missing{i}/password", body, address, admin.Access)).ProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
+        }
+
         await AssertLimitedAsync(await PostAsync("/v1/users/usr_missing9/password", body, address, admin.Access), 12);
     }
 
@@ -270,7 +331,11 @@ public sealed class AuthRateLimitTests : IClassFixture<RateLimitFixture>
     public async Task Refusals_never_log_the_email()
     {
         var email = NewEmail();
-        for (var i = 0; i < 5; i++) await LoginAsync(email, WrongPassword, NewAddress());
+        for (var i = 0; i < 5; i++)
+        {
+            await LoginAsync(email, WrongPassword, NewAddress());
+        }
+
         Assert.Contains(_f.Logs.Lines, l => l.Contains("sign-in per account", StringComparison.Ordinal));
         Assert.DoesNotContain(_f.Logs.Lines, l => l.Contains(email, StringComparison.OrdinalIgnoreCase));
     }

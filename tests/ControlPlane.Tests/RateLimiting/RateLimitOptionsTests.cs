@@ -25,7 +25,9 @@ public sealed class RateLimitOptionsTests
         Assert.Equal("5/5m burst 5", r.Password.PerAccount);
         Assert.Equal(50_000, r.MaxKeysPerLimit);
         foreach (var text in new[] { r.SignIn.PerIp, r.SignIn.PerAccount, r.Refresh.PerIp, r.Refresh.PerAccount, r.Password.PerIp, r.Password.PerAccount })
+        {
             Assert.True(AuthRateRule.TryParse(text, out var rule, out _) && rule is not null);
+        }
     }
 
     [Fact]
@@ -61,7 +63,10 @@ public sealed class RateLimitOptionsTests
         }
         finally
         {
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
         }
     }
 }

@@ -1,13 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Authio.EdgeProxy.ApiKeys;
-using Authio.EdgeProxy.Authentication;
 using Authio.EdgeProxy.Configuration;
-using Authio.EdgeProxy.Diagnostics;
-using Authio.EdgeProxy.Keys;
 using Authio.EdgeProxy.Revocation;
-using Authio.EdgeProxy.Tokens;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using ZiggyCreatures.Caching.Fusion;

@@ -50,7 +50,7 @@ public sealed class AuthenticationOutcomeTests : IAsyncLifetime
         registry.Publish(issuer, new KeySet(keys, _time.GetUtcNow()));
         var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
         var budget = new FailureBudget(new FailureBudgetOptions { PerSecond = 1, Burst = 3 }, _time);
-        var authenticator = new EdgeAuthenticator(new JwtValidator(registry, _time, new TokenOptions()), new TokenCache(64), budget,
+        var authenticator = new EdgeAuthenticator(new JwtValidator(registry, _time, new EdgeTokenOptions()), new TokenCache(64), budget,
             new FixedVerdict(verdict), new EdgeMetrics(meters, registry, _time), _time, new NegativeTokenCache(64));
         return (authenticator, budget);
     }

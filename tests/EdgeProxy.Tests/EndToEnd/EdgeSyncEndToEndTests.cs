@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Authio.EdgeProxy.Sync;
-using Authio.EdgeProxy.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Authio.EdgeProxy.Tests.EndToEnd;

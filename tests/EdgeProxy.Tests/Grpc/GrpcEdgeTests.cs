@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Authio.EdgeProxy.Tests.Infrastructure;
 using Authio.Shared.Configuration;
@@ -169,7 +168,8 @@ public sealed class GrpcEdgeTests(GrpcWorld world) : IClassFixture<GrpcWorld>
         using var client = new HttpClient(new SocketsHttpHandler
         {
             SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
-        }) { BaseAddress = new Uri(world.TlsUrl) };
+        })
+        { BaseAddress = new Uri(world.TlsUrl) };
 
         var response = await client.GetAsync($"/{EchoContract.Open}/Echo");
 

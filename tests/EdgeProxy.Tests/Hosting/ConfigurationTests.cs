@@ -2,7 +2,6 @@ using System.Net;
 using Authio.EdgeProxy.Hosting;
 using Authio.EdgeProxy.Tests.Infrastructure;
 using Authio.Shared.Configuration;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 

@@ -21,7 +21,9 @@ public sealed class DemoStackFileTests
             Assert.DoesNotContain(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), Path.GetFileName(dir), StringComparison.Ordinal);
             Assert.NotEqual(dir, Path.GetDirectoryName(second.JwksPath));
             if (!OperatingSystem.IsWindows())
+            {
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dir));
+            }
         }
         finally
         {

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using Authio.EdgeProxy.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

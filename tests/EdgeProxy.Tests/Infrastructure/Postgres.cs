@@ -79,7 +79,11 @@ public sealed class PostgresDatabase : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (Arguments.Length == 0) return;
+        if (Arguments.Length == 0)
+        {
+            return;
+        }
+
         NpgsqlConnection.ClearAllPools();
         await using var c = new NpgsqlConnection(PostgresEnvironment.ConnectionString);
         await c.OpenAsync();

@@ -13,8 +13,11 @@ public sealed class OrgKeySetsTests
     {
         using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var q = ec.ExportParameters(false).Q;
-        return new { kty = "EC", crv = "P-256", x = Convert.ToBase64String(q.X!).TrimEnd('=').Replace('+', '-').Replace('/', '_'),
-            y = Convert.ToBase64String(q.Y!).TrimEnd('=').Replace('+', '-').Replace('/', '_'), kid, alg = "ES256", use = "sig", org };
+        return new
+        {
+            kty = "EC", crv = "P-256", x = Convert.ToBase64String(q.X!).TrimEnd('=').Replace('+', '-').Replace('/', '_'),
+            y = Convert.ToBase64String(q.Y!).TrimEnd('=').Replace('+', '-').Replace('/', '_'), kid, alg = "ES256", use = "sig", org
+        };
     }
 
     private static JsonElement Set(params object[] keys) => JsonSerializer.SerializeToElement(new { keys });

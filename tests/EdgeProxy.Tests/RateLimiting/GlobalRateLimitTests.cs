@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Authio.EdgeProxy.RateLimiting;
 using Authio.EdgeProxy.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

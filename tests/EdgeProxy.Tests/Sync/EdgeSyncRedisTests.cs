@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using Authio.EdgeProxy.Revocation;
-using Authio.EdgeProxy.Sync;
 using Authio.EdgeProxy.Tests.Infrastructure;
 using Authio.Shared.Sync;
 using Microsoft.Extensions.DependencyInjection;

@@ -20,8 +20,16 @@ public sealed class FeedVerificationTests
     private static StreamEntry Entry(long id, string change, string? signature = null, string? kid = null)
     {
         var fields = new List<NameValueEntry> { new(EdgeSyncPaths.RedisChangeField, change) };
-        if (signature is not null) fields.Add(new(EdgeSyncPaths.RedisSignatureField, signature));
-        if (kid is not null) fields.Add(new(EdgeSyncPaths.RedisKeyIdField, kid));
+        if (signature is not null)
+        {
+            fields.Add(new(EdgeSyncPaths.RedisSignatureField, signature));
+        }
+
+        if (kid is not null)
+        {
+            fields.Add(new(EdgeSyncPaths.RedisKeyIdField, kid));
+        }
+
         return new StreamEntry($"{id}-0", [.. fields]);
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
 using Authio.EdgeProxy.Authentication;
@@ -8,7 +9,6 @@ using Authio.EdgeProxy.Revocation;
 using Authio.EdgeProxy.Tests.Infrastructure;
 using Authio.EdgeProxy.Tokens;
 using Microsoft.Extensions.DependencyInjection;
-using System.Diagnostics.Metrics;
 
 namespace Authio.EdgeProxy.Tests.Tokens;
 

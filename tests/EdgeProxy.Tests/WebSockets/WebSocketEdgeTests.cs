@@ -6,7 +6,6 @@ using Authio.EdgeProxy.Revocation;
 using Authio.EdgeProxy.Tests.Infrastructure;
 using Authio.EdgeProxy.WebSockets;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Authio.EdgeProxy.Tests.WebSockets;
