@@ -1,5 +1,4 @@
 using System.IO.Hashing;
-using System.Security.Cryptography;
 using Authio.EdgeProxy.Errors;
 
 namespace Authio.EdgeProxy.Authentication;
@@ -22,19 +21,13 @@ internal sealed class NegativeTokenCache
 
     private readonly Entry?[] _slots;
     private readonly int _mask;
-    private readonly long _seed = BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+    private readonly long _seed = TokenTables.NewSeed();
 
     /// <summary>A cache of <paramref name="capacity"/> entries (rounded up to a power of two); 0 makes the disabled cache, which never holds anything.</summary>
     public NegativeTokenCache(int capacity)
     {
-        if (capacity <= 0)
-        {
-            _slots = [];
-            return;
-        }
-        var size = (int)Math.Min(1u << 30, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, capacity)));
-        _slots = new Entry?[size];
-        _mask = size - 1;
+        _slots = new Entry?[TokenTables.SizeFor(capacity)];
+        _mask = Math.Max(0, _slots.Length - 1);
     }
 
     public int Capacity => _slots.Length;
