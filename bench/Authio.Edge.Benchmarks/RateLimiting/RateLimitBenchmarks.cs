@@ -15,10 +15,10 @@ namespace Authio.Edge.Benchmarks.RateLimiting;
 public class RateLimitBenchmarks
 {
     private RateLimiter _limiter = null!;
-    private RateLimit _perCredential = null!;
-    private RateLimit _perOrg = null!;
-    private RateLimit _perIp = null!;
-    private RateLimit _exhausted = null!;
+    private RateLimitPolicy _perCredential = null!;
+    private RateLimitPolicy _perOrg = null!;
+    private RateLimitPolicy _perIp = null!;
+    private RateLimitPolicy _exhausted = null!;
     private EdgeIdentity _apiKey = null!;
     private EdgeIdentity _token = null!;
     private EdgeIdentity[] _many = null!;
@@ -42,8 +42,8 @@ public class RateLimitBenchmarks
         _client = IPAddress.Parse("203.0.113.7");
     }
 
-    private static RateLimit Parse(string text) =>
-        RateLimit.TryParse("bench", text, out var limit, out var error) ? limit : throw new InvalidOperationException(error);
+    private static RateLimitPolicy Parse(string text) =>
+        RateLimitPolicy.TryParse("bench", text, out var limit, out var error) ? limit : throw new InvalidOperationException(error);
 
     [Benchmark(Baseline = true)]
     public bool ApiKey() => _limiter.Check(_perCredential, _apiKey, _client).Allowed;

@@ -15,7 +15,7 @@ namespace Authio.Edge.Benchmarks.RateLimiting;
 public class RateLimitCostBenchmarks
 {
     private BucketTable _table = null!;
-    private RateLimit _limit = null!;
+    private RateLimitPolicy _limit = null!;
     private EdgeIdentity _token = null!;
     private Bucket _bucket = null!;
     private long _now;
@@ -26,7 +26,7 @@ public class RateLimitCostBenchmarks
     public void Setup()
     {
         _table = new BucketTable(262_144);
-        _limit = RateLimit.TryParse("bench", "10000000/1s burst 1000000000", out var limit, out var error) ? limit : throw new InvalidOperationException(error);
+        _limit = RateLimitPolicy.TryParse("bench", "10000000/1s burst 1000000000", out var limit, out var error) ? limit : throw new InvalidOperationException(error);
         _token = new EdgeIdentity { Subject = "user_01HZX3N5Q8RM", Org = "org_acme", Scopes = [], ScopesHeader = "", AuthType = "jwt" };
         _now = _system.GetTimestamp();
         _bucket = _table.Get(_limit, BucketKeyKind.Subject, _token.Subject, default, _now);

@@ -155,7 +155,7 @@ internal static class EdgeOptionsValidator
             errors.Add($"{EdgeOptions.Section}:ApiKeys:CacheSigningKey must be base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`).");
         }
         var rateLimits = options.RateLimits;
-        if (!string.IsNullOrWhiteSpace(rateLimits.Default) && !RateLimiting.RateLimit.TryParse("default", rateLimits.Default, out _, out var limitError))
+        if (!string.IsNullOrWhiteSpace(rateLimits.Default) && !RateLimiting.RateLimitPolicy.TryParse("default", rateLimits.Default, out _, out var limitError))
         {
             errors.Add($"{EdgeOptions.Section}:RateLimits:Default {limitError}.");
         }

@@ -29,7 +29,7 @@ internal sealed class RoutePolicy
     public static readonly RoutePolicy AuthenticatedDefault = new(false, [], [], null, false);
 
     private RoutePolicy(bool anonymous, string[] scopes, string[] anyScopes, string? orgRouteValue, bool forwardAuthorization,
-        RateLimit? rateLimit = null, string? projectRouteValue = null, string[]? issuers = null, ClaimHeader[]? claimHeaders = null)
+        RateLimitPolicy? rateLimit = null, string? projectRouteValue = null, string[]? issuers = null, ClaimHeader[]? claimHeaders = null)
     {
         RateLimit = rateLimit;
         Anonymous = anonymous;
@@ -68,7 +68,7 @@ internal sealed class RoutePolicy
     public bool ForwardAuthorization { get; }
     public EdgeError? ScopeError { get; }
     /// <summary>The route's own limit (<c>Authio.RateLimit</c>); null defers to the caller's org, then to <c>Edge:RateLimits:Default</c>.</summary>
-    public RateLimit? RateLimit { get; }
+    public RateLimitPolicy? RateLimit { get; }
     /// <summary><c>Authio.AllowEncodedSlashes</c>: this route accepts <c>%2F</c>, <c>%5C</c> and '\' in its path (dot segments stay refused).</summary>
     public bool AllowEncodedSlashes { get; private init; }
 
@@ -139,8 +139,8 @@ internal sealed class RoutePolicy
                 + $"{ProjectRouteValueKey}, {IssuersKey} or {ClaimHeadersKey}.";
             return false;
         }
-        RateLimit? rateLimit = null;
-        if (metadata.TryGetValue(RateLimitKey, out var limitText) && !RateLimit.TryParse(route.RouteId, limitText, out rateLimit, out var limitError))
+        RateLimitPolicy? rateLimit = null;
+        if (metadata.TryGetValue(RateLimitKey, out var limitText) && !RateLimitPolicy.TryParse(route.RouteId, limitText, out rateLimit, out var limitError))
         {
             error = $"Route '{route.RouteId}': {RateLimitKey} {limitError}.";
             return false;

@@ -23,7 +23,7 @@ internal enum BucketKeyKind : byte
 /// </summary>
 internal sealed class Bucket
 {
-    public Bucket(RateLimit limit, BucketKeyKind kind, string? text, UInt128 address, int hash, long now)
+    public Bucket(RateLimitPolicy limit, BucketKeyKind kind, string? text, UInt128 address, int hash, long now)
     {
         Limit = limit;
         Kind = kind;
@@ -34,7 +34,7 @@ internal sealed class Bucket
         Lease = limit.Global && kind != BucketKeyKind.FailedIp ? new GlobalLease(now) : null;
     }
 
-    public readonly RateLimit Limit;
+    public readonly RateLimitPolicy Limit;
     public readonly BucketKeyKind Kind;
     /// <summary>The key for every kind but the address kinds: the identity's own string, never a copy.</summary>
     public readonly string? Text;
@@ -113,7 +113,7 @@ internal sealed class BucketTable
 
     // Measured 20–22 ns per lookup (hash 10–12 ns): RateLimitCostBenchmarks, bench/README.md.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Bucket Get(RateLimit limit, BucketKeyKind kind, string? text, UInt128 address, long now)
+    public Bucket Get(RateLimitPolicy limit, BucketKeyKind kind, string? text, UInt128 address, long now)
     {
         // XxHash3 over the key's UTF-16 is ~2x cheaper than string.GetHashCode (Marvin) for identity-sized keys.
         var key = Bucket.IsAddress(kind)

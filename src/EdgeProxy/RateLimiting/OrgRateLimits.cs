@@ -9,7 +9,7 @@ namespace Authio.EdgeProxy.RateLimiting;
 /// </summary>
 internal interface IOrgRateLimits
 {
-    bool TryGet(string org, [NotNullWhen(true)] out RateLimit? limit);
+    bool TryGet(string org, [NotNullWhen(true)] out RateLimitPolicy? limit);
 }
 
 /// <summary>An org limit from the feed that did not parse; the org keeps its last good limit (or none).</summary>
@@ -18,7 +18,7 @@ internal readonly record struct OrgRateLimitRefusal(string Org, string Text, str
 /// <summary>
 /// The default: an immutable org → limit map swapped whole on every change, so a request reads one consistent map
 /// without locks or allocation. Filled by the edge-sync client (snapshot: <see cref="Replace"/>; change: <see cref="TryApply"/>).
-/// An org whose limit text is unchanged keeps its <see cref="RateLimit"/> instance, and so its buckets; a new text gets
+/// An org whose limit text is unchanged keeps its <see cref="RateLimitPolicy"/> instance, and so its buckets; a new text gets
 /// new buckets (a raised limit admits at once).
 /// </summary>
 internal sealed class InMemoryOrgRateLimits : IOrgRateLimits
@@ -27,9 +27,9 @@ internal sealed class InMemoryOrgRateLimits : IOrgRateLimits
     public const string PolicyName = "org";
 
     private readonly Lock _write = new();
-    private volatile FrozenDictionary<string, RateLimit> _limits = FrozenDictionary<string, RateLimit>.Empty;
+    private volatile FrozenDictionary<string, RateLimitPolicy> _limits = FrozenDictionary<string, RateLimitPolicy>.Empty;
 
-    public bool TryGet(string org, [NotNullWhen(true)] out RateLimit? limit) => _limits.TryGetValue(org, out limit);
+    public bool TryGet(string org, [NotNullWhen(true)] out RateLimitPolicy? limit) => _limits.TryGetValue(org, out limit);
 
     /// <summary>How many orgs have a limit.</summary>
     public int Count => _limits.Count;
@@ -52,7 +52,7 @@ internal sealed class InMemoryOrgRateLimits : IOrgRateLimits
         lock (_write)
         {
             var current = _limits;
-            var next = new Dictionary<string, RateLimit>(current, StringComparer.Ordinal);
+            var next = new Dictionary<string, RateLimitPolicy>(current, StringComparer.Ordinal);
             if (!Put(next, current, org, text, out refusal))
             {
                 return false;
@@ -72,7 +72,7 @@ internal sealed class InMemoryOrgRateLimits : IOrgRateLimits
         lock (_write)
         {
             var current = _limits;
-            var next = new Dictionary<string, RateLimit>(StringComparer.Ordinal);
+            var next = new Dictionary<string, RateLimitPolicy>(StringComparer.Ordinal);
             foreach (var (org, text) in limits)
             {
                 if (!Put(next, current, org, text, out var refusal))
@@ -89,7 +89,7 @@ internal sealed class InMemoryOrgRateLimits : IOrgRateLimits
         return refusals;
     }
 
-    private static bool Put(Dictionary<string, RateLimit> next, FrozenDictionary<string, RateLimit> current, string org, string? text,
+    private static bool Put(Dictionary<string, RateLimitPolicy> next, FrozenDictionary<string, RateLimitPolicy> current, string org, string? text,
         [NotNullWhen(false)] out OrgRateLimitRefusal? refusal)
     {
         refusal = null;
@@ -98,7 +98,7 @@ internal sealed class InMemoryOrgRateLimits : IOrgRateLimits
             next.Remove(org);
             return true;
         }
-        if (!RateLimit.TryParse(PolicyName, text, out var limit, out var error))
+        if (!RateLimitPolicy.TryParse(PolicyName, text, out var limit, out var error))
         {
             refusal = new OrgRateLimitRefusal(org, text, error);
             return false;

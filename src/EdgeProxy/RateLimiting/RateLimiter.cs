@@ -7,7 +7,7 @@ using Authio.EdgeProxy.Policy;
 namespace Authio.EdgeProxy.RateLimiting;
 
 /// <summary>The outcome of one check. <see cref="RetryAfterSeconds"/> is ≥ 1 when refused.</summary>
-internal readonly record struct RateLimitDecision(RateLimit Limit, bool Allowed, long Remaining, long ResetSeconds, long RetryAfterSeconds);
+internal readonly record struct RateLimitDecision(RateLimitPolicy Limit, bool Allowed, long Remaining, long ResetSeconds, long RetryAfterSeconds);
 
 /// <summary>
 /// Resolves which limit applies to a request (route metadata → the caller's org → <c>Edge:RateLimits:Default</c>),
@@ -20,7 +20,7 @@ internal sealed class RateLimiter : IDisposable
 
     private readonly BucketTable _table;
     private readonly IOrgRateLimits _orgs;
-    private readonly RateLimit? _default;
+    private readonly RateLimitPolicy? _default;
     private readonly CoarseClock _clock;
     private readonly IGlobalLimits _global;
 
@@ -31,7 +31,7 @@ internal sealed class RateLimiter : IDisposable
     }
 
     /// <summary>Without <paramref name="leases"/> a global limit is enforced as this edge's share (<see cref="LocalShareLimits"/>).</summary>
-    public RateLimiter(BucketTable table, IOrgRateLimits orgs, RateLimit? defaultLimit, int expectedEdges, TimeProvider time, IGlobalLimits? leases)
+    public RateLimiter(BucketTable table, IOrgRateLimits orgs, RateLimitPolicy? defaultLimit, int expectedEdges, TimeProvider time, IGlobalLimits? leases)
     {
         _table = table;
         _orgs = orgs;
@@ -40,15 +40,15 @@ internal sealed class RateLimiter : IDisposable
         _global = leases ?? new LocalShareLimits(expectedEdges, time);
     }
 
-    private static RateLimit? DefaultLimit(EdgeRateLimitOptions settings) =>
-        !string.IsNullOrWhiteSpace(settings.Default) && RateLimit.TryParse("default", settings.Default, out var limit, out _) ? limit : null;
+    private static RateLimitPolicy? DefaultLimit(EdgeRateLimitOptions settings) =>
+        !string.IsNullOrWhiteSpace(settings.Default) && RateLimitPolicy.TryParse("default", settings.Default, out var limit, out _) ? limit : null;
 
     public void Dispose() => _clock.Dispose();
 
     public BucketTable Table => _table;
 
     /// <summary>The limit for this request, or null when none applies (then no RateLimit headers are sent).</summary>
-    public RateLimit? Resolve(RateLimit? routeLimit, EdgeIdentity? identity)
+    public RateLimitPolicy? Resolve(RateLimitPolicy? routeLimit, EdgeIdentity? identity)
     {
         if (routeLimit is not null)
         {
@@ -111,7 +111,7 @@ internal sealed class RateLimiter : IDisposable
     }
 
     // Cost incl. the key lookup: RateLimitBenchmarks (figures in bench/README.md).
-    public RateLimitDecision Check(RateLimit limit, EdgeIdentity? identity, IPAddress? client)
+    public RateLimitDecision Check(RateLimitPolicy limit, EdgeIdentity? identity, IPAddress? client)
     {
         // The cached clock (CoarseClock: one field read, not a ≈ 30 ns clock read); refusals re-check on the exact clock.
         var now = _clock.Now;
@@ -147,7 +147,7 @@ internal sealed class RateLimiter : IDisposable
 
     /// <summary>GCRA on the bucket's theoretical arrival time: one CAS when admitted, none when refused.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static RateLimitDecision Local(Bucket bucket, RateLimit limit, long now, long frequency)
+    internal static RateLimitDecision Local(Bucket bucket, RateLimitPolicy limit, long now, long frequency)
     {
         var gcra = limit.Constants(frequency);
         while (true)
@@ -168,7 +168,7 @@ internal sealed class RateLimiter : IDisposable
     }
 
     /// <summary>The bucket's state without spending it: always allowed.</summary>
-    private static RateLimitDecision Peek(Bucket bucket, RateLimit limit, long now, long frequency)
+    private static RateLimitDecision Peek(Bucket bucket, RateLimitPolicy limit, long now, long frequency)
     {
         var gcra = limit.Constants(frequency);
         var debt = Math.Max(Volatile.Read(ref bucket.TheoreticalArrival), now) - now;

@@ -18,9 +18,9 @@ public sealed class BucketTableTests
     private RateLimiter Limiter(int capacity = 4096, InMemoryOrgRateLimits? orgs = null, string? defaultLimit = null) =>
         new(new BucketTable(capacity), orgs ?? new InMemoryOrgRateLimits(), defaultLimit is null ? null : Parse(defaultLimit, "default"), 1, _time, null);
 
-    private static RateLimit Parse(string text, string name = "route")
+    private static RateLimitPolicy Parse(string text, string name = "route")
     {
-        Assert.True(RateLimit.TryParse(name, text, out var limit, out var error), error);
+        Assert.True(RateLimitPolicy.TryParse(name, text, out var limit, out var error), error);
         return limit;
     }
 

@@ -20,7 +20,7 @@ public sealed class RateLimitGrammarTests
     [InlineData("7/2s PER CREDENTIAL", 7, 2000, 7, "Credential", false)]
     public void Valid_limits_parse(string text, long count, long periodMs, long burst, string scope, bool global)
     {
-        Assert.True(RateLimit.TryParse("r", text, out var limit, out var error), error);
+        Assert.True(RateLimitPolicy.TryParse("r", text, out var limit, out var error), error);
         Assert.Equal(count, limit.Count);
         Assert.Equal(TimeSpan.FromMilliseconds(periodMs), limit.Period);
         Assert.Equal(burst, limit.Burst);
@@ -48,16 +48,16 @@ public sealed class RateLimitGrammarTests
     [InlineData("10/1s please")]
     public void Bad_limits_are_refused(string text)
     {
-        Assert.False(RateLimit.TryParse("r", text, out _, out var error));
+        Assert.False(RateLimitPolicy.TryParse("r", text, out _, out var error));
         Assert.False(string.IsNullOrEmpty(error));
     }
 
     [Fact]
     public void Headers_are_structured_fields()
     {
-        Assert.True(RateLimit.TryParse("orders", "100/500ms burst 150", out var limit, out _));
+        Assert.True(RateLimitPolicy.TryParse("orders", "100/500ms burst 150", out var limit, out _));
         Assert.Equal("\"orders\";q=100;w=1", limit.PolicyHeader);
-        Assert.True(RateLimit.TryParse("we\"ird", "10/1m", out var odd, out _));
+        Assert.True(RateLimitPolicy.TryParse("we\"ird", "10/1m", out var odd, out _));
         Assert.Equal("\"we\\\"ird\";q=10;w=60", odd.PolicyHeader);
     }
 

@@ -7,7 +7,7 @@ public sealed class RateLimitHeaderCacheTests
     [Fact]
     public void Header_values_are_exact_and_a_repeated_pair_allocates_nothing()
     {
-        Assert.True(RateLimit.TryParse("orders", "100/1s burst 150", out var limit, out _));
+        Assert.True(RateLimitPolicy.TryParse("orders", "100/1s burst 150", out var limit, out _));
         Assert.Equal("\"orders\";r=149;t=1", limit.Headers.Get(149, 1));
         Assert.Equal("\"orders\";r=0;t=7", limit.Headers.Get(0, 7));
         Assert.Equal("\"orders\";r=149;t=1", limit.Headers.Get(149, 1));

@@ -19,9 +19,9 @@ internal enum RateLimitScope
 /// Parsed once at configuration load; the request path only reads the precomputed GCRA constants and header values.
 /// The instance is the bucket namespace: two routes with the same text still get separate buckets.
 /// </summary>
-internal sealed class RateLimit
+internal sealed class RateLimitPolicy
 {
-    private RateLimit(string name, string text, long count, TimeSpan period, long burst, RateLimitScope scope, bool global)
+    private RateLimitPolicy(string name, string text, long count, TimeSpan period, long burst, RateLimitScope scope, bool global)
     {
         Name = name;
         Text = text;
@@ -57,7 +57,7 @@ internal sealed class RateLimit
     internal RateLimitHeaderCache Headers { get; }
 
     private GcraConstants? _constants;
-    private RateLimit? _share;
+    private RateLimitPolicy? _share;
 
     /// <summary>GCRA constants for the process clock, computed on first use (one clock per process, so computed once).</summary>
     public GcraConstants Constants(long frequency)
@@ -72,17 +72,17 @@ internal sealed class RateLimit
     }
 
     /// <summary><see cref="Share"/> for the configured fleet size, computed once.</summary>
-    public RateLimit LocalShare(int edges) => _share ??= Share(edges);
+    public RateLimitPolicy LocalShare(int edges) => _share ??= Share(edges);
 
     /// <summary>This limit divided among <paramref name="edges"/> edges: what one edge enforces alone while Redis is unreachable.</summary>
-    public RateLimit Share(int edges) => edges <= 1
-        ? new RateLimit(Name, Text, Count, Period, Burst, Scope, global: false)
-        : new RateLimit(Name, Text, Math.Max(1, Count / edges), Period, Math.Max(1, Burst / edges), Scope, global: false);
+    public RateLimitPolicy Share(int edges) => edges <= 1
+        ? new RateLimitPolicy(Name, Text, Count, Period, Burst, Scope, global: false)
+        : new RateLimitPolicy(Name, Text, Math.Max(1, Count / edges), Period, Math.Max(1, Burst / edges), Scope, global: false);
 
     public override string ToString() => $"{Name}: {Text}";
 
     /// <summary>Parses the limit grammar (<see cref="RateLimitSpec"/>); on failure <paramref name="error"/> says what is wrong (without naming the source: callers do).</summary>
-    public static bool TryParse(string name, string? text, [NotNullWhen(true)] out RateLimit? limit, [NotNullWhen(false)] out string? error)
+    public static bool TryParse(string name, string? text, [NotNullWhen(true)] out RateLimitPolicy? limit, [NotNullWhen(false)] out string? error)
     {
         if (!RateLimitSpec.TryParse(text, out var spec, out error))
         {
@@ -94,7 +94,7 @@ internal sealed class RateLimit
     }
 
     /// <summary>A new limit (and so new buckets) named <paramref name="name"/> for an already parsed spec.</summary>
-    public static RateLimit FromSpec(string name, RateLimitSpec spec)
+    public static RateLimitPolicy FromSpec(string name, RateLimitSpec spec)
     {
         var scope = spec.Per switch
         {
@@ -103,7 +103,7 @@ internal sealed class RateLimit
             RateLimitPer.Ip => RateLimitScope.Ip,
             _ => RateLimitScope.Credential,
         };
-        return new RateLimit(name, spec.Text, spec.Count, spec.Period, spec.Burst, scope, spec.Global);
+        return new RateLimitPolicy(name, spec.Text, spec.Count, spec.Period, spec.Burst, scope, spec.Global);
     }
 
     /// <summary>An RFC 8941 sf-string: printable ASCII in quotes, with '"' and '\' escaped; anything else becomes '_'.</summary>
