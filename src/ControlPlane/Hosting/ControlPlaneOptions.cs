@@ -30,9 +30,9 @@ internal sealed class ControlPlaneOptions
     public SigningKeyOptions SigningKeys { get; set; } = new();
     public AuditOptions Audit { get; set; } = new();
     public JobOptions Jobs { get; set; } = new();
-    public RateLimitsOptions RateLimits { get; set; } = new();
-    /// <summary>Deprecated: <c>RateLimit:AuthPerMinute</c>, see <see cref="RateLimitOptions"/>.</summary>
-    public RateLimitOptions RateLimit { get; set; } = new();
+    public AuthRateLimitsOptions RateLimits { get; set; } = new();
+    /// <summary>Deprecated: <c>RateLimit:AuthPerMinute</c>, see <see cref="LegacyAuthRateLimitOptions"/>.</summary>
+    public LegacyAuthRateLimitOptions RateLimit { get; set; } = new();
     public ApiKeyOptions ApiKeys { get; set; } = new();
 
     /// <summary>
@@ -186,7 +186,7 @@ internal sealed class JobOptions
 /// grammar <c>&lt;count&gt;/&lt;period&gt;[ burst &lt;n&gt;]</c> (period ms, s, m or h) or <c>off</c>. A refusal is 429
 /// <c>rate_limit_exceeded</c> with <c>Retry-After</c>. IPv6 clients are counted per /64 (one subscriber's prefix).
 /// </summary>
-internal sealed class RateLimitsOptions
+internal sealed class AuthRateLimitsOptions
 {
     /// <summary>
     /// <c>false</c> turns every limit below off (test hosts and benchmarks that sign in in a loop). Default <c>true</c>.
@@ -236,7 +236,7 @@ internal sealed class EndpointRateLimitOptions
 }
 
 /// <summary>Deprecated single per-IP window, kept so existing settings keep working.</summary>
-internal sealed class RateLimitOptions
+internal sealed class LegacyAuthRateLimitOptions
 {
     /// <summary>
     /// When set (at least 1), <c>RateLimits:{SignIn,Refresh,Password}:PerIp</c> that are not themselves set become

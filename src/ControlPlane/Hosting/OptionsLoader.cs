@@ -44,7 +44,7 @@ internal static class OptionsLoader
         }
     }
 
-    private static (string Name, EndpointRateLimitOptions Limits)[] EndpointLimits(RateLimitsOptions r) =>
+    private static (string Name, EndpointRateLimitOptions Limits)[] EndpointLimits(AuthRateLimitsOptions r) =>
         [("SignIn", r.SignIn), ("Refresh", r.Refresh), ("Password", r.Password)];
 
     private static void Validate(ControlPlaneOptions o)
@@ -89,8 +89,8 @@ internal static class OptionsLoader
             RequireRule(limits.PerIp, $"ControlPlane:RateLimits:{name}:PerIp");
             RequireRule(limits.PerAccount, $"ControlPlane:RateLimits:{name}:PerAccount");
         }
-        Require(o.RateLimits.MaxKeysPerLimit is >= RateLimitsOptions.FewestKeys and <= RateLimitsOptions.MostKeys, "ControlPlane:RateLimits:MaxKeysPerLimit",
-            $"must be between {RateLimitsOptions.FewestKeys} and {RateLimitsOptions.MostKeys}");
+        Require(o.RateLimits.MaxKeysPerLimit is >= AuthRateLimitsOptions.FewestKeys and <= AuthRateLimitsOptions.MostKeys, "ControlPlane:RateLimits:MaxKeysPerLimit",
+            $"must be between {AuthRateLimitsOptions.FewestKeys} and {AuthRateLimitsOptions.MostKeys}");
         Require(o.ApiKeys.EdgeOrgIds.All(id => !string.IsNullOrWhiteSpace(id)), "ControlPlane:ApiKeys:EdgeOrgIds", "must not contain empty org ids");
         Require(o.Operators.All(v => !string.IsNullOrWhiteSpace(v) && (v.StartsWith("usr_", StringComparison.Ordinal) || v.Contains('@', StringComparison.Ordinal))),
             "ControlPlane:Operators", "must list user ids (usr_…) or email addresses");
