@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace Authio.ControlPlane.Tests;
 
 /// <summary>
-/// Where things live in src/ControlPlane: log messages only in <c>X.Log.cs</c> partials (so a class's logging is one
+/// Where things live in src/ (control plane, edge, shared): log messages only in <c>X.Log.cs</c> partials (so a class's logging is one
 /// file to read and event ids are easy to audit), and no issue numbers in comments (the code says why, not which ticket).
 /// </summary>
 public sealed partial class CodeLayoutTests
@@ -19,7 +19,7 @@ public sealed partial class CodeLayoutTests
     {
         var offences = Scan((relative, line) => !relative.EndsWith(".Log.cs", StringComparison.Ordinal) && LoggingCall().IsMatch(line));
         Assert.True(offences.Count == 0,
-            "Declare log messages with [LoggerMessage] in the class's X.Log.cs partial (event ids from Hosting/LogEvents.cs):\n"
+            "Declare log messages with [LoggerMessage] in the class's X.Log.cs partial (event ids from the one registry of each service):\n"
             + string.Join('\n', offences));
     }
 
@@ -42,21 +42,24 @@ public sealed partial class CodeLayoutTests
 
     private static List<string> Scan(Func<string, string, bool> offends)
     {
-        var root = Path.Combine(RepoRoot(), "src", "ControlPlane");
         var offences = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))
+        foreach (var project in new[] { "ControlPlane", "EdgeProxy", "Shared" })
         {
-            var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
-            if (relative.StartsWith("bin/", StringComparison.Ordinal) || relative.StartsWith("obj/", StringComparison.Ordinal))
+            var root = Path.Combine(RepoRoot(), "src", project);
+            foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))
             {
-                continue;
-            }
-            var lines = File.ReadAllLines(file);
-            for (var i = 0; i < lines.Length; i++)
-            {
-                if (offends(relative, lines[i]))
+                var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
+                if (relative.StartsWith("bin/", StringComparison.Ordinal) || relative.StartsWith("obj/", StringComparison.Ordinal))
                 {
-                    offences.Add($"src/ControlPlane/{relative}:{i + 1}: {lines[i].Trim()}");
+                    continue;
+                }
+                var lines = File.ReadAllLines(file);
+                for (var i = 0; i < lines.Length; i++)
+                {
+                    if (offends(relative, lines[i]))
+                    {
+                        offences.Add($"src/{project}/{relative}:{i + 1}: {lines[i].Trim()}");
+                    }
                 }
             }
         }

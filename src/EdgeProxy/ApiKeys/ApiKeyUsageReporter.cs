@@ -53,7 +53,4 @@ internal sealed partial class ApiKeyUsageReporter(
             LogReportFailed(logger, drained.Count, ex.Message);
         }
     }
-
-    [LoggerMessage(Diagnostics.EdgeLogEvents.ApiKeyUsageReportFailed, LogLevel.Warning, "Reporting usage of {Keys} API key(s) failed; counts kept for the next report: {Reason}")]
-    private static partial void LogReportFailed(ILogger logger, int keys, string reason);
 }

@@ -222,10 +222,4 @@ internal sealed partial class OrgKeySets(IssuerRegistry registry, TrustedIssuer 
             }
         }
     }
-
-    [LoggerMessage(Diagnostics.EdgeLogEvents.SyncKeySetRefused, LogLevel.Error, "Edge sync: keys of org {Org} from the control plane refused, its last good keys kept: {Reason}")]
-    private static partial void LogRefused(ILogger logger, string org, string reason);
-
-    [LoggerMessage(Diagnostics.EdgeLogEvents.SyncKeySetRecovered, LogLevel.Information, "Edge sync: keys of org {Org} accepted again")]
-    private static partial void LogRecovered(ILogger logger, string org);
 }

@@ -162,8 +162,4 @@ internal sealed partial class RedisRevocations : IRemoteRevocationSet
         RevocationKind.ApiKey => RevocationKinds.ApiKey,
         _ => RevocationKinds.UserNotBefore,
     };
-
-    [LoggerMessage(Diagnostics.EdgeLogEvents.RevocationExactSetUnavailable, LogLevel.Warning,
-        "Revocation: the exact set in Redis cannot be consulted (unreachable, or its data was lost); bloom-filter positives are {Outcome}")]
-    private static partial void LogUnavailable(ILogger logger, string outcome);
 }
