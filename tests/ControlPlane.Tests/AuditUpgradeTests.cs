@@ -58,7 +58,7 @@ public sealed class AuditUpgradeTests
                     VALUES (@OrgId, @Id, @Ts, @Event, @ActorId, @UserId, @Email, @SessionId, @Ip, @UserAgent, @Outcome, @Details, @PrevHash, @Hash)
                     """, rows);
             }
-            var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}"]);
+            var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", "--ControlPlane:AdminUrls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}"]);
             await using (app)
             {
                 await ControlPlaneApp.PrepareAsync(app);
@@ -100,7 +100,7 @@ public sealed class AuditUpgradeTests
         var logs = new LogCapture();
         try
         {
-            var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}",
+            var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", "--ControlPlane:AdminUrls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}",
                 "--ControlPlane:Bootstrap:OrgName=Acme", "--ControlPlane:Bootstrap:AdminEmail=admin@acme.test",
                 "--ControlPlane:Bootstrap:AdminPassword=Dev!passw0rd-long"], logs.Register);
             await using (app)

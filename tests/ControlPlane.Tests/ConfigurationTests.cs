@@ -26,7 +26,7 @@ public sealed class ConfigurationTests
         {
             var ex = await Assert.ThrowsAsync<ConfigurationException>(async () =>
             {
-                var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}", .. arg.Split(' ')]);
+                var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", "--ControlPlane:AdminUrls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}", .. arg.Split(' ')]);
                 await ControlPlaneApp.PrepareAsync(app);
             });
             Assert.Contains(key, ex.Message, StringComparison.Ordinal);

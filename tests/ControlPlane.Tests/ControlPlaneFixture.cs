@@ -71,6 +71,7 @@ public abstract class ControlPlaneFixture : IAsyncLifetime
         string[] args =
         [
             "--urls=http://127.0.0.1:0",
+            "--ControlPlane:AdminUrls=http://127.0.0.1:0",
             "--environment=Production",
             $"--ControlPlane:DataDirectory={DataDirectory}",
             $"--ControlPlane:MasterKey={Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))}",

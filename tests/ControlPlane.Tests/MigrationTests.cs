@@ -23,7 +23,7 @@ public sealed class MigrationTests
                 await c.ExecuteAsync("INSERT INTO schema_migrations VALUES (1, 'initial', '2026-01-01')");
                 await c.ExecuteAsync("INSERT INTO orgs (id, name, created_at) VALUES ('org_old', 'Old', 0)");
             }
-            var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}"]);
+            var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", "--ControlPlane:AdminUrls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}"]);
             await using (app)
             {
                 await ControlPlaneApp.PrepareAsync(app);

@@ -24,7 +24,7 @@ internal sealed class BenchControlPlane : IAsyncDisposable
         var cp = new BenchControlPlane();
         cp._app = ControlPlaneApp.Build(
         [
-            "--urls=http://127.0.0.1:0", "--environment=Production", $"--ControlPlane:DataDirectory={cp._data}",
+            "--urls=http://127.0.0.1:0", "--ControlPlane:AdminUrls=http://127.0.0.1:0", "--environment=Production", $"--ControlPlane:DataDirectory={cp._data}",
             "--ControlPlane:Bootstrap:OrgName=Bench", $"--ControlPlane:Bootstrap:AdminEmail={Email}",
             $"--ControlPlane:Bootstrap:AdminPassword={Password}", $"--ControlPlane:Passwords:BcryptCost={bcryptCost}",
             "--ControlPlane:RateLimits:Enabled=false", "--ControlPlane:Jobs:Enabled=false",

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.SigningKeys;
 using Authio.ControlPlane.Storage;
 
@@ -14,7 +15,7 @@ namespace Authio.ControlPlane.Audit;
 /// database writer can recompute hashes but not MACs, so a rewritten row or re-hashed tail fails verification
 /// (<see cref="AuditSeals"/>). Checkpoints and retention cuts are signed separately.
 /// </summary>
-internal sealed class AuditLog(Db db, AuditStore store, TimeProvider time, MasterKey master)
+internal sealed class AuditLog(Db db, AuditStore store, TimeProvider time, MasterKey master, ControlPlaneMetrics metrics)
 {
     /// <summary>Pseudo-org for events that belong to no org (unknown-email sign-ins, scheduled key rotation).</summary>
     public const string SystemOrg = "_system";
@@ -58,6 +59,7 @@ internal sealed class AuditLog(Db db, AuditStore store, TimeProvider time, Maste
             _append.Release();
         }
         _moved[e.OrgId] = 0;
+        metrics.AuditWritten();
     }
 
     // Orgs whose chain this instance extended since the last checkpoint round: only those need a new checkpoint.

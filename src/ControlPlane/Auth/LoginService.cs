@@ -1,5 +1,6 @@
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Passwords;
 using Authio.ControlPlane.RateLimiting;
@@ -16,7 +17,7 @@ namespace Authio.ControlPlane.Auth;
 /// </summary>
 internal sealed partial class LoginService(
     Db db, UserStore users, Orgs.OrgStore orgs, LoginFailures failures, PasswordHasher hasher, SessionService sessions, AuditLog audit, AuthRateLimiter limiter,
-    ControlPlaneOptions options, TimeProvider time, ILogger<LoginService> logger)
+    ControlPlaneMetrics metrics, ControlPlaneOptions options, TimeProvider time, ILogger<LoginService> logger)
 {
     /// <summary>RFC 5321 caps a path at 256 octets; 320 (64 + 1 + 255) is the common upper bound for an address.</summary>
     public const int MaxEmailBytes = 320;
@@ -25,11 +26,13 @@ internal sealed partial class LoginService(
     {
         if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password))
         {
+            metrics.SignIn("invalid");
             return Failure.Invalid(string.IsNullOrWhiteSpace(email) ? "email" : "password", "is required.", "email and password are required.");
         }
         // Checked on the raw input before anything else (no rate-limit bucket, lookup or bcrypt for junk).
         if (System.Text.Encoding.UTF8.GetByteCount(email) > MaxEmailBytes)
         {
+            metrics.SignIn("invalid");
             return Failure.Invalid("email", $"must be at most {MaxEmailBytes} bytes (UTF-8).");
         }
 
@@ -64,6 +67,7 @@ internal sealed partial class LoginService(
         if (lockState?.LockedUntil is { } until && until > now)
         {
             await RecordInAsync(auditOrgs, failedEntry with { Details = new() { ["reason"] = "locked" } }, ct);
+            metrics.SignIn("locked");
             return Locked(until);
         }
         if (user is null)
@@ -90,6 +94,7 @@ internal sealed partial class LoginService(
         {
             if (!userOrgs.Any(o => o.OrgId == orgId))
             {
+                metrics.SignIn("denied");
                 return await FailAsync(failedEntry, auditOrgs, "not_member", ct);
             }
 
@@ -99,6 +104,7 @@ internal sealed partial class LoginService(
         {
             // The password is verified: naming the caller's own orgs tells them nothing they could not see once signed in,
             // and tells a script (or a person) exactly which org_id to send.
+            metrics.SignIn("invalid");
             return Failure.Invalid("org_id", $"is required: this user belongs to several organizations: {await DescribeAsync(active, ct)}. Send \"org_id\" with one of them.");
         }
         else if (active.Count == 1)
@@ -107,17 +113,20 @@ internal sealed partial class LoginService(
         }
         else
         {
+            metrics.SignIn("denied");
             return await FailAsync(failedEntry, auditOrgs, "deactivated", ct);
         }
 
         var member = await db.InOrgAsync(chosen, (c, tx) => UserStore.MemberAsync(c, tx, chosen, user.Id), ct);
         if (member is null || member.Active != 1)
         {
+            metrics.SignIn("denied");
             return await FailAsync(failedEntry, [chosen], "deactivated", ct);
         }
 
         if (await sessions.StartAsync(chosen, user.Id, client, ct) is not { } pair)
         {
+            metrics.SignIn("denied");
             return await FailAsync(failedEntry, [chosen], "deactivated", ct);
         }
 
@@ -126,6 +135,7 @@ internal sealed partial class LoginService(
         {
             UserId = user.Id, Email = user.Email, SessionId = pair.SessionId, Ip = client.Ip, UserAgent = client.UserAgent,
         }, ct);
+        metrics.SignIn("success");
         return pair;
     }
 
@@ -151,6 +161,7 @@ internal sealed partial class LoginService(
     /// </summary>
     private async Task<Result<TokenPair>> RateLimitedAsync(string email, string? orgId, AuditEntry entry, RateLimitVerdict verdict, CancellationToken ct)
     {
+        metrics.SignIn("rate_limited");
         if (verdict.FirstRefusal)
         {
             var details = new Dictionary<string, string?> { ["reason"] = "rate_limited", ["retry_after_seconds"] = verdict.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) };
@@ -184,12 +195,15 @@ internal sealed partial class LoginService(
     private async Task<Result<TokenPair>> RecordFailureAsync(string emailKey, string? userId, long now, AuditEntry entry, IReadOnlyList<string> orgs,
         string reason, CancellationToken ct)
     {
+        // Unknown emails and wrong passwords are told apart here only: the caller sees the same 401 for both.
+        metrics.SignIn(reason);
         var l = options.Lockout;
         var count = await users.AddLoginFailureAsync(emailKey, now, (long)l.Window.TotalMilliseconds, ct);
         if (count >= l.MaxFailures)
         {
             var until = now + (long)l.Duration.TotalMilliseconds;
             await users.LockLoginAsync(emailKey, now, until, ct);
+            metrics.Lockout();
             if (userId is null)
             {
                 Log.LockedUnknown(logger);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.Hosting;
 using Authio.Shared.Sync;
 using StackExchange.Redis;
@@ -13,7 +14,7 @@ namespace Authio.ControlPlane.EdgeSync;
 /// signed with the feed key (<see cref="EdgeFeedSigner"/>): edges apply no entry they cannot verify.
 /// </summary>
 internal sealed partial class RedisChangePublisher(EdgeChangeStore log, EdgeFeedSigner signer, ControlPlaneOptions options, TimeProvider time,
-    ILogger<RedisChangePublisher> logger)
+    RedisHealth health, ILogger<RedisChangePublisher> logger)
     : BackgroundService
 {
     private readonly RedisRevocationMirror _mirror = new(log, time, logger);
@@ -46,10 +47,12 @@ internal sealed partial class RedisChangePublisher(EdgeChangeStore log, EdgeFeed
                 }
                 await _mirror.EnsureSeededAsync(db, stoppingToken);
                 published = await PublishAfterAsync(db, published, stoppingToken);
+                health.Up();
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
                 Log.PublishFailed(logger, ex.Message);
+                health.Down(ex.GetType().Name);
                 _mirror.Invalidate();
                 published = -1; // re-read the stream's position once Redis answers again
             }

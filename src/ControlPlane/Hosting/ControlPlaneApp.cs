@@ -2,6 +2,7 @@ using Authio.ControlPlane.Api;
 using Authio.ControlPlane.ApiKeys;
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Auth;
+using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.OAuth;
 using Authio.ControlPlane.Orgs;
@@ -45,10 +46,13 @@ public static class ControlPlaneApp
             .AddRateLimiting()
             .AddApiKeys()
             .AddApi()
-            .AddMaintenance();
+            .AddMaintenance()
+            .AddDiagnostics();
         overrides?.Invoke(builder.Services);
 
         var app = builder.Build();
+        // First, so it times the whole pipeline and sees the final status (problem answers included).
+        app.UseMiddleware<RequestMetricsMiddleware>();
         app.UseProblemAnswers(options);
         app.UseMiddleware<BadRequestMiddleware>();
         app.UseMiddleware<BodyLimitMiddleware>();

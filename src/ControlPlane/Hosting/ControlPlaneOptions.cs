@@ -22,6 +22,12 @@ internal sealed class ControlPlaneOptions
     /// </summary>
     public string? Redis { get; set; }
 
+    /// <summary>
+    /// Where the admin listener (/healthz, /readyz, /metrics) listens, <c>;</c>-separated. Default
+    /// <c>http://127.0.0.1:9902</c>: loopback, so operational endpoints are never exposed with the API.
+    /// </summary>
+    public string AdminUrls { get; set; } = "http://127.0.0.1:9902";
+
     public BootstrapOptions Bootstrap { get; set; } = new();
     public PasswordOptions Passwords { get; set; } = new();
     public LockoutOptions Lockout { get; set; } = new();

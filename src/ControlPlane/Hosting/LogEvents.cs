@@ -61,4 +61,8 @@ internal static class LogEvents
     public const int AuditCheckpointFailed = 1983;
     public const int AuditCutRefused = 1984;
     public const int LoginFailuresPruned = 1985;
+
+    /// <summary>The gauge sampler could not read the database; the last sample stays.</summary>
+    public const int MetricsSampleFailed = 2010;
+    public const int AdminListenerStarted = 2011;
 }

@@ -1,5 +1,6 @@
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Auth;
+using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.SigningKeys;
 
@@ -9,7 +10,7 @@ namespace Authio.ControlPlane.Hosting;
 /// Periodic upkeep: scheduled signing-key rotation, JWKS changes for the edge feed (time-driven retirements), audit
 /// retention and pruning of expired revocations. Off with <c>ControlPlane:Jobs:Enabled=false</c>.
 /// </summary>
-internal sealed partial class MaintenanceService(SigningKeyStore keys, AuditRetention retention, EdgeChangeStore changes, ControlPlaneOptions options,
+internal sealed partial class MaintenanceService(SigningKeyStore keys, ControlPlaneMetrics metrics, AuditRetention retention, EdgeChangeStore changes, ControlPlaneOptions options,
     AuditSeals seals, LoginFailures loginFailures, TimeProvider time, ILogger<MaintenanceService> logger) : BackgroundService
 {
     /// <summary>One round. Each step runs even when an earlier one failed (logged); the round then throws the first failure.</summary>
@@ -28,7 +29,7 @@ internal sealed partial class MaintenanceService(SigningKeyStore keys, AuditRete
                 (failures ??= []).Add(ex);
             }
         }
-        await Step("signing_key_rotation", () => keys.RotateIfDueAsync(ct));
+        await Step("signing_key_rotation", async () => metrics.KeysRotated("scheduled", await keys.RotateIfDueAsync(ct)));
         await Step("signing_key_transitions", () => keys.RecordTransitionsAsync(ct));
         await Step("audit_retention", async () =>
         {

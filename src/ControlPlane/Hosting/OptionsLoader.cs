@@ -83,6 +83,7 @@ internal static class OptionsLoader
             $"must be between 1 and {SigningKeyOptions.MostRotationsPerHour}");
         Require(o.SigningKeys.MaxPublishedPerOrg is >= SigningKeyOptions.FewestPublished and <= SigningKeyOptions.MostPublished, "ControlPlane:SigningKeys:MaxPublishedPerOrg",
             $"must be between {SigningKeyOptions.FewestPublished} and {SigningKeyOptions.MostPublished}");
+        Require(AdminUrlsValid(o.AdminUrls), "ControlPlane:AdminUrls", "must list one or more absolute http(s) URLs separated by ';'");
         Require(o.Jobs.Interval > TimeSpan.Zero, "ControlPlane:Jobs:Interval", "must be positive");
         foreach (var (name, limits) in EndpointLimits(o.RateLimits))
         {
@@ -97,6 +98,14 @@ internal static class OptionsLoader
         var b = o.Bootstrap;
         var given = new[] { b.OrgName, b.AdminEmail, b.AdminPassword }.Count(v => !string.IsNullOrWhiteSpace(v));
         Require(given is 0 or 3, "ControlPlane:Bootstrap", "needs all of OrgName, AdminEmail and AdminPassword, or none");
+    }
+
+    private static bool AdminUrlsValid(string? urls)
+    {
+        var parts = (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        // Kestrel also takes wildcard hosts (http://*:9902, http://+:9902), which Uri does not parse as hosts.
+        return parts.Length > 0 && parts.All(u => Uri.TryCreate(u.Replace("://*", "://0.0.0.0", StringComparison.Ordinal)
+            .Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https");
     }
 
     private static void RequireRule(string? text, string key)

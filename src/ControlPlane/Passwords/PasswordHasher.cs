@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.Hosting;
 
 namespace Authio.ControlPlane.Passwords;
@@ -7,9 +9,11 @@ internal sealed class PasswordHasher
 {
     private readonly int _cost;
     private readonly Lazy<string> _dummyHash;
+    private readonly ControlPlaneMetrics _metrics;
 
-    public PasswordHasher(ControlPlaneOptions options)
+    public PasswordHasher(ControlPlaneOptions options, ControlPlaneMetrics metrics)
     {
+        _metrics = metrics;
         _cost = options.Passwords.TestOnlyInsecureBcryptCost ?? options.Passwords.BcryptCost;
         _dummyHash = new Lazy<string>(() => BCrypt.Net.BCrypt.HashPassword(Guid.NewGuid().ToString("N"), _cost));
     }
@@ -17,10 +21,17 @@ internal sealed class PasswordHasher
     /// <summary>Computes the dummy hash up front so even the first unknown-email sign-in takes the usual time.</summary>
     public void Warm() => _ = _dummyHash.Value;
 
-    public string Hash(string password) => BCrypt.Net.BCrypt.HashPassword(password, _cost);
+    public string Hash(string password)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var hash = BCrypt.Net.BCrypt.HashPassword(password, _cost);
+        _metrics.Bcrypt("hash", Stopwatch.GetElapsedTime(started));
+        return hash;
+    }
 
     public bool Verify(string password, string hash)
     {
+        var started = Stopwatch.GetTimestamp();
         try
         {
             return BCrypt.Net.BCrypt.Verify(password, hash);
@@ -29,12 +40,19 @@ internal sealed class PasswordHasher
         {
             return false;
         }
+        finally
+        {
+            _metrics.Bcrypt("verify", Stopwatch.GetElapsedTime(started));
+        }
     }
 
     /// <summary>Burns the same time as a real verification; always false.</summary>
     public bool VerifyDummy(string password)
     {
+        // Recorded as a verify: the dummy exists to look exactly like one.
+        var started = Stopwatch.GetTimestamp();
         _ = BCrypt.Net.BCrypt.Verify(password, _dummyHash.Value);
+        _metrics.Bcrypt("verify", Stopwatch.GetElapsedTime(started));
         return false;
     }
 }

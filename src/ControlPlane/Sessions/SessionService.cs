@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Orgs;
 using Authio.ControlPlane.RateLimiting;
@@ -15,7 +16,7 @@ internal sealed record TokenPair(string AccessToken, string RefreshToken, int Ex
 /// <summary>Starting, refreshing and ending sessions.</summary>
 internal sealed partial class SessionService(
     Db db, SessionStore store, OrgStore orgs, TokenIssuer issuer, AuditLog audit, AuthRateLimiter limiter, ControlPlaneOptions options,
-    TimeProvider time, ILogger<SessionService> logger)
+    ControlPlaneMetrics metrics, TimeProvider time, ILogger<SessionService> logger)
 {
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -68,6 +69,7 @@ internal sealed partial class SessionService(
         var orgId = RefreshTokens.OrgOf(refreshToken);
         if (orgId is null || await orgs.GetAsync(orgId, ct) is not { } org)
         {
+            metrics.Refresh("invalid");
             return Failure.Unauthorized("The refresh token is invalid.");
         }
 
@@ -147,6 +149,14 @@ internal sealed partial class SessionService(
 
         var session = state.Session;
         var entry = new AuditEntry(orgId, AuditEvents.TokenRefreshed) { UserId = session?.UserId, SessionId = session?.Id, Ip = client.Ip, UserAgent = client.UserAgent };
+        metrics.Refresh(state.Outcome switch
+        {
+            RefreshOutcome.Ok => "success",
+            RefreshOutcome.Reused => "reused",
+            RefreshOutcome.Idle => "idle",
+            RefreshOutcome.RateLimited => "rate_limited",
+            _ => "invalid",
+        });
         switch (state.Outcome)
         {
             case RefreshOutcome.Reused:

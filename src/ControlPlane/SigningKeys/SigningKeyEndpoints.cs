@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.Orgs;
 using Microsoft.IdentityModel.Tokens;
@@ -73,7 +74,7 @@ internal static class SigningKeyEndpoints
                 return Results.Ok(View(key.Key, key.State));
             })
             .Produces<SigningKeyView>().WithSummary("One of the caller's org's signing keys (another org's: 403)");
-        g.MapPost("/rotate", async (SigningKeyStore keys, HttpContext http) =>
+        g.MapPost("/rotate", async (SigningKeyStore keys, ControlPlaneMetrics metrics, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
                 var result = await keys.RotateAsync(caller.OrgId, caller.UserId, http.RequestAborted);
@@ -81,6 +82,8 @@ internal static class SigningKeyEndpoints
                 {
                     return result.Error;
                 }
+
+                metrics.KeysRotated("manual", 1);
 
                 var state = (await keys.ListAsync(caller.OrgId, http.RequestAborted)).First(k => k.Key.Kid == result.Value!.Kid).State;
                 return Results.Ok(View(result.Value!, state));

@@ -56,7 +56,7 @@ public sealed class RateLimitOptionsTests
         {
             var ex = await Assert.ThrowsAsync<ConfigurationException>(async () =>
             {
-                var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}", arg]);
+                var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", "--ControlPlane:AdminUrls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}", arg]);
                 await ControlPlaneApp.PrepareAsync(app);
             });
             Assert.Contains(key, ex.Message, StringComparison.Ordinal);

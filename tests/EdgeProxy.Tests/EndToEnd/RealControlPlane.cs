@@ -27,7 +27,7 @@ public sealed class RealControlPlane : IAsyncDisposable
         var cp = new RealControlPlane();
         cp._app = ControlPlaneApp.Build(
         [
-            "--urls=http://127.0.0.1:0", "--environment=Production", $"--ControlPlane:DataDirectory={cp._dataDirectory}",
+            "--urls=http://127.0.0.1:0", "--ControlPlane:AdminUrls=http://127.0.0.1:0", "--environment=Production", $"--ControlPlane:DataDirectory={cp._dataDirectory}",
             "--ControlPlane:Bootstrap:OrgName=Acme", $"--ControlPlane:Bootstrap:AdminEmail={AdminEmail}",
             $"--ControlPlane:Bootstrap:AdminPassword={Password}", "--ControlPlane:Passwords:TestOnlyInsecureBcryptCost=4",
             "--ControlPlane:Jobs:Enabled=false", "--ControlPlane:RateLimits:Enabled=false", "--Logging:LogLevel:Default=Warning",
