@@ -49,6 +49,37 @@ public sealed class AdminListenerTests
         }
     }
 
+    [Fact]
+    public async Task Readyz_names_an_unreachable_redis_when_one_is_configured()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "authio-admin-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var app = ControlPlaneApp.Build(["--urls=http://127.0.0.1:0", "--ControlPlane:AdminUrls=http://127.0.0.1:0", $"--ControlPlane:DataDirectory={dir}",
+                "--ControlPlane:Jobs:Enabled=false", "--ControlPlane:Redis=127.0.0.1:1,connectTimeout=500", "--Logging:LogLevel:Default=None"]);
+            await using (app)
+            {
+                await ControlPlaneApp.PrepareAsync(app);
+                await app.StartAsync();
+                using var admin = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<AdminListener>().Addresses.First()) };
+                var r = await admin.GetAsync("/readyz");
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+                var checks = JsonNode.Parse(await r.Content.ReadAsStringAsync())!["checks"]!.AsArray()
+                    .ToDictionary(c => (string)c!["name"]!, c => (string)c!["status"]!);
+                Assert.Equal(new Dictionary<string, string> { ["database"] = "ok", ["migrations"] = "ok", ["redis"] = "failed", ["key_ring"] = "ok" }, checks);
+                await app.StopAsync();
+            }
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("not a url")]

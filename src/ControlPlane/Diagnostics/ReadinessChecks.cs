@@ -9,7 +9,7 @@ internal sealed record ReadinessCheck(string Name, bool Ok, string? Detail = nul
 
 /// <summary>
 /// What /readyz checks: the database answers the app role, its schema is the version this build expects, Redis answers
-/// (when configured) and some signing key is active. Each check is independent: one failing does not hide the others.
+/// (when configured) and every org's key ring has an active signing key. Each check is independent: one failing does not hide the others.
 /// </summary>
 internal sealed class ReadinessChecks(HealthStore health, SigningKeyStore keys, RedisHealth redis, ControlPlaneOptions options, TimeProvider time)
 {
@@ -36,7 +36,11 @@ internal sealed class ReadinessChecks(HealthStore health, SigningKeyStore keys, 
         {
             var all = await keys.AllAsync(c);
             var states = KeyStates.ComputePerOrg(all, time.GetUtcNow().ToUnixTimeMilliseconds());
-            return states.ContainsValue(KeyStates.Active) ? new ReadinessCheck("key_ring", true) : new ReadinessCheck("key_ring", false, "no signing key is active");
+            // Every org's ring must have a signer; no keys at all is a store with no org yet (bootstrap not run).
+            var lacking = all.Where(k => k.OrgId is not null).GroupBy(k => k.OrgId!)
+                .Where(g => !g.Any(k => states[k.Kid] == KeyStates.Active)).Select(g => g.Key).Order(StringComparer.Ordinal).ToList();
+            return lacking.Count == 0 ? new ReadinessCheck("key_ring", true)
+                : new ReadinessCheck("key_ring", false, $"no active signing key in {lacking.Count} org(s): {string.Join(", ", lacking.Take(5))}");
         }, ct));
         return checks;
     }
