@@ -12,6 +12,7 @@ using Authio.ControlPlane.SigningKeys;
 using Authio.ControlPlane.Storage;
 using Authio.ControlPlane.Teams;
 using Authio.ControlPlane.Tokens;
+using Authio.ControlPlane.Tracing;
 using Authio.ControlPlane.Users;
 
 namespace Authio.ControlPlane.Hosting;
@@ -45,7 +46,8 @@ public static class ControlPlaneApp
             .AddRateLimiting()
             .AddApiKeys()
             .AddApi()
-            .AddMaintenance();
+            .AddMaintenance()
+            .AddTracing(builder.Configuration);
         overrides?.Invoke(builder.Services);
 
         var app = builder.Build();
