@@ -19,7 +19,7 @@ public sealed class EdgeTracingTests
     private const string ClientTraceId = "0af7651916cd43dd8448eb211c80319c";
     private const string ClientParent = "00-" + ClientTraceId + "-b7ad6b7169203331-01";
 
-    private sealed class World(bool tracing) : IAsyncDisposable
+    private sealed class World(bool tracing, string otlpEndpoint = "http://127.0.0.1:9") : IAsyncDisposable
     {
         public RecordingUpstream Upstream { get; } = new();
         public JwksServer Jwks { get; } = new();
@@ -38,8 +38,9 @@ public sealed class EdgeTracingTests
             var config = EdgeTestHost.DefaultConfig(Upstream.Url, Jwks.JwksUrl);
             if (tracing)
             {
-                config["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9"; // nothing listens: export fails quietly
+                config["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpEndpoint; // by default nothing listens: export fails quietly
                 config["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+                config["OTEL_BSP_SCHEDULE_DELAY"] = "100";
             }
             Edge = await EdgeTestHost.StartAsync(config, builder =>
                 builder.Services.ConfigureOpenTelemetryTracerProvider(provider => provider.AddInMemoryExporter(Spans)));
@@ -102,9 +103,9 @@ public sealed class EdgeTracingTests
         }
     }
 
-    private static async Task<World> StartAsync(bool tracing)
+    private static async Task<World> StartAsync(bool tracing, string? otlpEndpoint = null)
     {
-        var world = new World(tracing);
+        var world = otlpEndpoint is null ? new World(tracing) : new World(tracing, otlpEndpoint);
         await world.StartAsync();
         return world;
     }
@@ -149,6 +150,21 @@ public sealed class EdgeTracingTests
         Assert.Equal(true, second.GetTagItem(EdgeTracing.CacheHitTag));
         Assert.NotEqual(ClientTraceId, second.TraceId.ToHexString());
         Assert.Equal(second.TraceId, ParentOf(world.Upstream.Last.Header("traceparent")).TraceId);
+    }
+
+    [Fact]
+    public async Task Tracing_on_exports_the_edge_span_over_otlp_http()
+    {
+        await using var receiver = new OtlpReceiver();
+        await receiver.StartAsync();
+        await using var world = await StartAsync(tracing: true, otlpEndpoint: receiver.Url);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await world.GetAsync("/api/things", world.Mint(), ClientParent)).StatusCode);
+
+        var traceId = Convert.FromHexString(ClientTraceId); // OTLP carries ids as raw bytes
+        Assert.True(await receiver.WaitForAsync(traceId, "edge"u8.ToArray(), "authio.decision"u8.ToArray(), "authio-edge"u8.ToArray()),
+            $"no OTLP export held the edge span ({receiver.Exports.Count} exports)");
+        Assert.All(receiver.Exports, e => Assert.Equal("application/x-protobuf", e.ContentType));
     }
 
     [Fact]
