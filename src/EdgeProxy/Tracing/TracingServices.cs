@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Authio.EdgeProxy.Admin;
 using Authio.Shared.Tracing;
 using OpenTelemetry;
 using OpenTelemetry.Context.Propagation;
@@ -30,9 +31,13 @@ internal static class TracingServices
             .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "authio-edge"))
             .WithTracing(tracing => tracing
                 .AddSource(EdgeTracing.SourceName)
-                .AddAspNetCoreInstrumentation()
+                .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = IsNotAdmin)
                 .AddHttpClientInstrumentation()
                 .AddOtlpExporter());
         return services;
     }
+
+    /// <summary>The admin listener is a host of its own in this process: its scrapes and probes are not traced.</summary>
+    private static bool IsNotAdmin(HttpContext context) =>
+        context.RequestServices.GetService<IWebHostEnvironment>()?.ApplicationName != AdminApp.ApplicationName;
 }

@@ -168,6 +168,23 @@ public sealed class EdgeTracingTests
     }
 
     [Fact]
+    public async Task Tracing_on_leaves_the_admin_listener_out()
+    {
+        await using var world = await StartAsync(tracing: true);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await world.Edge.Admin.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await world.GetAsync("/public/x")).StatusCode);
+
+        var edge = Assert.Single(world.EdgeSpans());
+        var servers = (await world.SpansOfTraceAsync(edge.TraceId, atLeast: 4)).Where(s => s.Kind == ActivityKind.Server).ToArray();
+        Assert.Equal(2, servers.Length); // the edge's and the upstream's
+        lock (world.Spans)
+        {
+            Assert.DoesNotContain(world.Spans, s => s.Kind == ActivityKind.Server && (s.GetTagItem("url.path") as string) == "/healthz");
+        }
+    }
+
+    [Fact]
     public async Task Tracing_on_records_a_refusal_with_its_code_and_an_anonymous_route_as_anonymous()
     {
         await using var world = await StartAsync(tracing: true);
