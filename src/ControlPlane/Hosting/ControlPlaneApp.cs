@@ -13,6 +13,7 @@ using Authio.ControlPlane.SigningKeys;
 using Authio.ControlPlane.Storage;
 using Authio.ControlPlane.Teams;
 using Authio.ControlPlane.Tokens;
+using Authio.ControlPlane.Tracing;
 using Authio.ControlPlane.Users;
 
 namespace Authio.ControlPlane.Hosting;
@@ -47,7 +48,8 @@ public static class ControlPlaneApp
             .AddApiKeys()
             .AddApi()
             .AddMaintenance()
-            .AddDiagnostics();
+            .AddDiagnostics()
+            .AddTracing(builder.Configuration);
         overrides?.Invoke(builder.Services);
 
         var app = builder.Build();

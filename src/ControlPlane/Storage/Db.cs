@@ -68,7 +68,21 @@ internal sealed class Db
     }
 
     /// <summary>Runs <paramref name="work"/> in one transaction confined to <paramref name="orgId"/>.</summary>
-    public async Task<T> InOrgAsync<T>(string orgId, Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct = default)
+    public async Task<T> InOrgAsync<T>(string orgId, Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct = default,
+        [CallerMemberName] string operation = "")
+    {
+        using var span = StorageTracing.Start(Dialect, "org", operation);
+        try
+        {
+            return await InOrgCoreAsync(orgId, work, ct);
+        }
+        catch (Exception error) when (StorageTracing.Failed(span, error))
+        {
+            throw;
+        }
+    }
+
+    private async Task<T> InOrgCoreAsync<T>(string orgId, Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
     {
         await using var conn = await OpenAsync(admin: false, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -94,7 +108,21 @@ internal sealed class Db
         ex is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } or SqliteException { SqliteErrorCode: 19 };
 
     /// <summary>Runs <paramref name="work"/> in one transaction on tables that are not org-scoped (users, orgs, signing keys).</summary>
-    public async Task<T> GlobalAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct = default)
+    public async Task<T> GlobalAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct = default,
+        [CallerMemberName] string operation = "")
+    {
+        using var span = StorageTracing.Start(Dialect, "global", operation);
+        try
+        {
+            return await GlobalCoreAsync(work, ct);
+        }
+        catch (Exception error) when (StorageTracing.Failed(span, error))
+        {
+            throw;
+        }
+    }
+
+    private async Task<T> GlobalCoreAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
     {
         await using var conn = await OpenAsync(admin: false, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);

@@ -11,9 +11,12 @@ namespace Authio.EdgeProxy.Admin;
 /// </summary>
 internal static class AdminApp
 {
+    /// <summary>The admin host's application name: tracing leaves its requests (scrapes, probes) out.</summary>
+    public const string ApplicationName = "Authio.EdgeProxy.Admin";
+
     public static WebApplication Build(IServiceProvider edgeServices, string adminUrls)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Authio.EdgeProxy.Admin" });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = ApplicationName });
         builder.WebHost.UseUrls(adminUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.Logging.ClearProviders();
         var registry = edgeServices.GetRequiredService<IssuerRegistry>();

@@ -6,6 +6,7 @@ using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Errors;
 using Authio.EdgeProxy.Revocation;
 using Authio.EdgeProxy.Tokens;
+using Authio.EdgeProxy.Tracing;
 
 namespace Authio.EdgeProxy.Authentication;
 
@@ -90,12 +91,14 @@ internal sealed class EdgeAuthenticator(
             else
             {
                 metrics.CacheHit();
+                EdgeTracing.TokenCache(hit: true);
                 return CheckRevocation(identity, token);
             }
         }
         if (cache is not null)
         {
             metrics.CacheMiss();
+            EdgeTracing.TokenCache(hit: false);
         }
         if (negativeCache is not null && negativeCache.TryGet(token, time.GetUtcNow().ToUnixTimeSeconds(), out var remembered))
         {

@@ -11,6 +11,7 @@ using Authio.EdgeProxy.Redis;
 using Authio.EdgeProxy.Revocation;
 using Authio.EdgeProxy.Sync;
 using Authio.EdgeProxy.Tokens;
+using Authio.EdgeProxy.Tracing;
 using Authio.EdgeProxy.WebSockets;
 using Authio.Shared.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
@@ -44,6 +45,7 @@ internal static class EdgeApp
         services.AddEdgeRateLimiting(options);
         services.AddEdgeWebSockets(options);
         services.AddEdgePolicy(options, builder.Configuration);
+        services.AddEdgeTracing(builder.Configuration);
 
         var app = builder.Build();
         MapProxy(app);

@@ -8,6 +8,7 @@ using Authio.EdgeProxy.Keys;
 using Authio.EdgeProxy.Policy;
 using Authio.EdgeProxy.RateLimiting;
 using Authio.EdgeProxy.Revocation;
+using Authio.EdgeProxy.Tracing;
 using Authio.EdgeProxy.WebSockets;
 using Authio.Shared.ApiKeys;
 using Authio.Shared.Tokens;
@@ -39,7 +40,9 @@ internal sealed class EdgeMiddleware(
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var policy = policies.Get(context.GetReverseProxyFeature().Route.Config);
+        var route = context.GetReverseProxyFeature().Route.Config;
+        var policy = policies.Get(route);
+        var span = EdgeTracing.StartStage(route.RouteId); // null unless tracing is on
         var started = Stopwatch.GetTimestamp();
         var verdict = policy.Anonymous ? RequestVerdict.Anonymous : await AuthenticateAsync(context);
         verdict = Authorize(context, policy, verdict, started);
@@ -47,10 +50,12 @@ internal sealed class EdgeMiddleware(
         verdict = TrackUpgrade(context, verdict);
         if (verdict.Refusal is not null)
         {
+            EdgeTracing.EndStage(span, verdict.Refusal.Code, policy.Anonymous, verdict.Identity);
             await RefuseAsync(context, verdict);
             return;
         }
         SetIdentityHeaders(context, policy, verdict.Identity);
+        EdgeTracing.EndStage(span, OkCode, policy.Anonymous, verdict.Identity);
         // Forward (inline rather than a method of its own: one async state machine per request, not two).
         await next(context);
         await ForwarderErrors.AnswerAsync(context);
