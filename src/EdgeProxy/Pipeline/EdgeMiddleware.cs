@@ -39,20 +39,29 @@ internal sealed class EdgeMiddleware(
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var policy = policies.Get(context.GetReverseProxyFeature().Route.Config);
+        var route = context.GetReverseProxyFeature().Route.Config;
+        var policy = policies.Get(route);
         var started = Stopwatch.GetTimestamp();
         var verdict = policy.Anonymous ? RequestVerdict.Anonymous : await AuthenticateAsync(context);
         verdict = Authorize(context, policy, verdict, started);
         verdict = RateLimit(context, policy, verdict);
         verdict = TrackUpgrade(context, verdict);
+        // Read before the identity headers replace Authorization; labels are cached arrays, nothing is built here.
+        var credential = policy.Anonymous ? CredentialType.Anonymous
+            : RequestMetrics.CredentialOf(verdict.Identity?.AuthType, context.Request.Headers.Authorization);
+        var routeTags = metrics.Requests.ForRoute(route.RouteId);
         if (verdict.Refusal is not null)
         {
+            metrics.Requests.Refused(routeTags, verdict.Refusal.Code, credential, started);
             await RefuseAsync(context, verdict);
             return;
         }
         SetIdentityHeaders(context, policy, verdict.Identity);
+        var forwarded = Stopwatch.GetTimestamp();
+        metrics.Requests.Stage(routeTags, OkCode, credential, started);
         // Forward (inline rather than a method of its own: one async state machine per request, not two).
         await next(context);
+        metrics.Requests.Forwarded(routeTags, OkCode, credential, started, forwarded, context.Response.StatusCode);
         await ForwarderErrors.AnswerAsync(context);
     }
 
