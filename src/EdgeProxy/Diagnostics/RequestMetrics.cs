@@ -81,12 +81,14 @@ internal sealed class RequestMetrics
     public void Stage(RouteTags route, string code, CredentialType credential, long started) =>
         _stage.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, route.Outcome(code, credential));
 
-    /// <summary>The upstream's part and the whole request of a forwarded one.</summary>
-    public void Forwarded(RouteTags route, string code, CredentialType credential, long started, long forwarded, int status)
+    /// <summary>
+    /// The upstream's part (<paramref name="forwarded"/> → <paramref name="relayed"/>) and the whole request of a forwarded
+    /// one (until now: a failed forward's answer included); <paramref name="code"/> is <c>ok</c> or the failed forward's.
+    /// </summary>
+    public void Forwarded(RouteTags route, string code, CredentialType credential, long started, long forwarded, long relayed, int status)
     {
-        var now = Stopwatch.GetTimestamp();
-        _upstream.Record(Stopwatch.GetElapsedTime(forwarded, now).TotalSeconds, route.Upstream(status));
-        _request.Record(Stopwatch.GetElapsedTime(started, now).TotalSeconds, route.Outcome(code, credential));
+        _upstream.Record(Stopwatch.GetElapsedTime(forwarded, relayed).TotalSeconds, route.Upstream(status));
+        _request.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, route.Outcome(code, credential));
     }
 
     /// <summary>

@@ -61,8 +61,10 @@ internal sealed class EdgeMiddleware(
         metrics.Requests.Stage(routeTags, OkCode, credential, started);
         // Forward (inline rather than a method of its own: one async state machine per request, not two).
         await next(context);
-        metrics.Requests.Forwarded(routeTags, OkCode, credential, started, forwarded, context.Response.StatusCode);
+        var relayed = Stopwatch.GetTimestamp();
+        var status = context.Response.StatusCode;
         await ForwarderErrors.AnswerAsync(context);
+        metrics.Requests.Forwarded(routeTags, ForwarderErrors.FailureCode(context, status) ?? OkCode, credential, started, forwarded, relayed, status);
     }
 
     /// <summary>
