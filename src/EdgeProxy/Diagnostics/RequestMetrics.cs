@@ -77,9 +77,9 @@ internal sealed class RequestMetrics
         _request.Record(elapsed, tags);
     }
 
-    /// <summary>The edge stage of a request about to be forwarded.</summary>
-    public void Stage(RouteTags route, string code, CredentialType credential, long started) =>
-        _stage.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, route.Outcome(code, credential));
+    /// <summary>The edge stage of a request about to be forwarded (<paramref name="forwarded"/>: the stage's end, the upstream's start).</summary>
+    public void Stage(RouteTags route, string code, CredentialType credential, long started, long forwarded) =>
+        _stage.Record(Stopwatch.GetElapsedTime(started, forwarded).TotalSeconds, route.Outcome(code, credential));
 
     /// <summary>
     /// The upstream's part (<paramref name="forwarded"/> → <paramref name="relayed"/>) and the whole request of a forwarded

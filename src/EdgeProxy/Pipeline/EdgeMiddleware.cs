@@ -58,7 +58,7 @@ internal sealed class EdgeMiddleware(
         }
         SetIdentityHeaders(context, policy, verdict.Identity);
         var forwarded = Stopwatch.GetTimestamp();
-        metrics.Requests.Stage(routeTags, OkCode, credential, started);
+        metrics.Requests.Stage(routeTags, OkCode, credential, started, forwarded);
         // Forward (inline rather than a method of its own: one async state machine per request, not two).
         await next(context);
         var relayed = Stopwatch.GetTimestamp();

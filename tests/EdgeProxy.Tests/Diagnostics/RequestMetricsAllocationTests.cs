@@ -14,6 +14,8 @@ namespace Authio.EdgeProxy.Tests.Diagnostics;
 /// Recording the per-route instruments with the OpenTelemetry SDK listening (as on the admin listener) allocates
 /// nothing once each route's and code's labels exist: the label arrays are cached, never built per request.
 /// </summary>
+/// <remarks>Run alone: the SDK listens to every <c>Authio.Edge</c> meter in the process, other tests' edges included.</remarks>
+[Collection(nameof(Admin.RouteMetricsTests))]
 public sealed class RequestMetricsAllocationTests
 {
     [Fact]
@@ -39,7 +41,7 @@ public sealed class RequestMetricsAllocationTests
                 var route = requests.ForRoute(routeId);
                 var started = Stopwatch.GetTimestamp();
                 var credential = RequestMetrics.CredentialOf("jwt", jwt);
-                requests.Stage(route, "ok", credential, started);
+                requests.Stage(route, "ok", credential, started, Stopwatch.GetTimestamp());
                 requests.Forwarded(route, "ok", credential, started, Stopwatch.GetTimestamp(), Stopwatch.GetTimestamp(), StatusCodes.Status200OK);
                 requests.Forwarded(route, "bad_gateway", credential, started, Stopwatch.GetTimestamp(), Stopwatch.GetTimestamp(),
                     StatusCodes.Status502BadGateway);
@@ -53,12 +55,19 @@ public sealed class RequestMetricsAllocationTests
             Requests();
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
+        // The least of a few rounds: a per-call allocation shows in every round (1 000 calls), a one-off of the runtime
+        // (tiering, a lazily grown table) under a busy test run in one only.
+        var least = long.MaxValue;
+        for (var round = 0; round < 5 && least > 0; round++)
         {
-            Requests();
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1000; i++)
+            {
+                Requests();
+            }
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, least);
 
         provider.ForceFlush();
         Assert.True(exporter.Points > 0, "the SDK aggregated nothing: the test measured a meter nobody listens to");
