@@ -88,6 +88,8 @@ internal static class AllocationProbe
             }
         };
         listener.SetMeasurementEventCallback<long>(static (_, _, _, _) => { });
+        // The per-route histograms (RequestMetrics) record doubles: listened to, their cached label arrays are passed on.
+        listener.SetMeasurementEventCallback<double>(static (_, _, _, _) => { });
         listener.Start();
         var es = f.Mint("ES256");
         var esBytes = Encoding.ASCII.GetBytes(es);

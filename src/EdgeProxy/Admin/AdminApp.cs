@@ -24,6 +24,13 @@ internal static class AdminApp
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             // Per-request ASP.NET/Kestrel histograms are left out: recording them costs every proxied request.
             .AddMeter(EdgeMetrics.MeterName, "System.Runtime")
+            // Explicit buckets for the request histograms (README, Admin listener): the SDK's defaults start at 5 ms,
+            // too coarse for an edge stage that takes microseconds. Scoped to the edge's meter.
+            .AddView(i => i.Meter.Name == EdgeMetrics.MeterName && i.Name == RequestMetrics.StageDurationName
+                ? new ExplicitBucketHistogramConfiguration { Boundaries = RequestMetrics.StageBuckets } : null)
+            .AddView(i => i.Meter.Name == EdgeMetrics.MeterName
+                && i.Name is RequestMetrics.RequestDurationName or RequestMetrics.UpstreamDurationName
+                ? new ExplicitBucketHistogramConfiguration { Boundaries = RequestMetrics.RequestBuckets } : null)
             .AddPrometheusExporter());
 
         var app = builder.Build();

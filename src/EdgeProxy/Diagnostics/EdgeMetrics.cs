@@ -19,6 +19,7 @@ internal sealed class EdgeMetrics
     public EdgeMetrics(IMeterFactory meterFactory, IssuerRegistry issuers, TimeProvider time)
     {
         var meter = meterFactory.Create(MeterName);
+        Requests = new RequestMetrics(meter);
         _decisions = meter.CreateCounter<long>("authio.edge.decisions", description: "Authentication and authorization decisions by outcome code.");
         _cacheLookups = meter.CreateCounter<long>("authio.edge.token_cache.lookups", description: "Validated-token cache lookups by result.");
         _authDuration = meter.CreateHistogram<double>("authio.edge.authentication.duration", unit: "s",
@@ -43,6 +44,9 @@ internal sealed class EdgeMetrics
         meter.CreateObservableGauge("authio.edge.keys", () => issuers.Index.Asymmetric.Length,
             description: "Verification keys held, every issuer and org.");
     }
+
+    /// <summary>Per-route request, edge-stage and upstream durations.</summary>
+    public RequestMetrics Requests { get; }
 
     public void FeedRejected(string reason) => _feedRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

@@ -48,17 +48,27 @@ internal sealed class EdgeMiddleware(
         verdict = Authorize(context, policy, verdict, started);
         verdict = RateLimit(context, policy, verdict);
         verdict = TrackUpgrade(context, verdict);
+        // Read before the identity headers replace Authorization; labels are cached arrays, nothing is built here.
+        var credential = policy.Anonymous ? CredentialType.Anonymous
+            : RequestMetrics.CredentialOf(verdict.Identity?.AuthType, context.Request.Headers.Authorization);
+        var routeTags = metrics.Requests.ForRoute(route.RouteId);
         if (verdict.Refusal is not null)
         {
             EdgeTracing.EndStage(span, verdict.Refusal.Code, policy.Anonymous, verdict.Identity);
+            metrics.Requests.Refused(routeTags, verdict.Refusal.Code, credential, started);
             await RefuseAsync(context, verdict);
             return;
         }
         SetIdentityHeaders(context, policy, verdict.Identity);
         EdgeTracing.EndStage(span, OkCode, policy.Anonymous, verdict.Identity);
+        var forwarded = Stopwatch.GetTimestamp();
+        metrics.Requests.Stage(routeTags, OkCode, credential, started, forwarded);
         // Forward (inline rather than a method of its own: one async state machine per request, not two).
         await next(context);
+        var relayed = Stopwatch.GetTimestamp();
+        var status = context.Response.StatusCode;
         await ForwarderErrors.AnswerAsync(context);
+        metrics.Requests.Forwarded(routeTags, ForwarderErrors.FailureCode(context, status) ?? OkCode, credential, started, forwarded, relayed, status);
     }
 
     /// <summary>

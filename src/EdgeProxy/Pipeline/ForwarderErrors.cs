@@ -26,6 +26,17 @@ internal static class ForwarderErrors
         return EdgeResponses.WriteAsync(context, Map(failure.Error, response.StatusCode));
     }
 
+    /// <summary>The decision code of a failed forward (<c>bad_gateway</c>, <c>upstream_timeout</c>, …) for the metrics; null when the upstream answered.</summary>
+    public static string? FailureCode(HttpContext context, int status)
+    {
+        if (status < 400)
+        {
+            return null;
+        }
+        var failure = context.Features.Get<IForwarderErrorFeature>();
+        return failure is null || failure.Error == ForwarderError.None ? null : Map(failure.Error, status).Code;
+    }
+
     internal static EdgeError Map(ForwarderError error, int status) => error switch
     {
         ForwarderError.NoAvailableDestinations => EdgeError.UpstreamUnavailable,

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Errors;
@@ -49,12 +50,16 @@ internal sealed class RequestHygieneMiddleware(RequestDelegate next, EdgeOptions
 
     public Task InvokeAsync(HttpContext context)
     {
+        var started = Stopwatch.GetTimestamp();
         var error = RequestHygiene.Check(context, _maxHeaderBytes);
         if (error is null)
         {
             return next(context);
         }
         metrics.Decision(error.Code);
+        // Refused before routing: no route to name.
+        metrics.Requests.Refused(metrics.Requests.UnmatchedTags, error.Code,
+            RequestMetrics.CredentialOf(null, context.Request.Headers.Authorization), started);
         return EdgeResponses.WriteAsync(context, error);
     }
 }
