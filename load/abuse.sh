@@ -25,14 +25,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for port in "$UP_PORT" "$EDGE_PORT" "$EDGE_ADMIN_PORT"; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is already in use" >&2; exit 1; fi
-done
+source "$ROOT/load/lib.sh"
+require_free_ports "$UP_PORT" "$EDGE_PORT" "$EDGE_ADMIN_PORT"
 
-echo "== build (Release)"
-dotnet build "$ROOT/src/EdgeProxy/Authio.EdgeProxy.csproj" -c Release -nologo -v q -clp:ErrorsOnly
-dotnet build "$ROOT/load/Authio.Load.Tools/Authio.Load.Tools.csproj" -c Release -nologo -v q -clp:ErrorsOnly
-TOOLS=(dotnet "$ROOT/load/Authio.Load.Tools/bin/Release/net10.0/Authio.Load.Tools.dll")
+build_edge_and_tools
 # EDGE_DLL: another build of the edge to compare with (e.g. one from before the abuse guards), same scenario.
 EDGE=(dotnet "${EDGE_DLL:-$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll}")
 
