@@ -23,6 +23,7 @@ internal static class EdgeLogEvents
     public const int SyncFeedEntryRejected = 3220;
     public const int SyncFeedKeyUnusable = 3221;
     public const int SyncFeedWithoutKey = 3222;
+    public const int SyncCatchUpFailed = 3224;
     public const int ApiKeyCacheUnsigned = 3223;
     public const int ApiKeyLookupsSaturated = 3310;
 

@@ -18,9 +18,12 @@ internal sealed partial class JwksRefresher : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<JwksRefresher> _logger;
     private readonly Dictionary<TrustedIssuer, IssuerState> _states;
+    private readonly IUnknownKidCatchUp[] _catchUps;
 
-    public JwksRefresher(IssuerRegistry registry, JwksFetcher fetcher, TimeProvider time, ILogger<JwksRefresher> logger)
+    public JwksRefresher(IssuerRegistry registry, JwksFetcher fetcher, TimeProvider time, ILogger<JwksRefresher> logger,
+        IEnumerable<IUnknownKidCatchUp>? catchUps = null)
     {
+        _catchUps = catchUps?.ToArray() ?? [];
         _registry = registry;
         _fetcher = fetcher;
         _time = time;
@@ -57,11 +60,16 @@ internal sealed partial class JwksRefresher : BackgroundService
     }
 
     /// <summary>
-    /// Called when a token names a kid no issuer publishes. Returns true if some issuer's key set was re-fetched
-    /// (so the caller should retry once); false when every issuer was fetched too recently.
+    /// Called when a token names a kid no issuer publishes. Returns true if some issuer's key set was re-fetched or the
+    /// control plane's feed read (so the caller should retry once); false when all were read too recently.
     /// </summary>
     public async Task<bool> RefreshForUnknownKidAsync(CancellationToken cancellationToken)
     {
+        var caughtUp = false;
+        foreach (var catchUp in _catchUps)
+        {
+            caughtUp |= await catchUp.CatchUpForUnknownKidAsync(cancellationToken);
+        }
         var fetches = new List<Task>();
         var now = _time.GetUtcNow();
         foreach (var (issuer, state) in _states)
@@ -82,7 +90,7 @@ internal sealed partial class JwksRefresher : BackgroundService
         }
         if (fetches.Count == 0)
         {
-            return false;
+            return caughtUp;
         }
         await Task.WhenAll(fetches).WaitAsync(cancellationToken);
         return true;

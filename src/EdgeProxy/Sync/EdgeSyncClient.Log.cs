@@ -33,4 +33,7 @@ internal sealed partial class EdgeSyncClient
 
     [LoggerMessage(EdgeLogEvents.SyncOrgRateLimitApplied, LogLevel.Information, "Edge sync: org {Org} rate limit now {Limit}")]
     private static partial void LogOrgRateLimitApplied(ILogger logger, string org, string limit);
+
+    [LoggerMessage(EdgeLogEvents.SyncCatchUpFailed, LogLevel.Warning, "Edge sync: reading the feed for an unknown kid failed ({ErrorType}: {Reason})")]
+    private static partial void LogCatchUpFailed(ILogger logger, string errorType, string reason);
 }

@@ -23,7 +23,7 @@ internal sealed partial class EdgeSyncClient(
     EdgeOptions options,
     TimeProvider time,
     ILogger<EdgeSyncClient> logger,
-    RedisChangeFeed? redisFeed = null) : BackgroundService
+    RedisChangeFeed? redisFeed = null) : BackgroundService, IUnknownKidCatchUp
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RedisWait = TimeSpan.FromSeconds(1);
@@ -33,7 +33,13 @@ internal sealed partial class EdgeSyncClient(
     // Redis can withhold entries (a writer that occupies future stream ids makes the control plane's appends fail, then
     // deletes them): this often the authenticated HTTP feed is asked too, so a revocation is never held back longer.
     private static readonly TimeSpan HttpReconcileInterval = TimeSpan.FromSeconds(30);
+    // An unknown kid reads the feed at once, at most this often per edge (a forged kid must not cost a read per request).
+    private static readonly TimeSpan UnknownKidCatchUpInterval = TimeSpan.FromSeconds(1);
     private readonly RedisChangeFeed? _redisFeed = redisFeed;
+    private readonly SemaphoreSlim _applying = new(1, 1);
+    private readonly Lock _catchUpLock = new();
+    private Task<bool>? _catchUp;
+    private long _lastCatchUp = long.MinValue;
     private TrustedIssuer? _issuer;
     // The control plane's published keys by org; only the sync loop touches it, and it publishes once per batch.
     private OrgKeySets? _keys;
@@ -63,13 +69,14 @@ internal sealed partial class EdgeSyncClient(
                 if (needSnapshot)
                 {
                     var snapshot = await controlPlane.GetSnapshotAsync(stoppingToken);
-                    ApplySnapshot(snapshot, snapshot.RedisRevocations ? await MirroredThroughAsync() : 0);
+                    var mirroredThrough = snapshot.RedisRevocations ? await MirroredThroughAsync() : 0;
+                    await ApplyingAsync(() => ApplySnapshot(snapshot, mirroredThrough), stoppingToken);
                     needSnapshot = false;
                 }
                 var batch = await NextBatchAsync(stoppingToken);
                 Volatile.Write(ref _lastContactTimestamp, time.GetTimestamp());
-                needSnapshot = batch.Reset || !ApplyChanges(batch, revocations.Redis.MirroredThrough) || revocations.Current.NeedsSnapshot
-                    || FeedKeyRefreshDue();
+                needSnapshot = batch.Reset || !await ApplyingAsync(() => ApplyChanges(batch, revocations.Redis.MirroredThrough), stoppingToken)
+                    || revocations.Current.NeedsSnapshot || FeedKeyRefreshDue();
                 if (revocations.Current is { RemoteExact: true, Count: > 0 })
                 {
                     // After the batch took effect: what Redis holds by now need not be kept here too.
@@ -96,6 +103,69 @@ internal sealed partial class EdgeSyncClient(
             }
         }
     }
+
+    /// <summary>
+    /// An unknown kid may be a key the feed has not delivered yet: a new org's first token can reach the edge a few
+    /// milliseconds before the org's key does. The feed is read at once (no wait) and applied, so the caller can
+    /// authenticate again. At most once per <see cref="UnknownKidCatchUpInterval"/> (a forged kid must not turn into a
+    /// control-plane read per request); concurrent misses share one read. False when no read was made or it failed.
+    /// </summary>
+    public Task<bool> CatchUpForUnknownKidAsync(CancellationToken cancellationToken)
+    {
+        if (!_hasSnapshot)
+        {
+            return Task.FromResult(false);
+        }
+        lock (_catchUpLock)
+        {
+            if (_catchUp is { IsCompleted: false } running)
+            {
+                return running.WaitAsync(cancellationToken);
+            }
+            if (_lastCatchUp != long.MinValue && time.GetElapsedTime(_lastCatchUp) < UnknownKidCatchUpInterval)
+            {
+                return Task.FromResult(false);
+            }
+            _lastCatchUp = time.GetTimestamp();
+            _catchUp = CatchUpAsync();
+            return _catchUp.WaitAsync(cancellationToken);
+        }
+    }
+
+    private async Task<bool> CatchUpAsync()
+    {
+        try
+        {
+            var batch = await controlPlane.GetChangesAsync(Sequence, 0, CancellationToken.None);
+            // A gap is the sync loop's to settle with a snapshot; it meets the same gap on its next read.
+            return !batch.Reset && await ApplyingAsync(() => ApplyChanges(batch, revocations.Redis.MirroredThrough), CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        {
+            LogCatchUpFailed(logger, ex.GetType().Name, ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>The sync loop and an unknown kid's catch-up both apply feed state: one at a time.</summary>
+    private async Task<T> ApplyingAsync<T>(Func<T> apply, CancellationToken cancellationToken)
+    {
+        await _applying.WaitAsync(cancellationToken);
+        try
+        {
+            return apply();
+        }
+        finally
+        {
+            _applying.Release();
+        }
+    }
+
+    private Task ApplyingAsync(Action apply, CancellationToken cancellationToken) => ApplyingAsync(() =>
+    {
+        apply();
+        return true;
+    }, cancellationToken);
 
     /// <summary>The Redis marker (every revocation at or below it is there), or 0 when unknown: then everything stays in memory.</summary>
     private async Task<long> MirroredThroughAsync() => await revocations.Redis.RefreshThroughAsync() ?? 0;

@@ -1,4 +1,5 @@
 using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.Keys;
 
 namespace Authio.EdgeProxy.Sync;
 
@@ -16,6 +17,7 @@ internal static class EdgeSyncServices
         }
         services.AddSingleton<EdgeSyncClient>();
         services.AddHostedService(sp => sp.GetRequiredService<EdgeSyncClient>());
+        services.AddSingleton<IUnknownKidCatchUp>(sp => sp.GetRequiredService<EdgeSyncClient>());
         return services;
     }
 }

@@ -55,6 +55,35 @@ public sealed class EdgeSyncOrgKeysTests() : FakeFeedAndEdge(TestKey.Es256("cp-l
     }
 
     [Fact]
+    public async Task A_new_orgs_first_token_is_accepted_even_before_the_feed_delivers_the_orgs_key()
+    {
+        // The org's key is committed at the control plane (its token is minted after), but the long poll has not brought it yet.
+        Feed.HoldLongPolls = true;
+        var key = TestKey.Es256("k_org_new");
+        Feed.SetOrgKeys("org_new", OrgJwks("org_new", key));
+
+        Assert.Equal(HttpStatusCode.OK, await Status(Mint(key, "org_new")));
+        Assert.Equal(1, Feed.ImmediateReads);
+        Assert.Equal("org_new", Upstream.Last.Header("X-Authio-Org"));
+    }
+
+    [Fact]
+    public async Task Tokens_naming_unknown_kids_are_refused_and_cost_the_control_plane_at_most_one_read_per_interval()
+    {
+        var stranger = TestKey.Es256("k_forged");
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await Status(Mint(stranger, "org_a")));
+        }
+        Assert.Equal(1, Feed.ImmediateReads);
+
+        // Past the interval, an unknown kid may look again.
+        Edge.Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Status(Mint(stranger, "org_a")));
+        Assert.Equal(2, Feed.ImmediateReads);
+    }
+
+    [Fact]
     public async Task A_key_of_one_org_never_validates_a_token_of_another_org()
     {
         var keyA = TestKey.Es256("k_org_a");

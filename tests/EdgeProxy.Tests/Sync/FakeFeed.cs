@@ -29,6 +29,12 @@ public sealed class FakeFeed : LoopbackServer
     /// <summary>With <see cref="Redis"/>: also keep the exact revocation set and its marker there, as the control plane does.</summary>
     public bool MirrorRevocations;
     public long OldestRetained;
+    /// <summary>Long polls (wait &gt; 0) answer nothing new until their deadline: a feed that is slow to deliver.</summary>
+    public volatile bool HoldLongPolls;
+    private int _immediateReads;
+
+    /// <summary>Change reads that asked not to wait (wait=0).</summary>
+    public int ImmediateReads => Volatile.Read(ref _immediateReads);
     public int Snapshots => Volatile.Read(ref _snapshots);
 
     public long Append(string type, RevocationRecord? revocation = null, JsonElement? jwks = null, EdgeOrgSettings? org = null, EdgeOrgKeys? orgKeys = null)
@@ -96,6 +102,10 @@ public sealed class FakeFeed : LoopbackServer
         app.MapGet(EdgeSyncPaths.Changes, async (HttpContext context, long after, int wait) =>
         {
             var deadline = DateTime.UtcNow.AddSeconds(wait);
+            if (wait == 0)
+            {
+                Interlocked.Increment(ref _immediateReads);
+            }
             while (true)
             {
                 if (Down || ChangesDown)
@@ -109,7 +119,7 @@ public sealed class FakeFeed : LoopbackServer
                     {
                         return Results.Json(new EdgeChangeBatch(after, [], true));
                     }
-                    var pending = _log.Where(c => c.Sequence > after).ToArray();
+                    var pending = HoldLongPolls && wait > 0 ? [] : _log.Where(c => c.Sequence > after).ToArray();
                     if (pending.Length > 0 || DateTime.UtcNow >= deadline)
                     {
                         return Results.Json(new EdgeChangeBatch(pending.Length > 0 ? pending[^1].Sequence : after, pending, false));
