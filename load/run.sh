@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Authio Edge vs bare YARP under wrk, both in front of the same minimal upstream, all on 127.0.0.1.
 # Scenarios: one repeated valid token; 1 000 rotating valid tokens; 1 000 rotating bad-signature tokens.
-# Usage: load/run.sh   (env: THREADS=2 CONNS=64 DURATION=8s WARMUP=2s ROUNDS=2, ports via *_PORT). See load/README.md.
+# Usage: load/run.sh   (env: THREADS=2 CONNS=64 DURATION=8s WARMUP=2s ROUNDS=2 TRACE_SAMPLING=0.01, ports via *_PORT).
+# See load/README.md.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,6 +24,11 @@ ANON_PORT="${ANON_PORT:-18187}"
 ANON_ADMIN_PORT="${ANON_ADMIN_PORT:-18188}"
 QUIET_PORT="${QUIET_PORT:-18189}"
 QUIET_ADMIN_PORT="${QUIET_ADMIN_PORT:-18190}"
+TRACED_PORT="${TRACED_PORT:-18191}"
+TRACED_ADMIN_PORT="${TRACED_ADMIN_PORT:-18192}"
+SINK_PORT="${SINK_PORT:-18193}"
+# The traced edge samples this share of requests (parent-based trace-id ratio) and exports them over OTLP/HTTP.
+TRACE_SAMPLING="${TRACE_SAMPLING:-0.01}"
 ISSUER="https://id.authio.load/"
 AUDIENCE="https://api.authio.load"
 
@@ -36,7 +42,8 @@ trap 'exit 130' INT TERM
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get update && apt-get install -y wrk" >&2; exit 1; }
 source "$ROOT/load/lib.sh"
-require_free_ports "$UP_PORT" "$BARE_PORT" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$NOCACHE_PORT" "$NOCACHE_ADMIN_PORT" "$ANON_PORT" "$ANON_ADMIN_PORT" "$QUIET_PORT" "$QUIET_ADMIN_PORT"
+require_free_ports "$UP_PORT" "$BARE_PORT" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$NOCACHE_PORT" "$NOCACHE_ADMIN_PORT" "$ANON_PORT" "$ANON_ADMIN_PORT" "$QUIET_PORT" "$QUIET_ADMIN_PORT" \
+  "$TRACED_PORT" "$TRACED_ADMIN_PORT" "$SINK_PORT"
 
 build_edge_and_tools
 EDGE=(dotnet "$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll")
@@ -82,6 +89,13 @@ ANON_PID=$LAST_PID
 start edge-quiet "${EDGE[@]}" --urls "http://127.0.0.1:$QUIET_PORT" "--Edge:AdminUrls=http://127.0.0.1:$QUIET_ADMIN_PORT" \
   "${EDGE_COMMON[@]}" --Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=None
 QUIET_PID=$LAST_PID
+# Fifth edge: the default edge with tracing on at TRACE_SAMPLING, exporting to a sink that answers 200 (a second
+# instance of the minimal upstream): what tracing costs when a small share of requests is sampled.
+start otlp-sink "${TOOLS[@]}" upstream --port "$SINK_PORT"
+start edge-traced env OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
+  OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG="$TRACE_SAMPLING" \
+  "${EDGE[@]}" --urls "http://127.0.0.1:$TRACED_PORT" "--Edge:AdminUrls=http://127.0.0.1:$TRACED_ADMIN_PORT" "${EDGE_COMMON[@]}"
+TRACED_PID=$LAST_PID
 
 wait_for() {
   local url=$1
@@ -97,6 +111,7 @@ wait_for "http://127.0.0.1:$EDGE_ADMIN_PORT/readyz"
 wait_for "http://127.0.0.1:$NOCACHE_ADMIN_PORT/readyz"
 wait_for "http://127.0.0.1:$ANON_ADMIN_PORT/readyz"
 wait_for "http://127.0.0.1:$QUIET_ADMIN_PORT/readyz"
+wait_for "http://127.0.0.1:$TRACED_ADMIN_PORT/readyz"
 
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 SINGLE=$(head -n1 "$OUT/single.txt")
@@ -134,6 +149,7 @@ for round in $(seq 1 "$ROUNDS"); do
   bench valid-single   edge         "$round" "$EDGE_PORT"    "$EDGE_PID"    "$OUT/single.txt"
   bench valid-single   edge-quiet   "$round" "$QUIET_PORT"   "$QUIET_PID"   "$OUT/single.txt"
   bench valid-single   edge-anon    "$round" "$ANON_PORT"    "$ANON_PID"    "$OUT/single.txt"
+  bench valid-single   edge-traced  "$round" "$TRACED_PORT"  "$TRACED_PID"  "$OUT/single.txt"
 done
 bench valid-single     edge-nocache 1 "$NOCACHE_PORT" "$NOCACHE_PID" "$OUT/single.txt"
 bench valid-rotating   bare-yarp    1 "$BARE_PORT"    "$BARE_PID"    "$OUT/rotating.txt"
@@ -154,10 +170,10 @@ awk -F'\t' '
   }
   END {
     printf "%-16s %-13s %8s %8s %8s %8s %9s %8s\n", "scenario", "target", "rps", "p50 ms", "p99 ms", "non-2xx", "cpu us/rq", "vs bare"
-    split("bare-yarp edge edge-quiet edge-anon edge-nocache", targets, " ")
+    split("bare-yarp edge edge-quiet edge-anon edge-traced edge-nocache", targets, " ")
     for (i = 1; i <= k; i++) {
       s = order[i]
-      for (t = 1; t <= 5; t++) {
+      for (t = 1; t <= 6; t++) {
         key = s "|" targets[t]
         if (!(key in rps)) continue
         base = s "|bare-yarp"
