@@ -49,20 +49,47 @@ public abstract partial class ControlPlaneSuite
     [SuiteFact]
     public async Task Metrics_count_sign_in_outcomes_and_refresh_reuse()
     {
-        await (await F.LoginAsync(ControlPlaneFixture.AdminEmail, "wrong-password")).BodyAsync(HttpStatusCode.Unauthorized);
-        var tokens = await F.LoginOkAsync(ControlPlaneFixture.AdminEmail, ControlPlaneFixture.AdminPassword);
-        await (await RefreshAsync(tokens.Refresh)).BodyAsync(HttpStatusCode.OK);
-        await (await RefreshAsync(tokens.Refresh)).BodyAsync(HttpStatusCode.Unauthorized);
-
-        using var admin = AdminHttp();
         const string signIns = "authio_controlplane_sign_in_attempts_total";
         const string refreshes = "authio_controlplane_refresh_attempts_total";
-        var text = await ScrapeUntilAsync(admin, t => HasSeries(t, signIns, "outcome=\"bad_password\"") && HasSeries(t, signIns, "outcome=\"success\"")
-            && HasSeries(t, refreshes, "outcome=\"reused\""));
-        Assert.True(HasSeries(text, signIns, "outcome=\"bad_password\""), text);
-        Assert.True(HasSeries(text, signIns, "outcome=\"success\""), text);
-        Assert.True(HasSeries(text, refreshes, "outcome=\"success\""), text);
-        Assert.True(HasSeries(text, refreshes, "outcome=\"reused\""), text);
+        const string lockouts = "authio_controlplane_sign_in_lockouts_total";
+        using var admin = AdminHttp();
+        // Every outcome that can happen has a series from start (0 until it happens), so rate() and alerts see one.
+        var before = await admin.GetStringAsync("/metrics");
+        foreach (var outcome in SignInOutcomes.Recorded)
+        {
+            Assert.True(HasSeries(before, signIns, $"outcome=\"{outcome}\""), outcome + "\n" + before);
+        }
+
+        foreach (var outcome in RefreshOutcomes.Recorded)
+        {
+            Assert.True(HasSeries(before, refreshes, $"outcome=\"{outcome}\""), outcome + "\n" + before);
+        }
+
+        var (_, email) = await F.CreateUserAsync();
+        await (await F.LoginAsync(email, "Wr0ng!pass")).BodyAsync(HttpStatusCode.Unauthorized);
+        var tokens = await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);
+        await (await RefreshAsync(tokens.Refresh)).BodyAsync(HttpStatusCode.OK);
+        await (await RefreshAsync(tokens.Refresh)).BodyAsync(HttpStatusCode.Unauthorized);
+        for (var i = 0; i < 5; i++)
+        {
+            await F.LoginAsync(email, "Wr0ng!pass");
+        }
+
+        await (await F.LoginAsync(email, ControlPlaneFixture.DefaultPassword)).BodyAsync((HttpStatusCode)423);
+
+        // Counters are process-wide (other control planes of this test process add to them), so: at least this test's own.
+        double Grew(string text, string metric, string? label) => (SeriesValue(text, metric, label) ?? 0) - (SeriesValue(before, metric, label) ?? 0);
+        var expected = new (string Metric, string? Label, int AtLeast)[]
+        {
+            (signIns, "outcome=\"bad_password\"", 5), (signIns, "outcome=\"success\"", 1), (signIns, "outcome=\"locked\"", 1),
+            (refreshes, "outcome=\"success\"", 1), (refreshes, "outcome=\"reused\"", 1), (lockouts, null, 1),
+        };
+        var text = await ScrapeUntilAsync(admin, t => expected.All(e => Grew(t, e.Metric, e.Label) >= e.AtLeast));
+        foreach (var (metric, label, atLeast) in expected)
+        {
+            Assert.True(Grew(text, metric, label) >= atLeast, $"{metric} {label} grew by {Grew(text, metric, label)}\n{text}");
+        }
+
         Assert.True(HasSeries(text, "authio_controlplane_password_hash_duration_seconds_count", "operation=\"verify\""), text);
         Assert.Contains("authio_controlplane_audit_writes_total", text);
     }

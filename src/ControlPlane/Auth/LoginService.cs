@@ -26,13 +26,13 @@ internal sealed partial class LoginService(
     {
         if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password))
         {
-            metrics.SignIn("invalid");
+            metrics.SignIn(SignInOutcomes.Invalid);
             return Failure.Invalid(string.IsNullOrWhiteSpace(email) ? "email" : "password", "is required.", "email and password are required.");
         }
         // Checked on the raw input before anything else (no rate-limit bucket, lookup or bcrypt for junk).
         if (System.Text.Encoding.UTF8.GetByteCount(email) > MaxEmailBytes)
         {
-            metrics.SignIn("invalid");
+            metrics.SignIn(SignInOutcomes.Invalid);
             return Failure.Invalid("email", $"must be at most {MaxEmailBytes} bytes (UTF-8).");
         }
 
@@ -67,20 +67,20 @@ internal sealed partial class LoginService(
         if (lockState?.LockedUntil is { } until && until > now)
         {
             await RecordInAsync(auditOrgs, failedEntry with { Details = new() { ["reason"] = "locked" } }, ct);
-            metrics.SignIn("locked");
+            metrics.SignIn(SignInOutcomes.Locked);
             return Locked(until);
         }
         if (user is null)
         {
             hasher.VerifyDummy(password);
-            return await RecordFailureAsync(emailKey, null, now, failedEntry, auditOrgs, "unknown_user", ct);
+            return await RecordFailureAsync(emailKey, null, now, failedEntry, auditOrgs, SignInOutcomes.UnknownUser, ct);
         }
         // bcrypt ignores bytes past 72, so a longer password could match a stored 72-byte one by its prefix alone.
         var tooLong = System.Text.Encoding.UTF8.GetByteCount(password) > PasswordPolicy.MaxBytes;
         var passwordOk = tooLong ? hasher.VerifyDummy(password) : hasher.Verify(password, user.PasswordHash);
         if (!passwordOk)
         {
-            return await RecordFailureAsync(emailKey, user.Id, now, failedEntry, auditOrgs, "bad_password", ct);
+            return await RecordFailureAsync(emailKey, user.Id, now, failedEntry, auditOrgs, SignInOutcomes.BadPassword, ct);
         }
 
         if (lockState is not null)
@@ -94,7 +94,7 @@ internal sealed partial class LoginService(
         {
             if (!userOrgs.Any(o => o.OrgId == orgId))
             {
-                metrics.SignIn("denied");
+                metrics.SignIn(SignInOutcomes.Denied);
                 return await FailAsync(failedEntry, auditOrgs, "not_member", ct);
             }
 
@@ -104,7 +104,7 @@ internal sealed partial class LoginService(
         {
             // The password is verified: naming the caller's own orgs tells them nothing they could not see once signed in,
             // and tells a script (or a person) exactly which org_id to send.
-            metrics.SignIn("invalid");
+            metrics.SignIn(SignInOutcomes.Invalid);
             return Failure.Invalid("org_id", $"is required: this user belongs to several organizations: {await DescribeAsync(active, ct)}. Send \"org_id\" with one of them.");
         }
         else if (active.Count == 1)
@@ -113,20 +113,20 @@ internal sealed partial class LoginService(
         }
         else
         {
-            metrics.SignIn("denied");
+            metrics.SignIn(SignInOutcomes.Denied);
             return await FailAsync(failedEntry, auditOrgs, "deactivated", ct);
         }
 
         var member = await db.InOrgAsync(chosen, (c, tx) => UserStore.MemberAsync(c, tx, chosen, user.Id), ct);
         if (member is null || member.Active != 1)
         {
-            metrics.SignIn("denied");
+            metrics.SignIn(SignInOutcomes.Denied);
             return await FailAsync(failedEntry, [chosen], "deactivated", ct);
         }
 
         if (await sessions.StartAsync(chosen, user.Id, client, ct) is not { } pair)
         {
-            metrics.SignIn("denied");
+            metrics.SignIn(SignInOutcomes.Denied);
             return await FailAsync(failedEntry, [chosen], "deactivated", ct);
         }
 
@@ -135,7 +135,7 @@ internal sealed partial class LoginService(
         {
             UserId = user.Id, Email = user.Email, SessionId = pair.SessionId, Ip = client.Ip, UserAgent = client.UserAgent,
         }, ct);
-        metrics.SignIn("success");
+        metrics.SignIn(SignInOutcomes.Success);
         return pair;
     }
 
@@ -161,7 +161,7 @@ internal sealed partial class LoginService(
     /// </summary>
     private async Task<Result<TokenPair>> RateLimitedAsync(string email, string? orgId, AuditEntry entry, RateLimitVerdict verdict, CancellationToken ct)
     {
-        metrics.SignIn("rate_limited");
+        metrics.SignIn(SignInOutcomes.RateLimited);
         if (verdict.FirstRefusal)
         {
             var details = new Dictionary<string, string?> { ["reason"] = "rate_limited", ["retry_after_seconds"] = verdict.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) };

@@ -40,6 +40,8 @@ internal sealed partial class AdminListener(IServiceProvider services, ControlPl
         app.MapPrometheusScrapingEndpoint("/metrics");
         await app.StartAsync(cancellationToken);
         _app = app;
+        // Now that the exporter listens: earlier measurements would not reach it.
+        services.GetRequiredService<ControlPlaneMetrics>().ExportZeroOutcomes();
         Log.Started(logger, string.Join(", ", Addresses));
     }
 

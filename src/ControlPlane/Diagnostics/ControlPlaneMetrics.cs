@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Authio.ControlPlane.Storage;
 
 namespace Authio.ControlPlane.Diagnostics;
 
@@ -7,7 +8,7 @@ namespace Authio.ControlPlane.Diagnostics;
 /// Every control-plane instrument, on one meter (exported by the admin listener's /metrics). Services record; stores do
 /// not. Every label takes a bounded set of values: route templates, fixed outcome names, status codes.
 /// </summary>
-internal sealed class ControlPlaneMetrics
+internal sealed class ControlPlaneMetrics : IDisposable
 {
     public const string MeterName = "Authio.ControlPlane";
 
@@ -18,6 +19,9 @@ internal sealed class ControlPlaneMetrics
     private static readonly double[] RequestBuckets = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
     // bcrypt at cost 10–14 takes tens of milliseconds to seconds; test costs (4) take about a millisecond.
     private static readonly double[] BcryptBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4];
+    // A pooled checkout takes microseconds, a new PostgreSQL connection (TCP + SCRAM) milliseconds, a dry pool waits up
+    // to the driver's timeout (Npgsql: 15 s): the buckets span all three.
+    private static readonly double[] ConnectionWaitBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
     // One meter per process, not one per DI container: OpenTelemetry keys its streams by meter and instrument name, and a
     // second container's meter of the same name being disposed (tests host several control planes) would end the
@@ -36,6 +40,11 @@ internal sealed class ControlPlaneMetrics
     private static readonly Counter<long> AuditWrites = Meter.CreateCounter<long>("authio.controlplane.audit.writes", "{event}", "Audit events written.");
     private static readonly Histogram<double> BcryptDuration = Meter.CreateHistogram("authio.controlplane.password.hash.duration", "s",
         "Time spent in bcrypt, by operation (hash, verify).", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = BcryptBuckets });
+    private static readonly Histogram<double> ConnectionWait = Meter.CreateHistogram("authio.controlplane.db.connection.wait", "s",
+        "Time to obtain an open database connection (pool checkout, or a new connection when none is idle).",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ConnectionWaitBuckets });
+    // Each control plane in the process (tests host several) reports its own sample; the gauge is their sum.
+    private static readonly List<ControlPlaneMetrics> Instances = [];
     private static long _changeLogHead = -1;
     private static double _oldestActiveKeyAge = -1;
 
@@ -45,7 +54,53 @@ internal sealed class ControlPlaneMetrics
             "The newest sequence of the edge change log, as last sampled.");
         Meter.CreateObservableGauge("authio.controlplane.signing_key.oldest_active_age", () => Observe(Volatile.Read(ref _oldestActiveKeyAge)), "s",
             "Age of the oldest key currently signing (across orgs), as last sampled: rotation is overdue when it exceeds the interval.");
+        Meter.CreateObservableGauge("authio.controlplane.sessions.active", ObserveSessions, "{session}",
+            "Sessions that can still be used, across every org (not ended, within their org's idle timeout or holding an unexpired access token), as last sampled.");
+        Meter.CreateObservableGauge("authio.controlplane.db.connections", ObserveConnections, "{connection}",
+            "Database connections by state: used (checked out of the pool) and idle (kept open by the pool for reuse).");
     }
+
+    private long _sessionsActive = -1;
+
+    public ControlPlaneMetrics()
+    {
+        lock (Instances)
+        {
+            Instances.Add(this);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (Instances)
+        {
+            Instances.Remove(this);
+        }
+    }
+
+    /// <summary>
+    /// Exports every outcome that can happen at 0, once the exporter listens: a counter series exists only after its first
+    /// measurement, and rate() or an alert over a series that does not exist yet returns nothing rather than 0.
+    /// </summary>
+    public void ExportZeroOutcomes()
+    {
+        foreach (var outcome in SignInOutcomes.Recorded)
+        {
+            SignIns.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
+        }
+
+        foreach (var outcome in RefreshOutcomes.Recorded)
+        {
+            Refreshes.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
+        }
+
+        Lockouts.Add(0);
+    }
+
+    /// <summary>Recorded by <see cref="Db"/>, the one place connections are opened.</summary>
+    public static void ConnectionWaited(TimeSpan elapsed) => ConnectionWait.Record(elapsed.TotalSeconds);
+
+    public void SampleSessionsActive(long count) => Volatile.Write(ref _sessionsActive, count);
 
     public void RequestCompleted(string method, string route, int status, TimeSpan elapsed) =>
         RequestDuration.Record(elapsed.TotalSeconds, new TagList
@@ -76,6 +131,35 @@ internal sealed class ControlPlaneMetrics
     public void SampleChangeLogHead(long sequence) => Volatile.Write(ref _changeLogHead, sequence);
 
     public void SampleOldestActiveKeyAge(TimeSpan? age) => Volatile.Write(ref _oldestActiveKeyAge, age is { } a ? a.TotalSeconds : -1);
+
+    /// <summary>This control plane's last sample of live sessions; -1 before the first.</summary>
+    public long SessionsActive => Volatile.Read(ref _sessionsActive);
+
+    /// <summary>What the gauge exports: the sum of every control plane's sample in this process (one in production); null before any.</summary>
+    public static long? SessionsActiveTotal()
+    {
+        long? sum = null;
+        lock (Instances)
+        {
+            foreach (var instance in Instances)
+            {
+                if (instance.SessionsActive is var value and >= 0)
+                {
+                    sum = (sum ?? 0) + value;
+                }
+            }
+        }
+        return sum;
+    }
+
+    private static IEnumerable<Measurement<long>> ObserveSessions() =>
+        SessionsActiveTotal() is { } total ? [new Measurement<long>(total)] : [];
+
+    private static IEnumerable<Measurement<long>> ObserveConnections()
+    {
+        var (used, idle) = DbConnectionStats.Snapshot();
+        return [new Measurement<long>(used, new KeyValuePair<string, object?>("state", "used")), new Measurement<long>(idle, new KeyValuePair<string, object?>("state", "idle"))];
+    }
 
     private static IEnumerable<Measurement<T>> Observe<T>(T value) where T : struct, IComparable<T> =>
         // Nothing until the first sample: a made-up zero would read as a real head or a brand-new key.

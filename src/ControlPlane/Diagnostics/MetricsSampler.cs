@@ -1,13 +1,14 @@
 using Authio.ControlPlane.EdgeSync;
+using Authio.ControlPlane.Sessions;
 using Authio.ControlPlane.SigningKeys;
 
 namespace Authio.ControlPlane.Diagnostics;
 
 /// <summary>
-/// Samples the gauges that need the database (change-log head, oldest signing key's age) every 15 s, so a scrape never
+/// Samples the gauges that need the database (change-log head, oldest signing key's age, live sessions) every 15 s, so a scrape never
 /// queries the database and many scrapers cost nothing extra.
 /// </summary>
-internal sealed partial class MetricsSampler(EdgeChangeStore changes, SigningKeyStore keys, ControlPlaneMetrics metrics, TimeProvider time,
+internal sealed partial class MetricsSampler(EdgeChangeStore changes, SigningKeyStore keys, LiveSessionStore sessions, ControlPlaneMetrics metrics, TimeProvider time,
     ILogger<MetricsSampler> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(15);
@@ -38,6 +39,7 @@ internal sealed partial class MetricsSampler(EdgeChangeStore changes, SigningKey
             var states = KeyStates.ComputePerOrg(all, now);
             var active = all.Where(k => states[k.Kid] == KeyStates.Active).ToList();
             metrics.SampleOldestActiveKeyAge(active.Count == 0 ? null : TimeSpan.FromMilliseconds(now - active.Min(k => k.ActivateAt)));
+            metrics.SampleSessionsActive(await sessions.CountAsync(time.GetUtcNow().ToUnixTimeMilliseconds(), ct));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -1,4 +1,5 @@
 using Authio.ControlPlane.Api;
+using Authio.ControlPlane.Diagnostics;
 
 namespace Authio.ControlPlane.RateLimiting;
 
@@ -30,7 +31,7 @@ internal static class RateLimitEndpoints
 /// The per-IP half of the credential endpoints' limits, before model binding and authentication so a refusal costs
 /// next to nothing. The per-account half needs the body (or the token's owner) and runs in the services.
 /// </summary>
-internal sealed class RateLimitMiddleware(RequestDelegate next, AuthRateLimiter limiter)
+internal sealed class RateLimitMiddleware(RequestDelegate next, AuthRateLimiter limiter, ControlPlaneMetrics metrics)
 {
     public async Task InvokeAsync(HttpContext http)
     {
@@ -39,6 +40,16 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, AuthRateLimiter 
             var verdict = limiter.CheckIp(action, http.Connection.RemoteIpAddress);
             if (!verdict.Admitted)
             {
+                // Counted like the per-account refusals in the services: one rate_limited outcome, whichever half refused.
+                if (action == LimitedAction.SignIn)
+                {
+                    metrics.SignIn(SignInOutcomes.RateLimited);
+                }
+                else if (action == LimitedAction.Refresh)
+                {
+                    metrics.Refresh(RefreshOutcomes.RateLimited);
+                }
+
                 await RateLimitEndpoints.Refused(action, verdict).ExecuteAsync(http);
                 return;
             }

@@ -69,7 +69,7 @@ internal sealed partial class SessionService(
         var orgId = RefreshTokens.OrgOf(refreshToken);
         if (orgId is null || await orgs.GetAsync(orgId, ct) is not { } org)
         {
-            metrics.Refresh("invalid");
+            metrics.Refresh(RefreshOutcomes.Invalid);
             return Failure.Unauthorized("The refresh token is invalid.");
         }
 
@@ -151,11 +151,11 @@ internal sealed partial class SessionService(
         var entry = new AuditEntry(orgId, AuditEvents.TokenRefreshed) { UserId = session?.UserId, SessionId = session?.Id, Ip = client.Ip, UserAgent = client.UserAgent };
         metrics.Refresh(state.Outcome switch
         {
-            RefreshOutcome.Ok => "success",
-            RefreshOutcome.Reused => "reused",
-            RefreshOutcome.Idle => "idle",
-            RefreshOutcome.RateLimited => "rate_limited",
-            _ => "invalid",
+            RefreshOutcome.Ok => RefreshOutcomes.Success,
+            RefreshOutcome.Reused => RefreshOutcomes.Reused,
+            RefreshOutcome.Idle => RefreshOutcomes.Idle,
+            RefreshOutcome.RateLimited => RefreshOutcomes.RateLimited,
+            _ => RefreshOutcomes.Invalid,
         });
         switch (state.Outcome)
         {

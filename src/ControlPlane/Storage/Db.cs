@@ -1,5 +1,7 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Authio.ControlPlane.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -57,12 +59,36 @@ internal sealed class Db
     {
         var cs = admin ? _adminConnectionString : _appConnectionString;
         DbConnection conn = Dialect == Dialect.Postgres ? new NpgsqlConnection(cs) : new SqliteConnection(cs);
-        await conn.OpenAsync(ct);
+        // Pool checkout (or a new physical connection) is the wait an operator sees when the pool runs dry; failures
+        // (a pool timeout) are timed too, so the histogram's tail shows them.
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await conn.OpenAsync(ct);
+        }
+        catch
+        {
+            await conn.DisposeAsync();
+            throw;
+        }
+        finally
+        {
+            ControlPlaneMetrics.ConnectionWaited(Stopwatch.GetElapsedTime(started));
+        }
+        DbConnectionStats.CheckedOut(conn);
         if (conn is SqliteConnection)
         {
-            await using var cmd = conn.CreateCommand();
-            cmd.CommandText = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
-            await cmd.ExecuteNonQueryAsync(ct);
+            try
+            {
+                await using var cmd = conn.CreateCommand();
+                cmd.CommandText = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            catch
+            {
+                await conn.DisposeAsync();
+                throw;
+            }
         }
         return conn;
     }

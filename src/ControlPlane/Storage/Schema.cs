@@ -273,6 +273,21 @@ internal static class Schema
             ALTER TABLE orgs ADD COLUMN is_operator BIGINT NOT NULL DEFAULT 0;
             UPDATE orgs SET is_operator = 1 WHERE id = (SELECT o.id FROM orgs o ORDER BY o.created_at, o.id LIMIT 1);
             """, RlsFor("audit_seals")),
+        // The live-session gauge counts sessions of every org every 15 s: a partial index keeps that scan to sessions
+        // not ended and seen recently, and on PostgreSQL an owner-run function returns the count (and nothing else)
+        // across the row-level-security boundary. Idle timeouts are clamped as the service clamps them.
+        new(12, "live_session_count", """
+            CREATE INDEX sessions_live ON sessions(last_seen_at) WHERE ended_at IS NULL;
+            """,
+            """
+            CREATE FUNCTION authio_live_session_count(p_now BIGINT, p_horizon BIGINT, p_default_idle BIGINT, p_min_idle BIGINT, p_max_idle BIGINT)
+              RETURNS BIGINT LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT COUNT(*) FROM sessions s JOIN orgs o ON o.id = s.org_id
+                WHERE s.ended_at IS NULL AND s.last_seen_at >= p_horizon
+                  AND (s.access_expires_at > p_now OR p_now - s.last_seen_at <= CASE WHEN o.idle_timeout_seconds IS NULL THEN p_default_idle
+                    ELSE LEAST(GREATEST(o.idle_timeout_seconds, p_min_idle), p_max_idle) * 1000 END) $$;
+            REVOKE EXECUTE ON FUNCTION authio_live_session_count(BIGINT, BIGINT, BIGINT, BIGINT, BIGINT) FROM PUBLIC;
+            """),
     ];
 
     public static string Sql(Migration m, Dialect dialect)
