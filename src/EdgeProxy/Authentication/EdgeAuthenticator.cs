@@ -108,7 +108,6 @@ internal sealed class EdgeAuthenticator(
         }
         if (failureBudget.IsExhausted(client))
         {
-            metrics.Stages.FailureBudgetRefused();
             return AuthenticationOutcome.Rejected(EdgeError.TooManyFailures);
         }
         return ValidateAndCache(token, client);

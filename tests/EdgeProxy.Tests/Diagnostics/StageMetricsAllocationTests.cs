@@ -48,7 +48,7 @@ public sealed class StageMetricsAllocationTests
         var revocation = new RevocationStage(time, new RevocationOptions(), NoRemoteRevocations.Instance, metrics);
         revocation.Replace([new RevokedId(RevocationKind.UserNotBefore, "user_1", now.AddHours(1).ToUnixTimeSeconds(),
             now.AddHours(-1).ToUnixTimeSeconds(), 1, "org_1")], 1);
-        var budget = new FailureBudget(new FailureBudgetOptions { PerSecond = 0.001, Burst = 1 }, time);
+        var budget = new FailureBudget(new FailureBudgetOptions { PerSecond = 0.001, Burst = 1 }, time, metrics);
         var authenticator = new EdgeAuthenticator(validator, new TokenCache(1024), budget, revocation, metrics, time, new NegativeTokenCache(1024));
         var limiter = new RateLimiter(new BucketTable(1024), new InMemoryOrgRateLimits(), null, 1, time, null);
         Assert.True(RateLimitPolicy.TryParse("orders", "1/1h burst 1", out var limit, out _));
