@@ -3,6 +3,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using Authio.EdgeProxy.Authentication;
 using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Errors;
 using Authio.EdgeProxy.Revocation;
 using Authio.Shared.ApiKeys;
@@ -42,7 +43,7 @@ internal sealed partial class ApiKeyAuthenticator
 
     public ApiKeyAuthenticator(EdgeOptions options, ApiKeyHotCache hot, IFusionCache cache, ControlPlaneClient? controlPlane,
         ApiKeyUsageCounters usage, IRevocationCheck revocation, TimeProvider time, ILogger<ApiKeyAuthenticator> logger,
-        Func<bool>? revocationsPushed = null)
+        Func<bool>? revocationsPushed = null, EdgeMetrics? metrics = null)
     {
         _revocationsPushed = revocationsPushed;
         _bulkhead = new LookupBulkhead(options.ApiKeys.MaxConcurrentLookups, options.ApiKeys.LookupQueue, options.ApiKeys.LookupTimeout, time);
@@ -51,7 +52,7 @@ internal sealed partial class ApiKeyAuthenticator
         _cache = cache;
         _controlPlane = controlPlane;
         _usage = usage;
-        _budget = new FailureBudget(options.FailureBudget, time);
+        _budget = new FailureBudget(options.FailureBudget, time, metrics);
         _revocation = revocation;
         _time = time;
         _logger = logger;

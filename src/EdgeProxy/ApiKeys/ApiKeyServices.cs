@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Redis;
 using Authio.EdgeProxy.Revocation;
 using Authio.EdgeProxy.Sync;
@@ -42,7 +43,8 @@ internal static partial class ApiKeyServices
             sp.GetRequiredService<IRevocationCheck>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<ApiKeyAuthenticator>>(),
-            sp.GetService<EdgeSyncClient>() is { } sync ? () => sync.IsFresh : null));
+            sp.GetService<EdgeSyncClient>() is { } sync ? () => sync.IsFresh : null,
+            sp.GetRequiredService<EdgeMetrics>()));
         return services;
     }
 

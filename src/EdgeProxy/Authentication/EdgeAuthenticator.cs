@@ -103,6 +103,7 @@ internal sealed class EdgeAuthenticator(
         if (negativeCache is not null && negativeCache.TryGet(token, time.GetUtcNow().ToUnixTimeSeconds(), out var remembered))
         {
             // Replay of a signed token that failed a claim check: the same answer, no signature check, no charge.
+            metrics.Stages.NegativeCacheHit();
             return AuthenticationOutcome.Rejected(remembered!);
         }
         if (failureBudget.IsExhausted(client))

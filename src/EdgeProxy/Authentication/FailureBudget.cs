@@ -2,6 +2,7 @@ using System.IO.Hashing;
 using System.Net;
 using System.Security.Cryptography;
 using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.Diagnostics;
 
 namespace Authio.EdgeProxy.Authentication;
 
@@ -22,20 +23,28 @@ internal sealed class FailureBudget
     private readonly long _tolerance;
     private readonly int _ipv6Prefix;
     private readonly long _seed = BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+    private readonly StageMetrics? _metrics;
 
-    public FailureBudget(FailureBudgetOptions options, TimeProvider time)
+    public FailureBudget(FailureBudgetOptions options, TimeProvider time, EdgeMetrics? metrics = null)
     {
+        _metrics = metrics?.Stages;
         _time = time;
         _interval = (long)(time.TimestampFrequency / options.PerSecond);
         _tolerance = _interval * options.Burst;
         _ipv6Prefix = options.Ipv6Prefix;
     }
 
+    /// <summary>True when <paramref name="client"/> spent its budget: the caller refuses the credential unchecked (counted as such).</summary>
     public bool IsExhausted(IPAddress? client)
     {
         var now = _time.GetTimestamp();
         var tat = Math.Max(Volatile.Read(ref _theoreticalArrival[SlotOf(client)]), now);
-        return tat + _interval - now > _tolerance;
+        if (tat + _interval - now <= _tolerance)
+        {
+            return false;
+        }
+        _metrics?.FailureBudgetRefused();
+        return true;
     }
 
     public void RecordFailure(IPAddress? client)

@@ -16,10 +16,15 @@ internal sealed class EdgeMetrics
     private long _cacheHits;
     private long _cacheMisses;
 
-    public EdgeMetrics(IMeterFactory meterFactory, IssuerRegistry issuers, TimeProvider time)
+    public EdgeMetrics(IMeterFactory meterFactory, IssuerRegistry issuers, TimeProvider time, IServiceProvider? services = null)
     {
         var meter = meterFactory.Create(MeterName);
         Requests = new RequestMetrics(meter);
+        Stages = new StageMetrics(meter);
+        if (services is not null)
+        {
+            StateGauges.Register(meter, services);
+        }
         _decisions = meter.CreateCounter<long>("authio.edge.decisions", description: "Authentication and authorization decisions by outcome code.");
         _cacheLookups = meter.CreateCounter<long>("authio.edge.token_cache.lookups", description: "Validated-token cache lookups by result.");
         _authDuration = meter.CreateHistogram<double>("authio.edge.authentication.duration", unit: "s",
@@ -47,6 +52,9 @@ internal sealed class EdgeMetrics
 
     /// <summary>Per-route request, edge-stage and upstream durations.</summary>
     public RequestMetrics Requests { get; }
+
+    /// <summary>Negative cache, signatures, failure budget, rate limits, revocation confirmations, key refreshes.</summary>
+    public StageMetrics Stages { get; }
 
     public void FeedRejected(string reason) => _feedRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

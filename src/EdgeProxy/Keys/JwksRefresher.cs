@@ -1,4 +1,5 @@
 using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.Diagnostics;
 
 namespace Authio.EdgeProxy.Keys;
 
@@ -19,10 +20,12 @@ internal sealed partial class JwksRefresher : BackgroundService
     private readonly ILogger<JwksRefresher> _logger;
     private readonly Dictionary<TrustedIssuer, IssuerState> _states;
     private readonly IUnknownKidCatchUp[] _catchUps;
+    private readonly StageMetrics? _metrics;
 
     public JwksRefresher(IssuerRegistry registry, JwksFetcher fetcher, TimeProvider time, ILogger<JwksRefresher> logger,
-        IEnumerable<IUnknownKidCatchUp>? catchUps = null)
+        IEnumerable<IUnknownKidCatchUp>? catchUps = null, EdgeMetrics? metrics = null)
     {
+        _metrics = metrics?.Stages;
         _catchUps = catchUps?.ToArray() ?? [];
         _registry = registry;
         _fetcher = fetcher;
@@ -115,16 +118,19 @@ internal sealed partial class JwksRefresher : BackgroundService
         if (document is null)
         {
             LogFetchFailed(_logger, issuer.Name, fetchError!);
+            _metrics?.KeyRefresh(issuer.Name, KeyRefreshResult.Failed);
             ExpireIfTooOld(issuer);
             return;
         }
         if (!JwksParser.TryParse(document, issuer, out var keys, out var refusal))
         {
             LogRefused(_logger, issuer.Name, refusal);
+            _metrics?.KeyRefresh(issuer.Name, KeyRefreshResult.Refused);
             ExpireIfTooOld(issuer);
             return;
         }
         _registry.Publish(issuer, new KeySet(keys, _time.GetUtcNow()));
+        _metrics?.KeyRefresh(issuer.Name, KeyRefreshResult.Ok);
         LogLoaded(_logger, issuer.Name, keys.Length, string.Join(",", keys.Select(k => k.Kid ?? "(none)")));
     }
 

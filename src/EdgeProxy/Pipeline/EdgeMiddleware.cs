@@ -204,6 +204,11 @@ internal sealed class EdgeMiddleware(
         var admitted = verdict.Refusal is null
             ? rateLimiter.Admit(context, policy, verdict.Identity, out decision)
             : rateLimiter.AdmitFailure(context, policy, verdict.Identity, FailureCharges.SpendsRouteFailureBucket(verdict.Refusal), out decision);
+        if (decision.Limit is { } limit && (!admitted || verdict.Refusal is null))
+        {
+            // A refused credential's failure bucket counts only when it turns the refusal into a 429.
+            metrics.Stages.RateLimit(limit.Name, admitted);
+        }
         return admitted ? verdict : new RequestVerdict(verdict.Identity, EdgeError.RateLimited, decision.RetryAfterSeconds);
     }
 

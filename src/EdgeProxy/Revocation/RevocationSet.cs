@@ -136,17 +136,38 @@ internal sealed class RevocationSet
     public bool IsRevoked(EdgeIdentity identity, long nowUnix) => Check(identity, nowUnix) == RevocationVerdict.Revoked;
 
     /// <summary>The bloom filter answers almost every call alone, allocation-free (RevocationBenchmarks, figures in bench/README.md).</summary>
-    public RevocationVerdict Check(EdgeIdentity identity, long nowUnix)
+    public RevocationVerdict Check(EdgeIdentity identity, long nowUnix) => Check(identity, nowUnix, out _);
+
+    /// <summary>
+    /// As above; <paramref name="positiveAt"/> is the <see cref="System.Diagnostics.Stopwatch"/> timestamp of the first
+    /// filter positive (0 when the filter answered alone), so the caller can time the confirmation that followed.
+    /// </summary>
+    public RevocationVerdict Check(EdgeIdentity identity, long nowUnix, out long positiveAt)
     {
-        var unconfirmed = false;
-        if (Matches(RevocationKind.TokenId, identity.TokenId, nowUnix, ref unconfirmed)
-            || Matches(RevocationKind.SessionId, identity.SessionId, nowUnix, ref unconfirmed)
-            || Matches(RevocationKind.ApiKey, identity.KeyId, nowUnix, ref unconfirmed)
-            || IssuedBeforeUserNotBefore(identity, nowUnix, ref unconfirmed))
+        var probe = default(Probe);
+        var verdict = Matches(RevocationKind.TokenId, identity.TokenId, nowUnix, ref probe)
+            || Matches(RevocationKind.SessionId, identity.SessionId, nowUnix, ref probe)
+            || Matches(RevocationKind.ApiKey, identity.KeyId, nowUnix, ref probe)
+            || IssuedBeforeUserNotBefore(identity, nowUnix, ref probe)
+            ? RevocationVerdict.Revoked
+            : probe.Unconfirmed ? RevocationVerdict.Unconfirmed : RevocationVerdict.Clean;
+        positiveAt = probe.PositiveAt;
+        return verdict;
+    }
+
+    /// <summary>What the filter said on the way: a positive's time, and whether memory could not settle one.</summary>
+    private struct Probe
+    {
+        public bool Unconfirmed;
+        public long PositiveAt;
+
+        public void Positive()
         {
-            return RevocationVerdict.Revoked;
+            if (PositiveAt == 0)
+            {
+                PositiveAt = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
         }
-        return unconfirmed ? RevocationVerdict.Unconfirmed : RevocationVerdict.Clean;
     }
 
     /// <summary>The ids of <paramref name="identity"/> that the filter flags and the local tail cannot settle.</summary>
@@ -178,17 +199,18 @@ internal sealed class RevocationSet
         }
     }
 
-    private bool Matches(RevocationKind kind, string? value, long nowUnix, ref bool unconfirmed)
+    private bool Matches(RevocationKind kind, string? value, long nowUnix, ref Probe probe)
     {
         if (value is null || !Bloom.MightContain(kind, value))
         {
             return false;
         }
+        probe.Positive();
         if (_exact.TryGetValue((kind, "", value), out var entry))
         {
             return entry.ExpiresAtUnix > nowUnix;
         }
-        unconfirmed |= RemoteExact;
+        probe.Unconfirmed |= RemoteExact;
         return false;
     }
 
@@ -196,29 +218,30 @@ internal sealed class RevocationSet
     /// The user's not-before in the token's org (org and user hashed together: no string is built), and — only when an
     /// older control plane sent one without an org — the user's org-wide not-before.
     /// </summary>
-    private bool IssuedBeforeUserNotBefore(EdgeIdentity identity, long nowUnix, ref bool unconfirmed)
+    private bool IssuedBeforeUserNotBefore(EdgeIdentity identity, long nowUnix, ref Probe probe)
     {
         if (identity.Subject is not { } subject)
         {
             return false;
         }
         if (identity.Org is { } org && Bloom.MightContain(RevocationKind.UserNotBefore, org, subject)
-            && IssuedBefore(identity, (RevocationKind.UserNotBefore, org, subject), nowUnix, ref unconfirmed))
+            && IssuedBefore(identity, (RevocationKind.UserNotBefore, org, subject), nowUnix, ref probe))
         {
             return true;
         }
         return AnyOrgWideUserNotBefore && Bloom.MightContain(RevocationKind.UserNotBefore, subject)
-            && IssuedBefore(identity, (RevocationKind.UserNotBefore, "", subject), nowUnix, ref unconfirmed);
+            && IssuedBefore(identity, (RevocationKind.UserNotBefore, "", subject), nowUnix, ref probe);
     }
 
-    private bool IssuedBefore(EdgeIdentity identity, (RevocationKind, string, string) key, long nowUnix, ref bool unconfirmed)
+    private bool IssuedBefore(EdgeIdentity identity, (RevocationKind, string, string) key, long nowUnix, ref Probe probe)
     {
+        probe.Positive();
         if (_exact.TryGetValue(key, out var entry))
         {
             // The tail holds the newest not-before of this user: nothing older in Redis can be later.
             return entry.ExpiresAtUnix > nowUnix && identity.IssuedAt < entry.NotBeforeUnix;
         }
-        unconfirmed |= RemoteExact;
+        probe.Unconfirmed |= RemoteExact;
         return false;
     }
 }

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Authio.EdgeProxy.Authentication;
 using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.Diagnostics;
 
 namespace Authio.EdgeProxy.Revocation;
 
@@ -17,11 +19,13 @@ internal sealed class RevocationStage : IRevocationCheck
     private readonly IRemoteRevocationSet _remote;
     private readonly Lock _writeLock = new();
     private volatile RevocationSet _current;
+    private readonly StageMetrics? _metrics;
 
     /// <summary>Sized by <c>Edge:Revocation</c>, with the remote set registered (or <see cref="NoRemoteRevocations"/>).</summary>
-    public RevocationStage(TimeProvider time, RevocationOptions options, IRemoteRevocationSet remote)
+    public RevocationStage(TimeProvider time, RevocationOptions options, IRemoteRevocationSet remote, EdgeMetrics? metrics = null)
         : this(time, options.Capacity, options.FalsePositiveRate, remote)
     {
+        _metrics = metrics?.Stages;
     }
 
     /// <summary>The default sizing, no remote set.</summary>
@@ -47,13 +51,48 @@ internal sealed class RevocationStage : IRevocationCheck
     /// <summary>The Redis-held exact set (<see cref="NoRemoteRevocations"/> when none is configured; whether the control plane fills it or not).</summary>
     public IRemoteRevocationSet Redis => _remote;
 
-    public RevocationVerdict Check(EdgeIdentity identity) => _current.Check(identity, _time.GetUtcNow().ToUnixTimeSeconds());
+    public RevocationVerdict Check(EdgeIdentity identity)
+    {
+        var verdict = _current.Check(identity, _time.GetUtcNow().ToUnixTimeSeconds(), out var positiveAt);
+        if (positiveAt != 0 && _metrics is { } metrics)
+        {
+            // Settled in memory (the exact tail) unless it is left to the remote set (ConfirmAsync).
+            metrics.FilterPositive();
+            if (verdict != RevocationVerdict.Unconfirmed)
+            {
+                metrics.Confirmed(ConfirmationSource.Memory,
+                    verdict == RevocationVerdict.Revoked ? ConfirmationResult.Revoked : ConfirmationResult.Clean, positiveAt);
+            }
+        }
+        return verdict;
+    }
 
     public ValueTask<RevocationVerdict> ConfirmAsync(EdgeIdentity identity, CancellationToken cancellationToken)
     {
         var set = _current;
         var verdict = set.Check(identity, _time.GetUtcNow().ToUnixTimeSeconds());
-        return verdict != RevocationVerdict.Unconfirmed || !_remote.Configured ? new(verdict) : _remote.ConfirmAsync(identity, set, cancellationToken);
+        if (verdict != RevocationVerdict.Unconfirmed || !_remote.Configured)
+        {
+            return new(verdict);
+        }
+        if (_metrics is null)
+        {
+            return _remote.ConfirmAsync(identity, set, cancellationToken);
+        }
+        var started = Stopwatch.GetTimestamp();
+        return TimedAsync(_remote.ConfirmAsync(identity, set, cancellationToken), _metrics, started);
+    }
+
+    private static async ValueTask<RevocationVerdict> TimedAsync(ValueTask<RevocationVerdict> confirming, StageMetrics metrics, long started)
+    {
+        var verdict = await confirming;
+        metrics.Confirmed(ConfirmationSource.Redis, verdict switch
+        {
+            RevocationVerdict.Revoked => ConfirmationResult.Revoked,
+            RevocationVerdict.Clean => ConfirmationResult.Clean,
+            _ => ConfirmationResult.Error,
+        }, started);
+        return verdict;
     }
 
     /// <summary>

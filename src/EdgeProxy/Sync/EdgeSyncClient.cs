@@ -26,6 +26,8 @@ internal sealed partial class EdgeSyncClient(
     RedisChangeFeed? redisFeed = null) : BackgroundService, IUnknownKidCatchUp
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+    // A feed read may take its long poll plus this much before the edge counts itself behind.
+    private const int ReadGraceSeconds = 5;
     private static readonly TimeSpan RedisWait = TimeSpan.FromSeconds(1);
     // An entry signed by a key this edge does not know may mean the control plane's key changed: a fresh snapshot
     // brings it, but at most this often (a forged kid must not turn into a snapshot per read).
@@ -50,6 +52,10 @@ internal sealed partial class EdgeSyncClient(
     private bool _feedKeyRefreshWanted;
     private long _lastFeedKeyRefresh = long.MinValue;
     private long _lastHttpRead;
+    private readonly long _startedAt = time.GetTimestamp();
+    private long _readStarted;
+    private volatile bool _viaRedis;
+    private volatile bool _controlPlaneUp;
 
     public long Sequence => revocations.Current.Sequence;
 
@@ -57,6 +63,32 @@ internal sealed partial class EdgeSyncClient(
 
     /// <summary>True while the feed has been heard from within <c>Edge:ControlPlane:MaxStaleness</c>.</summary>
     public bool IsFresh => _hasSnapshot && time.GetElapsedTime(Volatile.Read(ref _lastContactTimestamp)) <= options.ControlPlane.MaxStaleness;
+
+    /// <summary>
+    /// Seconds since the edge last knew it had every change: 0 while a read of the feed is open within its expected
+    /// time (a long poll is answered as soon as a change exists), else since the last completed read; since start
+    /// before the first snapshot.
+    /// </summary>
+    public double LagSeconds
+    {
+        get
+        {
+            if (!_hasSnapshot)
+            {
+                return time.GetElapsedTime(_startedAt).TotalSeconds;
+            }
+            var open = Volatile.Read(ref _readStarted);
+            return open != 0 && time.GetElapsedTime(open).TotalSeconds <= options.ControlPlane.LongPollSeconds + ReadGraceSeconds
+                ? 0
+                : time.GetElapsedTime(Volatile.Read(ref _lastContactTimestamp)).TotalSeconds;
+        }
+    }
+
+    /// <summary>True while changes arrive through Redis Streams; false on the control plane's HTTP feed.</summary>
+    public bool ViaRedis => _viaRedis;
+
+    /// <summary>Whether the control plane answered the edge's last call to it (false before the first answer).</summary>
+    public bool ControlPlaneUp => _controlPlaneUp;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -69,12 +101,15 @@ internal sealed partial class EdgeSyncClient(
                 if (needSnapshot)
                 {
                     var snapshot = await controlPlane.GetSnapshotAsync(stoppingToken);
+                    _controlPlaneUp = true;
                     var mirroredThrough = snapshot.RedisRevocations ? await MirroredThroughAsync() : 0;
                     await ApplyingAsync(() => ApplySnapshot(snapshot, mirroredThrough), stoppingToken);
                     needSnapshot = false;
                 }
+                Volatile.Write(ref _readStarted, time.GetTimestamp());
                 var batch = await NextBatchAsync(stoppingToken);
                 Volatile.Write(ref _lastContactTimestamp, time.GetTimestamp());
+                Volatile.Write(ref _readStarted, 0);
                 needSnapshot = batch.Reset || !await ApplyingAsync(() => ApplyChanges(batch, revocations.Redis.MirroredThrough), stoppingToken)
                     || revocations.Current.NeedsSnapshot || FeedKeyRefreshDue();
                 if (revocations.Current is { RemoteExact: true, Count: > 0 })
@@ -87,6 +122,8 @@ internal sealed partial class EdgeSyncClient(
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !stoppingToken.IsCancellationRequested)
             {
                 LogFeedFailed(logger, ex.GetType().Name, ex.Message);
+                Volatile.Write(ref _readStarted, 0);
+                _controlPlaneUp = _controlPlaneUp && ex is System.Text.Json.JsonException; // it answered, badly: still reachable
                 try
                 {
                     await Task.Delay(backoff, time, stoppingToken);
@@ -136,13 +173,14 @@ internal sealed partial class EdgeSyncClient(
     {
         try
         {
-            var batch = await controlPlane.GetChangesAsync(Sequence, 0, CancellationToken.None);
+            var batch = await ChangesAsync(0, CancellationToken.None);
             // A gap is the sync loop's to settle with a snapshot; it meets the same gap on its next read.
             return !batch.Reset && await ApplyingAsync(() => ApplyChanges(batch, revocations.Redis.MirroredThrough), CancellationToken.None);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
         {
             LogCatchUpFailed(logger, ex.GetType().Name, ex.Message);
+            _controlPlaneUp = _controlPlaneUp && ex is System.Text.Json.JsonException;
             return false;
         }
     }
@@ -175,16 +213,17 @@ internal sealed partial class EdgeSyncClient(
     {
         if (_redisFeed is null)
         {
-            return await controlPlane.GetChangesAsync(Sequence, options.ControlPlane.LongPollSeconds, cancellationToken);
+            return await ChangesAsync(options.ControlPlane.LongPollSeconds, cancellationToken);
         }
         if (time.GetElapsedTime(_lastHttpRead) >= HttpReconcileInterval)
         {
             _lastHttpRead = time.GetTimestamp();
-            return await controlPlane.GetChangesAsync(Sequence, 0, cancellationToken);
+            return await ChangesAsync(0, cancellationToken);
         }
         try
         {
             var (batch, rejection) = await _redisFeed.NextAsync(Sequence, RedisWait, _feedTrust, cancellationToken);
+            _viaRedis = true;
             if (rejection is null)
             {
                 return batch;
@@ -192,13 +231,22 @@ internal sealed partial class EdgeSyncClient(
             Rejected(rejection);
             // The range from the authenticated feed instead: a forged entry never applies, the real change still does.
             _lastHttpRead = time.GetTimestamp();
-            return await controlPlane.GetChangesAsync(Sequence, 1, cancellationToken);
+            return await ChangesAsync(1, cancellationToken);
         }
         catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
         {
             LogRedisFallback(logger, ex.Message);
-            return await controlPlane.GetChangesAsync(Sequence, 1, cancellationToken);
+            _viaRedis = false;
+            return await ChangesAsync(1, cancellationToken);
         }
+    }
+
+    /// <summary>The control plane's HTTP feed after the current sequence; its answer marks the control plane reachable.</summary>
+    private async Task<EdgeChangeBatch> ChangesAsync(int waitSeconds, CancellationToken cancellationToken)
+    {
+        var batch = await controlPlane.GetChangesAsync(Sequence, waitSeconds, cancellationToken);
+        _controlPlaneUp = true;
+        return batch;
     }
 
     /// <summary>Counted and logged once per entry (the same forged entry is met again on every read until it is trimmed).</summary>
@@ -247,6 +295,7 @@ internal sealed partial class EdgeSyncClient(
             _keys = new OrgKeySets(registry, issuer, time, logger);
         }
         _issuer = issuer;
+        var refusedBefore = registry.Health.RefusedTotal;
         _keys.ApplyAll(snapshot.Issuer.Jwks);
         ApplyFeedKey(snapshot.FeedKey);
         var revoked = new List<RevokedId>();
@@ -262,6 +311,7 @@ internal sealed partial class EdgeSyncClient(
             }
         }
         _keys.PublishIfChanged();
+        KeysRefreshed(issuer, refusedBefore);
         if (snapshot.OrgSettings is { } orgSettings)
         {
             foreach (var refusal in orgLimits.Replace(orgSettings.Select(o => KeyValuePair.Create(o.OrgId, o.RateLimit))))
@@ -275,6 +325,10 @@ internal sealed partial class EdgeSyncClient(
         _hasSnapshot = true;
         LogSnapshot(logger, snapshot.Sequence, snapshot.Issuer.Issuer, revoked.Count);
     }
+
+    /// <summary>The control plane's keys as a key-set refresh of its issuer: refused when any part of the update was.</summary>
+    private void KeysRefreshed(TrustedIssuer issuer, long refusedBefore) =>
+        metrics.Stages.KeyRefresh(issuer.Name, registry.Health.RefusedTotal > refusedBefore ? KeyRefreshResult.Refused : KeyRefreshResult.Ok);
 
     private void ApplyFeedKey(EdgeFeedKey? feedKey)
     {
@@ -304,6 +358,8 @@ internal sealed partial class EdgeSyncClient(
     {
         var revoked = new List<RevokedId>();
         var sequence = Sequence;
+        var refusedBefore = registry.Health.RefusedTotal;
+        var keysChanged = false;
         foreach (var change in batch.Changes)
         {
             if (change.Sequence <= sequence)
@@ -313,10 +369,12 @@ internal sealed partial class EdgeSyncClient(
             if (change.Type == EdgeChangeTypes.Jwks && change.Jwks is { } jwks)
             {
                 _keys?.ApplyAll(jwks);
+                keysChanged = true;
             }
             else if (change.Type == EdgeChangeTypes.OrgKeys && change.OrgKeys is { } orgKeys)
             {
                 _keys?.ApplyOrg(orgKeys.OrgId ?? "", orgKeys.Jwks);
+                keysChanged = true;
             }
             else if (change.Type == EdgeChangeTypes.OrgRateLimit && change.OrgSettings is { } org)
             {
@@ -336,6 +394,10 @@ internal sealed partial class EdgeSyncClient(
             sequence = change.Sequence;
         }
         _keys?.PublishIfChanged();
+        if (keysChanged && _issuer is { } issuer)
+        {
+            KeysRefreshed(issuer, refusedBefore);
+        }
         if (sequence > Sequence)
         {
             revocations.Apply(revoked, sequence, mirroredThrough);

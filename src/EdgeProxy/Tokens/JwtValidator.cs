@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using Authio.EdgeProxy.Configuration;
+using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Errors;
 using Authio.EdgeProxy.Keys;
 
@@ -34,10 +35,12 @@ internal sealed partial class JwtValidator
     private readonly TimeProvider _time;
     private readonly long _skewSeconds;
     private readonly byte[][] _allowedTypes;
+    private readonly StageMetrics? _metrics;
 
-    public JwtValidator(IssuerRegistry registry, TimeProvider time, EdgeTokenOptions options)
+    public JwtValidator(IssuerRegistry registry, TimeProvider time, EdgeTokenOptions options, EdgeMetrics? metrics = null)
     {
         _registry = registry;
+        _metrics = metrics?.Stages;
         _time = time;
         _skewSeconds = (long)options.ClockSkew.TotalSeconds;
         MaxTokenBytes = options.MaxTokenBytes;
@@ -183,9 +186,14 @@ internal sealed partial class JwtValidator
             {
                 if (secret.Verify(alg, signingInput, signature))
                 {
+                    _metrics?.SignatureVerified(alg, valid: true);
                     error = null;
                     return secret;
                 }
+            }
+            if (index.Hmac.Length > 0)
+            {
+                _metrics?.SignatureVerified(alg, valid: false);
             }
             error = index.Hmac.Length == 0 ? EdgeError.AlgorithmNotAllowed : EdgeError.BadSignature;
             return null;
@@ -210,6 +218,7 @@ internal sealed partial class JwtValidator
                 attempts++;
                 if (key.Verify(alg, signingInput, signature))
                 {
+                    _metrics?.SignatureVerified(alg, valid: true);
                     error = null;
                     return key;
                 }
@@ -230,10 +239,15 @@ internal sealed partial class JwtValidator
                 attempts++;
                 if (key.Verify(alg, signingInput, signature))
                 {
+                    _metrics?.SignatureVerified(alg, valid: true);
                     error = null;
                     return key;
                 }
             }
+        }
+        if (attempts > 0)
+        {
+            _metrics?.SignatureVerified(alg, valid: false); // one per token, however many candidate keys were tried
         }
         error = attempts > 0 ? EdgeError.BadSignature
             : hasKid && kidMatched ? EdgeError.AlgorithmNotAllowed
