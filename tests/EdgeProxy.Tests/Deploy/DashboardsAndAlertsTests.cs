@@ -297,27 +297,31 @@ public sealed partial class DashboardsAndAlertsTests
             {
                 return;
             }
-            // More traffic while Prometheus watches, so the graph has a shape (bounded: 15 s).
-            // The load's first token: cached, so the spent failure budget does not refuse it.
+            // Traffic while Prometheus watches and while the page renders, so the graph has a shape (bounded: 20 s + chromium's 60 s).
             var token = _token;
-            var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < TimeSpan.FromSeconds(15))
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            var load = Task.Run(async () =>
             {
-                using var ok = await _edge.GetAsync("/api/x", token);
-                using var pub = await _edge.GetAsync("/public/x");
-                using var refused = await _edge.GetAsync("/api/x");
-                await Task.Delay(5);
-            }
-            await Task.Delay(TimeSpan.FromSeconds(2));
-            const string expr = "histogram_quantile(0.99, sum by (http_route, le) (rate(http_server_request_duration_seconds_bucket{job=\"authio-edge\"}[10s])))";
-            var url = $"{prometheus.Http.BaseAddress}graph?g0.expr={Uri.EscapeDataString(expr)}&g0.tab=0&g0.range_input=1m&g0.stacked=0&g0.show_exemplars=0";
+                while (!stop.IsCancellationRequested)
+                {
+                    using var ok = await _edge.GetAsync("/api/x", token);
+                    using var pub = await _edge.GetAsync("/public/x");
+                    using var refused = await _edge.GetAsync("/api/x");
+                    await Task.Delay(2);
+                }
+            });
+            await Task.Delay(TimeSpan.FromSeconds(20));
+            const string expr = "histogram_quantile(0.99, sum by (http_route, le) (rate(http_server_request_duration_seconds_bucket{job=\"authio-edge\"}[5s])))";
+            var url = $"{prometheus.Http.BaseAddress}graph?g0.expr={Uri.EscapeDataString(expr)}&g0.tab=0&g0.range_input=30s&g0.stacked=0&g0.show_exemplars=0";
             var start = new ProcessStartInfo("/usr/bin/chromium") { RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (var argument in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", $"--screenshot={Path.GetFullPath(target)}", "--window-size=1200,700", "--virtual-time-budget=10000", url })
+            foreach (var argument in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", $"--screenshot={Path.GetFullPath(target)}", "--window-size=1200,1000", "--virtual-time-budget=10000", url })
             {
                 start.ArgumentList.Add(argument);
             }
             using var chromium = Process.Start(start)!;
             await chromium.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            await stop.CancelAsync();
+            await load;
         }
 
         private async Task ExpectAsync(string path, string? credential, HttpStatusCode expected)
