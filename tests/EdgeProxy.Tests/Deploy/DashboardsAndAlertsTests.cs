@@ -17,7 +17,9 @@ namespace Authio.EdgeProxy.Tests.Deploy;
 /// every outcome the panels chart, every panel query, every template variable and every alert expression (its
 /// threshold removed) must return data. A panel that charts nothing, or an alert that can never fire because its
 /// series does not exist, fails here and names the query and the metrics missing from the scrapes.
+/// Runs alone: the scrapes have a 1 s timeout, which a machine busy with the other suites' hosts can miss.
 /// </summary>
+[Collection(nameof(DashboardsAndAlertsTests))]
 public sealed partial class DashboardsAndAlertsTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(40);
@@ -90,6 +92,7 @@ public sealed partial class DashboardsAndAlertsTests
                 report.AppendLine("Metrics no target exports: " + string.Join(", ", absent));
             }
             problems.ForEach(p => report.AppendLine(p));
+            report.AppendLine("Targets: " + await TargetsAsync(prometheus));
             Assert.Fail(report.ToString());
         }
     }
@@ -123,6 +126,14 @@ public sealed partial class DashboardsAndAlertsTests
                     $"{Path.GetFileName(file)}: panel \"{panel.GetProperty("title").GetString()}\" has no query");
             }
         }
+    }
+
+    /// <summary>Each scrape target's job, health and last error, for failure messages.</summary>
+    private static async Task<string> TargetsAsync(PrometheusProcess prometheus)
+    {
+        using var json = JsonDocument.Parse(await prometheus.Http.GetStringAsync("/api/v1/targets"));
+        return string.Join("; ", json.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray().Select(t =>
+            $"{t.GetProperty("labels").GetProperty("job").GetString()} {t.GetProperty("health").GetString()} {t.GetProperty("lastError").GetString()}".TrimEnd()));
     }
 
     private static async Task<HashSet<string>> ScrapedNamesAsync(PrometheusProcess prometheus)
@@ -339,3 +350,6 @@ public sealed partial class DashboardsAndAlertsTests
         }
     }
 }
+
+[CollectionDefinition(nameof(DashboardsAndAlertsTests), DisableParallelization = true)]
+public sealed class DashboardsAndAlertsCollection;
