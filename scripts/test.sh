@@ -14,9 +14,13 @@ cleanup() {
 trap cleanup EXIT
 for start in $(compgen -A function | grep -E '^authio_.*_start$' || true); do "$start"; done
 
+status=0
+# The alert rules parse, and their unit tests (each alert firing and not firing) pass.
+"$AUTHIO_PROMTOOL" check rules deploy/prometheus/authio-alerts.yml || status=1
+(cd deploy/prometheus && "$AUTHIO_PROMTOOL" test rules authio-alerts.test.yml) || status=1
+
 dotnet build Authio.Edge.sln -c Release -warnaserror 2>&1 | tail -n 3
 log=$(mktemp)
-status=0
 dotnet test Authio.Edge.sln -c Release --no-build 2>&1 | tee "$log" || status=$?
 
 # Sum the per-assembly summaries ("Passed!  - Failed: 0, Passed: 99, Skipped: 0, ...") into one closing line.
