@@ -273,6 +273,13 @@ internal static class Schema
             ALTER TABLE orgs ADD COLUMN is_operator BIGINT NOT NULL DEFAULT 0;
             UPDATE orgs SET is_operator = 1 WHERE id = (SELECT o.id FROM orgs o ORDER BY o.created_at, o.id LIMIT 1);
             """, RlsFor("audit_seals")),
+        // Fleet status: each edge's latest report, one row per edge id. Platform data, not org-scoped (no RLS): only the
+        // operator reads it. Rows silent for 10 report intervals are pruned.
+        new(13, "edges", """
+            CREATE TABLE edges (id TEXT PRIMARY KEY, key_id TEXT NOT NULL, version TEXT NOT NULL, last_seen BIGINT NOT NULL,
+              interval_ms BIGINT NOT NULL, report TEXT NOT NULL);
+            CREATE INDEX edges_last_seen ON edges(last_seen);
+            """, ""),
     ];
 
     public static string Sql(Migration m, Dialect dialect)

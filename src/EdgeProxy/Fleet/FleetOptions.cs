@@ -31,19 +31,15 @@ internal sealed class FleetOptions
     /// </summary>
     public static string DefaultEdgeId(string machineName, string adminUrls)
     {
-        var host = new string(machineName.ToLowerInvariant().Select(c => IsIdChar(c) ? c : '-').Take(64).ToArray());
+        var host = new string(machineName.ToLowerInvariant().Select(c => FleetPaths.IsEdgeIdChar(c) ? c : '-').Take(64).ToArray());
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{machineName}\n{AppContext.BaseDirectory}\n{adminUrls}"));
         return $"{(host.Length == 0 ? "edge" : host)}-{Convert.ToHexStringLower(hash.AsSpan(0, 4))}";
     }
 
-    public static bool IsValidEdgeId(string id) => id.Length is > 0 and <= FleetPaths.MaxNameLength && id.All(IsIdChar);
-
-    private static bool IsIdChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ':';
-
     /// <summary>Bad values, each naming its key.</summary>
     public static IEnumerable<string> Validate(FleetOptions options)
     {
-        if (options.EdgeId is { } id && !string.IsNullOrWhiteSpace(id) && !IsValidEdgeId(id))
+        if (options.EdgeId is { } id && !string.IsNullOrWhiteSpace(id) && !FleetPaths.IsValidEdgeId(id))
         {
             yield return $"Edge:Fleet:EdgeId must be 1–{FleetPaths.MaxNameLength} characters of letters, digits, '.', '_', '-' or ':'.";
         }

@@ -21,6 +21,11 @@ public static class FleetPaths
     /// <summary>Feed transports an edge may name.</summary>
     public const string TransportRedis = "redis";
     public const string TransportHttp = "http";
+
+    /// <summary>An edge id: 1–200 of letters, digits, <c>.</c>, <c>_</c>, <c>-</c>, <c>:</c> (it becomes a metric label).</summary>
+    public static bool IsValidEdgeId(string? id) => id is { Length: > 0 and <= MaxNameLength } && id.All(IsEdgeIdChar);
+
+    public static bool IsEdgeIdChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ':';
 }
 
 /// <summary>
