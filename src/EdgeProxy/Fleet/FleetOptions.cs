@@ -19,7 +19,7 @@ internal sealed class FleetOptions
     /// <summary>Report period, the same cadence as the API-key usage reports.</summary>
     public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Routes given their own latency recorder (each about 20 KB); further route ids are not reported.</summary>
+    /// <summary>Routes given their own latency recorder (each about 50 KB); further route ids are not reported.</summary>
     public int MaxRoutes { get; set; } = 200;
 
     /// <summary>The configured id, or the default one.</summary>
