@@ -81,7 +81,8 @@ internal sealed partial class FleetReporter(
             routes.Delivered();
             _windowStart = time.GetTimestamp();
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or OperationCanceledException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or OperationCanceledException
+            && !cancellationToken.IsCancellationRequested)
         {
             LogReportFailed(logger, report.Routes.Count, ex.Message);
         }

@@ -13,6 +13,8 @@ namespace Authio.EdgeProxy.Tests.Fleet;
 /// The per-route HdrHistogram recorders behind fleet reports: true percentiles (not averages), one recorder per
 /// configured route built when routes load, figures kept until a report carrying them is delivered, and 0 B per request.
 /// </summary>
+/// <remarks>With the other allocation tests: nothing else records on these meters meanwhile.</remarks>
+[Collection(nameof(Admin.RouteMetricsTests))]
 public sealed class RouteRecordersTests
 {
     private static readonly long Millisecond = Stopwatch.Frequency / 1000;
