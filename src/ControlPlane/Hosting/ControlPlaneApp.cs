@@ -4,6 +4,7 @@ using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Auth;
 using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.EdgeSync;
+using Authio.ControlPlane.Fleet;
 using Authio.ControlPlane.OAuth;
 using Authio.ControlPlane.Orgs;
 using Authio.ControlPlane.Passwords;
@@ -49,6 +50,7 @@ public static class ControlPlaneApp
             .AddApi()
             .AddMaintenance()
             .AddDiagnostics()
+            .AddFleet()
             .AddTracing(builder.Configuration);
         overrides?.Invoke(builder.Services);
 
@@ -76,9 +78,11 @@ public static class ControlPlaneApp
         v1.MapPlatformSigningKeyEndpoints();
         v1.MapAuditEndpoints();
         v1.MapApiKeyEndpoints();
+        v1.MapFleetEndpoints();
         // Called by edges with an edge:sync key, and the OAuth endpoints: outside the access-token group.
         root.MapEdgeApiKeyEndpoints();
         root.MapEdgeSyncEndpoints();
+        root.MapEdgeFleetEndpoints();
         root.MapOAuthEndpoints();
         return app;
     }

@@ -65,4 +65,8 @@ internal static class LogEvents
     /// <summary>The gauge sampler could not read the database; the last sample stays.</summary>
     public const int MetricsSampleFailed = 2010;
     public const int AdminListenerStarted = 2011;
+
+    public const int FleetEdgeJoined = 2030;
+    /// <summary>The fleet gauge sampler could not read the database; the last sample stays.</summary>
+    public const int FleetSampleFailed = 2031;
 }

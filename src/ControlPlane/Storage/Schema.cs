@@ -288,6 +288,13 @@ internal static class Schema
                     ELSE LEAST(GREATEST(o.idle_timeout_seconds, p_min_idle), p_max_idle) * 1000 END) $$;
             REVOKE EXECUTE ON FUNCTION authio_live_session_count(BIGINT, BIGINT, BIGINT, BIGINT, BIGINT) FROM PUBLIC;
             """),
+        // Fleet status: each edge's latest report, one row per edge id. Platform data, not org-scoped (no RLS): only the
+        // operator reads it. Rows silent for 10 report intervals are pruned.
+        new(13, "edges", """
+            CREATE TABLE edges (id TEXT PRIMARY KEY, key_id TEXT NOT NULL, version TEXT NOT NULL, last_seen BIGINT NOT NULL,
+              interval_ms BIGINT NOT NULL, report TEXT NOT NULL);
+            CREATE INDEX edges_last_seen ON edges(last_seen);
+            """, ""),
     ];
 
     public static string Sql(Migration m, Dialect dialect)

@@ -30,6 +30,8 @@ internal sealed class EdgeOptions
 
     public EdgeApiKeyOptions ApiKeys { get; set; } = new();
 
+    public Fleet.FleetOptions Fleet { get; set; } = new();
+
     public RevocationOptions Revocation { get; set; } = new();
 
     /// <summary>

@@ -45,4 +45,8 @@ internal static class EdgeLogEvents
     public const int WebSocketClosedRevoked = 3351;
     public const int WebSocketRegistryFull = 3352;
     public const int WebSocketRecheckFailed = 3353;
+
+    public const int FleetReporting = 3460;
+    public const int FleetReportFailed = 3461;
+    public const int FleetReportRefused = 3462;
 }

@@ -64,6 +64,9 @@ internal sealed class RequestMetrics
     /// <summary>The labels of requests no route matched (or refused before routing).</summary>
     public RouteTags UnmatchedTags { get; }
 
+    /// <summary>Also told every request's whole duration (fleet status reports); set once at start-up, before any request.</summary>
+    public IRequestDurationSink? DurationSink { get; set; }
+
     /// <summary>The labels of a route, built on its first request; the route id comes from configuration.</summary>
     public RouteTags ForRoute(string routeId) =>
         _routes.TryGetValue(routeId, out var tags) ? tags : _routes.GetOrAdd(routeId, static id => new RouteTags(id));
@@ -72,9 +75,11 @@ internal sealed class RequestMetrics
     public void Refused(RouteTags route, string code, CredentialType credential, long started)
     {
         var tags = route.Outcome(code, credential);
-        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var now = Stopwatch.GetTimestamp();
+        var elapsed = Stopwatch.GetElapsedTime(started, now).TotalSeconds;
         _stage.Record(elapsed, tags);
         _request.Record(elapsed, tags);
+        DurationSink?.Record(route.RouteId, now - started);
     }
 
     /// <summary>The edge stage of a request about to be forwarded (<paramref name="forwarded"/>: the stage's end, the upstream's start).</summary>
@@ -88,7 +93,9 @@ internal sealed class RequestMetrics
     public void Forwarded(RouteTags route, string code, CredentialType credential, long started, long forwarded, long relayed, int status)
     {
         _upstream.Record(Stopwatch.GetElapsedTime(forwarded, relayed).TotalSeconds, route.Upstream(status));
-        _request.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, route.Outcome(code, credential));
+        var now = Stopwatch.GetTimestamp();
+        _request.Record(Stopwatch.GetElapsedTime(started, now).TotalSeconds, route.Outcome(code, credential));
+        DurationSink?.Record(route.RouteId, now - started);
     }
 
     /// <summary>
@@ -127,6 +134,8 @@ internal sealed class RequestMetrics
                 .Select(c => new KeyValuePair<string, object?>[] { new(RouteTag, routeId), new(StatusClassTag, c) })
                 .ToArray();
         }
+
+        public string RouteId => _routeId;
 
         public ReadOnlySpan<KeyValuePair<string, object?>> Upstream(int status) =>
             _upstream[Math.Clamp(status / 100, 1, 5) - 1];

@@ -4,6 +4,7 @@ using Authio.EdgeProxy.Authentication;
 using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Demo;
 using Authio.EdgeProxy.Diagnostics;
+using Authio.EdgeProxy.Fleet;
 using Authio.EdgeProxy.Pipeline;
 using Authio.EdgeProxy.Policy;
 using Authio.EdgeProxy.RateLimiting;
@@ -46,6 +47,7 @@ internal static class EdgeApp
         services.AddEdgeWebSockets(options);
         services.AddEdgePolicy(options, builder.Configuration);
         services.AddEdgeTracing(builder.Configuration);
+        services.AddEdgeFleet(options);
 
         var app = builder.Build();
         MapProxy(app);
@@ -77,7 +79,7 @@ internal static class EdgeApp
     {
         var options = builder.Configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions();
         var errors = EdgeOptionsValidator.Validate(options).Concat(Grpc.GrpcListeners.Validate(builder.Configuration))
-            .Concat(LiveConnections.Validate(options.WebSockets)).ToList();
+            .Concat(LiveConnections.Validate(options.WebSockets)).Concat(FleetOptions.Validate(options.Fleet)).ToList();
         if (errors.Count > 0)
         {
             throw new ConfigurationException("Invalid edge configuration", errors);
