@@ -3,7 +3,6 @@ using System.Reflection;
 using Authio.EdgeProxy.ApiKeys;
 using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Keys;
-using Authio.EdgeProxy.Redis;
 using Authio.EdgeProxy.Sync;
 using Authio.Shared.Fleet;
 
@@ -22,8 +21,7 @@ internal sealed partial class FleetReporter(
     IssuerRegistry issuers,
     TimeProvider time,
     ILogger<FleetReporter> logger,
-    EdgeSyncClient? sync = null,
-    EdgeRedis? redis = null) : BackgroundService
+    EdgeSyncClient? sync = null) : BackgroundService
 {
     private static readonly string Version = VersionOf(typeof(FleetReporter).Assembly);
     private readonly string _edgeId = options.Fleet.ResolvedEdgeId(options.AdminUrls);
@@ -56,8 +54,9 @@ internal sealed partial class FleetReporter(
             Version,
             options.Fleet.ReportInterval.TotalSeconds,
             sync?.Sequence ?? 0,
-            sync?.SinceLastFeedAnswer?.TotalSeconds,
-            sync is null ? null : sync.ReadsRedisFeed(redis?.IsAvailable == true) ? FleetPaths.TransportRedis : FleetPaths.TransportHttp,
+            // The same lag and transport the edge's own metrics show (authio_edge_feed_lag_seconds, authio_edge_feed_transport).
+            sync?.LagSeconds,
+            sync is null ? null : sync.ViaRedis ? FleetPaths.TransportRedis : FleetPaths.TransportHttp,
             keyAges.Count == 0 ? null : keyAges.Max(),
             time.GetElapsedTime(_windowStart).TotalSeconds,
             routes.Collect().OrderByDescending(r => r.Requests).ThenBy(r => r.Route, StringComparer.Ordinal).Take(FleetPaths.MaxRoutes).ToList());

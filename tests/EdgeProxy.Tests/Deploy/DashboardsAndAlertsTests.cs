@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Authio.ControlPlane.Diagnostics;
+using Authio.EdgeProxy.Fleet;
 using Authio.EdgeProxy.Tests.EndToEnd;
 using Authio.EdgeProxy.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -295,6 +296,14 @@ public sealed partial class DashboardsAndAlertsTests
                 budgetRefused |= response.StatusCode == HttpStatusCode.TooManyRequests;
             }
             Assert.True(budgetRefused, "the failure budget never refused forged signatures");
+
+            // Fleet status: the edge's clock is the test's, so its report is sent here rather than on its 10 s timer;
+            // listing the fleet refreshes the control plane's per-edge gauges.
+            await _edge.Services.GetRequiredService<FleetReporter>().ReportAsync(CancellationToken.None);
+            using (var fleet = await _cp.SendAsync(HttpMethod.Get, "/v1/edges", token))
+            {
+                Assert.Equal(HttpStatusCode.OK, fleet.StatusCode);
+            }
         }
 
         /// <summary>
