@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text.Json;
 using Microsoft.Playwright;
 
 namespace Authio.EdgeProxy.Tests.EndToEnd.AdminConsole;
@@ -153,47 +152,6 @@ public sealed class AdminConsoleBrowserTests() : ControlPlaneAndEdge(withRedis: 
     }
 
     [Fact]
-    public async Task The_refresh_cookie_is_refused_without_the_csrf_header_or_from_another_site()
-    {
-        using var handler = new HttpClientHandler { UseCookies = false };
-        using var http = new HttpClient(handler) { BaseAddress = new Uri(Cp.Url) };
-        using var login = await http.PostAsync("/v1/auth/cookie/login", JsonContent(new { email = RealControlPlane.AdminEmail, password = RealControlPlane.Password }));
-        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
-        var body = JsonDocument.Parse(await login.Content.ReadAsStringAsync()).RootElement;
-        Assert.False(body.TryGetProperty("refresh_token", out _));
-        var cookies = login.Headers.GetValues("Set-Cookie").ToList();
-        Assert.Contains(cookies, c => c.StartsWith("__Secure-authio-refresh=", StringComparison.Ordinal) && c.Contains("httponly", StringComparison.OrdinalIgnoreCase)
-            && c.Contains("samesite=strict", StringComparison.OrdinalIgnoreCase) && c.Contains("secure", StringComparison.OrdinalIgnoreCase) && c.Contains("path=/v1/auth/cookie", StringComparison.Ordinal));
-        var jar = string.Join("; ", cookies.Select(c => c.Split(';')[0]));
-        var csrf = cookies.Single(c => c.StartsWith("__Host-authio-csrf=", StringComparison.Ordinal)).Split(';')[0]["__Host-authio-csrf=".Length..];
-
-        async Task<HttpStatusCode> Refresh(string? header, string? site = null)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/auth/cookie/refresh");
-            request.Headers.Add("Cookie", jar);
-            if (header is not null)
-            {
-                request.Headers.Add("X-Authio-CSRF", header);
-            }
-            if (site is not null)
-            {
-                request.Headers.Add("Sec-Fetch-Site", site);
-            }
-            using var response = await http.SendAsync(request);
-            return response.StatusCode;
-        }
-
-        Assert.Equal(HttpStatusCode.Forbidden, await Refresh(null));
-        Assert.Equal(HttpStatusCode.Forbidden, await Refresh("not-the-cookie-value"));
-        Assert.Equal(HttpStatusCode.Forbidden, await Refresh(csrf, "cross-site"));
-        Assert.Equal(HttpStatusCode.OK, await Refresh(csrf, "same-origin"));
-
-        using var logout = new HttpRequestMessage(HttpMethod.Post, "/v1/auth/cookie/logout");
-        logout.Headers.Add("Cookie", jar);
-        Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(logout)).StatusCode);
-    }
-
-    [Fact]
     public async Task Console_files_carry_the_security_headers_and_fit_the_weight_budget()
     {
         var total = 0L;
@@ -212,8 +170,6 @@ public sealed class AdminConsoleBrowserTests() : ControlPlaneAndEdge(withRedis: 
         using var missing = await Cp.Http.GetAsync("/admin/nope.js");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
-
-    private static StringContent JsonContent(object value) => new(JsonSerializer.Serialize(value), System.Text.Encoding.UTF8, "application/json");
 
     private async Task<HttpStatusCode> AtEdge(string token)
     {
