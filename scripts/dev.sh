@@ -135,6 +135,9 @@ curl -fs "$EDGE_ADMIN/readyz" > /dev/null 2>&1 || say "the edge is not ready aft
 ORG_FIELD=""
 [ -n "$SIGNED_IN_ORG" ] && ORG_FIELD=",\"org_id\":\"$SIGNED_IN_ORG\""
 cat <<EOT
+==== Admin console ====
+# Open in a browser and sign in as the bootstrap admin ($ADMIN_EMAIL / $ADMIN_PASSWORD):
+$CP/admin/
 ==== Control plane ====
 # Sign in as the bootstrap admin and call through the edge with the control plane's token:
 TOKEN=\$(curl -s -X POST $CP/v1/auth/login -H 'Content-Type: application/json' \\

@@ -1,3 +1,4 @@
+using Authio.ControlPlane.AdminConsole;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.ApiKeys;
 using Authio.ControlPlane.Audit;
@@ -48,6 +49,7 @@ public static class ControlPlaneApp
             .AddRateLimiting()
             .AddApiKeys()
             .AddApi()
+            .AddAdminConsole()
             .AddMaintenance()
             .AddDiagnostics()
             .AddFleet()
@@ -70,6 +72,7 @@ public static class ControlPlaneApp
         // The admin API, behind a live session's access token (CallerFilter); sign-in and refresh are mapped on root.
         var v1 = root.MapGroup("/v1").AddEndpointFilter<CallerFilter>();
         root.MapAuthEndpoints(v1);
+        root.MapCookieSessionEndpoints();
         v1.MapUserEndpoints();
         v1.MapSessionEndpoints();
         v1.MapTeamEndpoints();
@@ -84,6 +87,8 @@ public static class ControlPlaneApp
         root.MapEdgeSyncEndpoints();
         root.MapEdgeFleetEndpoints();
         root.MapOAuthEndpoints();
+        // The browser console: static files only, it calls the API above like any client.
+        app.MapConsole();
         return app;
     }
 

@@ -1,0 +1,84 @@
+// Shell and router: restores the session from the refresh cookie, draws the navigation, and shows one view per
+// location hash (#/users, #/sessions …). Each view module exports render(container, params) and may return a cleanup.
+import * as api from './api.js';
+import { banner, clearBanner, describe, h, mount } from './ui.js';
+import * as overview from './views/overview.js';
+import * as sessions from './views/sessions.js';
+import * as signin from './views/signin.js';
+import * as users from './views/users.js';
+
+const VIEWS = [
+  { route: 'overview', label: 'Overview', view: overview },
+  { route: 'users', label: 'Users', view: users, admin: true },
+  { route: 'sessions', label: 'Sessions', view: sessions },
+];
+// Listed so an admin knows they are planned; not links, nothing behind them yet.
+const COMING = ['API keys', 'Signing keys', 'Audit', 'Rate limits', 'Operator'];
+
+let cleanup = null;
+let generation = 0; // a newer show() wins: a slower, older view must not draw over it
+
+function route() {
+  const [name, query] = (location.hash.replace(/^#\/?/, '') || 'overview').split('?');
+  return { name, params: new URLSearchParams(query || '') };
+}
+
+function drawChrome() {
+  const nav = document.getElementById('nav');
+  const who = document.getElementById('who');
+  const claims = api.claims();
+  if (!claims) {
+    mount(nav);
+    mount(who);
+    return;
+  }
+  const current = route().name;
+  mount(nav,
+    VIEWS.map((v) => h('a', { href: `#/${v.route}`, class: v.route === current ? 'active' : '', 'data-route': v.route }, v.label)),
+    COMING.map((label) => h('span', { class: 'soon', title: 'Coming soon' }, label)));
+  mount(who,
+    h('span', { 'data-testid': 'who' }, `${claims.sub} · ${claims.role || ''} · org ${claims.org}`),
+    h('button', { type: 'button', class: 'secondary', 'data-testid': 'sign-out', onclick: signOut }, 'Sign out'));
+}
+
+async function signOut() {
+  await api.signOut();
+  location.hash = '#/signin';
+  show();
+}
+
+async function show() {
+  const mine = ++generation;
+  if (typeof cleanup === 'function') cleanup();
+  cleanup = null;
+  clearBanner();
+  const container = document.getElementById('view');
+  const { name, params } = route();
+  if (!api.claims() && name !== 'signin') {
+    mount(container, h('p', { class: 'muted' }, 'Signing in…'));
+    try { await api.refresh(); } catch (e) { banner(describe(e)); }
+    if (mine !== generation) return;
+  }
+  if (!api.claims()) {
+    drawChrome();
+    signin.render(container, { onSignedIn: () => { location.hash = '#/overview'; show(); } });
+    return;
+  }
+  if (name === 'signin') { location.hash = '#/overview'; return; }
+  const entry = VIEWS.find((v) => v.route === name) || VIEWS[0];
+  drawChrome();
+  mount(container, h('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const done = await entry.view.render(container, params);
+    if (mine !== generation) { if (typeof done === 'function') done(); return; }
+    cleanup = done;
+  } catch (e) {
+    if (mine !== generation) return;
+    mount(container, h('h1', {}, entry.label), h('p', { class: 'error', 'data-testid': 'view-error' }, describe(e)));
+  }
+  container.focus({ preventScroll: true });
+}
+
+window.addEventListener('hashchange', show);
+window.addEventListener('authio:signed-out', () => { if (route().name !== 'signin') show(); });
+show();
