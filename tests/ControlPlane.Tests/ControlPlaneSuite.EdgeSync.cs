@@ -298,6 +298,30 @@ public abstract partial class ControlPlaneSuite
     }
 
     [SuiteFact]
+    public async Task A_token_granted_in_the_same_second_after_a_role_change_or_logout_all_is_active_at_the_edge()
+    {
+        var admin = await F.AdminAsync();
+        var edge = await EdgeKeyAsync(admin);
+        var (id, email) = await F.CreateUserAsync("explore", admin);
+        var before = await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);
+        // Mid-second: the not-before (milliseconds) lands in this second, the edges' rule rounds it up to the next.
+        F.Time.SetUtcNow(F.Time.GetUtcNow().AddSeconds(5) - TimeSpan.FromMilliseconds(F.Time.GetUtcNow().Millisecond) + TimeSpan.FromMilliseconds(400));
+
+        await (await F.SendAsync(HttpMethod.Put, $"/v1/users/{id}/role", admin.Access, new { role = "create" })).BodyAsync(HttpStatusCode.OK);
+        var signedIn = await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);
+        Assert.False((bool)(await IntrospectAsync(edge, before.Access))["active"]!);
+        Assert.True((bool)(await IntrospectAsync(edge, signedIn.Access))["active"]!, "a sign-in right after the role change");
+        var refreshed = await (await F.Http.PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = signedIn.Refresh })).BodyAsync(HttpStatusCode.OK);
+        Assert.True((bool)(await IntrospectAsync(edge, (string)refreshed["access_token"]!))["active"]!, "a refresh right after it");
+
+        F.Time.Advance(TimeSpan.FromSeconds(3));
+        await (await F.SendAsync(HttpMethod.Post, $"/v1/users/{id}/logout-all", admin.Access)).BodyAsync(HttpStatusCode.OK);
+        var again = await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);
+        Assert.False((bool)(await IntrospectAsync(edge, signedIn.Access))["active"]!);
+        Assert.True((bool)(await IntrospectAsync(edge, again.Access))["active"]!, "a sign-in right after logout-all");
+    }
+
+    [SuiteFact]
     public async Task Oauth_introspect_reports_active_tokens_and_nothing_else()
     {
         var admin = await F.AdminAsync();

@@ -42,7 +42,11 @@ internal sealed partial class SessionService(
             var evicted = await store.EndOldestAsync(c, tx, orgId, userId, options.Sessions.MaxPerUser - 1, EndReasons.SessionLimit, now);
             await SessionStore.InsertAsync(c, tx, orgId, sid, userId, now, client, now + (long)ttl.TotalMilliseconds);
             await InsertRefreshAsync(c, tx, orgId, sid, refresh, now);
-            return new { member.Role, Teams = await UserStore.TeamsOfAsync(c, tx, orgId, userId), Projects = await UserStore.ProjectRolesOfAsync(c, tx, orgId, userId), Evicted = evicted };
+            return new
+            {
+                member.Role, Teams = await UserStore.TeamsOfAsync(c, tx, orgId, userId), Projects = await UserStore.ProjectRolesOfAsync(c, tx, orgId, userId),
+                Evicted = evicted, NotBefore = await SessionStore.UserNotBeforeAsync(c, tx, orgId, userId, now),
+            };
         }, ct);
         if (started is null)
         {
@@ -54,14 +58,14 @@ internal sealed partial class SessionService(
             await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.SessionEnded) { UserId = userId, SessionId = old, Ip = client.Ip, UserAgent = client.UserAgent, Details = new() { ["reason"] = EndReasons.SessionLimit } }, ct);
         }
 
-        var access = await issuer.IssueAsync(orgId, userId, sid, started.Role, started.Teams, ttl, ct, started.Projects);
+        var access = await issuer.IssueAsync(orgId, userId, sid, started.Role, started.Teams, ttl, ct, started.Projects, started.NotBefore);
         return new TokenPair(access.Token, refresh, access.ExpiresInSeconds, sid);
     }
 
     private enum RefreshOutcome { Ok, Invalid, Reused, Idle, RateLimited }
 
     private sealed record RefreshState(RefreshOutcome Outcome, SessionRow? Session = null, string? Role = null, List<string>? Teams = null, bool Ended = false, Dictionary<string, string>? Projects = null,
-        RateLimitVerdict Limit = default);
+        RateLimitVerdict Limit = default, long? NotBefore = null);
 
     /// <summary>Rotates a refresh token. Presenting an already-rotated one ends the whole session (family).</summary>
     public async Task<Result<TokenPair>> RefreshAsync(string? refreshToken, ClientInfo client, CancellationToken ct)
@@ -144,7 +148,7 @@ internal sealed partial class SessionService(
 
             await InsertRefreshAsync(c, tx, orgId, s.Id, next, now);
             return new RefreshState(RefreshOutcome.Ok, s, member.Role, await UserStore.TeamsOfAsync(c, tx, orgId, s.UserId),
-                Projects: await UserStore.ProjectRolesOfAsync(c, tx, orgId, s.UserId));
+                Projects: await UserStore.ProjectRolesOfAsync(c, tx, orgId, s.UserId), NotBefore: await SessionStore.UserNotBeforeAsync(c, tx, orgId, s.UserId, now));
         }, ct);
 
         var session = state.Session;
@@ -181,7 +185,7 @@ internal sealed partial class SessionService(
 
                 return Failure.Unauthorized("The refresh token is invalid.");
         }
-        var access = await issuer.IssueAsync(orgId, session!.UserId, session.Id, state.Role!, state.Teams!, ttl, ct, state.Projects);
+        var access = await issuer.IssueAsync(orgId, session!.UserId, session.Id, state.Role!, state.Teams!, ttl, ct, state.Projects, state.NotBefore);
         await audit.RecordAsync(entry, ct);
         return new TokenPair(access.Token, next, access.ExpiresInSeconds, session.Id);
     }

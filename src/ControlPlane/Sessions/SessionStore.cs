@@ -105,6 +105,13 @@ internal sealed class SessionStore(Db db, ControlPlaneOptions options, EdgeChang
         return m.Role is null ? null : (m.Role, m.Active == 1);
     }
 
+    /// <summary>The user's latest live <c>user_not_before</c> in the org (unix ms), or null.</summary>
+    public static Task<long?> UserNotBeforeAsync(DbConnection c, DbTransaction tx, string orgId, string userId, long now) =>
+        c.ExecuteScalarAsync<long?>("""
+            SELECT MAX(not_before) FROM revocations
+            WHERE org_id = @orgId AND kind = 'user_not_before' AND value = @userId AND expires_at > @now
+            """, new { orgId, userId, now }, tx);
+
     public static async Task<List<SessionRow>> LiveOfUserAsync(DbConnection c, DbTransaction tx, string orgId, string userId) =>
         (await c.QueryAsync<SessionRow>(
             "SELECT * FROM sessions WHERE org_id = @orgId AND user_id = @userId AND ended_at IS NULL ORDER BY created_at, id",

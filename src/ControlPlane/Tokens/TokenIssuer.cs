@@ -14,20 +14,32 @@ internal sealed class TokenIssuer(SigningKeyStore keys, ControlPlaneOptions opti
 {
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
 
+    /// <param name="userNotBeforeMs">
+    /// The user's latest not-before in the org (unix ms), read in the transaction that granted this token. Edges refuse a
+    /// token whose <c>iat</c> (whole seconds) is below the not-before rounded up; a token granted after it within the same
+    /// second therefore carries that rounded-up second as its <c>iat</c> (at most 1 s ahead, inside any clock skew).
+    /// </param>
     public async Task<IssuedAccessToken> IssueAsync(string orgId, string userId, string sessionId, string role,
-        IReadOnlyList<string> teams, TimeSpan ttl, CancellationToken ct = default, IReadOnlyDictionary<string, string>? projects = null)
+        IReadOnlyList<string> teams, TimeSpan ttl, CancellationToken ct = default, IReadOnlyDictionary<string, string>? projects = null,
+        long? userNotBeforeMs = null)
     {
         // Only the org's own active key signs its tokens: edges refuse a token whose org differs from its key's.
         var credentials = await keys.SigningCredentialsAsync(orgId, ct);
         // JWT times are whole seconds; truncate so exp - iat is exactly the TTL.
-        var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
-        var exp = now + ttl;
+        var issuedAt = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+        // nbf stays the real second: only iat moves, so no validator sees a token that is not valid yet.
+        var notBefore = issuedAt;
+        if (userNotBeforeMs is { } nb && (nb + 999) / 1000 - issuedAt.ToUnixTimeSeconds() == 1)
+        {
+            issuedAt = issuedAt.AddSeconds(1);
+        }
+        var exp = issuedAt + ttl;
         var descriptor = new SecurityTokenDescriptor
         {
             Issuer = options.Issuer,
             Audience = options.Audience,
-            IssuedAt = now.UtcDateTime,
-            NotBefore = now.UtcDateTime,
+            IssuedAt = issuedAt.UtcDateTime,
+            NotBefore = notBefore.UtcDateTime,
             Expires = exp.UtcDateTime,
             TokenType = ClaimNames.AccessTokenType,
             SigningCredentials = credentials,
