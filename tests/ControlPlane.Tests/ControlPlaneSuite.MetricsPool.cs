@@ -160,7 +160,8 @@ public abstract partial class ControlPlaneSuite
         var allowed = new Dictionary<string, string[]>
         {
             ["outcome"] = outcomes,
-            ["state"] = ["used", "idle"],
+            ["state"] = ["used", "idle", "online", "stale"], // db connections; fleet edges
+            ["edge_id"] = [], // bounded by the fleet (edges that report), never by requests: none report here
             ["operation"] = ["hash", "verify"],
             ["trigger"] = ["manual", "scheduled"],
             ["le"] = [],
