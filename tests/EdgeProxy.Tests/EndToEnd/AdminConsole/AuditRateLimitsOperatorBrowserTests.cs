@@ -30,7 +30,7 @@ public sealed class AuditRateLimitsOperatorBrowserTests() : ControlPlaneAndEdge(
 
         // The audit view, open and tailing in one tab.
         await audit.GotoAsync($"{Cp.Url}/admin/#/audit");
-        await Expect(audit.GetByTestId("audit-events")).ToContainTextAsync("session_created");
+        await Expect(audit.GetByTestId("audit-events")).ToContainTextAsync("org_created");
         await Expect(audit.GetByTestId("audit-status")).ToContainTextAsync("Live");
         Assert.Equal(0, await audit.GetByTestId("audit-events").GetByText("org_rate_limit_changed").CountAsync());
 
