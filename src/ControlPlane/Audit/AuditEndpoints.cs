@@ -34,7 +34,8 @@ internal static class AuditEndpoints
     public static void MapAuditEndpoints(this RouteGroupBuilder v1)
     {
         var g = v1.MapGroup("/audit-events").WithTags("Audit").AddEndpointFilter<AdminFilter>();
-        g.MapGet("/", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, string? cursor, [Range(1, MaxLimit)] int? limit,
+        g.MapGet("/", async (string? @event, string? outcome, string? userId, string? actorId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, string? cursor,
+                [Range(0, long.MaxValue)] long? after, [Range(1, MaxLimit)] int? limit,
                 AuditStore store, HttpContext http) =>
             {
                 var org = Caller.Of(http).OrgId;
@@ -49,13 +50,13 @@ internal static class AuditEndpoints
                     before = c;
                 }
                 var take = Math.Clamp(limit ?? 100, 1, MaxLimit);
-                var rows = await store.QueryAsync(org, @event, outcome, userId, sessionId, from, to, before, take + 1, newestFirst: true, http.RequestAborted);
+                var rows = await store.QueryAsync(org, @event, outcome, userId, sessionId, from, to, before, take + 1, newestFirst: true, http.RequestAborted, actorId, after);
                 var page = rows.Take(take).Select(AuditEventView.From).ToList();
                 var next = rows.Count > take ? rows[take - 1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
                 return Results.Ok(new AuditPage(page, next));
             })
-            .Produces<AuditPage>().WithSummary("Audit events, newest first; filter by event, outcome, userId, sessionId, from, to; page with cursor (mod)");
-        g.MapGet("/export", async (string? @event, string? outcome, string? userId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, AuditStore store,
+            .Produces<AuditPage>().WithSummary("Audit events, newest first; filter by event, outcome, userId, actorId, sessionId, from, to; after=<seq> for only newer events (a live tail); page with cursor (mod)");
+        g.MapGet("/export", async (string? @event, string? outcome, string? userId, string? actorId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, AuditStore store,
                 AuditSeals seals, HttpContext http) =>
             {
                 var org = Caller.Of(http).OrgId;
@@ -69,7 +70,7 @@ internal static class AuditEndpoints
                 long after = 0;
                 while (true)
                 {
-                    var rows = await store.QueryAsync(org, @event, outcome, userId, sessionId, from, to, after, MaxLimit, newestFirst: false, http.RequestAborted);
+                    var rows = await store.QueryAsync(org, @event, outcome, userId, sessionId, from, to, after, MaxLimit, newestFirst: false, http.RequestAborted, actorId);
                     foreach (var r in rows)
                     {
                         await http.Response.WriteAsync(JsonSerializer.Serialize(AuditEventView.From(r), JsonSerializerOptions.Web) + "\n", http.RequestAborted);

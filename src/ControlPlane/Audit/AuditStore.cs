@@ -33,7 +33,7 @@ internal sealed class AuditStore(Db db)
 
     /// <summary>A page of the org's events matching the filters (null: any), after or before <paramref name="cursor"/>.</summary>
     public Task<List<AuditRow>> QueryAsync(string orgId, string? ev, string? outcome, string? userId, string? sessionId, DateTimeOffset? from,
-        DateTimeOffset? to, long? cursor, int take, bool newestFirst, CancellationToken ct) =>
+        DateTimeOffset? to, long? cursor, int take, bool newestFirst, CancellationToken ct, string? actorId = null, long? after = null) =>
         db.InOrgAsync(orgId, async (c, tx) =>
         {
             var sql = "SELECT * FROM audit_events WHERE org_id = @orgId"
@@ -41,13 +41,15 @@ internal sealed class AuditStore(Db db)
                 + (outcome is null ? "" : " AND outcome = @outcome")
                 + (userId is null ? "" : " AND user_id = @userId")
                 + (sessionId is null ? "" : " AND session_id = @sessionId")
+                + (actorId is null ? "" : " AND actor_id = @actorId")
+                + (after is null ? "" : " AND seq > @after")
                 + (from is null ? "" : " AND ts >= @fromMs")
                 + (to is null ? "" : " AND ts < @toMs")
                 + (cursor is null ? "" : newestFirst ? " AND seq < @cursor" : " AND seq > @cursor")
                 + (newestFirst ? " ORDER BY seq DESC" : " ORDER BY seq") + " LIMIT @take";
             return (await c.QueryAsync<AuditRow>(sql, new
             {
-                orgId, ev, outcome, userId, sessionId, fromMs = from?.ToUnixTimeMilliseconds(), toMs = to?.ToUnixTimeMilliseconds(), cursor, take,
+                orgId, ev, outcome, userId, sessionId, actorId, after, fromMs = from?.ToUnixTimeMilliseconds(), toMs = to?.ToUnixTimeMilliseconds(), cursor, take,
             }, tx)).ToList();
         }, ct);
 

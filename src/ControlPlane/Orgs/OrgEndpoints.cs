@@ -77,6 +77,11 @@ internal static class OrgEndpoints
             })
             .AddEndpointFilter<AdminFilter>()
             .Produces<OrgRateLimitsView>().WithSummary("Set the org's rate limit at the edges, e.g. {\"default\":\"100/1s burst 200 per org\"}; null or empty clears it (mod)");
+        // Changes nothing, so any member may ask: the console validates as the admin types with the edge's own parser.
+        g.MapPost("/orgs/{id}/rate-limits/validate", (string id, OrgRateLimitsRequest body, HttpContext http) =>
+                Caller.Of(http).OrgId == id ? OrgRateLimitService.Validate(id, body.Default).ToResult(Results.Ok) : Failure.NotFound("Org"))
+            .Produces<OrgRateLimitsView>().ProducesProblem(400)
+            .WithSummary("Check a rate limit with the edges' parser without storing it: 200 with the normalised text, or 400 with the parser's message (any member)");
         g.MapPost("/orgs", async (CreateOrgRequest body, OrgService service, OrgStore orgs, HttpContext http) =>
             {
                 var caller = Caller.Of(http);

@@ -28,22 +28,38 @@ internal sealed class OrgRateLimitService(Db db, EdgeChangeStore changes, AuditL
     public Task<OrgRateLimitsView> GetAsync(string orgId, CancellationToken ct) =>
         db.InOrgAsync(orgId, async (c, tx) => new OrgRateLimitsView(orgId, await OrgStore.RateLimitAsync(c, tx, orgId)), ct);
 
+    /// <summary>
+    /// Checks a limit with the edge's parser without storing anything: the normalised text, or the parser's own error
+    /// (what <see cref="SetAsync"/> would answer). Blank text is valid and means "clear".
+    /// </summary>
+    public static Result<OrgRateLimitsView> Validate(string orgId, string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return new OrgRateLimitsView(orgId, null);
+        }
+
+        if (!RateLimitSpec.TryParse(text, out var spec, out var error))
+        {
+            return Failure.Invalid(Field, $"{error}. Expected '{RateLimitSpec.Grammar}', e.g. '100/1s burst 200 per org'.") with
+            {
+                Detail = $"'{Field}' is not a valid rate limit.",
+            };
+        }
+
+        return new OrgRateLimitsView(orgId, spec.Text);
+    }
+
     /// <summary>Sets (or with null/blank text clears) the org's limit. The text is stored normalised, as the edge parses it.</summary>
     public async Task<Result<OrgRateLimitsView>> SetAsync(string orgId, string? text, Caller actor, CancellationToken ct)
     {
-        string? normalized = null;
-        if (!string.IsNullOrWhiteSpace(text))
+        var valid = Validate(orgId, text);
+        if (valid.Error is not null)
         {
-            if (!RateLimitSpec.TryParse(text, out var spec, out var error))
-            {
-                return Failure.Invalid(Field, $"{error}. Expected '{RateLimitSpec.Grammar}', e.g. '100/1s burst 200 per org'.") with
-                {
-                    Detail = $"'{Field}' is not a valid rate limit.",
-                };
-            }
-
-            normalized = spec.Text;
+            return valid;
         }
+
+        var normalized = valid.Value!.Default;
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var previous = await db.InOrgAsync(orgId, async (c, tx) =>
         {

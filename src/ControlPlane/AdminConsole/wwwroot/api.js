@@ -47,6 +47,7 @@ function decodeClaims(jwt) {
 async function parse(response) {
   const type = response.headers.get('content-type') || '';
   if (response.status === 204) return null;
+  if (type.includes('ndjson')) return response.text(); // one JSON document per line, not one document
   if (type.includes('json')) return response.json();
   return response.text();
 }

@@ -2,7 +2,10 @@
 // location hash (#/users, #/sessions …). Each view module exports render(container, params) and may return a cleanup.
 import * as api from './api.js';
 import { banner, clearBanner, describe, h, mount } from './ui.js';
+import * as audit from './views/audit.js';
+import * as operator from './views/operator.js';
 import * as overview from './views/overview.js';
+import * as ratelimits from './views/ratelimits.js';
 import * as sessions from './views/sessions.js';
 import * as signin from './views/signin.js';
 import * as users from './views/users.js';
@@ -11,9 +14,13 @@ const VIEWS = [
   { route: 'overview', label: 'Overview', view: overview },
   { route: 'users', label: 'Users', view: users, admin: true },
   { route: 'sessions', label: 'Sessions', view: sessions },
+  { route: 'audit', label: 'Audit', view: audit, admin: true },
+  { route: 'ratelimits', label: 'Rate limits', view: ratelimits },
+  { route: 'operator', label: 'Operator', view: operator, operator: true },
 ];
 // Listed so an admin knows they are planned; not links, nothing behind them yet.
-const COMING = ['API keys', 'Signing keys', 'Audit', 'Rate limits', 'Operator'];
+const COMING = ['API keys', 'Signing keys'];
+let operatorView = false; // GET /v1/edges answered this user (asked once per user, see views/operator.js)
 
 let cleanup = null;
 let generation = 0; // a newer show() wins: a slower, older view must not draw over it
@@ -34,7 +41,7 @@ function drawChrome() {
   }
   const current = route().name;
   mount(nav,
-    VIEWS.map((v) => h('a', { href: `#/${v.route}`, class: v.route === current ? 'active' : '', 'data-route': v.route }, v.label)),
+    VIEWS.filter((v) => !v.operator || operatorView).map((v) => h('a', { href: `#/${v.route}`, class: v.route === current ? 'active' : '', 'data-route': v.route }, v.label)),
     COMING.map((label) => h('span', { class: 'soon', title: 'Coming soon' }, label)));
   mount(who,
     h('span', { 'data-testid': 'who' }, `${claims.sub} · ${claims.role || ''} · org ${claims.org}`),
@@ -66,6 +73,8 @@ async function show() {
   }
   if (name === 'signin') { location.hash = '#/overview'; return; }
   const entry = VIEWS.find((v) => v.route === name) || VIEWS[0];
+  operatorView = await operator.allowed();
+  if (mine !== generation) return;
   drawChrome();
   mount(container, h('p', { class: 'muted' }, 'Loading…'));
   try {

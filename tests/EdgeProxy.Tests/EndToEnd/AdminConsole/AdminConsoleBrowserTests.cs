@@ -155,7 +155,8 @@ public sealed class AdminConsoleBrowserTests() : ControlPlaneAndEdge(withRedis: 
     public async Task Console_files_carry_the_security_headers_and_fit_the_weight_budget()
     {
         var total = 0L;
-        foreach (var file in new[] { "", "app.js", "api.js", "ui.js", "console.css", "views/users.js", "views/sessions.js", "views/overview.js", "views/signin.js", "views/common.js" })
+        foreach (var file in new[] { "", "app.js", "api.js", "ui.js", "console.css", "views/users.js", "views/sessions.js", "views/overview.js", "views/signin.js", "views/common.js",
+            "views/audit.js", "views/ratelimits.js", "views/operator.js" })
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/" + file);
             request.Headers.AcceptEncoding.ParseAdd("gzip");
