@@ -2,18 +2,22 @@
 // location hash (#/users, #/sessions …). Each view module exports render(container, params) and may return a cleanup.
 import * as api from './api.js';
 import { banner, clearBanner, describe, h, mount } from './ui.js';
+import * as apikeys from './views/apikeys.js';
 import * as overview from './views/overview.js';
 import * as sessions from './views/sessions.js';
 import * as signin from './views/signin.js';
+import * as signingkeys from './views/signingkeys.js';
 import * as users from './views/users.js';
 
 const VIEWS = [
   { route: 'overview', label: 'Overview', view: overview },
   { route: 'users', label: 'Users', view: users, admin: true },
   { route: 'sessions', label: 'Sessions', view: sessions },
+  { route: 'api-keys', label: 'API keys', view: apikeys },
+  { route: 'signing-keys', label: 'Signing keys', view: signingkeys },
 ];
 // Listed so an admin knows they are planned; not links, nothing behind them yet.
-const COMING = ['API keys', 'Signing keys', 'Audit', 'Rate limits', 'Operator'];
+const COMING = ['Audit', 'Rate limits', 'Operator'];
 
 let cleanup = null;
 let generation = 0; // a newer show() wins: a slower, older view must not draw over it
