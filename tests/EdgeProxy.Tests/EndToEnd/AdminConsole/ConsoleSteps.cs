@@ -15,7 +15,10 @@ internal static class ConsoleSteps
         await Assertions.Expect(page.GetByTestId("active-sessions")).ToBeVisibleAsync();
     }
 
-    /// <summary>A full-page screenshot as <c>console-{name}.png</c> in <see cref="Chromium.ScreenshotDirectory"/>.</summary>
-    public static Task ShotAsync(IPage page, string name) =>
-        page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotDirectory, $"console-{name}.png"), FullPage = true });
+    /// <summary>
+    /// A full-page screenshot as <c>console-{name}.png</c> in <see cref="Chromium.ScreenshotDirectory"/>; <paramref name="mask"/>
+    /// is painted over (secrets: screenshots get committed, and a well-formed key would trip secret scanners).
+    /// </summary>
+    public static Task ShotAsync(IPage page, string name, params ILocator[] mask) =>
+        page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotDirectory, $"console-{name}.png"), FullPage = true, Mask = mask, MaskColor = "#c9d3de" });
 }

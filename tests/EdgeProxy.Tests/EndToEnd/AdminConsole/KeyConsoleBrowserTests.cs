@@ -64,7 +64,7 @@ public sealed partial class KeyConsoleBrowserTests() : ControlPlaneAndEdge(withR
         Edge.Time.Advance(TimeSpan.FromSeconds(10));
 
         await Expect(page.GetByTestId("uses-billing-export")).ToHaveTextAsync(Positive(), new() { Timeout = 30_000 });
-        await ConsoleSteps.ShotAsync(page, "apikeys");
+        await ConsoleSteps.ShotAsync(page, "apikeys", page.GetByTestId("new-secret"));
 
         // Leaving the view drops the secret from the page; coming back shows the list without it.
         await page.GetByRole(AriaRole.Link, new() { Name = "Overview" }).ClickAsync();
@@ -133,6 +133,22 @@ public sealed partial class KeyConsoleBrowserTests() : ControlPlaneAndEdge(withR
         await Expect(page.GetByTestId($"state-{added}")).ToHaveTextAsync("revoked");
 
         Assert.Empty(pageErrors);
+    }
+
+    [Fact]
+    public async Task The_key_views_are_served_with_the_consoles_security_headers()
+    {
+        foreach (var file in new[] { "views/apikeys.js", "views/signingkeys.js" })
+        {
+            using var response = await Cp.Http.GetAsync("/admin/" + file);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("frame-ancestors 'none'", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+            Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+            // Text only: the views never parse markup.
+            var source = await response.Content.ReadAsStringAsync();
+            Assert.DoesNotContain("innerHTML", source, StringComparison.Ordinal);
+            Assert.DoesNotContain("insertAdjacentHTML", source, StringComparison.Ordinal);
+        }
     }
 
     private static HttpRequestMessage Authorized(HttpMethod method, string path, string token)
