@@ -26,8 +26,8 @@ internal static class ApiKeyEndpoints
     public static void MapApiKeyEndpoints(this RouteGroupBuilder v1)
     {
         var scopes = v1.MapGroup("/api-key-scopes").WithTags("API keys");
-        scopes.MapGet("/", async (ApiKeyScopes s, HttpContext http) => Results.Ok(await s.ListAsync(Caller.Of(http).OrgId, http.RequestAborted)))
-            .Produces<List<ApiKeyScopeView>>().WithSummary("Scopes that can be put on API keys: built-in and the org's own");
+        scopes.MapGet("/", async (ApiKeyScopes s, HttpContext http) => Results.Ok(await s.ListAsync(Caller.Of(http), http.RequestAborted)))
+            .Produces<List<ApiKeyScopeView>>().WithSummary("Scopes that can be put on API keys: built-in and the org's own; grantable = the caller may put it on a key");
         scopes.MapPost("/", async (CreateScopeRequest body, ApiKeyScopes s, HttpContext http) =>
                 (await s.CreateAsync(Caller.Of(http), body.Name, body.Description, http.RequestAborted))
                     .ToResult(v => Results.Created("/v1/api-key-scopes", v)))

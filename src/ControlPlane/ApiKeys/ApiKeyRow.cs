@@ -101,4 +101,5 @@ internal sealed record ApiKeyView(
 internal sealed record ApiKeyScopeView(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("description")] string? Description,
-    [property: JsonPropertyName("built_in")] bool BuiltIn);
+    [property: JsonPropertyName("built_in")] bool BuiltIn,
+    [property: JsonPropertyName("grantable")] bool Grantable);

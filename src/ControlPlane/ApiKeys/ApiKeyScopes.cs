@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.Orgs;
 using Authio.ControlPlane.Storage;
 using Authio.ControlPlane.Users;
 using Authio.Shared.ApiKeys;
@@ -11,7 +12,7 @@ namespace Authio.ControlPlane.ApiKeys;
 /// API-key scopes are data: the built-ins seeded by migration 4 (<c>org_id</c> NULL) plus the ones an org adds.
 /// Who may grant what is decided here, from the caller's own access-token scopes.
 /// </summary>
-internal sealed partial class ApiKeyScopes(Db db, ApiKeyStore store, AuditLog audit, TimeProvider time, ILogger<ApiKeyScopes> logger)
+internal sealed partial class ApiKeyScopes(Db db, ApiKeyStore store, AuditLog audit, PlatformOperators operators, TimeProvider time, ILogger<ApiKeyScopes> logger)
 {
     /// <summary><c>action:resource</c>, lower case; no wildcards (those are access-token scopes, not grantable ones).</summary>
     [GeneratedRegex("^[a-z][a-z0-9_-]{0,31}:[a-z0-9][a-z0-9_.-]{0,63}$")]
@@ -34,8 +35,19 @@ internal sealed partial class ApiKeyScopes(Db db, ApiKeyStore store, AuditLog au
         return Shared.Scopes.ScopeGrammar.AnyCovers(caller.Scopes, scope);
     }
 
-    public async Task<List<ApiKeyScopeView>> ListAsync(string orgId, CancellationToken ct) =>
-        (await store.ListScopesAsync(orgId, ct)).Select(s => new ApiKeyScopeView(s.Name, s.Description, s.OrgId is null)).ToList();
+    /// <summary>
+    /// The org's scopes, each marked <c>grantable</c> when this caller may put it on a key (what creation would accept),
+    /// so a client offers only those.
+    /// </summary>
+    public async Task<List<ApiKeyScopeView>> ListAsync(Caller caller, CancellationToken ct)
+    {
+        // edge:sync needs more than holding it: an operator, in an edge org (as creation checks).
+        var edgeSync = caller.IsAdmin && await operators.IsOperatorAsync(caller, ct) && await operators.IsEdgeOrgAsync(caller.OrgId, ct);
+        return (await store.ListScopesAsync(caller.OrgId, ct))
+            .Select(s => new ApiKeyScopeView(s.Name, s.Description, s.OrgId is null,
+                s.Name == EdgeApiKeyPaths.EdgeSyncScope ? edgeSync : CanGrant(caller, s.Name)))
+            .ToList();
+    }
 
     public async Task<Result<ApiKeyScopeView>> CreateAsync(Caller caller, string? name, string? description, CancellationToken ct)
     {
@@ -85,6 +97,6 @@ internal sealed partial class ApiKeyScopes(Db db, ApiKeyStore store, AuditLog au
             ActorId = caller.UserId, SessionId = caller.SessionId, Ip = caller.Client.Ip, UserAgent = caller.Client.UserAgent,
             Details = new() { ["scope"] = name, ["description"] = description },
         }, ct);
-        return new ApiKeyScopeView(name!, description, false);
+        return new ApiKeyScopeView(name!, description, false, CanGrant(caller, name!));
     }
 }

@@ -4,22 +4,24 @@ import * as api from './api.js';
 import { banner, clearBanner, describe, h, mount } from './ui.js';
 import * as audit from './views/audit.js';
 import * as operator from './views/operator.js';
+import * as apikeys from './views/apikeys.js';
 import * as overview from './views/overview.js';
 import * as ratelimits from './views/ratelimits.js';
 import * as sessions from './views/sessions.js';
 import * as signin from './views/signin.js';
+import * as signingkeys from './views/signingkeys.js';
 import * as users from './views/users.js';
 
 const VIEWS = [
   { route: 'overview', label: 'Overview', view: overview },
   { route: 'users', label: 'Users', view: users, admin: true },
   { route: 'sessions', label: 'Sessions', view: sessions },
+  { route: 'api-keys', label: 'API keys', view: apikeys },
+  { route: 'signing-keys', label: 'Signing keys', view: signingkeys },
   { route: 'audit', label: 'Audit', view: audit, admin: true },
   { route: 'ratelimits', label: 'Rate limits', view: ratelimits },
   { route: 'operator', label: 'Operator', view: operator, operator: true },
 ];
-// Listed so an admin knows they are planned; not links, nothing behind them yet.
-const COMING = ['API keys', 'Signing keys'];
 let operatorView = false; // GET /v1/edges answered this user (asked once per user, see views/operator.js)
 
 let cleanup = null;
@@ -41,8 +43,7 @@ function drawChrome() {
   }
   const current = route().name;
   mount(nav,
-    VIEWS.filter((v) => !v.operator || operatorView).map((v) => h('a', { href: `#/${v.route}`, class: v.route === current ? 'active' : '', 'data-route': v.route }, v.label)),
-    COMING.map((label) => h('span', { class: 'soon', title: 'Coming soon' }, label)));
+    VIEWS.filter((v) => !v.operator || operatorView).map((v) => h('a', { href: `#/${v.route}`, class: v.route === current ? 'active' : '', 'data-route': v.route }, v.label)));
   mount(who,
     h('span', { 'data-testid': 'who' }, `${claims.sub} · ${claims.role || ''} · org ${claims.org}`),
     h('button', { type: 'button', class: 'secondary', 'data-testid': 'sign-out', onclick: signOut }, 'Sign out'));

@@ -156,7 +156,7 @@ public sealed class AdminConsoleBrowserTests() : ControlPlaneAndEdge(withRedis: 
     {
         var total = 0L;
         foreach (var file in new[] { "", "app.js", "api.js", "ui.js", "console.css", "views/users.js", "views/sessions.js", "views/overview.js", "views/signin.js", "views/common.js",
-            "views/audit.js", "views/ratelimits.js", "views/operator.js" })
+            "views/audit.js", "views/ratelimits.js", "views/operator.js", "views/apikeys.js", "views/signingkeys.js" })
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/" + file);
             request.Headers.AcceptEncoding.ParseAdd("gzip");

@@ -2,7 +2,7 @@ using Microsoft.Playwright;
 
 namespace Authio.EdgeProxy.Tests.EndToEnd.AdminConsole;
 
-/// <summary>Steps every console browser test takes: open a page, sign in, take a screenshot.</summary>
+/// <summary>Steps the console's browser tests share: open a page, sign in through the form, save a screenshot.</summary>
 internal static class ConsoleSteps
 {
     public const int TimeoutMs = 15_000;
@@ -22,17 +22,31 @@ internal static class ConsoleSteps
         return (page, errors);
     }
 
+    /// <summary>Opens <paramref name="url"/>, then signs in as <see cref="SignInAsync(IPage, string, string)"/> does.</summary>
     public static async Task SignInAsync(IPage page, string url, string email, string password)
     {
         await page.GotoAsync(url);
+        await SignInAsync(page, email, password);
+    }
+
+    /// <summary>Signs in and waits for the overview the console lands on, so a navigation that follows is not raced by it.</summary>
+    public static async Task SignInAsync(IPage page, string email, string password)
+    {
         await page.GetByTestId("email").FillAsync(email);
         await page.GetByTestId("password").FillAsync(password);
         await page.GetByTestId("sign-in").ClickAsync();
         await Expect(page.GetByTestId("who")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("active-sessions")).ToBeVisibleAsync();
     }
 
-    public static Task Shot(IPage page, string name) =>
-        page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotDirectory, $"console-{name}.png"), FullPage = true });
+    public static Task Shot(IPage page, string name) => ShotAsync(page, name);
+
+    /// <summary>
+    /// A full-page screenshot as <c>console-{name}.png</c> in <see cref="Chromium.ScreenshotDirectory"/>; <paramref name="mask"/>
+    /// is painted over (secrets: screenshots get committed, and a well-formed key would trip secret scanners).
+    /// </summary>
+    public static Task ShotAsync(IPage page, string name, params ILocator[] mask) =>
+        page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotDirectory, $"console-{name}.png"), FullPage = true, Mask = mask, MaskColor = "#c9d3de" });
 
     public static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
 }
