@@ -39,18 +39,27 @@ public sealed class AllocationTests
         return (validator, authenticator);
     }
 
+    /// <summary>
+    /// Bytes 100 calls allocate once warm, the least of three rounds: a steady-state allocation shows in every round, while
+    /// a one-off of the runtime's (a tier-up landing mid-round on a loaded machine) shows in one.
+    /// </summary>
     private static long AllocatedBy(Action action)
     {
         for (var i = 0; i < 200; i++)
         {
             action(); // warm up: tiering, lazy statics
         }
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 100; i++)
+        var least = long.MaxValue;
+        for (var round = 0; round < 3; round++)
         {
-            action();
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 100; i++)
+            {
+                action();
+            }
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        return least;
     }
 
     private static string Token(TestKey? key) => key is null
