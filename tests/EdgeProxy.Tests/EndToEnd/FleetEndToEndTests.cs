@@ -92,11 +92,30 @@ public sealed class FleetEndToEndTests : IAsyncLifetime
         Assert.True(api.GetProperty("requests").GetInt64() is > 0 and <= 20);
         Assert.True(api.GetProperty("p50_ms").GetDouble() <= api.GetProperty("p99_ms").GetDouble());
 
-        // The control plane's gauges carry the edge too.
-        var metrics = await ControlPlaneMetricsAsync();
-        Assert.Matches("""authio_controlplane_edges\{[^}]*state="online"\} 1""", metrics);
-        Assert.Matches("""authio_controlplane_edge_feed_position\{[^}]*edge_id="edge-e2e-1"\} [1-9]""", metrics);
-        Assert.Matches("""authio_controlplane_edge_feed_lag_seconds\{[^}]*edge_id="edge-e2e-1"\} """, metrics);
+        // The control plane's gauges carry the edge too. They are process-wide (one control plane per process in
+        // production): another test's control plane in this process may have sampled its own fleet last, so list the
+        // fleet (which samples it) and scrape right after, a bounded number of times.
+        string[] expected =
+        [
+            """authio_controlplane_edges\{[^}]*state="online"\} 1""",
+            """authio_controlplane_edge_feed_position\{[^}]*edge_id="edge-e2e-1"\} [1-9]""",
+            """authio_controlplane_edge_feed_lag_seconds\{[^}]*edge_id="edge-e2e-1"\} """,
+        ];
+        var metrics = "";
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            await FleetAsync(admin);
+            metrics = await ControlPlaneMetricsAsync();
+            if (expected.All(pattern => System.Text.RegularExpressions.Regex.IsMatch(metrics, pattern)))
+            {
+                break;
+            }
+            await Task.Delay(100);
+        }
+        foreach (var pattern in expected)
+        {
+            Assert.Matches(pattern, metrics);
+        }
 
         // A mod of a tenant org is no operator.
         using (var created = await _cp.SendAsync(HttpMethod.Post, "/v1/orgs", admin, new { name = "Tenant" }))
