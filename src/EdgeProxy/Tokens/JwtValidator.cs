@@ -191,11 +191,13 @@ internal sealed partial class JwtValidator
                     return secret;
                 }
             }
-            if (index.Hmac.Length > 0)
+            if (index.Hmac.Length == 0)
             {
-                _metrics?.SignatureVerified(alg, valid: false);
+                error = EdgeError.AlgorithmNotAllowed;
+                return null;
             }
-            error = index.Hmac.Length == 0 ? EdgeError.AlgorithmNotAllowed : EdgeError.BadSignature;
+            _metrics?.SignatureVerified(alg, valid: false);
+            error = EdgeError.BadSignature;
             return null;
         }
 
