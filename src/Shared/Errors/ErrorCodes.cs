@@ -32,4 +32,9 @@ public static class ErrorCodes
     public const string BadRequest = "bad_request";
     /// <summary>A route matches the path but not the method (405, with <c>Allow</c>).</summary>
     public const string MethodNotAllowed = "method_not_allowed";
+    /// <summary>
+    /// The token is valid but its sign-in is too old or too weak for the route or action (401 with RFC 9470's
+    /// <c>insufficient_user_authentication</c> challenge naming <c>max_age</c> and/or <c>acr_values</c>).
+    /// </summary>
+    public const string StepUpRequired = "step_up_required";
 }

@@ -19,6 +19,13 @@ public static class ClaimNames
     /// <summary>Project-scoped roles: a JSON object project id → role (<c>explore</c>, <c>create</c>, <c>mod</c>).</summary>
     public const string Projects = "projects";
 
+    /// <summary>Authentication methods of the sign-in (RFC 8176): <c>pwd</c>, <c>otp</c>, <c>hwk</c>/<c>swk</c>, <c>mfa</c>.</summary>
+    public const string AuthenticationMethods = "amr";
+    /// <summary>Authentication context class of the sign-in, one of <see cref="AuthenticationLevels"/>.</summary>
+    public const string AuthenticationContext = "acr";
+    /// <summary>When the user last actively authenticated (NumericDate); kept on refresh, raised by step-up.</summary>
+    public const string AuthTime = "auth_time";
+
     /// <summary>At most this many entries in <see cref="Projects"/> (the highest roles first): tokens stay small.</summary>
     public const int MaxProjects = 64;
 
