@@ -97,6 +97,7 @@ internal static class EdgeApp
     /// </summary>
     private static void MapProxy(WebApplication app)
     {
+        app.UseEdgeServerSpans();
         app.UseMiddleware<RequestHygieneMiddleware>();
         app.UseRouting();
         app.UseMiddleware<RouteGateMiddleware>();
@@ -106,6 +107,7 @@ internal static class EdgeApp
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
+            proxy.UseEdgeForwardSpans();
         });
     }
 }

@@ -5,14 +5,16 @@ using Authio.EdgeProxy.Authentication;
 namespace Authio.EdgeProxy.Tracing;
 
 /// <summary>
-/// The edge's span: one per request, around its own stage (authenticate → authorize → rate limit → identity headers),
-/// child of ASP.NET Core's server span and sibling of the forward's client span. Created only while a listener
-/// (the tracer provider, <see cref="TracingServices"/>) is attached: tracing off costs one field read and 0 B.
+/// The edge's spans, all from one source: the server span (<see cref="ServerSpanMiddleware"/>), the stage span around
+/// the edge's own work (authenticate → authorize → rate limit → identity headers) and the forward's client span
+/// (<see cref="ForwardSpanMiddleware"/>), both children of the server span. The stage and forward spans exist only
+/// under a sampled server span: tracing off, or a request not sampled, costs a field read and 0 B.
 /// </summary>
 internal static class EdgeTracing
 {
     public const string SourceName = "Authio.Edge";
     public const string StageName = "edge";
+    public const string ForwardName = "forward";
     public const string RouteTag = "authio.route";
     public const string DecisionTag = "authio.decision";
     public const string CredentialTypeTag = "authio.credential_type";
@@ -23,8 +25,19 @@ internal static class EdgeTracing
     private static readonly object True = true;
     private static readonly object False = false;
 
+    /// <summary>The server span of a request the sampler chose, joining the caller's context when it has one.</summary>
+    public static Activity? StartServer(string method, ActivityContext parent) =>
+        Source.StartActivity(ActivityKind.Server, parent, name: method);
+
+    /// <summary>The forward's client span, under the current server span.</summary>
+    public static Activity? StartForward() => Source.StartActivity(ForwardName, ActivityKind.Client);
+
+    /// <summary>Whether <paramref name="current"/> is one of the edge's own recorded spans (a sampled request).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Activity? StartStage(string routeId) => Source.HasListeners() ? Start(routeId) : null;
+    public static bool IsTracing(Activity? current) => current is not null && ReferenceEquals(current.Source, Source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Activity? StartStage(string routeId) => Source.HasListeners() && IsTracing(Activity.Current) ? Start(routeId) : null;
 
     private static Activity? Start(string routeId)
     {
@@ -67,7 +80,7 @@ internal static class EdgeTracing
 
     private static void Tag(bool hit)
     {
-        if (Activity.Current is { IsAllDataRequested: true } activity && ReferenceEquals(activity.Source, Source))
+        if (Activity.Current is { IsAllDataRequested: true } activity && IsTracing(activity))
         {
             activity.SetTag(CacheHitTag, hit ? True : False);
         }

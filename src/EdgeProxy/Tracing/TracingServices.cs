@@ -1,21 +1,20 @@
-using System.Diagnostics;
-using Authio.EdgeProxy.Admin;
 using Authio.Shared.Tracing;
-using OpenTelemetry;
-using OpenTelemetry.Context.Propagation;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Authio.EdgeProxy.Tracing;
 
 internal static class TracingServices
 {
     /// <summary>
-    /// OpenTelemetry tracing, only when the standard variables turn it on (<see cref="TracingSwitch"/>): ASP.NET Core's
-    /// server span (it joins a well-formed incoming <c>traceparent</c>, <see cref="StrictTraceContextPropagator"/>), the
-    /// edge's stage span, the forward's client span (YARP's handler injects the current context into the upstream
-    /// request, replacing the caller's headers), OTLP export. Sampler and exporter settings are the SDK's own
-    /// <c>OTEL_*</c> variables. Off, nothing is registered and ASP.NET Core creates no Activity per request.
+    /// OpenTelemetry tracing, only when the standard variables turn it on (<see cref="TracingSwitch"/>): the edge's own
+    /// server, stage and forward spans (<see cref="EdgeTracing"/>), OTLP export. The sampling decision is the edge's
+    /// (<see cref="TraceSampler"/>, from the SDK's <c>OTEL_TRACES_SAMPLER*</c> variables) and is taken before any
+    /// Activity exists, so the SDK samples whatever the edge starts. ASP.NET Core's and HttpClient's instrumentation are
+    /// not used: they would create an Activity for every request, sampled or not. Exporter settings are the SDK's own
+    /// <c>OTEL_*</c> variables. Off, nothing is registered and no Activity is ever created.
     /// </summary>
     public static IServiceCollection AddEdgeTracing(this IServiceCollection services, IConfiguration configuration)
     {
@@ -23,21 +22,32 @@ internal static class TracingServices
         {
             return services;
         }
-        // ASP.NET Core's hosting extracts the parent with the DI propagator; the instrumentation's own extraction is
-        // skipped when the SDK's propagator is plain W3C trace context.
-        services.AddSingleton<DistributedContextPropagator>(new StrictTraceContextPropagator());
-        Sdk.SetDefaultTextMapPropagator(new TraceContextPropagator());
+        services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, TracingForwarderHttpClientFactory>());
+        services.AddSingleton(new TraceSampler(configuration["OTEL_TRACES_SAMPLER"], configuration["OTEL_TRACES_SAMPLER_ARG"]));
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "authio-edge"))
             .WithTracing(tracing => tracing
                 .AddSource(EdgeTracing.SourceName)
-                .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = IsNotAdmin)
-                .AddHttpClientInstrumentation()
+                .SetSampler(new AlwaysOnSampler())
                 .AddOtlpExporter());
         return services;
     }
 
-    /// <summary>The admin listener is a host of its own in this process: its scrapes and probes are not traced.</summary>
-    private static bool IsNotAdmin(HttpContext context) =>
-        context.RequestServices.GetService<IWebHostEnvironment>()?.ApplicationName != AdminApp.ApplicationName;
+    /// <summary>The server span first, before path hygiene, so refusals at any stage are traced too (tracing on only).</summary>
+    public static void UseEdgeServerSpans(this IApplicationBuilder app)
+    {
+        if (app.ApplicationServices.GetService<TraceSampler>() is not null)
+        {
+            app.UseMiddleware<ServerSpanMiddleware>();
+        }
+    }
+
+    /// <summary>The forward's client span, last in the route pipeline (tracing on only).</summary>
+    public static void UseEdgeForwardSpans(this IReverseProxyApplicationBuilder proxy)
+    {
+        if (proxy.ApplicationServices.GetService<TraceSampler>() is not null)
+        {
+            proxy.UseMiddleware<ForwardSpanMiddleware>();
+        }
+    }
 }

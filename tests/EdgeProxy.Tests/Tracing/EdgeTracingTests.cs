@@ -19,7 +19,7 @@ public sealed class EdgeTracingTests
     private const string ClientTraceId = "0af7651916cd43dd8448eb211c80319c";
     private const string ClientParent = "00-" + ClientTraceId + "-b7ad6b7169203331-01";
 
-    private sealed class World(bool tracing, string otlpEndpoint = "http://127.0.0.1:9") : IAsyncDisposable
+    private sealed class World(bool tracing, string otlpEndpoint = "http://127.0.0.1:9", string? sampler = null, string? samplerArg = null) : IAsyncDisposable
     {
         public RecordingUpstream Upstream { get; } = new();
         public JwksServer Jwks { get; } = new();
@@ -41,6 +41,11 @@ public sealed class EdgeTracingTests
                 config["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpEndpoint; // by default nothing listens: export fails quietly
                 config["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
                 config["OTEL_BSP_SCHEDULE_DELAY"] = "100";
+                if (sampler is not null)
+                {
+                    config["OTEL_TRACES_SAMPLER"] = sampler;
+                    config["OTEL_TRACES_SAMPLER_ARG"] = samplerArg;
+                }
             }
             Edge = await EdgeTestHost.StartAsync(config, builder =>
                 builder.Services.ConfigureOpenTelemetryTracerProvider(provider => provider.AddInMemoryExporter(Spans)));
@@ -67,7 +72,7 @@ public sealed class EdgeTracingTests
         {
             lock (Spans)
             {
-                return Spans.Where(s => s.Source.Name == EdgeTracing.SourceName).ToArray();
+                return Spans.Where(s => s.Source.Name == EdgeTracing.SourceName && s.DisplayName == EdgeTracing.StageName).ToArray();
             }
         }
 
@@ -103,9 +108,9 @@ public sealed class EdgeTracingTests
         }
     }
 
-    private static async Task<World> StartAsync(bool tracing, string? otlpEndpoint = null)
+    private static async Task<World> StartAsync(bool tracing, string? otlpEndpoint = null, string? sampler = null, string? samplerArg = null)
     {
-        var world = otlpEndpoint is null ? new World(tracing) : new World(tracing, otlpEndpoint);
+        var world = new World(tracing, otlpEndpoint ?? "http://127.0.0.1:9", sampler, samplerArg);
         await world.StartAsync();
         return world;
     }
@@ -138,11 +143,17 @@ public sealed class EdgeTracingTests
         Assert.Equal("jwt", edge.GetTagItem(EdgeTracing.CredentialTypeTag));
         Assert.Equal(false, edge.GetTagItem(EdgeTracing.CacheHitTag));
 
-        // Edge server span, edge stage span, forward client span and the upstream's server span: one trace.
-        var trace = await world.SpansOfTraceAsync(edge.TraceId, atLeast: 4);
-        Assert.Contains(trace, s => s.Kind == ActivityKind.Server && s.ParentSpanId.ToHexString() == "b7ad6b7169203331");
-        Assert.Contains(trace, s => s.Kind == ActivityKind.Client);
-        Assert.Contains(trace, s => s.Kind == ActivityKind.Server && s.ParentSpanId == upstream.SpanId);
+        // Edge server span (child of the caller's), edge stage span and forward client span: one trace, and the upstream
+        // was handed the client span as its parent.
+        var trace = await world.SpansOfTraceAsync(edge.TraceId, atLeast: 3);
+        var server = Assert.Single(trace, s => s.Kind == ActivityKind.Server);
+        Assert.Equal("b7ad6b7169203331", server.ParentSpanId.ToHexString());
+        Assert.Equal("GET /api/{**rest}", server.DisplayName);
+        Assert.Equal(200, server.GetTagItem("http.response.status_code"));
+        Assert.Equal(server.SpanId, edge.ParentSpanId);
+        var client = Assert.Single(trace, s => s.Kind == ActivityKind.Client);
+        Assert.Equal(server.SpanId, client.ParentSpanId);
+        Assert.Equal(client.SpanId, upstream.SpanId);
 
         // The same token again: answered by the cache, in a new trace of its own.
         Assert.Equal(System.Net.HttpStatusCode.OK, (await world.GetAsync("/api/things", token)).StatusCode);
@@ -175,9 +186,9 @@ public sealed class EdgeTracingTests
         Assert.Equal(System.Net.HttpStatusCode.OK, (await world.Edge.Admin.GetAsync("/healthz")).StatusCode);
         Assert.Equal(System.Net.HttpStatusCode.OK, (await world.GetAsync("/public/x")).StatusCode);
 
-        var edge = Assert.Single(world.EdgeSpans());
-        var servers = (await world.SpansOfTraceAsync(edge.TraceId, atLeast: 4)).Where(s => s.Kind == ActivityKind.Server).ToArray();
-        Assert.Equal(2, servers.Length); // the edge's and the upstream's
+        var edge = Assert.Single(world.EdgeSpans(), s => s.DisplayName == EdgeTracing.StageName);
+        var server = Assert.Single(await world.SpansOfTraceAsync(edge.TraceId, atLeast: 3), s => s.Kind == ActivityKind.Server);
+        Assert.Equal("/public/x", server.GetTagItem("url.path"));
         lock (world.Spans)
         {
             Assert.DoesNotContain(world.Spans, s => s.Kind == ActivityKind.Server && (s.GetTagItem("url.path") as string) == "/healthz");
@@ -217,9 +228,9 @@ public sealed class EdgeTracingTests
         var upstream = ParentOf(world.Upstream.Last.Header("traceparent"));
         Assert.NotEqual(ClientTraceId, upstream.TraceId.ToHexString());
         Assert.NotEqual(default, upstream.TraceId);
-        var edge = Assert.Single(world.EdgeSpans());
+        var edge = Assert.Single(world.EdgeSpans(), s => s.DisplayName == EdgeTracing.StageName);
         Assert.Equal(upstream.TraceId, edge.TraceId);
-        var trace = await world.SpansOfTraceAsync(edge.TraceId, atLeast: 4);
+        var trace = await world.SpansOfTraceAsync(edge.TraceId, atLeast: 3);
         Assert.Contains(trace, s => s.Kind == ActivityKind.Server && s.ParentSpanId == default); // the edge's: a root
         Assert.DoesNotContain(trace, s => s.ParentSpanId.ToHexString() == "b7ad6b7169203331");
     }
@@ -236,6 +247,70 @@ public sealed class EdgeTracingTests
         Assert.Equal(System.Net.HttpStatusCode.OK, (await world.GetAsync("/api/things", token, ClientParent)).StatusCode);
         Assert.Equal(ClientParent, world.Upstream.Last.Header("traceparent"));
         Assert.Empty(world.Spans);
+    }
+
+    [Fact]
+    public async Task Tracing_on_a_request_the_sampler_drops_gets_no_span_and_its_traceparent_passes_through_untouched()
+    {
+        await using var world = await StartAsync(tracing: true, sampler: "parentbased_traceidratio", samplerArg: "0");
+        var token = world.Mint();
+        const string unsampledParent = "00-" + ClientTraceId + "-b7ad6b7169203331-00";
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await world.GetAsync("/api/things", token)).StatusCode);
+        Assert.Null(world.Upstream.Last.Header("traceparent"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await world.GetAsync("/api/things", token, unsampledParent)).StatusCode);
+        Assert.Equal(unsampledParent, world.Upstream.Last.Header("traceparent"));
+
+        // A caller that sampled its trace is followed whatever the ratio (parent-based), and the upstream joins it.
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await world.GetAsync("/api/things", token, ClientParent)).StatusCode);
+        var upstream = ParentOf(world.Upstream.Last.Header("traceparent"));
+        Assert.Equal(ClientTraceId, upstream.TraceId.ToHexString());
+        var trace = await world.SpansOfTraceAsync(upstream.TraceId, atLeast: 3);
+        Assert.Contains(trace, s => s.Kind == ActivityKind.Client && s.SpanId == upstream.SpanId);
+        lock (world.Spans)
+        {
+            Assert.All(world.Spans, s => Assert.Equal(ClientTraceId, s.TraceId.ToHexString()));
+        }
+    }
+
+    [Theory]
+    [InlineData("parentbased_traceidratio", "0", null, false)]
+    [InlineData("parentbased_traceidratio", "0", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", false)]
+    [InlineData("parentbased_traceidratio", "0", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", true)]
+    [InlineData("parentbased_traceidratio", "1", null, true)]
+    [InlineData("parentbased_always_off", null, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", true)]
+    [InlineData("parentbased_always_off", null, null, false)]
+    [InlineData("parentbased_always_on", null, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", false)]
+    [InlineData("always_off", null, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", false)]
+    [InlineData("always_on", null, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", true)]
+    [InlineData("traceidratio", "0", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", false)]
+    [InlineData("traceidratio", "1", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", true)]
+    [InlineData(null, null, null, true)] // the SDK's default: parentbased_always_on
+    [InlineData("parentbased_traceidratio", "0", "00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01", false)] // uppercase: no parent
+    public void The_sampler_follows_the_standard_sampler_variables(string? sampler, string? argument, string? traceparent, bool sampled)
+    {
+        var decision = new TraceSampler(sampler, argument).ShouldSample(traceparent, default, out var parent);
+        Assert.Equal(sampled, decision);
+        Assert.Equal(sampled && traceparent is not null && TraceSampler.IsWellFormed(traceparent), parent != default);
+    }
+
+    [Fact]
+    public void Tracing_on_an_unsampled_request_allocates_nothing_for_its_decision()
+    {
+        var sampler = new TraceSampler("parentbased_traceidratio", "0.01");
+        Microsoft.Extensions.Primitives.StringValues unsampled = "00-" + ClientTraceId + "-b7ad6b7169203331-00";
+        Microsoft.Extensions.Primitives.StringValues none = default;
+        var dropped = 0;
+        sampler.ShouldSample(none, none, out _); // first use of the shared random
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            dropped += sampler.ShouldSample(unsampled, none, out _) ? 0 : 1;
+            dropped += sampler.ShouldSample(none, none, out _) ? 0 : 1;
+            EdgeTracing.EndStage(EdgeTracing.StartStage("api"), "ok", false, null); // no server span: no stage span
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.InRange(dropped, 1900, 2000); // every unsampled parent, and ~99 % of the roots
     }
 
     [Fact]
