@@ -182,4 +182,26 @@ awk -F'\t' '
       }
     }
   }' "$RESULTS" | tee "$OUT/summary.txt"
+echo
+echo "== valid-single, every round: RPS / bare-YARP RPS of the same round, and the median over rounds"
+echo "   (edge-traced/edge = the cost of tracing at $TRACE_SAMPLING sampling, same round)"
+awk -F'\t' '
+  NR == 1 || $1 != "valid-single" { next }
+  { rps[$2 "|" $3] = $4; if ($3 + 0 > rounds) rounds = $3 + 0 }
+  function median(values, n,    i, j, t) {
+    for (i = 2; i <= n; i++) { t = values[i]; for (j = i - 1; j >= 1 && values[j] > t; j--) values[j + 1] = values[j]; values[j + 1] = t }
+    return n % 2 ? values[(n + 1) / 2] : (values[n / 2] + values[n / 2 + 1]) / 2
+  }
+  END {
+    split("edge edge-quiet edge-anon edge-traced edge-traced/edge", targets, " ")
+    for (t = 1; t <= 5; t++) {
+      line = sprintf("   %-17s", targets[t]); n = 0
+      for (r = 1; r <= rounds; r++) {
+        if (targets[t] == "edge-traced/edge") { num = rps["edge-traced|" r]; den = rps["edge|" r] } else { num = rps[targets[t] "|" r]; den = rps["bare-yarp|" r] }
+        if (num == "" || den == "" || den + 0 == 0) continue
+        v = num / den; values[++n] = v; line = line sprintf(" #%d %.3f", r, v)
+      }
+      if (n > 0) printf "%s   median %.3f\n", line, median(values, n)
+    }
+  }' "$RESULTS" | tee "$OUT/rounds.txt"
 echo "(raw wrk output per round, process logs and results.tsv in $OUT)"
