@@ -38,6 +38,11 @@ public sealed class ConfigurationTests
     [InlineData("Authio.Anonymous", "yes", "Authio.Anonymous")]
     [InlineData("Authio.OrgRouteValue", "tenant", "Authio.OrgRouteValue")]
     [InlineData("Authio.Scope", "read", "unknown metadata key")]
+    [InlineData("Authio.MaxAuthAge", "0", "Authio.MaxAuthAge")]
+    [InlineData("Authio.MaxAuthAge", "-5", "Authio.MaxAuthAge")]
+    [InlineData("Authio.MaxAuthAge", "5m", "Authio.MaxAuthAge")]
+    [InlineData("Authio.Acr", "urn:authio:acr:gold", "Authio.Acr")]
+    [InlineData("Authio.Acr", "", "Authio.Acr")]
     public async Task Bad_route_metadata_stops_startup_naming_the_route(string key, string value, string expected)
     {
         var config = Base();
