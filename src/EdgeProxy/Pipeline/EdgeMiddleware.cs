@@ -64,6 +64,13 @@ internal sealed class EdgeMiddleware(
         EdgeTracing.EndStage(span, OkCode, policy.Anonymous, verdict.Identity);
         var forwarded = Stopwatch.GetTimestamp();
         metrics.Requests.Stage(routeTags, OkCode, credential, started, forwarded);
+        if (context.Features.Get<ForwardAuth.ForwardAuthMark>() is not null)
+        {
+            // A forward-auth check: the same stages decided; the proxy that asked forwards, not this edge.
+            await ForwardAuth.ForwardAuthAnswer.WriteAsync(context, policy, verdict.Identity);
+            metrics.Requests.Forwarded(routeTags, OkCode, credential, started, forwarded, Stopwatch.GetTimestamp(), StatusCodes.Status200OK);
+            return;
+        }
         // Forward (inline rather than a method of its own: one async state machine per request, not two).
         await next(context);
         var relayed = Stopwatch.GetTimestamp();
