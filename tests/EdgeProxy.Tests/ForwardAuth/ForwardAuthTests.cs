@@ -5,8 +5,8 @@ namespace Authio.EdgeProxy.Tests.ForwardAuth;
 
 public sealed class ForwardAuthWorld : EdgeWorld
 {
-    public const string SecretHeader = "X-Edge-Check";
-    public const string Secret = "forward-auth-shared-secret";
+    public const string SecretHeader = "X-Edge-Forward-Auth-Secret";
+    public const string Secret = "change-me-to-the-shared-secret";
 
     protected override void Customize(Dictionary<string, string?> config)
     {
