@@ -16,7 +16,7 @@ namespace Authio.EdgeProxy.ForwardAuth;
 /// </summary>
 internal static class ForwardedRequest
 {
-    /// <summary>The listener's path prefix: every check is <c>GET|POST|HEAD /authz</c> or a path under it.</summary>
+    /// <summary>The listener's path prefix: every check is <c>/authz</c> or a path under it.</summary>
     public const string Prefix = "/authz";
 
     public const string MethodHeader = "X-Forwarded-Method";
@@ -33,7 +33,7 @@ internal static class ForwardedRequest
         new(400, ErrorCodes.InvalidForwardedRequest, "Invalid forwarded request", detail, null);
 
     public static readonly EdgeError NotACheck = new(404, ErrorCodes.NotFound, "Not found",
-        "The forward-auth listener answers GET, POST and HEAD under /authz only.", null);
+        "The forward-auth listener answers checks under /authz only.", null);
     private static readonly EdgeError MissingUri = Invalid(
         "The check names no original request: send X-Forwarded-Uri or X-Original-URI (or the path under /authz).");
     private static readonly EdgeError BadUri = Invalid("The forwarded URI must be an origin-form path ('/…', optional query) without control characters.");
@@ -48,9 +48,9 @@ internal static class ForwardedRequest
     {
         var request = context.Request;
         var path = request.Path.Value ?? "";
-        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsPost(request.Method) && !HttpMethods.IsHead(request.Method)
-            || !(path.Equals(Prefix, StringComparison.OrdinalIgnoreCase)
-                 || path.StartsWith(Prefix + "/", StringComparison.OrdinalIgnoreCase)))
+        // nginx and Traefik check with GET (the original method in X-Forwarded-Method); Envoy checks with the original
+        // method itself, so any method is a check here.
+        if (!(path.Equals(Prefix, StringComparison.OrdinalIgnoreCase) || path.StartsWith(Prefix + "/", StringComparison.OrdinalIgnoreCase)))
         {
             return NotACheck;
         }

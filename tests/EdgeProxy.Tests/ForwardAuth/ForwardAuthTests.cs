@@ -171,6 +171,14 @@ public sealed class ForwardAuthTests(ForwardAuthWorld world) : IClassFixture<For
         {
             await ProblemAssert.Is(envoyPath, 403, "forbidden");
         }
+        using (var envoyMethod = await world.Checks.SendAsync(EnvoyCheck(HttpMethod.Post, "/authz/writes/x", world.Mint())))
+        {
+            Assert.Equal(HttpStatusCode.OK, envoyMethod.StatusCode); // Envoy checks with the original method itself
+        }
+        using (var envoyWrongMethod = await world.Checks.SendAsync(EnvoyCheck(HttpMethod.Delete, "/authz/writes/x", world.Mint())))
+        {
+            await ProblemAssert.Is(envoyWrongMethod, 405, "method_not_allowed");
+        }
         using (var originalUri = await world.CheckAsync(null, world.Mint(),
             configure: r => r.Headers.TryAddWithoutValidation("X-Original-URI", "/api/y")))
         {
@@ -233,6 +241,15 @@ public sealed class ForwardAuthTests(ForwardAuthWorld world) : IClassFixture<For
         using var response = await world.Edge.GetAsync("/authz", world.Mint(),
             r => r.Headers.TryAddWithoutValidation("X-Forwarded-Uri", "/api/x"));
         await ProblemAssert.Is(response, 404, "not_found");
+    }
+
+    private static HttpRequestMessage EnvoyCheck(HttpMethod method, string path, string token)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+        request.Headers.TryAddWithoutValidation("X-Forwarded-For", "198.51.100.2");
+        request.Headers.TryAddWithoutValidation(ForwardAuthWorld.SecretHeader, ForwardAuthWorld.Secret);
+        return request;
     }
 
     private static string? Header(HttpResponseMessage response, string name) =>
