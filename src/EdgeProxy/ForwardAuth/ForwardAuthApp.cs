@@ -21,7 +21,7 @@ internal sealed class ForwardAuthMark
 /// (<see cref="EdgeMiddleware"/>); a refusal is the very answer the inline edge gives (401/403/429 problem+json with
 /// <c>WWW-Authenticate</c>, <c>Retry-After</c> and RateLimit headers).
 /// </summary>
-internal static class ForwardAuthApp
+internal static partial class ForwardAuthApp
 {
     public const string ApplicationName = "Authio.EdgeProxy.ForwardAuth";
 
@@ -50,6 +50,12 @@ internal static class ForwardAuthApp
         var decide = branch.Build();
 
         var services = proxy.Services;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(ApplicationName);
+        LogListening(logger, string.Join(';', options.UrlList), options.SharedSecretHeader ?? "none");
+        foreach (var url in options.UrlList.Where(url => !IsLoopbackOrPrivate(url)))
+        {
+            LogExposed(logger, url);
+        }
         var secretHeader = options.SharedSecretHeader;
         var secret = options.SharedSecret is null ? null : Encoding.UTF8.GetBytes(options.SharedSecret);
         app.Run(context =>
@@ -67,6 +73,31 @@ internal static class ForwardAuthApp
             return decide(context);
         });
         return app;
+    }
+
+    /// <summary>Whether <paramref name="url"/> binds a loopback or private (RFC 1918, RFC 4193, link-local) address; wildcards are neither.</summary>
+    internal static bool IsLoopbackOrPrivate(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        {
+            return false;
+        }
+        if (uri.IsLoopback)
+        {
+            return true;
+        }
+        if (!System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))
+        {
+            return false; // a name or a wildcard (*, +): may be every interface
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+        var bytes = address.GetAddressBytes();
+        return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+            ? bytes[0] == 10 || (bytes[0] == 172 && bytes[1] is >= 16 and <= 31) || (bytes[0] == 192 && bytes[1] == 168) || (bytes[0] == 169 && bytes[1] == 254)
+            : (bytes[0] & 0xFE) == 0xFC || address.IsIPv6LinkLocal;
     }
 
     private static bool HasSecret(Microsoft.Extensions.Primitives.StringValues values, byte[] secret)

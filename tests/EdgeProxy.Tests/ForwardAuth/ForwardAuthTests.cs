@@ -255,3 +255,21 @@ public sealed class ForwardAuthTests(ForwardAuthWorld world) : IClassFixture<For
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : null;
 }
+
+public sealed class ForwardAuthBindingTests
+{
+    [Theory]
+    [InlineData("http://127.0.0.1:9002", true)]
+    [InlineData("http://localhost:9002", true)]
+    [InlineData("http://[::1]:9002", true)]
+    [InlineData("http://10.1.2.3:9002", true)]
+    [InlineData("http://172.20.0.5:9002", true)]
+    [InlineData("http://192.168.1.10:9002", true)]
+    [InlineData("http://[fd00::5]:9002", true)]
+    [InlineData("http://0.0.0.0:9002", false)]
+    [InlineData("http://*:9002", false)]
+    [InlineData("http://203.0.113.9:9002", false)]
+    [InlineData("http://172.32.0.1:9002", false)]
+    public void Only_loopback_and_private_bindings_pass_without_a_warning(string url, bool quiet) =>
+        Assert.Equal(quiet, Authio.EdgeProxy.ForwardAuth.ForwardAuthApp.IsLoopbackOrPrivate(url));
+}
