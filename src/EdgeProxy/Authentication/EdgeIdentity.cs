@@ -50,6 +50,12 @@ internal sealed class EdgeIdentity
     /// <summary>The key that verified the token; when it is retired the identity is no longer trusted.</summary>
     public SigningKey? Key { get; init; }
 
+    /// <summary>The token's <c>auth_time</c> (Unix seconds), <see cref="long.MinValue"/> without one (and for API keys).</summary>
+    public long AuthTime { get; init; } = long.MinValue;
+
+    /// <summary>The token's <c>acr</c> as an <see cref="AuthenticationLevels"/> rank; 0 when absent or unknown (and for API keys).</summary>
+    public int AcrRank { get; init; }
+
     /// <summary>The token's org-wide <c>role</c> claim, when it has one.</summary>
     public string? Role { get; init; }
 
@@ -110,6 +116,8 @@ internal sealed class EdgeIdentity
             AuthType = IdentityHeaders.AuthTypeJwt,
             ExpiresAt = claims.ExpiresAt,
             IssuedAt = claims.IssuedAt,
+            AuthTime = claims.AuthTime,
+            AcrRank = claims.AcrRank,
             Key = claims.Key,
             Role = claims.Role.GetString(payload),
             ProjectRoles = ReadProjects(payload),

@@ -26,6 +26,10 @@ internal static class FailureCharges
     /// <summary>Whether <paramref name="error"/> spends the client address's failure bucket on a rate-limited route.</summary>
     public static bool SpendsRouteFailureBucket(EdgeError error)
     {
+        if (ReferenceEquals(error.Code, Shared.Errors.ErrorCodes.StepUpRequired))
+        {
+            return false; // a route's step-up answers are built per route: a genuine token whose sign-in is too old or weak
+        }
         foreach (var state in CredentialState)
         {
             if (ReferenceEquals(state, error))

@@ -32,6 +32,8 @@ internal sealed class EdgeOptions
 
     public Fleet.FleetOptions Fleet { get; set; } = new();
 
+    public ForwardAuth.ForwardAuthOptions ForwardAuth { get; set; } = new();
+
     public RevocationOptions Revocation { get; set; } = new();
 
     /// <summary>

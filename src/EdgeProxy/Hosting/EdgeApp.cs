@@ -5,6 +5,7 @@ using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Demo;
 using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Fleet;
+using Authio.EdgeProxy.ForwardAuth;
 using Authio.EdgeProxy.Pipeline;
 using Authio.EdgeProxy.Policy;
 using Authio.EdgeProxy.RateLimiting;
@@ -52,7 +53,8 @@ internal static class EdgeApp
         var app = builder.Build();
         MapProxy(app);
         var admin = AdminApp.Build(app.Services, options.AdminUrls);
-        return new EdgeHost(app, admin, demo);
+        var forwardAuth = options.ForwardAuth.Enabled ? ForwardAuthApp.Build(app, options.ForwardAuth, UseEdgeStages) : null;
+        return new EdgeHost(app, admin, demo, forwardAuth);
     }
 
     /// <summary>
@@ -79,7 +81,7 @@ internal static class EdgeApp
     {
         var options = builder.Configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions();
         var errors = EdgeOptionsValidator.Validate(options).Concat(Grpc.GrpcListeners.Validate(builder.Configuration))
-            .Concat(LiveConnections.Validate(options.WebSockets)).Concat(FleetOptions.Validate(options.Fleet)).ToList();
+            .Concat(LiveConnections.Validate(options.WebSockets)).Concat(FleetOptions.Validate(options.Fleet)).Concat(ForwardAuthOptions.Validate(options.ForwardAuth)).ToList();
         if (errors.Count > 0)
         {
             throw new ConfigurationException("Invalid edge configuration", errors);
@@ -97,10 +99,7 @@ internal static class EdgeApp
     /// </summary>
     private static void MapProxy(WebApplication app)
     {
-        app.UseEdgeServerSpans();
-        app.UseMiddleware<RequestHygieneMiddleware>();
-        app.UseRouting();
-        app.UseMiddleware<RouteGateMiddleware>();
+        UseEdgeStages(app);
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<EdgeMiddleware>();
@@ -109,5 +108,14 @@ internal static class EdgeApp
             proxy.UsePassiveHealthChecks();
             proxy.UseEdgeForwardSpans();
         });
+    }
+
+    /// <summary>Everything before a YARP route's own pipeline; the forward-auth listener runs the same (<see cref="ForwardAuthApp"/>).</summary>
+    private static void UseEdgeStages(IApplicationBuilder app)
+    {
+        app.UseEdgeServerSpans();
+        app.UseMiddleware<RequestHygieneMiddleware>();
+        app.UseRouting();
+        app.UseMiddleware<RouteGateMiddleware>();
     }
 }

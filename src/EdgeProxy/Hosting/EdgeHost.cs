@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace Authio.EdgeProxy.Hosting;
 
 /// <summary>The running edge: proxy and admin listeners (and the demo upstream when enabled), started and stopped together.</summary>
-internal sealed class EdgeHost(WebApplication proxy, WebApplication admin, DemoStack? demo) : IAsyncDisposable
+internal sealed class EdgeHost(WebApplication proxy, WebApplication admin, DemoStack? demo, WebApplication? forwardAuth = null) : IAsyncDisposable
 {
     public WebApplication Proxy { get; } = proxy;
     public WebApplication Admin { get; } = admin;
@@ -18,6 +18,10 @@ internal sealed class EdgeHost(WebApplication proxy, WebApplication admin, DemoS
             await demo.StartUpstreamAsync(cancellationToken);
         }
         await Proxy.StartAsync(cancellationToken);
+        if (forwardAuth is not null)
+        {
+            await forwardAuth.StartAsync(cancellationToken);
+        }
         await Admin.StartAsync(cancellationToken);
         demo?.PrintWelcome(ProxyUrls.First(), AdminUrls.First());
     }
@@ -32,6 +36,10 @@ internal sealed class EdgeHost(WebApplication proxy, WebApplication admin, DemoS
     public async Task StopAsync()
     {
         await Admin.StopAsync();
+        if (forwardAuth is not null)
+        {
+            await forwardAuth.StopAsync();
+        }
         await Proxy.StopAsync();
         if (demo is not null)
         {
@@ -41,6 +49,8 @@ internal sealed class EdgeHost(WebApplication proxy, WebApplication admin, DemoS
 
     public IReadOnlyList<string> ProxyUrls => Addresses(Proxy);
     public IReadOnlyList<string> AdminUrls => Addresses(Admin);
+    /// <summary>The forward-auth listener's bound addresses; empty when it is off.</summary>
+    public IReadOnlyList<string> ForwardAuthUrls => forwardAuth is null ? [] : Addresses(forwardAuth);
 
     private static IReadOnlyList<string> Addresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
@@ -48,6 +58,10 @@ internal sealed class EdgeHost(WebApplication proxy, WebApplication admin, DemoS
     public async ValueTask DisposeAsync()
     {
         await Admin.DisposeAsync();
+        if (forwardAuth is not null)
+        {
+            await forwardAuth.DisposeAsync();
+        }
         await Proxy.DisposeAsync();
         if (demo is not null)
         {

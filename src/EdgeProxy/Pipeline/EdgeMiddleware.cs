@@ -19,7 +19,7 @@ namespace Authio.EdgeProxy.Pipeline;
 /// The edge's stage in the YARP proxy pipeline. The whole order (README's request-flow diagram):
 /// path hygiene → strip spoofable headers (both <see cref="RequestHygiene"/>, before routing) → routing
 /// (<see cref="RouteGateMiddleware"/>: 404, 405) → then here, one named stage each: authenticate (credential → token or
-/// API key → revocation) → authorize (issuer, scopes, org, project) → rate limit → identity headers (upgrades tracked
+/// API key → revocation) → authorize (issuer, scopes, org, project, step-up) → rate limit → identity headers (upgrades tracked
 /// first) → forward (<see cref="ForwarderErrors"/> answers a failed forward). The first stage that refuses decides the
 /// answer (<see cref="EdgeResponses"/>): later stages only pass the refusal on, and nothing reaches the upstream. The
 /// one exception is by design: a refusal on a rate-limited route spends the client address's failure bucket, which
@@ -34,7 +34,8 @@ internal sealed class EdgeMiddleware(
     EdgeMetrics metrics,
     RateLimiter rateLimiter,
     IRevocationCheck revocation,
-    LiveConnections liveConnections)
+    LiveConnections liveConnections,
+    CoarseClock clock)
 {
     private const string OkCode = "ok";
 
@@ -63,6 +64,13 @@ internal sealed class EdgeMiddleware(
         EdgeTracing.EndStage(span, OkCode, policy.Anonymous, verdict.Identity);
         var forwarded = Stopwatch.GetTimestamp();
         metrics.Requests.Stage(routeTags, OkCode, credential, started, forwarded);
+        if (context.Features.Get<ForwardAuth.ForwardAuthMark>() is not null)
+        {
+            // A forward-auth check: the same stages decided; the proxy that asked forwards, not this edge.
+            await ForwardAuth.ForwardAuthAnswer.WriteAsync(context, policy, verdict.Identity);
+            metrics.Requests.Forwarded(routeTags, OkCode, credential, started, forwarded, Stopwatch.GetTimestamp(), StatusCodes.Status200OK);
+            return;
+        }
         // Forward (inline rather than a method of its own: one async state machine per request, not two).
         await next(context);
         var relayed = Stopwatch.GetTimestamp();
@@ -170,7 +178,8 @@ internal sealed class EdgeMiddleware(
 
     /// <summary>
     /// Authorize: issuers, project roles, scopes (wildcards) and claim-header values (<see cref="RouteAuthorization"/>),
-    /// then the org route value. It ends the credential checks, whose time it records.
+    /// then the org route value, then step-up (<see cref="StepUpPolicy"/>: last, so only what a new sign-in cures asks
+    /// for one). It ends the credential checks, whose time it records.
     /// </summary>
     private RequestVerdict Authorize(HttpContext context, RoutePolicy policy, in RequestVerdict verdict, long started)
     {
@@ -180,6 +189,7 @@ internal sealed class EdgeMiddleware(
         }
         var refusal = verdict.Refusal is null
             ? RouteAuthorization.Check(context, policy, verdict.Identity!) ?? CheckOrg(context, policy, verdict.Identity!)
+                ?? policy.StepUp?.Check(verdict.Identity!, clock.UnixSeconds)
             : null; // already refused: nobody to authorize
         metrics.AuthenticationTime(started);
         return refusal is null ? verdict : new RequestVerdict(verdict.Identity, refusal);

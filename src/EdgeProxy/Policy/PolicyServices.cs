@@ -1,4 +1,5 @@
 using Authio.EdgeProxy.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Authio.EdgeProxy.Policy;
 
@@ -11,6 +12,8 @@ internal static class PolicyServices
     public static IServiceCollection AddEdgePolicy(this IServiceCollection services, EdgeOptions options, IConfiguration configuration)
     {
         services.AddSingleton(new RoutePolicies(KnownIssuerNames(options)));
+        // Step-up compares auth_time with a cached wall clock (one field read), not a clock read per request.
+        services.TryAddSingleton(sp => new RateLimiting.CoarseClock(sp.GetRequiredService<TimeProvider>()));
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<RoutePolicyConfigFilter>();

@@ -24,7 +24,7 @@ internal sealed class RoutePolicy
     public const string AllowEncodedSlashesKey = "Authio.AllowEncodedSlashes";
 
     private static readonly string[] KnownKeys = [AnonymousKey, ScopesKey, AnyScopesKey, OrgRouteValueKey, ProjectRouteValueKey, IssuersKey,
-        ClaimHeadersKey, ForwardAuthorizationKey, RateLimitKey, AllowEncodedSlashesKey];
+        ClaimHeadersKey, ForwardAuthorizationKey, RateLimitKey, AllowEncodedSlashesKey, StepUpPolicy.MaxAuthAgeKey, StepUpPolicy.AcrKey];
 
     public static readonly RoutePolicy AuthenticatedDefault = new(false, [], [], null, false);
 
@@ -71,6 +71,8 @@ internal sealed class RoutePolicy
     public RateLimitPolicy? RateLimit { get; }
     /// <summary><c>Authio.AllowEncodedSlashes</c>: this route accepts <c>%2F</c>, <c>%5C</c> and '\' in its path (dot segments stay refused).</summary>
     public bool AllowEncodedSlashes { get; private init; }
+    /// <summary><c>Authio.MaxAuthAge</c> and <c>Authio.Acr</c>, compiled; null when the route sets neither.</summary>
+    public StepUpPolicy? StepUp { get; private init; }
 
     /// <summary>Whether an issuer (by its <see cref="Keys.TrustedIssuer.RouteName"/>) may call this route.</summary>
     public bool AcceptsIssuer(string routeName)
@@ -132,11 +134,15 @@ internal sealed class RoutePolicy
             error = $"Route '{route.RouteId}': {ClaimHeadersKey} {claimHeaderError}.";
             return false;
         }
+        if (!StepUpPolicy.TryRead(route, out var stepUp, out error))
+        {
+            return false;
+        }
         if (anonymous && (scopes.Length > 0 || anyScopes.Length > 0 || orgRouteValue is not null || projectRouteValue is not null
-            || issuers is not null || claimHeaders is not null))
+            || issuers is not null || claimHeaders is not null || stepUp is not null))
         {
             error = $"Route '{route.RouteId}': {AnonymousKey}=true cannot be combined with {ScopesKey}, {AnyScopesKey}, {OrgRouteValueKey}, "
-                + $"{ProjectRouteValueKey}, {IssuersKey} or {ClaimHeadersKey}.";
+                + $"{ProjectRouteValueKey}, {IssuersKey}, {ClaimHeadersKey}, {StepUpPolicy.MaxAuthAgeKey} or {StepUpPolicy.AcrKey}.";
             return false;
         }
         RateLimitPolicy? rateLimit = null;
@@ -145,7 +151,7 @@ internal sealed class RoutePolicy
             error = $"Route '{route.RouteId}': {RateLimitKey} {limitError}.";
             return false;
         }
-        policy = new RoutePolicy(anonymous, scopes, anyScopes, orgRouteValue, forward, rateLimit, projectRouteValue, issuers, claimHeaders) { AllowEncodedSlashes = allowEncodedSlashes };
+        policy = new RoutePolicy(anonymous, scopes, anyScopes, orgRouteValue, forward, rateLimit, projectRouteValue, issuers, claimHeaders) { AllowEncodedSlashes = allowEncodedSlashes, StepUp = stepUp };
         return true;
     }
 

@@ -22,6 +22,8 @@ internal sealed class CoarseClock : IDisposable
     private readonly TimeProvider _time;
     private readonly ITimer _timer;
     private long _now;
+    // Wall-clock Unix seconds, refreshed with _now: step-up checks compare it with auth_time without reading the clock.
+    private long _unixSeconds;
     // 1 while the timer ticks; 0 once a tick found no reader (the next read restarts it).
     private int _running;
     // Set by readers, cleared by each tick: a read is only a store when the flag was clear.
@@ -32,6 +34,7 @@ internal sealed class CoarseClock : IDisposable
         _time = time;
         Frequency = time.TimestampFrequency;
         _now = time.GetTimestamp();
+        _unixSeconds = time.GetUtcNow().ToUnixTimeSeconds();
         _timer = time.CreateTimer(static state => ((CoarseClock)state!).Tick(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -54,6 +57,19 @@ internal sealed class CoarseClock : IDisposable
         }
     }
 
+    /// <summary>
+    /// The provider's wall clock in whole Unix seconds, as of the last tick (read like <see cref="Now"/>, which keeps
+    /// the timer running): for comparisons with token times (<c>auth_time</c>) on the request path.
+    /// </summary>
+    public long UnixSeconds
+    {
+        get
+        {
+            _ = Now;
+            return Volatile.Read(ref _unixSeconds);
+        }
+    }
+
     /// <summary>The provider's timestamp now (a clock read); also moves the cached value forward.</summary>
     public long Exact()
     {
@@ -65,6 +81,7 @@ internal sealed class CoarseClock : IDisposable
     private long Restart()
     {
         var now = Exact();
+        Volatile.Write(ref _unixSeconds, _time.GetUtcNow().ToUnixTimeSeconds());
         Volatile.Write(ref _read, 1);
         if (Interlocked.CompareExchange(ref _running, 1, 0) == 0)
         {
@@ -76,6 +93,7 @@ internal sealed class CoarseClock : IDisposable
     private void Tick()
     {
         Publish(_time.GetTimestamp());
+        Volatile.Write(ref _unixSeconds, _time.GetUtcNow().ToUnixTimeSeconds());
         if (Interlocked.Exchange(ref _read, 0) == 0)
         {
             // Nobody read the clock for a whole tick: stop before saying so, so a reader that restarts it after seeing

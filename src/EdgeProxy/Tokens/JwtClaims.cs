@@ -55,4 +55,8 @@ internal struct JwtClaims
     /// <summary>The <c>scp</c> array, when present.</summary>
     public JsonSlice ScopeArray;
     public JsonSlice Role;
+    /// <summary><c>auth_time</c> (NumericDate), or <see cref="long.MinValue"/> when the token has none.</summary>
+    public long AuthTime;
+    /// <summary><c>acr</c> as an <see cref="Shared.Tokens.AuthenticationLevels"/> rank, read at validation: 0 when absent or unknown.</summary>
+    public int AcrRank;
 }

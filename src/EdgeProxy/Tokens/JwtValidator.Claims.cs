@@ -18,6 +18,7 @@ internal sealed partial class JwtValidator
         bool hasIssuer = false, audienceMatched = false, hasExpiry = false;
         long notBefore = long.MinValue;
         claims.IssuedAt = long.MinValue;
+        claims.AuthTime = long.MinValue;
         try
         {
             scoped Utf8JsonReader reader = new(json, ReaderOptions);
@@ -82,6 +83,14 @@ internal sealed partial class JwtValidator
                 else if (reader.ValueTextEquals("role"u8))
                 {
                     claimError = TryReadHeaderSafeString(ref reader, scratch, out claims.Role) ? null : EdgeError.InvalidClaim;
+                }
+                else if (reader.ValueTextEquals("auth_time"u8))
+                {
+                    claimError = TryReadNumericDate(ref reader, out claims.AuthTime) ? null : EdgeError.InvalidClaim;
+                }
+                else if (reader.ValueTextEquals("acr"u8))
+                {
+                    claimError = TryReadAcrRank(ref reader, out claims.AcrRank) ? null : EdgeError.InvalidClaim;
                 }
                 else
                 {
@@ -189,6 +198,25 @@ internal sealed partial class JwtValidator
             return false;
         }
         seconds = value >= long.MaxValue ? long.MaxValue : value <= long.MinValue + 1 ? long.MinValue + 1 : (long)Math.Floor(value);
+        return true;
+    }
+
+    /// <summary>
+    /// <c>acr</c> as its rank, compared in place against the known levels' UTF-8 names (URN or short name, as
+    /// <see cref="Shared.Tokens.AuthenticationLevels.Rank"/>): a cache hit compares an int, nothing is kept as text.
+    /// </summary>
+    private static bool TryReadAcrRank(ref Utf8JsonReader reader, out int rank)
+    {
+        reader.Read();
+        rank = 0;
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            return false;
+        }
+        rank = reader.ValueTextEquals("urn:authio:acr:pwd"u8) || reader.ValueTextEquals("pwd"u8) ? 1
+            : reader.ValueTextEquals("urn:authio:acr:mfa"u8) || reader.ValueTextEquals("mfa"u8) ? 2
+            : reader.ValueTextEquals("urn:authio:acr:phr"u8) || reader.ValueTextEquals("phr"u8) ? 3
+            : 0;
         return true;
     }
 

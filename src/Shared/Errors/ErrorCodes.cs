@@ -37,4 +37,9 @@ public static class ErrorCodes
     /// <c>insufficient_user_authentication</c> challenge naming <c>max_age</c> and/or <c>acr_values</c>).
     /// </summary>
     public const string StepUpRequired = "step_up_required";
+    /// <summary>
+    /// A forward-auth check (the edge answering nginx <c>auth_request</c>, Traefik <c>forwardAuth</c>, Envoy
+    /// <c>ext_authz</c>) whose forwarded headers are missing or malformed: the original request cannot be known (400).
+    /// </summary>
+    public const string InvalidForwardedRequest = "invalid_forwarded_request";
 }

@@ -22,6 +22,9 @@ public sealed class ConfigurationTests
     [InlineData("Edge:Tokens:ClockSkew", "01:00:00", "Edge:Tokens:ClockSkew")]
     [InlineData("Edge:ApiKeys:CacheSigningKey", "c2hvcnQ=", "Edge:ApiKeys:CacheSigningKey")]
     [InlineData("Edge:ApiKeys:CacheSigningKey", "not base64!", "Edge:ApiKeys:CacheSigningKey")]
+    [InlineData("Edge:ForwardAuth:Urls", "ftp://127.0.0.1:9", "Edge:ForwardAuth:Urls")]
+    [InlineData("Edge:ForwardAuth:SharedSecret", "a-secret-without-its-header", "Edge:ForwardAuth:SharedSecretHeader")]
+    [InlineData("Edge:ForwardAuth:SharedSecretHeader", "X-Authio-Check", "Edge:ForwardAuth:SharedSecret")]
     public void Bad_edge_configuration_stops_startup_naming_the_key(string key, string value, string named)
     {
         var config = Base();
@@ -38,6 +41,11 @@ public sealed class ConfigurationTests
     [InlineData("Authio.Anonymous", "yes", "Authio.Anonymous")]
     [InlineData("Authio.OrgRouteValue", "tenant", "Authio.OrgRouteValue")]
     [InlineData("Authio.Scope", "read", "unknown metadata key")]
+    [InlineData("Authio.MaxAuthAge", "0", "Authio.MaxAuthAge")]
+    [InlineData("Authio.MaxAuthAge", "-5", "Authio.MaxAuthAge")]
+    [InlineData("Authio.MaxAuthAge", "5m", "Authio.MaxAuthAge")]
+    [InlineData("Authio.Acr", "urn:authio:acr:gold", "Authio.Acr")]
+    [InlineData("Authio.Acr", "", "Authio.Acr")]
     public async Task Bad_route_metadata_stops_startup_naming_the_route(string key, string value, string expected)
     {
         var config = Base();

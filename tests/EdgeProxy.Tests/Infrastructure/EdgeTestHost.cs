@@ -25,6 +25,8 @@ public sealed class EdgeTestHost : IAsyncDisposable
     }
 
     public FakeTimeProvider Time { get; }
+    /// <summary>The forward-auth listener's URL (<c>Edge:ForwardAuth:Urls</c>); null when it is off.</summary>
+    public string? ForwardAuthUrl => _host.ForwardAuthUrls.FirstOrDefault();
     public HttpClient Client { get; }
     public HttpClient Admin { get; }
     internal IServiceProvider Services => _host.Services;

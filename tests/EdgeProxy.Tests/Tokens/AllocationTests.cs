@@ -142,4 +142,37 @@ public sealed class AllocationTests
         var chars = Encoding.ASCII.GetString(token);
         Assert.Equal(0, AllocatedBy(() => authenticator.TryAuthenticate(chars.AsSpan(), IPAddress.Loopback, out _, out _)));
     }
+
+    [Fact]
+    public void Step_up_check_on_a_cache_hit_allocates_nothing_whether_it_passes_or_refuses()
+    {
+        var key = TestKey.Es256("e");
+        var (_, authenticator) = Build(key);
+        var route = new Yarp.ReverseProxy.Configuration.RouteConfig
+        {
+            RouteId = "admin", ClusterId = "up", Match = new Yarp.ReverseProxy.Configuration.RouteMatch { Path = "/admin/{**rest}" },
+            Metadata = new Dictionary<string, string> { ["Authio.MaxAuthAge"] = "300", ["Authio.Acr"] = "mfa" },
+        };
+        Assert.True(EdgeProxy.Policy.RoutePolicy.TryCompile(route, out var policy, out var error), error);
+        using var clock = new EdgeProxy.RateLimiting.CoarseClock(TimeProvider.System);
+        var now = DateTimeOffset.UtcNow;
+        string Minted(long authTimeAgo, string acr) =>
+            Jwt.Sign(key, Jwt.Header(key), Jwt.Claims(now, extra: $"\"auth_time\":{now.ToUnixTimeSeconds() - authTimeAgo},\"acr\":\"{acr}\""));
+        foreach (var (token, passes) in new[]
+        {
+            (Minted(10, Shared.Tokens.AuthenticationLevels.MultiFactor), true),
+            (Minted(600, Shared.Tokens.AuthenticationLevels.MultiFactor), false),
+            (Minted(10, Shared.Tokens.AuthenticationLevels.Password), false),
+        })
+        {
+            var bytes = Encoding.ASCII.GetBytes(token);
+            Assert.True(authenticator.TryAuthenticate(bytes, IPAddress.Loopback, out var identity, out _));
+            Assert.Equal(passes, policy.StepUp!.Check(identity!, clock.UnixSeconds) is null);
+            Assert.Equal(0, AllocatedBy(() =>
+            {
+                authenticator.TryAuthenticate(bytes, IPAddress.Loopback, out var cached, out _);
+                policy.StepUp.Check(cached!, clock.UnixSeconds);
+            }));
+        }
+    }
 }
