@@ -62,6 +62,7 @@ internal sealed record MfaFactorRequest(
     [property: JsonPropertyName("challenge_id"), StringLength(Bounds.MaxIdLength)] string? ChallengeId = null,
     [property: JsonPropertyName("assertion")] JsonElement? Assertion = null)
 {
+    [JsonIgnore]
     public MfaProof Proof => new(Method, Code, ChallengeId, Assertion);
 }
 
@@ -72,6 +73,7 @@ internal sealed record MfaCompleteRequest(
     [property: JsonPropertyName("challenge_id"), StringLength(Bounds.MaxIdLength)] string? ChallengeId = null,
     [property: JsonPropertyName("assertion")] JsonElement? Assertion = null)
 {
+    [JsonIgnore]
     public MfaProof Proof => new(Method, Code, ChallengeId, Assertion);
 }
 
