@@ -267,6 +267,47 @@ public abstract partial class ControlPlaneSuite
             .BodyAsync(HttpStatusCode.Created);
     }
 
+    [SuiteFact]
+    public async Task The_browser_sign_in_takes_the_same_two_steps_and_sets_the_refresh_cookie_only_after_the_second()
+    {
+        var admin = await F.AdminAsync();
+        var user = await EnrolAsync(admin);
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = F.Http.BaseAddress };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("authio-tests/1.0");
+
+        using var first = await http.PostAsJsonAsync("/v1/auth/cookie/login", new { email = user.Email, password = ControlPlaneFixture.DefaultPassword });
+        var body = await first.BodyAsync(HttpStatusCode.OK);
+        Assert.True((bool)body["mfa_required"]!);
+        Assert.Null(body["access_token"]);
+        Assert.False(first.Headers.Contains("Set-Cookie"));
+
+        using (var crossSite = new HttpRequestMessage(HttpMethod.Post, "/v1/auth/cookie/mfa"))
+        {
+            crossSite.Headers.Add("Sec-Fetch-Site", "cross-site");
+            crossSite.Content = JsonContent.Create(new { mfa_token = (string)body["mfa_token"]!, method = "totp", code = TotpCode(user.Secret, F.Time.GetUtcNow()) });
+            await (await http.SendAsync(crossSite)).ProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
+        }
+
+        using var second = await http.PostAsJsonAsync("/v1/auth/cookie/mfa",
+            new { mfa_token = (string)body["mfa_token"]!, method = "totp", code = TotpCode(user.Secret, F.Time.GetUtcNow()) });
+        var tokens = await second.BodyAsync(HttpStatusCode.OK);
+        Assert.Null(tokens["refresh_token"]);
+        Assert.Equal(AuthenticationLevels.MultiFactor, Jwt((string)tokens["access_token"]!).GetPayloadValue<string>(ClaimNames.AuthenticationContext));
+        Assert.Contains(second.Headers.GetValues("Set-Cookie"), c => c.StartsWith(RefreshCookieName + "=", StringComparison.Ordinal));
+    }
+
+    [SuiteFact]
+    public async Task Without_a_passkey_implementation_passkeys_are_not_offered_and_their_endpoints_say_so()
+    {
+        var admin = await F.AdminAsync();
+        var user = await EnrolAsync(admin);
+        var first = await (await F.LoginAsync(user.Email, ControlPlaneFixture.DefaultPassword)).BodyAsync(HttpStatusCode.OK);
+        Assert.DoesNotContain("passkey", first["methods"]!.AsArray().Select(m => (string)m!));
+        await (await F.Http.PostAsJsonAsync("/v1/auth/passkey/options", new { })).ProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
+        await (await F.Http.PostAsJsonAsync("/v1/auth/mfa", new { mfa_token = (string)first["mfa_token"]!, method = "passkey", challenge_id = "x", assertion = new { } }))
+            .ProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.MfaMethodUnavailable);
+    }
+
     /// <summary>A new user of the admin's org with a confirmed authenticator; its first session is the password-only one it enrolled with.</summary>
     private async Task<Enrolled> EnrolAsync(Tokens admin, string role = "explore")
     {
