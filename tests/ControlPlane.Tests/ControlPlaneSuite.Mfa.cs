@@ -143,9 +143,15 @@ public abstract partial class ControlPlaneSuite
     {
         var admin = await F.AdminAsync();
         var user = await EnrolAsync(admin);
-        var token = await MfaTokenAsync(user.Email);
+        var token = "";
         for (var i = 0; i < 4; i++)
         {
+            // A right password half-way (a new mfa_token) does not reset the count.
+            if (i % 2 == 0)
+            {
+                token = await MfaTokenAsync(user.Email);
+            }
+
             await (await F.Http.PostAsJsonAsync("/v1/auth/mfa", new { mfa_token = token, method = "totp", code = WrongCode(user.Secret) }))
                 .ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.MfaCodeInvalid);
         }
@@ -245,6 +251,33 @@ public abstract partial class ControlPlaneSuite
         Assert.Contains("mfa.step_up_required", events);
         Assert.Contains("mfa.totp_removed", events);
         await F.LoginOkAsync(mod.Email, ControlPlaneFixture.DefaultPassword);
+    }
+
+    [SuiteFact]
+    public async Task Step_up_raises_a_password_session_to_mfa_and_refresh_keeps_the_raised_context()
+    {
+        var admin = await F.AdminAsync();
+        var (_, email) = await F.CreateUserAsync("create", admin);
+        // Session B started before the user enrolled (in session A): it is a password-only session.
+        var b = await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);
+        var a = await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);
+        var secret = (string)(await (await F.SendAsync(HttpMethod.Post, "/v1/users/me/mfa/totp", a.Access)).BodyAsync(HttpStatusCode.OK))["secret"]!;
+        await (await F.SendAsync(HttpMethod.Post, "/v1/users/me/mfa/totp/confirm", a.Access, new { code = TotpCode(secret, F.Time.GetUtcNow()) })).BodyAsync(HttpStatusCode.OK);
+        F.Time.Advance(TimeSpan.FromMinutes(2));
+        var beforeStepUp = await (await RefreshAsync(b.Refresh)).BodyAsync(HttpStatusCode.OK);
+        Assert.Equal(AuthenticationLevels.Password, Jwt((string)beforeStepUp["access_token"]!).GetPayloadValue<string>(ClaimNames.AuthenticationContext));
+
+        var stepped = await (await F.SendAsync(HttpMethod.Post, "/v1/auth/step-up", b.Access, new { method = "totp", code = TotpCode(secret, F.Time.GetUtcNow()) }))
+            .BodyAsync(HttpStatusCode.OK);
+        Assert.Equal(AuthenticationLevels.MultiFactor, (string)stepped["acr"]!);
+        var raised = Jwt((string)stepped["access_token"]!);
+        Assert.Equal(["pwd", "otp", "mfa"], raised.GetPayloadValue<string[]>(ClaimNames.AuthenticationMethods));
+        Assert.Equal(Jwt(b.Access).GetPayloadValue<string>(ClaimNames.SessionId), raised.GetPayloadValue<string>(ClaimNames.SessionId));
+        // The session's refresh token is unchanged by step-up, and what it mints from now on carries the raised context.
+        F.Time.Advance(TimeSpan.FromMinutes(1));
+        var after = Jwt((string)(await (await RefreshAsync((string)beforeStepUp["refresh_token"]!)).BodyAsync(HttpStatusCode.OK))["access_token"]!);
+        Assert.Equal(AuthenticationLevels.MultiFactor, after.GetPayloadValue<string>(ClaimNames.AuthenticationContext));
+        Assert.Equal(raised.GetPayloadValue<long>(ClaimNames.AuthTime), after.GetPayloadValue<long>(ClaimNames.AuthTime));
     }
 
     [SuiteFact]

@@ -91,11 +91,6 @@ internal sealed partial class LoginService(
             return await RecordFailureAsync(emailKey, user.Id, now, failedEntry, auditOrgs, SignInOutcomes.BadPassword, ct);
         }
 
-        if (lockState is not null)
-        {
-            await users.ClearLoginFailuresAsync(emailKey, ct);
-        }
-
         var active = userOrgs.Where(o => o.Active).Select(o => o.OrgId).ToList();
         string chosen;
         if (orgId is not null)
@@ -140,6 +135,12 @@ internal sealed partial class LoginService(
             var pending = await mfa.BeginAsync(chosen, user.Id, methods, client, ct);
             metrics.SignIn(SignInOutcomes.MfaRequired);
             return new SignInResult(null, pending, false);
+        }
+        // Failures are cleared only by a complete sign-in: a right password alone must not reset the count a guesser of
+        // second factors is running up.
+        if (lockState is not null)
+        {
+            await users.ClearLoginFailuresAsync(emailKey, ct);
         }
 
         if (await sessions.StartAsync(chosen, user.Id, client, SignInContext.Password(time.GetUtcNow().ToUnixTimeSeconds()), ct) is not { } pair)

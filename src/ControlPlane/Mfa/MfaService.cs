@@ -204,6 +204,12 @@ internal sealed partial class MfaService(
         }
 
         var factor = outcome.Value!;
+        // A complete authentication clears the email's failures (the password step alone does not, for a user with a factor).
+        if (await users.LoginFailureAsync(emailKey, ct) is not null)
+        {
+            await users.ClearLoginFailuresAsync(emailKey, ct);
+        }
+
         Log.Succeeded(logger, orgId, userId, factor.Method);
         await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.MfaSucceeded)
         {
