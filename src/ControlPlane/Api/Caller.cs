@@ -7,6 +7,12 @@ internal sealed record Caller(string OrgId, string UserId, string SessionId, str
 {
     public const string ItemKey = "authio.caller";
 
+    /// <summary>The access token's <c>acr</c> (null: a token without one), for step-up checks.</summary>
+    public string? Acr { get; init; }
+
+    /// <summary>The access token's <c>auth_time</c> (unix seconds; null: a token without one).</summary>
+    public long? AuthTime { get; init; }
+
     /// <summary>Mutating admin calls need <c>mod</c> or the <c>admin</c> scope.</summary>
     public bool IsAdmin => Role == Roles.Mod || Scopes.Contains(Roles.AdminScope);
 

@@ -31,7 +31,10 @@ internal sealed class CallerFilter(CallerAuthority authority) : IEndpointFilter
             return Failure.Unauthorized(verdict.Refusal!);
         }
 
-        http.Items[Caller.ItemKey] = new Caller(claims.OrgId, claims.UserId, claims.SessionId, verdict.Role!, CurrentScopes(claims, verdict.Role!), ClientInfo.From(http));
+        http.Items[Caller.ItemKey] = new Caller(claims.OrgId, claims.UserId, claims.SessionId, verdict.Role!, CurrentScopes(claims, verdict.Role!), ClientInfo.From(http))
+        {
+            Acr = claims.Acr, AuthTime = claims.AuthTime,
+        };
         return await next(context);
     }
 

@@ -14,6 +14,9 @@ internal sealed record Failure(int Status, string Code, string Title, string Det
     /// <summary>Sent as <c>Retry-After</c> (seconds) when set: rate-limit refusals.</summary>
     public int? RetryAfterSeconds { get; init; }
 
+    /// <summary>Sent as <c>WWW-Authenticate</c> when set: the RFC 9470 step-up challenge.</summary>
+    public string? WwwAuthenticate { get; init; }
+
     public Task ExecuteAsync(HttpContext httpContext) => Problems.WriteAsync(httpContext, this);
 
     /// <summary>400 <c>validation_failed</c> with <c>errors.&lt;field&gt;</c>.</summary>

@@ -84,11 +84,14 @@ internal static class OpenApiContract
                 statuses.Add(401);
             }
 
+            var extra = metadata.OfType<ProblemCodes>().ToList();
+            statuses.UnionWith(extra.Select(e => e.Status));
             operation.Responses ??= new OpenApiResponses();
             foreach (var status in statuses)
             {
                 var key = status.ToString(CultureInfo.InvariantCulture);
                 var (title, codes) = Statuses.TryGetValue(status, out var known) ? known : ("Error", [ErrorCodes.InternalError]);
+                codes = [.. codes, .. extra.Where(e => e.Status == status).SelectMany(e => e.Codes).Except(codes).Distinct()];
                 var response = new OpenApiResponse
                 {
                     Description = $"{title}. code: {string.Join(", ", codes)}",

@@ -15,6 +15,10 @@ internal static class Problems
         {
             http.Response.Headers.RetryAfter = failure.RetryAfterHeader;
         }
+        if (failure.WwwAuthenticate is not null)
+        {
+            http.Response.Headers.WWWAuthenticate = failure.WwwAuthenticate;
+        }
         var extensions = new Dictionary<string, object?> { ["code"] = failure.Code };
         if (failure.Errors is not null)
         {

@@ -1,4 +1,5 @@
 using Authio.ControlPlane.Api;
+using Authio.ControlPlane.Mfa;
 using Authio.Shared.ApiKeys;
 
 namespace Authio.ControlPlane.ApiKeys;
@@ -39,7 +40,8 @@ internal static class ApiKeyEndpoints
                 http.Response.Headers.CacheControl = "no-store";
                 return (await keys.CreateAsync(Caller.Of(http), body, http.RequestAborted)).ToResult(k => Results.Created($"/v1/api-keys/{k.Id}", k));
             })
-            .Produces<ApiKeyIssued>(201).WithSummary("Create an API key with scopes the caller holds; the secret is in this response only");
+            .RequireStepUp("api_key.create", when: StepUpEndpoints.CreatesPowerfulApiKey)
+            .Produces<ApiKeyIssued>(201).WithSummary("Create an API key with scopes the caller holds; the secret is in this response only (admin or edge:sync: needs a recent sign-in)");
         g.MapGet("/", async (ApiKeyAdminService keys, HttpContext http) => Results.Ok(await keys.ListAsync(Caller.Of(http).OrgId, http.RequestAborted)))
             .Produces<List<ApiKeyView>>().WithSummary("The org's API keys (never the secret)");
         g.MapGet("/{id}", async (string id, ApiKeyAdminService keys, HttpContext http) =>

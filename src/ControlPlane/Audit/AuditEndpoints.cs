@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Authio.ControlPlane.Api;
+using Authio.ControlPlane.Mfa;
 
 namespace Authio.ControlPlane.Audit;
 
@@ -85,7 +86,7 @@ internal static class AuditEndpoints
                 }
                 return Results.Empty;
             })
-            .Produces<AuditEventView>(200, "application/x-ndjson")
+            .RequireStepUp("audit.export").Produces<AuditEventView>(200, "application/x-ndjson")
             .WithSummary("Stream the org's signed checkpoints and retention cuts ({seal, throughSeq, jws}), then matching audit events as NDJSON, oldest first (mod)");
         g.MapGet("/verify", async (AuditSeals seals, HttpContext http) => Results.Ok(await seals.VerifyAsync(Caller.Of(http).OrgId, http.RequestAborted)))
             .Produces<AuditVerification>()

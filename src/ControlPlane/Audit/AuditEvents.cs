@@ -39,4 +39,20 @@ internal static class AuditEvents
     public const string ApiKeyUsedAfterRevoke = "api_key_used_after_revoke";
     public const string ApiKeyScopeCreated = "api_key_scope_created";
     public const string AccessTokenRevoked = "access_token_revoked";
+    /// <summary>A TOTP authenticator was confirmed (enrolment complete; recovery codes issued).</summary>
+    public const string MfaTotpEnrolled = "mfa.totp_enrolled";
+    /// <summary>The user's TOTP authenticator and recovery codes were removed.</summary>
+    public const string MfaTotpRemoved = "mfa.totp_removed";
+    public const string MfaRecoveryCodesRegenerated = "mfa.recovery_codes_regenerated";
+    /// <summary>A recovery code was spent (the org sees it: a lost authenticator, or a stolen code).</summary>
+    public const string MfaRecoveryCodeUsed = "mfa.recovery_code_used";
+    /// <summary>A second factor was accepted (sign-in second step); details name the method.</summary>
+    public const string MfaSucceeded = "mfa.succeeded";
+    /// <summary>A second factor was refused (wrong, replayed, used code; bad or expired mfa_token); details say why.</summary>
+    public const string MfaFailed = "mfa.failed";
+    /// <summary>A session's authentication was raised (step-up); details name the method and the new acr.</summary>
+    public const string MfaStepUp = "mfa.step_up";
+    /// <summary>A sensitive action was refused for want of a recent or strong enough sign-in.</summary>
+    public const string StepUpRequired = "mfa.step_up_required";
+    public const string OrgMfaPolicyChanged = "org_mfa_policy_changed";
 }

@@ -10,7 +10,12 @@ namespace Authio.ControlPlane.Auth;
 internal sealed record CookieTokenResponse(
     [property: JsonPropertyName("access_token")] string AccessToken,
     [property: JsonPropertyName("token_type")] string TokenType,
-    [property: JsonPropertyName("expires_in")] int ExpiresIn);
+    [property: JsonPropertyName("expires_in")] int ExpiresIn)
+{
+    /// <summary>True when the org requires MFA of this user and they have none: the session is limited to enrolment.</summary>
+    [JsonPropertyName("mfa_enrollment_required"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? MfaEnrollmentRequired { get; init; }
+}
 
 /// <summary>
 /// Sign-in, refresh and sign-out for browsers (the admin console): the same services as <c>/v1/auth/login</c> and
@@ -35,7 +40,8 @@ internal static class CookieSessionEndpoints
                 }
 
                 var result = await login.LoginAsync(body.Email, body.Password, body.OrgId, ClientInfo.From(http), http.RequestAborted);
-                return result.ToResult(p => Issue(http, p, options));
+                // A second factor follows: no cookie yet; POST /v1/auth/cookie/mfa completes the sign-in and sets it.
+                return result.ToResult(r => r.Mfa is { } pending ? Results.Ok(Mfa.MfaRequiredResponse.From(pending)) : Issue(http, r.Tokens!, options, r.EnrollmentRequired));
             })
             .RequireAuthRateLimit(LimitedAction.SignIn).Produces<CookieTokenResponse>().ProducesProblem(423)
             .WithSummary("Sign in from a browser: the refresh token is set as an HttpOnly cookie");
@@ -76,12 +82,13 @@ internal static class CookieSessionEndpoints
             .Produces(204).WithSummary("Clear the refresh cookie (end the session itself with POST /v1/auth/logout first)");
     }
 
-    private static IResult Issue(HttpContext http, TokenPair pair, ControlPlaneOptions options)
+    /// <summary>Sets the refresh cookie and answers with the access token (also for the MFA and passkey sign-ins).</summary>
+    internal static IResult Issue(HttpContext http, TokenPair pair, ControlPlaneOptions options, bool enrollmentRequired = false)
     {
         RefreshCookie.Set(http.Response, pair.RefreshToken, options.Tokens.RefreshTokenTtl);
-        return Results.Ok(new CookieTokenResponse(pair.AccessToken, "Bearer", pair.ExpiresIn));
+        return Results.Ok(new CookieTokenResponse(pair.AccessToken, "Bearer", pair.ExpiresIn) { MfaEnrollmentRequired = enrollmentRequired ? true : null });
     }
 
-    private static Failure CrossSite() =>
+    internal static Failure CrossSite() =>
         Failure.Forbidden("Cross-site request refused: send the X-Authio-CSRF header with the value of the __Host-authio-csrf cookie.");
 }

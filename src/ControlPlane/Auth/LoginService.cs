@@ -2,13 +2,21 @@ using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.Hosting;
+using Authio.ControlPlane.Mfa;
 using Authio.ControlPlane.Passwords;
 using Authio.ControlPlane.RateLimiting;
 using Authio.ControlPlane.Sessions;
 using Authio.ControlPlane.Storage;
+using Authio.ControlPlane.Tokens;
 using Authio.ControlPlane.Users;
 
 namespace Authio.ControlPlane.Auth;
+
+/// <summary>
+/// A password sign-in's outcome: a token pair (<paramref name="EnrollmentRequired"/>: the session is limited to MFA
+/// enrolment), or, when the user has a second factor, the first step of a two-step sign-in (<paramref name="Mfa"/>).
+/// </summary>
+internal sealed record SignInResult(TokenPair? Tokens, MfaPending? Mfa, bool EnrollmentRequired);
 
 /// <summary>
 /// Email + password sign-in with lockout and a per-account rate limit. Unknown email and wrong password look the same,
@@ -16,13 +24,13 @@ namespace Authio.ControlPlane.Auth;
 /// and an unknown email.
 /// </summary>
 internal sealed partial class LoginService(
-    Db db, UserStore users, Orgs.OrgStore orgs, LoginFailures failures, PasswordHasher hasher, SessionService sessions, AuditLog audit, AuthRateLimiter limiter,
+    Db db, UserStore users, Orgs.OrgStore orgs, LoginFailures failures, PasswordHasher hasher, SessionService sessions, MfaSignIn mfa, AuditLog audit, AuthRateLimiter limiter,
     ControlPlaneMetrics metrics, ControlPlaneOptions options, TimeProvider time, ILogger<LoginService> logger)
 {
     /// <summary>RFC 5321 caps a path at 256 octets; 320 (64 + 1 + 255) is the common upper bound for an address.</summary>
     public const int MaxEmailBytes = 320;
 
-    public async Task<Result<TokenPair>> LoginAsync(string? email, string? password, string? orgId, ClientInfo client, CancellationToken ct)
+    public async Task<Result<SignInResult>> LoginAsync(string? email, string? password, string? orgId, ClientInfo client, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password))
         {
@@ -83,11 +91,6 @@ internal sealed partial class LoginService(
             return await RecordFailureAsync(emailKey, user.Id, now, failedEntry, auditOrgs, SignInOutcomes.BadPassword, ct);
         }
 
-        if (lockState is not null)
-        {
-            await users.ClearLoginFailuresAsync(emailKey, ct);
-        }
-
         var active = userOrgs.Where(o => o.Active).Select(o => o.OrgId).ToList();
         string chosen;
         if (orgId is not null)
@@ -124,7 +127,23 @@ internal sealed partial class LoginService(
             return await FailAsync(failedEntry, [chosen], "deactivated", ct);
         }
 
-        if (await sessions.StartAsync(chosen, user.Id, client, ct) is not { } pair)
+        // The password is right: a user with a second factor now gets the first step of a two-step sign-in (no tokens
+        // yet); one whose org requires a factor they have not enrolled gets a session limited to enrolment.
+        var (step, methods) = await mfa.DecideAsync(chosen, user.Id, member.Role, ct);
+        if (step == SecondStep.SecondFactor)
+        {
+            var pending = await mfa.BeginAsync(chosen, user.Id, methods, client, ct);
+            metrics.SignIn(SignInOutcomes.MfaRequired);
+            return new SignInResult(null, pending, false);
+        }
+        // Failures are cleared only by a complete sign-in: a right password alone must not reset the count a guesser of
+        // second factors is running up.
+        if (lockState is not null)
+        {
+            await users.ClearLoginFailuresAsync(emailKey, ct);
+        }
+
+        if (await sessions.StartAsync(chosen, user.Id, client, SignInContext.Password(time.GetUtcNow().ToUnixTimeSeconds()), ct) is not { } pair)
         {
             metrics.SignIn(SignInOutcomes.Denied);
             return await FailAsync(failedEntry, [chosen], "deactivated", ct);
@@ -136,7 +155,7 @@ internal sealed partial class LoginService(
             UserId = user.Id, Email = user.Email, SessionId = pair.SessionId, Ip = client.Ip, UserAgent = client.UserAgent,
         }, ct);
         metrics.SignIn(SignInOutcomes.Success);
-        return pair;
+        return new SignInResult(pair, null, step == SecondStep.MustEnrol);
     }
 
     /// <summary><c>org_… (Name), org_… (Name)</c>, oldest org first.</summary>
@@ -159,7 +178,7 @@ internal sealed partial class LoginService(
     /// The 429 for a sign-in over the per-account limit. The first refusal per account and period is audited as a
     /// failed sign-in (reason <c>rate_limited</c>) where other failures for that email go; later ones only count.
     /// </summary>
-    private async Task<Result<TokenPair>> RateLimitedAsync(string email, string? orgId, AuditEntry entry, RateLimitVerdict verdict, CancellationToken ct)
+    private async Task<Result<SignInResult>> RateLimitedAsync(string email, string? orgId, AuditEntry entry, RateLimitVerdict verdict, CancellationToken ct)
     {
         metrics.SignIn(SignInOutcomes.RateLimited);
         if (verdict.FirstRefusal)
@@ -185,14 +204,14 @@ internal sealed partial class LoginService(
         }
     }
 
-    private async Task<Result<TokenPair>> FailAsync(AuditEntry entry, IReadOnlyList<string> orgs, string reason, CancellationToken ct)
+    private async Task<Result<SignInResult>> FailAsync(AuditEntry entry, IReadOnlyList<string> orgs, string reason, CancellationToken ct)
     {
         Log.Failed(logger, reason);
         await RecordInAsync(orgs, entry with { Details = new() { ["reason"] = reason } }, ct);
         return Failure.Unauthorized("Invalid email or password.");
     }
 
-    private async Task<Result<TokenPair>> RecordFailureAsync(string emailKey, string? userId, long now, AuditEntry entry, IReadOnlyList<string> orgs,
+    private async Task<Result<SignInResult>> RecordFailureAsync(string emailKey, string? userId, long now, AuditEntry entry, IReadOnlyList<string> orgs,
         string reason, CancellationToken ct)
     {
         // Unknown emails and wrong passwords are told apart here only: the caller sees the same 401 for both.

@@ -18,14 +18,11 @@ internal static class SignInOutcomes
     public const string Denied = "denied";
     /// <summary>Malformed request (missing or oversized email or password).</summary>
     public const string Invalid = "invalid";
-    /// <summary>
-    /// Reserved for the second factor: the password was right and a second step is required. Nothing records it until
-    /// sign-in has an MFA step; it is named here so that step and the dashboards use the same label value.
-    /// </summary>
+    /// <summary>The password was right and a second factor follows (<c>POST /v1/auth/mfa</c> then records its own outcome).</summary>
     public const string MfaRequired = "mfa_required";
 
     /// <summary>The outcomes sign-in can produce today, exported at 0 from start so rate() and alerts see a series.</summary>
-    public static readonly string[] Recorded = [Success, BadPassword, UnknownUser, Locked, RateLimited, Denied, Invalid];
+    public static readonly string[] Recorded = [Success, BadPassword, UnknownUser, Locked, RateLimited, Denied, Invalid, MfaRequired];
 }
 
 /// <summary>The <c>outcome</c> label values of <c>authio_controlplane_refresh_attempts_total</c>.</summary>

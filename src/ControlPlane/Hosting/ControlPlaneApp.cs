@@ -6,6 +6,7 @@ using Authio.ControlPlane.Auth;
 using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Fleet;
+using Authio.ControlPlane.Mfa;
 using Authio.ControlPlane.OAuth;
 using Authio.ControlPlane.Orgs;
 using Authio.ControlPlane.Passwords;
@@ -41,6 +42,7 @@ public static class ControlPlaneApp
             .AddTokens()
             .AddAudit()
             .AddAuth()
+            .AddMfa()
             .AddPasswords()
             .AddOrgs()
             .AddUsers()
@@ -70,8 +72,10 @@ public static class ControlPlaneApp
         var root = app.MapGroup("").AddEndpointFilterFactory(RequestBounds.Filter);
         root.MapWellKnownEndpoints();
         // The admin API, behind a live session's access token (CallerFilter); sign-in and refresh are mapped on root.
-        var v1 = root.MapGroup("/v1").AddEndpointFilter<CallerFilter>();
+        // Then the enrolment gate: a session the org's MFA policy limits to enrolment reaches only the enrolment endpoints.
+        var v1 = root.MapGroup("/v1").AddEndpointFilter<CallerFilter>().AddEndpointFilter<MfaEnrollmentGate>();
         root.MapAuthEndpoints(v1);
+        root.MapMfaEndpoints(v1);
         root.MapCookieSessionEndpoints();
         v1.MapUserEndpoints();
         v1.MapSessionEndpoints();

@@ -48,6 +48,7 @@ internal sealed class ControlPlaneOptions
 
     public OrgOptions Orgs { get; set; } = new();
     public LimitOptions Limits { get; set; } = new();
+    public StepUpOptions StepUp { get; set; } = new();
 }
 
 internal sealed class OrgOptions
@@ -57,6 +58,16 @@ internal sealed class OrgOptions
 }
 
 /// <summary>Bounds on what one request may carry.</summary>
+/// <summary>How recent a sign-in the control plane's sensitive actions need.</summary>
+internal sealed class StepUpOptions
+{
+    public const int MinMaxAgeSeconds = 60;
+    public const int MaxMaxAgeSeconds = 86_400;
+
+    /// <summary>A sensitive action needs <c>auth_time</c> within this many seconds (60–86400).</summary>
+    public int MaxAgeSeconds { get; set; } = 600;
+}
+
 internal sealed class LimitOptions
 {
     /// <summary>

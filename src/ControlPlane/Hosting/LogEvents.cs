@@ -69,4 +69,14 @@ internal static class LogEvents
     public const int FleetEdgeJoined = 2030;
     /// <summary>The fleet gauge sampler could not read the database; the last sample stays.</summary>
     public const int FleetSampleFailed = 2031;
+
+    public const int MfaSucceeded = 2120;
+    public const int MfaFailed = 2121;
+    public const int MfaTotpEnrolled = 2122;
+    public const int MfaTotpRemoved = 2123;
+    /// <summary>A recovery code was spent (warning: a lost authenticator, or a stolen code).</summary>
+    public const int MfaRecoveryCodeUsed = 2124;
+    public const int MfaStepUp = 2125;
+    public const int StepUpRequired = 2126;
+    public const int MfaLocked = 2127;
 }

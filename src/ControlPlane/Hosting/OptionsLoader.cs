@@ -60,6 +60,8 @@ internal static class OptionsLoader
         Require(o.Passwords.MinLength is >= PasswordOptions.LeastMinLength and <= PasswordPolicy.MaxBytes, "ControlPlane:Passwords:MinLength",
             $"must be between {PasswordOptions.LeastMinLength} and {PasswordPolicy.MaxBytes}");
         Require(o.Lockout.MaxFailures >= 1, "ControlPlane:Lockout:MaxFailures", "must be at least 1");
+        Require(o.StepUp.MaxAgeSeconds is >= StepUpOptions.MinMaxAgeSeconds and <= StepUpOptions.MaxMaxAgeSeconds, "ControlPlane:StepUp:MaxAgeSeconds",
+            $"must be between {StepUpOptions.MinMaxAgeSeconds} and {StepUpOptions.MaxMaxAgeSeconds}");
         Require(o.Lockout.Window > TimeSpan.Zero, "ControlPlane:Lockout:Window", "must be positive");
         Require(o.Lockout.Duration > TimeSpan.Zero, "ControlPlane:Lockout:Duration", "must be positive");
         Require(o.Tokens.AccessTokenTtl > TimeSpan.Zero, "ControlPlane:Tokens:AccessTokenTtl", "must be positive");

@@ -9,7 +9,8 @@ namespace Authio.ControlPlane.Orgs;
 internal sealed record OrgView(string Id, string Name,
     [property: JsonPropertyName("access_token_ttl_seconds")] long AccessTokenTtlSeconds,
     [property: JsonPropertyName("idle_timeout_seconds")] long IdleTimeoutSeconds,
-    [property: JsonPropertyName("audit_retention_days")] long AuditRetentionDays);
+    [property: JsonPropertyName("audit_retention_days")] long AuditRetentionDays,
+    [property: JsonPropertyName("mfa")] string Mfa);
 
 internal sealed record CreateOrgRequest([property: Required, StringLength(200)] string? Name);
 
@@ -17,7 +18,8 @@ internal sealed record CreateOrgRequest([property: Required, StringLength(200)] 
 internal sealed record OrgSettingsRequest(
     [property: JsonPropertyName("access_token_ttl_seconds"), Range(TokenOptions.MinTtlSeconds, long.MaxValue)] long? AccessTokenTtlSeconds = null,
     [property: JsonPropertyName("idle_timeout_seconds"), Range(TokenOptions.MinTtlSeconds, long.MaxValue)] long? IdleTimeoutSeconds = null,
-    [property: JsonPropertyName("audit_retention_days"), Range((double)AuditOptions.MinRetentionDays, AuditOptions.MaxRetentionDays)] long? AuditRetentionDays = null);
+    [property: JsonPropertyName("audit_retention_days"), Range((double)AuditOptions.MinRetentionDays, AuditOptions.MaxRetentionDays)] long? AuditRetentionDays = null,
+    [property: JsonPropertyName("mfa"), StringLength(32)] string? Mfa = null);
 
 internal static class OrgEndpoints
 {
@@ -27,7 +29,7 @@ internal static class OrgEndpoints
         g.MapGet("/org", async (OrgStore orgs, HttpContext http) =>
                 await orgs.GetAsync(Caller.Of(http).OrgId, http.RequestAborted) is { } o ? Results.Ok(View(orgs, o)) : Failure.NotFound("Org"))
             .Produces<OrgView>().ProducesProblem(404).WithSummary("The caller's org and its settings");
-        g.MapPatch("/org", async (OrgSettingsRequest body, OrgStore orgs, AuditLog audit, HttpContext http) =>
+        g.MapPatch("/org", async (OrgSettingsRequest body, OrgStore orgs, AuditLog audit, Mfa.MfaPolicyCache policies, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
                 var errors = new Dictionary<string, string[]>();
@@ -42,9 +44,29 @@ internal static class OrgEndpoints
                     errors["idle_timeout_seconds"] = [$"must be between {TokenOptions.MinTtlSeconds} and {orgs.MaxIdleTimeoutSeconds}."];
                 }
 
+                if (body.Mfa is not null && !Mfa.MfaPolicy.IsKnown(body.Mfa))
+                {
+                    errors["mfa"] = [$"must be one of {string.Join(", ", Mfa.MfaPolicy.All)}."];
+                }
+
                 if (errors.Count > 0)
                 {
                     return Failure.Invalid(errors);
+                }
+
+                if (body.Mfa is { } policy)
+                {
+                    var previous = Mfa.MfaPolicy.Of((await orgs.GetAsync(caller.OrgId, http.RequestAborted))?.MfaPolicy);
+                    await orgs.SetMfaPolicyAsync(caller.OrgId, policy, http.RequestAborted);
+                    policies.Forget(caller.OrgId);
+                    if (previous != policy)
+                    {
+                        await audit.RecordAsync(new AuditEntry(caller.OrgId, AuditEvents.OrgMfaPolicyChanged)
+                        {
+                            ActorId = caller.UserId, Ip = caller.Client.Ip, UserAgent = caller.Client.UserAgent,
+                            Details = new() { ["mfa"] = policy, ["previous"] = previous },
+                        }, http.RequestAborted);
+                    }
                 }
 
                 await orgs.UpdateSettingsAsync(caller.OrgId, body.AccessTokenTtlSeconds, body.IdleTimeoutSeconds, body.AuditRetentionDays, http.RequestAborted);
@@ -60,7 +82,7 @@ internal static class OrgEndpoints
                 }, http.RequestAborted);
                 return Results.Ok(View(orgs, (await orgs.GetAsync(caller.OrgId, http.RequestAborted))!));
             })
-            .AddEndpointFilter<AdminFilter>().Produces<OrgView>().WithSummary("Change org settings (mod)");
+            .AddEndpointFilter<AdminFilter>().Produces<OrgView>().WithSummary("Change org settings, the MFA policy among them: \"mfa\": off | optional | required_for_mod | required (mod)");
         // Org ids in the path: a caller's token belongs to one org, so any other org is simply not found.
         g.MapGet("/orgs/{id}/rate-limits", async (string id, OrgRateLimitService limits, HttpContext http) =>
                 Caller.Of(http).OrgId == id ? Results.Ok(await limits.GetAsync(id, http.RequestAborted)) : Failure.NotFound("Org"))
@@ -108,5 +130,5 @@ internal static class OrgEndpoints
     }
 
     private static OrgView View(OrgStore orgs, OrgRow o) =>
-        new(o.Id, o.Name, (long)orgs.AccessTtl(o).TotalSeconds, (long)orgs.IdleTimeout(o).TotalSeconds, orgs.RetentionDays(o));
+        new(o.Id, o.Name, (long)orgs.AccessTtl(o).TotalSeconds, (long)orgs.IdleTimeout(o).TotalSeconds, orgs.RetentionDays(o), Mfa.MfaPolicy.Of(o.MfaPolicy));
 }

@@ -12,6 +12,8 @@ internal sealed class OrgRow
     public long? IdleTimeoutSeconds { get; set; }
     public long? AuditRetentionDays { get; set; }
     public long CreatedAt { get; set; }
+    /// <summary><c>off</c>, <c>optional</c>, <c>required_for_mod</c>, <c>required</c>; null = the default (<c>optional</c>).</summary>
+    public string? MfaPolicy { get; set; }
 }
 
 /// <summary>The tenant registry. Orgs are the root of isolation, so this table itself is not org-filtered by RLS.</summary>
@@ -43,6 +45,9 @@ internal sealed class OrgStore(Db db, ControlPlaneOptions options)
               audit_retention_days = COALESCE(@auditRetentionDays, audit_retention_days)
             WHERE id = @id
             """, new { id, accessTtlSeconds, idleTimeoutSeconds, auditRetentionDays }, tx), ct);
+
+    public Task SetMfaPolicyAsync(string id, string policy, CancellationToken ct = default) =>
+        db.GlobalAsync((c, tx) => c.ExecuteAsync("UPDATE orgs SET mfa_policy = @policy WHERE id = @id", new { id, policy }, tx), ct);
 
     /// <summary>The org's edge rate limit as stored (normalised text), null when it has none.</summary>
     public static Task<string?> RateLimitAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string orgId) =>

@@ -25,7 +25,7 @@ internal sealed partial class SessionService(
     /// stopped being an active member meanwhile. The token carries the role as committed when the session starts (read
     /// under the membership lock a role change or deactivation takes), not the one sign-in read earlier.
     /// </summary>
-    public async Task<TokenPair?> StartAsync(string orgId, string userId, ClientInfo client, CancellationToken ct)
+    public async Task<TokenPair?> StartAsync(string orgId, string userId, ClientInfo client, SignInContext signIn, CancellationToken ct)
     {
         var now = Now;
         var org = await orgs.GetAsync(orgId, ct);
@@ -40,7 +40,7 @@ internal sealed partial class SessionService(
             }
 
             var evicted = await store.EndOldestAsync(c, tx, orgId, userId, options.Sessions.MaxPerUser - 1, EndReasons.SessionLimit, now);
-            await SessionStore.InsertAsync(c, tx, orgId, sid, userId, now, client, now + (long)ttl.TotalMilliseconds);
+            await SessionStore.InsertAsync(c, tx, orgId, sid, userId, now, client, now + (long)ttl.TotalMilliseconds, signIn);
             await InsertRefreshAsync(c, tx, orgId, sid, refresh, now);
             return new
             {
@@ -58,7 +58,7 @@ internal sealed partial class SessionService(
             await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.SessionEnded) { UserId = userId, SessionId = old, Ip = client.Ip, UserAgent = client.UserAgent, Details = new() { ["reason"] = EndReasons.SessionLimit } }, ct);
         }
 
-        var access = await issuer.IssueAsync(orgId, userId, sid, started.Role, started.Teams, ttl, ct, started.Projects, started.NotBefore);
+        var access = await issuer.IssueAsync(orgId, userId, sid, started.Role, started.Teams, ttl, ct, started.Projects, started.NotBefore, signIn);
         return new TokenPair(access.Token, refresh, access.ExpiresInSeconds, sid);
     }
 
@@ -185,9 +185,56 @@ internal sealed partial class SessionService(
 
                 return Failure.Unauthorized("The refresh token is invalid.");
         }
-        var access = await issuer.IssueAsync(orgId, session!.UserId, session.Id, state.Role!, state.Teams!, ttl, ct, state.Projects, state.NotBefore);
+        // Refresh keeps how and when the user authenticated: only a new sign-in or a step-up changes it.
+        var signIn = SignInContext.FromRow(session!.Amr, session.Acr, session.AuthTime, session.CreatedAt);
+        var access = await issuer.IssueAsync(orgId, session.UserId, session.Id, state.Role!, state.Teams!, ttl, ct, state.Projects, state.NotBefore, signIn);
         await audit.RecordAsync(entry, ct);
         return new TokenPair(access.Token, next, access.ExpiresInSeconds, session.Id);
+    }
+
+    /// <summary>
+    /// Step-up: raises a live session's authentication context with the factor just verified (<paramref name="raise"/>
+    /// maps the stored context to the new one) and mints an access token carrying it. The refresh token is unchanged:
+    /// later refreshes carry the raised context. Null when the session is not the user's or no longer live.
+    /// </summary>
+    public async Task<(IssuedAccessToken Token, SignInContext SignIn)?> RaiseAsync(string orgId, string sessionId, string userId, Func<SignInContext, SignInContext> raise,
+        CancellationToken ct)
+    {
+        var now = Now;
+        var ttl = orgs.AccessTtl(await orgs.GetAsync(orgId, ct));
+        var raised = await db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            // The membership lock first (the lock order of session endings), then the session row.
+            if (await SessionStore.LockMemberAsync(c, tx, orgId, userId) is not { Active: true } member)
+            {
+                return null;
+            }
+
+            var s = await store.LockAsync(c, tx, orgId, sessionId);
+            if (s is null || s.UserId != userId || s.EndedAt is not null)
+            {
+                return null;
+            }
+
+            var signIn = raise(SignInContext.FromRow(s.Amr, s.Acr, s.AuthTime, s.CreatedAt));
+            if (!await SessionStore.RaiseAsync(c, tx, orgId, sessionId, signIn, now, now + (long)ttl.TotalMilliseconds))
+            {
+                return null;
+            }
+
+            return new
+            {
+                member.Role, SignIn = signIn, Teams = await UserStore.TeamsOfAsync(c, tx, orgId, userId),
+                Projects = await UserStore.ProjectRolesOfAsync(c, tx, orgId, userId), NotBefore = await SessionStore.UserNotBeforeAsync(c, tx, orgId, userId, now),
+            };
+        }, ct);
+        if (raised is null)
+        {
+            return null;
+        }
+
+        var access = await issuer.IssueAsync(orgId, userId, sessionId, raised.Role, raised.Teams, ttl, ct, raised.Projects, raised.NotBefore, raised.SignIn);
+        return (access, raised.SignIn);
     }
 
     /// <summary>Ends one session; false when it does not exist in the org or had already ended.</summary>

@@ -19,6 +19,10 @@ internal sealed class SessionRow
     public long AccessExpiresAt { get; set; }
     public long? EndedAt { get; set; }
     public string? EndReason { get; set; }
+    /// <summary>How the user authenticated (space-separated <c>amr</c>), the <c>acr</c> and <c>auth_time</c> (unix s); null on sessions from before they were kept.</summary>
+    public string? Amr { get; set; }
+    public string? Acr { get; set; }
+    public long? AuthTime { get; set; }
 }
 
 internal static class EndReasons
@@ -175,11 +179,20 @@ internal sealed class SessionStore(Db db, ControlPlaneOptions options, EdgeChang
     private Task InsertRevocationAsync(DbConnection c, DbTransaction tx, string orgId, string kind, string value, long? notBefore, long now, long expiresAt) =>
         changes.AppendRevocationAsync(c, tx, orgId, kind, value, notBefore, now, expiresAt);
 
-    public static Task InsertAsync(DbConnection c, DbTransaction tx, string orgId, string sid, string userId, long now, ClientInfo client, long accessExpiresAt) =>
+    public static Task InsertAsync(DbConnection c, DbTransaction tx, string orgId, string sid, string userId, long now, ClientInfo client, long accessExpiresAt,
+        Tokens.SignInContext signIn) =>
         c.ExecuteAsync("""
-            INSERT INTO sessions (org_id, id, user_id, created_at, last_seen_at, ip, user_agent, access_expires_at)
-            VALUES (@orgId, @sid, @userId, @now, @now, @ip, @ua, @exp)
-            """, new { orgId, sid, userId, now, ip = client.Ip, ua = client.UserAgent, exp = accessExpiresAt }, tx);
+            INSERT INTO sessions (org_id, id, user_id, created_at, last_seen_at, ip, user_agent, access_expires_at, amr, acr, auth_time)
+            VALUES (@orgId, @sid, @userId, @now, @now, @ip, @ua, @exp, @amr, @acr, @authTime)
+            """, new { orgId, sid, userId, now, ip = client.Ip, ua = client.UserAgent, exp = accessExpiresAt, amr = signIn.AmrText, acr = signIn.Acr, authTime = signIn.AuthTime }, tx);
+
+    /// <summary>Step-up: a live session's new authentication context, and the expiry of the access token minted with it.</summary>
+    public static async Task<bool> RaiseAsync(DbConnection c, DbTransaction tx, string orgId, string sid, Tokens.SignInContext signIn, long now, long accessExpiresAt) =>
+        await c.ExecuteAsync("""
+            UPDATE sessions SET amr = @amr, acr = @acr, auth_time = @authTime, last_seen_at = @now,
+              access_expires_at = CASE WHEN access_expires_at > @exp THEN access_expires_at ELSE @exp END
+            WHERE org_id = @orgId AND id = @sid AND ended_at IS NULL
+            """, new { amr = signIn.AmrText, acr = signIn.Acr, authTime = signIn.AuthTime, now, exp = accessExpiresAt, orgId, sid }, tx) == 1;
 
     /// <summary>Updates a live session's last use and client; false when it is not live.</summary>
     public static async Task<bool> TouchLiveAsync(DbConnection c, DbTransaction tx, string orgId, string sid, long now, ClientInfo client, long accessExpiresAt) =>

@@ -27,6 +27,13 @@ internal sealed class KeySealer(MasterKey master)
 
     public static byte[] UnsealOrgKey(byte[] dataKey, string orgId, string kid, string sealedValue) => UnsealWith(dataKey, OrgKeyContext(orgId, kid), sealedValue);
 
+    /// <summary>A user's second-factor secret (e.g. a TOTP key), sealed by the master key and bound to the user and its kind.</summary>
+    public string SealUserSecret(string kind, string userId, byte[] secret) => SealWith(master.Bytes, UserSecretContext(kind, userId), secret);
+
+    public byte[] UnsealUserSecret(string kind, string userId, string sealedValue) => UnsealWith(master.Bytes, UserSecretContext(kind, userId), sealedValue);
+
+    private static string UserSecretContext(string kind, string userId) => "authio-user-secret:" + kind + ":" + userId;
+
     private static string DataKeyContext(string orgId) => "authio-data-key:" + orgId;
 
     private static string OrgKeyContext(string orgId, string kid) => "authio-signing-key:" + orgId + ":" + kid;

@@ -3,6 +3,7 @@ using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.Hosting;
+using Authio.ControlPlane.Mfa;
 using Authio.ControlPlane.Orgs;
 using Microsoft.IdentityModel.Tokens;
 
@@ -88,7 +89,7 @@ internal static class SigningKeyEndpoints
                 var state = (await keys.ListAsync(caller.OrgId, http.RequestAborted)).First(k => k.Key.Kid == result.Value!.Kid).State;
                 return Results.Ok(View(result.Value!, state));
             })
-            .AddEndpointFilter<AdminFilter>().Produces<SigningKeyView>()
+            .AddEndpointFilter<AdminFilter>().RequireStepUp("signing_key.rotate").Produces<SigningKeyView>()
             .ProducesProblem(409).ProducesProblem(429)
             .WithSummary("Start a rotation of the caller's org's keys: the new key is published now and signs after the pre-publish period (mod; 429 beyond the hourly limit, 409 at the published-key bound)");
         g.MapPost("/{kid}/revoke", async (string kid, SigningKeyStore keys, HttpContext http) =>
@@ -96,14 +97,14 @@ internal static class SigningKeyEndpoints
                 var caller = Caller.Of(http);
                 return (await keys.RevokeAsync(caller.OrgId, kid, caller.UserId, http.RequestAborted)).ToResult(_ => Results.NoContent());
             })
-            .AddEndpointFilter<AdminFilter>().Produces(204).WithSummary("Remove a compromised key of the caller's org from JWKS at once (mod; another org's key: 403)");
+            .AddEndpointFilter<AdminFilter>().RequireStepUp("signing_key.revoke").Produces(204).WithSummary("Remove a compromised key of the caller's org from JWKS at once (mod; another org's key: 403)");
         g.MapPost("/data-key/rotate", async (SigningKeyStore keys, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
                 var count = await keys.RotateDataKeyAsync(caller.OrgId, caller.UserId, http.RequestAborted);
                 return Results.Ok(new DataKeyRotation(count));
             })
-            .AddEndpointFilter<AdminFilter>().Produces<DataKeyRotation>()
+            .AddEndpointFilter<AdminFilter>().RequireStepUp("signing_data_key.rotate").Produces<DataKeyRotation>()
             .WithSummary("Replace the caller's org's data key and re-seal its private signing keys under it (mod)");
     }
 
@@ -145,7 +146,7 @@ internal static class SigningKeyEndpoints
                 }
                 return Results.NoContent();
             })
-            .Produces(204).ProducesProblem(409)
+            .RequireStepUp("platform_signing_key.revoke").Produces(204).ProducesProblem(409)
             .WithSummary("Emergency: revoke any org's signing key at once (platform operator; the org gets a new signer at once)");
     }
 

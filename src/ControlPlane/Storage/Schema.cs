@@ -295,6 +295,25 @@ internal static class Schema
               interval_ms BIGINT NOT NULL, report TEXT NOT NULL);
             CREATE INDEX edges_last_seen ON edges(last_seen);
             """, ""),
+        // Second factors and the authentication context of sessions. mfa_totp and mfa_recovery_codes belong to a user (a
+        // sign-in identity shared by the person's orgs), so like users they are visible to an org the person is a member
+        // of; the TOTP secret is sealed by the master key (bound to the user id). mfa_challenges are the first steps of
+        // two-step sign-ins (org-scoped: the org is chosen with the password). sessions remember how their user signed in
+        // (amr, acr, auth_time), so refresh keeps it and step-up raises it; orgs get their MFA policy.
+        new(14, "mfa", """
+            CREATE TABLE mfa_totp (user_id TEXT PRIMARY KEY REFERENCES users(id), sealed_secret TEXT NOT NULL,
+              confirmed_at BIGINT NULL, last_step BIGINT NULL, created_at BIGINT NOT NULL);
+            CREATE TABLE mfa_recovery_codes (user_id TEXT NOT NULL REFERENCES users(id), code_hash TEXT NOT NULL,
+              created_at BIGINT NOT NULL, used_at BIGINT NULL, PRIMARY KEY (user_id, code_hash));
+            CREATE TABLE mfa_challenges (org_id TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT NOT NULL, ip TEXT NULL,
+              user_agent TEXT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, used_at BIGINT NULL,
+              failures BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (org_id, id));
+            CREATE INDEX mfa_challenges_expiry ON mfa_challenges(expires_at);
+            ALTER TABLE sessions ADD COLUMN amr TEXT NULL;
+            ALTER TABLE sessions ADD COLUMN acr TEXT NULL;
+            ALTER TABLE sessions ADD COLUMN auth_time BIGINT NULL;
+            ALTER TABLE orgs ADD COLUMN mfa_policy TEXT NULL;
+            """, RlsFor("mfa_challenges") + MemberOwned("mfa_totp") + MemberOwned("mfa_recovery_codes")),
     ];
 
     public static string Sql(Migration m, Dialect dialect)
@@ -309,6 +328,15 @@ internal static class Schema
         var rls = m.Version == 1 ? string.Concat(OrgScopedTables.Select(RlsFor)) : "";
         return sql + "\n" + m.PostgresOnly + "\n" + rls;
     }
+
+    /// <summary>A table of per-user rows (no org): visible and writable only to an org the user is a member of.</summary>
+    private static string MemberOwned(string table) => $"""
+        ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY members_of_current_org ON {table}
+          USING (EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = {table}.user_id AND m.org_id = current_setting('app.org_id', true)))
+          WITH CHECK (EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = {table}.user_id AND m.org_id = current_setting('app.org_id', true)));
+
+        """;
 
     private static string RlsFor(string table) => $"""
         ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;

@@ -9,7 +9,16 @@ namespace Authio.ControlPlane.Tokens;
 
 /// <param name="TokenId">The <c>jti</c>; <paramref name="IssuedAt"/> and <paramref name="ExpiresAt"/> in unix seconds.</param>
 internal sealed record AccessTokenClaims(string OrgId, string UserId, string SessionId, string Role, IReadOnlySet<string> Scopes,
-    string? TokenId = null, long IssuedAt = 0, long ExpiresAt = 0);
+    string? TokenId = null, long IssuedAt = 0, long ExpiresAt = 0)
+{
+    /// <summary>The token's <c>acr</c>, null when it has none (tokens from before it was issued: rank 0).</summary>
+    public string? Acr { get; init; }
+
+    /// <summary>The token's <c>auth_time</c> (unix seconds), null when it has none.</summary>
+    public long? AuthTime { get; init; }
+
+    public IReadOnlyList<string> Amr { get; init; } = [];
+}
 
 /// <summary>Validates our own access tokens (admin API, introspection, revocation) against the published key they name, bound to its org.</summary>
 internal sealed class AccessTokenValidator(SigningKeyStore keys, ControlPlaneOptions options, TimeProvider time)
@@ -74,6 +83,11 @@ internal sealed class AccessTokenValidator(SigningKeyStore keys, ControlPlaneOpt
         jwt.TryGetPayloadValue<string>(ClaimNames.Scope, out var scope);
         var scopes = (scope ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         return new AccessTokenClaims(org, jwt.Subject, sid, role, scopes, string.IsNullOrEmpty(jwt.Id) ? null : jwt.Id,
-            new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero).ToUnixTimeSeconds(), new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero).ToUnixTimeSeconds());
+            new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero).ToUnixTimeSeconds(), new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero).ToUnixTimeSeconds())
+        {
+            Acr = jwt.TryGetPayloadValue<string>(ClaimNames.AuthenticationContext, out var acr) ? acr : null,
+            AuthTime = jwt.TryGetPayloadValue<long>(ClaimNames.AuthTime, out var authTime) ? authTime : null,
+            Amr = jwt.TryGetPayloadValue<string[]>(ClaimNames.AuthenticationMethods, out var amr) && amr is not null ? amr : [],
+        };
     }
 }

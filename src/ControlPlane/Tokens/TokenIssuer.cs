@@ -19,9 +19,10 @@ internal sealed class TokenIssuer(SigningKeyStore keys, ControlPlaneOptions opti
     /// token whose <c>iat</c> (whole seconds) is below the not-before rounded up; a token granted after it within the same
     /// second therefore carries that rounded-up second as its <c>iat</c> (at most 1 s ahead, inside any clock skew).
     /// </param>
+    /// <param name="signIn">How the session's user authenticated: <c>amr</c>, <c>acr</c>, <c>auth_time</c>.</param>
     public async Task<IssuedAccessToken> IssueAsync(string orgId, string userId, string sessionId, string role,
         IReadOnlyList<string> teams, TimeSpan ttl, CancellationToken ct = default, IReadOnlyDictionary<string, string>? projects = null,
-        long? userNotBeforeMs = null)
+        long? userNotBeforeMs = null, SignInContext? signIn = null)
     {
         // Only the org's own active key signs its tokens: edges refuse a token whose org differs from its key's.
         var credentials = await keys.SigningCredentialsAsync(orgId, ct);
@@ -54,6 +55,12 @@ internal sealed class TokenIssuer(SigningKeyStore keys, ControlPlaneOptions opti
                 [ClaimNames.Teams] = teams.ToArray(),
             },
         };
+        if (signIn is not null)
+        {
+            descriptor.Claims[ClaimNames.AuthenticationMethods] = signIn.Amr.ToArray();
+            descriptor.Claims[ClaimNames.AuthenticationContext] = signIn.Acr;
+            descriptor.Claims[ClaimNames.AuthTime] = signIn.AuthTime;
+        }
         if (ProjectsClaim(projects) is { } projectRoles)
         {
             descriptor.Claims[ClaimNames.Projects] = projectRoles;

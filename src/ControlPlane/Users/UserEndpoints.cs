@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Authio.ControlPlane.Api;
+using Authio.ControlPlane.Mfa;
 using Authio.ControlPlane.RateLimiting;
 
 namespace Authio.ControlPlane.Users;
@@ -56,13 +57,13 @@ internal static class UserEndpoints
                 var caller = Caller.Of(http);
                 return (await users.AssignRoleAsync(caller.OrgId, id, body.Role, body.ProjectId, caller, http.RequestAborted)).ToResult(Results.Ok);
             })
-            .AddEndpointFilter<AdminFilter>().Produces<UserView>().WithSummary("Assign a role org-wide or on a project (mod)");
+            .AddEndpointFilter<AdminFilter>().RequireStepUp("role.assign").Produces<UserView>().WithSummary("Assign a role org-wide or on a project (mod)");
         g.MapDelete("/{id}/role", async (string id, string? project_id, UserService users, HttpContext http) =>
             {
                 var caller = Caller.Of(http);
                 return (await users.RevokeRoleAsync(caller.OrgId, id, project_id, caller, http.RequestAborted)).ToResult(Results.Ok);
             })
-            .AddEndpointFilter<AdminFilter>().Produces<UserView>().WithSummary("Revoke a project role, or reset the org-wide role to explore (mod)");
+            .AddEndpointFilter<AdminFilter>().RequireStepUp("role.revoke").Produces<UserView>().WithSummary("Revoke a project role, or reset the org-wide role to explore (mod)");
         g.MapPost("/{id}/password", async (string id, ChangePasswordRequest body, UserService users, AuthRateLimiter limiter, HttpContext http) =>
             {
                 var caller = Caller.Of(http);

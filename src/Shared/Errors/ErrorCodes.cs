@@ -42,4 +42,18 @@ public static class ErrorCodes
     /// <c>ext_authz</c>) whose forwarded headers are missing or malformed: the original request cannot be known (400).
     /// </summary>
     public const string InvalidForwardedRequest = "invalid_forwarded_request";
+    /// <summary>The <c>mfa_token</c> of a two-step sign-in is unknown, used up, or presented by another client (401).</summary>
+    public const string MfaTokenInvalid = "mfa_token_invalid";
+    /// <summary>The <c>mfa_token</c> of a two-step sign-in is older than its 5 minutes: sign in again (401).</summary>
+    public const string MfaTokenExpired = "mfa_token_expired";
+    /// <summary>The one-time code (TOTP or recovery code) is wrong (401; 400 when confirming an enrolment).</summary>
+    public const string MfaCodeInvalid = "mfa_code_invalid";
+    /// <summary>The TOTP code was already used (its time step, or a later one, was accepted before) (401).</summary>
+    public const string MfaCodeReplayed = "mfa_code_replayed";
+    /// <summary>The recovery code was already used; each works once (401).</summary>
+    public const string MfaRecoveryCodeUsed = "mfa_recovery_code_used";
+    /// <summary>The second factor named is not enrolled or not offered for this user (400).</summary>
+    public const string MfaMethodUnavailable = "mfa_method_unavailable";
+    /// <summary>The org's MFA policy requires this user to enrol a second factor first; only enrolment is open (403).</summary>
+    public const string MfaEnrollmentRequired = "mfa_enrollment_required";
 }

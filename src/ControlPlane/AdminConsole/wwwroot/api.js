@@ -77,7 +77,15 @@ async function cookieCall(path, body) {
 export async function signIn(email, password, orgId) {
   const body = { email, password };
   if (orgId) body.org_id = orgId;
-  return keep(await cookieCall('login', body));
+  let answer = await cookieCall('login', body);
+  if (answer && answer.mfa_required) {
+    // A second factor follows: a code from the authenticator app, or a recovery code.
+    const code = (window.prompt('Code from your authenticator app (or a recovery code):') || '').trim();
+    if (!code) throw new ApiError(401, { code: 'unauthorized', detail: 'Sign-in needs your second factor.' });
+    const method = /^\d{6}$/.test(code.replace(/\s/g, '')) ? 'totp' : 'recovery_code';
+    answer = await cookieCall('mfa', { mfa_token: answer.mfa_token, method, code });
+  }
+  return keep(answer);
 }
 
 /** A new access token from the refresh cookie (after a reload, or before expiry). Null when there is no session. */
