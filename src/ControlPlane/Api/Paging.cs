@@ -15,16 +15,17 @@ internal static class Paging
     public const int MaxCursorLength = 600;
     public const string BadCursor = "is not a cursor returned by this endpoint.";
 
-    public static string Cursor(params string[] keys) =>
-        WebEncoders.Base64UrlEncode(Encoding.UTF8.GetBytes(string.Join('\n', keys)));
+    /// <summary>A cursor for a list named <paramref name="list"/> (so one list's cursor is refused by another).</summary>
+    public static string Cursor(string list, params string[] keys) =>
+        WebEncoders.Base64UrlEncode(Encoding.UTF8.GetBytes(list + "\n" + string.Join('\n', keys)));
 
-    /// <summary>The sort key a cursor carries, split into its <paramref name="parts"/> parts; null when malformed.</summary>
-    public static string[]? Keys(string cursor, int parts)
+    /// <summary>The sort key a cursor of <paramref name="list"/> carries, in its <paramref name="parts"/> parts; null when malformed.</summary>
+    public static string[]? Keys(string cursor, string list, int parts)
     {
         try
         {
             var keys = Encoding.UTF8.GetString(WebEncoders.Base64UrlDecode(cursor)).Split('\n');
-            return keys.Length == parts ? keys : null;
+            return keys.Length == parts + 1 && keys[0] == list ? keys[1..] : null;
         }
         catch (FormatException)
         {

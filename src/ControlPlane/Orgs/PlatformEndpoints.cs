@@ -92,7 +92,7 @@ internal static class PlatformEndpoints
                 (long, string)? after = null;
                 if (cursor is not null)
                 {
-                    if (Paging.Keys(cursor, 2) is not [var created, var id] || !Paging.TryLong(created, out var createdAt))
+                    if (Paging.Keys(cursor, "orgs", 2) is not [var created, var id] || !Paging.TryLong(created, out var createdAt))
                     {
                         return Failure.Invalid("cursor", Paging.BadCursor);
                     }
@@ -103,7 +103,7 @@ internal static class PlatformEndpoints
                 var take = limit ?? DefaultPage;
                 var rows = await orgs.PageAsync(after, take + 1, http.RequestAborted);
                 var page = rows.Take(take).ToList();
-                Paging.Next(http, rows.Count > take ? Paging.Cursor(page[^1].CreatedAt.ToString(CultureInfo.InvariantCulture), page[^1].Id) : null);
+                Paging.Next(http, rows.Count > take ? Paging.Cursor("orgs", page[^1].CreatedAt.ToString(CultureInfo.InvariantCulture), page[^1].Id) : null);
                 return Results.Ok(page.Select(o => new OrgListItem(o.Id, o.Name, DateTimeOffset.FromUnixTimeMilliseconds(o.CreatedAt), o.IsOperator == 1)));
             })
             .AddEndpointFilter<OperatorFilter>().WithTags("Platform").Produces<List<OrgListItem>>().ProducesProblem(403)

@@ -17,7 +17,7 @@ internal static class OrgSessionEndpoints
                 (long, string)? before = null;
                 if (cursor is not null)
                 {
-                    if (Paging.Keys(cursor, 2) is not [var created, var id] || !Paging.TryLong(created, out var createdAt))
+                    if (Paging.Keys(cursor, "sessions", 2) is not [var created, var id] || !Paging.TryLong(created, out var createdAt))
                     {
                         return Failure.Invalid("cursor", Paging.BadCursor);
                     }
@@ -29,7 +29,7 @@ internal static class OrgSessionEndpoints
                 var rows = await sessions.PageAsync(caller.OrgId, before, take + 1, http.RequestAborted);
                 var page = rows.Take(take).ToList();
                 Paging.Next(http, rows.Count > take
-                    ? Paging.Cursor(page[^1].CreatedAt.ToString(System.Globalization.CultureInfo.InvariantCulture), page[^1].Id) : null);
+                    ? Paging.Cursor("sessions", page[^1].CreatedAt.ToString(System.Globalization.CultureInfo.InvariantCulture), page[^1].Id) : null);
                 return Results.Ok(page.Select(s => new OrgSessionView(s.Id, s.UserId, s.Email, DateTimeOffset.FromUnixTimeMilliseconds(s.CreatedAt),
                     DateTimeOffset.FromUnixTimeMilliseconds(s.LastSeenAt), s.Ip, s.UserAgent, s.Id == caller.SessionId)));
             })

@@ -37,7 +37,7 @@ internal static class UserEndpoints
                 string? after = null;
                 if (cursor is not null)
                 {
-                    if (Paging.Keys(cursor, 1) is not [var email])
+                    if (Paging.Keys(cursor, "users", 1) is not [var email])
                     {
                         return Failure.Invalid("cursor", Paging.BadCursor);
                     }
@@ -46,7 +46,7 @@ internal static class UserEndpoints
                 }
 
                 var (page, more) = await users.PageAsync(org, q, after, limit ?? DefaultPage, http.RequestAborted);
-                Paging.Next(http, more ? Paging.Cursor(page[^1].Email) : null);
+                Paging.Next(http, more ? Paging.Cursor("users", page[^1].Email) : null);
                 return Results.Ok(page);
             })
             .Produces<List<UserView>>()
