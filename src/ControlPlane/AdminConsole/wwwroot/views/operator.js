@@ -74,12 +74,12 @@ export async function render(container, params, { signal } = {}) {
       h('dl', {}, Object.entries(entries).map(([k, v]) => [h('dt', {}, k.replaceAll('_', ' ')), h('dd', {}, text(v))])));
     mount(settings,
       h('div', { class: 'settings', 'data-testid': 'platform-settings' },
-        section('Tokens', { issuer: s.issuer, audience: s.audience, ...s.tokens }),
+        section('Tokens', s.tokens),
         section('Sessions and lockout', { ...s.sessions, ...Object.fromEntries(Object.entries(s.lockout).map(([k, v]) => [`lockout_${k}`, v])) }),
         section('Signing keys and audit', { ...s.signing_keys, audit_retention_days: s.audit_retention_days }),
         section('Credential rate limits', s.credential_rate_limits),
         section('Platform', {
-          feed_transport: s.feed_transport, self_service_orgs: s.self_service_orgs ? 'yes' : 'no', configured_operators: s.configured_operators,
+          issuer: s.issuer, audience: s.audience, feed_transport: s.feed_transport, self_service_orgs: s.self_service_orgs ? 'yes' : 'no', configured_operators: s.configured_operators,
           edge_org_ids: s.edge_org_ids.length ? s.edge_org_ids.join(', ') : 'operator org only', max_request_body_bytes: s.max_request_body_bytes,
         })),
       h('p', { class: 'muted small' }, 'Read-only: these are the control plane\'s configuration (ControlPlane:*, see its README), changed by redeploying. Durations in seconds; secrets are never shown.'));
