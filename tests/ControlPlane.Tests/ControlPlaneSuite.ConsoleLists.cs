@@ -12,13 +12,13 @@ namespace Authio.ControlPlane.Tests;
 /// </summary>
 public abstract partial class ControlPlaneSuite
 {
-    /// <summary>Follows <c>Link: rel="next"</c> from <paramref name="path"/> (at most 50 pages) and returns every item.</summary>
-    private async Task<(List<JsonNode> Items, int Pages)> AllPagesAsync(string path, string token)
+    /// <summary>Follows <c>Link: rel="next"</c> from <paramref name="path"/> (at most <paramref name="maxPages"/> pages) and returns every item.</summary>
+    private async Task<(List<JsonNode> Items, int Pages)> AllPagesAsync(string path, string token, int maxPages = 200)
     {
         var items = new List<JsonNode>();
         string? next = path;
         var pages = 0;
-        while (next is not null && pages < 50)
+        while (next is not null && pages < maxPages)
         {
             using var r = await F.SendAsync(HttpMethod.Get, next, token);
             items.AddRange((await r.BodyAsync(HttpStatusCode.OK)).AsArray().Select(i => i!));
@@ -62,8 +62,9 @@ public abstract partial class ControlPlaneSuite
         Assert.Equal(2, pages);
         Assert.Equal(emails.Order(StringComparer.Ordinal), all.Select(u => (string)u["email"]!));
 
-        // Every member, page by page, exactly once each; without paging parameters the whole array as before.
-        var (everyone, _) = await AllPagesAsync("/v1/users?limit=1", admin.Access);
+        // Every member, page by page, exactly once each (the suite's org holds every earlier test's users, so 7 a page);
+        // without paging parameters the whole array as before.
+        var (everyone, _) = await AllPagesAsync("/v1/users?limit=7", admin.Access);
         var whole = (await (await F.SendAsync(HttpMethod.Get, "/v1/users", admin.Access)).BodyAsync(HttpStatusCode.OK)).AsArray();
         Assert.Equal(whole.Select(u => (string)u!["id"]!).Order(StringComparer.Ordinal), everyone.Select(u => (string)u["id"]!).Order(StringComparer.Ordinal));
         Assert.Equal(everyone.Count, everyone.Select(u => (string)u["id"]!).Distinct().Count());
@@ -93,8 +94,16 @@ public abstract partial class ControlPlaneSuite
         F.Time.Advance(TimeSpan.FromSeconds(1));
         var newer = await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);
 
-        var (sessions, pages) = await AllPagesAsync("/v1/sessions?limit=2", admin.Access);
-        Assert.True(pages > 1);
+        // One per page: a Link to the next, older one. Then every page of 50 (the suite's org collects sessions).
+        using (var first = await F.SendAsync(HttpMethod.Get, "/v1/sessions?limit=1", admin.Access))
+        {
+            var one = Assert.Single((await first.BodyAsync(HttpStatusCode.OK)).AsArray())!;
+            Assert.True(first.Headers.TryGetValues("Link", out var links));
+            var second = Assert.Single((await (await F.SendAsync(HttpMethod.Get, NextLink(links!.Single()), admin.Access)).BodyAsync(HttpStatusCode.OK)).AsArray())!;
+            Assert.NotEqual((string?)one["id"], (string?)second["id"]);
+        }
+
+        var (sessions, _) = await AllPagesAsync("/v1/sessions?limit=50", admin.Access, maxPages: 1000);
         Assert.Equal(sessions.Count, sessions.Select(s => (string)s["id"]!).Distinct().Count());
         var created = sessions.Select(s => DateTimeOffset.Parse((string)s["createdAt"]!, System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(created.OrderDescending(), created);
@@ -105,7 +114,7 @@ public abstract partial class ControlPlaneSuite
 
         // An ended session is gone from the list; a member who is not a mod may not list the org's sessions.
         await (await F.SendAsync(HttpMethod.Delete, $"/v1/sessions/{Sid(older.Access)}", admin.Access)).BodyAsync(HttpStatusCode.NoContent);
-        Assert.DoesNotContain((await AllPagesAsync("/v1/sessions", admin.Access)).Items, s => (string?)s["id"] == Sid(older.Access));
+        Assert.DoesNotContain((await AllPagesAsync("/v1/sessions?limit=200", admin.Access, maxPages: 1000)).Items, s => (string?)s["id"] == Sid(older.Access));
         await (await F.SendAsync(HttpMethod.Get, "/v1/sessions", newer.Access)).ProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
         await (await F.SendAsync(HttpMethod.Get, "/v1/sessions?cursor=eA", admin.Access)).ProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
     }
@@ -206,8 +215,13 @@ public abstract partial class ControlPlaneSuite
     {
         var admin = await F.AdminAsync();
         var (_, tenantOrg, tenantMod) = await TenantAsync(admin);
-        var (orgs, pages) = await AllPagesAsync("/v1/orgs?limit=1", admin.Access);
-        Assert.True(pages >= 2);
+        using (var first = await F.SendAsync(HttpMethod.Get, "/v1/orgs?limit=1", admin.Access))
+        {
+            Assert.Single((await first.BodyAsync(HttpStatusCode.OK)).AsArray());
+            Assert.True(first.Headers.Contains("Link"));
+        }
+
+        var (orgs, _) = await AllPagesAsync("/v1/orgs?limit=50", admin.Access, maxPages: 1000);
         Assert.Equal(orgs.Count, orgs.Select(o => (string)o["id"]!).Distinct().Count());
         var operatorOrg = Jwt(admin.Access).GetPayloadValue<string>(ClaimNames.Org);
         Assert.True((bool)orgs.Single(o => (string?)o["id"] == operatorOrg)["operator"]!);
