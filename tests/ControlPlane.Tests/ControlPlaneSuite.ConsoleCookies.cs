@@ -70,7 +70,7 @@ public abstract partial class ControlPlaneSuite
         using (var logout = new HttpRequestMessage(HttpMethod.Post, "/v1/auth/cookie/logout"))
         {
             logout.Headers.Add("Cookie", $"{CsrfCookieName}={csrf}");
-            logout.Headers.Add("X-Authio-CSRF", csrf);
+            logout.Headers.Add("X-CSRF-Token", csrf);
             using var cleared = await http.SendAsync(logout);
             Assert.Equal(HttpStatusCode.NoContent, cleared.StatusCode);
             Assert.Contains(cleared.Headers.GetValues("Set-Cookie"), c => c.StartsWith(RefreshCookieName + "=;", StringComparison.Ordinal));
@@ -86,7 +86,7 @@ public abstract partial class ControlPlaneSuite
         request.Headers.Add("Cookie", string.Join("; ", jar.Select(kv => $"{kv.Key}={kv.Value}")));
         if (csrf is not null)
         {
-            request.Headers.Add("X-Authio-CSRF", csrf);
+            request.Headers.Add("X-CSRF-Token", csrf);
         }
         if (site is not null)
         {

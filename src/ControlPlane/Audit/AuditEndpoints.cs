@@ -34,6 +34,7 @@ internal static class AuditEndpoints
 
     public static void MapAuditEndpoints(this RouteGroupBuilder v1)
     {
+        v1.MapSignInStatsEndpoints();
         var g = v1.MapGroup("/audit-events").WithTags("Audit").AddEndpointFilter<AdminFilter>();
         g.MapGet("/", async (string? @event, string? outcome, string? userId, string? actorId, string? sessionId, DateTimeOffset? from, DateTimeOffset? to, string? cursor,
                 [Range(0, long.MaxValue)] long? after, [Range(1, MaxLimit)] int? limit,

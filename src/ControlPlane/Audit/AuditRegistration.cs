@@ -6,6 +6,7 @@ internal static class AuditRegistration
     public static IServiceCollection AddAudit(this IServiceCollection services)
     {
         services.AddSingleton<AuditStore>();
+        services.AddSingleton<SignInStats>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AuditRetention>();
         services.AddSingleton<AuditSeals>();

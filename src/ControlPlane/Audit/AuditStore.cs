@@ -53,6 +53,25 @@ internal sealed class AuditStore(Db db)
             }, tx)).ToList();
         }, ct);
 
+    /// <summary>How many of the org's events of each of <paramref name="events"/> fell in each hour since <paramref name="since"/> (unix ms; hour = ts / 3 600 000).</summary>
+    public Task<List<(long Hour, string Event, long Count)>> HourlyCountsAsync(string orgId, string[] events, long since, CancellationToken ct) =>
+        db.InOrgAsync(orgId, async (c, tx) => (await c.QueryAsync<(long Hour, string Event, long Count)>($"""
+            SELECT ts / 3600000 AS bucket, event, COUNT(*) AS n FROM audit_events
+            WHERE org_id = @orgId AND ts >= @since AND event IN ({string.Join(", ", events.Select((_, i) => $"@e{i}"))})
+            GROUP BY ts / 3600000, event
+            """, Parameters(orgId, since, events), tx)).ToList(), ct);
+
+    private static DynamicParameters Parameters(string orgId, long since, string[] events)
+    {
+        var p = new DynamicParameters(new { orgId, since });
+        for (var i = 0; i < events.Length; i++)
+        {
+            p.Add($"e{i}", events[i]);
+        }
+
+        return p;
+    }
+
     /// <summary>Every event of the org, oldest first.</summary>
     public Task<List<AuditRow>> AllEventsAsync(string orgId, CancellationToken ct) =>
         db.InOrgAsync(orgId, async (c, tx) =>

@@ -68,7 +68,7 @@ internal static class CookieSessionEndpoints
                 return result.ToResult(p => Issue(http, p, options));
             })
             .RequireAuthRateLimit(LimitedAction.Refresh).Produces<CookieTokenResponse>()
-            .WithSummary("Rotate the refresh cookie for a new access token (needs the X-Authio-CSRF header)");
+            .WithSummary("Rotate the refresh cookie for a new access token (needs the X-CSRF-Token header)");
         g.MapPost("/logout", (HttpContext http) =>
             {
                 if (!RefreshCookie.SameOrigin(http.Request, requireToken: true))
@@ -90,5 +90,5 @@ internal static class CookieSessionEndpoints
     }
 
     internal static Failure CrossSite() =>
-        Failure.Forbidden("Cross-site request refused: send the X-Authio-CSRF header with the value of the __Host-authio-csrf cookie.");
+        Failure.Forbidden("Cross-site request refused: send the X-CSRF-Token header with the value of the __Host-authio-csrf cookie.");
 }

@@ -17,7 +17,8 @@ internal static class RefreshCookie
     public const string Name = "__Secure-authio-refresh";
     /// <summary><c>__Host-</c>: Secure, Path=/, no Domain, so a sibling subdomain cannot plant one.</summary>
     public const string CsrfName = "__Host-authio-csrf";
-    public const string CsrfHeader = "X-Authio-CSRF";
+    /// <summary>Not <c>X-Authio-*</c>: the edge strips those from every request, so the console could not refresh behind it.</summary>
+    public const string CsrfHeader = "X-CSRF-Token";
 
     /// <summary>Sets both cookies; the CSRF value is readable by the page (it reads <c>document.cookie</c>).</summary>
     public static void Set(HttpResponse response, string refreshToken, TimeSpan lifetime)

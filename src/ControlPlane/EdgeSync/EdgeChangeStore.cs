@@ -82,6 +82,15 @@ internal sealed class EdgeChangeStore(Db db, TimeProvider time)
         await AppendAsync(c, tx, orgId, RevocationType, kind, value, notBefore, expiresAt, null, now);
     }
 
+    /// <summary>
+    /// The change-log position of the org's latest revocation of <paramref name="kind"/> <paramref name="value"/> (inside the
+    /// org's transaction: RLS shows only its rows); null when none is left (never made, or pruned once it expired).
+    /// </summary>
+    public static Task<long?> RevocationSequenceAsync(DbConnection c, DbTransaction tx, string orgId, string kind, string value) =>
+        c.ExecuteScalarAsync<long?>(
+            "SELECT MAX(seq) FROM edge_changes WHERE type = 'revocation' AND org_id = @orgId AND kind = @kind AND value = @value",
+            new { orgId, kind, value }, tx);
+
     /// <summary>A revocation that concerns every org (a signing key): change log only, <c>org_id</c> NULL.</summary>
     public Task AppendGlobalRevocationAsync(DbConnection c, DbTransaction tx, string kind, string value, long now, long expiresAt) =>
         AppendAsync(c, tx, null, RevocationType, kind, value, null, expiresAt, null, now);

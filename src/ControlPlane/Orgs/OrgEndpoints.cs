@@ -127,6 +127,7 @@ internal static class OrgEndpoints
             })
             .Produces<OrgView>(201)
             .WithSummary("Create another org with the caller as its mod (operator; any mod with ControlPlane:Orgs:SelfService)");
+        v1.MapPlatformEndpoints();
     }
 
     private static OrgView View(OrgStore orgs, OrgRow o) =>

@@ -16,6 +16,14 @@ internal sealed class OrgRow
     public string? MfaPolicy { get; set; }
 }
 
+internal sealed class OrgListRow
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    public long CreatedAt { get; set; }
+    public long IsOperator { get; set; }
+}
+
 /// <summary>The tenant registry. Orgs are the root of isolation, so this table itself is not org-filtered by RLS.</summary>
 internal sealed class OrgStore(Db db, ControlPlaneOptions options)
 {
@@ -24,6 +32,14 @@ internal sealed class OrgStore(Db db, ControlPlaneOptions options)
 
     public Task<List<string>> AllIdsAsync(CancellationToken ct = default) =>
         db.GlobalAsync(async (c, tx) => (await c.QueryAsync<string>("SELECT id FROM orgs", transaction: tx)).ToList(), ct);
+
+    /// <summary>One page of every org, oldest first (by created, then id), strictly after the cursor's position.</summary>
+    public Task<List<OrgListRow>> PageAsync((long CreatedAt, string Id)? after, int limit, CancellationToken ct = default) =>
+        db.GlobalAsync(async (c, tx) => (await c.QueryAsync<OrgListRow>(
+            "SELECT id, name, created_at, is_operator FROM orgs"
+            + (after is null ? "" : " WHERE created_at > @createdAt OR (created_at = @createdAt AND id > @id)")
+            + " ORDER BY created_at, id LIMIT @limit",
+            new { createdAt = after?.CreatedAt ?? 0, id = after?.Id ?? "", limit }, tx)).ToList(), ct);
 
     /// <summary>The operator org (<c>is_operator</c>), null before bootstrap.</summary>
     public Task<string?> OperatorOrgIdAsync(CancellationToken ct = default) =>

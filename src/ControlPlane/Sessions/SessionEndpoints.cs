@@ -61,5 +61,6 @@ internal static class SessionEndpoints
                 return Results.Ok(new LogoutAllResult(ended));
             })
             .Produces<LogoutAllResult>().WithSummary("End all of a user's sessions (self or mod)");
+        v1.MapOrgSessionEndpoints();
     }
 }

@@ -39,6 +39,18 @@ internal static class EndReasons
     public const string RoleChanged = "role_changed";
 }
 
+/// <summary>A live session with its user's email, as the org-wide list shows it.</summary>
+internal sealed class OrgSessionRow
+{
+    public string Id { get; set; } = "";
+    public string UserId { get; set; } = "";
+    public string Email { get; set; } = "";
+    public long CreatedAt { get; set; }
+    public long LastSeenAt { get; set; }
+    public string? Ip { get; set; }
+    public string? UserAgent { get; set; }
+}
+
 /// <summary>What the admin API needs to know about a caller's session, read in one query (see <see cref="SessionStore.AuthorityAsync"/>).</summary>
 internal sealed class SessionAuthorityRow
 {
@@ -120,6 +132,21 @@ internal sealed class SessionStore(Db db, ControlPlaneOptions options, EdgeChang
         (await c.QueryAsync<SessionRow>(
             "SELECT * FROM sessions WHERE org_id = @orgId AND user_id = @userId AND ended_at IS NULL ORDER BY created_at, id",
             new { orgId, userId }, tx)).ToList();
+
+    /// <summary>
+    /// One page of the org's live sessions, newest first (by created, then id), strictly after the cursor's
+    /// <paramref name="before"/> position, each with its user's email.
+    /// </summary>
+    public static async Task<List<OrgSessionRow>> LiveOfOrgPageAsync(DbConnection c, DbTransaction tx, string orgId, (long CreatedAt, string Id)? before, int limit)
+    {
+        var after = before is null ? "" : " AND (s.created_at < @createdAt OR (s.created_at = @createdAt AND s.id < @id))";
+        return (await c.QueryAsync<OrgSessionRow>($"""
+            SELECT s.id, s.user_id, u.email, s.created_at, s.last_seen_at, s.ip, s.user_agent
+            FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.org_id = @orgId AND s.ended_at IS NULL{after}
+            ORDER BY s.created_at DESC, s.id DESC LIMIT @limit
+            """, new { orgId, createdAt = before?.CreatedAt ?? 0, id = before?.Id ?? "", limit }, tx)).ToList();
+    }
 
     /// <summary>Ends one session and records a <c>sid</c> revocation. False if it had already ended.</summary>
     public async Task<bool> EndAsync(DbConnection c, DbTransaction tx, string orgId, string sessionId, string reason, long now) =>

@@ -7,6 +7,7 @@ internal static class SessionsRegistration
     {
         services.AddSingleton<SessionStore>();
         services.AddSingleton<SessionService>();
+        services.AddSingleton<SessionPropagation>();
         services.AddSingleton<LiveSessionStore>();
         return services;
     }

@@ -20,11 +20,38 @@ internal sealed record EffectiveRole(string Role, IReadOnlyList<string> Scopes, 
 
 internal static class UserEndpoints
 {
+    private const int DefaultPage = 50;
+
     public static void MapUserEndpoints(this RouteGroupBuilder v1)
     {
         var g = v1.MapGroup("/users").WithTags("Users");
-        g.MapGet("/", async (UserService users, HttpContext http) => Results.Ok(await users.ListAsync(Caller.Of(http).OrgId, http.RequestAborted)))
-            .Produces<List<UserView>>().WithSummary("List the org's users");
+        g.MapGet("/", async Task<IResult> (string? q, [Range(1, Paging.MaxLimit)] int? limit, [StringLength(Paging.MaxCursorLength)] string? cursor,
+                UserService users, HttpContext http) =>
+            {
+                var org = Caller.Of(http).OrgId;
+                if (q is null && limit is null && cursor is null)
+                {
+                    // Without paging parameters: every user, as this endpoint has always answered.
+                    return Results.Ok(await users.ListAsync(org, http.RequestAborted));
+                }
+
+                string? after = null;
+                if (cursor is not null)
+                {
+                    if (Paging.Keys(cursor, "users", 1) is not [var email])
+                    {
+                        return Failure.Invalid("cursor", Paging.BadCursor);
+                    }
+
+                    after = email;
+                }
+
+                var (page, more) = await users.PageAsync(org, q, after, limit ?? DefaultPage, http.RequestAborted);
+                Paging.Next(http, more ? Paging.Cursor("users", page[^1].Email) : null);
+                return Results.Ok(page);
+            })
+            .Produces<List<UserView>>()
+            .WithSummary("List the org's users; with q (email or id contains, any case), limit (1-200, default 50) or cursor: one page in email order, Link rel=\"next\" when more follow");
         g.MapGet("/{id}", async (string id, UserService users, HttpContext http) =>
                 await users.GetAsync(Caller.Of(http).OrgId, id, http.RequestAborted) is { } u ? Results.Ok(u) : Failure.NotFound("User"))
             .Produces<UserView>().WithSummary("Get a user");

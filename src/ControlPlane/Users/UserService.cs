@@ -29,6 +29,26 @@ internal sealed class UserService(Db db, UserStore users, PasswordHasher hasher,
             return list;
         }, ct);
 
+    /// <summary>
+    /// Up to <paramref name="limit"/> users in email order after <paramref name="afterEmail"/>, whose email or id contains
+    /// <paramref name="search"/> (case-insensitive); plus whether more follow.
+    /// </summary>
+    public Task<(List<UserView> Users, bool More)> PageAsync(string orgId, string? search, string? afterEmail, int limit, CancellationToken ct) =>
+        db.InOrgAsync(orgId, async (c, tx) =>
+        {
+            var pattern = string.IsNullOrWhiteSpace(search) ? null
+                : "%" + search.Trim().ToLowerInvariant().Replace("\\", "\\\\", StringComparison.Ordinal)
+                    .Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
+            var ids = await UserStore.MemberIdsPageAsync(c, tx, orgId, pattern, afterEmail, limit + 1);
+            var list = new List<UserView>();
+            foreach (var id in ids.Take(limit))
+            {
+                list.Add((await ViewAsync(c, tx, orgId, id))!);
+            }
+
+            return (list, ids.Count > limit);
+        }, ct);
+
     public Task<UserView?> GetAsync(string orgId, string userId, CancellationToken ct) =>
         db.InOrgAsync(orgId, (c, tx) => ViewAsync(c, tx, orgId, userId), ct);
 

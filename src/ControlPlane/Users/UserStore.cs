@@ -132,6 +132,27 @@ internal sealed class UserStore(Db db)
     public static async Task<List<string>> MemberIdsAsync(DbConnection c, DbTransaction tx, string orgId) =>
         (await c.QueryAsync<string>("SELECT user_id FROM memberships WHERE org_id = @orgId ORDER BY created_at, user_id", new { orgId }, tx)).ToList();
 
+    /// <summary>
+    /// One page of the org's members (active or not) in email order, after <paramref name="afterEmail"/>; <paramref name="pattern"/>
+    /// is a lower-case LIKE pattern (wildcards in the search text escaped with <c>\</c>) matched against email and id.
+    /// </summary>
+    public static async Task<List<string>> MemberIdsPageAsync(DbConnection c, DbTransaction tx, string orgId, string? pattern, string? afterEmail, int limit)
+    {
+        var where = "m.org_id = @orgId";
+        if (afterEmail is not null)
+        {
+            where += " AND u.email > @afterEmail";
+        }
+
+        if (pattern is not null)
+        {
+            where += @" AND (LOWER(u.email) LIKE @pattern ESCAPE '\' OR LOWER(u.id) LIKE @pattern ESCAPE '\')";
+        }
+
+        return (await c.QueryAsync<string>($"SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE {where} ORDER BY u.email LIMIT @limit",
+            new { orgId, pattern, afterEmail, limit }, tx)).ToList();
+    }
+
     public static Task DeactivateMembershipAsync(DbConnection c, DbTransaction tx, string orgId, string userId, long now) =>
         c.ExecuteAsync("UPDATE memberships SET active = 0, deactivated_at = @now WHERE org_id = @orgId AND user_id = @userId", new { now, orgId, userId }, tx);
 

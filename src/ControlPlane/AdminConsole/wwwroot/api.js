@@ -64,7 +64,7 @@ function keep(body) {
 }
 
 async function cookieCall(path, body) {
-  const headers = { 'X-Authio-CSRF': csrf() };
+  const headers = { 'X-CSRF-Token': csrf() };
   if (body) headers['Content-Type'] = 'application/json';
   const response = await fetch(`/v1/auth/cookie/${path}`, {
     method: 'POST', credentials: 'same-origin', headers, body: body ? JSON.stringify(body) : undefined,
@@ -73,19 +73,23 @@ async function cookieCall(path, body) {
   return parse(response);
 }
 
-/** Signs in; the refresh token is set as a cookie by the server. Returns the access token's claims. */
+/**
+ * Signs in; the refresh token is set as a cookie by the server. Returns the access token's claims, or, when the API
+ * asks for a second factor, { mfaRequired: true, mfaToken, methods, message } for the sign-in view's next step.
+ */
 export async function signIn(email, password, orgId) {
   const body = { email, password };
   if (orgId) body.org_id = orgId;
-  let answer = await cookieCall('login', body);
-  if (answer && answer.mfa_required) {
-    // A second factor follows: a code from the authenticator app, or a recovery code.
-    const code = (window.prompt('Code from your authenticator app (or a recovery code):') || '').trim();
-    if (!code) throw new ApiError(401, { code: 'unauthorized', detail: 'Sign-in needs your second factor.' });
-    const method = /^\d{6}$/.test(code.replace(/\s/g, '')) ? 'totp' : 'recovery_code';
-    answer = await cookieCall('mfa', { mfa_token: answer.mfa_token, method, code });
+  const answer = await cookieCall('login', body);
+  if (answer?.mfa_required) {
+    return { mfaRequired: true, mfaToken: answer.mfa_token, methods: answer.methods || [], message: answer.detail || answer.message || '' };
   }
   return keep(answer);
+}
+
+/** The second step of a sign-in: a TOTP code or a recovery code for the mfa_token the first step answered. */
+export async function completeSecondFactor(mfaToken, method, code) {
+  return keep(await cookieCall('mfa', { mfa_token: mfaToken, method, code }));
 }
 
 /** A new access token from the refresh cookie (after a reload, or before expiry). Null when there is no session. */
@@ -110,14 +114,13 @@ function signedOut() {
   return new ApiError(401, { code: 'unauthorized', detail: 'Your session has ended: sign in again.' });
 }
 
-/** Calls the API; refreshes once on an expired or missing token. Throws ApiError with the API's own words. */
-export async function call(method, path, body) {
+async function send(method, path, body, signal) {
   if (!access || access.expiresAt - Date.now() < 15000) await refresh();
   for (let attempt = 0; attempt < 2; attempt++) {
     if (!access) throw signedOut();
     const headers = { Authorization: `Bearer ${access.token}` };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await fetch(path, { method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) });
     if (response.status === 401 && attempt === 0) {
       await refresh();
       continue;
@@ -127,12 +130,30 @@ export async function call(method, path, body) {
       if (response.status === 401) signedOut();
       throw error;
     }
-    return parse(response);
+    return response;
   }
   throw signedOut();
 }
 
-export const get = (path) => call('GET', path);
+/** Calls the API; refreshes once on an expired or missing token. Throws ApiError with the API's own words. */
+export async function call(method, path, body, signal) {
+  return parse(await send(method, path, body, signal));
+}
+
+/** The target of a Link: <…>; rel="next" header (RFC 8288), as the paged lists send it; null on the last page. */
+function nextLink(response) {
+  const link = response.headers.get('link') || '';
+  const match = /<([^>]+)>\s*;\s*rel="next"/.exec(link);
+  return match && match[1].startsWith('/v1/') ? match[1] : null;
+}
+
+/** One page of a paged list (GET /v1/users, /v1/sessions, /v1/orgs): { items, next } with next the URL of the next page or null. */
+export async function page(path, signal) {
+  const response = await send('GET', path, undefined, signal);
+  return { items: await parse(response), next: nextLink(response) };
+}
+
+export const get = (path, signal) => call('GET', path, undefined, signal);
 export const post = (path, body) => call('POST', path, body);
 export const put = (path, body) => call('PUT', path, body);
 export const del = (path) => call('DELETE', path);

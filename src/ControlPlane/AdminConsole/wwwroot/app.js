@@ -1,5 +1,7 @@
 // Shell and router: restores the session from the refresh cookie, draws the navigation, and shows one view per
-// location hash (#/users, #/sessions …). Each view module exports render(container, params) and may return a cleanup.
+// location hash (#/users, #/sessions …). Each view module exports render(container, params, { signal }) and may
+// return a cleanup. Every render gets its own container and AbortSignal: when the user navigates on, the old render's
+// container is detached and its signal aborted, so a render that finishes late draws into nothing and stops polling.
 import * as api from './api.js';
 import { banner, clearBanner, describe, h, mount } from './ui.js';
 import * as audit from './views/audit.js';
@@ -26,6 +28,7 @@ let operatorView = false; // GET /v1/edges answered this user (asked once per us
 
 let cleanup = null;
 let generation = 0; // a newer show() wins: a slower, older view must not draw over it
+let rendering = null; // the AbortController of the view on screen (or being rendered)
 
 function route() {
   const [name, query] = (location.hash.replace(/^#\/?/, '') || 'overview').split('?');
@@ -57,10 +60,16 @@ async function signOut() {
 
 async function show() {
   const mine = ++generation;
+  rendering?.abort();
+  const controller = new AbortController();
+  rendering = controller;
   if (typeof cleanup === 'function') cleanup();
   cleanup = null;
   clearBanner();
-  const container = document.getElementById('view');
+  const main = document.getElementById('view');
+  // A fresh container per render: once replaced, whatever an older render still draws lands in a detached node.
+  const container = h('div', { class: 'view-slot' });
+  mount(main, container);
   const { name, params } = route();
   if (!api.claims() && name !== 'signin') {
     mount(container, h('p', { class: 'muted' }, 'Signing in…'));
@@ -79,14 +88,14 @@ async function show() {
   drawChrome();
   mount(container, h('p', { class: 'muted' }, 'Loading…'));
   try {
-    const done = await entry.view.render(container, params);
-    if (mine !== generation) { if (typeof done === 'function') done(); return; }
+    const done = await entry.view.render(container, params, { signal: controller.signal });
+    if (mine !== generation || controller.signal.aborted) { if (typeof done === 'function') done(); return; }
     cleanup = done;
   } catch (e) {
-    if (mine !== generation) return;
+    if (mine !== generation || controller.signal.aborted) return;
     mount(container, h('h1', {}, entry.label), h('p', { class: 'error', 'data-testid': 'view-error' }, describe(e)));
   }
-  container.focus({ preventScroll: true });
+  main.focus({ preventScroll: true });
 }
 
 window.addEventListener('hashchange', show);

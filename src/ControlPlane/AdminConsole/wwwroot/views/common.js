@@ -9,15 +9,35 @@ export async function latestAudit(event, userId) {
   return page?.items?.[0] || null;
 }
 
-/** Every live session in the org, with its user's email: one call per user (at most `maxUsers`). */
-export async function orgSessions(maxUsers = 200) {
-  const users = (await api.get('/v1/users')).filter((u) => u.active).slice(0, maxUsers);
-  const lists = await Promise.all(users.map(async (u) => {
+/** Live sessions in the org, newest first, from GET /v1/sessions (at most `maxPages` pages of 200): { items, more }. */
+export async function orgSessions(maxPages = 5, signal) {
+  const items = [];
+  let next = '/v1/sessions?limit=200';
+  for (let i = 0; next && i < maxPages; i++) {
+    const page = await api.page(next, signal);
+    items.push(...page.items);
+    next = page.next;
+  }
+  return { items, more: Boolean(next) };
+}
+
+/**
+ * Asks GET /v1/sessions/{sid}/revocation once a second (at most `tries` times) until the edges confirm the session's end;
+ * calls onStatus with each answer. Stops when `signal` aborts (the user left the view).
+ */
+export async function watchRevocation(sessionId, onStatus, signal, tries = 60) {
+  for (let i = 0; i < tries && !signal?.aborted; i++) {
+    let status = null;
     try {
-      return (await api.get(`/v1/users/${encodeURIComponent(u.id)}/sessions`)).map((s) => ({ ...s, email: u.email }));
-    } catch {
-      return [];
+      status = await api.get(`/v1/sessions/${encodeURIComponent(sessionId)}/revocation`, signal);
+    } catch (e) {
+      if (signal?.aborted) return null;
+      onStatus(null, e);
+      return null;
     }
-  }));
-  return lists.flat().sort((a, b) => String(b.lastSeenAt).localeCompare(String(a.lastSeenAt)));
+    onStatus(status, null);
+    if (status.confirmed) return status;
+    await new Promise((resolve) => { setTimeout(resolve, 1000); });
+  }
+  return null;
 }

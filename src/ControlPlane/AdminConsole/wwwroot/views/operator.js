@@ -1,7 +1,7 @@
 // Operator: for platform operators only (GET /v1/edges answers them; everyone else gets 403 and no navigation entry).
-// The edge fleet (id, version, feed position and lag, key-set age, last seen, stale), the operator's org and its
-// settings, and founding a new org (POST /v1/orgs). Platform-wide settings are configuration (ControlPlane:*), not an
-// API, so they are shown as far as the API reports them and changed by redeploying.
+// The edge fleet (id, version, feed position and lag, key-set age, last seen, stale), every org (GET /v1/orgs, paged
+// on the server), founding a new org (POST /v1/orgs), and the platform's effective settings (GET /v1/platform/settings,
+// read-only: they are configuration, ControlPlane:*, changed by redeploying).
 import * as api from '../api.js';
 import { banner, describe, field, h, mount, table, text, when } from '../ui.js';
 
@@ -23,16 +23,17 @@ export async function allowed() {
 
 function secs(value) { return value === null || value === undefined ? '—' : `${Number(value).toFixed(value < 10 ? 2 : 0)} s`; }
 
-export async function render(container) {
+export async function render(container, params, { signal } = {}) {
   let timer = 0;
   let stopped = false;
   const fleet = h('div');
   const orgs = h('div');
+  const settings = h('div');
   const result = h('div', { class: 'result', 'aria-live': 'polite', 'data-testid': 'action-result' });
 
   async function drawFleet() {
-    const view = await api.get('/v1/edges');
-    if (stopped) return;
+    const view = await api.get('/v1/edges', signal);
+    if (stopped || signal?.aborted) return;
     const head = view.head_sequence;
     mount(fleet,
       h('p', { class: 'muted' }, `Change-log head ${text(head)} · edges report every ${text(view.report_interval_seconds)} s; stale after 3 silent intervals. Refreshed ${new Date().toLocaleTimeString()}.`),
@@ -48,15 +49,40 @@ export async function render(container) {
       ], view.edges, { empty: 'No edge has reported yet.', testid: 'fleet' }));
   }
 
+  const orgPages = [null]; // the URL of each page of orgs shown so far: Previous goes back one
   async function drawOrgs() {
-    const org = await api.get('/v1/org');
+    const page = await api.page(orgPages[orgPages.length - 1] || '/v1/orgs?limit=20', signal);
+    const mine = api.claims()?.org;
+    const go = () => drawOrgs().catch((e) => banner(describe(e)));
     mount(orgs, table([
       { label: 'Org', cell: (o) => [h('div', {}, o.name), h('div', { class: 'muted small' }, o.id)] },
-      { label: 'Access-token lifetime', cell: (o) => `${o.access_token_ttl_seconds} s` },
-      { label: 'Idle timeout', cell: (o) => `${o.idle_timeout_seconds} s` },
-      { label: 'Audit retention', cell: (o) => `${o.audit_retention_days} days` },
-    ], [org], { testid: 'orgs' }),
-    h('p', { class: 'muted small' }, 'The API lists only the signed-in org; other orgs are reached by signing in to them (each org\'s mods manage it).'));
+      { label: 'Created', cell: (o) => when(o.created_at) },
+      { label: '', cell: (o) => h('div', { class: 'inline' },
+        o.operator ? h('span', { class: 'tag' }, 'operator org') : null,
+        o.id === mine ? h('span', { class: 'tag' }, 'signed in here') : null) },
+    ], page.items, { testid: 'orgs', empty: 'No orgs.' }),
+    h('div', { class: 'pager' },
+      h('button', { type: 'button', class: 'secondary', disabled: orgPages.length < 2, onclick: () => { orgPages.pop(); go(); } }, '‹ Previous'),
+      h('span', {}, `Page ${orgPages.length} · oldest first`),
+      h('button', { type: 'button', class: 'secondary', 'data-testid': 'orgs-next', disabled: !page.next, onclick: () => { orgPages.push(page.next); go(); } }, 'Next ›')),
+    h('p', { class: 'muted small' }, 'Each org is managed by its own mods: sign in to an org to manage it.'));
+  }
+
+  async function drawSettings() {
+    const s = await api.get('/v1/platform/settings', signal);
+    const section = (title, entries) => h('div', { class: 'card' }, h('h3', {}, title),
+      h('dl', {}, Object.entries(entries).map(([k, v]) => [h('dt', {}, k.replaceAll('_', ' ')), h('dd', {}, text(v))])));
+    mount(settings,
+      h('div', { class: 'settings', 'data-testid': 'platform-settings' },
+        section('Tokens', s.tokens),
+        section('Sessions and lockout', { ...s.sessions, ...Object.fromEntries(Object.entries(s.lockout).map(([k, v]) => [`lockout_${k}`, v])) }),
+        section('Signing keys and audit', { ...s.signing_keys, audit_retention_days: s.audit_retention_days }),
+        section('Credential rate limits', s.credential_rate_limits),
+        section('Platform', {
+          issuer: s.issuer, audience: s.audience, feed_transport: s.feed_transport, self_service_orgs: s.self_service_orgs ? 'yes' : 'no', configured_operators: s.configured_operators,
+          edge_org_ids: s.edge_org_ids.length ? s.edge_org_ids.join(', ') : 'operator org only', max_request_body_bytes: s.max_request_body_bytes,
+        })),
+      h('p', { class: 'muted small' }, 'Read-only: these are the control plane\'s configuration (ControlPlane:*, see its README), changed by redeploying. Durations in seconds; secrets are never shown.'));
   }
 
   const name = h('input', { type: 'text', required: true, 'data-testid': 'new-org-name', autocomplete: 'off' });
@@ -67,17 +93,16 @@ export async function render(container) {
       name.value = '';
       banner(`Org created: ${org.name} (${org.id}); you are its mod.`, 'ok');
       mount(result, h('p', {}, `Created ${org.name} (${org.id}). Sign in to it to manage it.`));
+      await drawOrgs();
     } catch (e) { mount(result, h('p', { class: 'error' }, describe(e))); }
   } }, h('h2', {}, 'Found an org'), field('Name', name), h('button', { type: 'submit', 'data-testid': 'create-org' }, 'Create'));
 
-  await Promise.all([drawFleet(), drawOrgs()]);
+  await Promise.all([drawFleet(), drawOrgs(), drawSettings()]);
   mount(container,
     h('h1', {}, 'Operator'),
     h('h2', {}, 'Edge fleet'), fleet,
     h('h2', {}, 'Orgs'), orgs, create, result,
-    h('h2', {}, 'Platform settings'),
-    h('p', { class: 'muted', 'data-testid': 'platform-settings' },
-      'Platform settings (operators, self-service orgs, edge orgs, rate limits of the credential endpoints, token lifetimes\' maximums) are the control plane\'s configuration (ControlPlane:*, see its README); no API changes them, so they are changed by redeploying.'));
+    h('h2', {}, 'Platform settings'), settings);
   const tick = async () => {
     try { await drawFleet(); } catch { /* next tick retries; a sign-out stops the view */ }
     if (!stopped) timer = setTimeout(tick, REFRESH_MS);

@@ -1,5 +1,7 @@
-// Overview: users and active sessions of the org, and the edge fleet (edges online, p50/p99 per route) from
-// GET /v1/edges, refreshed every 10 s. The fleet is an operator view: other callers see the API's 403 as a note.
+// Overview: sign-ins and failures per hour over the last 24 h (GET /v1/org/stats/sign-ins), active sessions, API-key
+// use (GET /v1/api-keys: totals and the most used keys, with the increase since the previous refresh), and the edge
+// fleet (edges online, p50/p99 per route) from GET /v1/edges, all refreshed every 10 s. The fleet is an operator
+// view: other callers see the API's 403 as a note.
 import * as api from '../api.js';
 import { describe, h, mount, table, text, when } from '../ui.js';
 import { orgSessions } from './common.js';
@@ -22,6 +24,38 @@ function latencyChart(routes) {
       h('span', { class: 'chart-label' }, r.route),
       h('span', { class: 'chart-track' }, p99, p50),
       h('span', { class: 'chart-figures' }, `p50 ${fmt(r.p50_ms)} ms · p99 ${fmt(r.p99_ms)} ms · ${r.requests} req`));
+  }));
+}
+
+/** 24 hourly columns: successful sign-ins stacked under failures (and lockouts); heights via CSSOM (allowed by the CSP). */
+function signInChart(stats) {
+  const max = Math.max(1, ...stats.buckets.map((b) => b.succeeded + b.failed + b.locked));
+  return h('div', { class: 'columns', 'data-testid': 'sign-in-chart', role: 'img',
+    'aria-label': `Sign-ins per hour over the last ${stats.hours} hours: ${stats.succeeded} succeeded, ${stats.failed} failed` },
+  stats.buckets.map((b) => {
+    const ok = h('span', { class: 'col ok' });
+    const bad = h('span', { class: 'col failed' });
+    ok.style.height = `${(100 * b.succeeded) / max}%`;
+    bad.style.height = `${(100 * (b.failed + b.locked)) / max}%`;
+    const hour = new Date(b.start).getHours();
+    return h('div', { class: 'column', title: `${new Date(b.start).toLocaleString()}: ${b.succeeded} succeeded, ${b.failed} failed, ${b.locked} locked` },
+      h('span', { class: 'col-stack' }, bad, ok),
+      h('span', { class: 'col-label' }, hour % 3 === 0 ? String(hour).padStart(2, '0') : ''));
+  }));
+}
+
+/** The most used API keys as bars, with the uses added since the previous refresh. */
+function keyUseChart(keys, before) {
+  const top = [...keys].sort((a, b) => (b.use_count || 0) - (a.use_count || 0)).slice(0, 5);
+  const max = Math.max(1, ...top.map((k) => k.use_count || 0));
+  return h('div', { class: 'chart', 'data-testid': 'key-use-chart' }, top.map((k) => {
+    const bar = h('span', { class: 'bar p50' });
+    bar.style.width = `${(100 * (k.use_count || 0)) / max}%`;
+    const added = before.has(k.id) ? (k.use_count || 0) - before.get(k.id) : null;
+    return h('div', { class: 'chart-row' },
+      h('span', { class: 'chart-label' }, `${k.name} (${k.prefix})`),
+      h('span', { class: 'chart-track' }, bar),
+      h('span', { class: 'chart-figures' }, `${k.use_count || 0} uses${added ? ` · +${added} since last refresh` : ''} · last ${k.last_used_at ? when(k.last_used_at) : 'never'}`));
   }));
 }
 
@@ -52,26 +86,43 @@ async function fleet() {
   }
 }
 
-export async function render(container) {
+export async function render(container, params, { signal } = {}) {
   let timer = 0;
   let stopped = false;
+  let uses = new Map(); // key id → use_count at the previous refresh
   const draw = async () => {
     const claims = api.claims();
-    const [org, sessions, edges] = await Promise.all([
-      api.get('/v1/org').catch(() => null),
-      api.isAdmin() ? orgSessions() : api.get(`/v1/users/${encodeURIComponent(claims.sub)}/sessions`),
+    const [org, sessions, edges, signIns, keys] = await Promise.all([
+      api.get('/v1/org', signal).catch(() => null),
+      api.isAdmin() ? orgSessions(1, signal) : api.get(`/v1/users/${encodeURIComponent(claims.sub)}/sessions`, signal).then((items) => ({ items, more: false })),
       fleet(),
+      api.get('/v1/org/stats/sign-ins?hours=24', signal).then((data) => ({ data }), (e) => ({ note: describe(e) })),
+      api.get('/v1/api-keys', signal).then((data) => ({ data }), (e) => ({ note: describe(e) })),
     ]);
-    if (stopped) return;
+    if (stopped || signal?.aborted) return;
     const list = edges.data?.edges || [];
     const online = list.filter((e) => !e.stale).length;
     const routes = fleetRoutes(list);
+    const active = (keys.data || []).filter((k) => k.status === 'active');
+    const totalUses = (keys.data || []).reduce((n, k) => n + (k.use_count || 0), 0);
+    const before = uses;
+    uses = new Map((keys.data || []).map((k) => [k.id, k.use_count || 0]));
     mount(container,
       h('h1', {}, `Overview${org ? ` · ${org.name}` : ''}`),
       h('div', { class: 'stats' },
-        stat(api.isAdmin() ? 'active sessions in the org' : 'your active sessions', sessions.length, 'active-sessions'),
+        stat('sign-ins in 24 h', signIns.data?.succeeded, 'sign-ins-24h'),
+        stat('failed sign-ins in 24 h', signIns.data ? signIns.data.failed + signIns.data.locked : null, 'failures-24h'),
+        stat(api.isAdmin() ? 'active sessions in the org' : 'your active sessions', `${sessions.items.length}${sessions.more ? '+' : ''}`, 'active-sessions'),
+        stat('API-key uses (active keys)', keys.data ? `${totalUses} (${active.length})` : null, 'key-uses'),
         stat('edges online', edges.data ? `${online} / ${list.length}` : null, 'edges-online'),
         stat('change-log head', edges.data?.head_sequence, 'head-sequence')),
+      h('h2', {}, 'Sign-ins over the last 24 hours'),
+      signIns.data ? [signInChart(signIns.data),
+        h('p', { class: 'legend muted small' }, h('span', { class: 'swatch ok' }), ' succeeded  ', h('span', { class: 'swatch failed' }), ' failed or locked · hours in local time')]
+        : h('p', { class: 'muted', 'data-testid': 'sign-in-note' }, signIns.note),
+      h('h2', {}, 'API-key use'),
+      keys.note ? h('p', { class: 'muted' }, keys.note)
+        : keys.data.length ? keyUseChart(keys.data, before) : h('p', { class: 'muted' }, 'No API keys yet.'),
       h('h2', {}, 'Fleet latency per route (last report interval)'),
       edges.note ? h('p', { class: 'muted', 'data-testid': 'fleet-note' }, edges.note)
         : routes.length ? latencyChart(routes) : h('p', { class: 'muted' }, 'No requests reported by the edges yet.'),

@@ -1,5 +1,5 @@
-// Users: search and paging over GET /v1/users; create; change role (org-wide or on a project); deactivate; sign out
-// everywhere. Each action asks first, then shows the audit event it produced.
+// Users: search and paging on the server (GET /v1/users?q=&limit=&cursor=, Link rel="next"); create; change role
+// (org-wide or on a project); deactivate; sign out everywhere. Each action asks first, then shows the audit event it produced.
 import * as api from '../api.js';
 import { auditCard, banner, confirmAction, describe, field, h, mount, table, when } from '../ui.js';
 import { latestAudit } from './common.js';
@@ -11,9 +11,12 @@ function roleSelect(value, testid) {
   return h('select', { 'data-testid': testid }, ROLES.map((r) => h('option', { value: r, selected: r === value }, r)));
 }
 
-export async function render(container, params) {
-  let all = await api.get('/v1/users');
-  let page = Number(params.get('page') || 0);
+export async function render(container, params, { signal } = {}) {
+  let shown = [];
+  let next = null;
+  let pages = [null]; // the URL of each page shown so far for this search: Previous goes back one
+  let searchTimer = 0;
+  let loads = 0; // a newer load wins over a slower, older one (typing fast)
   const search = h('input', { type: 'search', placeholder: 'Search by email or id', value: params.get('q') || '', 'data-testid': 'user-search', 'aria-label': 'Search users' });
   const list = h('div');
   const result = h('div', { class: 'result', 'aria-live': 'polite', 'data-testid': 'action-result' });
@@ -24,8 +27,7 @@ export async function render(container, params) {
       const outcome = await run();
       banner(`${title}: done.`, 'ok');
       mount(result, h('p', {}, typeof outcome === 'string' ? outcome : `${title}: done.`), auditCard(await latestAudit(eventType, userId)));
-      all = await api.get('/v1/users');
-      draw();
+      await load();
     } catch (e) {
       mount(result, h('p', { class: 'error' }, describe(e)));
     }
@@ -40,12 +42,25 @@ export async function render(container, params) {
     ];
   }
 
+  function firstPage() {
+    const query = new URLSearchParams({ limit: String(PAGE) });
+    if (search.value.trim()) query.set('q', search.value.trim());
+    return `/v1/users?${query}`;
+  }
+
+  async function load() {
+    const mine = ++loads;
+    const page = await api.page(pages[pages.length - 1] || firstPage(), signal);
+    if (mine !== loads) return;
+    shown = page.items;
+    next = page.next;
+    draw();
+  }
+
+  const go = () => load().catch((e) => banner(describe(e)));
+
   function draw() {
-    const q = search.value.trim().toLowerCase();
-    const matches = all.filter((u) => !q || u.email.toLowerCase().includes(q) || u.id.toLowerCase().includes(q));
-    const pages = Math.max(1, Math.ceil(matches.length / PAGE));
-    page = Math.min(page, pages - 1);
-    const shown = matches.slice(page * PAGE, (page + 1) * PAGE);
+    const q = search.value.trim();
     mount(list,
       table([
         { label: 'User', cell: (u) => row(u) },
@@ -55,9 +70,9 @@ export async function render(container, params) {
         { label: 'Actions', cell: (u) => actions(u) },
       ], shown, { empty: q ? 'No user matches.' : 'No users.', testid: 'users' }),
       h('div', { class: 'pager' },
-        h('button', { type: 'button', class: 'secondary', disabled: page === 0, onclick: () => { page--; draw(); } }, '‹ Previous'),
-        h('span', {}, `Page ${page + 1} of ${pages} · ${matches.length} users`),
-        h('button', { type: 'button', class: 'secondary', disabled: page >= pages - 1, onclick: () => { page++; draw(); } }, 'Next ›')));
+        h('button', { type: 'button', class: 'secondary', 'data-testid': 'users-previous', disabled: pages.length < 2, onclick: () => { pages.pop(); go(); } }, '‹ Previous'),
+        h('span', { 'data-testid': 'users-page' }, `Page ${pages.length} · ${shown.length} users${q ? ` matching “${q}”` : ''}, by email`),
+        h('button', { type: 'button', class: 'secondary', 'data-testid': 'users-next', disabled: !next, onclick: () => { pages.push(next); go(); } }, 'Next ›')));
   }
 
   function roleCell(u) {
@@ -98,13 +113,19 @@ export async function render(container, params) {
         email.value = '';
         password.value = '';
         search.value = user.email;
+        pages = [null];
         return `Created ${user.email} (${user.id}).`;
       }, 'user_created', null);
   } },
   h('h2', {}, 'Create a user'), field('Email', email), field('Initial password', password), field('Role', role),
   h('button', { type: 'submit', 'data-testid': 'create-user' }, 'Create'));
 
-  search.addEventListener('input', () => { page = 0; draw(); });
-  draw();
+  // Typing waits 250 ms for a pause, then asks the server for the first page of matches.
+  search.addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => { pages = [null]; go(); }, 250);
+  });
+  await load();
   mount(container, h('h1', {}, 'Users'), create, result, h('div', { class: 'toolbar' }, search), list);
+  return () => clearTimeout(searchTimer);
 }
