@@ -8,6 +8,7 @@ using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Fleet;
 using Authio.ControlPlane.OAuth;
 using Authio.ControlPlane.Orgs;
+using Authio.ControlPlane.Passkeys;
 using Authio.ControlPlane.Passwords;
 using Authio.ControlPlane.RateLimiting;
 using Authio.ControlPlane.Sessions;
@@ -42,6 +43,7 @@ public static class ControlPlaneApp
             .AddAudit()
             .AddAuth()
             .AddPasswords()
+            .AddPasskeys(options, builder.Configuration)
             .AddOrgs()
             .AddUsers()
             .AddTeams()
@@ -74,6 +76,7 @@ public static class ControlPlaneApp
         root.MapAuthEndpoints(v1);
         root.MapCookieSessionEndpoints();
         v1.MapUserEndpoints();
+        v1.MapPasskeyEndpoints();
         v1.MapSessionEndpoints();
         v1.MapTeamEndpoints();
         v1.MapOrgEndpoints();

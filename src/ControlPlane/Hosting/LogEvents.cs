@@ -69,4 +69,13 @@ internal static class LogEvents
     public const int FleetEdgeJoined = 2030;
     /// <summary>The fleet gauge sampler could not read the database; the last sample stays.</summary>
     public const int FleetSampleFailed = 2031;
+
+    public const int PasskeyRegistered = 2160;
+    public const int PasskeyRemoved = 2161;
+    /// <summary>A passkey assertion was refused (reason only; never key material).</summary>
+    public const int PasskeyAssertionRefused = 2162;
+    /// <summary>A passkey's signature counter went backwards or stood still: a possible clone.</summary>
+    public const int PasskeyCounterRegression = 2163;
+    /// <summary>A WebAuthn payload could not be read or verified (debug: the library's reason).</summary>
+    public const int PasskeyPayloadRejected = 2164;
 }
