@@ -92,6 +92,11 @@ internal sealed partial class PasskeyCeremonies(
             return await RefuseAsync(owner, credential.Id, PasskeyFailures.WrongUser(), ct);
         }
 
+        if (!PasskeyWire.SignatureIsExact(credential.PublicKey, raw.Response.Signature))
+        {
+            return await RefuseAsync(credential.UserId, credential.Id, PasskeyFailures.VerificationFailed("The signature is not a single DER sequence."), ct);
+        }
+
         VerifyAssertionResult verified;
         try
         {

@@ -103,7 +103,8 @@ internal sealed partial class PasskeyService(
             {
                 AttestationResponse = raw,
                 OriginalOptions = CredentialCreateOptions.FromJson(challenge.Options),
-                IsCredentialIdUniqueToUserCallback = async (p, c) => !await store.CredentialIdTakenAsync(PasskeyWire.Encode(p.CredentialId), c),
+                // Checked below, so a credential registered already is a 409, not a verification failure.
+                IsCredentialIdUniqueToUserCallback = (_, _) => Task.FromResult(true),
             }, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -114,10 +115,16 @@ internal sealed partial class PasskeyService(
             return PasskeyFailures.Invalid(ex is Fido2VerificationException ? "The attestation failed verification: " + ex.Message : "The attestation could not be read.");
         }
 
+        var credentialId = PasskeyWire.Encode(credential.Id);
+        if (await store.CredentialIdTakenAsync(credentialId, ct))
+        {
+            return Failure.Conflict("This passkey is already registered.");
+        }
+
         var row = new PasskeyRow
         {
             Id = Ids.New("pk"),
-            CredentialId = PasskeyWire.Encode(credential.Id),
+            CredentialId = credentialId,
             UserId = caller.UserId,
             Name = label,
             PublicKey = PasskeyWire.Encode(credential.PublicKey),

@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Formats.Cbor;
 using System.Text;
 using System.Text.Json;
 
@@ -37,6 +38,47 @@ internal static class PasskeyWire
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// Whether an ECDSA signature is exactly one DER SEQUENCE. The library verifies the sequence and ignores bytes after
+    /// it; refusing them keeps one valid encoding per signature (no malleable variants). Other key types pass.
+    /// </summary>
+    public static bool SignatureIsExact(string cosePublicKey, byte[]? signature)
+    {
+        if (signature is null || !IsEc2(cosePublicKey))
+        {
+            return true;
+        }
+
+        // ES256/384/512 signatures are under 140 bytes: a short-form length, or one length byte (0x81).
+        return signature.Length >= 2 && signature[0] == 0x30 && (signature[1] < 0x80
+            ? signature.Length == signature[1] + 2
+            : signature[1] == 0x81 && signature.Length >= 3 && signature.Length == signature[2] + 3);
+    }
+
+    private static bool IsEc2(string cosePublicKey)
+    {
+        try
+        {
+            var reader = new CborReader(Decode(cosePublicKey), CborConformanceMode.Lax);
+            var count = reader.ReadStartMap() ?? 0;
+            for (var i = 0; i < count; i++)
+            {
+                if (reader.PeekState() == CborReaderState.UnsignedInteger && reader.ReadInt32() == 1)
+                {
+                    return reader.PeekState() == CborReaderState.UnsignedInteger && reader.ReadInt32() == 2;
+                }
+
+                reader.SkipValue();
+            }
+        }
+        catch (Exception ex) when (ex is CborContentException or InvalidOperationException or FormatException or OverflowException)
+        {
+            return false;
+        }
+
+        return false;
     }
 
     /// <summary>Whether the authenticator says the credential may be synced to other devices (BE flag).</summary>
