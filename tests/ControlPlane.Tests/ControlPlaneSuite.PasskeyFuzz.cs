@@ -27,11 +27,15 @@ public abstract partial class ControlPlaneSuite
         var failures = new List<string>();
         var registrations = 0;
 
-        for (var i = 0; i < 250 && clock.Elapsed < budget; i++, registrations++)
+        // Every kind of hostile CBOR once (deep nesting, lying lengths, wrong types, statements of other formats), then at random.
+        var kinds = PasskeyFuzz.HostileAttestationObjectKinds;
+        for (var i = 0; i < kinds + 250 && clock.Elapsed < budget; i++, registrations++)
         {
             var begun = await (await F.SendAsync(HttpMethod.Post, PasskeysPath + "/options", tokens.Access)).BodyAsync(HttpStatusCode.OK);
             using var key = new SoftwareAuthenticator(PasskeyOrigin);
-            var (what, attestation) = PasskeyFuzz.Mutate(rng, key.Register(begun["options"]!));
+            var (what, attestation) = i < kinds
+                ? PasskeyFuzz.WithHostileAttestationObject(rng, key.Register(begun["options"]!), i)
+                : PasskeyFuzz.Mutate(rng, key.Register(begun["options"]!));
             var body = new JsonObject { ["challenge_id"] = (string)begun["challenge_id"]!, ["name"] = "fuzz", ["attestation"] = attestation };
             using var request = new HttpRequestMessage(HttpMethod.Post, PasskeysPath)
             {

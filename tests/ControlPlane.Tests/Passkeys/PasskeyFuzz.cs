@@ -22,7 +22,7 @@ internal static class PasskeyFuzz
     {
         var copy = credential.DeepClone().AsObject();
         var response = copy["response"]!.AsObject();
-        var binary = response.Where(p => p.Value is JsonValue && p.Key != "transports").Select(p => p.Key).ToArray();
+        var binary = response.Where(p => p.Value?.GetValueKind() == System.Text.Json.JsonValueKind.String).Select(p => p.Key).ToArray();
         var field = binary[rng.Next(binary.Length)];
         var bytes = Base64Url.DecodeFromChars((string)response[field]!);
         switch (rng.Next(16))
@@ -156,7 +156,20 @@ internal static class PasskeyFuzz
         return w.Encode();
     }
 
-    private static (string What, byte[] Cbor) HostileAttestationObject(Random rng, byte[] authData)
+    /// <summary>How many kinds <see cref="WithHostileAttestationObject"/> knows.</summary>
+    public const int HostileAttestationObjectKinds = 9;
+
+    /// <summary>The registration answer with its attestation object replaced by hostile CBOR of kind <paramref name="which"/>.</summary>
+    public static (string What, JsonObject Credential) WithHostileAttestationObject(Random rng, JsonObject credential, int which)
+    {
+        var copy = credential.DeepClone().AsObject();
+        var response = copy["response"]!.AsObject();
+        var (what, cbor) = HostileAttestationObject(rng, AuthData(Base64Url.DecodeFromChars((string)response["attestationObject"]!)), which);
+        response["attestationObject"] = Base64Url.EncodeToString(cbor);
+        return ("attestationObject: " + what, copy);
+    }
+
+    private static (string What, byte[] Cbor) HostileAttestationObject(Random rng, byte[] authData, int? which = null)
     {
         void EmptyMap(CborWriter w)
         {
@@ -164,7 +177,7 @@ internal static class PasskeyFuzz
             w.WriteEndMap();
         }
 
-        switch (rng.Next(9))
+        switch (which ?? rng.Next(HostileAttestationObjectKinds))
         {
             case 0:
                 // 20 000 nested arrays: a recursive decoder must not run out of stack.

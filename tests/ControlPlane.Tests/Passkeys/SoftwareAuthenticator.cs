@@ -103,8 +103,8 @@ internal sealed class SoftwareAuthenticator : IDisposable
 
     /// <summary>
     /// Answers <c>navigator.credentials.create</c> options (<c>PublicKeyCredentialCreationOptions</c> JSON, as the control
-    /// plane returns them under <c>options</c>) with the <c>PublicKeyCredential</c> JSON a browser posts: attestation
-    /// <c>none</c>, authenticator data with attested credential data and the COSE public key.
+    /// plane returns them under <c>options</c>) with the JSON a browser's <c>PublicKeyCredential.toJSON()</c> gives:
+    /// attestation <c>none</c>, authenticator data with attested credential data and the COSE public key.
     /// </summary>
     public JsonObject Register(JsonNode creationOptions)
     {
@@ -122,7 +122,12 @@ internal sealed class SoftwareAuthenticator : IDisposable
                 ["attestationObject"] = Base64Url.EncodeToString(AttestationObjectNone(authData)),
                 ["clientDataJSON"] = Base64Url.EncodeToString(clientData),
                 ["transports"] = new JsonArray("internal"),
+                // What PublicKeyCredential.toJSON() adds besides (a server must not trip over them).
+                ["authenticatorData"] = Base64Url.EncodeToString(authData),
+                ["publicKey"] = Base64Url.EncodeToString(_key.ExportSubjectPublicKeyInfo()),
+                ["publicKeyAlgorithm"] = -7,
             },
+            ["authenticatorAttachment"] = "platform",
             ["clientExtensionResults"] = new JsonObject(),
         };
     }
@@ -161,6 +166,7 @@ internal sealed class SoftwareAuthenticator : IDisposable
             ["rawId"] = CredentialIdText,
             ["type"] = "public-key",
             ["response"] = response,
+            ["authenticatorAttachment"] = "platform",
             ["clientExtensionResults"] = new JsonObject(),
         };
     }
