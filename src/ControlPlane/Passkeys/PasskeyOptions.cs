@@ -40,11 +40,15 @@ internal sealed class PasskeyOptions
             throw new ConfigurationException(Section, "could not be read: " + ex.Message);
         }
 
+        // The issuer's host is the default only when a browser could use it: a domain name (an IP address cannot be an
+        // RP ID) served over https, or localhost. Otherwise (http://controlplane:5100 in a container) the defaults are
+        // localhost's, so start-up never fails on settings nobody made.
         Uri.TryCreate(issuer, UriKind.Absolute, out var issuerUri);
+        var issuerUsable = issuerUri is { HostNameType: UriHostNameType.Dns } && IsDomain(issuerUri.IdnHost.ToLowerInvariant())
+            && (issuerUri.Scheme == "https" || IsLocalhost(issuerUri.IdnHost));
         if (string.IsNullOrWhiteSpace(o.RelyingPartyId))
         {
-            // An IP address cannot be an RP ID; the issuer's host is used only when it is a name.
-            o.RelyingPartyId = issuerUri is { HostNameType: UriHostNameType.Dns } ? issuerUri.IdnHost : "localhost";
+            o.RelyingPartyId = issuerUsable ? issuerUri!.IdnHost : "localhost";
         }
 
         o.RelyingPartyId = o.RelyingPartyId.Trim().ToLowerInvariant();
@@ -62,7 +66,7 @@ internal sealed class PasskeyOptions
 
         if (o.Origins.Length == 0)
         {
-            o.Origins = issuerUri is { HostNameType: UriHostNameType.Dns } && HostBelongs(issuerUri.IdnHost, o.RelyingPartyId)
+            o.Origins = issuerUsable && HostBelongs(issuerUri!.IdnHost.ToLowerInvariant(), o.RelyingPartyId)
                 ? [issuerUri.GetLeftPart(UriPartial.Authority)]
                 : [o.RelyingPartyId == "localhost" ? "http://localhost" + PortSuffix(issuerUri) : "https://" + o.RelyingPartyId];
         }
@@ -87,7 +91,7 @@ internal sealed class PasskeyOptions
         }
 
         // Browsers offer WebAuthn only in secure contexts: https, or http on localhost.
-        if (uri.Scheme == "http" && !(uri.IdnHost == "localhost" || uri.IdnHost.EndsWith(".localhost", StringComparison.Ordinal)))
+        if (uri.Scheme == "http" && !IsLocalhost(uri.IdnHost))
         {
             throw new ConfigurationException(key, $"'{value}' must use https (http only for localhost).");
         }
@@ -99,6 +103,9 @@ internal sealed class PasskeyOptions
 
         return uri.GetLeftPart(UriPartial.Authority);
     }
+
+    private static bool IsLocalhost(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase);
 
     private static bool HostBelongs(string host, string rpId) =>
         host == rpId || host.EndsWith("." + rpId, StringComparison.Ordinal);

@@ -18,6 +18,8 @@ public sealed class PasskeyOptionsTests
     [InlineData("https://auth.example.com", "auth.example.com", "https://auth.example.com")]
     [InlineData("https://Auth.Example.com:8443/base", "auth.example.com", "https://auth.example.com:8443")]
     [InlineData("http://127.0.0.1:5100", "localhost", "http://localhost:5100")]
+    [InlineData("http://controlplane:5100", "localhost", "http://localhost:5100")]
+    [InlineData("https://cp_1.internal", "localhost", "http://localhost")]
     public void Defaults_follow_the_issuer(string issuer, string rpId, string origin)
     {
         var o = Load(issuer);
