@@ -227,6 +227,13 @@ public abstract partial class ControlPlaneSuite
         begun = Ok(await Ceremonies.BeginAssertionAsync(null, default));
         Refused(await Ceremonies.CompleteAssertionAsync(begun.ChallengeId, null, Element(clone.Assert(begun.Options)), default), 401, ErrorCodes.PasskeyCounterRegression);
 
+        // Without the key (a forged signature) a low counter is a failed verification: nobody can raise clone alarms at will.
+        clone.SignCount = 0;
+        clone.CorruptSignature = true;
+        begun = Ok(await Ceremonies.BeginAssertionAsync(userId, default));
+        Refused(await Ceremonies.CompleteAssertionAsync(begun.ChallengeId, userId, Element(clone.Assert(begun.Options)), default), 401, ErrorCodes.PasskeyVerificationFailed);
+        clone.CorruptSignature = false;
+
         // A counter that drops to 0 after counting is as suspect as one that goes back.
         clone.SignCount = 0;
         clone.CounterStep = 0;
