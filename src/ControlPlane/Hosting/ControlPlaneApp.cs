@@ -9,6 +9,7 @@ using Authio.ControlPlane.Fleet;
 using Authio.ControlPlane.Mfa;
 using Authio.ControlPlane.OAuth;
 using Authio.ControlPlane.Orgs;
+using Authio.ControlPlane.Passkeys;
 using Authio.ControlPlane.Passwords;
 using Authio.ControlPlane.RateLimiting;
 using Authio.ControlPlane.Sessions;
@@ -44,6 +45,7 @@ public static class ControlPlaneApp
             .AddAuth()
             .AddMfa()
             .AddPasswords()
+            .AddPasskeys(options, builder.Configuration)
             .AddOrgs()
             .AddUsers()
             .AddTeams()
@@ -78,6 +80,7 @@ public static class ControlPlaneApp
         root.MapMfaEndpoints(v1);
         root.MapCookieSessionEndpoints();
         v1.MapUserEndpoints();
+        v1.MapPasskeyEndpoints();
         v1.MapSessionEndpoints();
         v1.MapTeamEndpoints();
         v1.MapOrgEndpoints();

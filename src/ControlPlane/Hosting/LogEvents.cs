@@ -79,4 +79,12 @@ internal static class LogEvents
     public const int MfaStepUp = 2125;
     public const int StepUpRequired = 2126;
     public const int MfaLocked = 2127;
+    public const int PasskeyRegistered = 2160;
+    public const int PasskeyRemoved = 2161;
+    /// <summary>A passkey assertion was refused (reason only; never key material).</summary>
+    public const int PasskeyAssertionRefused = 2162;
+    /// <summary>A passkey's signature counter went backwards or stood still: a possible clone.</summary>
+    public const int PasskeyCounterRegression = 2163;
+    /// <summary>A WebAuthn payload could not be read or verified (debug: the library's reason).</summary>
+    public const int PasskeyPayloadRejected = 2164;
 }

@@ -314,6 +314,19 @@ internal static class Schema
             ALTER TABLE sessions ADD COLUMN auth_time BIGINT NULL;
             ALTER TABLE orgs ADD COLUMN mfa_policy TEXT NULL;
             """, RlsFor("mfa_challenges") + MemberOwned("mfa_totp") + MemberOwned("mfa_recovery_codes")),
+        // Passkeys (WebAuthn): credentials belong to identities, not orgs (one passkey serves each of a person's orgs), and
+        // discoverable sign-in reads them before any org is known, so neither table is org-scoped; they hold public keys
+        // only. Challenges live here, not in memory, so any instance can complete a ceremony another one started.
+        new(15, "passkeys", """
+            CREATE TABLE passkey_credentials (id TEXT PRIMARY KEY, credential_id TEXT NOT NULL UNIQUE,
+              user_id TEXT NOT NULL REFERENCES users(id), name TEXT NOT NULL, public_key TEXT NOT NULL, sign_count BIGINT NOT NULL,
+              backup_eligible BIGINT NOT NULL, backed_up BIGINT NOT NULL, aaguid TEXT NOT NULL, attestation_format TEXT NOT NULL,
+              transports TEXT NULL, created_at BIGINT NOT NULL, last_used_at BIGINT NULL);
+            CREATE INDEX passkey_credentials_user ON passkey_credentials(user_id);
+            CREATE TABLE passkey_challenges (id TEXT PRIMARY KEY, kind TEXT NOT NULL, user_id TEXT NULL, options TEXT NOT NULL,
+              expires_at BIGINT NOT NULL, created_at BIGINT NOT NULL);
+            CREATE INDEX passkey_challenges_expiry ON passkey_challenges(expires_at);
+            """, ""),
     ];
 
     public static string Sql(Migration m, Dialect dialect)

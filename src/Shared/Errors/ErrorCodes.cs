@@ -56,4 +56,16 @@ public static class ErrorCodes
     public const string MfaMethodUnavailable = "mfa_method_unavailable";
     /// <summary>The org's MFA policy requires this user to enrol a second factor first; only enrolment is open (403).</summary>
     public const string MfaEnrollmentRequired = "mfa_enrollment_required";
+    /// <summary>A passkey attestation or assertion that cannot be read (malformed JSON, CBOR, base64url, missing fields) or a registration that fails verification (400).</summary>
+    public const string PasskeyInvalid = "passkey_invalid";
+    /// <summary>The passkey challenge is unknown, expired, already answered, or was issued for another ceremony or user (400).</summary>
+    public const string PasskeyChallengeInvalid = "passkey_challenge_invalid";
+    /// <summary>The assertion names a credential that is not registered (401).</summary>
+    public const string PasskeyUnknownCredential = "passkey_unknown_credential";
+    /// <summary>The assertion is made with a passkey of another user than the one signing in (401).</summary>
+    public const string PasskeyWrongUser = "passkey_wrong_user";
+    /// <summary>The assertion fails verification: signature, origin, relying party, challenge or user presence/verification (401).</summary>
+    public const string PasskeyVerificationFailed = "passkey_verification_failed";
+    /// <summary>The authenticator's signature counter did not increase: the credential may have been cloned (401).</summary>
+    public const string PasskeyCounterRegression = "passkey_counter_regression";
 }
