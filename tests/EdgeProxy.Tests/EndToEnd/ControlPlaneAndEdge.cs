@@ -16,6 +16,9 @@ public abstract class ControlPlaneAndEdge(bool withRedis, bool postgres = false)
     private protected EdgeTestHost Edge { get; private set; } = null!;
     private protected RedisProcess? Redis { get; private set; }
 
+    /// <summary>The control plane's clock, when a suite moves time (null: the real clock).</summary>
+    private protected virtual TimeProvider? ControlPlaneTime => null;
+
     /// <summary>Extra edge settings of a suite.</summary>
     private protected virtual void ConfigureEdge(Dictionary<string, string?> config)
     {
@@ -25,7 +28,7 @@ public abstract class ControlPlaneAndEdge(bool withRedis, bool postgres = false)
     {
         Redis = withRedis ? await RedisProcess.StartAsync() : null;
         _database = postgres ? await PostgresDatabase.CreateAsync() : null;
-        Cp = await RealControlPlane.StartAsync(
+        Cp = await RealControlPlane.StartAsync(ControlPlaneTime,
         [
             .. Redis is null ? [] : new[] { $"--ControlPlane:Redis={Redis.ConnectionString}" },
             .. _database?.Arguments ?? [],

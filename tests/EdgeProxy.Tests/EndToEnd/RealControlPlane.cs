@@ -22,7 +22,10 @@ public sealed class RealControlPlane : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
     public string Url { get; private set; } = "";
 
-    public static async Task<RealControlPlane> StartAsync(params string[] extraArguments)
+    public static Task<RealControlPlane> StartAsync(params string[] extraArguments) => StartAsync(null, extraArguments);
+
+    /// <summary>With <paramref name="time"/>, the control plane's clock is the test's (sign-in times, token lifetimes).</summary>
+    public static async Task<RealControlPlane> StartAsync(TimeProvider? time, params string[] extraArguments)
     {
         var cp = new RealControlPlane();
         cp._app = ControlPlaneApp.Build(
@@ -32,7 +35,7 @@ public sealed class RealControlPlane : IAsyncDisposable
             $"--ControlPlane:Bootstrap:AdminPassword={Password}", "--ControlPlane:Passwords:TestOnlyInsecureBcryptCost=4",
             "--ControlPlane:Jobs:Enabled=false", "--ControlPlane:RateLimits:Enabled=false", "--Logging:LogLevel:Default=Warning",
             .. extraArguments,
-        ]);
+        ], time is null ? null : services => services.AddSingleton(time));
         await ControlPlaneApp.PrepareAsync(cp._app);
         await cp._app.StartAsync();
         cp.Url = cp._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
