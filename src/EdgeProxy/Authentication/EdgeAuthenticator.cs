@@ -135,11 +135,14 @@ internal sealed class EdgeAuthenticator(
                 // An unknown kid is charged only if it is still unknown after the key refresh (UnknownKeyAfterRefresh).
                 return ReferenceEquals(error, EdgeError.UnknownKey) ? AuthenticationOutcome.NeedsKeyRefresh : Fail(client, error!);
             }
-            var validated = EdgeIdentity.FromJwt(claims, payload[..claims.PayloadLength]);
+            // One copy of the token, shared by the cache entry and the identity (which decodes claims from it if a
+            // reload adds claim headers): no second copy of the payload per cached token.
+            var copy = cache is { Capacity: > 0 } ? token.ToArray() : null;
+            var validated = EdgeIdentity.FromJwt(claims, payload[..claims.PayloadLength], copy);
             var outcome = CheckRevocation(validated, token);
-            if (outcome.Kind != AuthenticationKind.Rejected)
+            if (outcome.Kind != AuthenticationKind.Rejected && copy is not null)
             {
-                cache?.Add(token, validated); // valid token: revocation is re-checked on every hit anyway
+                cache!.Add(copy, validated); // valid token: revocation is re-checked on every hit anyway
             }
             return outcome;
         }

@@ -14,6 +14,7 @@ namespace Authio.EdgeProxy.Authentication;
 internal sealed class EdgeIdentity
 {
     private readonly string[] _scopes = [];
+    private readonly GrantedScopes? _granted;
     private string?[] _claimValues = [];
 
     /// <summary>The token's <c>sub</c>; null for API keys, which identify a key, not a person.</summary>
@@ -32,15 +33,27 @@ internal sealed class EdgeIdentity
     public required string[] Scopes
     {
         get => _scopes;
-        init
-        {
-            _scopes = value;
-            Granted = new GrantedScopes(value);
-        }
+        init => _scopes = value;
     }
 
-    /// <summary><see cref="Scopes"/> compiled once for <see cref="ScopeGrammar"/> matching (wildcards included).</summary>
-    public GrantedScopes Granted { get; private init; } = GrantedScopes.None;
+    /// <summary>
+    /// <see cref="Scopes"/> compiled once for <see cref="ScopeGrammar"/> matching (wildcards included): the shared
+    /// <see cref="ScopeSet"/>'s for tokens, else compiled on first use (a benign race: both results are equal).
+    /// </summary>
+    public GrantedScopes Granted
+    {
+        get => _granted ?? Volatile.Read(ref _compiledScopes) ?? CompileScopes();
+        init => _granted = value;
+    }
+
+    private GrantedScopes? _compiledScopes;
+
+    private GrantedScopes CompileScopes()
+    {
+        var compiled = _scopes.Length == 0 ? GrantedScopes.None : new GrantedScopes(_scopes);
+        Volatile.Write(ref _compiledScopes, compiled);
+        return compiled;
+    }
 
     /// <summary>Space-separated scopes as sent upstream.</summary>
     public required string ScopesHeader { get; init; }
@@ -59,6 +72,12 @@ internal sealed class EdgeIdentity
     /// <summary>The decoded payload, kept to compute claim headers a route reload introduces after this identity was cached.</summary>
     public byte[]? Payload { get; init; }
 
+    /// <summary>
+    /// The compact token itself (the token cache's copy, shared): what <see cref="ClaimValue"/> decodes the payload
+    /// from when a reload adds claim paths, so a cached token does not keep its payload a second time.
+    /// </summary>
+    public byte[]? Token { get; init; }
+
     /// <summary>Header values of <see cref="ClaimPaths"/> by index; computed with the identity.</summary>
     public string?[] ClaimValues { init => _claimValues = value; }
 
@@ -76,23 +95,31 @@ internal sealed class EdgeIdentity
         {
             return values[index];
         }
-        if (Payload is null)
+        var payload = Payload ?? DecodePayload(Token);
+        if (payload is null)
         {
             return null;
         }
-        values = ClaimPaths.Compute(Payload, ClaimPaths.Current);
+        values = ClaimPaths.Compute(payload, ClaimPaths.Current);
         Volatile.Write(ref _claimValues, values);
         return (uint)index < (uint)values.Length ? values[index] : null;
     }
 
     /// <summary>Materializes strings from a validated payload: the one allocation of a token's life at this edge.</summary>
-    public static EdgeIdentity FromJwt(in JwtClaims claims, ReadOnlySpan<byte> payload)
+    public static EdgeIdentity FromJwt(in JwtClaims claims, ReadOnlySpan<byte> payload) => FromJwt(claims, payload, token: null);
+
+    /// <summary>
+    /// As above, keeping <paramref name="token"/> (the copy the token cache holds) instead of a copy of the payload.
+    /// Scope sets and short shared claims (org, role) are interned (<see cref="IdentityInterning"/>); only what is
+    /// the token's own (sub, sid, jti) is a string of its own.
+    /// </summary>
+    public static EdgeIdentity FromJwt(in JwtClaims claims, ReadOnlySpan<byte> payload, byte[]? token)
     {
-        var scopes = claims.Scope.IsPresent
-            ? claims.Scope.GetString(payload)!.Split(' ', StringSplitOptions.RemoveEmptyEntries)
-            : claims.ScopeArray.GetStringArray(payload);
+        var scopeSet = claims.Scope.IsPresent
+            ? IdentityInterning.Scopes(claims.Scope.GetString(payload)!)
+            : IdentityInterning.Scopes(claims.ScopeArray.GetStringArray(payload));
         var subject = claims.Subject.GetString(payload)!;
-        var org = claims.Org.GetString(payload);
+        var org = IdentityInterning.String(claims.Org.GetString(payload));
         var session = claims.SessionId.GetString(payload);
         var tokenId = claims.TokenId.GetString(payload);
         return new EdgeIdentity
@@ -102,20 +129,40 @@ internal sealed class EdgeIdentity
             SessionId = session,
             TokenId = tokenId,
             SubjectHeader = IdentityHeaderValue.Encode(subject),
-            OrgHeader = org is null ? null : IdentityHeaderValue.Encode(org),
+            OrgHeader = org is null ? null : IdentityInterning.String(IdentityHeaderValue.Encode(org)),
             SessionHeader = session is null ? null : IdentityHeaderValue.Encode(session),
             TokenIdHeader = tokenId is null ? null : IdentityHeaderValue.Encode(tokenId),
-            Scopes = scopes,
-            ScopesHeader = IdentityHeaderValue.Encode(string.Join(' ', scopes)),
+            Scopes = scopeSet.Scopes,
+            Granted = scopeSet.Granted,
+            ScopesHeader = scopeSet.Header,
             AuthType = IdentityHeaders.AuthTypeJwt,
             ExpiresAt = claims.ExpiresAt,
             IssuedAt = claims.IssuedAt,
             Key = claims.Key,
-            Role = claims.Role.GetString(payload),
+            Role = IdentityInterning.String(claims.Role.GetString(payload)),
             ProjectRoles = ReadProjects(payload),
-            Payload = payload.ToArray(),
-            ClaimValues = ClaimPaths.Compute(payload, ClaimPaths.Current),
+            Payload = token is null ? payload.ToArray() : null,
+            Token = token,
+            ClaimValues = ClaimPaths.Current.Length == 0 ? [] : ClaimPaths.Compute(payload, ClaimPaths.Current),
         };
+    }
+
+    /// <summary>The payload segment of a compact JWS, decoded (null when it does not decode): the reload path only.</summary>
+    private static byte[]? DecodePayload(byte[]? token)
+    {
+        if (token is null)
+        {
+            return null;
+        }
+        var first = Array.IndexOf(token, (byte)'.');
+        var second = first < 0 ? -1 : Array.IndexOf(token, (byte)'.', first + 1);
+        if (second < 0)
+        {
+            return null;
+        }
+        var segment = token.AsSpan(first + 1, second - first - 1);
+        var buffer = new byte[Base64UrlStrict.MaxDecodedLength(segment.Length)];
+        return Base64UrlStrict.TryDecode(segment, buffer, out var written) ? buffer[..written] : null;
     }
 
     /// <summary>Most project entries read from a token (issuers other than the control plane may send more; the rest are ignored).</summary>

@@ -49,4 +49,7 @@ internal static class EdgeLogEvents
     public const int FleetReporting = 3460;
     public const int FleetReportFailed = 3461;
     public const int FleetReportRefused = 3462;
+
+    public const int MemoryBudget = 3500;
+    public const int MemoryPressureShed = 3501;
 }
