@@ -36,16 +36,16 @@ internal static class MemoryProbe
                 throw new InvalidOperationException("token refused: " + error);
             }
         }
-        var sample = EdgeIdentity.FromJwt(claims[0], payloads[0].AsSpan(0, claims[0].PayloadLength), tokens[0]);
+        var sample = EdgeIdentity.FromJwt(claims[0], payloads[0].AsSpan(0, claims[0].PayloadLength), keepPayload: false);
         Console.WriteLine($"token {tokens[0].Length} B, payload {claims[0].PayloadLength} B, sub {sample.Subject!.Length} chars, sid {sample.SessionId!.Length}, jti {sample.TokenId!.Length}, scope header {sample.ScopesHeader.Length}");
         Console.WriteLine();
         Console.WriteLine($"{"what",-66} {"B/entry",9}");
 
         var keep = new object[n];
-        Row("token bytes (byte[] per entry)", n, i => keep[i] = tokens[i].ToArray());
-        var copies = (object[])keep.Clone();
+        Row("token bytes as a byte[] per entry (previous layout)", n, i => keep[i] = tokens[i].ToArray());
+        Console.WriteLine($"{"token bytes in the slab (current: one fixed region per slot)",-66} {TokenCache.SlotBytes,9}");
         Row("identity, current layout (sub/sid/jti strings own; scopes, org shared)", n,
-            i => keep[i] = EdgeIdentity.FromJwt(claims[i], payloads[i].AsSpan(0, claims[i].PayloadLength), (byte[])copies[i]));
+            i => keep[i] = EdgeIdentity.FromJwt(claims[i], payloads[i].AsSpan(0, claims[i].PayloadLength), keepPayload: false));
         Row("identity, previous layout (own payload copy, scopes array, header)", n, i =>
         {
             var payload = payloads[i].AsSpan(0, claims[i].PayloadLength);
@@ -63,17 +63,16 @@ internal static class MemoryProbe
         Row("  sid string", n, i => keep[i] = claims[i].SessionId.GetString(payloads[i])!);
         Row("  jti string", n, i => keep[i] = claims[i].TokenId.GetString(payloads[i])!);
         Row("  org string (previous: per token; now shared)", n, i => keep[i] = claims[i].Org.GetString(payloads[i])!);
-        Row("cache entry object (hash, token ref, identity ref, referenced bit)", n, i => keep[i] = new TokenCache.Entry(0, tokens[i], sample));
+        Row("cache entry object (hash, length, overflow ref, identity ref, referenced bit)", n, i => keep[i] = new TokenCache.Entry(0, 527, null, sample));
         Console.WriteLine($"{"cache slot (one reference per slot, fixed at start)",-66} {8,9}");
 
         Array.Clear(keep);
-        var cache = new TokenCache(n);
-        Row($"whole cached token through TokenCache.Add (current layout)", n, i =>
-        {
-            var copy = tokens[i].ToArray();
-            cache.Add(copy, EdgeIdentity.FromJwt(claims[i], payloads[i].AsSpan(0, claims[i].PayloadLength), copy));
-        }, (cache.Capacity - cache.Count()) * 0L);
-        Console.WriteLine($"   (cache holds {cache.Count():N0} of {cache.Capacity:N0}; 2-way sets, so some tokens evict each other)");
+        TokenCache? cache = null;
+        Row($"whole cached token through TokenCache (slots + slab + entries), current layout", n,
+            i => cache!.Add(tokens[i], EdgeIdentity.FromJwt(claims[i], payloads[i].AsSpan(0, claims[i].PayloadLength), keepPayload: false)),
+            once: () => cache = new TokenCache(n));
+        Console.WriteLine($"   (cache holds {cache!.Count():N0} of {cache.Capacity:N0}; 2-way sets, so some tokens evict each other;"
+            + " the slab is committed at start but a page is resident only once written)");
         GC.KeepAlive(cache);
         cache = null;
         Array.Clear(tokens);

@@ -14,7 +14,7 @@ namespace Authio.EdgeProxy.Authentication;
 internal sealed class EdgeIdentity
 {
     private readonly string[] _scopes = [];
-    private readonly GrantedScopes? _granted;
+    private GrantedScopes? _granted;
     private string?[] _claimValues = [];
 
     /// <summary>The token's <c>sub</c>; null for API keys, which identify a key, not a person.</summary>
@@ -73,10 +73,10 @@ internal sealed class EdgeIdentity
     public byte[]? Payload { get; init; }
 
     /// <summary>
-    /// The compact token itself (the token cache's copy, shared): what <see cref="ClaimValue"/> decodes the payload
-    /// from when a reload adds claim paths, so a cached token does not keep its payload a second time.
+    /// True for a token identity built without its payload (the token cache's) before a route reload added claim
+    /// paths: it cannot compute the new headers, so the cache drops it and the token is validated again. 0 B, two reads.
     /// </summary>
-    public byte[]? Token { get; init; }
+    public bool ClaimPathsStale => _claimValues.Length < ClaimPaths.Current.Length && Payload is null && Subject is not null;
 
     /// <summary>Header values of <see cref="ClaimPaths"/> by index; computed with the identity.</summary>
     public string?[] ClaimValues { init => _claimValues = value; }
@@ -95,25 +95,22 @@ internal sealed class EdgeIdentity
         {
             return values[index];
         }
-        var payload = Payload ?? DecodePayload(Token);
-        if (payload is null)
+        if (Payload is null)
         {
             return null;
         }
-        values = ClaimPaths.Compute(payload, ClaimPaths.Current);
+        values = ClaimPaths.Compute(Payload, ClaimPaths.Current);
         Volatile.Write(ref _claimValues, values);
         return (uint)index < (uint)values.Length ? values[index] : null;
     }
 
     /// <summary>Materializes strings from a validated payload: the one allocation of a token's life at this edge.</summary>
-    public static EdgeIdentity FromJwt(in JwtClaims claims, ReadOnlySpan<byte> payload) => FromJwt(claims, payload, token: null);
-
-    /// <summary>
-    /// As above, keeping <paramref name="token"/> (the copy the token cache holds) instead of a copy of the payload.
-    /// Scope sets and short shared claims (org, role) are interned (<see cref="IdentityInterning"/>); only what is
-    /// the token's own (sub, sid, jti) is a string of its own.
-    /// </summary>
-    public static EdgeIdentity FromJwt(in JwtClaims claims, ReadOnlySpan<byte> payload, byte[]? token)
+    /// <remarks>
+    /// Scope sets and short shared claims (org, role) are interned (<see cref="IdentityInterning"/>); only what is the
+    /// token's own (sub, sid, jti) is a string of its own. Without <paramref name="keepPayload"/> (the token cache's
+    /// identities) no copy of the payload is kept; see <see cref="ClaimPathsStale"/>.
+    /// </remarks>
+    public static EdgeIdentity FromJwt(in JwtClaims claims, ReadOnlySpan<byte> payload, bool keepPayload = true)
     {
         var scopeSet = claims.Scope.IsPresent
             ? IdentityInterning.Scopes(claims.Scope.GetString(payload)!)
@@ -141,28 +138,9 @@ internal sealed class EdgeIdentity
             Key = claims.Key,
             Role = IdentityInterning.String(claims.Role.GetString(payload)),
             ProjectRoles = ReadProjects(payload),
-            Payload = token is null ? payload.ToArray() : null,
-            Token = token,
+            Payload = keepPayload ? payload.ToArray() : null,
             ClaimValues = ClaimPaths.Current.Length == 0 ? [] : ClaimPaths.Compute(payload, ClaimPaths.Current),
         };
-    }
-
-    /// <summary>The payload segment of a compact JWS, decoded (null when it does not decode): the reload path only.</summary>
-    private static byte[]? DecodePayload(byte[]? token)
-    {
-        if (token is null)
-        {
-            return null;
-        }
-        var first = Array.IndexOf(token, (byte)'.');
-        var second = first < 0 ? -1 : Array.IndexOf(token, (byte)'.', first + 1);
-        if (second < 0)
-        {
-            return null;
-        }
-        var segment = token.AsSpan(first + 1, second - first - 1);
-        var buffer = new byte[Base64UrlStrict.MaxDecodedLength(segment.Length)];
-        return Base64UrlStrict.TryDecode(segment, buffer, out var written) ? buffer[..written] : null;
     }
 
     /// <summary>Most project entries read from a token (issuers other than the control plane may send more; the rest are ignored).</summary>
