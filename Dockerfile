@@ -12,8 +12,9 @@ RUN dotnet publish src/${PROJECT} -c Release -o /app --nologo
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 ARG PROJECT
+# GC mode comes from each project's runtimeconfig (the edge: workstation, concurrent, ConserveMemory 7 — README
+# "Memory"; the control plane: Server GC). Inside a container limit the runtime sizes its heap from the limit.
 ENV ASPNETCORE_URLS=http://+:8080 \
-    DOTNET_gcServer=1 \
     AUTHIO_ASSEMBLY=Authio.${PROJECT}.dll
 WORKDIR /app
 COPY --from=build --chown=root:root /app ./

@@ -53,6 +53,9 @@ internal sealed class TokenCache
 
     public int Capacity => _slots.Length;
 
+    /// <summary>Bytes of the token slab (fixed at construction; resident only as far as tokens were written).</summary>
+    public long SlabBytes => (long)_slots.Length * SlotBytes;
+
     /// <summary>Entries dropped to make room for another token or to shed memory (<see cref="Trim"/>), since start.</summary>
     public long Evictions => Interlocked.Read(ref _evictions);
 

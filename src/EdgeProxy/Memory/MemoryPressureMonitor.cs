@@ -4,13 +4,23 @@ using Authio.EdgeProxy.RateLimiting;
 
 namespace Authio.EdgeProxy.Memory;
 
-/// <summary>The GC's view of memory at its last collection (a seam: tests supply their own).</summary>
-internal readonly record struct MemorySample(long MemoryLoadBytes, long HighMemoryLoadThresholdBytes, long HeapSizeBytes, long CommittedBytes)
+/// <summary>The GC's view of memory (a seam: tests supply their own).</summary>
+/// <param name="MemoryLoadBytes">Memory load at the last collection.</param>
+/// <param name="HighMemoryLoadThresholdBytes">Where the GC itself starts to fight for memory.</param>
+/// <param name="HeapSizeBytes">Heap size after the last collection (garbage in older generations included).</param>
+/// <param name="CommittedBytes">Memory the GC has committed.</param>
+/// <param name="LiveAfterFullBytes">What survived the last full (generation 2) collection; 0 before the first.</param>
+internal readonly record struct MemorySample(long MemoryLoadBytes, long HighMemoryLoadThresholdBytes, long HeapSizeBytes, long CommittedBytes,
+    long LiveAfterFullBytes = 0)
 {
     public static MemorySample FromRuntime()
     {
         var info = GC.GetGCMemoryInfo();
-        return new MemorySample(info.MemoryLoadBytes, info.HighMemoryLoadThresholdBytes, info.HeapSizeBytes, info.TotalCommittedBytes);
+        var background = GC.GetGCMemoryInfo(GCKind.Background);
+        var blocking = GC.GetGCMemoryInfo(GCKind.FullBlocking);
+        var full = background.Index > blocking.Index ? background : blocking;
+        return new MemorySample(info.MemoryLoadBytes, info.HighMemoryLoadThresholdBytes, info.HeapSizeBytes, info.TotalCommittedBytes,
+            full.Index == 0 ? 0 : full.HeapSizeBytes - full.FragmentedBytes);
     }
 
     /// <summary>Memory load as a share of the GC's high-memory threshold (1.0 = the GC itself starts to fight for memory).</summary>
@@ -63,10 +73,58 @@ internal sealed partial class MemoryPressureMonitor(
         }
     }
 
-    /// <summary>One look at memory; sheds when under pressure. True when it shed.</summary>
+    /// <summary>
+    /// The heap may grow to this multiple of what survived the last full collection (plus <see cref="CollectSlackBytes"/>)
+    /// before the monitor asks for a background generation-2 collection.
+    /// </summary>
+    public const double CollectGrowthFactor = 1.5;
+
+    public const long CollectSlackBytes = 24L << 20;
+
+    /// <summary>At most one requested collection per this many seconds.</summary>
+    public const int CollectIntervalSeconds = 5;
+
+    private long _lastCollect = long.MinValue;
+    private long _collections;
+
+    /// <summary>Background collections the monitor asked for since start.</summary>
+    public long Collections => Interlocked.Read(ref _collections);
+
+    /// <summary>
+    /// One look at memory: asks for a background full collection when the heap has outgrown what is live, and sheds
+    /// cache entries under pressure. True when it shed.
+    /// </summary>
     public bool CheckOnce()
     {
         var now = _sample();
+        MaybeCollect(now);
+        return MaybeShed(now);
+    }
+
+    /// <summary>
+    /// A cache under churn defeats the GC's generational bet: every entry lives long enough to reach generation 2 and
+    /// dies there, and generation 2's budget grows with what survived, so without a container limit the heap reaches
+    /// several times what is live before the GC looks (measured: 130 MB live, 350 MB committed). A background
+    /// collection (concurrent, no compaction, ≈ 1 % of a core at the rate allowed here) reclaims those dead entries.
+    /// </summary>
+    private void MaybeCollect(MemorySample now)
+    {
+        var timestamp = time.GetTimestamp();
+        // The token slab is a fixed part of the heap (pinned, never garbage): only what is on top of it may grow by the factor.
+        var slab = tokens.SlabBytes;
+        var live = Math.Max(0, now.LiveAfterFullBytes - slab);
+        if (now.HeapSizeBytes <= slab + live * CollectGrowthFactor + CollectSlackBytes
+            || (_lastCollect != long.MinValue && time.GetElapsedTime(_lastCollect, timestamp) < TimeSpan.FromSeconds(CollectIntervalSeconds)))
+        {
+            return;
+        }
+        _lastCollect = timestamp;
+        Interlocked.Increment(ref _collections);
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false, compacting: false);
+    }
+
+    private bool MaybeShed(MemorySample now)
+    {
         var overBudget = now.HeapSizeBytes > budget.Bytes + RuntimeAllowanceBytes;
         if (now.Load < options.PressureThreshold && !overBudget)
         {

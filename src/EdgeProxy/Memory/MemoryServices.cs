@@ -38,6 +38,8 @@ internal static class MemoryServices
             description: "The caches' memory budget (Edge:Memory:Budget, default half of what the runtime sees).");
         meter.CreateObservableCounter("authio.edge.memory.pressure_trims", () => monitor.Trims,
             description: "Times the caches shed cold entries because the GC's memory load or heap neared the limit.");
+        meter.CreateObservableCounter("authio.edge.memory.collections", () => monitor.Collections,
+            description: "Background full GCs the memory monitor asked for because the heap had outgrown what was live.");
         meter.CreateObservableGauge("authio.edge.token_cache.entries", () => tokens.Count(),
             description: "Validated tokens cached now.");
         meter.CreateObservableGauge("authio.edge.token_cache.capacity", () => tokens.Capacity,
