@@ -98,7 +98,9 @@ internal static class Churn
             $"SUMMARY tokens={tokens.Length} seconds={duration.TotalSeconds:F0} requests={ok + non2xx + errors} ok={ok} non2xx={non2xx} errors={errors} " +
             $"rss_after_warmup_mib={rssAtWarmup:F1} max_rss_after_warmup_mib={maxRssAfterWarmup:F1} end_rss_mib={end:F1} " +
             $"growth_second_half_pct={growth * 100:F1} max_gc_heap_mib={maxHeapAfterWarmup:F1} hit_rate_after_warmup={(hits + misses > 0 ? hits / (hits + misses) : 0):P1} " +
-            $"evictions={evictions:F0}"));
+            $"evictions={evictions:F0} cache_capacity={finalMetrics.Sum("authio_edge_token_cache_capacity"):F0} " +
+            $"cache_entries={finalMetrics.Sum("authio_edge_token_cache_entries"):F0} budget_mib={finalMetrics.Sum("authio_edge_memory_budget_bytes") / 1048576:F0} " +
+            $"pressure_trims={finalMetrics.Sum("authio_edge_memory_pressure_trims_total"):F0} monitor_gcs={finalMetrics.Sum("authio_edge_memory_collections_total"):F0}"));
         return non2xx == 0 && errors == 0 ? 0 : 1;
     }
 

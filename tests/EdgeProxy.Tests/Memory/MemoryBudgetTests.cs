@@ -37,8 +37,8 @@ public sealed class MemoryBudgetTests
     }
 
     [Theory]
-    [InlineData(null, GiB / 2)]
-    [InlineData("40%", (long)(GiB * 0.4))]
+    [InlineData(null, GiB)]
+    [InlineData("40%", (long)(GiB * 0.8))]
     [InlineData("128MiB", 128L << 20)]
     [InlineData("134217728", 128L << 20)]
     [InlineData("1GiB", GiB)]
