@@ -41,38 +41,37 @@ internal static class MemoryProbe
         Console.WriteLine();
         Console.WriteLine($"{"what",-66} {"B/entry",9}");
 
-        var keep = new object[n];
-        Row("token bytes as a byte[] per entry (previous layout)", n, i => keep[i] = tokens[i].ToArray());
+        Row("token bytes as a byte[] per entry (previous layout)", n, i => _keep[i] = tokens[i].ToArray());
         Console.WriteLine($"{"token bytes in the slab (current: one fixed region per slot)",-66} {TokenCache.SlotBytes,9}");
         Row("identity, current layout (sub/sid/jti strings own; scopes, org shared)", n,
-            i => keep[i] = EdgeIdentity.FromJwt(claims[i], payloads[i].AsSpan(0, claims[i].PayloadLength), keepPayload: false));
+            i => _keep[i] = EdgeIdentity.FromJwt(claims[i], payloads[i].AsSpan(0, claims[i].PayloadLength), keepPayload: false));
         Row("identity, previous layout (own payload copy, scopes array, header)", n, i =>
         {
             var payload = payloads[i].AsSpan(0, claims[i].PayloadLength);
             var identity = EdgeIdentity.FromJwt(claims[i], payload);
             var scopes = claims[i].Scope.GetString(payload)!.Split(' ');
-            keep[i] = (identity, scopes, new Authio.Shared.Scopes.GrantedScopes(scopes), IdentityHeaderValue.Encode(string.Join(' ', scopes)));
+            _keep[i] = (identity, scopes, new Authio.Shared.Scopes.GrantedScopes(scopes), IdentityHeaderValue.Encode(string.Join(' ', scopes)));
         });
-        Row("  of which: own payload copy", n, i => keep[i] = payloads[i].AsSpan(0, claims[i].PayloadLength).ToArray());
+        Row("  of which: own payload copy", n, i => _keep[i] = payloads[i].AsSpan(0, claims[i].PayloadLength).ToArray());
         Row("  of which: scopes array + compiled + header (per token, unshared)", n, i =>
         {
             var scopes = claims[i].Scope.GetString(payloads[i].AsSpan(0, claims[i].PayloadLength))!.Split(' ');
-            keep[i] = (scopes, new Authio.Shared.Scopes.GrantedScopes(scopes), IdentityHeaderValue.Encode(string.Join(' ', scopes)));
+            _keep[i] = (scopes, new Authio.Shared.Scopes.GrantedScopes(scopes), IdentityHeaderValue.Encode(string.Join(' ', scopes)));
         });
-        Row("  sub string", n, i => keep[i] = claims[i].Subject.GetString(payloads[i])!);
-        Row("  sid string", n, i => keep[i] = claims[i].SessionId.GetString(payloads[i])!);
-        Row("  jti string", n, i => keep[i] = claims[i].TokenId.GetString(payloads[i])!);
-        Row("  org string (previous: per token; now shared)", n, i => keep[i] = claims[i].Org.GetString(payloads[i])!);
-        Row("cache entry object (hash, length, overflow ref, identity ref, referenced bit)", n, i => keep[i] = new TokenCache.Entry(0, 527, null, sample));
+        Row("  sub string", n, i => _keep[i] = claims[i].Subject.GetString(payloads[i])!);
+        Row("  sid string", n, i => _keep[i] = claims[i].SessionId.GetString(payloads[i])!);
+        Row("  jti string", n, i => _keep[i] = claims[i].TokenId.GetString(payloads[i])!);
+        Row("  org string (previous: per token; now shared)", n, i => _keep[i] = claims[i].Org.GetString(payloads[i])!);
+        Row("cache entry object (hash, length, overflow ref, identity ref, referenced bit)", n, i => _keep[i] = new TokenCache.Entry(0, 527, null, sample));
         Console.WriteLine($"{"cache slot (one reference per slot, fixed at start)",-66} {8,9}");
 
-        Array.Clear(keep);
         TokenCache? cache = null;
         Row($"whole cached token through TokenCache (slots + slab + entries), current layout", n,
             i => cache!.Add(tokens[i], EdgeIdentity.FromJwt(claims[i], payloads[i].AsSpan(0, claims[i].PayloadLength), keepPayload: false)),
             once: () => cache = new TokenCache(n));
-        Console.WriteLine($"   (cache holds {cache!.Count():N0} of {cache.Capacity:N0}; 2-way sets, so some tokens evict each other;"
-            + " the slab is committed at start but a page is resident only once written)");
+        var held = cache!.Count();
+        Console.WriteLine($"   per entry held: {_lastTotal / (double)held,9:F1} B ({held:N0} of {cache.Capacity:N0} held: 2-way sets, so some tokens"
+            + " evicted each other; slots and the whole slab are counted, a slab page is resident only once written)");
         GC.KeepAlive(cache);
         cache = null;
         Array.Clear(tokens);
@@ -125,8 +124,12 @@ internal static class MemoryProbe
         GC.KeepAlive(table);
     }
 
+    private static object[] _keep = [];
+    private static long _lastTotal;
+
     private static void Row(string what, int count, Action<int> build, long subtract = 0, Action? once = null)
     {
+        _keep = new object[count]; // what a row builds is kept here (previous rows' objects are released)
         var before = Retained();
         once?.Invoke();
         for (var i = 0; i < count; i++)
@@ -134,7 +137,8 @@ internal static class MemoryProbe
             build(i);
         }
         var after = Retained();
-        Console.WriteLine($"{what,-66} {(after - before - subtract) / (double)count,9:F1}");
+        _lastTotal = after - before - subtract;
+        Console.WriteLine($"{what,-66} {_lastTotal / (double)count,9:F1}");
     }
 
     private static long Retained()
