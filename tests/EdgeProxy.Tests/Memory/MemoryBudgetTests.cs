@@ -142,6 +142,44 @@ public sealed class MemoryBudgetTests
         Assert.Same(IdentityInterning.String(new string("org_acme".AsSpan())), IdentityInterning.String(new string("org_acme".AsSpan())));
     }
 
+    [Fact]
+    public async Task A_slab_region_being_rewritten_never_answers_for_another_token()
+    {
+        // One set (2 slots): a writer keeps replacing its tokens (same length, so the same slab bytes are rewritten) while
+        // readers look up one of them; every hit must carry that token's own identity. Bounded in count and time.
+        var cache = new TokenCache(2);
+        var tokens = Enumerable.Range(0, 8).Select(i => System.Text.Encoding.ASCII.GetBytes($"token-{i}-" + new string((char)('a' + i), 500))).ToArray();
+        var identities = tokens.Select((_, i) => new EdgeIdentity { Subject = "s" + i, Scopes = [], ScopesHeader = "", AuthType = "jwt", ExpiresAt = i }).ToArray();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var wrong = 0;
+        var hits = 0;
+        var writer = Task.Run(() =>
+        {
+            for (var n = 0; n < 200_000 && !stop.IsCancellationRequested; n++)
+            {
+                cache.Add(tokens[n % tokens.Length], identities[n % tokens.Length]);
+            }
+        });
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        {
+            for (var n = 0; n < 200_000 && !stop.IsCancellationRequested; n++)
+            {
+                var i = (n + r) % tokens.Length;
+                if (cache.TryGet(tokens[i], out var entry))
+                {
+                    Interlocked.Increment(ref hits);
+                    if (!ReferenceEquals(entry.Identity, identities[i]))
+                    {
+                        Interlocked.Increment(ref wrong);
+                    }
+                }
+            }
+        })).ToArray();
+        await Task.WhenAll([writer, .. readers]);
+        Assert.Equal(0, wrong);
+        Assert.True(hits > 0);
+    }
+
     private static EdgeIdentity Identity() =>
         new() { Subject = "a", Scopes = [], ScopesHeader = "", AuthType = "jwt", ExpiresAt = long.MaxValue };
 }
