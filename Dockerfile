@@ -12,8 +12,9 @@ RUN dotnet publish src/${PROJECT} -c Release -o /app --nologo
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 ARG PROJECT
+# GC mode comes from each project's runtimeconfig (the edge: workstation, concurrent, ConserveMemory 7 — README
+# "Memory and sizing"; the control plane: Server GC). Inside a container limit the runtime sizes its heap from it.
 ENV ASPNETCORE_URLS=http://+:8080 \
-    DOTNET_gcServer=1 \
     AUTHIO_ASSEMBLY=Authio.${PROJECT}.dll
 WORKDIR /app
 COPY --from=build --chown=root:root /app ./
@@ -21,4 +22,6 @@ USER $APP_UID
 # 8080: proxy (or control plane API). The edge's admin listener (Edge__AdminUrls) stays on loopback unless set,
 # e.g. -e Edge__AdminUrls=http://+:9901 to scrape /metrics from outside the container.
 EXPOSE 8080 9901
-ENTRYPOINT ["sh", "-c", "exec dotnet \"$AUTHIO_ASSEMBLY\" \"$@\"", "--"]
+# The edge: a 16 MiB generation-0 budget (GCgen0size has no runtimeconfig knob; the workstation default follows the
+# CPU's cache size and kept ≈ 80 MiB more committed under token churn: load/README.md "Memory under token churn").
+ENTRYPOINT ["sh", "-c", "[ \"$AUTHIO_ASSEMBLY\" = Authio.EdgeProxy.dll ] && export DOTNET_GCgen0size=\"${DOTNET_GCgen0size:-0x1000000}\"; exec dotnet \"$AUTHIO_ASSEMBLY\" \"$@\"", "--"]

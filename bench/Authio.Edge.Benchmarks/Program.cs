@@ -13,6 +13,13 @@ public static class Program
             return;
         }
 
+        // `memory [N]`: bytes retained per cached token, API key, revocation id and rate-limit key (bench/README.md).
+        if (args is ["memory", ..])
+        {
+            MemoryProbe.Run(args);
+            return;
+        }
+
         // `negative-probe`: expired-token replay vs full validation, contention-robust (min/median of short batches).
         if (args is ["negative-probe", ..])
         {

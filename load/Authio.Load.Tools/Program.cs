@@ -13,6 +13,8 @@ using Yarp.ReverseProxy.Configuration;
 //   apikeys   --count N                     N random live API keys with a correct checksum (unknown to any control plane)
 //   abuse     --edge URL --baseline F --fresh F --flood F [--seconds 10] [--valid-conns 8] [--flood-conns 16]
 //                                           valid clients alone, then with a flood (load/abuse.sh)
+//   churn --edge URL --metrics URL --pid PID --tokens F [--seconds 180] [--warmup 30] [--interval 5] [--conns 32]
+//                                           random tokens from F; prints the edge's RSS and GC heap over time (load/memory.sh)
 //   edge-key    --cp URL --email E --password P                 creates an edge:sync API key, prints it
 //   propagation --cp URL --email E --password P --edges U1,U2,U3 --count N [--label L] [--probe-interval-ms 2]
 //                                           revoke N keys one by one, report p50/p99/max to the last edge's first 401
@@ -26,6 +28,7 @@ return args.FirstOrDefault() switch
     "mint" => Mint(Options.Parse(args)),
     "apikeys" => RandomApiKeys(Options.Parse(args)),
     "abuse" => await AbuseRun(Options.Parse(args)),
+    "churn" => await ChurnRun(Options.Parse(args)),
     _ => Usage(),
 };
 
@@ -98,6 +101,14 @@ static Task<int> AbuseRun(Options o)
     static int Int(Options o, string name, int fallback) => int.Parse(o.Get(name) ?? fallback.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
     return Abuse.RunAsync(o.Require("edge"), Lines(o.Require("baseline")), Lines(o.Require("fresh")), Lines(o.Require("flood")),
         TimeSpan.FromSeconds(Int(o, "seconds", 10)), Int(o, "valid-conns", 8), Int(o, "flood-conns", 16));
+}
+
+static Task<int> ChurnRun(Options o)
+{
+    static int Int(Options o, string name, int fallback) => int.Parse(o.Get(name) ?? fallback.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
+    return Authio.Load.Tools.Churn.RunAsync(o.Require("edge"), o.Require("metrics"), Int(o, "pid", 0),
+        File.ReadAllLines(o.Require("tokens")).Where(l => l.Length > 0).ToArray(), TimeSpan.FromSeconds(Int(o, "seconds", 180)),
+        TimeSpan.FromSeconds(Int(o, "warmup", 30)), TimeSpan.FromSeconds(Int(o, "interval", 5)), Int(o, "conns", 32));
 }
 
 static int RandomApiKeys(Options o)

@@ -253,18 +253,25 @@ internal sealed partial class ApiKeyAuthenticator
         return new ApiKeyHotCache.Entry(digest, identity, rejection, now + _freshTicks, expiresAt, rejection is null ? _usage.For(record.Id) : null);
     }
 
-    private static EdgeIdentity FromRecord(ApiKeyRecord record, long expiresAt) => new()
+    private static EdgeIdentity FromRecord(ApiKeyRecord record, long expiresAt)
     {
-        Subject = null,
-        KeyId = record.Id,
-        Org = record.OrgId,
-        Scopes = record.Scopes,
-        ScopesHeader = IdentityHeaderValue.Encode(string.Join(' ', record.Scopes)),
-        OrgHeader = IdentityHeaderValue.Encode(record.OrgId),
-        AuthType = IdentityHeaders.AuthTypeApiKey,
-        ExpiresAt = expiresAt,
-        IssuedAt = long.MinValue,
-    };
+        // Keys of one org mostly share a scope set and the org: held once (IdentityInterning), not per cached key.
+        var scopes = IdentityInterning.Scopes(record.Scopes);
+        var org = IdentityInterning.String(record.OrgId);
+        return new EdgeIdentity
+        {
+            Subject = null,
+            KeyId = record.Id,
+            Org = org,
+            Scopes = scopes.Scopes,
+            Granted = scopes.Granted,
+            ScopesHeader = scopes.Header,
+            OrgHeader = IdentityInterning.String(IdentityHeaderValue.Encode(org!)),
+            AuthType = IdentityHeaders.AuthTypeApiKey,
+            ExpiresAt = expiresAt,
+            IssuedAt = long.MinValue,
+        };
+    }
 
     private AuthenticationOutcome Decide(ApiKeyHotCache.Entry entry, IPAddress? client)
     {

@@ -44,6 +44,29 @@ internal sealed class ApiKeyHotCache
 
     public void Clear() => Array.Clear(_slots);
 
+    /// <summary>
+    /// Sheds memory (the memory monitor): drops entries in slot order until at most <paramref name="keepFraction"/> of
+    /// the slots are held. A dropped key is looked up again (FusionCache, then the control plane) on its next request.
+    /// </summary>
+    public int Trim(double keepFraction)
+    {
+        var held = 0;
+        foreach (var slot in _slots)
+        {
+            held += slot is null ? 0 : 1;
+        }
+        var target = (int)(Math.Clamp(keepFraction, 0, 1) * _slots.Length);
+        var dropped = 0;
+        for (var i = 0; i < _slots.Length && held - dropped > target; i++)
+        {
+            if (Volatile.Read(ref _slots[i]) is { } entry && Interlocked.CompareExchange(ref _slots[i], null, entry) == entry)
+            {
+                dropped++;
+            }
+        }
+        return dropped;
+    }
+
     private int IndexOf(ReadOnlySpan<byte> digest) => (int)BinaryPrimitives.ReadUInt32LittleEndian(digest) & _mask;
 
     private static bool Matches(Entry? candidate, ReadOnlySpan<byte> digest, long now, out Entry entry)

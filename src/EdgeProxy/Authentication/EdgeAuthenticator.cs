@@ -77,7 +77,7 @@ internal sealed class EdgeAuthenticator(
         if (cache is not null && cache.TryGet(token, out var entry))
         {
             var identity = entry.Identity;
-            if (identity.Key is { Retired: true })
+            if (identity.Key is { Retired: true } || identity.ClaimPathsStale)
             {
                 cache.Remove(entry);
             }
@@ -135,11 +135,14 @@ internal sealed class EdgeAuthenticator(
                 // An unknown kid is charged only if it is still unknown after the key refresh (UnknownKeyAfterRefresh).
                 return ReferenceEquals(error, EdgeError.UnknownKey) ? AuthenticationOutcome.NeedsKeyRefresh : Fail(client, error!);
             }
-            var validated = EdgeIdentity.FromJwt(claims, payload[..claims.PayloadLength]);
+            // A cached identity keeps no copy of the payload (the cache holds the token's bytes once, in its slab): when a
+            // route reload adds claim headers, a hit on it is answered by validating the token again (ClaimPathsStale).
+            var cached = cache is { Capacity: > 0 };
+            var validated = EdgeIdentity.FromJwt(claims, payload[..claims.PayloadLength], keepPayload: !cached);
             var outcome = CheckRevocation(validated, token);
-            if (outcome.Kind != AuthenticationKind.Rejected)
+            if (outcome.Kind != AuthenticationKind.Rejected && cached)
             {
-                cache?.Add(token, validated); // valid token: revocation is re-checked on every hit anyway
+                cache!.Add(token, validated); // valid token: revocation is re-checked on every hit anyway
             }
             return outcome;
         }

@@ -14,6 +14,7 @@ namespace Authio.EdgeProxy.Authentication;
 internal sealed class EdgeIdentity
 {
     private readonly string[] _scopes = [];
+    private GrantedScopes? _granted;
     private string?[] _claimValues = [];
 
     /// <summary>The token's <c>sub</c>; null for API keys, which identify a key, not a person.</summary>
@@ -32,15 +33,27 @@ internal sealed class EdgeIdentity
     public required string[] Scopes
     {
         get => _scopes;
-        init
-        {
-            _scopes = value;
-            Granted = new GrantedScopes(value);
-        }
+        init => _scopes = value;
     }
 
-    /// <summary><see cref="Scopes"/> compiled once for <see cref="ScopeGrammar"/> matching (wildcards included).</summary>
-    public GrantedScopes Granted { get; private init; } = GrantedScopes.None;
+    /// <summary>
+    /// <see cref="Scopes"/> compiled once for <see cref="ScopeGrammar"/> matching (wildcards included): the shared
+    /// <see cref="ScopeSet"/>'s for tokens, else compiled on first use (a benign race: both results are equal).
+    /// </summary>
+    public GrantedScopes Granted
+    {
+        get => _granted ?? Volatile.Read(ref _compiledScopes) ?? CompileScopes();
+        init => _granted = value;
+    }
+
+    private GrantedScopes? _compiledScopes;
+
+    private GrantedScopes CompileScopes()
+    {
+        var compiled = _scopes.Length == 0 ? GrantedScopes.None : new GrantedScopes(_scopes);
+        Volatile.Write(ref _compiledScopes, compiled);
+        return compiled;
+    }
 
     /// <summary>Space-separated scopes as sent upstream.</summary>
     public required string ScopesHeader { get; init; }
@@ -64,6 +77,12 @@ internal sealed class EdgeIdentity
 
     /// <summary>The decoded payload, kept to compute claim headers a route reload introduces after this identity was cached.</summary>
     public byte[]? Payload { get; init; }
+
+    /// <summary>
+    /// True for a token identity built without its payload (the token cache's) before a route reload added claim
+    /// paths: it cannot compute the new headers, so the cache drops it and the token is validated again. 0 B, two reads.
+    /// </summary>
+    public bool ClaimPathsStale => _claimValues.Length < ClaimPaths.Current.Length && Payload is null && Subject is not null;
 
     /// <summary>Header values of <see cref="ClaimPaths"/> by index; computed with the identity.</summary>
     public string?[] ClaimValues { init => _claimValues = value; }
@@ -92,13 +111,18 @@ internal sealed class EdgeIdentity
     }
 
     /// <summary>Materializes strings from a validated payload: the one allocation of a token's life at this edge.</summary>
-    public static EdgeIdentity FromJwt(in JwtClaims claims, ReadOnlySpan<byte> payload)
+    /// <remarks>
+    /// Scope sets and short shared claims (org, role) are interned (<see cref="IdentityInterning"/>); only what is the
+    /// token's own (sub, sid, jti) is a string of its own. Without <paramref name="keepPayload"/> (the token cache's
+    /// identities) no copy of the payload is kept; see <see cref="ClaimPathsStale"/>.
+    /// </remarks>
+    public static EdgeIdentity FromJwt(in JwtClaims claims, ReadOnlySpan<byte> payload, bool keepPayload = true)
     {
-        var scopes = claims.Scope.IsPresent
-            ? claims.Scope.GetString(payload)!.Split(' ', StringSplitOptions.RemoveEmptyEntries)
-            : claims.ScopeArray.GetStringArray(payload);
+        var scopeSet = claims.Scope.IsPresent
+            ? IdentityInterning.Scopes(claims.Scope.GetString(payload)!)
+            : IdentityInterning.Scopes(claims.ScopeArray.GetStringArray(payload));
         var subject = claims.Subject.GetString(payload)!;
-        var org = claims.Org.GetString(payload);
+        var org = IdentityInterning.String(claims.Org.GetString(payload));
         var session = claims.SessionId.GetString(payload);
         var tokenId = claims.TokenId.GetString(payload);
         return new EdgeIdentity
@@ -108,21 +132,22 @@ internal sealed class EdgeIdentity
             SessionId = session,
             TokenId = tokenId,
             SubjectHeader = IdentityHeaderValue.Encode(subject),
-            OrgHeader = org is null ? null : IdentityHeaderValue.Encode(org),
+            OrgHeader = org is null ? null : IdentityInterning.String(IdentityHeaderValue.Encode(org)),
             SessionHeader = session is null ? null : IdentityHeaderValue.Encode(session),
             TokenIdHeader = tokenId is null ? null : IdentityHeaderValue.Encode(tokenId),
-            Scopes = scopes,
-            ScopesHeader = IdentityHeaderValue.Encode(string.Join(' ', scopes)),
+            Scopes = scopeSet.Scopes,
+            Granted = scopeSet.Granted,
+            ScopesHeader = scopeSet.Header,
             AuthType = IdentityHeaders.AuthTypeJwt,
             ExpiresAt = claims.ExpiresAt,
             IssuedAt = claims.IssuedAt,
             AuthTime = claims.AuthTime,
             AcrRank = claims.AcrRank,
             Key = claims.Key,
-            Role = claims.Role.GetString(payload),
+            Role = IdentityInterning.String(claims.Role.GetString(payload)),
             ProjectRoles = ReadProjects(payload),
-            Payload = payload.ToArray(),
-            ClaimValues = ClaimPaths.Compute(payload, ClaimPaths.Current),
+            Payload = keepPayload ? payload.ToArray() : null,
+            ClaimValues = ClaimPaths.Current.Length == 0 ? [] : ClaimPaths.Compute(payload, ClaimPaths.Current),
         };
     }
 

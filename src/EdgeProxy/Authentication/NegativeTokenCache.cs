@@ -70,6 +70,34 @@ internal sealed class NegativeTokenCache
 
     public void Clear() => Array.Clear(_slots);
 
+    /// <summary>
+    /// Sheds memory (the memory monitor): drops lapsed answers, then others in slot order until at most
+    /// <paramref name="keepFraction"/> of <see cref="Capacity"/> remains. A dropped answer costs one signature check
+    /// the next time its token comes, never a different answer. Returns how many were dropped.
+    /// </summary>
+    public int Trim(double keepFraction, long nowUnix = long.MaxValue)
+    {
+        var held = 0;
+        foreach (var slot in _slots)
+        {
+            held += slot is null ? 0 : 1;
+        }
+        var target = (int)(Math.Clamp(keepFraction, 0, 1) * _slots.Length);
+        var dropped = 0;
+        for (var pass = 0; pass < 2 && held - dropped > target; pass++)
+        {
+            for (var i = 0; i < _slots.Length && held - dropped > target; i++)
+            {
+                if (Volatile.Read(ref _slots[i]) is { } entry && (pass == 1 || entry.Until <= nowUnix)
+                    && Interlocked.CompareExchange(ref _slots[i], null, entry) == entry)
+                {
+                    dropped++;
+                }
+            }
+        }
+        return dropped;
+    }
+
     private static bool Matches(Entry? candidate, ulong hash, ReadOnlySpan<byte> token, long nowUnix, out EdgeError? error)
     {
         error = candidate?.Error;

@@ -6,21 +6,58 @@ namespace Authio.EdgeProxy.Authentication;
 /// Validated-token cache: a fixed, 2-way set-associative array of immutable entries keyed by a seeded XxHash3 of
 /// the token bytes. Bounded by construction (no eviction thread), lock-free, allocation-free on hits. A hit needs
 /// full constant-time byte equality with the cached token, so a hash collision can never authenticate another token.
+/// <para>
+/// Memory layout (bench/README.md "Memory per cached credential"): the token bytes live in a slab, one fixed region of
+/// <see cref="SlotBytes"/> per slot, allocated once (pinned, uninitialized: a page becomes resident when a token is
+/// first written to it), and overwritten in place when the slot changes hands. A cache under churn therefore leaves
+/// no token bytes behind for the GC (they were ≈ 55 % of what every miss allocated and the GC had to find dead in
+/// generation 2). Longer tokens keep their own array. Since a region is reused, a hit reads it between two reads of
+/// its slot, and a writer first parks the slot on <see cref="Writing"/>: the bytes compared are the entry's
+/// (seqlock; no reader ever matches a half-written region).
+/// </para>
+/// Holds exactly <see cref="Capacity"/> entries (the hash is mapped onto the sets by a multiply, not a mask, so the
+/// configured size is the size: a power-of-two rounding would hold up to 31 % more tokens than the operator sized for).
+/// An entry carries a referenced bit (set on a hit) so <see cref="Trim"/> drops the cold ones first (CLOCK).
 /// </summary>
 internal sealed class TokenCache
 {
-    private readonly Entry?[] _slots;
-    private readonly int _mask;
-    private readonly long _seed = TokenTables.NewSeed();
+    /// <summary>Slab bytes per slot: tokens up to this long are stored in place (ES256 access tokens are 500–600 bytes).</summary>
+    public const int SlotBytes = 640;
 
-    /// <summary>A cache of <paramref name="capacity"/> entries (rounded up to a power of two); 0 makes the disabled cache, which never holds anything.</summary>
+    /// <summary>Slots per slab chunk (a chunk is one pinned array of 40 MiB, well under the array size limit).</summary>
+    private const int ChunkShift = 16;
+
+    /// <summary>Marks a slot whose region is being written; never matches a token (length −1).</summary>
+    private static readonly Entry Writing = new(0, -1, null, null!);
+
+    private readonly Entry?[] _slots;
+    private readonly byte[][] _slab;
+    private readonly ulong _sets;
+    private readonly long _seed = TokenTables.NewSeed();
+    private long _evictions;
+
+    /// <summary>A cache of <paramref name="capacity"/> entries (rounded up to an even number); 0 makes the disabled cache, which never holds anything.</summary>
     public TokenCache(int capacity)
     {
-        _slots = new Entry?[TokenTables.SizeFor(capacity)];
-        _mask = Math.Max(0, _slots.Length - 1);
+        var size = capacity <= 0 ? 0 : (int)Math.Min(1 << 30, (capacity + 1L) & ~1L);
+        _slots = new Entry?[size];
+        _sets = (ulong)size / 2;
+        var chunks = (size + (1 << ChunkShift) - 1) >> ChunkShift;
+        _slab = new byte[chunks][];
+        for (var c = 0; c < chunks; c++)
+        {
+            var slots = Math.Min(1 << ChunkShift, size - (c << ChunkShift));
+            _slab[c] = GC.AllocateUninitializedArray<byte>(slots * SlotBytes, pinned: true);
+        }
     }
 
     public int Capacity => _slots.Length;
+
+    /// <summary>Bytes of the token slab (fixed at construction; resident only as far as tokens were written).</summary>
+    public long SlabBytes => (long)_slots.Length * SlotBytes;
+
+    /// <summary>Entries dropped to make room for another token or to shed memory (<see cref="Trim"/>), since start.</summary>
+    public long Evictions => Interlocked.Read(ref _evictions);
 
     public bool TryGet(ReadOnlySpan<byte> token, out Entry entry)
     {
@@ -30,8 +67,13 @@ internal sealed class TokenCache
             return false;
         }
         var hash = XxHash3.HashToUInt64(token, _seed);
-        var index = (int)hash & _mask;
-        return Matches(_slots[index], hash, token, out entry) || Matches(_slots[index ^ 1], hash, token, out entry);
+        var index = IndexOf(hash);
+        if (Matches(index, hash, token, out entry) || Matches(index + 1, hash, token, out entry))
+        {
+            entry.MarkReferenced();
+            return true;
+        }
+        return false;
     }
 
     public void Add(ReadOnlySpan<byte> token, EdgeIdentity identity)
@@ -41,14 +83,34 @@ internal sealed class TokenCache
             return;
         }
         var hash = XxHash3.HashToUInt64(token, _seed);
-        var index = (int)hash & _mask;
+        var index = IndexOf(hash);
         var first = Volatile.Read(ref _slots[index]);
-        var second = Volatile.Read(ref _slots[index ^ 1]);
-        // Fill an empty way, else replace the entry that expires first.
+        var second = Volatile.Read(ref _slots[index + 1]);
+        // Fill an empty way, else replace the entry that expires first (a way being written counts as the newest).
         var target = first is null ? index
-            : second is null ? index ^ 1
-            : first.Identity.ExpiresAt <= second.Identity.ExpiresAt ? index : index ^ 1;
-        Volatile.Write(ref _slots[target], new Entry(hash, token.ToArray(), identity));
+            : second is null ? index + 1
+            : ReferenceEquals(first, Writing) ? index + 1
+            : ReferenceEquals(second, Writing) ? index
+            : first.Identity.ExpiresAt <= second.Identity.ExpiresAt ? index : index + 1;
+        var current = target == index ? first : second;
+        if (ReferenceEquals(current, Writing) || !ReferenceEquals(Interlocked.CompareExchange(ref _slots[target], Writing, current), current))
+        {
+            return; // another thread is filling this set right now: caching is best effort
+        }
+        byte[]? overflow = null;
+        if (token.Length <= SlotBytes)
+        {
+            token.CopyTo(Region(target));
+        }
+        else
+        {
+            overflow = token.ToArray();
+        }
+        if (current is not null)
+        {
+            Interlocked.Increment(ref _evictions);
+        }
+        Volatile.Write(ref _slots[target], new Entry(hash, token.Length, overflow, identity));
     }
 
     /// <summary>Drops <paramref name="entry"/> if it is still cached (expired, revoked or its key retired).</summary>
@@ -58,24 +120,114 @@ internal sealed class TokenCache
         {
             return;
         }
-        var index = (int)entry.Hash & _mask;
+        var index = IndexOf(entry.Hash);
         Interlocked.CompareExchange(ref _slots[index], null, entry);
-        Interlocked.CompareExchange(ref _slots[index ^ 1], null, entry);
+        Interlocked.CompareExchange(ref _slots[index + 1], null, entry);
     }
 
-    public void Clear() => Array.Clear(_slots);
-
-    private static bool Matches(Entry? candidate, ulong hash, ReadOnlySpan<byte> token, out Entry entry)
+    public void Clear()
     {
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            if (Volatile.Read(ref _slots[i]) is { } entry && !ReferenceEquals(entry, Writing))
+            {
+                Interlocked.CompareExchange(ref _slots[i], null, entry);
+            }
+        }
+    }
+
+    /// <summary>Entries held now (a scan of every slot: for gauges and tests, not for the request path).</summary>
+    public int Count()
+    {
+        var count = 0;
+        foreach (var slot in _slots)
+        {
+            count += slot is null || ReferenceEquals(slot, Writing) ? 0 : 1;
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// Sheds memory: drops entries not hit since the previous trim (clearing the referenced bit of the others), until
+    /// at most <paramref name="keepFraction"/> of <see cref="Capacity"/> remains; if the cold ones were not enough, the
+    /// rest go in slot order. Returns how many entries were dropped. Runs off the request path (the memory monitor).
+    /// A dropped token's region stays mapped (the slab is fixed); what is freed is its identity, strings and overflow.
+    /// </summary>
+    public int Trim(double keepFraction)
+    {
+        var target = (int)(Math.Clamp(keepFraction, 0, 1) * _slots.Length);
+        var held = Count();
+        var dropped = 0;
+        for (var pass = 0; pass < 2 && held - dropped > target; pass++)
+        {
+            for (var i = 0; i < _slots.Length && held - dropped > target; i++)
+            {
+                if (Volatile.Read(ref _slots[i]) is not { } entry || ReferenceEquals(entry, Writing))
+                {
+                    continue;
+                }
+                // First pass: second chance for the hot entries; second pass: whatever is left, to reach the target.
+                if (pass == 0 && entry.ClearReferenced())
+                {
+                    continue;
+                }
+                if (ReferenceEquals(Interlocked.CompareExchange(ref _slots[i], null, entry), entry))
+                {
+                    dropped++;
+                }
+            }
+        }
+        Interlocked.Add(ref _evictions, dropped);
+        return dropped;
+    }
+
+    /// <summary>The first slot of the hash's set: (hash × sets) / 2^64, a uniform map onto any number of sets.</summary>
+    private int IndexOf(ulong hash) => (int)Math.BigMul(hash, _sets, out _) * 2;
+
+    private Span<byte> Region(int slot) => _slab[slot >> ChunkShift].AsSpan((slot & ((1 << ChunkShift) - 1)) * SlotBytes, SlotBytes);
+
+    private bool Matches(int slot, ulong hash, ReadOnlySpan<byte> token, out Entry entry)
+    {
+        var candidate = Volatile.Read(ref _slots[slot]);
         entry = candidate!;
-        return candidate is not null && candidate.Hash == hash && candidate.Token.Length == token.Length
-            && ConstantTime.Equals(candidate.Token, token); // not FixedTimeEquals: ValidationBenchmarks, bench/README.md "Fixed since the first run" 1
+        if (candidate is null || candidate.Hash != hash || candidate.Length != token.Length)
+        {
+            return false;
+        }
+        if (candidate.Overflow is { } own)
+        {
+            return ConstantTime.Equals(own, token); // not FixedTimeEquals: ValidationBenchmarks, bench/README.md "Fixed since the first run" 1
+        }
+        if (!ConstantTime.Equals(Region(slot)[..token.Length], token))
+        {
+            return false;
+        }
+        // The region is reused: the bytes just compared were this entry's only if no writer has parked the slot since.
+        Interlocked.MemoryBarrier();
+        return ReferenceEquals(Volatile.Read(ref _slots[slot]), candidate);
     }
 
-    internal sealed class Entry(ulong hash, byte[] token, EdgeIdentity identity)
+    internal sealed class Entry(ulong hash, int length, byte[]? overflow, EdgeIdentity identity)
     {
+        private int _referenced;
+
         public ulong Hash { get; } = hash;
-        public byte[] Token { get; } = token;
+        /// <summary>The token's length in bytes (its bytes are in the slab region of the entry's slot, or in <see cref="Overflow"/>).</summary>
+        public int Length { get; } = length;
+        /// <summary>The bytes of a token longer than <see cref="SlotBytes"/>; null for one in the slab.</summary>
+        public byte[]? Overflow { get; } = overflow;
         public EdgeIdentity Identity { get; } = identity;
+
+        /// <summary>Set on a hit; a plain read first, so a hot entry's cache line is not written on every request.</summary>
+        public void MarkReferenced()
+        {
+            if (_referenced == 0)
+            {
+                _referenced = 1;
+            }
+        }
+
+        /// <summary>Clears the bit; true when it was set (the entry was hit since the last trim).</summary>
+        public bool ClearReferenced() => Interlocked.Exchange(ref _referenced, 0) != 0;
     }
 }

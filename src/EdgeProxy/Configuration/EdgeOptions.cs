@@ -46,6 +46,8 @@ internal sealed class EdgeOptions
     public EdgeRateLimitOptions RateLimits { get; set; } = new();
 
     public EdgeLimitOptions Limits { get; set; } = new();
+
+    public Memory.EdgeMemoryOptions Memory { get; set; } = new();
     public WebSockets.WebSocketOptions WebSockets { get; set; } = new();
 }
 

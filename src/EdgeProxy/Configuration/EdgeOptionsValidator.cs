@@ -175,6 +175,18 @@ internal static class EdgeOptionsValidator
         {
             errors.Add($"{EdgeOptions.Section}:AdminUrls is required.");
         }
+        if (!options.Memory.TryResolveBudget(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, out _, out var budgetError))
+        {
+            errors.Add($"{EdgeOptions.Section}:Memory:Budget {budgetError}");
+        }
+        if (options.Memory.PressureThreshold is < 0.5 or > 1.0 || double.IsNaN(options.Memory.PressureThreshold))
+        {
+            errors.Add($"{EdgeOptions.Section}:Memory:PressureThreshold must be between 0.5 and 1.0.");
+        }
+        if (options.Memory.CheckInterval < TimeSpan.FromMilliseconds(100) || options.Memory.CheckInterval > TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"{EdgeOptions.Section}:Memory:CheckInterval must be between 00:00:00.1 and 00:01:00.");
+        }
         return errors;
     }
 }

@@ -52,4 +52,6 @@ internal static class EdgeLogEvents
 
     public const int ForwardAuthListening = 3470;
     public const int ForwardAuthExposed = 3471;
+    public const int MemoryBudget = 3500;
+    public const int MemoryPressureShed = 3501;
 }

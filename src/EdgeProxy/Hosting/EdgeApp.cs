@@ -6,6 +6,7 @@ using Authio.EdgeProxy.Demo;
 using Authio.EdgeProxy.Diagnostics;
 using Authio.EdgeProxy.Fleet;
 using Authio.EdgeProxy.ForwardAuth;
+using Authio.EdgeProxy.Memory;
 using Authio.EdgeProxy.Pipeline;
 using Authio.EdgeProxy.Policy;
 using Authio.EdgeProxy.RateLimiting;
@@ -38,6 +39,7 @@ internal static class EdgeApp
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
         services.AddEdgeDiagnostics();
+        services.AddEdgeMemory(options); // first: caps the cache capacities the features below are built with
         services.AddEdgeRedis(options);
         services.AddEdgeTokens(options);
         services.AddEdgeRevocation(options);

@@ -105,6 +105,28 @@ internal sealed class BucketTable
         return count;
     }
 
+    /// <summary>
+    /// Drops every bucket whose theoretical arrival (and fleet lease) lies before <paramref name="now"/>: such a bucket
+    /// is full, exactly what a new one would be, so no decision changes. The memory monitor calls it under pressure.
+    /// </summary>
+    public int TrimIdle(long now)
+    {
+        var dropped = 0;
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            if (Volatile.Read(ref _slots[i]) is not { } bucket)
+            {
+                continue;
+            }
+            var arrival = Math.Max(Volatile.Read(ref bucket.TheoreticalArrival), bucket.Lease is { } lease ? Volatile.Read(ref lease.KeepUntil) : 0);
+            if (arrival < now && ReferenceEquals(Interlocked.CompareExchange(ref _slots[i], null, bucket), bucket))
+            {
+                dropped++;
+            }
+        }
+        return dropped;
+    }
+
     /// <summary>The full address as a key (IPv4 in the low 4 bytes, IPv4-mapped IPv6 as IPv4).</summary>
     public static UInt128 AddressKey(IPAddress? address) => Authio.EdgeProxy.Authentication.ClientAddressGroup.Key(address, 128);
 
