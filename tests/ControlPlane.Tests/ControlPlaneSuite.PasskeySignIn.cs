@@ -85,15 +85,22 @@ public abstract partial class ControlPlaneSuite
         await tooOld.ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.StepUpRequired);
         Assert.Contains("insufficient_user_authentication", tooOld.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
 
+        var raised = await StepUpWithPasskeyAsync(access, authenticator);
+        var jwt = Jwt(raised);
+        Assert.Equal(AuthenticationLevels.PhishingResistant, jwt.GetPayloadValue<string>(ClaimNames.AuthenticationContext));
+        Assert.Equal(F.Time.GetUtcNow().ToUnixTimeSeconds(), jwt.GetPayloadValue<long>(ClaimNames.AuthTime), 2.0);
+        Assert.True((await F.SendAsync(HttpMethod.Post, "/v1/signing-keys/rotate", raised)).IsSuccessStatusCode);
+    }
+
+    /// <summary>Steps the session up with one of its user's passkeys: the raised access token.</summary>
+    private async Task<string> StepUpWithPasskeyAsync(string access, SoftwareAuthenticator authenticator)
+    {
         var options = await (await F.SendAsync(HttpMethod.Post, "/v1/auth/step-up/passkey/options", access)).BodyAsync(HttpStatusCode.OK);
         var raised = await (await F.SendAsync(HttpMethod.Post, "/v1/auth/step-up", access, new
         {
             method = "passkey", challenge_id = (string)options["challenge_id"]!, assertion = authenticator.Assert(options["options"]!),
         })).BodyAsync(HttpStatusCode.OK);
-        var jwt = Jwt((string)raised["access_token"]!);
-        Assert.Equal(AuthenticationLevels.PhishingResistant, jwt.GetPayloadValue<string>(ClaimNames.AuthenticationContext));
-        Assert.Equal(F.Time.GetUtcNow().ToUnixTimeSeconds(), jwt.GetPayloadValue<long>(ClaimNames.AuthTime), 2.0);
-        Assert.True((await F.SendAsync(HttpMethod.Post, "/v1/signing-keys/rotate", (string)raised["access_token"]!)).IsSuccessStatusCode);
+        return (string)raised["access_token"]!;
     }
 
     /// <summary>A new user of the admin's org with a password and one registered passkey (so sign-in takes two steps).</summary>

@@ -103,10 +103,19 @@ public abstract partial class ControlPlaneSuite
             new { challenge_id = (string)again["challenge_id"]!, name = "dup", attestation = authenticator.Register(again["options"]!) }))
             .ProblemAsync(HttpStatusCode.Conflict, ErrorCodes.Conflict);
 
-        // Another user cannot remove it; its owner can, once.
-        await (await F.SendAsync(HttpMethod.Delete, $"{PasskeysPath}/{id}", admin.Access)).ProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
-        Assert.Equal(HttpStatusCode.NoContent, (await F.SendAsync(HttpMethod.Delete, $"{PasskeysPath}/{id}", tokens.Access)).StatusCode);
-        await (await F.SendAsync(HttpMethod.Delete, $"{PasskeysPath}/{id}", tokens.Access)).ProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
+        // Removing a second factor needs a recent MFA sign-in: a password session is asked to step up (RFC 9470).
+        await (await F.SendAsync(HttpMethod.Delete, $"{PasskeysPath}/{id}", tokens.Access)).ProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.StepUpRequired);
+        var raised = await StepUpWithPasskeyAsync(tokens.Access, authenticator);
+        // Another user (stepped up with a passkey of their own) cannot remove it; its owner can, once.
+        // (Another ordinary user: a passkey on the suite's admin would make every later admin sign-in take two steps.)
+        var other = await UserWithPasskeyAsync();
+        using (other.Authenticator)
+        {
+            var otherRaised = await StepUpWithPasskeyAsync(other.Tokens.Access, other.Authenticator);
+            await (await F.SendAsync(HttpMethod.Delete, $"{PasskeysPath}/{id}", otherRaised)).ProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
+        }
+        Assert.Equal(HttpStatusCode.NoContent, (await F.SendAsync(HttpMethod.Delete, $"{PasskeysPath}/{id}", raised)).StatusCode);
+        await (await F.SendAsync(HttpMethod.Delete, $"{PasskeysPath}/{id}", raised)).ProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
         Assert.Empty((await (await F.SendAsync(HttpMethod.Get, PasskeysPath, tokens.Access)).BodyAsync(HttpStatusCode.OK)).AsArray());
         Assert.False(await Ceremonies.HasPasskeyAsync(userId, default));
 

@@ -46,11 +46,11 @@ internal sealed record MfaRequiredResponse(
     public static MfaRequiredResponse From(MfaPending p) => new(true, p.MfaToken, p.Methods, p.ExpiresIn);
 }
 
-internal sealed record PasskeyOptionsView(
+internal sealed record PasskeyAssertionOptionsView(
     [property: JsonPropertyName("challenge_id")] string ChallengeId,
     [property: JsonPropertyName("options")] System.Text.Json.Nodes.JsonObject Options)
 {
-    public static PasskeyOptionsView From(PasskeyChallenge c) => new(c.ChallengeId, c.Options);
+    public static PasskeyAssertionOptionsView From(PasskeyChallenge c) => new(c.ChallengeId, c.Options);
 }
 
 internal sealed record TotpCodeRequest([property: JsonPropertyName("code"), Required, StringLength(Bounds.MaxIdLength)] string? Code);

@@ -27,13 +27,13 @@ internal static class MfaEndpoints
             .ProducesCodes(401, [ErrorCodes.MfaTokenInvalid, ErrorCodes.MfaTokenExpired, .. FactorCodes]).ProducesCodes(400, ErrorCodes.MfaMethodUnavailable)
             .WithSummary("Second step of sign-in: {mfa_token, method: totp|recovery_code|passkey, code | challenge_id + assertion} → tokens");
         auth.MapPost("/mfa/passkey/options", async (MfaTokenRequest body, MfaSignIn mfa, HttpContext http) =>
-                (await mfa.PasskeyOptionsForTokenAsync(body.MfaToken, ClientInfo.From(http), http.RequestAborted)).ToResult(c => Results.Ok(PasskeyOptionsView.From(c))))
-            .RequireAuthRateLimit(LimitedAction.SignIn).Produces<PasskeyOptionsView>().ProducesProblem(404)
+                (await mfa.PasskeyOptionsForTokenAsync(body.MfaToken, ClientInfo.From(http), http.RequestAborted)).ToResult(c => Results.Ok(PasskeyAssertionOptionsView.From(c))))
+            .RequireAuthRateLimit(LimitedAction.SignIn).Produces<PasskeyAssertionOptionsView>().ProducesProblem(404)
             .ProducesCodes(401, ErrorCodes.MfaTokenInvalid, ErrorCodes.MfaTokenExpired)
             .WithSummary("Passkey as the second factor: assertion options for the mfa_token's user (navigator.credentials.get)");
         auth.MapPost("/passkey/options", async (MfaSignIn mfa, HttpContext http) =>
-                (await mfa.PasskeyOptionsAsync(http.RequestAborted)).ToResult(c => Results.Ok(PasskeyOptionsView.From(c))))
-            .RequireAuthRateLimit(LimitedAction.SignIn).Produces<PasskeyOptionsView>().ProducesProblem(404)
+                (await mfa.PasskeyOptionsAsync(http.RequestAborted)).ToResult(c => Results.Ok(PasskeyAssertionOptionsView.From(c))))
+            .RequireAuthRateLimit(LimitedAction.SignIn).Produces<PasskeyAssertionOptionsView>().ProducesProblem(404)
             .WithSummary("Passkey sign-in, step one: a challenge for a discoverable credential (404 when passkeys are not enabled)");
         auth.MapPost("/passkey/login", async (PasskeyLoginRequest body, MfaSignIn mfa, HttpContext http) =>
                 (await mfa.PasskeyLoginAsync(body.ChallengeId, body.Assertion, body.OrgId, ClientInfo.From(http), http.RequestAborted))
@@ -65,8 +65,8 @@ internal static class MfaEndpoints
             .ProducesCodes(401, FactorCodes).ProducesCodes(400, ErrorCodes.MfaMethodUnavailable)
             .WithSummary("Raise the session with a second factor or passkey: a new access token with a fresh auth_time and the higher acr");
         v1.MapPost("/auth/step-up/passkey/options", async (MfaSignIn mfa, HttpContext http) =>
-                (await mfa.StepUpPasskeyOptionsAsync(Caller.Of(http), http.RequestAborted)).ToResult(c => Results.Ok(PasskeyOptionsView.From(c))))
-            .WithTags("Auth").AllowDuringMfaEnrollment().Produces<PasskeyOptionsView>().ProducesProblem(404)
+                (await mfa.StepUpPasskeyOptionsAsync(Caller.Of(http), http.RequestAborted)).ToResult(c => Results.Ok(PasskeyAssertionOptionsView.From(c))))
+            .WithTags("Auth").AllowDuringMfaEnrollment().Produces<PasskeyAssertionOptionsView>().ProducesProblem(404)
             .WithSummary("Assertion options for a passkey step-up (the caller's credentials)");
 
         var me = v1.MapGroup("/users/me/mfa").WithTags("MFA");

@@ -272,7 +272,7 @@ internal sealed partial class MfaService(
 
     private async Task<Result<VerifiedFactor>> VerifyPasskeyAsync(string userId, MfaProof proof, CancellationToken ct)
     {
-        if (Passkeys is not { } passkeys)
+        if (Passkeys is not { } passkeys || !await passkeys.HasPasskeyAsync(userId, ct))
         {
             return MfaFailures.MethodUnavailable(MfaMethods.Passkey);
         }
