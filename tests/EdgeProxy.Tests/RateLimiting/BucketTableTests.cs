@@ -156,7 +156,14 @@ public sealed class BucketTableTests
         {
             limiter.Check(limit, Token("user-" + random.NextInt64().ToString("x")), null);
         }
-        var after = GC.GetTotalMemory(forceFullCollection: true);
+        // The heap is process-wide: a host another test left winding down may still allocate. A leak shows in every
+        // sample; such noise does not, so the smallest of a few samples is what this table retains.
+        var after = long.MaxValue;
+        for (var sample = 0; sample < 5 && Math.Abs(after - afterStrings) >= 4L << 20; sample++)
+        {
+            Thread.Sleep(sample * 100);
+            after = Math.Min(after, GC.GetTotalMemory(forceFullCollection: true));
+        }
         Assert.Equal(capacity, table.Capacity);
         Assert.True(table.Count() <= capacity);
         // A full table: each slot holds one bucket (~72 B) and its key string (~64 B), plus heap slack; unbounded, the
