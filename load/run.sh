@@ -144,12 +144,16 @@ bench() { # scenario target round port pid tokens-file
 }
 
 echo "== wrk -t$THREADS -c$CONNS, warm-up $WARMUP then $DURATION per target (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
+# Odd rounds run the targets in this order, even rounds in reverse: a target's place in the round (what ran just
+# before it, the machine's drift over a round) does not favour it over the median.
+TARGETS=("bare-yarp $BARE_PORT $BARE_PID" "edge $EDGE_PORT $EDGE_PID" "edge-quiet $QUIET_PORT $QUIET_PID"
+  "edge-anon $ANON_PORT $ANON_PID" "edge-traced $TRACED_PORT $TRACED_PID")
 for round in $(seq 1 "$ROUNDS"); do
-  bench valid-single   bare-yarp    "$round" "$BARE_PORT"    "$BARE_PID"    "$OUT/single.txt"
-  bench valid-single   edge         "$round" "$EDGE_PORT"    "$EDGE_PID"    "$OUT/single.txt"
-  bench valid-single   edge-quiet   "$round" "$QUIET_PORT"   "$QUIET_PID"   "$OUT/single.txt"
-  bench valid-single   edge-anon    "$round" "$ANON_PORT"    "$ANON_PID"    "$OUT/single.txt"
-  bench valid-single   edge-traced  "$round" "$TRACED_PORT"  "$TRACED_PID"  "$OUT/single.txt"
+  order=(0 1 2 3 4); (( round % 2 )) || order=(4 3 2 1 0)
+  for i in "${order[@]}"; do
+    read -r name port pid <<< "${TARGETS[$i]}"
+    bench valid-single "$name" "$round" "$port" "$pid" "$OUT/single.txt"
+  done
 done
 bench valid-single     edge-nocache 1 "$NOCACHE_PORT" "$NOCACHE_PID" "$OUT/single.txt"
 bench valid-rotating   bare-yarp    1 "$BARE_PORT"    "$BARE_PID"    "$OUT/rotating.txt"
