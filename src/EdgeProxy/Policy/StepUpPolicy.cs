@@ -69,7 +69,9 @@ internal sealed class StepUpPolicy
         {
             return ApiKeyRefused;
         }
-        var tooOld = MaxAuthAge > 0 && (identity.AuthTime == long.MinValue || nowUnixSeconds - identity.AuthTime > MaxAuthAge);
+        // Compared as "signed in before now − limit": no subtraction from auth_time, so no value it carries can overflow
+        // into "recent" (a missing auth_time is long.MinValue, before any limit).
+        var tooOld = MaxAuthAge > 0 && identity.AuthTime < nowUnixSeconds - MaxAuthAge;
         var tooWeak = identity.AcrRank < MinRank;
         return tooOld ? (tooWeak ? _both : _tooOld) : tooWeak ? _tooWeak : null;
     }
