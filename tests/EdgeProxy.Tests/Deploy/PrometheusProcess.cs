@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
+using Authio.EdgeProxy.Tests.Infrastructure;
 
 namespace Authio.EdgeProxy.Tests.Deploy;
 
@@ -25,8 +24,7 @@ public sealed class PrometheusFactAttribute : FactAttribute
 public sealed class PrometheusProcess : IAsyncDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("authio-prometheus-test").FullName;
-    private readonly StringBuilder _output = new();
-    private Process? _process;
+    private ChildProcess? _process;
 
     private PrometheusProcess(int port) => Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
 
@@ -38,44 +36,19 @@ public sealed class PrometheusProcess : IAsyncDisposable
     public HttpClient Http { get; }
 
     /// <summary>What the server printed, for failure messages.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process?.Output ?? "";
 
     /// <summary>Starts Prometheus with <paramref name="configYaml"/> (rule files resolved by their absolute paths) and waits until it is ready.</summary>
     public static async Task<PrometheusProcess> StartAsync(string configYaml)
     {
         var binary = Binary ?? throw new InvalidOperationException("prometheus not found: set AUTHIO_PROMETHEUS or install the Debian package 'prometheus'");
-        var port = FreePort();
+        var port = ChildProcess.FreePort();
         var prometheus = new PrometheusProcess(port);
         var config = Path.Combine(prometheus._directory, "prometheus.yml");
         await File.WriteAllTextAsync(config, configYaml);
-        var start = new ProcessStartInfo(binary)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[]
-        {
+        prometheus._process = ChildProcess.Start(binary, prometheus._directory,
             $"--config.file={config}", $"--storage.tsdb.path={Path.Combine(prometheus._directory, "data")}",
-            $"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        prometheus._process = Process.Start(start)!;
-        prometheus._process.OutputDataReceived += (_, e) => prometheus.Append(e.Data);
-        prometheus._process.ErrorDataReceived += (_, e) => prometheus.Append(e.Data);
-        prometheus._process.BeginOutputReadLine();
-        prometheus._process.BeginErrorReadLine();
+            $"--web.listen-address=127.0.0.1:{port}", "--log.level=warn");
 
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(30) && !prometheus._process.HasExited)
@@ -128,40 +101,16 @@ public sealed class PrometheusProcess : IAsyncDisposable
             .ToArray();
     }
 
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        if (_process is { HasExited: false })
+        if (_process is not null)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            await _process.DisposeAsync(); // and the directory with it
         }
-        _process?.Dispose();
-        try
+        else
         {
             Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
         }
     }
 }

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Authio.EdgeProxy.Tests.Deploy;
+using Authio.EdgeProxy.Tests.Infrastructure;
 
 namespace Authio.EdgeProxy.Tests.ForwardAuth;
 
@@ -28,8 +28,7 @@ public sealed class NginxFactAttribute : FactAttribute
 public sealed class NginxProcess : IAsyncDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("authio-nginx-test").FullName;
-    private readonly StringBuilder _output = new();
-    private Process? _process;
+    private ChildProcess? _process;
 
     private NginxProcess(int port) => Url = $"http://127.0.0.1:{port}";
 
@@ -39,23 +38,15 @@ public sealed class NginxProcess : IAsyncDisposable
 
     public string Url { get; }
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString() + (File.Exists(Path.Combine(_directory, "error.log")) ? File.ReadAllText(Path.Combine(_directory, "error.log")) : "");
-            }
-        }
-    }
+    public string Output =>
+        _process?.Output + (File.Exists(Path.Combine(_directory, "error.log")) ? File.ReadAllText(Path.Combine(_directory, "error.log")) : "");
 
     /// <param name="edgeForwardAuth">The edge's forward-auth listener, e.g. <c>http://127.0.0.1:40123</c>.</param>
     /// <param name="application">The application nginx protects.</param>
     public static async Task<NginxProcess> StartAsync(string edgeForwardAuth, string application)
     {
         var binary = Binary ?? throw new InvalidOperationException("nginx not found: set AUTHIO_NGINX or install the Debian package 'nginx-light'");
-        var port = FreePort();
+        var port = ChildProcess.FreePort();
         var nginx = new NginxProcess(port);
         var deploy = Path.Combine(DeployedQueries.RepoRoot(), "deploy", "forward-auth");
         var site = (await File.ReadAllTextAsync(Path.Combine(deploy, "nginx.conf")))
@@ -87,16 +78,7 @@ public sealed class NginxProcess : IAsyncDisposable
                 include authio-forward-auth.conf;
             }
             """);
-        var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "-p", nginx._directory + "/", "-c", Path.Combine(nginx._directory, "nginx.conf") })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        nginx._process = Process.Start(start)!;
-        nginx._process.OutputDataReceived += (_, e) => nginx.Append(e.Data);
-        nginx._process.ErrorDataReceived += (_, e) => nginx.Append(e.Data);
-        nginx._process.BeginOutputReadLine();
-        nginx._process.BeginErrorReadLine();
+        nginx._process = ChildProcess.Start(binary, nginx._directory, "-p", nginx._directory + "/", "-c", Path.Combine(nginx._directory, "nginx.conf"));
 
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(20) && !nginx._process.HasExited)
@@ -117,39 +99,15 @@ public sealed class NginxProcess : IAsyncDisposable
         throw new InvalidOperationException("nginx did not start within 20 s:\n" + output);
     }
 
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public async ValueTask DisposeAsync()
     {
-        if (_process is { HasExited: false })
+        if (_process is not null)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            await _process.DisposeAsync(); // and the directory with it
         }
-        _process?.Dispose();
-        try
+        else
         {
             Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
         }
     }
 }

@@ -32,7 +32,7 @@ public sealed class RedisProcess : IAsyncDisposable
 
     public static async Task<RedisProcess> StartAsync()
     {
-        var redis = new RedisProcess(FreePort());
+        var redis = new RedisProcess(ChildProcess.FreePort());
         await redis.RestartAsync();
         return redis;
     }
@@ -70,12 +70,6 @@ public sealed class RedisProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public ValueTask DisposeAsync()
     {

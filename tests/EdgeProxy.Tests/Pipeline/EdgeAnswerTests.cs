@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Authio.EdgeProxy.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +10,7 @@ public sealed class FailingUpstreamsWorld : EdgeWorld, IAsyncLifetime
 {
     public SlowUpstream Slow { get; } = new();
     public OwnErrorUpstream OwnError { get; } = new();
-    public int DeadPort { get; } = FreePort();
+    public int DeadPort { get; } = ChildProcess.FreePort();
 
     async Task IAsyncLifetime.InitializeAsync()
     {
@@ -55,15 +54,6 @@ public sealed class FailingUpstreamsWorld : EdgeWorld, IAsyncLifetime
         }
     }
 
-    /// <summary>A loopback port nothing listens on: connections are refused.</summary>
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }
 
 /// <summary>Accepts the request and never answers (until the test world ends).</summary>
