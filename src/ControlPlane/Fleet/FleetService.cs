@@ -45,18 +45,28 @@ internal sealed partial class FleetService(FleetStore store, EdgeChangeStore cha
 
     public async Task<FleetView> ListAsync(CancellationToken ct)
     {
-        var view = await ReadAsync(ct);
+        var view = await ReadAsync(prune: true, ct);
         metrics.Sample(view.Edges);
         return view;
     }
 
-    /// <summary>Refreshes the fleet gauges from the database (every instance sees every edge's report).</summary>
-    public async Task SampleAsync(CancellationToken ct) => metrics.Sample((await ReadAsync(ct)).Edges);
+    /// <summary>
+    /// The feed positions of the edges online now, for a caller that only compares positions (a session's revocation
+    /// status, polled by the console): no pruning, no gauges.
+    /// </summary>
+    public async Task<List<long>> OnlineFeedPositionsAsync(CancellationToken ct) =>
+        (await ReadAsync(prune: false, ct)).Edges.Where(e => !e.Stale).Select(e => e.FeedSequence).ToList();
 
-    private async Task<FleetView> ReadAsync(CancellationToken ct)
+    /// <summary>Refreshes the fleet gauges from the database (every instance sees every edge's report).</summary>
+    public async Task SampleAsync(CancellationToken ct) => metrics.Sample((await ReadAsync(prune: true, ct)).Edges);
+
+    private async Task<FleetView> ReadAsync(bool prune, CancellationToken ct)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        await store.PruneAsync(now, PruneIntervals, ct);
+        if (prune)
+        {
+            await store.PruneAsync(now, PruneIntervals, ct);
+        }
         var rows = await store.ListAsync(ct);
         var edges = new List<EdgeStatusView>();
         foreach (var row in rows)

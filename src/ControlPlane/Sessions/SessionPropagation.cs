@@ -44,7 +44,7 @@ internal sealed class SessionPropagation(Db db, FleetService fleet)
             return null;
         }
 
-        var online = (await fleet.ListAsync(ct)).Edges.Where(e => !e.Stale).ToList();
+        var online = await fleet.OnlineFeedPositionsAsync(ct);
         var ended = found.Row.EndedAt is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : (DateTimeOffset?)null;
         if (ended is null)
         {
@@ -52,7 +52,7 @@ internal sealed class SessionPropagation(Db db, FleetService fleet)
         }
 
         // Pruned: the revocation expired with the last token it could refuse, so every edge refuses that session anyway.
-        var confirmedBy = found.Seq is { } seq ? online.Count(e => e.FeedSequence >= seq) : online.Count;
+        var confirmedBy = found.Seq is { } seq ? online.Count(position => position >= seq) : online.Count;
         var confirmed = found.Seq is null || (online.Count > 0 && confirmedBy == online.Count);
         return new RevocationStatusView(sessionId, ended, found.Seq, online.Count, confirmedBy, confirmed);
     }
