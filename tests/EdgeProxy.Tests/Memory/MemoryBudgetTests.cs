@@ -153,16 +153,19 @@ public sealed class MemoryBudgetTests
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         var wrong = 0;
         var hits = 0;
+        var readersDone = 0;
+        // The writer keeps rewriting for as long as readers read, so every hit they count raced with a rewrite (on a
+        // busy machine the readers may start late).
         var writer = Task.Run(() =>
         {
-            for (var n = 0; n < 200_000 && !stop.IsCancellationRequested; n++)
+            for (var n = 0; Volatile.Read(ref readersDone) < 2 && !stop.IsCancellationRequested; n++)
             {
                 cache.Add(tokens[n % tokens.Length], identities[n % tokens.Length]);
             }
         });
         var readers = Enumerable.Range(0, 2).Select(r => Task.Run(() =>
         {
-            for (var n = 0; n < 200_000 && !stop.IsCancellationRequested; n++)
+            for (var n = 0; (n < 200_000 || Volatile.Read(ref hits) == 0) && !stop.IsCancellationRequested; n++)
             {
                 var i = (n + r) % tokens.Length;
                 if (cache.TryGet(tokens[i], out var entry))
@@ -174,6 +177,7 @@ public sealed class MemoryBudgetTests
                     }
                 }
             }
+            Interlocked.Increment(ref readersDone);
         })).ToArray();
         await Task.WhenAll([writer, .. readers]);
         Assert.Equal(0, wrong);
