@@ -43,6 +43,10 @@ internal sealed record Failure(int Status, string Code, string Title, string Det
     public static Failure TooManyRequests(string detail, int retryAfterSeconds) =>
         new(429, ErrorCodes.RateLimitExceeded, "Too many requests", detail) { RetryAfterSeconds = retryAfterSeconds };
 
+    /// <summary>503 <c>store_unavailable</c> with <c>Retry-After</c>: the database did not take the work in time.</summary>
+    public static Failure StoreUnavailable() =>
+        new(503, ErrorCodes.StoreUnavailable, "Service unavailable", "The database is busy or unreachable; nothing was changed. Retry shortly.") { RetryAfterSeconds = 1 };
+
     public static Failure Internal() => new(500, ErrorCodes.InternalError, "Internal error", "An unexpected error occurred.");
 
     internal string RetryAfterHeader => RetryAfterSeconds?.ToString(CultureInfo.InvariantCulture) ?? "";

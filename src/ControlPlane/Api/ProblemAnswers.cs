@@ -1,4 +1,5 @@
 using Authio.ControlPlane.Hosting;
+using Authio.ControlPlane.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Authio.ControlPlane.Api;
@@ -22,6 +23,12 @@ internal static partial class ProblemAnswers
             if (error is BadHttpRequestException bad)
             {
                 await Failure.Invalid("body", "The request body is missing or is not valid JSON.", bad.Message).ExecuteAsync(http);
+                return;
+            }
+            if (StoreFailures.IsUnavailable(error))
+            {
+                Log.StoreUnavailable(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Authio.ControlPlane"), error!.GetType().Name, error.Message);
+                await Failure.StoreUnavailable().ExecuteAsync(http);
                 return;
             }
             Log.Unhandled(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Authio.ControlPlane"), error);

@@ -30,6 +30,8 @@ internal static class LogEvents
     public const int AuditPruned = 1402;
 
     public const int UnhandledError = 1501;
+    /// <summary>A request was answered 503: the database was busy or unreachable.</summary>
+    public const int StoreUnavailable = 1502;
 
     public const int ApiKeyCreated = 1601;
     public const int ApiKeyRotated = 1602;

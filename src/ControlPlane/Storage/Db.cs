@@ -21,12 +21,56 @@ internal sealed class Db
     public Db(Dialect dialect, string appConnectionString, string? adminConnectionString)
     {
         Dialect = dialect;
+        _sqliteWriter = dialect == Dialect.Sqlite ? new SemaphoreSlim(1, 1) : null;
         _appConnectionString = appConnectionString;
         _adminConnectionString = adminConnectionString ?? appConnectionString;
         HasSeparateAdmin = adminConnectionString is not null;
     }
 
     public Dialect Dialect { get; }
+
+    // SQLite has one writer and every transaction here begins IMMEDIATE (takes the write lock at BEGIN). SQLite's busy
+    // handler, and Microsoft.Data.Sqlite's retry after it, wait by sleeping the calling thread: with many requests
+    // queued, each held a thread-pool thread while the lock holder's continuation waited for a thread, and the process
+    // stalled until waits hit the 30 s timeout ("database is locked"). Queueing here waits without a thread, in order.
+    private readonly SemaphoreSlim? _sqliteWriter;
+
+    /// <summary>How long a transaction waits for SQLite's writer before the request is answered 503.</summary>
+    public static readonly TimeSpan SqliteWriterWait = TimeSpan.FromSeconds(30);
+
+    // True in the async flow that holds the writer (set by the caller of the transaction, so it flows into the work):
+    // a transaction opened inside another (a bug on SQLite) then fails on SQLite's own busy timeout, as before,
+    // instead of waiting for itself forever.
+    private readonly AsyncLocal<bool> _holdsSqliteWriter = new();
+
+    private async ValueTask<bool> EnterSqliteWriterAsync(CancellationToken ct)
+    {
+        if (_sqliteWriter is null || _holdsSqliteWriter.Value)
+        {
+            return false;
+        }
+
+        return await _sqliteWriter.WaitAsync(SqliteWriterWait, ct) ? true : throw new StoreBusyException();
+    }
+
+    private async Task<T> AsSqliteWriterAsync<T>(Func<Task<T>> transaction, CancellationToken ct)
+    {
+        if (!await EnterSqliteWriterAsync(ct))
+        {
+            return await transaction();
+        }
+
+        _holdsSqliteWriter.Value = true;
+        try
+        {
+            return await transaction();
+        }
+        finally
+        {
+            _holdsSqliteWriter.Value = false;
+            _sqliteWriter!.Release();
+        }
+    }
 
     /// <summary>Dapper maps <c>snake_case</c> columns onto PascalCase members (process-wide; idempotent).</summary>
     public static void MapSnakeCaseColumns() => Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
@@ -108,7 +152,12 @@ internal sealed class Db
         }
     }
 
-    private async Task<T> InOrgCoreAsync<T>(string orgId, Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
+    private Task<T> InOrgCoreAsync<T>(string orgId, Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
+    {
+        return _sqliteWriter is null ? InOrgTransactionAsync(orgId, work, ct) : AsSqliteWriterAsync(() => InOrgTransactionAsync(orgId, work, ct), ct);
+    }
+
+    private async Task<T> InOrgTransactionAsync<T>(string orgId, Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
     {
         await using var conn = await OpenAsync(admin: false, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -148,7 +197,12 @@ internal sealed class Db
         }
     }
 
-    private async Task<T> GlobalCoreAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
+    private Task<T> GlobalCoreAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
+    {
+        return _sqliteWriter is null ? GlobalTransactionAsync(work, ct) : AsSqliteWriterAsync(() => GlobalTransactionAsync(work, ct), ct);
+    }
+
+    private async Task<T> GlobalTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
     {
         await using var conn = await OpenAsync(admin: false, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);

@@ -19,6 +19,11 @@ public static class ErrorCodes
     public const string AccountLocked = "account_locked";
     public const string PayloadTooLarge = "payload_too_large";
     public const string InternalError = "internal_error";
+    /// <summary>
+    /// The control plane's database is busy or unreachable (503 with <c>Retry-After</c>): nothing was changed, and the
+    /// same request can be retried.
+    /// </summary>
+    public const string StoreUnavailable = "store_unavailable";
     public const string BadGateway = "bad_gateway";
     /// <summary>The edge has no healthy destination for the route's cluster (503).</summary>
     public const string UpstreamUnavailable = "upstream_unavailable";
