@@ -1,5 +1,7 @@
 using System.Net;
+using Authio.EdgeProxy.Revocation;
 using Authio.EdgeProxy.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Authio.EdgeProxy.Tests.ForwardAuth;
 
@@ -104,5 +106,27 @@ public sealed class NginxForwardAuthTests(ForwardAuthWorld world) : IClassFixtur
         using var limited = await GetAsync("/limited/x", token);
         await ProblemAssert.Is(limited, 429, "rate_limit_exceeded");
         Assert.NotNull(limited.Headers.RetryAfter);
+    }
+
+    [NginxFact]
+    public async Task A_token_revoked_after_it_was_accepted_is_refused_through_nginx_and_never_reaches_the_application()
+    {
+        var token = Jwt.Sign(world.Key, Jwt.Header(world.Key),
+            Jwt.Claims(world.Now, sub: "nginx_revoked", scope: "read:things").Replace("\"sess_1\"", "\"sess_nginx_revoked\""));
+        using (var accepted = await GetAsync("/api/r", token))
+        {
+            Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        }
+
+        // The session ends: the edge's revocation state is what a control plane's feed delivers.
+        var revocations = world.Edge.Services.GetRequiredService<RevocationStage>();
+        revocations.Apply([new RevokedId(RevocationKind.SessionId, "sess_nginx_revoked", world.Now.AddHours(1).ToUnixTimeSeconds())],
+            revocations.Current.Sequence + 1);
+        var before = world.Upstream.Received.Count;
+        using var refused = await GetAsync("/api/r", token);
+        var problem = await ProblemAssert.Is(refused, 401, "unauthorized");
+        Assert.Contains("revoked", problem.GetProperty("detail").GetString());
+        Assert.Contains("invalid_token", ProblemAssert.Challenge(refused));
+        Assert.Equal(before, world.Upstream.Received.Count);
     }
 }
