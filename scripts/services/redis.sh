@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Throwaway Redis for the tests. Source it, then:
+# Throwaway Redis for the tests (cluster tests start their own three nodes with redis-server and redis-cli, from
+# the same package). Source it, then:
 #   authio_redis_start   # installs redis-server if needed, starts it on a free loopback port, exports AUTHIO_TEST_REDIS
 #   authio_redis_stop    # stops it and removes its directory
 

@@ -35,20 +35,22 @@ public static class EdgeSyncPaths
     /// <summary>
     /// Prefix of the exact revocation set the control plane keeps in Redis: <c>{prefix}{kind}:{value}</c> → <c>1</c>, or
     /// the user's not-before (unix seconds) for <see cref="RevocationKinds.UserNotBefore"/>, whose key also names the org
-    /// (<see cref="RedisUserNotBeforeKey"/>); each expires with what it revokes.
+    /// (<see cref="RedisUserNotBeforeKey"/>); each expires with what it revokes. The hash tag <c>{revoked}</c> puts the
+    /// set and <see cref="RedisRevokedThrough"/> in one Redis Cluster slot: the control plane writes ids and the marker in
+    /// one script, and an edge reads the marker with the ids it asks for in one <c>MGET</c>.
     /// </summary>
-    public const string RedisRevokedPrefix = "authio:revoked:";
+    public const string RedisRevokedPrefix = "authio:{revoked}:";
 
     /// <summary>
     /// The change-log sequence through which every live revocation is in the Redis set. Written only after a complete
     /// seed and after each mirrored batch; absent (Redis lost its data) means the set cannot be trusted.
     /// </summary>
-    public const string RedisRevokedThrough = "authio:revoked:through";
+    public const string RedisRevokedThrough = "authio:{revoked}:through";
 
     public static string RedisRevokedKey(string kind, string value) => RedisRevokedPrefix + kind + ":" + value;
 
     /// <summary>
-    /// A user's not-before is per org (<c>authio:revoked:user_not_before:{org}:{user}</c>): logging out everywhere in one
+    /// A user's not-before is per org (<c>authio:{revoked}:user_not_before:&lt;org&gt;:&lt;user&gt;</c>): logging out everywhere in one
     /// org leaves the same user's sessions in another org alone. Without an org (older control plane): every org.
     /// </summary>
     public static string RedisUserNotBeforeKey(string? orgId, string userId) => orgId is null

@@ -20,7 +20,7 @@ public sealed class RedisFactAttribute : FactAttribute
 }
 
 /// <summary>A private redis-server on a free loopback port that a test may kill and restart (e.g. to prove fail-over).</summary>
-public sealed class RedisProcess : IAsyncDisposable
+public sealed class RedisProcess : ITestRedis
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("authio-redis-test").FullName;
     private Process? _process;
@@ -59,6 +59,12 @@ public sealed class RedisProcess : IAsyncDisposable
             }
         }
         throw new InvalidOperationException("redis-server did not start");
+    }
+
+    public async Task FlushAllAsync()
+    {
+        await using var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(ConnectionString + ",allowAdmin=true");
+        await admin.GetServer(admin.GetEndPoints()[0]).FlushAllDatabasesAsync();
     }
 
     public void Kill()

@@ -17,7 +17,7 @@ public abstract class RedisExactSetTestBase : IAsyncLifetime
 {
     private readonly RecordingUpstream _upstream = new();
     protected readonly FakeFeed Feed = new(TestKey.Es256("cp-key-x"));
-    protected RedisProcess Redis = null!;
+    protected ITestRedis Redis = null!;
     protected ConnectionMultiplexer Writer = null!;
     protected EdgeTestHost Edge = null!;
 
@@ -25,11 +25,13 @@ public abstract class RedisExactSetTestBase : IAsyncLifetime
     {
     }
 
+    protected virtual async Task<ITestRedis> StartRedisAsync() => await RedisProcess.StartAsync();
+
     public async Task InitializeAsync()
     {
         await _upstream.StartAsync();
         await Feed.StartAsync();
-        Redis = await RedisProcess.StartAsync();
+        Redis = await StartRedisAsync();
         Writer = await ConnectionMultiplexer.ConnectAsync(Redis.ConnectionString + ",syncTimeout=5000,allowAdmin=true"); // the fake feed writes synchronously; the box is busy
         Feed.Redis = Writer.GetDatabase();
         Feed.MirrorRevocations = true;
@@ -90,7 +92,8 @@ public abstract class RedisExactSetTestBase : IAsyncLifetime
     protected void ForgetCachedAnswers() => Edge.Time.Advance(TimeSpan.FromSeconds(3));
 }
 
-public sealed class RedisExactSetTests : RedisExactSetTestBase
+/// <summary>The exact set's cases, on one Redis server and on a Redis Cluster.</summary>
+public abstract class RedisExactSetCases : RedisExactSetTestBase
 {
     [RedisFact]
     public async Task Revoked_ids_are_settled_in_redis_and_the_edge_holds_only_the_filter()
@@ -145,7 +148,7 @@ public sealed class RedisExactSetTests : RedisExactSetTestBase
         var token = Mint("sess_f1");
         await RevokeAsync("sess_f1");
         await UntilOnlyTheFilterIsHeldAsync();
-        await Writer.GetDatabase().ExecuteAsync("FLUSHALL"); // e.g. restarted without persistence
+        await Redis.FlushAllAsync(); // e.g. restarted without persistence
         ForgetCachedAnswers();
         Assert.Contains("cannot be verified", (await Call(token)).Detail); // no marker: an empty set proves nothing
 
@@ -191,6 +194,18 @@ public sealed class RedisExactSetTests : RedisExactSetTestBase
     {
         Subject = null, SessionId = sid, Scopes = [], ScopesHeader = "", AuthType = "jwt", ExpiresAt = long.MaxValue, IssuedAt = 1,
     };
+}
+
+public sealed class RedisExactSetTests : RedisExactSetCases;
+
+/// <summary>
+/// The same cases on a real three-master Redis Cluster: the marker and every revoked id share one hash slot
+/// (<c>authio:{revoked}:…</c>), so the control plane's mirror script and the edge's one-round-trip lookup stay
+/// single-slot operations.
+/// </summary>
+public sealed class RedisExactSetOnClusterTests : RedisExactSetCases
+{
+    protected override async Task<ITestRedis> StartRedisAsync() => await RedisClusterProcess.StartAsync();
 }
 
 public sealed class RedisExactSetFailOpenTests : RedisExactSetTestBase
