@@ -205,10 +205,18 @@ internal sealed class EdgeChangeStore(Db db, TimeProvider time)
         long expiresAt, string? payload, long now)
     {
         await LockAsync(c, tx);
-        await c.ExecuteAsync("""
-            INSERT INTO edge_changes (org_id, type, kind, value, not_before, expires_at, payload, created_at)
-            VALUES (@orgId, @type, @kind, @value, @notBefore, @expiresAt, @payload, @now)
-            """, new { orgId, type, kind, value, notBefore, expiresAt, payload, now }, tx);
+        // PostgreSQL: the next number is taken under the append lock, not from the column's sequence, whose numbers a
+        // rolled-back append would burn: the log stays gap-free with any number of instances writing. (SQLite's
+        // AUTOINCREMENT rolls back with the transaction, and it has one writer.)
+        await c.ExecuteAsync(db.Dialect == Dialect.Postgres
+            ? """
+              INSERT INTO edge_changes (seq, org_id, type, kind, value, not_before, expires_at, payload, created_at)
+              VALUES (authio_edge_last_seq() + 1, @orgId, @type, @kind, @value, @notBefore, @expiresAt, @payload, @now)
+              """
+            : """
+              INSERT INTO edge_changes (org_id, type, kind, value, not_before, expires_at, payload, created_at)
+              VALUES (@orgId, @type, @kind, @value, @notBefore, @expiresAt, @payload, @now)
+              """, new { orgId, type, kind, value, notBefore, expiresAt, payload, now }, tx);
         db.AfterCommit(tx, Pulse);
     }
 
