@@ -99,9 +99,9 @@ public abstract class ControlPlaneFixture : IAsyncLifetime
     }
 
     /// <summary>A second instance on the same store and settings, as in a multi-instance deployment. Caller disposes it.</summary>
-    public async Task<(WebApplication App, HttpClient Http)> StartAnotherInstanceAsync()
+    public async Task<(WebApplication App, HttpClient Http)> StartAnotherInstanceAsync(params string[] extraArgs)
     {
-        var app = ControlPlaneApp.Build(_args, s =>
+        var app = ControlPlaneApp.Build([.. _args, .. extraArgs], s =>
         {
             s.AddSingleton<TimeProvider>(Time);
             Logs.Register(s);

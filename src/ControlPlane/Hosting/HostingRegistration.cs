@@ -16,6 +16,7 @@ internal static class HostingRegistration
     /// </summary>
     public static IServiceCollection AddMaintenance(this IServiceCollection services)
     {
+        services.AddSingleton<MaintenanceRoundStore>();
         services.AddSingleton<MaintenanceService>();
         services.AddHostedService(sp => sp.GetRequiredService<MaintenanceService>());
         return services;

@@ -8,11 +8,21 @@ namespace Authio.ControlPlane.Hosting;
 
 /// <summary>
 /// Periodic upkeep: scheduled signing-key rotation, JWKS changes for the edge feed (time-driven retirements), audit
-/// retention and pruning of expired revocations. Off with <c>ControlPlane:Jobs:Enabled=false</c>.
+/// retention and pruning of expired revocations. Off with <c>ControlPlane:Jobs:Enabled=false</c>. With several instances
+/// on one database each interval's round runs on one of them (<see cref="MaintenanceRoundStore"/>).
 /// </summary>
 internal sealed partial class MaintenanceService(SigningKeyStore keys, ControlPlaneMetrics metrics, AuditRetention retention, EdgeChangeStore changes, ControlPlaneOptions options,
-    AuditSeals seals, LoginFailures loginFailures, TimeProvider time, ILogger<MaintenanceService> logger) : BackgroundService
+    AuditSeals seals, LoginFailures loginFailures, MaintenanceRoundStore rounds, TimeProvider time, ILogger<MaintenanceService> logger) : BackgroundService
 {
+    private long _roundsRun;
+    private long _roundsSkipped;
+
+    /// <summary>Scheduled rounds this instance ran.</summary>
+    public long RoundsRun => Interlocked.Read(ref _roundsRun);
+
+    /// <summary>Scheduled rounds this instance left to another instance that had claimed them.</summary>
+    public long RoundsSkipped => Interlocked.Read(ref _roundsSkipped);
+
     /// <summary>One round. Each step runs even when an earlier one failed (logged); the round then throws the first failure.</summary>
     public async Task RunOnceAsync(CancellationToken ct)
     {
@@ -68,6 +78,13 @@ internal sealed partial class MaintenanceService(SigningKeyStore keys, ControlPl
         {
             try
             {
+                if (!await rounds.TryClaimAsync(time.GetUtcNow().ToUnixTimeMilliseconds(), (long)options.Jobs.Interval.TotalMilliseconds, stoppingToken))
+                {
+                    Interlocked.Increment(ref _roundsSkipped);
+                    continue;
+                }
+
+                Interlocked.Increment(ref _roundsRun);
                 await RunOnceAsync(stoppingToken);
             }
             catch (AggregateException)

@@ -327,6 +327,12 @@ internal static class Schema
               expires_at BIGINT NOT NULL, created_at BIGINT NOT NULL);
             CREATE INDEX passkey_challenges_expiry ON passkey_challenges(expires_at);
             """, ""),
+        // When the last maintenance round started, fleet-wide: the instance whose timer fires first in an interval claims
+        // the round with one conditional UPDATE; the others skip it (platform data, global).
+        new(18, "maintenance_rounds", """
+            CREATE TABLE maintenance_rounds (id BIGINT PRIMARY KEY, started_at BIGINT NOT NULL);
+            INSERT INTO maintenance_rounds (id, started_at) VALUES (1, 0);
+            """, ""),
     ];
 
     public static string Sql(Migration m, Dialect dialect)
