@@ -53,7 +53,7 @@ internal sealed partial class LoginService(
         // Keyed by the email as typed (normalized), before looking the user up: the limit and its refusal are the same
         // whether or not the account exists. A refusal runs no bcrypt and, but for the first one per period (audited),
         // touches no table.
-        var limited = limiter.CheckAccount(LimitedAction.SignIn, normalized);
+        var limited = await limiter.CheckAccountAsync(LimitedAction.SignIn, normalized, ct);
         if (!limited.Admitted)
         {
             return await RateLimitedAsync(normalized, orgId, failedEntry, limited, ct);

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Authio.ControlPlane.Diagnostics;
-using Authio.ControlPlane.Hosting;
+using Authio.ControlPlane.Redis;
 using Authio.Shared.Sync;
 using StackExchange.Redis;
 
@@ -13,7 +13,7 @@ namespace Authio.ControlPlane.EdgeSync;
 /// trimmed by length; an edge that falls behind the trimmed start takes a snapshot. Every entry, whatever its type, is
 /// signed with the feed key (<see cref="EdgeFeedSigner"/>): edges apply no entry they cannot verify.
 /// </summary>
-internal sealed partial class RedisChangePublisher(EdgeChangeStore log, EdgeFeedSigner signer, ControlPlaneOptions options, TimeProvider time,
+internal sealed partial class RedisChangePublisher(EdgeChangeStore log, EdgeFeedSigner signer, ControlPlaneRedis shared, TimeProvider time,
     RedisHealth health, ILogger<RedisChangePublisher> logger)
     : BackgroundService
 {
@@ -24,7 +24,7 @@ internal sealed partial class RedisChangePublisher(EdgeChangeStore log, EdgeFeed
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        ConnectionMultiplexer? redis = null;
+        IConnectionMultiplexer? redis = null;
         long published = -1;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -33,9 +33,7 @@ internal sealed partial class RedisChangePublisher(EdgeChangeStore log, EdgeFeed
             {
                 if (redis is null)
                 {
-                    var config = ConfigurationOptions.Parse(options.Redis!);
-                    config.AbortOnConnectFail = false;
-                    redis = await ConnectionMultiplexer.ConnectAsync(config);
+                    redis = await shared.ConnectAsync();
                     // A Redis that restarted may have lost the revocation set: check it again, seed it if it is gone.
                     redis.ConnectionRestored += (_, _) => _mirror.Invalidate();
                 }
@@ -61,10 +59,6 @@ internal sealed partial class RedisChangePublisher(EdgeChangeStore log, EdgeFeed
                 break;
             }
             await Task.WhenAny(signal, Task.Delay(250, stoppingToken)).ContinueWith(_ => { }, TaskScheduler.Default);
-        }
-        if (redis is not null)
-        {
-            await redis.DisposeAsync();
         }
     }
 

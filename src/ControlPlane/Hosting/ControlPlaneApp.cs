@@ -12,6 +12,7 @@ using Authio.ControlPlane.Orgs;
 using Authio.ControlPlane.Passkeys;
 using Authio.ControlPlane.Passwords;
 using Authio.ControlPlane.RateLimiting;
+using Authio.ControlPlane.Redis;
 using Authio.ControlPlane.Sessions;
 using Authio.ControlPlane.SigningKeys;
 using Authio.ControlPlane.Storage;
@@ -37,6 +38,7 @@ public static class ControlPlaneApp
         builder.Services
             .AddControlPlaneOptions(options)
             .AddStorage(options, builder.Configuration)
+            .AddControlPlaneRedis(options)
             .AddSigningKeys(options)
             .AddEdgeSync(options)
             .AddOAuth()

@@ -50,6 +50,8 @@ internal static class LogEvents
 
     public const int RateLimited = 1801;
     public const int RateLimitActiveEvictions = 1802;
+    public const int RateLimitFleetUnavailable = 1803;
+    public const int RateLimitFleetRestored = 1804;
 
     public const int AuthorityPollFailed = 1920;
     public const int AuthorityPollRecovered = 1921;

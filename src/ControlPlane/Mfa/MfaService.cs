@@ -173,7 +173,7 @@ internal sealed partial class MfaService(
         }
 
         var emailKey = failures.KeyOf(UserStore.NormalizeEmail(user.Email));
-        var verdict = limiter.CheckAccount(LimitedAction.SignIn, UserStore.NormalizeEmail(user.Email));
+        var verdict = await limiter.CheckAccountAsync(LimitedAction.SignIn, UserStore.NormalizeEmail(user.Email), ct);
         if (!verdict.Admitted)
         {
             return RateLimitEndpoints.Refused(LimitedAction.SignIn, verdict);
@@ -300,7 +300,7 @@ internal sealed partial class MfaService(
             return Failure.NotFound("User");
         }
 
-        var verdict = limiter.CheckAccount(LimitedAction.SignIn, UserStore.NormalizeEmail(user.Email));
+        var verdict = await limiter.CheckAccountAsync(LimitedAction.SignIn, UserStore.NormalizeEmail(user.Email), ct);
         return verdict.Admitted ? null : RateLimitEndpoints.Refused(LimitedAction.SignIn, verdict);
     }
 

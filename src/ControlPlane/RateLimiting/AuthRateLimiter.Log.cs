@@ -14,5 +14,13 @@ internal sealed partial class AuthRateLimiter
         [LoggerMessage(EventId = LogEvents.RateLimitActiveEvictions, Level = LogLevel.Warning,
             Message = "Rate limit {Limit} tracks its maximum of {Capacity} keys; {Evicted} active buckets were dropped (those clients start with a full burst again)")]
         public static partial void ActiveEvictions(ILogger logger, string limit, int capacity, long evicted);
+
+        [LoggerMessage(EventId = LogEvents.RateLimitFleetUnavailable, Level = LogLevel.Warning,
+            Message = "Redis does not answer: credential rate limits fall back to this instance's own buckets until it does (the fleet may admit up to one limit per instance)")]
+        public static partial void FleetUnavailable(ILogger logger);
+
+        [LoggerMessage(EventId = LogEvents.RateLimitFleetRestored, Level = LogLevel.Information,
+            Message = "Redis answers again: credential rate limits are fleet-wide again")]
+        public static partial void FleetRestored(ILogger logger);
     }
 }

@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Authio.ControlPlane.Hosting;
+using Authio.ControlPlane.Redis;
+using Authio.ControlPlane.SigningKeys;
 
 namespace Authio.ControlPlane.RateLimiting;
 
@@ -20,10 +22,13 @@ internal enum LimitedAction
 }
 
 /// <summary>
-/// The per-IP and per-account token buckets of the credential endpoints (<c>ControlPlane:RateLimits</c>). In memory and
-/// per instance: N instances behind a load balancer admit up to N times a limit, which is still a hard cap per address
-/// and account. Bucket keys are salted SHA-256 digests (128 bits) of the normalized address or account, so neither
-/// emails nor addresses are kept, and the key space cannot be steered into collisions.
+/// The per-IP and per-account token buckets of the credential endpoints (<c>ControlPlane:RateLimits</c>). With
+/// <c>ControlPlane:Redis</c> the buckets live in Redis and hold for the whole fleet (<see cref="RedisAuthRateBuckets"/>);
+/// while Redis does not answer, and without Redis, each instance decides alone from its own buckets (N instances behind
+/// a load balancer then admit up to N times a limit, still a hard cap per address and account; the fall-back is logged
+/// once per outage). Bucket keys are salted SHA-256 digests (128 bits) of the normalized address or account, so neither
+/// emails nor addresses are kept, and the key space cannot be steered into collisions; the fleet's salt is derived from
+/// the master key every instance shares.
 /// </summary>
 internal sealed partial class AuthRateLimiter
 {
@@ -32,10 +37,14 @@ internal sealed partial class AuthRateLimiter
     private readonly TimeProvider _time;
     private readonly long _origin;
     private readonly ILogger<AuthRateLimiter> _logger;
-    private readonly byte[] _salt = RandomNumberGenerator.GetBytes(16);
+    private readonly byte[] _salt;
+    private readonly RedisAuthRateBuckets? _fleet;
+    private int _fleetDown;
 
-    public AuthRateLimiter(ControlPlaneOptions options, TimeProvider time, ILogger<AuthRateLimiter> logger)
+    public AuthRateLimiter(ControlPlaneOptions options, TimeProvider time, ILogger<AuthRateLimiter> logger, MasterKey? master = null, ControlPlaneRedis? redis = null)
     {
+        _salt = master?.Derive("auth-rate-limit-keys/v1", 16) ?? RandomNumberGenerator.GetBytes(16);
+        _fleet = redis is null || master is null ? null : new RedisAuthRateBuckets(redis);
         _time = time;
         _origin = time.GetTimestamp();
         _logger = logger;
@@ -64,13 +73,52 @@ internal sealed partial class AuthRateLimiter
     }
 
     /// <summary>Takes a request from the client address's bucket (IPv6 per /64; no address counts as one client).</summary>
-    public RateLimitVerdict CheckIp(LimitedAction action, IPAddress? address) => Check(_perIp[(int)action], AddressKey(address));
+    public ValueTask<RateLimitVerdict> CheckIpAsync(LimitedAction action, IPAddress? address, CancellationToken ct = default) =>
+        CheckAsync(_perIp[(int)action], AddressKey(address), ct);
 
     /// <summary>
     /// Takes a request from the account's bucket: the normalized email for sign-in (existing or not), the user id for
     /// refresh and password changes.
     /// </summary>
-    public RateLimitVerdict CheckAccount(LimitedAction action, string account) => Check(_perAccount[(int)action], account);
+    public ValueTask<RateLimitVerdict> CheckAccountAsync(LimitedAction action, string account, CancellationToken ct = default) =>
+        CheckAsync(_perAccount[(int)action], account, ct);
+
+    /// <summary>True while the buckets are fleet-wide (Redis configured and answering).</summary>
+    public bool FleetWide => _fleet is not null && Volatile.Read(ref _fleetDown) == 0;
+
+    private ValueTask<RateLimitVerdict> CheckAsync(Limit? limit, string key, CancellationToken ct) =>
+        limit is null ? ValueTask.FromResult(RateLimitVerdict.Admit)
+        : _fleet is null ? ValueTask.FromResult(Check(limit, key))
+        : CheckFleetAsync(limit, key, ct);
+
+    private async ValueTask<RateLimitVerdict> CheckFleetAsync(Limit limit, string key, CancellationToken ct)
+    {
+        var digest = Digest(key);
+        var retryAfter = await _fleet!.TakeAsync(limit.Index + ":" + digest.ToString("x32", System.Globalization.CultureInfo.InvariantCulture), limit.Rule, ct);
+        if (retryAfter is not { } wait)
+        {
+            if (Interlocked.Exchange(ref _fleetDown, 1) == 0)
+            {
+                Log.FleetUnavailable(_logger);
+            }
+            return Check(limit, key);
+        }
+        if (Interlocked.Exchange(ref _fleetDown, 0) == 1)
+        {
+            Log.FleetRestored(_logger);
+        }
+        if (wait == TimeSpan.Zero)
+        {
+            return RateLimitVerdict.Admit;
+        }
+
+        var verdict = new RateLimitVerdict(false, wait, limit.FirstRefusal(digest, Now));
+        if (verdict.FirstRefusal)
+        {
+            Log.Limited(_logger, limit.Name, limit.Rule.Text, verdict.RetryAfterSeconds);
+        }
+        return verdict;
+    }
 
     /// <summary>The per-account rule of <paramref name="action"/>, null when off.</summary>
     public AuthRateRule? AccountRule(LimitedAction action) => _perAccount[(int)action]?.Rule;
@@ -141,7 +189,35 @@ internal sealed partial class AuthRateLimiter
 
     private sealed class Limit(string name, AuthRateRule rule, AuthRateBuckets table)
     {
+        private readonly Dictionary<UInt128, long> _reportedUntil = [];
+
         public string Name { get; } = name;
+
+        /// <summary>The limit's place in the key space of the fleet's buckets (its name without spaces).</summary>
+        public string Index { get; } = name.Replace(' ', '-');
+
+        /// <summary>
+        /// Fleet buckets: whether this instance reports a refusal of <paramref name="key"/> (once per key and rule period,
+        /// as the local buckets do). Bounded: forgets everything at the table's capacity.
+        /// </summary>
+        public bool FirstRefusal(UInt128 key, long now)
+        {
+            lock (_reportedUntil)
+            {
+                if (_reportedUntil.TryGetValue(key, out var until) && until > now)
+                {
+                    return false;
+                }
+
+                if (_reportedUntil.Count >= Table.Capacity)
+                {
+                    _reportedUntil.Clear();
+                }
+                _reportedUntil[key] = now + Rule.Period.Ticks;
+                return true;
+            }
+        }
+
         public AuthRateRule Rule { get; } = rule;
         public AuthRateBuckets Table { get; } = table;
         public long LoggedEvictions { get; set; }

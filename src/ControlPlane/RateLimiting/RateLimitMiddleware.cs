@@ -37,7 +37,7 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, AuthRateLimiter 
     {
         if (ActionOf(http.GetEndpoint()) is { } action)
         {
-            var verdict = limiter.CheckIp(action, http.Connection.RemoteIpAddress);
+            var verdict = await limiter.CheckIpAsync(action, http.Connection.RemoteIpAddress, http.RequestAborted);
             if (!verdict.Admitted)
             {
                 // Counted like the per-account refusals in the services: one rate_limited outcome, whichever half refused.

@@ -113,7 +113,7 @@ internal sealed partial class SessionService(
             // Per account = the user the token belongs to, known only after this lookup (the token changes on every
             // rotation, so a bucket per token would never fill). Checked after reuse detection, which must never be
             // held back, and before anything changes: a refused refresh leaves the presented token usable.
-            var limited = limiter.CheckAccount(LimitedAction.Refresh, s.UserId);
+            var limited = await limiter.CheckAccountAsync(LimitedAction.Refresh, s.UserId, ct);
             if (!limited.Admitted)
             {
                 return new RefreshState(RefreshOutcome.RateLimited, s, Limit: limited);

@@ -100,7 +100,7 @@ internal static class UserEndpoints
                 }
                 // Per account = the user whose password changes (and whose current password a stolen token would guess),
                 // before any bcrypt runs.
-                var limited = limiter.CheckAccount(LimitedAction.Password, id);
+                var limited = await limiter.CheckAccountAsync(LimitedAction.Password, id, http.RequestAborted);
                 if (!limited.Admitted)
                 {
                     return RateLimitEndpoints.Refused(LimitedAction.Password, limited);

@@ -92,13 +92,13 @@ public sealed class AuthRateBucketsTests
     }
 
     [Fact]
-    public void The_limiter_bounds_sign_in_account_buckets_at_MaxKeysPerLimit_whatever_the_number_of_emails()
+    public async Task The_limiter_bounds_sign_in_account_buckets_at_MaxKeysPerLimit_whatever_the_number_of_emails()
     {
         var options = new ControlPlaneOptions();
         var limiter = new AuthRateLimiter(options, new FakeTimeProvider(), NullLogger<AuthRateLimiter>.Instance);
         for (var i = 0; i < 200_000; i++)
         {
-            Assert.True(limiter.CheckAccount(LimitedAction.SignIn, $"user{i}@flood.test").Admitted);
+            Assert.True((await limiter.CheckAccountAsync(LimitedAction.SignIn, $"user{i}@flood.test")).Admitted);
         }
         var table = limiter.Table(LimitedAction.SignIn, perAccount: true)!;
         Assert.Equal(options.RateLimits.MaxKeysPerLimit, table.Capacity);
