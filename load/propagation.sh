@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Revocation propagation: a control plane, three edges, a Redis and an upstream on 127.0.0.1. Creates COUNT API keys,
+# Revocation propagation: a control plane, N edges, a Redis and an upstream on 127.0.0.1. Creates COUNT API keys,
 # warms them at every edge, then revokes them one by one while probing all edges continuously, and reports p50/p99/max
-# from the revoke call's return to the first 401 at the last edge — once over Redis Streams, once over the HTTP feed.
-# Usage: load/propagation.sh   (env: COUNT=50, MODES="redis http", PROBE_INTERVAL_MS=2: pause between one edge's probes;
-# 0 = back to back, which saturates a 2-core box and then measures the probe rather than the edges)
+# from the revoke call's return to the first 401 at the last edge — once over Redis Streams, once over the HTTP feed,
+# for each fleet size in FLEET_SIZES.
+# Usage: load/propagation.sh   (env: COUNT=50, MODES="redis http", FLEET_SIZES="3" (e.g. "1 2 4 8"),
+# PROBE_INTERVAL_MS=2: pause between one edge's probes; 0 = back to back, which saturates a 2-core box and then
+# measures the probe rather than the edges)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 COUNT="${COUNT:-50}"
 MODES="${MODES:-redis http}"
+FLEET_SIZES="${FLEET_SIZES:-3}"
 OUT="$ROOT/load/out/propagation"
 EMAIL=admin@load.test
 PASSWORD='Load!passw0rd1'
@@ -29,34 +32,36 @@ dotnet build "$ROOT/load/Authio.Load.Tools" -c Release -nologo -v q -clp:ErrorsO
 TOOLS=(dotnet "$ROOT/load/Authio.Load.Tools/bin/Release/net10.0/Authio.Load.Tools.dll")
 authio_redis_start > /dev/null
 
+for size in $FLEET_SIZES; do
 for mode in $MODES; do
   cp_port=$(free_port); up_port=$(free_port); CP="http://127.0.0.1:$cp_port"
   redis_args=(); [ "$mode" = redis ] && redis_args=("--ControlPlane:Redis=$AUTHIO_TEST_REDIS")
   dotnet "$ROOT/src/ControlPlane/bin/Release/net10.0/Authio.ControlPlane.dll" --urls "$CP" \
-    --ControlPlane:DataDirectory="$OUT/cp-$mode" --ControlPlane:Issuer="$CP" \
+    --ControlPlane:DataDirectory="$OUT/cp-$mode-$size" --ControlPlane:Issuer="$CP" \
     --ControlPlane:Bootstrap:OrgName=Load --ControlPlane:Bootstrap:AdminEmail=$EMAIL \
     --ControlPlane:Bootstrap:AdminPassword="$PASSWORD" --ControlPlane:Passwords:BcryptCost=10 \
-    --ControlPlane:RateLimits:Enabled=false "${redis_args[@]}" > "$OUT/cp-$mode.log" 2>&1 &
+    --ControlPlane:RateLimits:Enabled=false "${redis_args[@]}" > "$OUT/cp-$mode-$size.log" 2>&1 &
   PIDS+=($!)
   wait_for "$CP/.well-known/jwks.json"
-  "${TOOLS[@]}" upstream --port "$up_port" > "$OUT/upstream-$mode.log" 2>&1 & PIDS+=($!)
+  "${TOOLS[@]}" upstream --port "$up_port" > "$OUT/upstream-$mode-$size.log" 2>&1 & PIDS+=($!)
   edge_key=$("${TOOLS[@]}" edge-key --cp "$CP" --email $EMAIL --password "$PASSWORD")
   edges=()
   l2_key=$(head -c 32 /dev/urandom | base64) # the edges' shared API-key L2 MAC key
-  for n in 1 2 3; do
+  for n in $(seq 1 "$size"); do
     port=$(free_port); admin=$(free_port)
     edge_redis=(); [ "$mode" = redis ] && edge_redis=("--Edge:Redis=$AUTHIO_TEST_REDIS" "--Edge:ApiKeys:CacheSigningKey=$l2_key")
     dotnet "$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll" --urls "http://127.0.0.1:$port" \
       --Edge:AdminUrls="http://127.0.0.1:$admin" --Edge:ControlPlane:Url="$CP" --Edge:ControlPlane:ApiKey="$edge_key" \
       "${edge_redis[@]}" --ReverseProxy:Routes:api:ClusterId=up --ReverseProxy:Routes:api:Match:Path='/api/{**rest}' \
-      --ReverseProxy:Clusters:up:Destinations:d1:Address="http://127.0.0.1:$up_port/" > "$OUT/edge-$mode-$n.log" 2>&1 &
+      --ReverseProxy:Clusters:up:Destinations:d1:Address="http://127.0.0.1:$up_port/" > "$OUT/edge-$mode-$size-$n.log" 2>&1 &
     PIDS+=($!)
     wait_for "http://127.0.0.1:$admin/readyz"
     edges+=("http://127.0.0.1:$port")
   done
   echo "== $mode: control plane $CP, edges ${edges[*]}"
   "${TOOLS[@]}" propagation --cp "$CP" --email $EMAIL --password "$PASSWORD" --edges "$(IFS=,; echo "${edges[*]}")" \
-    --count "$COUNT" --label "$mode" --probe-interval-ms "${PROBE_INTERVAL_MS:-2}" | tee -a "$OUT/results.txt"
+    --count "$COUNT" --label "$mode, $size edges" --probe-interval-ms "${PROBE_INTERVAL_MS:-2}" | tee -a "$OUT/results.txt"
   stop_all
+done
 done
 echo "== results"; cat "$OUT/results.txt"
