@@ -21,6 +21,7 @@ internal static class AdminApp
         builder.Logging.ClearProviders();
         var registry = edgeServices.GetRequiredService<IssuerRegistry>();
         var sync = edgeServices.GetService<Sync.EdgeSyncClient>();
+        var redis = edgeServices.GetService<Redis.EdgeRedis>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             // Per-request ASP.NET/Kestrel histograms are left out: recording them costs every proxied request.
             .AddMeter(EdgeMetrics.MeterName, "System.Runtime")
@@ -44,8 +45,13 @@ internal static class AdminApp
             // take every edge out of rotation); the status and the reasons say what was refused.
             var refused = registry.Health.Refused.OrderBy(r => r.Scope, StringComparer.Ordinal)
                 .Select(r => new RefusedKeySet(r.Scope == "" ? null : r.Scope, r.Reason, r.At)).ToArray();
-            var status = ready ? refused.Length > 0 ? "keys_refused" : "ready" : feed is { Snapshot: true, Fresh: false } ? "degraded" : "not_ready";
-            return Results.Json(new ReadyReport(status, issuers, feed, refused), AdminJson.Options, statusCode: ready ? 200 : 503);
+            // Redis down leaves the edge serving (each consumer falls back; see README, Redis), so it stays ready: the
+            // status says "degraded" and the redis member why, for the operator and the fault suite.
+            var redisStatus = redis is null ? null : new RedisStatus(redis.IsAvailable);
+            var status = ready
+                ? refused.Length > 0 ? "keys_refused" : redisStatus is { Available: false } ? "degraded" : "ready"
+                : feed is { Snapshot: true, Fresh: false } ? "degraded" : "not_ready";
+            return Results.Json(new ReadyReport(status, issuers, feed, refused, redisStatus), AdminJson.Options, statusCode: ready ? 200 : 503);
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
@@ -58,7 +64,10 @@ internal static class AdminApp
     /// <param name="Org">The org whose keys were refused; null for keys without an org, <c>*</c> for a whole key set.</param>
     private sealed record RefusedKeySet(string? Org, string Reason, DateTimeOffset At);
 
-    private sealed record ReadyReport(string Status, ReadyIssuer[] Issuers, FeedStatus? Feed, RefusedKeySet[] RefusedKeySets);
+    /// <summary>Present when <c>Edge:Redis</c> is set: whether the shared connection answers (its breaker is closed).</summary>
+    private sealed record RedisStatus(bool Available);
+
+    private sealed record ReadyReport(string Status, ReadyIssuer[] Issuers, FeedStatus? Feed, RefusedKeySet[] RefusedKeySets, RedisStatus? Redis);
 
     private static class AdminJson
     {
