@@ -8,9 +8,12 @@ using Yarp.ReverseProxy.Configuration;
 //   upstream  --port N                      minimal Kestrel app: 200 "ok" for any request
 //   bare-yarp --port N --upstream URL       plain YARP, one catch-all route (the reference proxy)
 //   keygen    --out DIR                     ES256 key: DIR/key.pem (PKCS#8) and DIR/jwks.json (with kid)
-//   mint      --key DIR --count N --issuer I --audience A [--expired] [--bad-signature]
-//                                           N distinct access tokens, one per line, on stdout
+//   mint      --count N [--kind jwt|api-key|expired|forged] --key DIR --issuer I --audience A [--bad-signature]
+//             --kind api-key [--cp URL --email E --password P] [--scope S]
+//                                           N credentials, one per line, on stdout (Kit/Minter.cs)
 //   apikeys   --count N                     N random live API keys with a correct checksum (unknown to any control plane)
+//   run       --scenario FILE ...           the load kit's scenario runner (Kit/LoadKitCli.cs, load/kit.sh)
+//   scenario  --scenario FILE               a scenario file (JSON or YAML) as normalized JSON
 //   abuse     --edge URL --baseline F --fresh F --flood F [--seconds 10] [--valid-conns 8] [--flood-conns 16]
 //                                           valid clients alone, then with a flood (load/abuse.sh)
 //   churn --edge URL --metrics URL --pid PID --tokens F [--seconds 180] [--warmup 30] [--interval 5] [--conns 32]
@@ -25,8 +28,9 @@ return args.FirstOrDefault() switch
     "upstream" => await Upstream(Options.Parse(args)),
     "bare-yarp" => await BareYarp(Options.Parse(args)),
     "keygen" => Keygen(Options.Parse(args)),
-    "mint" => Mint(Options.Parse(args)),
+    "mint" => await Authio.Load.Tools.Kit.Minter.RunAsync(Options.Parse(args), Console.Out),
     "apikeys" => RandomApiKeys(Options.Parse(args)),
+    "run" or "scenario" => await Authio.Load.Tools.Kit.LoadKitCli.RunAsync(args, Console.Out),
     "abuse" => await AbuseRun(Options.Parse(args)),
     "churn" => await ChurnRun(Options.Parse(args)),
     _ => Usage(),
@@ -44,7 +48,8 @@ static Task<int> PropagationRun(Options o) => Propagation.RunAsync(o.Require("cp
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Authio.Load.Tools (upstream --port N | bare-yarp --port N --upstream URL | keygen --out DIR | mint --key DIR --count N --issuer I --audience A [--expired] [--bad-signature])");
+    Console.Error.WriteLine("usage: Authio.Load.Tools (upstream --port N | bare-yarp --port N --upstream URL | keygen --out DIR"
+        + " | mint --count N [--kind jwt|api-key|expired|forged] ... | scenario --scenario FILE | " + Authio.Load.Tools.Kit.LoadKitCli.RunUsage + ")");
     return 2;
 }
 
@@ -117,47 +122,6 @@ static int RandomApiKeys(Options o)
     for (var i = int.Parse(o.Require("count"), System.Globalization.CultureInfo.InvariantCulture); i > 0; i--)
     {
         output.Append(Authio.Shared.ApiKeys.ApiKeyFormat.Generate(Authio.Shared.ApiKeys.ApiKeyEnvironment.Live)).Append('\n');
-    }
-    Console.Out.Write(output);
-    return 0;
-}
-
-static int Mint(Options o)
-{
-    var dir = o.Require("key");
-    using var key = ECDsa.Create();
-    key.ImportFromPem(File.ReadAllText(Path.Combine(dir, "key.pem")));
-    using var jwks = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "jwks.json")));
-    var kid = jwks.RootElement.GetProperty("keys")[0].GetProperty("kid").GetString()!;
-    var count = int.Parse(o.Require("count"));
-    var issuer = o.Require("issuer");
-    var audience = o.Require("audience");
-    var now = DateTimeOffset.UtcNow;
-    var (iat, exp) = o.Has("expired") ? (now.AddHours(-2), now.AddHours(-1)) : (now, now.AddHours(2));
-    var header = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new { alg = "ES256", typ = "at+jwt", kid }));
-    var output = new StringBuilder();
-    for (var i = 0; i < count; i++)
-    {
-        var payload = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
-        {
-            ["iss"] = issuer,
-            ["aud"] = audience,
-            ["sub"] = $"user_{i:D6}",
-            ["org"] = "org_acme",
-            ["sid"] = $"sess_{i:D6}",
-            ["jti"] = Guid.NewGuid().ToString("N"),
-            ["iat"] = iat.ToUnixTimeSeconds(),
-            ["nbf"] = iat.ToUnixTimeSeconds(),
-            ["exp"] = exp.ToUnixTimeSeconds(),
-            ["scope"] = "read:applications write:applications read:users",
-        });
-        var signingInput = header + "." + Base64Url.EncodeToString(payload);
-        var signature = key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        if (o.Has("bad-signature"))
-        {
-            signature[signature.Length / 2] ^= 0x01;
-        }
-        output.Append(signingInput).Append('.').Append(Base64Url.EncodeToString(signature)).Append('\n');
     }
     Console.Out.Write(output);
     return 0;
