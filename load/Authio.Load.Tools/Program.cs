@@ -14,6 +14,7 @@ using Yarp.ReverseProxy.Configuration;
 //   apikeys   --count N                     N random live API keys with a correct checksum (unknown to any control plane)
 //   run       --scenario FILE ...           the load kit's scenario runner (Kit/LoadKitCli.cs, load/kit.sh)
 //   scenario  --scenario FILE               a scenario file (JSON or YAML) as normalized JSON
+//   report    --result FILE [--out FILE]    renders report.html again from a result.json
 //   abuse     --edge URL --baseline F --fresh F --flood F [--seconds 10] [--valid-conns 8] [--flood-conns 16]
 //                                           valid clients alone, then with a flood (load/abuse.sh)
 //   churn --edge URL --metrics URL --pid PID --tokens F [--seconds 180] [--warmup 30] [--interval 5] [--conns 32]
@@ -30,7 +31,7 @@ return args.FirstOrDefault() switch
     "keygen" => Keygen(Options.Parse(args)),
     "mint" => await Authio.Load.Tools.Kit.Minter.RunAsync(Options.Parse(args), Console.Out),
     "apikeys" => RandomApiKeys(Options.Parse(args)),
-    "run" or "scenario" => await Authio.Load.Tools.Kit.LoadKitCli.RunAsync(args, Console.Out),
+    "run" or "scenario" or "report" => await Authio.Load.Tools.Kit.LoadKitCli.RunAsync(args, Console.Out),
     "abuse" => await AbuseRun(Options.Parse(args)),
     "churn" => await ChurnRun(Options.Parse(args)),
     _ => Usage(),

@@ -18,7 +18,8 @@ internal static class HtmlReport
     private const int Right = 170;
     private const int Top = 34;
     private const int Bottom = 46;
-    private static readonly string[] RunColors = ["#1f6feb", "#8c959f", "#8250df", "#bc4c00", "#1a7f37", "#cf222e"];
+    private static readonly string[] TargetColors = ["#1f6feb", "#0a3069", "#54aeff", "#218bff"];
+    private static readonly string[] BaselineColors = ["#6e7781", "#24292f", "#afb8c1", "#424a53"];
 
     internal sealed record Series(string Name, string Color, bool Dashed, IReadOnlyList<(double X, double Y)> Points);
 
@@ -61,7 +62,7 @@ internal static class HtmlReport
         html.Append("</table>\n<p class=\"note\">Open model: latency counts from each request's intended send time, so time spent queued behind a slow answer is included (no coordinated omission); \"service p99\" counts from the actual send. Closed model: both count from the actual send.</p>\n");
 
         html.Append("<h2>Latency distribution</h2>\n");
-        var runs = report.Runs.Select((run, i) => (run, color: RunColors[i % RunColors.Length])).ToList();
+        var runs = report.Runs.Select(run => (run, color: (run.Role == "target" ? TargetColors : BaselineColors)[(run.Round - 1) % TargetColors.Length])).ToList();
         var tail = Math.Clamp(Math.Ceiling(Math.Log10(Math.Max(10, report.Runs.Max(r => r.Requests)))), 2, 5);
         var curves = runs.Select(r => new Series(r.run.Label, r.color, false,
             r.run.PercentileCurve.Select(p => (Math.Min(tail, p[0] >= 100 ? tail : -Math.Log10(1 - (p[0] / 100))), p[1])).ToList())).ToList();
@@ -75,15 +76,15 @@ internal static class HtmlReport
             var series = new List<Series>();
             if (run.Model == "open")
             {
-                series.Add(new Series("scheduled", "#8c959f", true, run.Timeline.Select(p => (p.T, (double)p.Sent)).ToList()));
+                series.Add(new Series("scheduled", "#8c959f", true, run.Timeline.Select(p => (p.T, p.Sent / p.IntervalSeconds)).ToList()));
             }
-            series.Add(new Series("all answers", color, false, run.Timeline.Select(p => (p.T, (double)p.Completed)).ToList()));
+            series.Add(new Series("all answers", color, false, run.Timeline.Select(p => (p.T, p.Completed / p.IntervalSeconds)).ToList()));
             foreach (var status in run.Statuses.Keys.Where(_ => run.Statuses.Count > 1))
             {
                 series.Add(new Series(status, StatusColor(status), false,
-                    run.Timeline.Select(p => (p.T, (double)p.Statuses.GetValueOrDefault(status))).ToList()));
+                    run.Timeline.Select(p => (p.T, p.Statuses.GetValueOrDefault(status) / p.IntervalSeconds)).ToList()));
             }
-            html.Append(Chart($"throughput-{Slug(run.Label)}", $"{run.Label}: responses per second", "seconds", series, 0,
+            html.Append(Chart($"throughput-{Slug(run.Label)}", $"{run.Label}: responses per second, by status", "seconds", series, 0,
                 Math.Max(run.DurationSeconds, run.Timeline.Count > 0 ? run.Timeline[^1].T : 0), null, null));
         }
 

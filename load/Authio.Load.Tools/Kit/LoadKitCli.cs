@@ -12,6 +12,7 @@ public static class LoadKitCli
 {
     public const string RunUsage = """
         run --scenario FILE [--target URL] [--baseline URL | --compare] [--rounds N] [--credentials FILE] [--out DIR]
+            [--target-name NAME] [--baseline-name NAME]
             [--duration 10s] [--warmup 2s] [--rps N] [--connections N] [--cp URL --email E --password P]
         """;
 
@@ -31,6 +32,18 @@ public static class LoadKitCli
 
     private static async Task<int> RunCoreAsync(string[] args, TextWriter log, CancellationToken cancel)
     {
+        if (args.FirstOrDefault() == "report")
+        {
+            // Renders report.html again from a result.json (e.g. after editing labels, or with a newer report layout).
+            var options = Options.Parse(args);
+            var path = options.Require("result");
+            var saved = JsonSerializer.Deserialize<KitReport>(await File.ReadAllTextAsync(path, cancel), Scenario.JsonOptions)
+                ?? throw new InvalidDataException($"{path}: empty");
+            var output = options.Get("out") ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "report.html");
+            await File.WriteAllTextAsync(output, HtmlReport.Render(saved), cancel);
+            await log.WriteLineAsync($"== wrote {output}");
+            return 0;
+        }
         Options o;
         Scenario scenario;
         try
@@ -58,6 +71,8 @@ public static class LoadKitCli
         var target = o.Get("target") ?? scenario.Target;
         var baseline = o.Get("baseline") ?? (o.Has("compare") ? scenario.Baseline ?? throw new ArgumentException("--compare: the scenario names no baseline; pass --baseline URL") : null);
         var rounds = int.Parse(o.Get("rounds") ?? "1", CultureInfo.InvariantCulture);
+        var targetName = o.Get("target-name") ?? "target";
+        var baselineName = o.Get("baseline-name") ?? "baseline";
         var outDir = Directory.CreateDirectory(o.Get("out") ?? Path.Combine("load-results", scenario.Name)).FullName;
         using var controlPlane = ControlPlaneClient.FromOptions(o);
         if (scenario.Revoke is not null && controlPlane is null)
@@ -86,16 +101,18 @@ public static class LoadKitCli
             {
                 var runner = role == "target" && !stormed ? stormRunner : plainRunner;
                 stormed |= role == "target";
-                report.Runs.Add(await runner.RunAsync(role, round, role == "target" ? target : baseline!, overrides, cancel));
+                var name = role == "target" ? targetName : baselineName;
+                var label = rounds > 1 ? $"{name} #{round}" : name;
+                report.Runs.Add(await runner.RunAsync(role, label, round, role == "target" ? target : baseline!, overrides, cancel));
             }
         }
         report.Machine.LoadAverageAfter = LoadAverage();
         if (baseline is not null)
         {
-            report.Comparison = Compare(report.Runs, scenario, target, baseline);
+            report.Comparison = Compare(report.Runs, scenario, targetName, baselineName);
             var cmp = report.Comparison;
             await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"== ratio target/baseline ({target} / {baseline}): throughput {cmp.MedianThroughputRatio:F3} (median; rounds {string.Join(' ', cmp.ThroughputRatios.Select(x => x.ToString("F3", CultureInfo.InvariantCulture)))}), p50 latency x{cmp.P50Ratio:F2}, p99 latency x{cmp.P99Ratio:F2}"));
+                $"== ratio {targetName} / {baselineName}: throughput {cmp.MedianThroughputRatio:F3} (median; rounds {string.Join(' ', cmp.ThroughputRatios.Select(x => x.ToString("F3", CultureInfo.InvariantCulture)))}), p50 latency x{cmp.P50Ratio:F2}, p99 latency x{cmp.P99Ratio:F2}"));
             if (cmp.Note.Length > 0)
             {
                 await log.WriteLineAsync($"   ({cmp.Note})");

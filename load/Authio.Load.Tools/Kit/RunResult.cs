@@ -29,7 +29,7 @@ internal sealed class MachineFacts
 
 internal sealed class RunResult
 {
-    /// <summary><c>target</c> or <c>baseline</c>, with the round when there are several.</summary>
+    /// <summary>The target's or baseline's name (<c>--target-name</c>, <c>--baseline-name</c>), with the round when there are several.</summary>
     public required string Label { get; init; }
 
     public required string Role { get; init; }
@@ -101,7 +101,11 @@ internal sealed class LatencySummary
 /// <summary>One second of the measured window, by completion time.</summary>
 internal sealed class TimelinePoint
 {
+    /// <summary>Seconds since the measured window began, at the end of this interval.</summary>
     public double T { get; init; }
+
+    /// <summary>Length of the interval (1 s, but for the last one, which holds the answers that came after the window).</summary>
+    public double IntervalSeconds { get; init; } = 1;
 
     /// <summary>Requests started (open model: scheduled) in this second.</summary>
     public long Sent { get; init; }

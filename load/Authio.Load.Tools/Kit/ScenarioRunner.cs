@@ -41,7 +41,7 @@ internal sealed class ScenarioRunner
         _order = BuildOrder(scenario.Credentials?.Order ?? "sequential", credentials.Length);
     }
 
-    public async Task<RunResult> RunAsync(string role, int round, string baseUrl, RunOverrides overrides, CancellationToken cancel)
+    public async Task<RunResult> RunAsync(string role, string label, int round, string baseUrl, RunOverrides overrides, CancellationToken cancel)
     {
         var warmup = overrides.Warmup ?? _scenario.WarmupSpan;
         var duration = overrides.Duration ?? _scenario.DurationSpan;
@@ -63,7 +63,7 @@ internal sealed class ScenarioRunner
 
         var state = new RunState(Stopwatch.GetTimestamp(), warmup, duration, _expected);
         _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"   {role,-8} #{round} {baseUrl}{_scenario.Request.Path}: {(open ? $"open model, {DescribePhases(phases)}" : $"closed model, {connections} connections")}, warm-up {warmup.TotalSeconds:0.#} s, measured {duration.TotalSeconds:0.#} s"));
+            $"   {label,-14} {baseUrl}{_scenario.Request.Path}: {(open ? $"open model, {DescribePhases(phases)}" : $"closed model, {connections} connections")}, warm-up {warmup.TotalSeconds:0.#} s, measured {duration.TotalSeconds:0.#} s"));
         using var ticker = new CancellationTokenSource();
         var timeline = Task.Run(() => state.TickAsync(ticker.Token), CancellationToken.None);
         var storm = _scenario.Revoke is { } revoke && _controlPlane is not null
@@ -80,9 +80,9 @@ internal sealed class ScenarioRunner
         await storm;
         ticker.Cancel();
         await timeline;
-        var result = state.ToResult(role, round, baseUrl + _scenario.Request.Path, open ? "open" : "closed", open ? phases[0].Rps : null, connections);
+        var result = state.ToResult(role, label, round, baseUrl + _scenario.Request.Path, open ? "open" : "closed", open ? phases[0].Rps : null, connections);
         _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"   {role,-8} #{round} {result.ThroughputRps,9:F1} rps  p50 {result.LatencyMs.P50,8:F2}  p90 {result.LatencyMs.P90,8:F2}  p99 {result.LatencyMs.P99,8:F2}  p99.9 {result.LatencyMs.P999,8:F2}  max {result.LatencyMs.Max,8:F2} ms  statuses {string.Join(' ', result.Statuses.Select(s => $"{s.Key}={s.Value}"))}{(result.NotSent > 0 ? $"  not sent {result.NotSent}" : "")}"));
+            $"   {label,-14} {result.ThroughputRps,9:F1} rps  p50 {result.LatencyMs.P50,8:F2}  p90 {result.LatencyMs.P90,8:F2}  p99 {result.LatencyMs.P99,8:F2}  p99.9 {result.LatencyMs.P999,8:F2}  max {result.LatencyMs.Max,8:F2} ms  statuses {string.Join(' ', result.Statuses.Select(s => $"{s.Key}={s.Value}"))}{(result.NotSent > 0 ? $"  not sent {result.NotSent}" : "")}"));
         return result;
     }
 
@@ -271,6 +271,7 @@ internal sealed class ScenarioRunner
         private long _errors;
         private long _unexpected;
         private long _notSent;
+        private long _lastSnapshot;
 
         public long Start { get; } = start;
 
@@ -354,6 +355,7 @@ internal sealed class ScenarioRunner
                 Interlocked.Exchange(ref _secondSent, 0);
                 Interlocked.Exchange(ref _secondCompleted, 0);
                 Array.Clear(_secondStatuses);
+                _lastSnapshot = Stopwatch.GetTimestamp();
                 using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
                 while (await timer.WaitForNextTickAsync(stop))
                 {
@@ -371,6 +373,9 @@ internal sealed class ScenarioRunner
 
         private void Snapshot()
         {
+            var now = Stopwatch.GetTimestamp();
+            var interval = (now - _lastSnapshot) / (double)Stopwatch.Frequency;
+            _lastSnapshot = now;
             var histogram = _interval.GetIntervalHistogram();
             var statuses = new SortedDictionary<string, long>(StringComparer.Ordinal);
             for (var i = 0; i < _secondStatuses.Length; i++)
@@ -383,7 +388,8 @@ internal sealed class ScenarioRunner
             }
             _timeline.Add(new TimelinePoint
             {
-                T = Math.Round(Seconds(Stopwatch.GetTimestamp()) - Warmup.TotalSeconds, 3),
+                T = Math.Round(Seconds(now) - Warmup.TotalSeconds, 3),
+                IntervalSeconds = Math.Round(interval, 3),
                 Sent = Interlocked.Exchange(ref _secondSent, 0),
                 Completed = Interlocked.Exchange(ref _secondCompleted, 0),
                 Statuses = statuses,
@@ -393,7 +399,7 @@ internal sealed class ScenarioRunner
             });
         }
 
-        public RunResult ToResult(string role, int round, string url, string model, double? scheduledRps, int connections)
+        public RunResult ToResult(string role, string label, int round, string url, string model, double? scheduledRps, int connections)
         {
             var statuses = new SortedDictionary<string, long>(StringComparer.Ordinal);
             for (var i = 0; i < _statuses.Length; i++)
@@ -415,7 +421,7 @@ internal sealed class ScenarioRunner
             {
                 return new RunResult
                 {
-                    Label = $"{role} #{round}",
+                    Label = label,
                     Role = role,
                     Round = round,
                     Url = url,
