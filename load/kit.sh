@@ -5,7 +5,8 @@
 # Usage: load/kit.sh SCENARIO [--compare] [runner options: --duration 10s --warmup 2s --rps N --connections N --rounds N]
 #   SCENARIO: a name from load/scenarios/ (steady-jwt, token-churn, ...) or a path to a .json/.yaml file.
 #   --compare: also run the scenario against bare YARP (same upstream), alternating, and print the ratio.
-# Env: OUT_DIR (default load/out/kit/<name>), EDGE_DLL (an edge build to test instead of src/EdgeProxy's Release build).
+# Env: OUT_DIR (default load/out/kit/<name>), EDGE_DLL (an edge build to test instead of src/EdgeProxy's Release build),
+#      NO_BUILD=1 (use the Release builds already there: back-to-back runs skip the incremental builds).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 [ $# -ge 1 ] || { sed -n '2,9p' "$0" >&2; exit 2; }
@@ -39,7 +40,11 @@ wait_for() {
 }
 start() { local name=$1; shift; "$@" > "$OUT/$name.log" 2>&1 & PIDS+=($!); }
 
-build_edge_and_tools
+if [ "${NO_BUILD:-0}" = 1 ]; then
+  TOOLS=(dotnet "$ROOT/load/Authio.Load.Tools/bin/Release/net10.0/Authio.Load.Tools.dll")
+else
+  build_edge_and_tools
+fi
 SPEC=$("${TOOLS[@]}" scenario --scenario "$SCENARIO")
 NAME=$(jq -r .name <<< "$SPEC")
 NEEDS_CP=$(jq -r .stack.controlPlane <<< "$SPEC")
@@ -49,7 +54,7 @@ MINT_KIND=$(jq -r '.credentials.mint.kind // empty' <<< "$SPEC")
 MINT_COUNT=$(jq -r '.credentials.mint.count // 1' <<< "$SPEC")
 OUT="${OUT_DIR:-$ROOT/load/out/kit/$NAME}"
 rm -rf "$OUT" && mkdir -p "$OUT"
-if [ "$NEEDS_CP" = true ]; then
+if [ "$NEEDS_CP" = true ] && [ "${NO_BUILD:-0}" != 1 ]; then
   echo "== build control plane (Release)"
   dotnet build "$ROOT/src/ControlPlane/Authio.ControlPlane.csproj" -c Release -nologo -v q -clp:ErrorsOnly
 fi
