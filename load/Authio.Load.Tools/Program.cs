@@ -1,7 +1,4 @@
-using System.Buffers.Text;
-using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Yarp.ReverseProxy.Configuration;
 
 // Load-test helpers for load/run.sh. Subcommands:
@@ -28,10 +25,8 @@ return args.FirstOrDefault() switch
     "propagation" => await PropagationRun(Options.Parse(args)),
     "upstream" => await Upstream(Options.Parse(args)),
     "bare-yarp" => await BareYarp(Options.Parse(args)),
-    "keygen" => Keygen(Options.Parse(args)),
-    "mint" => await Authio.Load.Tools.Kit.Minter.RunAsync(Options.Parse(args), Console.Out),
     "apikeys" => RandomApiKeys(Options.Parse(args)),
-    "run" or "scenario" or "report" => await Authio.Load.Tools.Kit.LoadKitCli.RunAsync(args, Console.Out),
+    "keygen" or "mint" or "run" or "scenario" or "report" => await Authio.Load.Tools.Kit.LoadKitCli.RunAsync(args, Console.Out),
     "abuse" => await AbuseRun(Options.Parse(args)),
     "churn" => await ChurnRun(Options.Parse(args)),
     _ => Usage(),
@@ -83,21 +78,6 @@ static async Task<int> BareYarp(Options o)
     var app = builder.Build();
     app.MapReverseProxy();
     await app.RunAsync();
-    return 0;
-}
-
-static int Keygen(Options o)
-{
-    var dir = Directory.CreateDirectory(o.Require("out")).FullName;
-    using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    var p = key.ExportParameters(false);
-    var kid = "load-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
-    File.WriteAllText(Path.Combine(dir, "key.pem"), key.ExportPkcs8PrivateKeyPem());
-    File.WriteAllText(Path.Combine(dir, "jwks.json"), JsonSerializer.Serialize(new
-    {
-        keys = new[] { new { kty = "EC", crv = "P-256", use = "sig", alg = "ES256", kid, x = Base64Url.EncodeToString(p.Q.X), y = Base64Url.EncodeToString(p.Q.Y) } },
-    }));
-    Console.WriteLine($"{dir}/key.pem, {dir}/jwks.json (kid {kid})");
     return 0;
 }
 

@@ -7,6 +7,7 @@ namespace Authio.Load.Tools.Kit;
 /// <c>run</c>: runs a scenario file against a target (and, in comparison mode, against a baseline such as bare YARP,
 /// alternating), writes <c>result.json</c> and <c>report.html</c> to <c>--out</c> and prints a summary and the ratio.
 /// <c>scenario</c>: prints a scenario (JSON or YAML) as normalized JSON, for scripts (load/kit.sh reads it with jq).
+/// <c>report</c>: renders report.html again from a result.json. <c>keygen</c>, <c>mint</c>: see <see cref="Minter"/>.
 /// </summary>
 public static class LoadKitCli
 {
@@ -23,15 +24,23 @@ public static class LoadKitCli
         {
             return await RunCoreAsync(args, log, cancel);
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException or IOException)
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException or IOException or HttpRequestException)
         {
-            await log.WriteLineAsync($"error: {e.Message}\nusage: {RunUsage}");
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
             return 2;
         }
     }
 
     private static async Task<int> RunCoreAsync(string[] args, TextWriter log, CancellationToken cancel)
     {
+        switch (args.FirstOrDefault())
+        {
+            case "keygen":
+                await log.WriteLineAsync(Minter.Keygen(Options.Parse(args).Require("out")));
+                return 0;
+            case "mint":
+                return await Minter.RunAsync(Options.Parse(args), log);
+        }
         if (args.FirstOrDefault() == "report")
         {
             // Renders report.html again from a result.json (e.g. after editing labels, or with a newer report layout).

@@ -60,6 +60,21 @@ internal static class Minter
         return 0;
     }
 
+    /// <summary>A new ES256 key: DIR/key.pem (PKCS#8) and DIR/jwks.json (with a kid), the edge's JwksUri.</summary>
+    public static string Keygen(string directory)
+    {
+        var dir = Directory.CreateDirectory(directory).FullName;
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var p = key.ExportParameters(false);
+        var kid = "load-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
+        File.WriteAllText(Path.Combine(dir, "key.pem"), key.ExportPkcs8PrivateKeyPem());
+        File.WriteAllText(Path.Combine(dir, "jwks.json"), JsonSerializer.Serialize(new
+        {
+            keys = new[] { new { kty = "EC", crv = "P-256", use = "sig", alg = "ES256", kid, x = Base64Url.EncodeToString(p.Q.X), y = Base64Url.EncodeToString(p.Q.Y) } },
+        }));
+        return $"{dir}/key.pem, {dir}/jwks.json (kid {kid})";
+    }
+
     public static IEnumerable<string> Jwts(string keyDir, string issuer, string audience, int count, string kind, bool flipSignatureBit = false, string? scope = null)
     {
         using var trusted = ECDsa.Create();
