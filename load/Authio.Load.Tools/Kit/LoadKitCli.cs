@@ -133,10 +133,13 @@ public static class LoadKitCli
         await File.WriteAllTextAsync(json, JsonSerializer.Serialize(report, Scenario.JsonOptions), cancel);
         await File.WriteAllTextAsync(html, HtmlReport.Render(report), cancel);
         await log.WriteLineAsync($"== wrote {json} and {html}");
-        var failed = report.Runs.Where(r => r.Role == "target" && (r.Unexpected > 0 || r.NotSent > 0)).ToList();
+        // A run with nothing measured (e.g. every request of a closed loop still stuck in connecting) proves nothing.
+        var failed = report.Runs.Where(r => r.Role == "target" && (r.Unexpected > 0 || r.NotSent > 0 || r.Requests == 0)).ToList();
         foreach (var run in failed)
         {
-            await log.WriteLineAsync($"!! {run.Label}: {run.Unexpected} answers outside the expected statuses ({string.Join(',', scenario.ExpectStatuses)}), {run.NotSent} not sent");
+            await log.WriteLineAsync(run.Requests == 0
+                ? $"!! {run.Label}: no request started in the measured window"
+                : $"!! {run.Label}: {run.Unexpected} answers outside the expected statuses ({string.Join(',', scenario.ExpectStatuses)}), {run.NotSent} not sent");
         }
         return failed.Count == 0 ? 0 : 1;
     }
