@@ -85,7 +85,7 @@ internal static class HtmlReport
                     run.Timeline.Select(p => (p.T, p.Statuses.GetValueOrDefault(status) / p.IntervalSeconds)).ToList()));
             }
             html.Append(Chart($"throughput-{Slug(run.Label)}", $"{run.Label}: responses per second, by status", "seconds", series, 0,
-                Math.Max(run.DurationSeconds, run.Timeline.Count > 0 ? run.Timeline[^1].T : 0), null, null));
+                Math.Max(run.DurationSeconds, run.Timeline.Count > 0 ? run.Timeline[^1].T : 0), Ticks(0, run.DurationSeconds), null));
         }
 
         html.Append("<h2>Latency over time</h2>\n");
@@ -95,7 +95,7 @@ internal static class HtmlReport
             new Series($"{r.run.Label} p50", r.color, true, r.run.Timeline.Select(p => (p.T, p.P50Ms)).ToList()),
         }).ToList();
         html.Append(Chart("latency-over-time", "p50 and p99 per second (ms)", "seconds", perSecond, 0,
-            report.Runs.Max(r => Math.Max(r.DurationSeconds, r.Timeline.Count > 0 ? r.Timeline[^1].T : 0)), null, null));
+            report.Runs.Max(r => Math.Max(r.DurationSeconds, r.Timeline.Count > 0 ? r.Timeline[^1].T : 0)), Ticks(0, report.Runs.Max(r => r.DurationSeconds)), null));
 
         var events = report.Runs.Where(r => r.Events.Count > 0).ToList();
         if (events.Count > 0)
