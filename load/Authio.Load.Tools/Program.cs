@@ -1,16 +1,17 @@
-using System.Buffers.Text;
-using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Yarp.ReverseProxy.Configuration;
 
 // Load-test helpers for load/run.sh. Subcommands:
 //   upstream  --port N                      minimal Kestrel app: 200 "ok" for any request
 //   bare-yarp --port N --upstream URL       plain YARP, one catch-all route (the reference proxy)
 //   keygen    --out DIR                     ES256 key: DIR/key.pem (PKCS#8) and DIR/jwks.json (with kid)
-//   mint      --key DIR --count N --issuer I --audience A [--expired] [--bad-signature]
-//                                           N distinct access tokens, one per line, on stdout
+//   mint      --count N [--kind jwt|api-key|expired|forged] --key DIR --issuer I --audience A [--bad-signature]
+//             --kind api-key [--cp URL --email E --password P] [--scope S]
+//                                           N credentials, one per line, on stdout (Kit/Minter.cs)
 //   apikeys   --count N                     N random live API keys with a correct checksum (unknown to any control plane)
+//   run       --scenario FILE ...           the load kit's scenario runner (Kit/LoadKitCli.cs, load/kit.sh)
+//   scenario  --scenario FILE               a scenario file (JSON or YAML) as normalized JSON
+//   report    --result FILE [--out FILE]    renders report.html again from a result.json
 //   abuse     --edge URL --baseline F --fresh F --flood F [--seconds 10] [--valid-conns 8] [--flood-conns 16]
 //                                           valid clients alone, then with a flood (load/abuse.sh)
 //   churn --edge URL --metrics URL --pid PID --tokens F [--seconds 180] [--warmup 30] [--interval 5] [--conns 32]
@@ -24,9 +25,8 @@ return args.FirstOrDefault() switch
     "propagation" => await PropagationRun(Options.Parse(args)),
     "upstream" => await Upstream(Options.Parse(args)),
     "bare-yarp" => await BareYarp(Options.Parse(args)),
-    "keygen" => Keygen(Options.Parse(args)),
-    "mint" => Mint(Options.Parse(args)),
     "apikeys" => RandomApiKeys(Options.Parse(args)),
+    "keygen" or "mint" or "run" or "scenario" or "report" => await Authio.Load.Tools.Kit.LoadKitCli.RunAsync(args, Console.Out),
     "abuse" => await AbuseRun(Options.Parse(args)),
     "churn" => await ChurnRun(Options.Parse(args)),
     _ => Usage(),
@@ -44,7 +44,8 @@ static Task<int> PropagationRun(Options o) => Propagation.RunAsync(o.Require("cp
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Authio.Load.Tools (upstream --port N | bare-yarp --port N --upstream URL | keygen --out DIR | mint --key DIR --count N --issuer I --audience A [--expired] [--bad-signature])");
+    Console.Error.WriteLine("usage: Authio.Load.Tools (upstream --port N | bare-yarp --port N --upstream URL | keygen --out DIR"
+        + " | mint --count N [--kind jwt|api-key|expired|forged] ... | scenario --scenario FILE | " + Authio.Load.Tools.Kit.LoadKitCli.RunUsage + ")");
     return 2;
 }
 
@@ -80,21 +81,6 @@ static async Task<int> BareYarp(Options o)
     return 0;
 }
 
-static int Keygen(Options o)
-{
-    var dir = Directory.CreateDirectory(o.Require("out")).FullName;
-    using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    var p = key.ExportParameters(false);
-    var kid = "load-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
-    File.WriteAllText(Path.Combine(dir, "key.pem"), key.ExportPkcs8PrivateKeyPem());
-    File.WriteAllText(Path.Combine(dir, "jwks.json"), JsonSerializer.Serialize(new
-    {
-        keys = new[] { new { kty = "EC", crv = "P-256", use = "sig", alg = "ES256", kid, x = Base64Url.EncodeToString(p.Q.X), y = Base64Url.EncodeToString(p.Q.Y) } },
-    }));
-    Console.WriteLine($"{dir}/key.pem, {dir}/jwks.json (kid {kid})");
-    return 0;
-}
-
 static Task<int> AbuseRun(Options o)
 {
     static string[] Lines(string path) => File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
@@ -117,47 +103,6 @@ static int RandomApiKeys(Options o)
     for (var i = int.Parse(o.Require("count"), System.Globalization.CultureInfo.InvariantCulture); i > 0; i--)
     {
         output.Append(Authio.Shared.ApiKeys.ApiKeyFormat.Generate(Authio.Shared.ApiKeys.ApiKeyEnvironment.Live)).Append('\n');
-    }
-    Console.Out.Write(output);
-    return 0;
-}
-
-static int Mint(Options o)
-{
-    var dir = o.Require("key");
-    using var key = ECDsa.Create();
-    key.ImportFromPem(File.ReadAllText(Path.Combine(dir, "key.pem")));
-    using var jwks = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "jwks.json")));
-    var kid = jwks.RootElement.GetProperty("keys")[0].GetProperty("kid").GetString()!;
-    var count = int.Parse(o.Require("count"));
-    var issuer = o.Require("issuer");
-    var audience = o.Require("audience");
-    var now = DateTimeOffset.UtcNow;
-    var (iat, exp) = o.Has("expired") ? (now.AddHours(-2), now.AddHours(-1)) : (now, now.AddHours(2));
-    var header = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new { alg = "ES256", typ = "at+jwt", kid }));
-    var output = new StringBuilder();
-    for (var i = 0; i < count; i++)
-    {
-        var payload = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
-        {
-            ["iss"] = issuer,
-            ["aud"] = audience,
-            ["sub"] = $"user_{i:D6}",
-            ["org"] = "org_acme",
-            ["sid"] = $"sess_{i:D6}",
-            ["jti"] = Guid.NewGuid().ToString("N"),
-            ["iat"] = iat.ToUnixTimeSeconds(),
-            ["nbf"] = iat.ToUnixTimeSeconds(),
-            ["exp"] = exp.ToUnixTimeSeconds(),
-            ["scope"] = "read:applications write:applications read:users",
-        });
-        var signingInput = header + "." + Base64Url.EncodeToString(payload);
-        var signature = key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        if (o.Has("bad-signature"))
-        {
-            signature[signature.Length / 2] ^= 0x01;
-        }
-        output.Append(signingInput).Append('.').Append(Base64Url.EncodeToString(signature)).Append('\n');
     }
     Console.Out.Write(output);
     return 0;
