@@ -9,6 +9,8 @@ internal static class AuditEvents
     public const string Logout = "logout";
     public const string TokenRefreshed = "token_refreshed";
     public const string RefreshReuseDetected = "refresh_reuse_detected";
+    /// <summary>A sign-in that looks like an attack (details: <c>reasons</c>, comma-separated, and <c>risk_score</c> 0–100).</summary>
+    public const string SuspiciousSignIn = "suspicious_sign_in";
     public const string SessionEnded = "session_ended";
     public const string ForceLogout = "force_logout";
     public const string PasswordChanged = "password_changed";

@@ -25,7 +25,7 @@ internal sealed record SignInResult(TokenPair? Tokens, MfaPending? Mfa, bool Enr
 /// </summary>
 internal sealed partial class LoginService(
     Db db, UserStore users, Orgs.OrgStore orgs, LoginFailures failures, PasswordHasher hasher, SessionService sessions, MfaSignIn mfa, AuditLog audit, AuthRateLimiter limiter,
-    ControlPlaneMetrics metrics, ControlPlaneOptions options, TimeProvider time, ILogger<LoginService> logger)
+    Risk.SignInRisk risk, ControlPlaneMetrics metrics, ControlPlaneOptions options, TimeProvider time, ILogger<LoginService> logger)
 {
     /// <summary>RFC 5321 caps a path at 256 octets; 320 (64 + 1 + 255) is the common upper bound for an address.</summary>
     public const int MaxEmailBytes = 320;
@@ -154,6 +154,9 @@ internal sealed partial class LoginService(
         {
             UserId = user.Id, Email = user.Email, SessionId = pair.SessionId, Ip = client.Ip, UserAgent = client.UserAgent,
         }, ct);
+        // A lock that ended within the hour: the guesser may have got the password right at last.
+        var afterLockout = lockState?.LockedUntil is { } lockedUntil && now - lockedUntil < (long)TimeSpan.FromHours(1).TotalMilliseconds;
+        await risk.SucceededAsync(chosen, user.Id, user.Email, pair.SessionId, client, afterLockout, ct);
         metrics.SignIn(SignInOutcomes.Success);
         return new SignInResult(pair, null, step == SecondStep.MustEnrol);
     }
@@ -216,6 +219,7 @@ internal sealed partial class LoginService(
     {
         // Unknown emails and wrong passwords are told apart here only: the caller sees the same 401 for both.
         metrics.SignIn(reason);
+        await risk.FailedAsync(emailKey, orgs, new ClientInfo(entry.Ip, entry.UserAgent), ct);
         var l = options.Lockout;
         var count = await users.AddLoginFailureAsync(emailKey, now, (long)l.Window.TotalMilliseconds, ct);
         if (count >= l.MaxFailures)

@@ -13,6 +13,7 @@ using Authio.ControlPlane.Passkeys;
 using Authio.ControlPlane.Passwords;
 using Authio.ControlPlane.RateLimiting;
 using Authio.ControlPlane.Redis;
+using Authio.ControlPlane.Risk;
 using Authio.ControlPlane.Sessions;
 using Authio.ControlPlane.SigningKeys;
 using Authio.ControlPlane.Storage;
@@ -45,6 +46,7 @@ public static class ControlPlaneApp
             .AddTokens()
             .AddAudit()
             .AddAuth()
+            .AddRisk()
             .AddMfa()
             .AddPasswords()
             .AddPasskeys(options, builder.Configuration)

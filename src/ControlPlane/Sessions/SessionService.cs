@@ -15,7 +15,7 @@ internal sealed record TokenPair(string AccessToken, string RefreshToken, int Ex
 
 /// <summary>Starting, refreshing and ending sessions.</summary>
 internal sealed partial class SessionService(
-    Db db, SessionStore store, OrgStore orgs, TokenIssuer issuer, AuditLog audit, AuthRateLimiter limiter, ControlPlaneOptions options,
+    Db db, SessionStore store, OrgStore orgs, TokenIssuer issuer, AuditLog audit, AuthRateLimiter limiter, Risk.SignInRisk risk, ControlPlaneOptions options,
     ControlPlaneMetrics metrics, TimeProvider time, ILogger<SessionService> logger)
 {
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -166,6 +166,7 @@ internal sealed partial class SessionService(
             case RefreshOutcome.Reused:
                 Log.RefreshReuse(logger, orgId, session!.Id);
                 await audit.RecordAsync(entry with { Event = AuditEvents.RefreshReuseDetected, Outcome = "failure" }, ct);
+                await risk.RefreshReusedAsync(orgId, session.UserId, session.Id, client, ct);
                 if (state.Ended)
                 {
                     await audit.RecordAsync(entry with { Event = AuditEvents.SessionEnded, Details = new() { ["reason"] = EndReasons.RefreshReuse } }, ct);

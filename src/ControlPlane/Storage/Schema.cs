@@ -333,6 +333,12 @@ internal static class Schema
             CREATE TABLE maintenance_rounds (id BIGINT PRIMARY KEY, started_at BIGINT NOT NULL);
             INSERT INTO maintenance_rounds (id, started_at) VALUES (1, 0);
             """, ""),
+        // Where each user signed in lately, for suspicious sign-in detection: network prefixes and user-agent digests only.
+        // Identities are global (like users' second factors): every query names its user.
+        new(19, "sign_in_history", """
+            CREATE TABLE sign_in_history (user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, network TEXT NOT NULL,
+              device TEXT NOT NULL, last_seen BIGINT NOT NULL, PRIMARY KEY (user_id, network, device));
+            """, ""),
     ];
 
     public static string Sql(Migration m, Dialect dialect)

@@ -1,0 +1,31 @@
+using Authio.ControlPlane.Storage;
+using Dapper;
+
+namespace Authio.ControlPlane.Risk;
+
+/// <summary>
+/// Where and with what each user signed in lately (<c>sign_in_history</c>: network prefix and a digest of the user
+/// agent, never the address or the agent itself), the most recent <see cref="Kept"/> per user.
+/// </summary>
+internal sealed class SignInHistoryStore(Db db)
+{
+    public const int Kept = 20;
+
+    public Task<List<(string Network, string Device)>> RecentAsync(string userId, CancellationToken ct) => db.GlobalAsync(async (c, tx) =>
+        (await c.QueryAsync<(string, string)>("SELECT network, device FROM sign_in_history WHERE user_id = @userId", new { userId }, tx)).ToList(), ct);
+
+    public Task RememberAsync(string userId, string network, string device, long now, CancellationToken ct) => db.GlobalAsync(async (c, tx) =>
+    {
+        var updated = await c.ExecuteAsync("UPDATE sign_in_history SET last_seen = @now WHERE user_id = @userId AND network = @network AND device = @device",
+            new { userId, network, device, now }, tx);
+        if (updated == 0)
+        {
+            await c.ExecuteAsync("INSERT INTO sign_in_history (user_id, network, device, last_seen) VALUES (@userId, @network, @device, @now)",
+                new { userId, network, device, now }, tx);
+        }
+        return await c.ExecuteAsync("""
+            DELETE FROM sign_in_history WHERE user_id = @userId AND last_seen < (
+              SELECT MIN(last_seen) FROM (SELECT last_seen FROM sign_in_history WHERE user_id = @userId ORDER BY last_seen DESC LIMIT @kept) AS newest)
+            """, new { userId, kept = (long)Kept }, tx);
+    }, ct);
+}
