@@ -2,6 +2,7 @@ using Authio.ControlPlane.AdminConsole;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.ApiKeys;
 using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.AuditStreams;
 using Authio.ControlPlane.Auth;
 using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.EdgeSync;
@@ -45,6 +46,7 @@ public static class ControlPlaneApp
             .AddOAuth()
             .AddTokens()
             .AddAudit()
+            .AddAuditStreams(options)
             .AddAuth()
             .AddRisk()
             .AddMfa()

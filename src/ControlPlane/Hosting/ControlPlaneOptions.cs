@@ -49,6 +49,28 @@ internal sealed class ControlPlaneOptions
     public OrgOptions Orgs { get; set; } = new();
     public LimitOptions Limits { get; set; } = new();
     public StepUpOptions StepUp { get; set; } = new();
+
+    /// <summary>
+    /// Audit streams by name (<c>ControlPlane:AuditStreams:&lt;name&gt;:…</c>): each receives every audit event of every
+    /// org, in chain order, at least once. Default none.
+    /// </summary>
+    public Dictionary<string, AuditStreamOptions> AuditStreams { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>One audit stream: exactly one of <see cref="Url"/> and <see cref="Directory"/>.</summary>
+internal sealed class AuditStreamOptions
+{
+    /// <summary>An https endpoint receiving NDJSON batches by POST (http only to a loopback address). Default none.</summary>
+    public string? Url { get; set; }
+
+    /// <summary>A directory receiving NDJSON files, one per UTC day, rolled over at <see cref="MaxFileBytes"/>. Default none.</summary>
+    public string? Directory { get; set; }
+
+    /// <summary>Largest file of a directory stream before the next one starts. Default 64 MiB (1 MiB–1 GiB).</summary>
+    public long MaxFileBytes { get; set; } = 64L << 20;
+
+    /// <summary>Events per batch (per org and round). Default 500 (1–10 000).</summary>
+    public int BatchSize { get; set; } = 500;
 }
 
 internal sealed class OrgOptions

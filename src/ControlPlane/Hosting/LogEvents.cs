@@ -53,6 +53,9 @@ internal static class LogEvents
     public const int RateLimitFleetUnavailable = 1803;
     public const int RateLimitFleetRestored = 1804;
 
+    /// <summary>An audit stream's batch could not be delivered; it is retried.</summary>
+    public const int AuditStreamFailed = 2210;
+
     public const int AuthorityPollFailed = 1920;
     public const int AuthorityPollRecovered = 1921;
     /// <summary>One org's part of a maintenance round failed; the other orgs and steps still ran.</summary>

@@ -60,6 +60,15 @@ internal static class OptionsLoader
         Require(o.Passwords.MinLength is >= PasswordOptions.LeastMinLength and <= PasswordPolicy.MaxBytes, "ControlPlane:Passwords:MinLength",
             $"must be between {PasswordOptions.LeastMinLength} and {PasswordPolicy.MaxBytes}");
         Require(o.Lockout.MaxFailures >= 1, "ControlPlane:Lockout:MaxFailures", "must be at least 1");
+        foreach (var (name, stream) in o.AuditStreams)
+        {
+            var key = "ControlPlane:AuditStreams:" + name;
+            Require((stream.Url is null) != (stream.Directory is null), key, "must set exactly one of Url and Directory");
+            Require(stream.Url is null || (Uri.TryCreate(stream.Url, UriKind.Absolute, out var url)
+                && (url.Scheme == "https" || (url.Scheme == "http" && url.IsLoopback))), key + ":Url", "must be an absolute https URL (http only to a loopback address)");
+            Require(stream.MaxFileBytes is >= 1L << 20 and <= 1L << 30, key + ":MaxFileBytes", "must be between 1 MiB and 1 GiB");
+            Require(stream.BatchSize is >= 1 and <= 10_000, key + ":BatchSize", "must be between 1 and 10000");
+        }
         Require(o.StepUp.MaxAgeSeconds is >= StepUpOptions.MinMaxAgeSeconds and <= StepUpOptions.MaxMaxAgeSeconds, "ControlPlane:StepUp:MaxAgeSeconds",
             $"must be between {StepUpOptions.MinMaxAgeSeconds} and {StepUpOptions.MaxMaxAgeSeconds}");
         Require(o.Lockout.Window > TimeSpan.Zero, "ControlPlane:Lockout:Window", "must be positive");

@@ -339,6 +339,10 @@ internal static class Schema
             CREATE TABLE sign_in_history (user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, network TEXT NOT NULL,
               device TEXT NOT NULL, last_seen BIGINT NOT NULL, PRIMARY KEY (user_id, network, device));
             """, ""),
+        // How far each audit stream has delivered each org's chain (platform data, global).
+        new(20, "audit_stream_cursors", """
+            CREATE TABLE audit_stream_cursors (stream TEXT NOT NULL, org_id TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (stream, org_id));
+            """, ""),
     ];
 
     public static string Sql(Migration m, Dialect dialect)
