@@ -13,7 +13,7 @@ namespace Authio.ControlPlane.Tests;
 public abstract partial class ControlPlaneSuite
 {
     /// <summary>A client whose connections leave from <paramref name="localAddress"/> (any 127.0.0.0/8 address works on Linux).</summary>
-    private HttpClient ClientFrom(string localAddress, string userAgent)
+    private HttpClient ClientFrom(string localAddress, string userAgent, Uri? baseAddress = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -33,14 +33,14 @@ public abstract partial class ControlPlaneSuite
                 }
             },
         };
-        var http = new HttpClient(handler) { BaseAddress = F.Http.BaseAddress };
+        var http = new HttpClient(handler) { BaseAddress = baseAddress ?? F.Http.BaseAddress };
         http.DefaultRequestHeaders.UserAgent.ParseAdd(userAgent);
         return http;
     }
 
-    private async Task<HttpStatusCode> SignInFromAsync(string localAddress, string userAgent, string email, string password)
+    private async Task<HttpStatusCode> SignInFromAsync(string localAddress, string userAgent, string email, string password, Uri? instance = null)
     {
-        using var http = ClientFrom(localAddress, userAgent);
+        using var http = ClientFrom(localAddress, userAgent, instance);
         using var response = await http.PostAsJsonAsync("/v1/auth/login", new { email, password });
         return response.StatusCode;
     }
@@ -91,5 +91,45 @@ public abstract partial class ControlPlaneSuite
         var alert = Assert.Single(alerts);
         Assert.Equal("password_spraying", (string?)alert["details"]!["reasons"]);
         Assert.Equal("10", (string?)alert["details"]!["distinct_accounts"]);
+    }
+
+    [SuiteFact]
+    public async Task With_a_location_source_a_sign_in_too_far_too_soon_is_impossible_travel()
+    {
+        var admin = await F.AdminAsync();
+        var (id, email) = await F.CreateUserAsync("explore", admin);
+        var password = ControlPlaneFixture.DefaultPassword;
+        var dir = Path.Combine(AppContext.BaseDirectory, "Risk");
+        var (app, http) = await F.StartAnotherInstanceAsync(
+            $"--ControlPlane:Risk:LocationCsv={Path.Combine(dir, "geo-blocks.csv")}", $"--ControlPlane:Risk:LocationNamesCsv={Path.Combine(dir, "geo-locations.csv")}");
+        try
+        {
+            Assert.Equal(HttpStatusCode.OK, await SignInFromAsync("127.0.41.1", "Traveller/1.0", email, password, http.BaseAddress)); // Paris
+            F.Time.Advance(TimeSpan.FromMinutes(30));
+            Assert.Equal(HttpStatusCode.OK, await SignInFromAsync("127.0.42.1", "Traveller/1.0", email, password, http.BaseAddress)); // Sydney, 30 min later
+            F.Time.Advance(TimeSpan.FromHours(24));
+            Assert.Equal(HttpStatusCode.OK, await SignInFromAsync("127.0.43.1", "Traveller/1.0", email, password, http.BaseAddress)); // London, a day later
+            Assert.Equal(HttpStatusCode.OK, await SignInFromAsync("127.0.44.1", "Traveller/1.0", email, password, http.BaseAddress)); // no coordinates
+
+            var flagged = Assert.Single(await SuspiciousAsync(await F.AdminAsync(), "&userId=" + id)); // a day on: a fresh token
+            Assert.Equal("impossible_travel", (string?)flagged["details"]!["reasons"]);
+            Assert.Equal("127.0.42.1", (string?)flagged["ipAddress"]);
+            Assert.Equal("AU", (string?)flagged["details"]!["country"]);
+            Assert.InRange(int.Parse((string)flagged["details"]!["distance_km"]!, System.Globalization.CultureInfo.InvariantCulture), 16_900, 17_000);
+        }
+        finally
+        {
+            http.Dispose();
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public void A_location_file_that_cannot_be_read_stops_start_up_naming_the_key()
+    {
+        var error = Assert.Throws<Authio.Shared.Configuration.ConfigurationException>(() =>
+            Authio.ControlPlane.Risk.LocationTable.Load("/nonexistent/geo.csv", null, "ControlPlane:Risk:LocationCsv"));
+        Assert.Contains("ControlPlane:Risk:LocationCsv", error.Message);
     }
 }

@@ -48,7 +48,7 @@ public static class ControlPlaneApp
             .AddAudit()
             .AddAuditStreams(options)
             .AddAuth()
-            .AddRisk()
+            .AddRisk(options)
             .AddMfa()
             .AddPasswords()
             .AddPasskeys(options, builder.Configuration)

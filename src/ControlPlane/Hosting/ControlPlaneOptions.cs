@@ -55,6 +55,18 @@ internal sealed class ControlPlaneOptions
     /// org, in chain order, at least once. Default none.
     /// </summary>
     public Dictionary<string, AuditStreamOptions> AuditStreams { get; set; } = new(StringComparer.Ordinal);
+
+    public RiskOptions Risk { get; set; } = new();
+}
+
+/// <summary>Suspicious sign-in detection's location source (impossible travel); without one, that reason is never given.</summary>
+internal sealed class RiskOptions
+{
+    /// <summary>A GeoLite2-City blocks CSV (IPv4 and/or IPv6 networks with latitude and longitude). Default none.</summary>
+    public string? LocationCsv { get; set; }
+
+    /// <summary>Optionally its locations CSV (<c>geoname_id</c> to <c>country_iso_code</c>), to name countries. Default none.</summary>
+    public string? LocationNamesCsv { get; set; }
 }
 
 /// <summary>One audit stream: exactly one of <see cref="Url"/> and <see cref="Directory"/>.</summary>

@@ -11,21 +11,34 @@ internal sealed class SignInHistoryStore(Db db)
 {
     public const int Kept = 20;
 
-    public Task<List<(string Network, string Device)>> RecentAsync(string userId, CancellationToken ct) => db.GlobalAsync(async (c, tx) =>
-        (await c.QueryAsync<(string, string)>("SELECT network, device FROM sign_in_history WHERE user_id = @userId", new { userId }, tx)).ToList(), ct);
+    public Task<List<SignInHistoryRow>> RecentAsync(string userId, CancellationToken ct) => db.GlobalAsync(async (c, tx) =>
+        (await c.QueryAsync<SignInHistoryRow>("SELECT network, device, last_seen, latitude, longitude FROM sign_in_history WHERE user_id = @userId ORDER BY last_seen DESC",
+            new { userId }, tx)).ToList(), ct);
 
-    public Task RememberAsync(string userId, string network, string device, long now, CancellationToken ct) => db.GlobalAsync(async (c, tx) =>
+    public Task RememberAsync(string userId, string network, string device, long now, GeoLocation? location, CancellationToken ct) => db.GlobalAsync(async (c, tx) =>
     {
-        var updated = await c.ExecuteAsync("UPDATE sign_in_history SET last_seen = @now WHERE user_id = @userId AND network = @network AND device = @device",
-            new { userId, network, device, now }, tx);
+        var args = new { userId, network, device, now, latitude = location?.Latitude, longitude = location?.Longitude };
+        var updated = await c.ExecuteAsync(
+            "UPDATE sign_in_history SET last_seen = @now, latitude = @latitude, longitude = @longitude WHERE user_id = @userId AND network = @network AND device = @device",
+            args, tx);
         if (updated == 0)
         {
-            await c.ExecuteAsync("INSERT INTO sign_in_history (user_id, network, device, last_seen) VALUES (@userId, @network, @device, @now)",
-                new { userId, network, device, now }, tx);
+            await c.ExecuteAsync(
+                "INSERT INTO sign_in_history (user_id, network, device, last_seen, latitude, longitude) VALUES (@userId, @network, @device, @now, @latitude, @longitude)",
+                args, tx);
         }
         return await c.ExecuteAsync("""
             DELETE FROM sign_in_history WHERE user_id = @userId AND last_seen < (
               SELECT MIN(last_seen) FROM (SELECT last_seen FROM sign_in_history WHERE user_id = @userId ORDER BY last_seen DESC LIMIT @kept) AS newest)
             """, new { userId, kept = (long)Kept }, tx);
     }, ct);
+}
+
+internal sealed class SignInHistoryRow
+{
+    public string Network { get; set; } = "";
+    public string Device { get; set; } = "";
+    public long LastSeen { get; set; }
+    public double? Latitude { get; set; }
+    public double? Longitude { get; set; }
 }

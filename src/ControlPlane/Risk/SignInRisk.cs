@@ -14,8 +14,14 @@ namespace Authio.ControlPlane.Risk;
 /// the account was locked, refresh-token reuse, and password spraying — many different accounts failing from one
 /// address, reported once per address and window, not once per account.
 /// </summary>
-internal sealed class SignInRisk(SignInHistoryStore history, AuditLog audit, TimeProvider time)
+internal sealed class SignInRisk(SignInHistoryStore history, AuditLog audit, TimeProvider time, LocationTable? locations = null)
 {
+    /// <summary>Faster than an airliner between two sign-ins this far apart: impossible travel.</summary>
+    public const double ImpossibleKmPerHour = 1000;
+
+    /// <summary>Closer than this, two locations are one (the data's accuracy, and neighbouring cities).</summary>
+    public const double MinTravelKm = 500;
+
     /// <summary>Distinct accounts failing from one address within <see cref="SprayWindow"/> that make a spraying alert.</summary>
     public const int SprayThreshold = 10;
 
@@ -42,6 +48,25 @@ internal sealed class SignInRisk(SignInHistoryStore history, AuditLog audit, Tim
         var seen = await history.RecentAsync(userId, ct);
         var reasons = new List<string>();
         var score = 0;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var here = locations?.Find(client.Ip);
+        Dictionary<string, string?>? extra = null;
+        if (here is { } to && seen.FirstOrDefault(s => s.Latitude is not null && s.Longitude is not null) is { } last)
+        {
+            var km = LocationTable.DistanceKm(new GeoLocation(last.Latitude!.Value, last.Longitude!.Value, null), to);
+            var hours = Math.Max(now - last.LastSeen, 60_000) / 3_600_000.0;
+            if (km >= MinTravelKm && km / hours > ImpossibleKmPerHour)
+            {
+                reasons.Add("impossible_travel");
+                score += 70;
+                extra = new()
+                {
+                    ["distance_km"] = Math.Round(km).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["minutes_since_last"] = ((now - last.LastSeen) / 60_000).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["country"] = to.Country,
+                };
+            }
+        }
         // A first sign-in has nothing to compare with: not suspicious on that account alone.
         if (seen.Count > 0 && !seen.Any(s => s.Network == network) && !seen.Any(s => s.Device == device))
         {
@@ -56,9 +81,9 @@ internal sealed class SignInRisk(SignInHistoryStore history, AuditLog audit, Tim
         }
         if (reasons.Count > 0)
         {
-            await ReportAsync(orgId, reasons, score, client, ct, userId, email, sessionId);
+            await ReportAsync(orgId, reasons, score, client, ct, userId, email, sessionId, extra);
         }
-        await history.RememberAsync(userId, network, device, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+        await history.RememberAsync(userId, network, device, now, here, ct);
     }
 
     /// <summary>A refresh token presented again after it was rotated (the session has been ended for it).</summary>

@@ -337,7 +337,8 @@ internal static class Schema
         // Identities are global (like users' second factors): every query names its user.
         new(19, "sign_in_history", """
             CREATE TABLE sign_in_history (user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, network TEXT NOT NULL,
-              device TEXT NOT NULL, last_seen BIGINT NOT NULL, PRIMARY KEY (user_id, network, device));
+              device TEXT NOT NULL, last_seen BIGINT NOT NULL, latitude DOUBLE PRECISION NULL, longitude DOUBLE PRECISION NULL,
+              PRIMARY KEY (user_id, network, device));
             """, ""),
         // How far each audit stream has delivered each org's chain (platform data, global).
         new(20, "audit_stream_cursors", """
