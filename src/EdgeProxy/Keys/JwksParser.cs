@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Authio.EdgeProxy.Keys;
 
@@ -38,6 +39,12 @@ internal static class JwksParser
         if (json.Length > MaxDocumentBytes)
         {
             error = "JWKS document is larger than 1 MiB";
+            return false;
+        }
+        if (!Utf8.IsValid(json))
+        {
+            // JsonDocument checks structure, not the bytes inside strings: reading such a string later would throw.
+            error = "JWKS is not valid UTF-8";
             return false;
         }
         JsonDocument document;
@@ -89,8 +96,17 @@ internal static class JwksParser
             ? array.EnumerateArray() : null;
 
     /// <summary>The org a JWK names (its <c>org</c> member when it is a string), else <c>""</c>.</summary>
-    public static string OrgOf(JsonElement jwk) =>
-        jwk.ValueKind == JsonValueKind.Object && jwk.TryGetProperty("org", out var org) && org.ValueKind == JsonValueKind.String ? org.GetString()! : "";
+    public static string OrgOf(JsonElement jwk)
+    {
+        try
+        {
+            return jwk.ValueKind == JsonValueKind.Object && jwk.TryGetProperty("org", out var org) && org.ValueKind == JsonValueKind.String ? org.GetString()! : "";
+        }
+        catch (InvalidOperationException)
+        {
+            return ""; // not text (a lone surrogate escape): grouped with the keys without an org, whose vetting refuses it
+        }
+    }
 
     private static bool TryParse(JsonElement root, TrustedIssuer issuer, int maxKeys, out SigningKey[] keys, out string error)
     {
@@ -116,9 +132,20 @@ internal static class JwksParser
         var index = 0;
         foreach (var jwk in items)
         {
-            if (!TryParseKey(jwk, issuer, out var key, out var keyError))
+            SigningKey? key;
+            string keyError;
+            try
             {
-                error = $"key #{index}: {keyError}";
+                if (!TryParseKey(jwk, issuer, out key, out keyError))
+                {
+                    error = $"key #{index}: {keyError}";
+                    return false;
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // A string member that is not text: invalid UTF-8 from the feed, or an escaped lone surrogate.
+                error = $"key #{index}: a string member is not valid UTF-8 or UTF-16";
                 return false;
             }
             if (key is not null)

@@ -255,13 +255,13 @@ internal static class FuzzTargets
                 }
                 break;
             case 1:
-                if (Deserialize<EdgeChangeBatch>(body) is { } batch)
+                if (Deserialize<EdgeChangeBatch>(body, FeedRecords.EnsureComplete) is { } batch)
                 {
                     client.ApplyChanges(batch);
                 }
                 break;
             default:
-                if (Deserialize<EdgeSnapshot>(body) is { } snapshot)
+                if (Deserialize<EdgeSnapshot>(body, FeedRecords.EnsureComplete) is { } snapshot)
                 {
                     client.ApplySnapshot(snapshot);
                 }
@@ -283,12 +283,16 @@ internal static class FuzzTargets
         }
     }
 
-    /// <summary>As <c>GetFromJsonAsync</c> reads the feed: a JsonException is the sync loop's to catch (it backs off and retries).</summary>
-    private static T? Deserialize<T>(byte[] body)
+    /// <summary>
+    /// As <c>ControlPlaneClient</c> reads the feed (<c>GetFromJsonAsync</c>, then the completeness check): a JsonException
+    /// is the sync loop's to catch (it backs off and reads again).
+    /// </summary>
+    private static T? Deserialize<T>(byte[] body, Func<T, T> ensureComplete)
+        where T : class
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(body, JsonSerializerOptions.Web);
+            return JsonSerializer.Deserialize<T>(body, JsonSerializerOptions.Web) is { } value ? ensureComplete(value) : null;
         }
         catch (JsonException)
         {
