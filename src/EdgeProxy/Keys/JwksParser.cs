@@ -91,9 +91,18 @@ internal static class JwksParser
     }
 
     /// <summary>The members of a JWKS's <c>keys</c> array, or null when it has none.</summary>
-    public static JsonElement.ArrayEnumerator? KeysOf(JsonElement root) =>
-        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("keys", out var array) && array.ValueKind == JsonValueKind.Array
-            ? array.EnumerateArray() : null;
+    public static JsonElement.ArrayEnumerator? KeysOf(JsonElement root)
+    {
+        try
+        {
+            return root.ValueKind == JsonValueKind.Object && root.TryGetProperty("keys", out var array) && array.ValueKind == JsonValueKind.Array
+                ? array.EnumerateArray() : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // a member name that is not text (an escaped lone surrogate) cannot be compared: no 'keys' array
+        }
+    }
 
     /// <summary>The org a JWK names (its <c>org</c> member when it is a string), else <c>""</c>.</summary>
     public static string OrgOf(JsonElement jwk)
@@ -111,12 +120,12 @@ internal static class JwksParser
     private static bool TryParse(JsonElement root, TrustedIssuer issuer, int maxKeys, out SigningKey[] keys, out string error)
     {
         keys = [];
-        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("keys", out var array) || array.ValueKind != JsonValueKind.Array)
+        if (KeysOf(root) is not { } array)
         {
             error = "JWKS must be an object with a 'keys' array";
             return false;
         }
-        return TryParseItems(array.EnumerateArray(), array.GetArrayLength(), issuer, maxKeys, out keys, out error);
+        return TryParseItems(array, array.Count(), issuer, maxKeys, out keys, out error);
     }
 
     private static bool TryParseItems(IEnumerable<JsonElement> items, int count, TrustedIssuer issuer, int maxKeys, out SigningKey[] keys, out string error)

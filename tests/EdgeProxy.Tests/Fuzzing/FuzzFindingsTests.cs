@@ -68,8 +68,10 @@ public sealed class FuzzFindingsTests
         Assert.Contains("UTF-8", error);
         Assert.False(JwksParser.TryParse("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"\\ud800\"}]}"u8, Issuer, out _, out error));
         Assert.Contains("UTF-16", error);
-        using var document = JsonDocument.Parse("[{\"kty\":\"EC\",\"org\":\"\\udc00\"}]");
+        using var document = JsonDocument.Parse("[{\"kty\":\"EC\",\"org\":\"\\udc00\"}, {\"key\\ud800s\":[]}]");
         Assert.Equal("", JwksParser.OrgOf(document.RootElement[0]));
+        // A member name that is not text cannot be compared with 'keys' (the feed's JSON is not checked for duplicates).
+        Assert.Null(JwksParser.KeysOf(document.RootElement[1]));
     }
 
     /// <summary>
