@@ -15,7 +15,7 @@ using StackExchange.Redis;
 namespace Authio.EdgeProxy.Tests.Fuzzing;
 
 /// <summary>
-/// One test per distinct bug the fuzzers and property tests found (tests/fuzz/README.md lists the runs), each asserting
+/// One test per distinct bug the fuzzers and property tests found (README.md, "Testing and fuzzing", lists the runs), each asserting
 /// what an operator or attacker would have seen: the feed loop or key refresh ending with an exception, a limit that
 /// refused every request, a token accepted that no instant makes valid.
 /// </summary>
