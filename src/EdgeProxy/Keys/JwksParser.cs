@@ -52,8 +52,9 @@ internal static class JwksParser
         {
             document = JsonDocument.Parse(json.ToArray(), DocumentOptions);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: the duplicate-member check meets a member name with an escaped lone surrogate.
             error = $"JWKS is not valid JSON ({ex.Message})";
             return false;
         }

@@ -68,6 +68,9 @@ public sealed class FuzzFindingsTests
         Assert.Contains("UTF-8", error);
         Assert.False(JwksParser.TryParse("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"\\ud800\"}]}"u8, Issuer, out _, out error));
         Assert.Contains("UTF-16", error);
+        // The document's duplicate-member check threw InvalidOperationException (not JsonException) on such a member name.
+        Assert.False(JwksParser.TryParse("{\"keys\":[{\"kty\":\"EC\",\"h\\ud800ey_ops\":[\"sign\"]}]}"u8, Issuer, out _, out error));
+        Assert.Contains("not valid JSON", error);
         using var document = JsonDocument.Parse("[{\"kty\":\"EC\",\"org\":\"\\udc00\"}, {\"key\\ud800s\":[]}]");
         Assert.Equal("", JwksParser.OrgOf(document.RootElement[0]));
         // A member name that is not text cannot be compared with 'keys' (the feed's JSON is not checked for duplicates).
