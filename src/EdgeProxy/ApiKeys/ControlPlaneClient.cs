@@ -1,4 +1,5 @@
 using System.Net;
+using Authio.EdgeProxy.Sync;
 using Authio.Shared.ApiKeys;
 using Authio.Shared.Sync;
 
@@ -23,13 +24,13 @@ internal sealed class ControlPlaneClient(HttpClient http)
     }
 
     public async Task<EdgeSnapshot> GetSnapshotAsync(CancellationToken cancellationToken) =>
-        await http.GetFromJsonAsync<EdgeSnapshot>(EdgeSyncPaths.Snapshot, cancellationToken)
-            ?? throw new HttpRequestException("The control plane returned an empty snapshot.");
+        FeedRecords.EnsureComplete(await http.GetFromJsonAsync<EdgeSnapshot>(EdgeSyncPaths.Snapshot, cancellationToken)
+            ?? throw new HttpRequestException("The control plane returned an empty snapshot."));
 
     /// <summary>Changes after <paramref name="after"/>, long-polling up to <paramref name="waitSeconds"/> when there are none yet.</summary>
     public async Task<EdgeChangeBatch> GetChangesAsync(long after, int waitSeconds, CancellationToken cancellationToken) =>
-        await http.GetFromJsonAsync<EdgeChangeBatch>($"{EdgeSyncPaths.Changes}?after={after}&wait={waitSeconds}", cancellationToken)
-            ?? throw new HttpRequestException("The control plane returned an empty change batch.");
+        FeedRecords.EnsureComplete(await http.GetFromJsonAsync<EdgeChangeBatch>($"{EdgeSyncPaths.Changes}?after={after}&wait={waitSeconds}", cancellationToken)
+            ?? throw new HttpRequestException("The control plane returned an empty change batch."));
 
     public async Task ReportUsageAsync(ApiKeyUsageReport report, CancellationToken cancellationToken)
     {

@@ -17,7 +17,7 @@ internal static class FailureCharges
     private static readonly EdgeError[] CredentialState =
     [
         EdgeError.Expired, EdgeError.NotYetValid, EdgeError.IssuedInFuture, EdgeError.WrongIssuer, EdgeError.WrongAudience,
-        EdgeError.MissingExpiry, EdgeError.InvalidSubject, EdgeError.InvalidClaim, EdgeError.MalformedPayload,
+        EdgeError.MissingExpiry, EdgeError.InvalidSubject, EdgeError.InvalidClaim, EdgeError.NeverValid, EdgeError.MalformedPayload,
         EdgeError.KeyOrgMismatch, EdgeError.Revoked, EdgeError.RevocationUnavailable,
         ApiKeyAuthenticator.Revoked, ApiKeyAuthenticator.Expired, ApiKeyAuthenticator.CannotVerify,
         ApiKeyAuthenticator.TestKeyOnLiveEdge, ApiKeyAuthenticator.LiveKeyOnTestEdge,

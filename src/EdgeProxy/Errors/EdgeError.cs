@@ -80,6 +80,8 @@ internal sealed class EdgeError
     public static readonly EdgeError MissingExpiry = Unauthorized("The token must carry a numeric 'exp' claim.");
     public static readonly EdgeError NotYetValid = Unauthorized("The token is not valid yet.");
     public static readonly EdgeError IssuedInFuture = Unauthorized("The token's 'iat' lies in the future.");
+    /// <summary>'nbf' after 'exp': no instant at which the token is valid, whatever the clock skew lets through.</summary>
+    public static readonly EdgeError NeverValid = Unauthorized("The token's 'nbf' lies after its 'exp'.");
     public static readonly EdgeError InvalidSubject = Unauthorized("The token must carry a string 'sub' claim.");
     public static readonly EdgeError InvalidClaim = Unauthorized("A token claim has the wrong type or contains control characters.");
     public static readonly EdgeError Revoked = Unauthorized("The token has been revoked.");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Authio.EdgeProxy.Keys;
 
@@ -40,13 +41,20 @@ internal static class JwksParser
             error = "JWKS document is larger than 1 MiB";
             return false;
         }
+        if (!Utf8.IsValid(json))
+        {
+            // JsonDocument checks structure, not the bytes inside strings: reading such a string later would throw.
+            error = "JWKS is not valid UTF-8";
+            return false;
+        }
         JsonDocument document;
         try
         {
             document = JsonDocument.Parse(json.ToArray(), DocumentOptions);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: the duplicate-member check meets a member name with an escaped lone surrogate.
             error = $"JWKS is not valid JSON ({ex.Message})";
             return false;
         }
@@ -84,23 +92,41 @@ internal static class JwksParser
     }
 
     /// <summary>The members of a JWKS's <c>keys</c> array, or null when it has none.</summary>
-    public static JsonElement.ArrayEnumerator? KeysOf(JsonElement root) =>
-        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("keys", out var array) && array.ValueKind == JsonValueKind.Array
-            ? array.EnumerateArray() : null;
+    public static JsonElement.ArrayEnumerator? KeysOf(JsonElement root)
+    {
+        try
+        {
+            return root.ValueKind == JsonValueKind.Object && root.TryGetProperty("keys", out var array) && array.ValueKind == JsonValueKind.Array
+                ? array.EnumerateArray() : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // a member name that is not text (an escaped lone surrogate) cannot be compared: no 'keys' array
+        }
+    }
 
     /// <summary>The org a JWK names (its <c>org</c> member when it is a string), else <c>""</c>.</summary>
-    public static string OrgOf(JsonElement jwk) =>
-        jwk.ValueKind == JsonValueKind.Object && jwk.TryGetProperty("org", out var org) && org.ValueKind == JsonValueKind.String ? org.GetString()! : "";
+    public static string OrgOf(JsonElement jwk)
+    {
+        try
+        {
+            return jwk.ValueKind == JsonValueKind.Object && jwk.TryGetProperty("org", out var org) && org.ValueKind == JsonValueKind.String ? org.GetString()! : "";
+        }
+        catch (InvalidOperationException)
+        {
+            return ""; // not text (a lone surrogate escape): grouped with the keys without an org, whose vetting refuses it
+        }
+    }
 
     private static bool TryParse(JsonElement root, TrustedIssuer issuer, int maxKeys, out SigningKey[] keys, out string error)
     {
         keys = [];
-        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("keys", out var array) || array.ValueKind != JsonValueKind.Array)
+        if (KeysOf(root) is not { } array)
         {
             error = "JWKS must be an object with a 'keys' array";
             return false;
         }
-        return TryParseItems(array.EnumerateArray(), array.GetArrayLength(), issuer, maxKeys, out keys, out error);
+        return TryParseItems(array, array.Count(), issuer, maxKeys, out keys, out error);
     }
 
     private static bool TryParseItems(IEnumerable<JsonElement> items, int count, TrustedIssuer issuer, int maxKeys, out SigningKey[] keys, out string error)
@@ -116,9 +142,20 @@ internal static class JwksParser
         var index = 0;
         foreach (var jwk in items)
         {
-            if (!TryParseKey(jwk, issuer, out var key, out var keyError))
+            SigningKey? key;
+            string keyError;
+            try
             {
-                error = $"key #{index}: {keyError}";
+                if (!TryParseKey(jwk, issuer, out key, out keyError))
+                {
+                    error = $"key #{index}: {keyError}";
+                    return false;
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // A string member that is not text: invalid UTF-8 from the feed, or an escaped lone surrogate.
+                error = $"key #{index}: a string member is not valid UTF-8 or UTF-16";
                 return false;
             }
             if (key is not null)

@@ -1,5 +1,5 @@
 using System.IO.Hashing;
-using System.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Authio.EdgeProxy.Keys;
@@ -161,7 +161,8 @@ internal sealed partial class OrgKeySets(IssuerRegistry registry, TrustedIssuer 
         var hash = new XxHash128();
         foreach (var jwk in jwks)
         {
-            hash.Append(Encoding.UTF8.GetBytes(jwk.GetRawText()));
+            // The raw bytes as received: no transcoding, so text that is not valid UTF-8 digests instead of throwing.
+            hash.Append(JsonMarshal.GetRawUtf8Value(jwk));
             hash.Append([0]);
         }
         return hash.GetCurrentHashAsUInt128();

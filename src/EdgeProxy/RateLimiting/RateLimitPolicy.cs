@@ -56,6 +56,8 @@ internal sealed class RateLimitPolicy
     /// <summary>Recently formatted <c>RateLimit</c> values of this limit (most responses repeat one: a full or an empty bucket).</summary>
     internal RateLimitHeaderCache Headers { get; }
 
+    private const long MaxCapacityTicks = long.MaxValue / 4;
+
     private GcraConstants? _constants;
     private RateLimitPolicy? _share;
 
@@ -68,7 +70,11 @@ internal sealed class RateLimitPolicy
             return constants;
         }
         var interval = Math.Max(1, (long)Math.Round(Period.TotalSeconds * frequency / Count));
-        return _constants = new GcraConstants(frequency, interval, interval * Burst);
+        // Burst × interval can pass the long range ("1/24h burst 1000000000" on a 1 GHz clock is 8.6e22 ticks), which
+        // wrapped to a negative capacity that refused every request: saturate at a quarter of the range (decades at
+        // any clock rate), which leaves room for now + capacity + interval.
+        var capacity = interval > MaxCapacityTicks / Burst ? MaxCapacityTicks : interval * Burst;
+        return _constants = new GcraConstants(frequency, interval, capacity);
     }
 
     /// <summary><see cref="Share"/> for the configured fleet size, computed once.</summary>

@@ -111,8 +111,9 @@ internal sealed class RedisChangeFeed(EdgeRedis redis) : IDisposable
         {
             return FeedRejectionReasons.Malformed;
         }
-        if (change is null)
+        if (!FeedRecords.IsComplete(change))
         {
+            change = null;
             return FeedRejectionReasons.Malformed;
         }
         if (!TrySequenceOf(entry.Id, out var sequence) || change.Sequence != sequence)

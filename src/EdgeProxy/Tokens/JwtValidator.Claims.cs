@@ -133,6 +133,11 @@ internal sealed partial class JwtValidator
         {
             return EdgeError.Expired;
         }
+        if (notBefore > claims.ExpiresAt)
+        {
+            // The skew would otherwise admit such a token for up to twice its width around the two instants.
+            return EdgeError.NeverValid;
+        }
         if (notBefore != long.MinValue && SaturatingAdd(now, _skewSeconds) < notBefore)
         {
             return EdgeError.NotYetValid;

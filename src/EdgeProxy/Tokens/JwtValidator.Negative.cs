@@ -24,7 +24,7 @@ internal sealed partial class JwtValidator
         if (ReferenceEquals(error, EdgeError.Expired) || ReferenceEquals(error, EdgeError.MissingExpiry)
             || ReferenceEquals(error, EdgeError.InvalidSubject) || ReferenceEquals(error, EdgeError.InvalidClaim)
             || ReferenceEquals(error, EdgeError.MalformedPayload) || ReferenceEquals(error, EdgeError.DuplicateMember)
-            || ReferenceEquals(error, EdgeError.Malformed))
+            || ReferenceEquals(error, EdgeError.Malformed) || ReferenceEquals(error, EdgeError.NeverValid))
         {
             return long.MaxValue;
         }

@@ -81,12 +81,15 @@ public sealed class ValidationRulesTests(EdgeWorld world) : IClassFixture<EdgeWo
     public async Task Expiry_honours_the_clock_skew_boundary()
     {
         var now = world.Now.ToUnixTimeSeconds();
-        using (var inside = await Edge.GetAsync("/api/x", Jwt.Sign(world.Key, Jwt.Header(world.Key), Claims(exp: now - 29))))
+        // Issued (iat, nbf) 15 minutes before it expires, as a real token is: an nbf after exp is never valid.
+        string WithExp(long exp) => Jwt.Sign(world.Key, Jwt.Header(world.Key),
+            $"{{\"iss\":\"{Jwt.Issuer}\",\"aud\":\"{Jwt.Audience}\",\"sub\":\"u\",\"iat\":{exp - 900},\"nbf\":{exp - 900},\"exp\":{exp}}}");
+        using (var inside = await Edge.GetAsync("/api/x", WithExp(now - 29)))
         {
             Assert.Equal(HttpStatusCode.OK, inside.StatusCode);
         }
-        await AssertRejected(Jwt.Sign(world.Key, Jwt.Header(world.Key), Claims(exp: now - 30)), "token_expired");
-        await AssertRejected(Jwt.Sign(world.Key, Jwt.Header(world.Key), Claims(exp: now - 3600)), "token_expired");
+        await AssertRejected(WithExp(now - 30), "token_expired");
+        await AssertRejected(WithExp(now - 3600), "token_expired");
     }
 
     [Fact]
