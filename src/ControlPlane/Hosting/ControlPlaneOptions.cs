@@ -49,6 +49,7 @@ internal sealed class ControlPlaneOptions
     public OrgOptions Orgs { get; set; } = new();
     public LimitOptions Limits { get; set; } = new();
     public StepUpOptions StepUp { get; set; } = new();
+    public WebhookOptions Webhooks { get; set; } = new();
 }
 
 internal sealed class OrgOptions
