@@ -1,4 +1,5 @@
 using System.Net;
+using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Webhooks;
 using Authio.Shared.Errors;
 using Authio.Shared.Webhooks;
@@ -74,7 +75,7 @@ public abstract partial class ControlPlaneSuite
         Assert.Equal((string)audited["items"]![0]!["id"]!, byType["logout"].EventId);
 
         // The delivery log: each delivered once, with status and response time.
-        var log = (await (await F.SendAsync(HttpMethod.Get, $"/v1/webhooks/{hookId}/deliveries", mod.Access)).BodyAsync(HttpStatusCode.OK)).AsArray();
+        var log = await SettledDeliveriesAsync(mod.Access, hookId);
         Assert.Equal(3, log.Count);
         Assert.All(log, d =>
         {
@@ -117,9 +118,11 @@ public abstract partial class ControlPlaneSuite
         // Retries carry the same event id (the receiver's idempotency key).
         Assert.All(all, r => Assert.Contains(r.EventId, acked));
         mod = await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword, orgId);
-        var log = (await (await F.SendAsync(HttpMethod.Get, $"/v1/webhooks/{hookId}/deliveries", mod.Access)).BodyAsync(HttpStatusCode.OK)).AsArray();
+        var log = await SettledDeliveriesAsync(mod.Access, hookId);
         Assert.All(log, d => Assert.Equal("delivered", (string)d!["state"]!));
         Assert.Equal(8, log.Sum(d => (long)d!["attempts"]!));
+        // No secret is ever logged.
+        Assert.DoesNotContain(F.Logs.Lines, l => l.Contains(secret, StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.NoContent, (await F.SendAsync(HttpMethod.Delete, $"/v1/webhooks/{hookId}", mod.Access)).StatusCode);
     }
 
@@ -201,9 +204,28 @@ public abstract partial class ControlPlaneSuite
         Assert.Equal((string)again["event_id"]!, receiverA.Received.Last().EventId);
         Assert.All(receiverB.Received, r => Assert.Equal(orgB, (string)r.Json["org_id"]!));
 
-        // In the database, each org's rows carry its own org id (on PostgreSQL, RLS holds them there).
+        // In the database, each org's rows carry its own org id; on PostgreSQL, RLS holds them there.
         Assert.Equal(0L, await F.InspectAsync<long>(
             "SELECT COUNT(*) FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.org_id <> w.org_id"));
+        if (F is PostgresFixture pg)
+        {
+            await using var app = await pg.OpenAsAppAsync();
+            Assert.Equal(0L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(app, "SELECT COUNT(*) FROM webhooks"));
+            Assert.Equal(0L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(app, "SELECT COUNT(*) FROM webhook_deliveries"));
+            await using (var tx = await app.BeginTransactionAsync())
+            {
+                await Dapper.SqlMapper.ExecuteAsync(app, "SELECT set_config('app.org_id', @orgB, true)", new { orgB }, tx);
+                Assert.Equal(0L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(app,
+                    "SELECT COUNT(*) FROM webhook_deliveries WHERE org_id = @orgA OR webhook_id = @hookA", new { orgA, hookA }, tx));
+                Assert.Equal(0, await Dapper.SqlMapper.ExecuteAsync(app, "UPDATE webhooks SET url = 'http://127.0.0.1:1/' WHERE id = @hookA", new { hookA }, tx));
+                await Assert.ThrowsAsync<Npgsql.PostgresException>(() => Dapper.SqlMapper.ExecuteAsync(app, """
+                    INSERT INTO webhook_deliveries (org_id, id, webhook_id, event_id, event, payload, state, created_at, next_attempt_at)
+                    VALUES (@orgA, 'whd_x', @hookA, 'evt_x', 'user_created', '{}', 'pending', 0, 0)
+                    """, new { orgA, hookA }, tx));
+            }
+            Assert.False(await Dapper.SqlMapper.ExecuteScalarAsync<bool>(app,
+                "SELECT has_function_privilege('public', 'authio_webhook_claim(bigint, bigint, bigint, bigint, text[])', 'EXECUTE')"));
+        }
         foreach (var (access, hook) in new[] { (modA.Access, hookA), (modB.Access, hookB) })
         {
             Assert.Equal(HttpStatusCode.NoContent, (await F.SendAsync(HttpMethod.Delete, $"/v1/webhooks/{hook}", access)).StatusCode);
@@ -267,14 +289,139 @@ public abstract partial class ControlPlaneSuite
                     $"acknowledged {receiver.Acknowledged.Count()} of 3");
                 await second.StopAsync();
             }
-            Assert.Equal(3L, await F.InspectAsync<long>(
-                "SELECT COUNT(*) FROM webhook_deliveries WHERE org_id = @orgId AND state = 'delivered'", new { orgId }));
+            var delivered = await SettledDeliveriesAsync(mod.Access, hookId);
+            Assert.Equal(3, delivered.Count(d => (string)d!["state"]! == "delivered"));
             Assert.Equal(HttpStatusCode.NoContent, (await F.SendAsync(HttpMethod.Delete, $"/v1/webhooks/{hookId}", mod.Access)).StatusCode);
         }
         finally
         {
             await worker.StartAsync(CancellationToken.None);
         }
+    }
+
+    [SuiteFact]
+    public async Task A_slow_receiver_holds_only_its_own_deliveries()
+    {
+        var (orgId, mod, _) = await WebhookOrgAsync();
+        await using var slow = await WebhookReceiver.StartAsync();
+        await using var fast = await WebhookReceiver.StartAsync();
+        slow.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (slowId, _) = await CreateWebhookAsync(mod.Access, slow.Url, "user_created");
+        var (fastId, _) = await CreateWebhookAsync(mod.Access, fast.Url, "user_created");
+        var audit = F.Services.GetRequiredService<AuditLog>();
+        for (var i = 0; i < 10; i++)
+        {
+            await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.UserCreated) { UserId = "usr_slow" + i });
+        }
+
+        try
+        {
+            // The fast endpoint gets all ten while the slow one holds its first four (the per-endpoint limit) and no more.
+            Assert.True(await fast.WaitAsync(r => r.Acknowledged.Count() >= 10, F.Time, TimeSpan.FromMilliseconds(100)),
+                $"fast receiver acknowledged {fast.Acknowledged.Count()} of 10");
+            Assert.True(await slow.WaitAsync(r => r.Concurrent == 4, F.Time, TimeSpan.FromMilliseconds(100)), $"slow receiver holds {slow.Concurrent}");
+            Assert.Empty(slow.Received);
+        }
+        finally
+        {
+            slow.Gate.TrySetResult();
+        }
+        Assert.True(await slow.WaitAsync(r => r.Acknowledged.Select(a => a.EventId).Distinct().Count() >= 10, F.Time, TimeSpan.FromMilliseconds(100)));
+        Assert.Equal(4, slow.MaxConcurrent);
+        Assert.Equal(fast.Acknowledged.Select(r => r.EventId).Order(), slow.Acknowledged.Select(r => r.EventId).Order());
+        foreach (var id in new[] { slowId, fastId })
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await F.SendAsync(HttpMethod.Delete, $"/v1/webhooks/{id}", mod.Access)).StatusCode);
+        }
+    }
+
+    [SuiteFact]
+    public async Task A_delivery_failing_for_a_day_is_dead_lettered_and_can_be_redelivered()
+    {
+        var (orgId, mod, email) = await WebhookOrgAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Answer = _ => 503;
+        var (hookId, secret) = await CreateWebhookAsync(mod.Access, receiver.Url, "user_created");
+        await CreateOrgUserAsync(mod.Access);
+        for (var i = 0; i < 120 && await F.InspectAsync<long>(
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE org_id = @orgId AND state = 'dead'", new { orgId }) == 0; i++)
+        {
+            F.Time.Advance(TimeSpan.FromMinutes(30));
+            await Task.Delay(30);
+        }
+
+        mod = await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword, orgId);
+        var dead = (await (await F.SendAsync(HttpMethod.Get, $"/v1/webhooks/{hookId}/deliveries", mod.Access)).BodyAsync(HttpStatusCode.OK)).AsArray().Single()!;
+        Assert.Equal("dead", (string)dead["state"]!);
+        Assert.Equal(503, (int)dead["last_status"]!);
+        Assert.Null(dead["next_attempt_at"]);
+        // Exponential backoff capped at an hour: far fewer attempts than a fixed short interval, and more than a handful.
+        Assert.InRange((long)dead["attempts"]!, 10, 40);
+        Assert.Equal((int)(long)dead["attempts"]!, receiver.Received.Count);
+
+        receiver.Answer = _ => 200;
+        var again = await (await F.SendAsync(HttpMethod.Post, $"/v1/webhooks/{hookId}/deliveries/{(string)dead["id"]!}/redeliver", mod.Access))
+            .BodyAsync(HttpStatusCode.Accepted);
+        Assert.Equal((string)dead["event_id"]!, (string)again["event_id"]!);
+        Assert.True(await receiver.WaitAsync(r => r.Acknowledged.Any(), F.Time, TimeSpan.FromMilliseconds(200)));
+        var ok = receiver.Acknowledged.Single();
+        Assert.Equal((string)dead["event_id"]!, ok.EventId);
+        Assert.True(Verifies(ok, secret));
+        Assert.Equal(HttpStatusCode.NoContent, (await F.SendAsync(HttpMethod.Delete, $"/v1/webhooks/{hookId}", mod.Access)).StatusCode);
+    }
+
+    [SuiteFact]
+    public async Task Two_instances_sharing_the_outbox_deliver_each_event_once()
+    {
+        var (orgId, mod, _) = await WebhookOrgAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (hookId, _) = await CreateWebhookAsync(mod.Access, receiver.Url, "user_created");
+        var worker = F.Services.GetRequiredService<WebhookDispatcher>();
+        var (other, otherHttp) = await F.StartAnotherInstanceAsync();
+        otherHttp.Dispose();
+        var otherWorker = other.Services.GetRequiredService<WebhookDispatcher>();
+        await Task.WhenAll(worker.StopAsync(CancellationToken.None), otherWorker.StopAsync(CancellationToken.None));
+        try
+        {
+            var audit = F.Services.GetRequiredService<AuditLog>();
+            for (var i = 0; i < 40; i++)
+            {
+                await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.UserCreated) { UserId = "usr_twice" + i });
+            }
+        }
+        finally
+        {
+            // Both start together and race for the same rows.
+            await Task.WhenAll(worker.StartAsync(CancellationToken.None), otherWorker.StartAsync(CancellationToken.None));
+        }
+        await using (other)
+        {
+            Assert.True(await receiver.WaitAsync(r => r.Acknowledged.Count() >= 40, F.Time, TimeSpan.FromMilliseconds(100)),
+                $"acknowledged {receiver.Acknowledged.Count()} of 40");
+            await Task.Delay(300);
+            Assert.Equal(40, receiver.Received.Count);
+            Assert.Equal(40, receiver.Received.Select(r => r.EventId).Distinct().Count());
+            await other.StopAsync();
+        }
+        Assert.Equal(HttpStatusCode.NoContent, (await F.SendAsync(HttpMethod.Delete, $"/v1/webhooks/{hookId}", mod.Access)).StatusCode);
+    }
+
+    /// <summary>The delivery log once no delivery is pending (a receiver sees a request before its result is recorded); bounded.</summary>
+    private async Task<System.Text.Json.Nodes.JsonArray> SettledDeliveriesAsync(string access, string hookId)
+    {
+        System.Text.Json.Nodes.JsonArray log = [];
+        for (var i = 0; i < 100; i++)
+        {
+            log = (await (await F.SendAsync(HttpMethod.Get, $"/v1/webhooks/{hookId}/deliveries", access)).BodyAsync(HttpStatusCode.OK)).AsArray();
+            if (log.All(d => (string)d!["state"]! != "pending"))
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+
+        return log;
     }
 
     private static async Task<HttpResponseMessage> SendOnAsync(HttpClient http, HttpMethod method, string path, string access, object body)

@@ -102,4 +102,40 @@ public sealed class WebhookAddressTests(WebhookDefaultsFixture f) : IClassFixtur
         Assert.Equal(307, redirected.Status);
         Assert.Single(receiver.Received);
     }
+
+    [Fact]
+    public void A_circuit_opens_after_the_threshold_holds_for_the_cooldown_then_lets_one_probe_through()
+    {
+        var state = new WebhookEndpointState();
+        var t0 = DateTimeOffset.UnixEpoch;
+        var cooldown = TimeSpan.FromSeconds(30);
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True(state.TryEnter(t0, 4));
+        }
+
+        Assert.False(state.TryEnter(t0, 4));
+        Assert.False(state.Admits(t0, 4));
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.False(state.Exit(succeeded: false, t0, 5, cooldown));
+        }
+
+        Assert.True(state.TryEnter(t0, 4));
+        Assert.True(state.Exit(succeeded: false, t0, 5, cooldown)); // the fifth consecutive failure opens it
+        Assert.False(state.Admits(t0.AddSeconds(29), 4));
+        Assert.False(state.TryEnter(t0.AddSeconds(29), 4));
+        // Half-open: one probe, no second beside it.
+        Assert.True(state.Admits(t0.AddSeconds(30), 4));
+        Assert.True(state.TryEnter(t0.AddSeconds(30), 4));
+        Assert.False(state.TryEnter(t0.AddSeconds(30), 4));
+        Assert.True(state.Exit(succeeded: false, t0.AddSeconds(31), 5, cooldown)); // a failed probe opens it again
+        Assert.False(state.TryEnter(t0.AddSeconds(60), 4));
+        Assert.True(state.TryEnter(t0.AddSeconds(61), 4));
+        Assert.False(state.Exit(succeeded: true, t0.AddSeconds(61), 5, cooldown)); // a good probe closes it
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True(state.TryEnter(t0.AddSeconds(61), 4));
+        }
+    }
 }

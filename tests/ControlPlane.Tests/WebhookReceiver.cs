@@ -39,6 +39,18 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public ConcurrentQueue<ReceivedWebhook> Received { get; } = new();
     public Func<int, int> Answer { get; set; } = _ => 200;
 
+    /// <summary>When set, every request waits for it (a slow receiver) before it is answered (at most 8 s).</summary>
+    public TaskCompletionSource? Gate { get; set; }
+
+    private int _concurrent;
+    private int _maxConcurrent;
+
+    /// <summary>Waiting at the gate right now.</summary>
+    public int Concurrent => Volatile.Read(ref _concurrent);
+
+    /// <summary>The most requests it has had in progress at once.</summary>
+    public int MaxConcurrent => Volatile.Read(ref _maxConcurrent);
+
     public IEnumerable<ReceivedWebhook> Acknowledged => Received.Where(r => r.Acknowledged);
 
     /// <summary>Starts on <paramref name="port"/> (0: any free one).</summary>
@@ -53,7 +65,23 @@ public sealed class WebhookReceiver : IAsyncDisposable
         {
             using var ms = new MemoryStream();
             await http.Request.Body.CopyToAsync(ms);
-            var status = self!.Answer(Interlocked.Increment(ref self._count));
+            var now = Interlocked.Increment(ref self!._concurrent);
+            int seen;
+            while (now > (seen = Volatile.Read(ref self._maxConcurrent)) && Interlocked.CompareExchange(ref self._maxConcurrent, now, seen) != seen)
+            {
+            }
+            try
+            {
+                if (self.Gate is { } gate)
+                {
+                    await gate.Task.WaitAsync(TimeSpan.FromSeconds(8));
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref self._concurrent);
+            }
+            var status = self.Answer(Interlocked.Increment(ref self._count));
             self.Received.Enqueue(new ReceivedWebhook(http.Request.Headers["Authio-Event-Id"].ToString(),
                 http.Request.Headers["Authio-Signature"].ToString(), ms.ToArray(), status));
             return Results.StatusCode(status);

@@ -20,7 +20,7 @@ internal sealed partial class WebhookDispatcher(
     ILogger<WebhookDispatcher> logger) : BackgroundService
 {
     private readonly WebhookOptions _o = options.Webhooks;
-    private readonly ConcurrentDictionary<string, Endpoint> _endpoints = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, WebhookEndpointState> _endpoints = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
     private int _running;
 
@@ -45,7 +45,15 @@ internal sealed partial class WebhookDispatcher(
             }
             await signal.WaitAsync(_o.PollInterval, time, stoppingToken);
         }
+
+        // Deliveries in flight were cancelled with the stopping token; let them record what they know before the host goes.
+        for (var i = 0; i < 50 && InFlight > 0; i++)
+        {
+            await _idle.WaitAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        }
     }
+
+    private readonly SemaphoreSlim _idle = new(0);
 
     /// <summary>Leases and starts every due delivery this instance has room for.</summary>
     internal async Task RoundAsync(CancellationToken stop)
@@ -69,7 +77,7 @@ internal sealed partial class WebhookDispatcher(
                     continue; // Still being sent here (its lease ran out under a fast clock): never twice at once.
                 }
 
-                var endpoint = _endpoints.GetOrAdd(d.WebhookId, _ => new Endpoint());
+                var endpoint = _endpoints.GetOrAdd(d.WebhookId, _ => new WebhookEndpointState());
                 if (!endpoint.TryEnter(now, _o.MaxConcurrencyPerEndpoint))
                 {
                     await store.ReleaseAsync(d.OrgId, d.Id, stop);
@@ -87,7 +95,7 @@ internal sealed partial class WebhookDispatcher(
         }
     }
 
-    private async Task DeliverAsync(ClaimedDelivery d, Endpoint endpoint, CancellationToken stop)
+    private async Task DeliverAsync(ClaimedDelivery d, WebhookEndpointState endpoint, CancellationToken stop)
     {
         var succeeded = false;
         try
@@ -133,7 +141,11 @@ internal sealed partial class WebhookDispatcher(
             }
 
             _inFlight.TryRemove(d.Id, out _);
-            Interlocked.Decrement(ref _running);
+            if (Interlocked.Decrement(ref _running) == 0)
+            {
+                _idle.Release();
+            }
+
             signal.Wake();
         }
     }
@@ -157,79 +169,5 @@ internal sealed partial class WebhookDispatcher(
         var exponent = Math.Min(attempts - 1, 30);
         var full = Math.Min(_o.InitialBackoff.TotalMilliseconds * Math.Pow(2, exponent), _o.MaxBackoff.TotalMilliseconds);
         return TimeSpan.FromMilliseconds(full / 2 + Random.Shared.NextDouble() * full / 2);
-    }
-
-    /// <summary>One endpoint's deliveries in flight here and its circuit.</summary>
-    private sealed class Endpoint
-    {
-        private readonly Lock _lock = new();
-        private int _inFlight;
-        private int _failures;
-        private DateTimeOffset _openUntil;
-        private bool _probing;
-
-        /// <summary>Whether a round should lease this endpoint's rows at all.</summary>
-        public bool Admits(DateTimeOffset now, int limit)
-        {
-            lock (_lock)
-            {
-                return _openUntil == default ? _inFlight < limit : now >= _openUntil && !_probing && _inFlight == 0;
-            }
-        }
-
-        public bool TryEnter(DateTimeOffset now, int limit)
-        {
-            lock (_lock)
-            {
-                if (now < _openUntil || _probing)
-                {
-                    return false;
-                }
-
-                if (_openUntil != default)
-                {
-                    // Half-open: one probe at a time until a success closes the circuit.
-                    if (_inFlight > 0)
-                    {
-                        return false;
-                    }
-
-                    _probing = true;
-                }
-                else if (_inFlight >= limit)
-                {
-                    return false;
-                }
-
-                _inFlight++;
-                return true;
-            }
-        }
-
-        /// <summary>Records an attempt's end; true when this failure opened the circuit.</summary>
-        public bool Exit(bool succeeded, DateTimeOffset now, int threshold, TimeSpan cooldown)
-        {
-            lock (_lock)
-            {
-                _inFlight--;
-                var wasProbe = _probing;
-                _probing = false;
-                if (succeeded)
-                {
-                    _failures = 0;
-                    _openUntil = default;
-                    return false;
-                }
-
-                _failures++;
-                if (wasProbe || _failures == threshold)
-                {
-                    _openUntil = now + cooldown;
-                    return true;
-                }
-
-                return false;
-            }
-        }
     }
 }
