@@ -24,8 +24,8 @@ internal sealed partial class WebhookDispatcher(
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
     private int _running;
 
-    /// <summary>Leases outlive the attempt's timeout by a wide margin: only a dead instance lets one run out.</summary>
-    private TimeSpan Lease => _o.Timeout + TimeSpan.FromMinutes(1);
+    /// <summary>Leases outlive an attempt (its timeout, then one write) by a wide margin: only a dead instance lets one run out.</summary>
+    private TimeSpan Lease => 2 * _o.Timeout + TimeSpan.FromSeconds(5);
 
     /// <summary>Deliveries this instance is sending now.</summary>
     public int InFlight => Volatile.Read(ref _running);
