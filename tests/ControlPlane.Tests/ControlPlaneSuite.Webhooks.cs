@@ -336,7 +336,7 @@ public abstract partial class ControlPlaneSuite
     }
 
     [SuiteFact]
-    public async Task A_delivery_failing_for_a_day_is_dead_lettered_and_can_be_redelivered()
+    public async Task A_delivery_failing_for_a_day_is_dead_lettered_can_be_redelivered_and_leaves_the_log_after_its_retention()
     {
         var (orgId, mod, email) = await WebhookOrgAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
@@ -367,6 +367,17 @@ public abstract partial class ControlPlaneSuite
         var ok = receiver.Acknowledged.Single();
         Assert.Equal((string)dead["event_id"]!, ok.EventId);
         Assert.True(Verifies(ok, secret));
+
+        // After the log's retention (30 days) both the dead letter and its redelivery are pruned.
+        await SettledDeliveriesAsync(mod.Access, hookId);
+        for (var i = 0; i < 100 && await F.InspectAsync<long>("SELECT COUNT(*) FROM webhook_deliveries WHERE org_id = @orgId", new { orgId }) > 0; i++)
+        {
+            F.Time.Advance(TimeSpan.FromDays(i == 0 ? 31 : 1));
+            await Task.Delay(30);
+        }
+
+        Assert.Equal(0L, await F.InspectAsync<long>("SELECT COUNT(*) FROM webhook_deliveries WHERE org_id = @orgId", new { orgId }));
+        mod = await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword, orgId);
         Assert.Equal(HttpStatusCode.NoContent, (await F.SendAsync(HttpMethod.Delete, $"/v1/webhooks/{hookId}", mod.Access)).StatusCode);
     }
 

@@ -43,6 +43,9 @@ internal sealed class WebhookOptions
     /// <summary>How often the outbox is read for due retries and other instances' events. Default 1 s; 50 ms – 1 min.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long delivered and dead-lettered deliveries stay in the log. Default 30 d; 1–365 d.</summary>
+    public TimeSpan LogRetention { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>Webhooks one org may have. Default 20; 1–1000.</summary>
     public int MaxPerOrg { get; set; } = 20;
 
@@ -58,6 +61,7 @@ internal sealed class WebhookOptions
         Require(BreakerCooldown >= TimeSpan.FromSeconds(1) && BreakerCooldown <= TimeSpan.FromHours(1), "BreakerCooldown", "must be between 1 second and 1 hour");
         Require(PollInterval >= TimeSpan.FromMilliseconds(50) && PollInterval <= TimeSpan.FromMinutes(1), "PollInterval", "must be between 50 ms and 1 minute");
         Require(MaxPerOrg is >= 1 and <= 1000, "MaxPerOrg", "must be between 1 and 1000");
+        Require(LogRetention >= TimeSpan.FromDays(1) && LogRetention <= TimeSpan.FromDays(365), "LogRetention", "must be between 1 and 365 days");
     }
 
     private static void Require(bool ok, string name, string problem)

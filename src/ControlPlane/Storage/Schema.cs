@@ -330,7 +330,9 @@ internal static class Schema
         // Webhooks and their durable outbox. webhook_deliveries rows are written in the transaction that appends the audit
         // event they announce, so no event is lost between its commit and its delivery. Both tables are org-scoped (RLS).
         // The delivery worker serves every org: an owner-run function claims due rows (FOR UPDATE SKIP LOCKED, so two
-        // instances never take the same one) and returns what a delivery needs; results are written inside the org.
+        // instances never take the same one) and returns what a delivery needs; results are written inside the org. Two
+        // more owner-run functions answer whether anything is due (a read: an idle instance polls without writing) and
+        // prune the delivery log (delivered and dead rows past Webhooks:LogRetention).
         new(16, "webhooks", """
             CREATE TABLE webhooks (org_id TEXT NOT NULL, id TEXT NOT NULL, url TEXT NOT NULL, events TEXT NOT NULL,
               enabled BIGINT NOT NULL, description TEXT NULL, sealed_secret TEXT NOT NULL, sealed_previous_secret TEXT NULL,
@@ -344,6 +346,7 @@ internal static class Schema
               last_duration_ms BIGINT NULL, last_error TEXT NULL, delivered_at BIGINT NULL);
             CREATE INDEX webhook_deliveries_due ON webhook_deliveries(state, next_attempt_at);
             CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(org_id, webhook_id, seq);
+            CREATE INDEX webhook_deliveries_created ON webhook_deliveries(created_at);
             """, RlsFor("webhooks") + RlsFor("webhook_deliveries") + """
             CREATE FUNCTION authio_webhook_claim(p_now BIGINT, p_lease_until BIGINT, p_limit BIGINT, p_per_endpoint BIGINT, p_skip TEXT[])
               RETURNS TABLE(org_id TEXT, id TEXT, webhook_id TEXT, event_id TEXT, payload TEXT, attempts BIGINT, created_at BIGINT,
@@ -364,7 +367,16 @@ internal static class Schema
               SELECT c.org_id, c.id, c.webhook_id, c.event_id, c.payload, c.attempts, c.created_at,
                 w.url, w.sealed_secret, w.sealed_previous_secret, w.previous_valid_until
               FROM claimed c JOIN webhooks w ON w.org_id = c.org_id AND w.id = c.webhook_id $$;
-            REVOKE EXECUTE ON FUNCTION authio_webhook_claim(BIGINT, BIGINT, BIGINT, BIGINT, TEXT[]) FROM PUBLIC;
+            CREATE FUNCTION authio_webhook_due(p_now BIGINT) RETURNS BOOLEAN
+              LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT EXISTS (SELECT 1 FROM webhook_deliveries
+                WHERE state = 'pending' AND next_attempt_at <= p_now AND lease_until <= p_now) $$;
+            CREATE FUNCTION authio_webhook_prune(p_before BIGINT) RETURNS BIGINT
+              LANGUAGE sql SECURITY DEFINER SET search_path = public
+              AS $$ WITH gone AS (DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created_at < p_before RETURNING 1)
+                SELECT COUNT(*) FROM gone $$;
+            REVOKE EXECUTE ON FUNCTION authio_webhook_claim(BIGINT, BIGINT, BIGINT, BIGINT, TEXT[]), authio_webhook_due(BIGINT),
+              authio_webhook_prune(BIGINT) FROM PUBLIC;
             """),
     ];
 

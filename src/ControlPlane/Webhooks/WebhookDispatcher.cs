@@ -67,6 +67,12 @@ internal sealed partial class WebhookDispatcher(
             }
 
             var now = time.GetUtcNow();
+            await PruneIfDueAsync(now, stop);
+            if (!await store.AnyDueAsync(now.ToUnixTimeMilliseconds(), stop))
+            {
+                return;
+            }
+
             var skip = _endpoints.Where(e => !e.Value.Admits(now, _o.MaxConcurrencyPerEndpoint)).Select(e => e.Key).ToArray();
             var claimed = await store.ClaimAsync(now.ToUnixTimeMilliseconds(), (now + Lease).ToUnixTimeMilliseconds(), room,
                 _o.MaxConcurrencyPerEndpoint, skip, stop);
@@ -93,6 +99,20 @@ internal sealed partial class WebhookDispatcher(
                 return;
             }
         }
+    }
+
+    private DateTimeOffset _nextPrune;
+
+    /// <summary>At most hourly: the delivery log keeps delivered and dead rows for <c>LogRetention</c>.</summary>
+    private async Task PruneIfDueAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        if (now < _nextPrune)
+        {
+            return;
+        }
+
+        _nextPrune = now + TimeSpan.FromHours(1);
+        await store.PruneAsync((now - _o.LogRetention).ToUnixTimeMilliseconds(), ct);
     }
 
     private async Task DeliverAsync(ClaimedDelivery d, WebhookEndpointState endpoint, CancellationToken stop)

@@ -179,6 +179,18 @@ internal sealed class WebhookStore(Db db)
         }, ct);
     }
 
+    /// <summary>Whether any delivery is due and not leased: a read, so an idle instance polls without taking a write lock.</summary>
+    public Task<bool> AnyDueAsync(long now, CancellationToken ct) => db.GlobalAsync((c, tx) => db.Dialect == Dialect.Postgres
+        ? c.ExecuteScalarAsync<bool>("SELECT authio_webhook_due(@now)", new { now }, tx)
+        : c.ExecuteScalarAsync<bool>("""
+            SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= @now AND lease_until <= @now)
+            """, new { now }, tx), ct);
+
+    /// <summary>Deletes delivered and dead rows of every org created before <paramref name="before"/>; how many.</summary>
+    public Task<long> PruneAsync(long before, CancellationToken ct) => db.GlobalAsync(async (c, tx) => db.Dialect == Dialect.Postgres
+        ? await c.ExecuteScalarAsync<long>("SELECT authio_webhook_prune(@before)", new { before }, tx)
+        : await c.ExecuteAsync("DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created_at < @before", new { before }, tx), ct);
+
     /// <summary>Gives a leased row back at once (this instance cannot run it now).</summary>
     public Task ReleaseAsync(string orgId, string id, CancellationToken ct) =>
         db.InOrgAsync(orgId, (c, tx) => c.ExecuteAsync(
