@@ -121,6 +121,16 @@ public abstract partial class ControlPlaneSuite
         var log = await SettledDeliveriesAsync(mod.Access, hookId);
         Assert.All(log, d => Assert.Equal("delivered", (string)d!["state"]!));
         Assert.Equal(8, log.Sum(d => (long)d!["attempts"]!));
+        // Attempts are counted by outcome (dead-lettering exported at 0 from start).
+        using (var admin = AdminHttp())
+        {
+            var text = await ScrapeUntilAsync(admin, t => HasSeries(t, "authio_controlplane_webhook_deliveries_total", "outcome=\"failed\""));
+            foreach (var outcome in new[] { "delivered", "failed", "dead" })
+            {
+                Assert.True(HasSeries(text, "authio_controlplane_webhook_deliveries_total", $"outcome=\"{outcome}\""), outcome + "\n" + text);
+            }
+        }
+
         // No secret is ever logged.
         Assert.DoesNotContain(F.Logs.Lines, l => l.Contains(secret, StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.NoContent, (await F.SendAsync(HttpMethod.Delete, $"/v1/webhooks/{hookId}", mod.Access)).StatusCode);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.Hosting;
 using Authio.ControlPlane.SigningKeys;
 using Authio.Shared.Webhooks;
@@ -17,7 +18,7 @@ namespace Authio.ControlPlane.Webhooks;
 /// </summary>
 internal sealed partial class WebhookDispatcher(
     WebhookStore store, WebhookSender sender, WebhookSignal signal, KeySealer sealer, ControlPlaneOptions options, TimeProvider time,
-    ILogger<WebhookDispatcher> logger) : BackgroundService
+    ControlPlaneMetrics metrics, ILogger<WebhookDispatcher> logger) : BackgroundService
 {
     private readonly WebhookOptions _o = options.Webhooks;
     private readonly ConcurrentDictionary<string, WebhookEndpointState> _endpoints = new(StringComparer.Ordinal);
@@ -127,6 +128,7 @@ internal sealed partial class WebhookDispatcher(
             if (attempt.Delivered)
             {
                 succeeded = true;
+                metrics.WebhookAttempt(WebhookOutcomes.Delivered);
                 await store.RecordDeliveredAsync(d.OrgId, d.Id, now.ToUnixTimeMilliseconds(), attempt.Status!.Value, attempt.DurationMs, CancellationToken.None);
                 return;
             }
@@ -136,6 +138,7 @@ internal sealed partial class WebhookDispatcher(
             var dead = next > DateTimeOffset.FromUnixTimeMilliseconds(d.CreatedAt) + _o.RetryFor;
             await store.RecordFailedAsync(d.OrgId, d.Id, now.ToUnixTimeMilliseconds(), attempt.Status, attempt.DurationMs, attempt.Error!,
                 next.ToUnixTimeMilliseconds(), dead, CancellationToken.None);
+            metrics.WebhookAttempt(dead ? WebhookOutcomes.Dead : WebhookOutcomes.Failed);
             if (dead)
             {
                 LogDead(d.WebhookId, d.Id, attempts);
