@@ -84,6 +84,12 @@ public abstract partial class ControlPlaneSuite
             Assert.True((long)d["last_response_ms"]! >= 0);
             Assert.Equal(1, (long)d["attempts"]!);
         });
+
+        // Erasing a person removes the deliveries that name them (sign-in and logout here), and nothing else.
+        var userId = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(user.Access).Subject;
+        var db = F.Services.GetRequiredService<Authio.ControlPlane.Storage.Db>();
+        Assert.Equal(2, await db.InOrgAsync(orgId, (c, tx) => WebhookStore.DeleteDeliveriesNamingAsync(c, tx, orgId, userId)));
+        Assert.Single(await SettledDeliveriesAsync(mod.Access, hookId));
         Assert.Equal(HttpStatusCode.NoContent, (await F.SendAsync(HttpMethod.Delete, $"/v1/webhooks/{hookId}", mod.Access)).StatusCode);
     }
 

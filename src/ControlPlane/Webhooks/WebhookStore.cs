@@ -191,6 +191,14 @@ internal sealed class WebhookStore(Db db)
         ? await c.ExecuteScalarAsync<long>("SELECT authio_webhook_prune(@before)", new { before }, tx)
         : await c.ExecuteAsync("DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created_at < @before", new { before }, tx), ct);
 
+    /// <summary>
+    /// Deletes the org's deliveries whose payload names <paramref name="userId"/> (ids are unique tokens, so a substring
+    /// match is exact), pending ones included: for erasing a person's data, inside the erasure's org transaction.
+    /// </summary>
+    public static Task<int> DeleteDeliveriesNamingAsync(DbConnection c, DbTransaction tx, string orgId, string userId) =>
+        c.ExecuteAsync("DELETE FROM webhook_deliveries WHERE org_id = @orgId AND payload LIKE @pattern",
+            new { orgId, pattern = "%\"" + userId.Replace("%", "", StringComparison.Ordinal) + "\"%" }, tx);
+
     /// <summary>Gives a leased row back at once (this instance cannot run it now).</summary>
     public Task ReleaseAsync(string orgId, string id, CancellationToken ct) =>
         db.InOrgAsync(orgId, (c, tx) => c.ExecuteAsync(
