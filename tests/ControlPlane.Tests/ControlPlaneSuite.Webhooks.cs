@@ -433,6 +433,30 @@ public abstract partial class ControlPlaneSuite
         Assert.Equal(HttpStatusCode.NoContent, (await F.SendAsync(HttpMethod.Delete, $"/v1/webhooks/{hookId}", mod.Access)).StatusCode);
     }
 
+    [SuiteFact]
+    public async Task A_secret_that_cannot_be_unsealed_sends_nothing_and_fails_the_attempt()
+    {
+        var (_, mod, _) = await WebhookOrgAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (hookId, _) = await CreateWebhookAsync(mod.Access, receiver.Url, "user_created");
+        // As after a change of master key: the sealed secret no longer opens.
+        await F.ExecuteAsync("UPDATE webhooks SET sealed_secret = @junk WHERE id = @hookId", new { junk = Convert.ToBase64String(new byte[40]), hookId });
+        await CreateOrgUserAsync(mod.Access);
+        System.Text.Json.Nodes.JsonNode? delivery = null;
+        for (var i = 0; i < 100 && delivery is null; i++)
+        {
+            var log = (await (await F.SendAsync(HttpMethod.Get, $"/v1/webhooks/{hookId}/deliveries", mod.Access)).BodyAsync(HttpStatusCode.OK)).AsArray();
+            delivery = log.FirstOrDefault(d => (long)d!["attempts"]! >= 1);
+            await Task.Delay(50);
+        }
+
+        Assert.NotNull(delivery);
+        Assert.Equal("pending", (string)delivery["state"]!);
+        Assert.StartsWith("secret unreadable", (string)delivery["last_error"]!);
+        Assert.Empty(receiver.Received);
+        Assert.Equal(HttpStatusCode.NoContent, (await F.SendAsync(HttpMethod.Delete, $"/v1/webhooks/{hookId}", mod.Access)).StatusCode);
+    }
+
     /// <summary>The delivery log once no delivery is pending (a receiver sees a request before its result is recorded); bounded.</summary>
     private async Task<System.Text.Json.Nodes.JsonArray> SettledDeliveriesAsync(string access, string hookId)
     {

@@ -122,8 +122,19 @@ internal sealed partial class WebhookDispatcher(
         try
         {
             var body = Encoding.UTF8.GetBytes(d.Payload);
-            var signedAt = time.GetUtcNow();
-            var attempt = await sender.SendAsync(d.Url, body, d.EventId, Sign(d, body, signedAt), stop);
+            string? signature;
+            try
+            {
+                signature = Sign(d, body, time.GetUtcNow());
+            }
+            catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or FormatException)
+            {
+                // A secret sealed under another master key: nothing is sent, and the row fails (then dead-letters) like any other.
+                signature = null;
+            }
+            var attempt = signature is null
+                ? new WebhookAttempt(false, null, 0, "secret unreadable (master key changed?)")
+                : await sender.SendAsync(d.Url, body, d.EventId, signature, stop);
             var now = time.GetUtcNow();
             if (attempt.Delivered)
             {
