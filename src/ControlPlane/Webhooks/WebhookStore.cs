@@ -179,12 +179,18 @@ internal sealed class WebhookStore(Db db)
         }, ct);
     }
 
-    /// <summary>Whether any delivery is due and not leased: a read, so an idle instance polls without taking a write lock.</summary>
-    public Task<bool> AnyDueAsync(long now, CancellationToken ct) => db.GlobalAsync((c, tx) => db.Dialect == Dialect.Postgres
-        ? c.ExecuteScalarAsync<bool>("SELECT authio_webhook_due(@now)", new { now }, tx)
-        : c.ExecuteScalarAsync<bool>("""
-            SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= @now AND lease_until <= @now)
-            """, new { now }, tx), ct);
+    /// <summary>
+    /// Whether any delivery is due and not leased. Outside any transaction (on SQLite every transaction takes the write
+    /// lock), so an idle instance's polling never competes with writers.
+    /// </summary>
+    public async Task<bool> AnyDueAsync(long now, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(admin: false, ct);
+        return await c.ExecuteScalarAsync<bool>(db.Dialect == Dialect.Postgres
+            ? "SELECT authio_webhook_due(@now)"
+            : "SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= @now AND lease_until <= @now)",
+            new { now });
+    }
 
     /// <summary>Deletes delivered and dead rows of every org created before <paramref name="before"/>; how many.</summary>
     public Task<long> PruneAsync(long before, CancellationToken ct) => db.GlobalAsync(async (c, tx) => db.Dialect == Dialect.Postgres
