@@ -17,6 +17,9 @@ public sealed class ConfigurationTests
     [InlineData("--ControlPlane:Limits:MaxRequestBodyBytes=100", "ControlPlane:Limits:MaxRequestBodyBytes")]
     [InlineData("--ControlPlane:ApiKeys:EdgeOrgIds:0=", "ControlPlane:ApiKeys:EdgeOrgIds")]
     [InlineData("--ControlPlane:Operators:0=bob", "ControlPlane:Operators")]
+    [InlineData("--ControlPlane:Webhooks:Timeout=00:01:00", "ControlPlane:Webhooks:Timeout")]
+    [InlineData("--ControlPlane:Webhooks:MaxBackoff=00:00:01", "ControlPlane:Webhooks:MaxBackoff")]
+    [InlineData("--ControlPlane:Webhooks:MaxConcurrencyPerEndpoint=0", "ControlPlane:Webhooks:MaxConcurrencyPerEndpoint")]
     [InlineData("--ConnectionStrings:ControlPlane=Host=x;Bogus Key=1", "ConnectionStrings:ControlPlane")]
     [InlineData("--ControlPlane:Bootstrap:OrgName=A --ControlPlane:Bootstrap:AdminEmail=a@b.c --ControlPlane:Bootstrap:AdminPassword=weak", "ControlPlane:Bootstrap:AdminPassword")]
     public async Task Bad_configuration_stops_startup_naming_the_key(string arg, string key)

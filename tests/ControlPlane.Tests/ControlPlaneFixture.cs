@@ -80,6 +80,8 @@ public abstract class ControlPlaneFixture : IAsyncLifetime
             $"--ControlPlane:Bootstrap:AdminPassword={AdminPassword}",
             "--ControlPlane:Passwords:TestOnlyInsecureBcryptCost=4",
             "--ControlPlane:Jobs:Enabled=false",
+            // Webhook tests deliver to a receiver on loopback over http.
+            "--ControlPlane:Webhooks:AllowPrivateNetworks=true",
             .. RateLimitArguments,
             "--Logging:LogLevel:Default=Warning",
             .. store,

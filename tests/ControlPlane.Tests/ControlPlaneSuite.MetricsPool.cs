@@ -156,7 +156,7 @@ public abstract partial class ControlPlaneSuite
         Assert.DoesNotContain(marker, text, StringComparison.Ordinal);
 
         // Every label of every control-plane series takes a value from a fixed set.
-        string[] outcomes = [.. SignInOutcomes.Recorded, SignInOutcomes.MfaRequired, .. RefreshOutcomes.Recorded];
+        string[] outcomes = [.. SignInOutcomes.Recorded, SignInOutcomes.MfaRequired, .. RefreshOutcomes.Recorded, .. WebhookOutcomes.Recorded];
         var allowed = new Dictionary<string, string[]>
         {
             ["outcome"] = outcomes,

@@ -57,4 +57,8 @@ internal static class AuditEvents
     /// <summary>A sensitive action was refused for want of a recent or strong enough sign-in.</summary>
     public const string StepUpRequired = "mfa.step_up_required";
     public const string OrgMfaPolicyChanged = "org_mfa_policy_changed";
+    public const string WebhookCreated = "webhook_created";
+    public const string WebhookUpdated = "webhook_updated";
+    public const string WebhookDeleted = "webhook_deleted";
+    public const string WebhookSecretRotated = "webhook_secret_rotated";
 }

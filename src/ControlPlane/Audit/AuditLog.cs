@@ -5,6 +5,7 @@ using System.Text.Json;
 using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.SigningKeys;
 using Authio.ControlPlane.Storage;
+using Authio.ControlPlane.Webhooks;
 
 namespace Authio.ControlPlane.Audit;
 
@@ -13,9 +14,10 @@ namespace Authio.ControlPlane.Audit;
 /// event's hash (public, so an auditor can recompute the chain from an export up to a signed checkpoint), and its
 /// <c>mac</c> is HMAC-SHA256 of that hash under the org's chain key, derived from the master key and never stored: a
 /// database writer can recompute hashes but not MACs, so a rewritten row or re-hashed tail fails verification
-/// (<see cref="AuditSeals"/>). Checkpoints and retention cuts are signed separately.
+/// (<see cref="AuditSeals"/>). Checkpoints and retention cuts are signed separately. Events in the webhook catalog
+/// are put in the webhook outbox in the append's own transaction.
 /// </summary>
-internal sealed class AuditLog(Db db, AuditStore store, TimeProvider time, MasterKey master, ControlPlaneMetrics metrics)
+internal sealed class AuditLog(Db db, AuditStore store, TimeProvider time, MasterKey master, ControlPlaneMetrics metrics, WebhookOutbox webhooks)
 {
     /// <summary>Pseudo-org for events that belong to no org (unknown-email sign-ins, scheduled key rotation).</summary>
     public const string SystemOrg = "_system";
@@ -51,7 +53,10 @@ internal sealed class AuditLog(Db db, AuditStore store, TimeProvider time, Maste
                 row.PrevHash = await AuditStore.ChainHeadHashAsync(c, tx, e.OrgId) ?? Genesis;
                 row.Hash = HashOf(row);
                 row.Mac = MacOf(e.OrgId, row.Hash);
-                return await AuditStore.InsertEventAsync(c, tx, row);
+                var inserted = await AuditStore.InsertEventAsync(c, tx, row);
+                // Same transaction: the event and the webhook deliveries announcing it commit together.
+                await webhooks.EnqueueAsync(c, tx, row);
+                return inserted;
             }, ct);
         }
         finally

@@ -38,6 +38,8 @@ internal sealed class ControlPlaneMetrics : IDisposable
     private static readonly Counter<long> KeyRotations = Meter.CreateCounter<long>("authio.controlplane.signing_key.rotations", "{rotation}",
         "Signing keys created by rotation, by trigger (manual, scheduled).");
     private static readonly Counter<long> AuditWrites = Meter.CreateCounter<long>("authio.controlplane.audit.writes", "{event}", "Audit events written.");
+    private static readonly Counter<long> WebhookAttempts = Meter.CreateCounter<long>("authio.controlplane.webhook.deliveries", "{attempt}",
+        "Webhook delivery attempts by outcome: delivered, failed (retried later), dead (dead-lettered).");
     private static readonly Histogram<double> BcryptDuration = Meter.CreateHistogram("authio.controlplane.password.hash.duration", "s",
         "Time spent in bcrypt, by operation (hash, verify).", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = BcryptBuckets });
     private static readonly Histogram<double> ConnectionWait = Meter.CreateHistogram("authio.controlplane.db.connection.wait", "s",
@@ -95,6 +97,11 @@ internal sealed class ControlPlaneMetrics : IDisposable
         }
 
         Lockouts.Add(0);
+        foreach (var outcome in WebhookOutcomes.Recorded)
+        {
+            WebhookAttempts.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
+        }
+
     }
 
     /// <summary>Recorded by <see cref="Db"/>, the one place connections are opened.</summary>
@@ -125,6 +132,8 @@ internal sealed class ControlPlaneMetrics : IDisposable
     }
 
     public void AuditWritten() => AuditWrites.Add(1);
+
+    public void WebhookAttempt(string outcome) => WebhookAttempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void Bcrypt(string operation, TimeSpan elapsed) => BcryptDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("operation", operation));
 

@@ -38,3 +38,15 @@ internal static class RefreshOutcomes
 
     public static readonly string[] Recorded = [Success, Reused, Idle, Invalid, RateLimited];
 }
+
+/// <summary>The <c>outcome</c> label values of <c>authio_controlplane_webhook_deliveries_total</c>.</summary>
+internal static class WebhookOutcomes
+{
+    public const string Delivered = "delivered";
+    /// <summary>A failed attempt that will be retried.</summary>
+    public const string Failed = "failed";
+    /// <summary>A failed attempt after which the delivery was dead-lettered.</summary>
+    public const string Dead = "dead";
+
+    public static readonly string[] Recorded = [Delivered, Failed, Dead];
+}

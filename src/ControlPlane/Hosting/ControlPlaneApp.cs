@@ -22,6 +22,7 @@ using Authio.ControlPlane.Teams;
 using Authio.ControlPlane.Tokens;
 using Authio.ControlPlane.Tracing;
 using Authio.ControlPlane.Users;
+using Authio.ControlPlane.Webhooks;
 
 namespace Authio.ControlPlane.Hosting;
 
@@ -63,6 +64,7 @@ public static class ControlPlaneApp
             .AddMaintenance()
             .AddDiagnostics()
             .AddFleet()
+            .AddWebhooks()
             .AddTracing(builder.Configuration);
         overrides?.Invoke(builder.Services);
 
@@ -95,6 +97,7 @@ public static class ControlPlaneApp
         v1.MapAuditEndpoints();
         v1.MapApiKeyEndpoints();
         v1.MapFleetEndpoints();
+        v1.MapWebhookEndpoints();
         // Called by edges with an edge:sync key, and the OAuth endpoints: outside the access-token group.
         root.MapEdgeApiKeyEndpoints();
         root.MapEdgeSyncEndpoints();

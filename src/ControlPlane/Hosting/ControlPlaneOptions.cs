@@ -49,6 +49,7 @@ internal sealed class ControlPlaneOptions
     public OrgOptions Orgs { get; set; } = new();
     public LimitOptions Limits { get; set; } = new();
     public StepUpOptions StepUp { get; set; } = new();
+    public WebhookOptions Webhooks { get; set; } = new();
 
     /// <summary>
     /// Audit streams by name (<c>ControlPlane:AuditStreams:&lt;name&gt;:…</c>): each receives every audit event of every

@@ -94,4 +94,14 @@ internal static class LogEvents
     public const int PasskeyCounterRegression = 2163;
     /// <summary>A WebAuthn payload could not be read or verified (debug: the library's reason).</summary>
     public const int PasskeyPayloadRejected = 2164;
+    /// <summary>A webhook delivery attempt failed (endpoint and reason; never the payload or a secret).</summary>
+    public const int WebhookDeliveryFailed = 2180;
+    /// <summary>A delivery gave up after <c>Webhooks:RetryFor</c> and was dead-lettered.</summary>
+    public const int WebhookDeliveryDead = 2181;
+    /// <summary>An endpoint's circuit opened after consecutive failures; its deliveries wait.</summary>
+    public const int WebhookCircuitOpened = 2182;
+    /// <summary>A round of the delivery worker failed (database); the next round retries.</summary>
+    public const int WebhookRoundFailed = 2183;
+    /// <summary>A webhook was created, changed, rotated or deleted.</summary>
+    public const int WebhookChanged = 2184;
 }

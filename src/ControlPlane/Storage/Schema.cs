@@ -327,6 +327,57 @@ internal static class Schema
               expires_at BIGINT NOT NULL, created_at BIGINT NOT NULL);
             CREATE INDEX passkey_challenges_expiry ON passkey_challenges(expires_at);
             """, ""),
+        // Webhooks and their durable outbox. webhook_deliveries rows are written in the transaction that appends the audit
+        // event they announce, so no event is lost between its commit and its delivery. Both tables are org-scoped (RLS).
+        // The delivery worker serves every org: an owner-run function claims due rows (FOR UPDATE SKIP LOCKED, so two
+        // instances never take the same one) and returns what a delivery needs; results are written inside the org. Two
+        // more owner-run functions answer whether anything is due (a read: an idle instance polls without writing) and
+        // prune the delivery log (delivered and dead rows past Webhooks:LogRetention).
+        new(16, "webhooks", """
+            CREATE TABLE webhooks (org_id TEXT NOT NULL, id TEXT NOT NULL, url TEXT NOT NULL, events TEXT NOT NULL,
+              enabled BIGINT NOT NULL, description TEXT NULL, sealed_secret TEXT NOT NULL, sealed_previous_secret TEXT NULL,
+              previous_valid_until BIGINT NULL, created_by TEXT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+              PRIMARY KEY (org_id, id));
+            CREATE UNIQUE INDEX webhooks_id ON webhooks(id);
+            CREATE TABLE webhook_deliveries (seq {SEQ}, org_id TEXT NOT NULL, id TEXT NOT NULL UNIQUE, webhook_id TEXT NOT NULL,
+              event_id TEXT NOT NULL, event TEXT NOT NULL, payload TEXT NOT NULL, state TEXT NOT NULL,
+              attempts BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL, next_attempt_at BIGINT NOT NULL,
+              lease_until BIGINT NOT NULL DEFAULT 0, last_attempt_at BIGINT NULL, last_status BIGINT NULL,
+              last_duration_ms BIGINT NULL, last_error TEXT NULL, delivered_at BIGINT NULL);
+            CREATE INDEX webhook_deliveries_due ON webhook_deliveries(state, next_attempt_at);
+            CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(org_id, webhook_id, seq);
+            CREATE INDEX webhook_deliveries_created ON webhook_deliveries(created_at);
+            """, RlsFor("webhooks") + RlsFor("webhook_deliveries") + """
+            CREATE FUNCTION authio_webhook_claim(p_now BIGINT, p_lease_until BIGINT, p_limit BIGINT, p_per_endpoint BIGINT, p_skip TEXT[])
+              RETURNS TABLE(org_id TEXT, id TEXT, webhook_id TEXT, event_id TEXT, payload TEXT, attempts BIGINT, created_at BIGINT,
+                url TEXT, sealed_secret TEXT, sealed_previous_secret TEXT, previous_valid_until BIGINT)
+              LANGUAGE sql SECURITY DEFINER SET search_path = public
+              AS $$
+              WITH candidates AS (
+                SELECT d.seq, d.webhook_id FROM webhook_deliveries d
+                JOIN webhooks w ON w.org_id = d.org_id AND w.id = d.webhook_id AND w.enabled = 1
+                WHERE d.state = 'pending' AND d.next_attempt_at <= p_now AND d.lease_until <= p_now AND NOT (d.webhook_id = ANY(p_skip))
+                ORDER BY d.next_attempt_at, d.seq LIMIT p_limit * 4 FOR UPDATE OF d SKIP LOCKED),
+              picked AS (
+                SELECT r.seq FROM (SELECT c.seq, ROW_NUMBER() OVER (PARTITION BY c.webhook_id ORDER BY c.seq) AS rn FROM candidates c) r
+                WHERE r.rn <= p_per_endpoint ORDER BY r.seq LIMIT p_limit),
+              claimed AS (
+                UPDATE webhook_deliveries d SET lease_until = p_lease_until FROM picked WHERE d.seq = picked.seq
+                RETURNING d.org_id, d.id, d.webhook_id, d.event_id, d.payload, d.attempts, d.created_at)
+              SELECT c.org_id, c.id, c.webhook_id, c.event_id, c.payload, c.attempts, c.created_at,
+                w.url, w.sealed_secret, w.sealed_previous_secret, w.previous_valid_until
+              FROM claimed c JOIN webhooks w ON w.org_id = c.org_id AND w.id = c.webhook_id $$;
+            CREATE FUNCTION authio_webhook_due(p_now BIGINT) RETURNS BOOLEAN
+              LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+              AS $$ SELECT EXISTS (SELECT 1 FROM webhook_deliveries
+                WHERE state = 'pending' AND next_attempt_at <= p_now AND lease_until <= p_now) $$;
+            CREATE FUNCTION authio_webhook_prune(p_before BIGINT) RETURNS BIGINT
+              LANGUAGE sql SECURITY DEFINER SET search_path = public
+              AS $$ WITH gone AS (DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created_at < p_before RETURNING 1)
+                SELECT COUNT(*) FROM gone $$;
+            REVOKE EXECUTE ON FUNCTION authio_webhook_claim(BIGINT, BIGINT, BIGINT, BIGINT, TEXT[]), authio_webhook_due(BIGINT),
+              authio_webhook_prune(BIGINT) FROM PUBLIC;
+            """),
         // When the last maintenance round started, fleet-wide: the instance whose timer fires first in an interval claims
         // the round with one conditional UPDATE; the others skip it (platform data, global).
         new(18, "maintenance_rounds", """

@@ -73,4 +73,9 @@ public static class ErrorCodes
     public const string PasskeyVerificationFailed = "passkey_verification_failed";
     /// <summary>The authenticator's signature counter did not increase: the credential may have been cloned (401).</summary>
     public const string PasskeyCounterRegression = "passkey_counter_regression";
+    /// <summary>
+    /// A webhook URL the control plane will not call: not https, carries credentials, or its host resolves to a private,
+    /// loopback, link-local, metadata or other internal address (400; unless <c>ControlPlane:Webhooks:AllowPrivateNetworks</c>).
+    /// </summary>
+    public const string WebhookUrlRefused = "webhook_url_refused";
 }
