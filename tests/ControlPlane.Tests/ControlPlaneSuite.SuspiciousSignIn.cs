@@ -61,8 +61,17 @@ public abstract partial class ControlPlaneSuite
         Assert.Equal(HttpStatusCode.OK, await SignInFromAsync("127.0.22.1", "Laptop/1.0", email, password)); // new network, known device
         Assert.Empty(await SuspiciousAsync(admin, "&userId=" + id));
 
+        // The org's webhook for suspicious sign-ins hears of it, signed.
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (_, secret) = await CreateWebhookAsync(admin.Access, receiver.Url, "suspicious_sign_in");
         Assert.Equal(HttpStatusCode.OK, await SignInFromAsync("127.0.23.1", "Unknown/9.9", email, password)); // both new
         var flagged = Assert.Single(await SuspiciousAsync(admin, "&userId=" + id));
+        Assert.True(await receiver.WaitAsync(r => r.Acknowledged.Any(d => (string?)d.Json["data"]?["user_id"] == id), F.Time, TimeSpan.FromMilliseconds(200)),
+            "no suspicious_sign_in webhook");
+        var delivery = receiver.Acknowledged.First(d => (string?)d.Json["data"]?["user_id"] == id);
+        Assert.Equal("suspicious_sign_in", (string?)delivery.Json["type"]);
+        Assert.Equal("new_network,new_device", (string?)delivery.Json["data"]!["details"]!["reasons"]);
+        Assert.True(Verifies(delivery, secret));
         Assert.Equal("127.0.23.1", (string?)flagged["ipAddress"]);
         Assert.Equal("new_network,new_device", (string?)flagged["details"]!["reasons"]);
         Assert.Equal("60", (string?)flagged["details"]!["risk_score"]);
