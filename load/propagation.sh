@@ -34,6 +34,8 @@ authio_redis_start > /dev/null
 
 for size in $FLEET_SIZES; do
 for mode in $MODES; do
+  # Each run is a new deployment: nothing of the previous run's stream or revocation set.
+  redis-cli -h 127.0.0.1 -p "${AUTHIO_TEST_REDIS##*:}" FLUSHALL > /dev/null
   cp_port=$(free_port); up_port=$(free_port); CP="http://127.0.0.1:$cp_port"
   redis_args=(); [ "$mode" = redis ] && redis_args=("--ControlPlane:Redis=$AUTHIO_TEST_REDIS")
   dotnet "$ROOT/src/ControlPlane/bin/Release/net10.0/Authio.ControlPlane.dll" --urls "$CP" \

@@ -42,6 +42,16 @@ internal sealed partial class RedisChangePublisher(EdgeChangeStore log, EdgeFeed
                 {
                     var last = await db.StreamRangeAsync(EdgeSyncPaths.RedisStream, "-", "+", count: 1, messageOrder: Order.Descending);
                     published = last.Length == 0 ? 0 : long.Parse(((string)last[0].Id!).Split('-')[0], System.Globalization.CultureInfo.InvariantCulture);
+                    // A stream ahead of the log is another log's (a database reset or replaced, Redis kept): none of its
+                    // entries verify at edges following this log, and this log's changes could not be appended until they
+                    // passed it. Start the stream again; edges read the gap from the HTTP feed meanwhile, as for any gap.
+                    var head = await log.LastSequenceAsync(stoppingToken);
+                    if (published > head)
+                    {
+                        Log.ForeignStream(logger, published, head);
+                        await db.KeyDeleteAsync(EdgeSyncPaths.RedisStream);
+                        published = 0;
+                    }
                 }
                 await _mirror.EnsureSeededAsync(db, stoppingToken);
                 published = await PublishAfterAsync(db, published, stoppingToken);

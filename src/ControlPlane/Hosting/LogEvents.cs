@@ -47,6 +47,7 @@ internal static class LogEvents
     public const int TokenRevoked = 1704;
     public const int RedisPublishFailed = 1705;
     public const int RedisRevocationsSeeded = 1706;
+    public const int RedisForeignStream = 1707;
 
     public const int RateLimited = 1801;
     public const int RateLimitActiveEvictions = 1802;
