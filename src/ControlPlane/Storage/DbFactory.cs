@@ -51,10 +51,14 @@ internal static class DbFactory
         {
             throw new ConfigurationException("ControlPlane:DataDirectory", "cannot be created: " + ex.Message);
         }
+        // Not pooled: a pooled SQLite handle lives as long as the process, so one left inside a transaction (a rollback
+        // that failed) would hold the database's write lock for good and every later write would wait 30 s and fail; an
+        // unpooled handle is closed with its connection, or at the latest by its finalizer. Opening one costs tens of
+        // microseconds, next to a transaction's fsync. Transactions already queue in Db, so there is no pool to reuse.
         var cs = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(options.DataDirectory, "controlplane.db"),
-            Pooling = true,
+            Pooling = false,
             DefaultTimeout = 30,
         }.ToString();
         return new Db(Dialect.Sqlite, cs, null);
