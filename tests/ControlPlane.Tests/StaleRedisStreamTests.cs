@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using Authio.ControlPlane.Tests.RateLimiting;
 using Authio.Shared.Sync;
 using StackExchange.Redis;
 

@@ -17,11 +17,6 @@ internal sealed partial class AuditStreamer(ControlPlaneOptions options, AuditSt
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
-    /// <summary>Events delivered since start, all streams (tests wait on it).</summary>
-    public long Delivered => Interlocked.Read(ref _delivered);
-
-    private long _delivered;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, time);
@@ -65,7 +60,6 @@ internal sealed partial class AuditStreamer(ControlPlaneOptions options, AuditSt
                 await WriteAsync(name, stream, batch.ToString(), ct);
                 after = rows[^1].Seq;
                 await store.SetCursorAsync(name, org, after, ct);
-                Interlocked.Add(ref _delivered, rows.Count);
                 if (rows.Count < stream.BatchSize)
                 {
                     break;

@@ -22,10 +22,6 @@ internal sealed class ControlPlaneRedis : IAsyncDisposable
     /// <summary>The shared connection (it may be disconnected: calls then fail fast and the caller falls back).</summary>
     public Task<ConnectionMultiplexer> ConnectAsync() => _connection.Value;
 
-    /// <summary>The connection once it exists and is up; null otherwise (no waiting).</summary>
-    public IConnectionMultiplexer? Connected =>
-        _connection.IsValueCreated && _connection.Value.IsCompletedSuccessfully && _connection.Value.Result.IsConnected ? _connection.Value.Result : null;
-
     public async ValueTask DisposeAsync()
     {
         if (_connection.IsValueCreated && _connection.Value.IsCompletedSuccessfully)
