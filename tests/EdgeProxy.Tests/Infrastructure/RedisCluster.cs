@@ -31,7 +31,16 @@ public sealed class RedisClusterProcess : ITestRedis
 
     public static async Task<RedisClusterProcess> StartAsync()
     {
-        var cluster = new RedisClusterProcess([ChildProcess.FreePort(), ChildProcess.FreePort(), ChildProcess.FreePort()]);
+        var ports = new List<int>();
+        while (ports.Count < 3)
+        {
+            var port = ClusterPort();
+            if (!ports.Contains(port) && !ports.Contains(port + BusOffset) && !ports.Contains(port - BusOffset))
+            {
+                ports.Add(port);
+            }
+        }
+        var cluster = new RedisClusterProcess([.. ports]);
         try
         {
             await cluster.CreateAsync();
@@ -41,6 +50,39 @@ public sealed class RedisClusterProcess : ITestRedis
         {
             await cluster.DisposeAsync();
             throw;
+        }
+    }
+
+    // Each node also listens on its port + 10 000 (the cluster bus): both must be free, and the bus port must exist.
+    private const int BusOffset = 10_000;
+
+    private static int ClusterPort()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = Random.Shared.Next(20_000, 55_000);
+            if (IsFree(port) && IsFree(port + BusOffset))
+            {
+                return port;
+            }
+            if (attempt > 1_000)
+            {
+                throw new InvalidOperationException("no free port pair for a cluster node");
+            }
+        }
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
         }
     }
 
