@@ -16,10 +16,15 @@ internal sealed record AuditEventView(string Id, DateTimeOffset Timestamp, strin
     public string PrevHash { get; init; } = "";
     public string Hash { get; init; } = "";
 
+    /// <summary>Chain format (1 or 2, see AuditHashing) with format 2's salts and erased fields' commitments (stored JSON texts).</summary>
+    public long Format { get; init; }
+    public string? Salts { get; init; }
+    public string? Redacted { get; init; }
+
     public static AuditEventView From(AuditRow r) => new(r.Id, DateTimeOffset.FromUnixTimeMilliseconds(r.Ts), r.Event, r.OrgId, r.ActorId, r.UserId,
         r.Email, r.Ip, r.UserAgent, r.SessionId, r.Outcome, r.Details is null ? null : JsonSerializer.Deserialize<Dictionary<string, string?>>(r.Details))
     {
-        Seq = r.Seq, Ts = r.Ts, RawDetails = r.Details, PrevHash = r.PrevHash, Hash = r.Hash,
+        Seq = r.Seq, Ts = r.Ts, RawDetails = r.Details, PrevHash = r.PrevHash, Hash = r.Hash, Format = r.Format, Salts = r.Salts, Redacted = r.Redacted,
     };
 }
 

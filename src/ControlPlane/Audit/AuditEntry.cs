@@ -31,4 +31,13 @@ internal sealed class AuditRow
     public string PrevHash { get; set; } = "";
     public string Hash { get; set; } = "";
     public string? Mac { get; set; }
+
+    /// <summary>Chain format of <see cref="Hash"/> (<see cref="AuditHashing"/>): 1 for events from before format 2.</summary>
+    public long Format { get; set; } = AuditHashing.LegacyFormat;
+
+    /// <summary>Format 2: JSON object of the personal fields' salts (a redacted field's is gone).</summary>
+    public string? Salts { get; set; }
+
+    /// <summary>JSON object of the fields erased from this event: their commitments (format 2), or null plus a keyed MAC (format 1).</summary>
+    public string? Redacted { get; set; }
 }

@@ -61,4 +61,13 @@ internal static class AuditEvents
     public const string WebhookUpdated = "webhook_updated";
     public const string WebhookDeleted = "webhook_deleted";
     public const string WebhookSecretRotated = "webhook_secret_rotated";
+    /// <summary>A mod requested an export of a person's data (details: <c>export_id</c>, <c>records</c>).</summary>
+    public const string UserExportCreated = "user_export_created";
+    /// <summary>The export was downloaded (once; details: <c>export_id</c>).</summary>
+    public const string UserExportDownloaded = "user_export_downloaded";
+    /// <summary>
+    /// A person's data was erased from the org; names no one (details: <c>subject</c>, a keyed pseudonym, and counts).
+    /// The events about the person are redacted by commitment and still verify.
+    /// </summary>
+    public const string UserErased = "user_erased";
 }

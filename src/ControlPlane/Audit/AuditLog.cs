@@ -42,7 +42,9 @@ internal sealed class AuditLog(Db db, AuditStore store, TimeProvider time, Maste
             UserAgent = e.UserAgent,
             Outcome = e.Outcome,
             Details = e.Details is null ? null : JsonSerializer.Serialize(e.Details),
+            Format = AuditHashing.CommitmentFormat,
         };
+        row.Salts = AuditHashing.NewSalts(row);
         await _append.WaitAsync(ct);
         try
         {
@@ -85,15 +87,39 @@ internal sealed class AuditLog(Db db, AuditStore store, TimeProvider time, Maste
     /// <summary>Marks an org for the next checkpoint round again (its checkpoint failed).</summary>
     public void MarkMoved(string orgId) => _moved[orgId] = 0;
 
-    public static string HashOf(AuditRow r)
+    public static string HashOf(AuditRow r) => AuditHashing.HashOf(r);
+
+    /// <summary>
+    /// Whether the row's content matches its hash: recomputed (format 2, redacted or not; format 1 as written), or for a
+    /// format-1 event redacted by an erasure, the keyed MAC the erasure sealed it with (its content can no longer be recomputed).
+    /// </summary>
+    public bool ContentVerifies(string orgId, AuditRow r)
     {
-        // A JSON array is an unambiguous encoding of the fields (no delimiter collisions).
-        var canonical = JsonSerializer.Serialize(new object?[]
+        if (r.Format >= AuditHashing.CommitmentFormat || r.Redacted is null)
         {
-            r.OrgId, r.Id, r.Ts, r.Event, r.ActorId, r.UserId, r.Email, r.SessionId, r.Ip, r.UserAgent, r.Outcome, r.Details, r.PrevHash,
-        });
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+            return HashOf(r) == r.Hash;
+        }
+
+        return AuditHashing.Parse(r.Redacted).GetValueOrDefault(AuditHashing.LegacyMacKey) is { } mac
+            && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(mac), Encoding.ASCII.GetBytes(LegacyRedactionMac(orgId, r)));
     }
+
+    /// <summary>After <see cref="AuditHashing.Redact"/> of a format-1 event: records the keyed MAC over what remains.</summary>
+    public void SealLegacyRedaction(string orgId, AuditRow r)
+    {
+        if (r.Format >= AuditHashing.CommitmentFormat || r.Redacted is null)
+        {
+            return;
+        }
+
+        var redacted = AuditHashing.Parse(r.Redacted);
+        redacted.Remove(AuditHashing.LegacyMacKey);
+        r.Redacted = JsonSerializer.Serialize(new SortedDictionary<string, string?>(redacted, StringComparer.Ordinal));
+        redacted[AuditHashing.LegacyMacKey] = LegacyRedactionMac(orgId, r);
+        r.Redacted = JsonSerializer.Serialize(new SortedDictionary<string, string?>(redacted, StringComparer.Ordinal));
+    }
+
+    private string LegacyRedactionMac(string orgId, AuditRow r) => MacOf(orgId, "redaction:" + AuditHashing.LegacyRedactionInput(r));
 
     private readonly ConcurrentDictionary<string, byte[]> _chainKeys = new(StringComparer.Ordinal);
 

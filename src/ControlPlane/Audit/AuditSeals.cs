@@ -214,7 +214,7 @@ internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit
             var expected = cut?.HeadHash ?? AuditLog.Genesis;
             foreach (var r in rows)
             {
-                if (r.PrevHash != expected || AuditLog.HashOf(r) != r.Hash || r.Mac != audit.MacOf(orgId, r.Hash))
+                if (r.PrevHash != expected || !audit.ContentVerifies(orgId, r) || r.Mac != audit.MacOf(orgId, r.Hash))
                 {
                     Log.CutRefused(logger, orgId, r.Seq);
                     return null;
@@ -320,7 +320,7 @@ internal sealed partial class AuditSeals(Db db, AuditStore store, AuditLog audit
                     : $"events removed from the head: the oldest event does not continue the signed retention cut through seq {cut.Seq}";
                 return Fail(r, r.Seq, reason);
             }
-            if (AuditLog.HashOf(r) != r.Hash)
+            if (!audit.ContentVerifies(orgId, r))
             {
                 return Fail(r, r.Seq, "content does not match its hash (row edited)");
             }

@@ -27,9 +27,33 @@ internal sealed class AuditStore(Db db)
             "SELECT head_hash FROM audit_seals WHERE org_id = @org AND kind = 'cut' ORDER BY through_seq DESC LIMIT 1", new { org = orgId }, tx);
 
     public static Task<int> InsertEventAsync(DbConnection c, DbTransaction tx, AuditRow row) => c.ExecuteAsync("""
-        INSERT INTO audit_events (org_id, id, ts, event, actor_id, user_id, email, session_id, ip, user_agent, outcome, details, prev_hash, hash, mac)
-        VALUES (@OrgId, @Id, @Ts, @Event, @ActorId, @UserId, @Email, @SessionId, @Ip, @UserAgent, @Outcome, @Details, @PrevHash, @Hash, @Mac)
+        INSERT INTO audit_events (org_id, id, ts, event, actor_id, user_id, email, session_id, ip, user_agent, outcome, details, prev_hash, hash, mac,
+          format, salts, redacted)
+        VALUES (@OrgId, @Id, @Ts, @Event, @ActorId, @UserId, @Email, @SessionId, @Ip, @UserAgent, @Outcome, @Details, @PrevHash, @Hash, @Mac,
+          @Format, @Salts, @Redacted)
         """, row, tx);
+
+    /// <summary>
+    /// The org's events that may name a person: as subject or actor, by email, or inside details (ids and normalised
+    /// emails are distinctive strings, so a substring match finds them), oldest first.
+    /// </summary>
+    public static async Task<List<AuditRow>> EventsNamingAsync(DbConnection c, DbTransaction tx, string orgId, string userId, string? email) =>
+        (await c.QueryAsync<AuditRow>(
+            "SELECT * FROM audit_events WHERE org_id = @orgId AND (user_id = @userId OR actor_id = @userId OR details LIKE @idPattern ESCAPE '\\'"
+            + (email is null ? "" : " OR email = @email OR details LIKE @emailPattern ESCAPE '\\' OR details LIKE @emailRaw ESCAPE '\\'") + ") ORDER BY seq",
+            new
+            {
+                orgId, userId, email, idPattern = SqlLike.AnywhereInJson(userId),
+                emailPattern = email is null ? null : SqlLike.AnywhereInJson(email), emailRaw = email is null ? null : SqlLike.Anywhere(email),
+            }, tx)).ToList();
+
+    /// <summary>Writes an erasure's redaction of one event: its personal columns, salts and commitments (never its hash or links).</summary>
+    public static Task<int> UpdateRedactedAsync(DbConnection c, DbTransaction tx, AuditRow r) => c.ExecuteAsync("""
+        UPDATE audit_events SET actor_id = @ActorId, user_id = @UserId, email = @Email, session_id = @SessionId, ip = @Ip,
+          user_agent = @UserAgent, details = @Details, salts = @Salts, redacted = @Redacted
+        WHERE org_id = @OrgId AND seq = @Seq
+        """, r, tx);
+
 
     /// <summary>A page of the org's events matching the filters (null: any), after or before <paramref name="cursor"/>.</summary>
     public Task<List<AuditRow>> QueryAsync(string orgId, string? ev, string? outcome, string? userId, string? sessionId, DateTimeOffset? from,

@@ -4,10 +4,11 @@ using Authio.ControlPlane.Audit;
 namespace Authio.ControlPlane.AuditStreams;
 
 /// <summary>
-/// One audit event on a stream (one NDJSON line), version 1: the stored row with its chain links. <c>details</c> is the
-/// stored JSON text itself, so a receiver recomputes <c>hash</c> exactly (<see cref="AuditLog.HashOf"/>: SHA-256 of the
-/// JSON array <c>[org_id, id, ts, event, actor_id, user_id, email, session_id, ip, user_agent, outcome, details, prev_hash]</c>)
-/// and checks each line's <c>prev_hash</c> against the org's previous line.
+/// One audit event on a stream (one NDJSON line), version 2: the stored row with its chain links, its chain
+/// <c>format</c>, the personal fields' <c>salts</c> and any erased fields' commitments (<c>redacted</c>). <c>details</c>,
+/// <c>salts</c> and <c>redacted</c> are the stored JSON texts, so a receiver recomputes <c>hash</c> exactly
+/// (<see cref="AuditHashing"/>; version 1 lines had no format and always hashed as format 1) and checks each line's
+/// <c>prev_hash</c> against the org's previous line.
 /// </summary>
 internal sealed record AuditStreamLine(
     [property: JsonPropertyName("version")] int Version,
@@ -25,8 +26,14 @@ internal sealed record AuditStreamLine(
     [property: JsonPropertyName("outcome")] string Outcome,
     [property: JsonPropertyName("details")] string? Details,
     [property: JsonPropertyName("prev_hash")] string PrevHash,
-    [property: JsonPropertyName("hash")] string Hash)
+    [property: JsonPropertyName("hash")] string Hash,
+    [property: JsonPropertyName("format")] long Format,
+    [property: JsonPropertyName("salts")] string? Salts,
+    [property: JsonPropertyName("redacted")] string? Redacted)
 {
+    public const int CurrentVersion = 2;
+
     public static AuditStreamLine From(AuditRow r) =>
-        new(1, r.OrgId, r.Seq, r.Id, r.Ts, r.Event, r.ActorId, r.UserId, r.Email, r.SessionId, r.Ip, r.UserAgent, r.Outcome, r.Details, r.PrevHash, r.Hash);
+        new(CurrentVersion, r.OrgId, r.Seq, r.Id, r.Ts, r.Event, r.ActorId, r.UserId, r.Email, r.SessionId, r.Ip, r.UserAgent, r.Outcome, r.Details, r.PrevHash,
+            r.Hash, r.Format, r.Salts, r.Redacted);
 }

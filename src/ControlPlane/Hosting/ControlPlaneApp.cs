@@ -4,6 +4,7 @@ using Authio.ControlPlane.ApiKeys;
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.AuditStreams;
 using Authio.ControlPlane.Auth;
+using Authio.ControlPlane.DataSubjects;
 using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.Fleet;
@@ -65,6 +66,7 @@ public static class ControlPlaneApp
             .AddDiagnostics()
             .AddFleet()
             .AddWebhooks()
+            .AddDataSubjects()
             .AddTracing(builder.Configuration);
         overrides?.Invoke(builder.Services);
 
@@ -98,6 +100,7 @@ public static class ControlPlaneApp
         v1.MapApiKeyEndpoints();
         v1.MapFleetEndpoints();
         v1.MapWebhookEndpoints();
+        v1.MapDataSubjectEndpoints();
         // Called by edges with an edge:sync key, and the OAuth endpoints: outside the access-token group.
         root.MapEdgeApiKeyEndpoints();
         root.MapEdgeSyncEndpoints();

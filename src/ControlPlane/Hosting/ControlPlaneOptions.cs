@@ -50,6 +50,7 @@ internal sealed class ControlPlaneOptions
     public LimitOptions Limits { get; set; } = new();
     public StepUpOptions StepUp { get; set; } = new();
     public WebhookOptions Webhooks { get; set; } = new();
+    public DataSubjectOptions DataSubjects { get; set; } = new();
 
     /// <summary>
     /// Audit streams by name (<c>ControlPlane:AuditStreams:&lt;name&gt;:…</c>): each receives every audit event of every

@@ -105,4 +105,8 @@ internal static class LogEvents
     public const int WebhookRoundFailed = 2183;
     /// <summary>A webhook was created, changed, rotated or deleted.</summary>
     public const int WebhookChanged = 2184;
+    /// <summary>A data-subject export was built (org, export id, size; never its content).</summary>
+    public const int DataSubjectExported = 2250;
+    /// <summary>A person's data was erased from an org (a keyed pseudonym, never the person's id or email).</summary>
+    public const int DataSubjectErased = 2251;
 }

@@ -1,5 +1,6 @@
 using Authio.ControlPlane.Audit;
 using Authio.ControlPlane.Auth;
+using Authio.ControlPlane.DataSubjects;
 using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.EdgeSync;
 using Authio.ControlPlane.SigningKeys;
@@ -12,7 +13,7 @@ namespace Authio.ControlPlane.Hosting;
 /// on one database each interval's round runs on one of them (<see cref="MaintenanceRoundStore"/>).
 /// </summary>
 internal sealed partial class MaintenanceService(SigningKeyStore keys, ControlPlaneMetrics metrics, AuditRetention retention, EdgeChangeStore changes, ControlPlaneOptions options,
-    AuditSeals seals, LoginFailures loginFailures, MaintenanceRoundStore rounds, TimeProvider time, ILogger<MaintenanceService> logger) : BackgroundService
+    AuditSeals seals, LoginFailures loginFailures, DataSubjectStore dataSubjects, MaintenanceRoundStore rounds, TimeProvider time, ILogger<MaintenanceService> logger) : BackgroundService
 {
     private long _roundsRun;
     private long _roundsSkipped;
@@ -60,6 +61,7 @@ internal sealed partial class MaintenanceService(SigningKeyStore keys, ControlPl
         });
         await Step("audit_checkpoints", () => seals.CheckpointAllAsync(ct));
         await Step("login_failure_pruning", () => loginFailures.PruneAsync(options.Lockout.Window, ct));
+        await Step("data_export_expiry", () => dataSubjects.ExpireExportsAsync(time.GetUtcNow().ToUnixTimeMilliseconds(), ct));
         if (failures is not null)
         {
             throw new AggregateException("Maintenance steps failed: " + failures.Count, failures);

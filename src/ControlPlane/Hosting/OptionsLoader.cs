@@ -97,6 +97,7 @@ internal static class OptionsLoader
         Require(AdminUrlsValid(o.AdminUrls), "ControlPlane:AdminUrls", "must list one or more absolute http(s) URLs separated by ';'");
         Require(o.Jobs.Interval > TimeSpan.Zero, "ControlPlane:Jobs:Interval", "must be positive");
         o.Webhooks.Validate();
+        o.DataSubjects.Validate();
         foreach (var (name, limits) in EndpointLimits(o.RateLimits))
         {
             RequireRule(limits.PerIp, $"ControlPlane:RateLimits:{name}:PerIp");

@@ -37,6 +37,7 @@ internal static class EndReasons
     public const string Deactivated = "user_deactivated";
     public const string TokenRevoked = "token_revoked";
     public const string RoleChanged = "role_changed";
+    public const string Erased = "user_erased";
 }
 
 /// <summary>A live session with its user's email, as the org-wide list shows it.</summary>

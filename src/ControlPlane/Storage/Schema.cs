@@ -395,6 +395,46 @@ internal static class Schema
         new(20, "audit_stream_cursors", """
             CREATE TABLE audit_stream_cursors (stream TEXT NOT NULL, org_id TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (stream, org_id));
             """, ""),
+        // Data-subject requests. Audit events from here on hash their personal fields as salted commitments (chain format
+        // 2, see AuditHashing) so an erasure can remove them without breaking the chain. data_exports holds an export,
+        // sealed, until it is downloaded once or expires (org-scoped). Erasing an identity that belongs to no org any more
+        // crosses the isolation boundary on purpose: one owner-run function deletes exactly that identity's global rows.
+        new(21, "data_subject_requests", """
+            ALTER TABLE audit_events ADD COLUMN format BIGINT NOT NULL DEFAULT 1;
+            ALTER TABLE audit_events ADD COLUMN salts TEXT NULL;
+            ALTER TABLE audit_events ADD COLUMN redacted TEXT NULL;
+            CREATE TABLE data_exports (org_id TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT NOT NULL, requested_by TEXT NULL,
+              state TEXT NOT NULL, sealed_content TEXT NULL, bytes BIGINT NOT NULL, records BIGINT NOT NULL, created_at BIGINT NOT NULL,
+              expires_at BIGINT NOT NULL, downloaded_at BIGINT NULL, downloaded_by TEXT NULL, PRIMARY KEY (org_id, id));
+            CREATE INDEX data_exports_expiry ON data_exports(expires_at);
+            """, RlsFor("data_exports") + """
+            CREATE FUNCTION authio_erase_identity(p_user_id TEXT) RETURNS BIGINT
+              LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
+              AS $$
+              BEGIN
+                IF EXISTS (SELECT 1 FROM memberships WHERE user_id = p_user_id) THEN
+                  RETURN 0;
+                END IF;
+                DELETE FROM mfa_recovery_codes WHERE user_id = p_user_id;
+                DELETE FROM mfa_totp WHERE user_id = p_user_id;
+                DELETE FROM passkey_credentials WHERE user_id = p_user_id;
+                DELETE FROM passkey_challenges WHERE user_id = p_user_id;
+                DELETE FROM sign_in_history WHERE user_id = p_user_id;
+                DELETE FROM users WHERE id = p_user_id;
+                RETURN 1;
+              END $$;
+            CREATE FUNCTION authio_pseudonymise_edge_changes(p_user_id TEXT, p_pseudonym TEXT) RETURNS BIGINT
+              LANGUAGE sql SECURITY DEFINER SET search_path = public
+              AS $$ WITH u AS (UPDATE edge_changes SET value = p_pseudonym
+                WHERE org_id = current_setting('app.org_id', true) AND type = 'revocation' AND kind = 'user_not_before' AND value = p_user_id
+                RETURNING 1) SELECT COUNT(*) FROM u $$;
+            CREATE FUNCTION authio_expire_data_exports(p_now BIGINT) RETURNS INTEGER
+              LANGUAGE sql SECURITY DEFINER SET search_path = public
+              AS $$ WITH u AS (UPDATE data_exports SET state = 'expired', sealed_content = NULL WHERE state = 'ready' AND expires_at <= p_now
+                RETURNING 1) SELECT COUNT(*)::INTEGER FROM u $$;
+            REVOKE EXECUTE ON FUNCTION authio_erase_identity(TEXT), authio_pseudonymise_edge_changes(TEXT, TEXT),
+              authio_expire_data_exports(BIGINT) FROM PUBLIC;
+            """),
     ];
 
     public static string Sql(Migration m, Dialect dialect)

@@ -23,6 +23,7 @@ internal static class WebhookEvents
         AuditEvents.UserDeactivated, AuditEvents.RoleAssigned, AuditEvents.RoleRevoked, AuditEvents.ApiKeyCreated, AuditEvents.ApiKeyRotated,
         AuditEvents.ApiKeyRevoked, AuditEvents.ApiKeyExpired, AuditEvents.SigningKeyCreated, AuditEvents.SigningKeyRevoked,
         AuditEvents.MfaTotpEnrolled, AuditEvents.MfaTotpRemoved, AuditEvents.MfaRecoveryCodeUsed, AuditEvents.OrgMfaPolicyChanged,
+        AuditEvents.UserErased,
         // Written by suspicious sign-in detection when that is present; listed so its findings reach webhooks.
         "suspicious_sign_in",
     };

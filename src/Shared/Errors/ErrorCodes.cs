@@ -78,4 +78,9 @@ public static class ErrorCodes
     /// loopback, link-local, metadata or other internal address (400; unless <c>ControlPlane:Webhooks:AllowPrivateNetworks</c>).
     /// </summary>
     public const string WebhookUrlRefused = "webhook_url_refused";
+
+    /// <summary>
+    /// A data-subject export that was already downloaded (its content is handed out once) or has expired (410).
+    /// </summary>
+    public const string ExportGone = "export_gone";
 }
