@@ -6,6 +6,7 @@ using Dapper;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Authio.ControlPlane.Tests;
 
@@ -126,6 +127,78 @@ public abstract partial class ControlPlaneSuite
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    [SuiteFact]
+    public async Task Two_instances_with_the_same_stream_deliver_each_event_once_and_one_takes_over_when_the_other_stops()
+    {
+        var directory = Directory.CreateTempSubdirectory("authio-audit-stream").FullName;
+        var setting = $"--ControlPlane:AuditStreams:shared:Directory={directory}";
+        var (first, firstHttp) = await F.StartAnotherInstanceAsync(setting);
+        var (second, secondHttp) = await F.StartAnotherInstanceAsync(setting);
+        try
+        {
+            var admin = await F.AdminAsync();
+            for (var i = 0; i < 3; i++)
+            {
+                await F.CreateUserAsync("explore", admin);
+                await UntilStreamedAsync(directory);
+                for (var round = 0; round < 3; round++)
+                {
+                    F.Time.Advance(AuditStreamer.Interval);
+                    await Task.Delay(50);
+                }
+
+                var lines = ReadStream(directory);
+                Assert.Equal(lines.Count, lines.DistinctBy(l => l.Id).Count()); // one instance delivers: no event twice
+            }
+
+            // Whichever held the stream stops; the other carries on with what comes next, still without repeats.
+            firstHttp.Dispose();
+            await first.StopAsync();
+            await first.DisposeAsync();
+            first = null!;
+            await F.CreateUserAsync("explore", admin);
+            var after = await UntilStreamedAsync(directory);
+            Assert.Equal(after.Count, after.DistinctBy(l => l.Id).Count());
+        }
+        finally
+        {
+            if (first is not null)
+            {
+                firstHttp.Dispose();
+                await first.StopAsync();
+                await first.DisposeAsync();
+            }
+
+            secondHttp.Dispose();
+            await second.StopAsync();
+            await second.DisposeAsync();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [SuiteFact]
+    public async Task A_streams_lease_has_one_holder_until_released_or_lapsed_and_its_cursor_never_moves_back()
+    {
+        var store = new AuditStreamStore(F.Services.GetRequiredService<Authio.ControlPlane.Storage.Db>()); // registered only with streams configured
+        var stream = "lease-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.True(await store.TryLeaseAsync(stream, "a", 1_000, 16_000, default));
+        Assert.False(await store.TryLeaseAsync(stream, "b", 2_000, 17_000, default)); // a holds it
+        Assert.True(await store.TryLeaseAsync(stream, "a", 3_000, 18_000, default));  // a renews
+        Assert.False(await store.TryLeaseAsync(stream, "b", 17_999, 32_999, default));
+        Assert.True(await store.TryLeaseAsync(stream, "b", 18_000, 33_000, default));  // lapsed: b takes over
+        Assert.False(await store.TryLeaseAsync(stream, "a", 19_000, 34_000, default));
+        await store.ReleaseLeaseAsync(stream, "a", default);                           // not a's to release
+        Assert.False(await store.TryLeaseAsync(stream, "a", 19_000, 34_000, default));
+        await store.ReleaseLeaseAsync(stream, "b", default);
+        Assert.True(await store.TryLeaseAsync(stream, "a", 19_000, 34_000, default));  // released: at once
+
+        await store.SetCursorAsync(stream, "org_x", 10, default);
+        await store.SetCursorAsync(stream, "org_x", 7, default); // a former holder finishing late
+        Assert.Equal(10, (await store.CursorsAsync(stream, default))["org_x"]);
+        await store.SetCursorAsync(stream, "org_x", 12, default);
+        Assert.Equal(12, (await store.CursorsAsync(stream, default))["org_x"]);
     }
 
     /// <summary>An https (here loopback http) audit stream: NDJSON batches by POST; a refused batch is sent again.</summary>

@@ -17,6 +17,14 @@ internal sealed partial class AuditStreamer(ControlPlaneOptions options, AuditSt
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a stream's lease lasts without renewal (renewed every round): with several instances configured alike, one
+    /// delivers each stream, and another takes over this long after it stops answering (at once after a graceful stop).
+    /// </summary>
+    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(15);
+
+    private readonly string _holder = Environment.MachineName + "/" + Guid.NewGuid().ToString("N");
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, time);
@@ -26,7 +34,11 @@ internal sealed partial class AuditStreamer(ControlPlaneOptions options, AuditSt
             {
                 try
                 {
-                    await DeliverAsync(name, stream, stoppingToken);
+                    var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+                    if (await store.TryLeaseAsync(name, _holder, now, now + (long)LeaseDuration.TotalMilliseconds, stoppingToken))
+                    {
+                        await DeliverAsync(name, stream, stoppingToken);
+                    }
                 }
                 catch (Exception error) when (error is not OperationCanceledException)
                 {
@@ -35,6 +47,23 @@ internal sealed partial class AuditStreamer(ControlPlaneOptions options, AuditSt
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        foreach (var name in options.AuditStreams.Keys)
+        {
+            try
+            {
+                await store.ReleaseLeaseAsync(name, _holder, cancellationToken);
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                // Not released: another instance takes the stream over when the lease lapses.
+                LogFailed(logger, name, error.GetType().Name, error.Message);
+            }
+        }
     }
 
     /// <summary>One round for one stream: every org with new events, a batch each.</summary>
@@ -59,7 +88,8 @@ internal sealed partial class AuditStreamer(ControlPlaneOptions options, AuditSt
                 }
                 await WriteAsync(name, stream, batch.ToString(), ct);
                 after = rows[^1].Seq;
-                await store.SetCursorAsync(name, org, after, ct);
+                // Not cancellable: a batch that was delivered is recorded even while the instance stops, or the next one repeats it.
+                await store.SetCursorAsync(name, org, after, CancellationToken.None);
                 if (rows.Count < stream.BatchSize)
                 {
                     break;

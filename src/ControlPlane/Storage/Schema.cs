@@ -395,7 +395,7 @@ internal static class Schema
         new(20, "audit_stream_cursors", """
             CREATE TABLE audit_stream_cursors (stream TEXT NOT NULL, org_id TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (stream, org_id));
             """, ""),
-        // Data-subject requests. Audit events from here on hash their personal fields as salted commitments (chain format
+        // Data-subject requests, and which instance delivers each audit stream (a lease, platform data). Audit events from here on hash their personal fields as salted commitments (chain format
         // 2, see AuditHashing) so an erasure can remove them without breaking the chain. data_exports holds an export,
         // sealed, until it is downloaded once or expires (org-scoped). Erasing an identity that belongs to no org any more
         // crosses the isolation boundary on purpose: one owner-run function deletes exactly that identity's global rows.
@@ -407,6 +407,7 @@ internal static class Schema
               state TEXT NOT NULL, sealed_content TEXT NULL, bytes BIGINT NOT NULL, records BIGINT NOT NULL, created_at BIGINT NOT NULL,
               expires_at BIGINT NOT NULL, downloaded_at BIGINT NULL, downloaded_by TEXT NULL, PRIMARY KEY (org_id, id));
             CREATE INDEX data_exports_expiry ON data_exports(expires_at);
+            CREATE TABLE audit_stream_leases (stream TEXT PRIMARY KEY, holder TEXT NOT NULL, lease_until BIGINT NOT NULL);
             """, RlsFor("data_exports") + """
             CREATE FUNCTION authio_erase_identity(p_user_id TEXT) RETURNS BIGINT
               LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
