@@ -78,4 +78,9 @@ public static class ErrorCodes
     /// loopback, link-local, metadata or other internal address (400; unless <c>ControlPlane:Webhooks:AllowPrivateNetworks</c>).
     /// </summary>
     public const string WebhookUrlRefused = "webhook_url_refused";
+    /// <summary>
+    /// The password was right but the sign-in's risk score is above <c>ControlPlane:Risk:StepUpAbove</c> and the user has no
+    /// second factor to step up with: refused (401), reported as <c>suspicious_sign_in</c> with <c>action: refused</c>.
+    /// </summary>
+    public const string SignInStepUpRequired = "sign_in_step_up_required";
 }
