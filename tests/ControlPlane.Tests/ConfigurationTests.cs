@@ -20,6 +20,10 @@ public sealed class ConfigurationTests
     [InlineData("--ControlPlane:Webhooks:Timeout=00:01:00", "ControlPlane:Webhooks:Timeout")]
     [InlineData("--ControlPlane:Webhooks:MaxBackoff=00:00:01", "ControlPlane:Webhooks:MaxBackoff")]
     [InlineData("--ControlPlane:Webhooks:MaxConcurrencyPerEndpoint=0", "ControlPlane:Webhooks:MaxConcurrencyPerEndpoint")]
+    [InlineData("--ControlPlane:Risk:StepUpAbove=100", "ControlPlane:Risk:StepUpAbove")]
+    [InlineData("--ControlPlane:Risk:StepUpAbove=-1", "ControlPlane:Risk:StepUpAbove")]
+    [InlineData("--ControlPlane:Risk:StuffingThreshold=2", "ControlPlane:Risk:StuffingThreshold")]
+    [InlineData("--ControlPlane:Risk:StuffingWindow=02:00:00", "ControlPlane:Risk:StuffingWindow")]
     [InlineData("--ConnectionStrings:ControlPlane=Host=x;Bogus Key=1", "ConnectionStrings:ControlPlane")]
     [InlineData("--ControlPlane:Bootstrap:OrgName=A --ControlPlane:Bootstrap:AdminEmail=a@b.c --ControlPlane:Bootstrap:AdminPassword=weak", "ControlPlane:Bootstrap:AdminPassword")]
     public async Task Bad_configuration_stops_startup_naming_the_key(string arg, string key)

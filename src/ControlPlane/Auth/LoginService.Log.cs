@@ -17,5 +17,9 @@ internal sealed partial class LoginService
 
         [LoggerMessage(EventId = LogEvents.UnknownEmailLocked, Level = LogLevel.Information, Message = "An email without an account locked out after repeated failures")]
         public static partial void LockedUnknown(ILogger logger);
+
+        [LoggerMessage(EventId = LogEvents.SignInStepUpRefused, Level = LogLevel.Warning,
+            Message = "Sign-in of user {UserId} in org {OrgId} refused: risk score {Score} needs a second factor the user does not have")]
+        public static partial void StepUpRefused(ILogger logger, string orgId, string userId, int score);
     }
 }

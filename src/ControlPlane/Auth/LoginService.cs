@@ -9,6 +9,7 @@ using Authio.ControlPlane.Sessions;
 using Authio.ControlPlane.Storage;
 using Authio.ControlPlane.Tokens;
 using Authio.ControlPlane.Users;
+using Authio.Shared.Errors;
 
 namespace Authio.ControlPlane.Auth;
 
@@ -81,14 +82,14 @@ internal sealed partial class LoginService(
         if (user is null)
         {
             hasher.VerifyDummy(password);
-            return await RecordFailureAsync(emailKey, null, now, failedEntry, auditOrgs, SignInOutcomes.UnknownUser, ct);
+            return await RecordFailureAsync(emailKey, null, password, now, failedEntry, auditOrgs, SignInOutcomes.UnknownUser, ct);
         }
         // bcrypt ignores bytes past 72, so a longer password could match a stored 72-byte one by its prefix alone.
         var tooLong = System.Text.Encoding.UTF8.GetByteCount(password) > PasswordPolicy.MaxBytes;
         var passwordOk = tooLong ? hasher.VerifyDummy(password) : hasher.Verify(password, user.PasswordHash);
         if (!passwordOk)
         {
-            return await RecordFailureAsync(emailKey, user.Id, now, failedEntry, auditOrgs, SignInOutcomes.BadPassword, ct);
+            return await RecordFailureAsync(emailKey, user.Id, password, now, failedEntry, auditOrgs, SignInOutcomes.BadPassword, ct);
         }
 
         var active = userOrgs.Where(o => o.Active).Select(o => o.OrgId).ToList();
@@ -136,6 +137,20 @@ internal sealed partial class LoginService(
             metrics.SignIn(SignInOutcomes.MfaRequired);
             return new SignInResult(null, pending, false);
         }
+        // No second factor: the password is all there is, so a risky sign-in above Risk:StepUpAbove stops here (an
+        // enrolment-limited session would let whoever holds the password enrol their own factor). Nothing of it is
+        // remembered, so trying again from the same place stays just as risky.
+        var assessment = await risk.AssessAsync(user.Id, client, Risk.SignInRisk.LockEndedRecently(lockState?.LockedUntil, now), ct);
+        if (risk.NeedsSecondFactor(assessment))
+        {
+            Log.StepUpRefused(logger, chosen, user.Id, assessment.Score);
+            metrics.SignIn(SignInOutcomes.Denied);
+            await risk.RefusedAsync(chosen, user.Id, user.Email, client, assessment, ct);
+            await audit.RecordAsync(failedEntry with { OrgId = chosen, Details = new() { ["reason"] = "step_up_required" } }, ct);
+            return new Failure(401, ErrorCodes.SignInStepUpRequired, "Second factor required",
+                "This sign-in does not look like this account's usual ones and needs a second factor, which the account does not have. " +
+                "Sign in from a device and network you have used before, or ask an administrator.");
+        }
         // Failures are cleared only by a complete sign-in: a right password alone must not reset the count a guesser of
         // second factors is running up.
         if (lockState is not null)
@@ -154,9 +169,7 @@ internal sealed partial class LoginService(
         {
             UserId = user.Id, Email = user.Email, SessionId = pair.SessionId, Ip = client.Ip, UserAgent = client.UserAgent,
         }, ct);
-        // A lock that ended within the hour: the guesser may have got the password right at last.
-        var afterLockout = lockState?.LockedUntil is { } lockedUntil && now - lockedUntil < (long)TimeSpan.FromHours(1).TotalMilliseconds;
-        await risk.SucceededAsync(chosen, user.Id, user.Email, pair.SessionId, client, afterLockout, ct);
+        await risk.CompletedAsync(chosen, user.Id, user.Email, pair.SessionId, client, assessment, null, ct);
         metrics.SignIn(SignInOutcomes.Success);
         return new SignInResult(pair, null, step == SecondStep.MustEnrol);
     }
@@ -214,12 +227,12 @@ internal sealed partial class LoginService(
         return Failure.Unauthorized("Invalid email or password.");
     }
 
-    private async Task<Result<SignInResult>> RecordFailureAsync(string emailKey, string? userId, long now, AuditEntry entry, IReadOnlyList<string> orgs,
+    private async Task<Result<SignInResult>> RecordFailureAsync(string emailKey, string? userId, string password, long now, AuditEntry entry, IReadOnlyList<string> orgs,
         string reason, CancellationToken ct)
     {
         // Unknown emails and wrong passwords are told apart here only: the caller sees the same 401 for both.
         metrics.SignIn(reason);
-        await risk.FailedAsync(emailKey, orgs, new ClientInfo(entry.Ip, entry.UserAgent), ct);
+        await risk.FailedAsync(emailKey, userId is not null, password, orgs, new ClientInfo(entry.Ip, entry.UserAgent), ct);
         var l = options.Lockout;
         var count = await users.AddLoginFailureAsync(emailKey, now, (long)l.Window.TotalMilliseconds, ct);
         if (count >= l.MaxFailures)

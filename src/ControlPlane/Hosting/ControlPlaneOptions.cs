@@ -69,6 +69,18 @@ internal sealed class RiskOptions
 
     /// <summary>Optionally its locations CSV (<c>geoname_id</c> to <c>country_iso_code</c>), to name countries. Default none.</summary>
     public string? LocationNamesCsv { get; set; }
+
+    /// <summary>
+    /// A password sign-in whose risk score is above this does not complete with the password alone: it needs a second
+    /// factor, and is refused (401 <c>sign_in_step_up_required</c>) when the user has none. Default none (off); 0–99.
+    /// </summary>
+    public int? StepUpAbove { get; set; }
+
+    /// <summary>Distinct emails failing from one address, mostly each with its own password, that make a credential-stuffing alert. Default 10 (3–1 000).</summary>
+    public int StuffingThreshold { get; set; } = 10;
+
+    /// <summary>The window <see cref="StuffingThreshold"/> is counted in, per address. Default 10 minutes (10 s – 1 h).</summary>
+    public TimeSpan StuffingWindow { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>One audit stream: exactly one of <see cref="Url"/> and <see cref="Directory"/>.</summary>

@@ -57,6 +57,13 @@ internal static class LogEvents
     /// <summary>An audit stream's batch could not be delivered; it is retried.</summary>
     public const int AuditStreamFailed = 2210;
 
+    /// <summary>A right password refused for its risk score (<c>Risk:StepUpAbove</c>): the user has no second factor.</summary>
+    public const int SignInStepUpRefused = 2230;
+    /// <summary>A burst of failures from one address: password spraying or credential stuffing (once per address and window).</summary>
+    public const int SignInBurstDetected = 2231;
+    /// <summary>A sign-in flagged as suspicious (reasons and score; never the address or the user agent).</summary>
+    public const int SuspiciousSignIn = 2232;
+
     public const int AuthorityPollFailed = 1920;
     public const int AuthorityPollRecovered = 1921;
     /// <summary>One org's part of a maintenance round failed; the other orgs and steps still ran.</summary>

@@ -98,6 +98,10 @@ internal static class OptionsLoader
         Require(o.Jobs.Interval > TimeSpan.Zero, "ControlPlane:Jobs:Interval", "must be positive");
         o.Webhooks.Validate();
         o.DataSubjects.Validate();
+        Require(o.Risk.StepUpAbove is null or (>= 0 and <= 99), "ControlPlane:Risk:StepUpAbove", "must be between 0 and 99 (a risk score; unset: off)");
+        Require(o.Risk.StuffingThreshold is >= 3 and <= Risk.SignInRisk.MaxPerBurst, "ControlPlane:Risk:StuffingThreshold", $"must be between 3 and {Risk.SignInRisk.MaxPerBurst}");
+        Require(o.Risk.StuffingWindow >= TimeSpan.FromSeconds(10) && o.Risk.StuffingWindow <= TimeSpan.FromHours(1), "ControlPlane:Risk:StuffingWindow",
+            "must be between 00:00:10 and 01:00:00");
         foreach (var (name, limits) in EndpointLimits(o.RateLimits))
         {
             RequireRule(limits.PerIp, $"ControlPlane:RateLimits:{name}:PerIp");

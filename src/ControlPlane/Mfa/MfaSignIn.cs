@@ -3,8 +3,10 @@ using System.Text;
 using System.Text.Json;
 using Authio.ControlPlane.Api;
 using Authio.ControlPlane.Audit;
+using Authio.ControlPlane.Auth;
 using Authio.ControlPlane.Diagnostics;
 using Authio.ControlPlane.Orgs;
+using Authio.ControlPlane.Risk;
 using Authio.ControlPlane.Sessions;
 using Authio.ControlPlane.Tokens;
 using Authio.ControlPlane.Users;
@@ -29,8 +31,8 @@ internal sealed record SignedIn(TokenPair Tokens, SignInContext SignIn);
 /// <see cref="MaxFailuresPerToken"/> wrong factors, and every wrong factor also counts toward the email's lockout.
 /// </summary>
 internal sealed partial class MfaSignIn(
-    MfaStore store, MfaService mfa, MfaPolicyCache policies, SessionService sessions, UserStore users, OrgStore orgs, AuditLog audit,
-    ControlPlaneMetrics metrics, TimeProvider time, ILogger<MfaSignIn> logger)
+    MfaStore store, MfaService mfa, MfaPolicyCache policies, SessionService sessions, UserStore users, OrgStore orgs, AuditLog audit, LoginFailures failures,
+    SignInRisk risk, ControlPlaneMetrics metrics, TimeProvider time, ILogger<MfaSignIn> logger)
 {
     public static readonly TimeSpan TokenLifetime = TimeSpan.FromMinutes(5);
     public const int MaxFailuresPerToken = 5;
@@ -72,6 +74,8 @@ internal sealed partial class MfaSignIn(
         }
 
         var row = found.Value!;
+        // Read before the factor is verified: a verified factor clears the email's failures, and with them the lock's end.
+        var prior = await PriorAsync(row.OrgId, row.UserId, ct);
         var factor = await mfa.VerifyAsync(row.OrgId, row.UserId, null, proof, client, "sign_in", ct);
         if (factor.Error is { } error)
         {
@@ -90,7 +94,7 @@ internal sealed partial class MfaSignIn(
 
         var f = factor.Value!;
         var signIn = f.Method == MfaMethods.Passkey ? SignInContext.PasswordAndPasskey(f.Amr, NowSeconds) : SignInContext.PasswordAndOtp(NowSeconds);
-        return await StartAsync(row.OrgId, row.UserId, client, signIn, f.Method, ct);
+        return await StartAsync(row.OrgId, row.UserId, client, signIn, f.Method, prior, ct);
     }
 
     /// <summary>Passkey options for the second step: an assertion limited to the <c>mfa_token</c>'s user's credentials.</summary>
@@ -161,7 +165,8 @@ internal sealed partial class MfaSignIn(
             return Failure.Invalid("org_id", $"is required: this user belongs to several organizations: {string.Join(", ", active)}. Send \"org_id\" with one of them.");
         }
 
-        return await StartAsync(chosen, userId, client, SignInContext.PasskeyOnly(verified.Value.Amr, NowSeconds), MfaMethods.Passkey, ct);
+        return await StartAsync(chosen, userId, client, SignInContext.PasskeyOnly(verified.Value.Amr, NowSeconds), MfaMethods.Passkey,
+            await PriorAsync(chosen, userId, ct), ct);
     }
 
     /// <summary>
@@ -234,8 +239,15 @@ internal sealed partial class MfaSignIn(
         return row;
     }
 
-    private async Task<Result<SignedIn>> StartAsync(string orgId, string userId, ClientInfo client, SignInContext signIn, string method, CancellationToken ct)
+    /// <summary>
+    /// Starts the session of a sign-in that completed with <paramref name="method"/>, then runs the risk check on it: the
+    /// one check of a two-step or passkey sign-in (its password step runs none), so it is reported and remembered once.
+    /// Its factor already is the step-up <c>Risk:StepUpAbove</c> asks for, so no score refuses it here.
+    /// </summary>
+    private async Task<Result<SignedIn>> StartAsync(string orgId, string userId, ClientInfo client, SignInContext signIn, string method,
+        (string? Email, bool AfterLockout) prior, CancellationToken ct)
     {
+        var assessment = await risk.AssessAsync(userId, client, prior.AfterLockout, ct);
         if (await sessions.StartAsync(orgId, userId, client, signIn, ct) is not { } pair)
         {
             metrics.SignIn(SignInOutcomes.Denied);
@@ -247,8 +259,21 @@ internal sealed partial class MfaSignIn(
             UserId = userId, SessionId = pair.SessionId, Ip = client.Ip, UserAgent = client.UserAgent,
             Details = new() { ["method"] = method, ["acr"] = signIn.Acr },
         }, ct);
+        await risk.CompletedAsync(orgId, userId, prior.Email, pair.SessionId, client, assessment, method, ct);
         metrics.SignIn(SignInOutcomes.Success);
         return new SignedIn(pair, signIn);
+    }
+
+    /// <summary>The user's email (for the risk report) and whether their sign-in lock ended within the last hour.</summary>
+    private async Task<(string? Email, bool AfterLockout)> PriorAsync(string orgId, string userId, CancellationToken ct)
+    {
+        if (await users.GetInOrgAsync(orgId, userId, ct) is not { } user)
+        {
+            return (null, false);
+        }
+
+        var state = await users.LoginFailureAsync(failures.KeyOf(UserStore.NormalizeEmail(user.Email)), ct);
+        return (user.Email, SignInRisk.LockEndedRecently(state?.LockedUntil, NowMs));
     }
 
     private static Failure PasskeysOff() => new(404, ErrorCodes.NotFound, "Not found", "Passkeys are not enabled on this control plane.");

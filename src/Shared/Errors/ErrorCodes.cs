@@ -83,4 +83,10 @@ public static class ErrorCodes
     /// A data-subject export that was already downloaded (its content is handed out once) or has expired (410).
     /// </summary>
     public const string ExportGone = "export_gone";
+
+    /// <summary>
+    /// The password was right but the sign-in's risk score is above <c>ControlPlane:Risk:StepUpAbove</c> and the user has no
+    /// second factor to step up with: refused (401), reported as <c>suspicious_sign_in</c> with <c>action: refused</c>.
+    /// </summary>
+    public const string SignInStepUpRequired = "sign_in_step_up_required";
 }
