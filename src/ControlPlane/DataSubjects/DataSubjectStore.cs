@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Authio.ControlPlane.Sessions;
 using Authio.ControlPlane.Storage;
 using Dapper;
 
@@ -93,11 +94,9 @@ internal sealed class DataSubjectStore(Db db)
             WHERE m.org_id = @orgId AND m.user_id = @userId ORDER BY t.name
             """, new { orgId, userId }, tx)).ToList();
 
-    public static async Task<List<ExportedSession>> SessionsAsync(DbConnection c, DbTransaction tx, string orgId, string userId) =>
-        (await c.QueryAsync<ExportedSession>("""
-            SELECT id, created_at, last_seen_at, ip, user_agent, access_expires_at, ended_at, end_reason, amr, acr, auth_time
-            FROM sessions WHERE org_id = @orgId AND user_id = @userId ORDER BY created_at, id
-            """, new { orgId, userId }, tx)).ToList();
+    public static async Task<List<SessionRow>> SessionsAsync(DbConnection c, DbTransaction tx, string orgId, string userId) =>
+        (await c.QueryAsync<SessionRow>(
+            "SELECT * FROM sessions WHERE org_id = @orgId AND user_id = @userId ORDER BY created_at, id", new { orgId, userId }, tx)).ToList();
 
     public static Task<ExportedTotp?> TotpAsync(DbConnection c, DbTransaction tx, string userId) => c.QuerySingleOrDefaultAsync<ExportedTotp>(
         "SELECT created_at, confirmed_at FROM mfa_totp WHERE user_id = @userId", new { userId }, tx);
@@ -237,21 +236,6 @@ internal sealed class ExportedTeam
 {
     public string TeamId { get; set; } = "";
     public string Name { get; set; } = "";
-}
-
-internal sealed class ExportedSession
-{
-    public string Id { get; set; } = "";
-    public long CreatedAt { get; set; }
-    public long LastSeenAt { get; set; }
-    public string? Ip { get; set; }
-    public string? UserAgent { get; set; }
-    public long AccessExpiresAt { get; set; }
-    public long? EndedAt { get; set; }
-    public string? EndReason { get; set; }
-    public string? Amr { get; set; }
-    public string? Acr { get; set; }
-    public long? AuthTime { get; set; }
 }
 
 internal sealed class ExportedTotp
