@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Authio.ControlPlane.Api;
@@ -239,7 +240,7 @@ internal sealed partial class DataSubjectService(Db db, DataSubjectStore store, 
         long records = 0;
         void Line(string type, Action<Utf8JsonWriter> fields, bool counted = true)
         {
-            using (var w = new Utf8JsonWriter(buffer))
+            using (var w = new Utf8JsonWriter(buffer, WriterOptions))
             {
                 w.WriteStartObject();
                 w.WriteString("type", type);
@@ -398,7 +399,16 @@ internal sealed partial class DataSubjectService(Db db, DataSubjectStore store, 
                 if (subject)
                 {
                     w.WriteString("email", e.Email);
-                    w.WriteString("details", e.Details);
+                    w.WritePropertyName("details");
+                    if (e.Details is null)
+                    {
+                        w.WriteNullValue();
+                    }
+                    else
+                    {
+                        // Stored by the control plane as a JSON object: written as one, not as a string of JSON.
+                        w.WriteRawValue(e.Details);
+                    }
                 }
 
                 if (subject || acting)
@@ -431,7 +441,10 @@ internal sealed partial class DataSubjectService(Db db, DataSubjectStore store, 
         }
     }
 
-    private static string Iso(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("O", CultureInfo.InvariantCulture);
+    private static string Iso(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    // A download, not a web page: no reason to escape '+', quotes or non-ASCII letters.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static string Invariant(long n) => n.ToString(CultureInfo.InvariantCulture);
 
