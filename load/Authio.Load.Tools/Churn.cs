@@ -100,7 +100,7 @@ internal static class Churn
             $"growth_second_half_pct={growth * 100:F1} max_gc_heap_mib={maxHeapAfterWarmup:F1} hit_rate_after_warmup={(hits + misses > 0 ? hits / (hits + misses) : 0):P1} " +
             $"evictions={evictions:F0} cache_capacity={finalMetrics.Sum("authio_edge_token_cache_capacity"):F0} " +
             $"cache_entries={finalMetrics.Sum("authio_edge_token_cache_entries"):F0} budget_mib={finalMetrics.Sum("authio_edge_memory_budget_bytes") / 1048576:F0} " +
-            $"pressure_trims={finalMetrics.Sum("authio_edge_memory_pressure_trims_total"):F0} monitor_gcs={finalMetrics.Sum("authio_edge_memory_collections_total"):F0}"));
+            $"pressure_trims={finalMetrics.Sum("authio_edge_memory_pressure_trims_total"):F0} monitor_gcs={finalMetrics.Sum("authio_edge_memory_collections_total"):F0} compactions={finalMetrics.Sum("authio_edge_memory_compactions_total"):F0}"));
         return non2xx == 0 && errors == 0 ? 0 : 1;
     }
 
