@@ -46,10 +46,6 @@ internal sealed class TokenPrefixes
             return [];
         }
         var family = Find(Volatile.Read(ref _families), token, header) ?? Learn(token, header);
-        if (family is null)
-        {
-            return [];
-        }
         var common = Math.Min(token.CommonPrefixLength(family.Reference), token.Length - 1);
         var prefixes = Volatile.Read(ref family.Prefixes);
         var best = Longest(prefixes, common);
