@@ -42,7 +42,7 @@ internal static class MemoryProbe
         Console.WriteLine($"{"what",-66} {"B/entry",9}");
 
         Row("token bytes as a byte[] per entry (previous layout)", n, i => _keep[i] = tokens[i].ToArray());
-        Console.WriteLine($"{"token bytes in the slab (current: one fixed region per slot)",-66} {TokenCache.SlotBytes,9}");
+        Console.WriteLine($"{"token bytes in the slab (current: one fixed region per slot, after the shared prefix)",-66} {TokenCache.SlotBytes,9}");
         Row("identity, current layout (sub/sid/jti strings own; scopes, org shared)", n,
             i => _keep[i] = EdgeIdentity.FromJwt(claims[i], payloads[i].AsSpan(0, claims[i].PayloadLength), keepPayload: false));
         Row("identity, previous layout (own payload copy, scopes array, header)", n, i =>
@@ -62,7 +62,7 @@ internal static class MemoryProbe
         Row("  sid string", n, i => _keep[i] = claims[i].SessionId.GetString(payloads[i])!);
         Row("  jti string", n, i => _keep[i] = claims[i].TokenId.GetString(payloads[i])!);
         Row("  org string (previous: per token; now shared)", n, i => _keep[i] = claims[i].Org.GetString(payloads[i])!);
-        Row("cache entry object (hash, length, overflow ref, identity ref, referenced bit)", n, i => _keep[i] = new TokenCache.Entry(0, 527, null, sample));
+        Row("cache entry object (hash, length, head ref, identity ref, referenced bit)", n, i => _keep[i] = new TokenCache.Entry(0, 527, [], sample));
         Console.WriteLine($"{"cache slot (one reference per slot, fixed at start)",-66} {8,9}");
 
         TokenCache? cache = null;
@@ -71,7 +71,7 @@ internal static class MemoryProbe
             once: () => cache = new TokenCache(n));
         var held = cache!.Count();
         Console.WriteLine($"   per entry held: {_lastTotal / (double)held,9:F1} B ({held:N0} of {cache.Capacity:N0} held: 2-way sets, so some tokens"
-            + " evicted each other; slots and the whole slab are counted, a slab page is resident only once written)");
+            + $" evicted each other; slots and the whole slab are counted, a slab page is resident only once written); {cache.PrefixCount} shared prefixes");
         GC.KeepAlive(cache);
         cache = null;
         Array.Clear(tokens);

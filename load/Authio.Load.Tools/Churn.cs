@@ -49,7 +49,7 @@ internal static class Churn
             }
         })).ToArray();
 
-        Console.WriteLine($"{"t_s",6} {"rss_mib",8} {"gc_heap_mib",11} {"gc_committed_mib",16} {"rps",7} {"hit_rate",8} {"non2xx",7} {"errors",6}");
+        Console.WriteLine($"{"t_s",6} {"rss_mib",8} {"anon_mib",8} {"file_mib",8} {"gc_heap_mib",11} {"gc_committed_mib",16} {"rps",7} {"hit_rate",8} {"non2xx",7} {"errors",6}");
         var samples = new List<(double T, double Rss, double Heap)>();
         long lastRequests = 0;
         var lastT = 0d;
@@ -60,7 +60,7 @@ internal static class Churn
         {
             await Task.Delay(interval);
             var t = clock.Elapsed.TotalSeconds;
-            var rss = ResidentMiB(pid);
+            var (rss, anon, file) = ResidentMiB(pid);
             var metrics = await ScrapeAsync(scrape, metricsUrl);
             var heap = metrics.Sum("dotnet_gc_last_collection_heap_size_bytes") / 1048576d;
             var committed = metrics.Sum("dotnet_gc_last_collection_memory_committed_size_bytes") / 1048576d;
@@ -70,7 +70,7 @@ internal static class Churn
             var lookupsDelta = lookups.Hits - last.Hits + lookups.Misses - last.Misses;
             var hitRate = lookupsDelta > 0 ? (lookups.Hits - last.Hits) / lookupsDelta : 0;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{t,6:F0} {rss,8:F1} {heap,11:F1} {committed,16:F1} {(requests - lastRequests) / (t - lastT),7:F0} {hitRate,8:P1} {Interlocked.Read(ref non2xx),7} {Interlocked.Read(ref errors),6}"));
+                $"{t,6:F0} {rss,8:F1} {anon,8:F1} {file,8:F1} {heap,11:F1} {committed,16:F1} {(requests - lastRequests) / (t - lastT),7:F0} {hitRate,8:P1} {Interlocked.Read(ref non2xx),7} {Interlocked.Read(ref errors),6}"));
             (lastRequests, lastT, last) = (requests, t, lookups);
             if (!warmedUp && clock.Elapsed >= warmup)
             {
@@ -100,20 +100,34 @@ internal static class Churn
             $"growth_second_half_pct={growth * 100:F1} max_gc_heap_mib={maxHeapAfterWarmup:F1} hit_rate_after_warmup={(hits + misses > 0 ? hits / (hits + misses) : 0):P1} " +
             $"evictions={evictions:F0} cache_capacity={finalMetrics.Sum("authio_edge_token_cache_capacity"):F0} " +
             $"cache_entries={finalMetrics.Sum("authio_edge_token_cache_entries"):F0} budget_mib={finalMetrics.Sum("authio_edge_memory_budget_bytes") / 1048576:F0} " +
-            $"pressure_trims={finalMetrics.Sum("authio_edge_memory_pressure_trims_total"):F0} monitor_gcs={finalMetrics.Sum("authio_edge_memory_collections_total"):F0}"));
+            $"pressure_trims={finalMetrics.Sum("authio_edge_memory_pressure_trims_total"):F0} monitor_gcs={finalMetrics.Sum("authio_edge_memory_collections_total"):F0} compactions={finalMetrics.Sum("authio_edge_memory_compactions_total"):F0}"));
         return non2xx == 0 && errors == 0 ? 0 : 1;
     }
 
-    private static double ResidentMiB(int pid)
+    /// <summary>VmRSS of the process, and its anonymous (heap, stacks, JIT code, native buffers) and file-backed (assemblies, libraries) parts, in MiB.</summary>
+    private static (double Rss, double Anon, double File) ResidentMiB(int pid)
     {
+        double rss = 0, anon = 0, file = 0;
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
+            var kib = line.StartsWith("VmRSS:", StringComparison.Ordinal) || line.StartsWith("RssAnon:", StringComparison.Ordinal)
+                || line.StartsWith("RssFile:", StringComparison.Ordinal)
+                ? double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024
+                : 0;
             if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
             {
-                return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+                rss = kib;
+            }
+            else if (line.StartsWith("RssAnon:", StringComparison.Ordinal))
+            {
+                anon = kib;
+            }
+            else if (line.StartsWith("RssFile:", StringComparison.Ordinal))
+            {
+                file = kib;
             }
         }
-        return 0;
+        return (rss, anon, file);
     }
 
     private static async Task<Metrics> ScrapeAsync(HttpClient client, string url)

@@ -11,7 +11,9 @@ namespace Authio.EdgeProxy.Authentication;
 /// <see cref="SlotBytes"/> per slot, allocated once (pinned, uninitialized: a page becomes resident when a token is
 /// first written to it), and overwritten in place when the slot changes hands. A cache under churn therefore leaves
 /// no token bytes behind for the GC (they were ≈ 55 % of what every miss allocated and the GC had to find dead in
-/// generation 2). Longer tokens keep their own array. Since a region is reused, a hit reads it between two reads of
+/// generation 2). A token longer than a region is split: the beginning it shares with the tokens of its key and
+/// issuer (header, <c>iss</c>, <c>aud</c>: <see cref="TokenPrefixes"/>) is a reference to one shared array, the rest goes
+/// in the region; a token whose rest does not fit keeps its own array. Matching stays byte-exact over the whole token. Since a region is reused, a hit reads it between two reads of
 /// its slot, and a writer first parks the slot on <see cref="Writing"/>: the bytes compared are the entry's
 /// (seqlock; no reader ever matches a half-written region).
 /// </para>
@@ -21,14 +23,19 @@ namespace Authio.EdgeProxy.Authentication;
 /// </summary>
 internal sealed class TokenCache
 {
-    /// <summary>Slab bytes per slot: tokens up to this long are stored in place (ES256 access tokens are 500–600 bytes).</summary>
-    public const int SlotBytes = 640;
+    /// <summary>
+    /// Slab bytes per slot: a token up to this long, or whose part after its shared prefix is, is stored in place
+    /// (ES256 access tokens are 500–600 bytes, ≈ 190 of them shared when the payload starts with <c>iss</c> and <c>aud</c>).
+    /// </summary>
+    public const int SlotBytes = 384;
 
-    /// <summary>Slots per slab chunk (a chunk is one pinned array of 40 MiB, well under the array size limit).</summary>
+    /// <summary>Slots per slab chunk (a chunk is one pinned array of 24 MiB, well under the array size limit).</summary>
     private const int ChunkShift = 16;
 
     /// <summary>Marks a slot whose region is being written; never matches a token (length −1).</summary>
-    private static readonly Entry Writing = new(0, -1, null, null!);
+    private static readonly Entry Writing = new(0, -1, [], null!);
+
+    private readonly TokenPrefixes _prefixes = new();
 
     private readonly Entry?[] _slots;
     private readonly byte[][] _slab;
@@ -97,20 +104,21 @@ internal sealed class TokenCache
         {
             return; // another thread is filling this set right now: caching is best effort
         }
-        byte[]? overflow = null;
-        if (token.Length <= SlotBytes)
+        // Head: the shared prefix (the rest goes in the region), or the whole token when the rest would not fit.
+        byte[] head = token.Length <= SlotBytes ? [] : _prefixes.For(token);
+        if (token.Length - head.Length <= SlotBytes)
         {
-            token.CopyTo(Region(target));
+            token[head.Length..].CopyTo(Region(target));
         }
         else
         {
-            overflow = token.ToArray();
+            head = token.ToArray();
         }
         if (current is not null)
         {
             Interlocked.Increment(ref _evictions);
         }
-        Volatile.Write(ref _slots[target], new Entry(hash, token.Length, overflow, identity));
+        Volatile.Write(ref _slots[target], new Entry(hash, token.Length, head, identity));
     }
 
     /// <summary>Drops <paramref name="entry"/> if it is still cached (expired, revoked or its key retired).</summary>
@@ -151,7 +159,7 @@ internal sealed class TokenCache
     /// Sheds memory: drops entries not hit since the previous trim (clearing the referenced bit of the others), until
     /// at most <paramref name="keepFraction"/> of <see cref="Capacity"/> remains; if the cold ones were not enough, the
     /// rest go in slot order. Returns how many entries were dropped. Runs off the request path (the memory monitor).
-    /// A dropped token's region stays mapped (the slab is fixed); what is freed is its identity, strings and overflow.
+    /// A dropped token's region stays mapped (the slab is fixed); what is freed is its identity, strings and own array.
     /// </summary>
     public int Trim(double keepFraction)
     {
@@ -184,6 +192,9 @@ internal sealed class TokenCache
     /// <summary>The first slot of the hash's set: (hash × sets) / 2^64, a uniform map onto any number of sets.</summary>
     private int IndexOf(ulong hash) => (int)Math.BigMul(hash, _sets, out _) * 2;
 
+    /// <summary>Shared prefixes known now (tests and the memory probe).</summary>
+    internal int PrefixCount => _prefixes.Count;
+
     private Span<byte> Region(int slot) => _slab[slot >> ChunkShift].AsSpan((slot & ((1 << ChunkShift) - 1)) * SlotBytes, SlotBytes);
 
     private bool Matches(int slot, ulong hash, ReadOnlySpan<byte> token, out Entry entry)
@@ -194,11 +205,13 @@ internal sealed class TokenCache
         {
             return false;
         }
-        if (candidate.Overflow is { } own)
+        var head = candidate.Head;
+        if (head.Length == token.Length)
         {
-            return ConstantTime.Equals(own, token); // not FixedTimeEquals: ValidationBenchmarks, bench/README.md "Fixed since the first run" 1
+            return ConstantTime.Equals(head, token); // not FixedTimeEquals: ValidationBenchmarks, bench/README.md "Fixed since the first run" 1
         }
-        if (!ConstantTime.Equals(Region(slot)[..token.Length], token))
+        // Both parts compared whatever the first one says (no early exit on the token's contents).
+        if (!(ConstantTime.Equals(head, token[..head.Length]) & ConstantTime.Equals(Region(slot)[..(token.Length - head.Length)], token[head.Length..])))
         {
             return false;
         }
@@ -207,15 +220,18 @@ internal sealed class TokenCache
         return ReferenceEquals(Volatile.Read(ref _slots[slot]), candidate);
     }
 
-    internal sealed class Entry(ulong hash, int length, byte[]? overflow, EdgeIdentity identity)
+    internal sealed class Entry(ulong hash, int length, byte[] head, EdgeIdentity identity)
     {
         private int _referenced;
 
         public ulong Hash { get; } = hash;
-        /// <summary>The token's length in bytes (its bytes are in the slab region of the entry's slot, or in <see cref="Overflow"/>).</summary>
+        /// <summary>The token's length in bytes.</summary>
         public int Length { get; } = length;
-        /// <summary>The bytes of a token longer than <see cref="SlotBytes"/>; null for one in the slab.</summary>
-        public byte[]? Overflow { get; } = overflow;
+        /// <summary>
+        /// The token's first bytes: a shared prefix (often empty) whose rest is in the slab region of the entry's slot,
+        /// or, when as long as the token, the whole token in an array of its own.
+        /// </summary>
+        public byte[] Head { get; } = head;
         public EdgeIdentity Identity { get; } = identity;
 
         /// <summary>Set on a hit; a plain read first, so a hot entry's cache line is not written on every request.</summary>

@@ -54,4 +54,5 @@ internal static class EdgeLogEvents
     public const int ForwardAuthExposed = 3471;
     public const int MemoryBudget = 3500;
     public const int MemoryPressureShed = 3501;
+    public const int MemoryCompacted = 3502;
 }

@@ -12,8 +12,8 @@ namespace Authio.EdgeProxy.Memory;
 internal sealed record MemoryBudget(long Bytes, long Available, int TokenCacheCapacity, int NegativeCacheCapacity, int ApiKeyCacheCapacity,
     int RateLimitCapacity, (int Tokens, int Negative, int ApiKeys, int RateLimits) Configured)
 {
-    /// <summary>Bytes per cached token: slab region 640, entry 48, identity 184, sub/sid/jti strings ≈ 200, slot 8 (1 080 measured), plus room.</summary>
-    public const int TokenEntryBytes = 1_280;
+    /// <summary>Bytes per cached token: slab region 384 (after the shared prefix), entry 48, identity 184, sub/sid/jti strings ≈ 200, slot 8 (≈ 830), plus room.</summary>
+    public const int TokenEntryBytes = 1_024;
     /// <summary>Bytes per negative-cache entry (token bytes, entry, slot).</summary>
     public const int NegativeEntryBytes = 1_100;
     /// <summary>Bytes per API key: hot-cache entry and identity (291 measured) plus FusionCache's memory entry of the same record.</summary>

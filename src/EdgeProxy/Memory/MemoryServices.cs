@@ -40,6 +40,8 @@ internal static class MemoryServices
             description: "Times the caches shed cold entries because the GC's memory load or heap neared the limit.");
         meter.CreateObservableCounter("authio.edge.memory.collections", () => monitor.Collections,
             description: "Background full GCs the memory monitor asked for because the heap had outgrown what was live.");
+        meter.CreateObservableCounter("authio.edge.memory.compactions", () => monitor.Compactions,
+            description: "Compacting full GCs the memory monitor asked for because dead cache entries left free space in the heap.");
         meter.CreateObservableGauge("authio.edge.token_cache.entries", () => tokens.Count(),
             description: "Validated tokens cached now.");
         meter.CreateObservableGauge("authio.edge.token_cache.capacity", () => tokens.Capacity,
