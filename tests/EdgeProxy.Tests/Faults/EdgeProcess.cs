@@ -33,6 +33,9 @@ internal sealed class EdgeProcess : IAsyncDisposable
 
     public string AdminUrl { get; }
 
+    /// <summary>The running process's id (for its resident memory in /proc).</summary>
+    public int Pid => _process!.Id;
+
     public string Output
     {
         get
