@@ -14,6 +14,7 @@ using Yarp.ReverseProxy.Configuration;
 //   report    --result FILE [--out FILE]    renders report.html again from a result.json
 //   abuse     --edge URL --baseline F --fresh F --flood F [--seconds 10] [--valid-conns 8] [--flood-conns 16]
 //                                           valid clients alone, then with a flood (load/abuse.sh)
+//   soak-report --result soak.json [--out FILE]   the soak's report.html + SVG charts (load/soak.sh)
 //   churn --edge URL --metrics URL --pid PID --tokens F [--seconds 180] [--warmup 30] [--interval 5] [--conns 32]
 //                                           random tokens from F; prints the edge's RSS and GC heap over time (load/memory.sh)
 //   edge-key    --cp URL --email E --password P                 creates an edge:sync API key, prints it
@@ -29,6 +30,7 @@ return args.FirstOrDefault() switch
     "keygen" or "mint" or "run" or "scenario" or "report" => await Authio.Load.Tools.Kit.LoadKitCli.RunAsync(args, Console.Out),
     "abuse" => await AbuseRun(Options.Parse(args)),
     "churn" => await ChurnRun(Options.Parse(args)),
+    "soak-report" => await Authio.Load.Tools.Kit.SoakReport.RunAsync(Options.Parse(args).Require("result"), Options.Parse(args).Get("out"), Console.Out),
     _ => Usage(),
 };
 

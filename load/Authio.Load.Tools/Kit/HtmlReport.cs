@@ -114,7 +114,7 @@ internal static class HtmlReport
         return html.ToString();
     }
 
-    private static string Chart(string id, string title, string xLabel, IReadOnlyList<Series> series, double xMin, double xMax,
+    internal static string Chart(string id, string title, string xLabel, IReadOnlyList<Series> series, double xMin, double xMax,
         double[]? xTicks, Func<double, string>? xFormat)
     {
         var plotW = Width - Left - Right;

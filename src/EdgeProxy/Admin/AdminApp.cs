@@ -38,7 +38,8 @@ internal static class AdminApp
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", () =>
         {
-            var issuers = registry.Issuers.Select(i => new ReadyIssuer(i.Name, i.IsReady, i.Keys?.Keys.Length ?? 0, i.Keys?.LoadedAt)).ToArray();
+            var issuers = registry.Issuers.Select(i => new ReadyIssuer(i.Name, i.IsReady, i.Keys?.Keys.Length ?? 0, i.Keys?.LoadedAt,
+                i.RefreshFailure is { } f ? new RefreshFailure(f.Reason, f.Since, f.Last) : null)).ToArray();
             var feed = sync is null ? null : new FeedStatus(sync.HasSnapshot, sync.IsFresh, sync.Sequence);
             var ready = issuers.All(i => i.Ready) && (feed is null || feed.Fresh);
             // A refused key update leaves the last good keys serving, so the edge stays ready (a bad key of one org must not
@@ -48,8 +49,11 @@ internal static class AdminApp
             // Redis down leaves the edge serving (each consumer falls back; see README, Redis), so it stays ready: the
             // status says "degraded" and the redis member why, for the operator and the fault suite.
             var redisStatus = redis is null ? null : new RedisStatus(redis.IsAvailable);
+            // A JWKS endpoint that fails or serves garbage likewise leaves the last good keys serving: "degraded", with
+            // the issuer's refreshFailure saying why, until a refresh succeeds.
+            var degraded = redisStatus is { Available: false } || issuers.Any(i => i.RefreshFailure is not null);
             var status = ready
-                ? refused.Length > 0 ? "keys_refused" : redisStatus is { Available: false } ? "degraded" : "ready"
+                ? refused.Length > 0 ? "keys_refused" : degraded ? "degraded" : "ready"
                 : feed is { Snapshot: true, Fresh: false } ? "degraded" : "not_ready";
             return Results.Json(new ReadyReport(status, issuers, feed, refused, redisStatus), AdminJson.Options, statusCode: ready ? 200 : 503);
         });
@@ -57,7 +61,10 @@ internal static class AdminApp
         return app;
     }
 
-    private sealed record ReadyIssuer(string Issuer, bool Ready, int Keys, DateTimeOffset? LoadedAt);
+    private sealed record ReadyIssuer(string Issuer, bool Ready, int Keys, DateTimeOffset? LoadedAt, RefreshFailure? RefreshFailure);
+
+    /// <summary>The issuer's JWKS refreshes have failed since <c>Since</c> (last at <c>Last</c>); its last good keys serve.</summary>
+    private sealed record RefreshFailure(string Reason, DateTimeOffset Since, DateTimeOffset Last);
 
     private sealed record FeedStatus(bool Snapshot, bool Fresh, long Sequence);
 

@@ -118,6 +118,7 @@ internal sealed partial class JwksRefresher : BackgroundService
         if (document is null)
         {
             LogFetchFailed(_logger, issuer.Name, fetchError!);
+            issuer.RefreshFailed(fetchError!, _time.GetUtcNow());
             _metrics?.KeyRefresh(issuer.Name, KeyRefreshResult.Failed);
             ExpireIfTooOld(issuer);
             return;
@@ -125,11 +126,13 @@ internal sealed partial class JwksRefresher : BackgroundService
         if (!JwksParser.TryParse(document, issuer, out var keys, out var refusal))
         {
             LogRefused(_logger, issuer.Name, refusal);
+            issuer.RefreshFailed("refused: " + refusal, _time.GetUtcNow());
             _metrics?.KeyRefresh(issuer.Name, KeyRefreshResult.Refused);
             ExpireIfTooOld(issuer);
             return;
         }
         _registry.Publish(issuer, new KeySet(keys, _time.GetUtcNow()));
+        issuer.RefreshSucceeded();
         _metrics?.KeyRefresh(issuer.Name, KeyRefreshResult.Ok);
         LogLoaded(_logger, issuer.Name, keys.Length, string.Join(",", keys.Select(k => k.Kid ?? "(none)")));
     }

@@ -44,6 +44,19 @@ internal sealed class TrustedIssuer
 
     internal void SetKeys(KeySet? keys) => _keys = keys;
 
+    private volatile KeyRefreshFailure? _refreshFailure;
+
+    /// <summary>
+    /// Set while the JWKS endpoint fails or serves a set that is refused (the last good keys keep serving); null once a
+    /// refresh succeeds. <c>/readyz</c> reports it, so an operator sees a key source that went bad before its keys age out.
+    /// </summary>
+    public KeyRefreshFailure? RefreshFailure => _refreshFailure;
+
+    internal void RefreshFailed(string reason, DateTimeOffset at) =>
+        _refreshFailure = new KeyRefreshFailure(reason, _refreshFailure?.Since ?? at, at);
+
+    internal void RefreshSucceeded() => _refreshFailure = null;
+
     public const string Base64SecretPrefix = "base64:";
 
     /// <summary>A secret is UTF-8 text, or binary written as <c>base64:&lt;standard base64&gt;</c>; null when that base64 is invalid.</summary>
@@ -63,6 +76,9 @@ internal sealed class TrustedIssuer
         }
     }
 }
+
+/// <summary>Why the last JWKS refresh failed, since when it has been failing, and when it last failed.</summary>
+internal sealed record KeyRefreshFailure(string Reason, DateTimeOffset Since, DateTimeOffset Last);
 
 /// <summary>An immutable, validated JWKS snapshot.</summary>
 internal sealed class KeySet(SigningKey[] keys, DateTimeOffset loadedAt)

@@ -310,8 +310,6 @@ internal sealed partial class EdgeSyncClient(
                 RemoveSigningKey(record.Value);
             }
         }
-        _keys.PublishIfChanged();
-        KeysRefreshed(issuer, refusedBefore);
         if (snapshot.OrgSettings is { } orgSettings)
         {
             foreach (var refusal in orgLimits.Replace(orgSettings.Select(o => KeyValuePair.Create(o.OrgId, o.RateLimit))))
@@ -320,6 +318,10 @@ internal sealed partial class EdgeSyncClient(
             }
         }
         revocations.Replace(revoked, snapshot.Sequence, snapshot.RedisRevocations, mirroredThrough);
+        // Keys last: a token verifies only once the revocations and limits it is checked against are in place. Published
+        // first, a just-started edge admitted a revoked token between the two (the fault suite's edge restart caught it).
+        _keys.PublishIfChanged();
+        KeysRefreshed(issuer, refusedBefore);
         Volatile.Write(ref _lastContactTimestamp, time.GetTimestamp());
         _lastHttpRead = time.GetTimestamp();
         _hasSnapshot = true;

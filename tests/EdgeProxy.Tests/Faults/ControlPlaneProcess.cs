@@ -37,20 +37,7 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
     }
 
     /// <summary>The control plane's build output beside the tests' (the solution is built as a whole).</summary>
-    public static string Binary
-    {
-        get
-        {
-            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Authio.Edge.sln")))
-            {
-                dir = dir.Parent;
-            }
-            var dll = dir is null ? "" : Path.Combine(dir.FullName, "src", "ControlPlane", "bin", configuration, "net10.0", "Authio.ControlPlane.dll");
-            return File.Exists(dll) ? dll : throw new InvalidOperationException($"control plane build not found ({dll}): build the solution first");
-        }
-    }
+    public static string Binary => BuildOutput.Dll("ControlPlane", "Authio.ControlPlane.dll");
 
     public static async Task<ControlPlaneProcess> StartAsync(params string[] extra)
     {

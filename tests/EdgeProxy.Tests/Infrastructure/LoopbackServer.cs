@@ -68,6 +68,9 @@ public sealed class JwksServer : LoopbackServer
 
     public volatile bool Down;
 
+    /// <summary>What the endpoint answers while <see cref="Down"/>.</summary>
+    public volatile int DownStatus = 503;
+
     public int Fetches => Volatile.Read(ref _fetches);
 
     public string JwksUrl => Url + "/jwks.json";
@@ -79,6 +82,6 @@ public sealed class JwksServer : LoopbackServer
     protected override void Map(WebApplication app) => app.MapGet("/jwks.json", (HttpContext context) =>
     {
         Interlocked.Increment(ref _fetches);
-        return Down ? Results.StatusCode(503) : Results.Content(_document, "application/json");
+        return Down ? Results.StatusCode(DownStatus) : Results.Content(_document, "application/json");
     });
 }

@@ -53,17 +53,19 @@ public sealed class StoreTestCase : XunitTestCase
 public sealed class PostgresDatabase : IAsyncDisposable
 {
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..12];
+    private string _server = "";
     private string Database => "authio_e2e_" + _suffix;
     private string AppRole => "authio_e2e_app_" + _suffix;
 
     /// <summary>The control plane's arguments for this database.</summary>
     public string[] Arguments { get; private set; } = [];
 
-    public static async Task<PostgresDatabase> CreateAsync()
+    /// <summary>On <paramref name="server"/> (a superuser connection string), by default the shared test server.</summary>
+    public static async Task<PostgresDatabase> CreateAsync(string? server = null)
     {
-        var server = PostgresEnvironment.ConnectionString
+        server ??= PostgresEnvironment.ConnectionString
             ?? throw new InvalidOperationException($"{PostgresEnvironment.Variable} is not set; PostgreSQL end-to-end tests cannot run.");
-        var db = new PostgresDatabase();
+        var db = new PostgresDatabase { _server = server };
         var appPassword = "pw" + Guid.NewGuid().ToString("N");
         await using (var c = new NpgsqlConnection(server))
         {
@@ -85,7 +87,7 @@ public sealed class PostgresDatabase : IAsyncDisposable
         }
 
         NpgsqlConnection.ClearAllPools();
-        await using var c = new NpgsqlConnection(PostgresEnvironment.ConnectionString);
+        await using var c = new NpgsqlConnection(_server);
         await c.OpenAsync();
         await c.ExecuteAsync($"DROP DATABASE IF EXISTS {Database} WITH (FORCE)");
         await c.ExecuteAsync($"DROP ROLE IF EXISTS {AppRole}");

@@ -1,0 +1,365 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Authio.EdgeProxy.Tests.Faults;
+using Authio.EdgeProxy.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Authio.EdgeProxy.Tests.Soak;
+
+/// <summary>
+/// The soak: three edges (own processes) following a real control plane (own process, SQLite) over HTTP and Redis, for
+/// <c>AUTHIO_SOAK_SECONDS</c> (60 in CI; <c>load/soak.sh</c> runs 600 and renders the report). Meanwhile: sessions signed
+/// in and out all the time (token churn, a logout — a revocation — every 100 ms), a signing-key rotation every
+/// <c>AUTHIO_SOAK_ROTATE_SECONDS</c> (120; a third of the run when shorter), the org's rate limit changed every 5 s, and
+/// clients checking every answer: a live session must be admitted (429 only as the org limit's refusal), a session
+/// logged out more than the propagation bound ago (<c>AUTHIO_SOAK_BOUND_MS</c>, 2 000) must never be. Fails on any wrong
+/// decision. Records per 5 s window requests, p50/p99 latency and each edge's resident memory and GC heap, and the
+/// propagation time of every 10th logout to all three edges; writes them to <c>AUTHIO_SOAK_OUT</c>/soak.json when set.
+/// </summary>
+public sealed class SoakTests(ITestOutputHelper output)
+{
+    private static int Env(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
+
+    private sealed class Session(string token)
+    {
+        public string Token { get; } = token;
+        /// <summary>Stopwatch ticks when its logout was sent (0: live); its answer may be refused from then on.</summary>
+        public long LoggingOutAt;
+        /// <summary>Stopwatch ticks when its logout was acknowledged (0: not yet); admitted after this + bound is wrong.</summary>
+        public long RevokedAt;
+    }
+
+    [RedisFact]
+    public async Task Soak_through_three_edges_with_churn_revocations_rotations_and_limit_changes_makes_no_wrong_decision()
+    {
+        var seconds = Env("AUTHIO_SOAK_SECONDS", 60);
+        var rotateEvery = TimeSpan.FromSeconds(Env("AUTHIO_SOAK_ROTATE_SECONDS", seconds >= 360 ? 120 : Math.Max(10, seconds / 3)));
+        var bound = TimeSpan.FromMilliseconds(Env("AUTHIO_SOAK_BOUND_MS", 2000));
+        var workers = Env("AUTHIO_SOAK_WORKERS", 6);
+        // Open model: each worker sends at its share of the rate (a slow answer delays only that worker's next send).
+        var rps = Env("AUTHIO_SOAK_RPS", 300);
+        var interval = TimeSpan.FromSeconds((double)workers / rps);
+        var outDir = Environment.GetEnvironmentVariable("AUTHIO_SOAK_OUT");
+
+        var run0 = Stopwatch.StartNew();
+        await using var redis = await RedisProcess.StartAsync();
+        await using var cp = await ControlPlaneProcess.StartAsync($"--ControlPlane:Redis={redis.ConnectionString}",
+            "--ControlPlane:SigningKeys:PrePublish=00:00:05", "--ControlPlane:SigningKeys:MaxRotationsPerHour=1000",
+            "--ControlPlane:SigningKeys:MaxPublishedPerOrg=20", "--ControlPlane:Sessions:MaxPerUser=10000");
+        await using var upstream = new RecordingUpstream();
+        await upstream.StartAsync();
+
+        async Task<string> LoginAsync()
+        {
+            using var response = await cp.Http.PostAsJsonAsync("/v1/auth/login", new { email = ControlPlaneProcess.AdminEmail, password = ControlPlaneProcess.Password });
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"login: {(int)response.StatusCode}");
+            return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString()!;
+        }
+        async Task<HttpStatusCode> CpAsync(HttpMethod method, string path, string token, object? body = null)
+        {
+            using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+            request.Headers.Authorization = new("Bearer", token);
+            using var response = await cp.Http.SendAsync(request);
+            Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            return response.StatusCode;
+        }
+
+        var admin = await LoginAsync();
+        var orgId = JsonDocument.Parse(Jwt.B64Decode(admin.Split('.')[1])).RootElement.GetProperty("org").GetString()!;
+        string edgeKey;
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/api-keys") { Content = JsonContent.Create(new { name = "edge", scopes = new[] { "edge:sync" }, environment = "live" }) })
+        {
+            request.Headers.Authorization = new("Bearer", admin);
+            using var created = await cp.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            edgeKey = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+        }
+        var config = EdgeTestHost.ControlPlaneOnlyConfig(upstream.Url, cp.Url, edgeKey);
+        config["Edge:Redis"] = redis.ConnectionString;
+        var edges = new List<EdgeProcess>();
+        await using var cleanup = new AsyncCleanup(edges);
+        edges.AddRange(await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => EdgeProcess.StartAsync(config))));
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { Timeout = TimeSpan.FromSeconds(10) };
+        foreach (var edge in edges)
+        {
+            var clock = Stopwatch.StartNew();
+            while (!(await client.GetAsync(edge.AdminUrl + "/readyz")).IsSuccessStatusCode)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "an edge never became ready: " + edge.Output);
+                await Task.Delay(50);
+            }
+        }
+
+        var setup = run0.Elapsed;
+        var live = new ConcurrentQueue<Session>();
+        var all = new ConcurrentDictionary<string, Session>();
+        foreach (var token in await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => LoginAsync())))
+        {
+            var s = new Session(token);
+            live.Enqueue(s);
+            all[s.Token] = s;
+        }
+
+        var wrong = new ConcurrentQueue<string>();
+        var byStatus = new ConcurrentDictionary<int, long>();
+        long rateLimited = 0, revocations = 0, logins = 0, rotations = 0, limitChanges = 0, inWindow = 0;
+        var propagation = new ConcurrentBag<double>();
+        var windowSeconds = 5;
+        var windows = new ConcurrentDictionary<int, ConcurrentBag<double>>();
+        var memory = new ConcurrentQueue<object>();
+        var run = Stopwatch.StartNew();
+        var end = TimeSpan.FromSeconds(seconds);
+        using var stop = new CancellationTokenSource();
+
+        async Task<(HttpStatusCode? Status, string? Code)> SendAsync(EdgeProcess edge, string token)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, edge.Url + "/api/soak");
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+            using var response = await client.SendAsync(request);
+            string? code = null;
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                code = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.TryGetProperty("code", out var c) ? c.GetString() : null;
+            }
+            return (response.StatusCode, code);
+        }
+
+        // Clients: a random session (live or recently revoked) on the next edge, every answer checked.
+        var traffic = Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
+        {
+            var random = new Random(w);
+            var n = w;
+            var next = Stopwatch.GetTimestamp();
+            while (!stop.IsCancellationRequested)
+            {
+                next += (long)(interval.TotalSeconds * Stopwatch.Frequency);
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), next);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait);
+                }
+                var sessions = all.Values.ToArray();
+                var session = sessions[random.Next(sessions.Length)];
+                var edge = edges[n++ % edges.Count];
+                var sentAt = Stopwatch.GetTimestamp();
+                var loggingOut = Volatile.Read(ref session.LoggingOutAt);
+                var revokedAt = Volatile.Read(ref session.RevokedAt);
+                (HttpStatusCode? Status, string? Code) answer;
+                try
+                {
+                    answer = await SendAsync(edge, session.Token);
+                }
+                catch (Exception error) when (error is HttpRequestException or TaskCanceledException)
+                {
+                    answer = (null, null);
+                }
+                var ms = Stopwatch.GetElapsedTime(sentAt).TotalMilliseconds;
+                windows.GetOrAdd((int)(run.Elapsed.TotalSeconds / windowSeconds), _ => []).Add(ms);
+                var status = answer.Status is { } st ? (int)st : 0;
+                byStatus.AddOrUpdate(status, 1, (_, v) => v + 1);
+                var at = run.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
+                if (revokedAt != 0 && Stopwatch.GetElapsedTime(revokedAt, sentAt) > bound)
+                {
+                    if (status == 200)
+                    {
+                        wrong.Enqueue($"{at} s: a session logged out {Stopwatch.GetElapsedTime(revokedAt, sentAt).TotalMilliseconds:F0} ms before was admitted by {edge.Url}");
+                    }
+                }
+                else if (revokedAt != 0 || loggingOut != 0 || Volatile.Read(ref session.LoggingOutAt) != 0)
+                {
+                    Interlocked.Increment(ref inWindow);
+                }
+                else if (status == 429 && answer.Code == "rate_limit_exceeded")
+                {
+                    Interlocked.Increment(ref rateLimited);
+                }
+                else if (status != 200)
+                {
+                    wrong.Enqueue($"{at} s: a live session got {status} {answer.Code} from {edge.Url}");
+                }
+            }
+        })).ToArray();
+
+        // Churn: a logout (a revocation) of the oldest live session every 100 ms; sign-ins keep 20 sessions live.
+        // Two sign-in loops: one alone fell behind the logouts on a busy box (then logouts wait for the pool).
+        var signIns = Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+        {
+            while (run.Elapsed < end)
+            {
+                if (live.Count >= 20)
+                {
+                    await Task.Delay(10);
+                    continue;
+                }
+                var fresh = new Session(await LoginAsync());
+                all[fresh.Token] = fresh;
+                live.Enqueue(fresh);
+                Interlocked.Increment(ref logins);
+            }
+        })));
+        var logouts = new ConcurrentBag<Task>();
+        var churn = Task.Run(async () =>
+        {
+            var next = Stopwatch.GetTimestamp();
+            while (run.Elapsed < end)
+            {
+                next += Stopwatch.Frequency / 10;
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), next);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait);
+                }
+                if (live.Count < 10 || !live.TryDequeue(out var old))
+                {
+                    continue;
+                }
+                // Sent without waiting for the previous one to be answered: one every 100 ms even when an answer takes longer.
+                logouts.Add(Task.Run(async () =>
+                {
+                    Volatile.Write(ref old.LoggingOutAt, Stopwatch.GetTimestamp());
+                    await CpAsync(HttpMethod.Post, "/v1/auth/logout", old.Token);
+                    Volatile.Write(ref old.RevokedAt, Stopwatch.GetTimestamp());
+                    if (Interlocked.Increment(ref revocations) % 10 == 0)
+                    {
+                        var since = Stopwatch.GetTimestamp();
+                        foreach (var edge in edges)
+                        {
+                            while ((await SendAsync(edge, old.Token)).Status == HttpStatusCode.OK && Stopwatch.GetElapsedTime(since) < TimeSpan.FromSeconds(30))
+                            {
+                                await Task.Delay(5);
+                            }
+                        }
+                        propagation.Add(Stopwatch.GetElapsedTime(old.RevokedAt).TotalMilliseconds);
+                    }
+                }));
+                // Revoked sessions are checked for 20 s after their logout, then dropped (the pool stays bounded).
+                foreach (var s in all.Values.Where(s => s.RevokedAt != 0 && Stopwatch.GetElapsedTime(s.RevokedAt) > TimeSpan.FromSeconds(20)))
+                {
+                    all.TryRemove(s.Token, out _);
+                }
+            }
+        });
+
+        // Operators: a signing-key rotation every rotateEvery (a fresh sign-in: rotation needs a recent one), the org's
+        // rate limit changed every 5 s (limits that the soak's rate stays under: any 429 is still checked as the limit's).
+        var operators = Task.Run(async () =>
+        {
+            var nextRotation = rotateEvery;
+            var limits = new[] { "20000/1s burst 20000 per org", "10000/1s burst 10000 per org" };
+            while (run.Elapsed < end)
+            {
+                if (run.Elapsed >= nextRotation)
+                {
+                    var status = await CpAsync(HttpMethod.Post, "/v1/signing-keys/rotate", await LoginAsync());
+                    Assert.True(status.IsSuccess(), $"rotation: {(int)status}");
+                    Interlocked.Increment(ref rotations);
+                    nextRotation += rotateEvery;
+                }
+                var set = await CpAsync(HttpMethod.Put, $"/v1/orgs/{orgId}/rate-limits", admin, new { @default = limits[limitChanges % 2] });
+                Assert.True(set.IsSuccess(), $"org rate limit: {(int)set}");
+                Interlocked.Increment(ref limitChanges);
+                await Task.Delay(TimeSpan.FromSeconds(5));
+            }
+        });
+
+        // Memory: each edge's resident set and GC heap every window.
+        var sampler = Task.Run(async () =>
+        {
+            while (run.Elapsed < end)
+            {
+                var rss = edges.Select(e => ResidentMiB(e.Pid)).ToArray();
+                var heap = new double[edges.Count];
+                for (var i = 0; i < edges.Count; i++)
+                {
+                    heap[i] = GcHeapMiB(await client.GetStringAsync(edges[i].AdminUrl + "/metrics"));
+                }
+                memory.Enqueue(new { t = Math.Round(run.Elapsed.TotalSeconds, 1), rssMiB = rss, gcHeapMiB = heap });
+                await Task.Delay(TimeSpan.FromSeconds(windowSeconds));
+            }
+        });
+
+        await Task.WhenAll(signIns, churn, operators, sampler);
+        await Task.WhenAll(logouts);
+        await Task.Delay(bound + TimeSpan.FromMilliseconds(500));
+        await stop.CancelAsync();
+        await Task.WhenAll(traffic);
+
+        var requests = byStatus.Values.Sum();
+        var series = windows.OrderBy(w => w.Key).Select(w =>
+        {
+            var sorted = w.Value.Order().ToArray();
+            return new { t = (w.Key + 1) * windowSeconds, requests = sorted.Length, p50 = Percentile(sorted, 0.50), p99 = Percentile(sorted, 0.99) };
+        }).ToArray();
+        var propagated = propagation.Order().ToArray();
+        var result = new
+        {
+            seconds,
+            edges = edges.Count,
+            targetRps = rps,
+            requests,
+            byStatus = byStatus.OrderBy(s => s.Key).ToDictionary(s => s.Key == 0 ? "no answer" : s.Key.ToString(CultureInfo.InvariantCulture), s => s.Value),
+            wrongDecisions = wrong.Count,
+            wrongSamples = wrong.Take(20).ToArray(),
+            logins,
+            revocations,
+            rotations,
+            rateLimitChanges = limitChanges,
+            rateLimited,
+            answersInPropagationWindow = inWindow,
+            propagationBoundMs = bound.TotalMilliseconds,
+            propagationMs = new { count = propagated.Length, p50 = Percentile(propagated, 0.5), p99 = Percentile(propagated, 0.99), max = propagated.LastOrDefault() },
+            windows = series,
+            memory = memory.ToArray(),
+        };
+        var json = JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true });
+        if (outDir is { Length: > 0 })
+        {
+            Directory.CreateDirectory(outDir);
+            await File.WriteAllTextAsync(Path.Combine(outDir, "soak.json"), json);
+        }
+        output.WriteLine($"set-up {setup.TotalSeconds:F1} s");
+        output.WriteLine($"{seconds} s, {requests} requests, {wrong.Count} wrong decisions, {revocations} revocations, {logins} sign-ins, {rotations} rotations, "
+            + $"{limitChanges} limit changes, {rateLimited} rate-limited; propagation to all 3 edges p50 {Percentile(propagated, 0.5):F0} ms, "
+            + $"p99 {Percentile(propagated, 0.99):F0} ms, max {propagated.LastOrDefault():F0} ms");
+        output.WriteLine(json);
+        Assert.True(wrong.IsEmpty, $"{wrong.Count} wrong decisions:\n" + string.Join("\n", wrong.Take(20)));
+        // Coverage, not speed (a busy box slows the control plane): the run revoked, rotated and changed limits.
+        Assert.True(revocations > 0 && rotations > 0 && limitChanges > 0, $"{revocations} revocations, {rotations} rotations, {limitChanges} limit changes");
+    }
+
+    private static double Percentile(double[] sorted, double q) =>
+        sorted.Length == 0 ? 0 : Math.Round(sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)], 2);
+
+    private static double ResidentMiB(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? 0 : Math.Round(double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024, 1);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    private static double GcHeapMiB(string metrics) => Math.Round(metrics.Split('\n')
+        .Where(l => l.StartsWith("dotnet_gc_last_collection_heap_size_bytes", StringComparison.Ordinal))
+        .Sum(l => double.TryParse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture, out var v) ? v : 0) / 1048576, 1);
+
+    private sealed class AsyncCleanup(List<EdgeProcess> edges) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var edge in edges)
+            {
+                await edge.DisposeAsync();
+            }
+        }
+    }
+}
