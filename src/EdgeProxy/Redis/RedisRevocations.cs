@@ -32,7 +32,9 @@ internal sealed partial class RedisRevocations : IRemoteRevocationSet
     private long _highWater;
     private long _lastLogged = long.MinValue;
 
-    private sealed record Answer(RevocationSet Set, bool Found, long NotBefore, long ValidUntil);
+    // The snapshot's generation, not the snapshot: up to MaxCachedAnswers answers made against as many superseded
+    // snapshots would otherwise keep each one's filter alive (the soak's edges grew by ~1 MiB/s, one filter per revocation).
+    private sealed record Answer(long Generation, bool Found, long NotBefore, long ValidUntil);
 
     public RedisRevocations(EdgeRedis redis, EdgeOptions options, TimeProvider time, ILogger<RedisRevocations> logger)
     {
@@ -77,7 +79,7 @@ internal sealed partial class RedisRevocations : IRemoteRevocationSet
         var revoked = false;
         foreach (var id in unsettled)
         {
-            if (_answers.TryGetValue(id, out var cached) && ReferenceEquals(cached.Set, set) && now < cached.ValidUntil)
+            if (_answers.TryGetValue(id, out var cached) && cached.Generation == set.Generation && now < cached.ValidUntil)
             {
                 revoked |= Revokes(id.Kind, cached, identity);
             }
@@ -102,7 +104,7 @@ internal sealed partial class RedisRevocations : IRemoteRevocationSet
         for (var i = 0; i < asked.Count; i++)
         {
             var value = values[i + 1];
-            var answer = new Answer(set, value.HasValue, value.HasValue && long.TryParse((string?)value, NumberStyles.None, CultureInfo.InvariantCulture, out var nb) ? nb : 0,
+            var answer = new Answer(set.Generation, value.HasValue, value.HasValue && long.TryParse((string?)value, NumberStyles.None, CultureInfo.InvariantCulture, out var nb) ? nb : 0,
                 now + _answerTicks);
             _answers[asked[i]] = answer;
             revoked |= Revokes(asked[i].Kind, answer, identity);

@@ -48,6 +48,14 @@ internal sealed class RevocationSet
         MirroredThrough = mirroredThrough;
     }
 
+    private static long s_generations;
+
+    /// <summary>
+    /// Unique per snapshot (one interlocked increment as a snapshot is built, off the request path): what a cache of answers
+    /// made against a snapshot remembers instead of the snapshot itself, which would keep every superseded filter alive.
+    /// </summary>
+    public long Generation { get; } = Interlocked.Increment(ref s_generations);
+
     public BloomFilter Bloom { get; }
     /// <summary>Ids held exactly in memory (all of them, or the unmirrored tail with <see cref="RemoteExact"/>).</summary>
     public int Count => _exact.Count;

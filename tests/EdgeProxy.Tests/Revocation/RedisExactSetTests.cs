@@ -110,6 +110,33 @@ public abstract class RedisExactSetCases : RedisExactSetTestBase
     }
 
     [RedisFact]
+    public async Task Answers_confirmed_in_redis_do_not_keep_superseded_snapshots_alive()
+    {
+        var superseded = new List<WeakReference>();
+        for (var i = 0; i < 4; i++)
+        {
+            var token = Mint("sess_w" + i);
+            await RevokeAsync("sess_w" + i);
+            await UntilOnlyTheFilterIsHeldAsync();
+            superseded.Add(Snapshot());
+            Assert.Equal(HttpStatusCode.Unauthorized, (await Call(token)).Status); // confirmed in Redis, the answer cached
+        }
+
+        await RevokeAsync("sess_w_last"); // every snapshot above is now superseded
+        for (var i = 0; i < 3 && superseded.Any(w => w.IsAlive); i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        // Each filter is ~180 KB: an answer cache pinning the snapshots it answered for grew the soak's edges without bound.
+        Assert.All(superseded, w => Assert.False(w.IsAlive, "a superseded revocation snapshot is still reachable"));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private WeakReference Snapshot() => new(Stage.Current);
+
+    [RedisFact]
     public async Task A_revocation_not_yet_mirrored_is_held_in_memory_until_redis_has_it()
     {
         Feed.MirrorRevocations = false; // the control plane's mirror lags behind its stream
