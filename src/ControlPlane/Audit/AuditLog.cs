@@ -112,9 +112,8 @@ internal sealed class AuditLog(Db db, AuditStore store, TimeProvider time, Maste
             return;
         }
 
+        // The MAC's input leaves out the MAC member itself, so an earlier seal is simply replaced.
         var redacted = AuditHashing.Parse(r.Redacted);
-        redacted.Remove(AuditHashing.LegacyMacKey);
-        r.Redacted = JsonSerializer.Serialize(new SortedDictionary<string, string?>(redacted, StringComparer.Ordinal));
         redacted[AuditHashing.LegacyMacKey] = LegacyRedactionMac(orgId, r);
         r.Redacted = JsonSerializer.Serialize(new SortedDictionary<string, string?>(redacted, StringComparer.Ordinal));
     }

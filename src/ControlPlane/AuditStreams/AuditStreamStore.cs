@@ -12,17 +12,10 @@ internal sealed class AuditStreamStore(Db db)
             .ToDictionary(r => r.OrgId, r => r.Seq, StringComparer.Ordinal), ct);
 
     /// <summary>Moves the cursor forward (never back: a former lease holder finishing late cannot rewind it).</summary>
-    public Task SetCursorAsync(string stream, string orgId, long seq, CancellationToken ct) => db.GlobalAsync(async (c, tx) =>
-    {
-        if (await c.ExecuteScalarAsync<long?>("SELECT seq FROM audit_stream_cursors WHERE stream = @stream AND org_id = @orgId", new { stream, orgId }, tx) is { } current)
-        {
-            return current >= seq ? 0
-                : await c.ExecuteAsync("UPDATE audit_stream_cursors SET seq = @seq WHERE stream = @stream AND org_id = @orgId AND seq < @seq", new { stream, orgId, seq }, tx);
-        }
-
-        return await c.ExecuteAsync("INSERT INTO audit_stream_cursors (stream, org_id, seq) VALUES (@stream, @orgId, @seq) ON CONFLICT DO NOTHING",
-            new { stream, orgId, seq }, tx);
-    }, ct);
+    public Task SetCursorAsync(string stream, string orgId, long seq, CancellationToken ct) => db.GlobalAsync((c, tx) => c.ExecuteAsync("""
+        INSERT INTO audit_stream_cursors (stream, org_id, seq) VALUES (@stream, @orgId, @seq)
+        ON CONFLICT (stream, org_id) DO UPDATE SET seq = excluded.seq WHERE audit_stream_cursors.seq < excluded.seq
+        """, new { stream, orgId, seq }, tx), ct);
 
     /// <summary>
     /// Takes or renews the stream's lease for <paramref name="holder"/> until <paramref name="until"/>: true when this

@@ -11,7 +11,7 @@ internal static class DataSubjectEndpoints
         // A person's whole record leaves, or is destroyed, through these: mods only, and with step-up where data leaves or goes.
         var g = v1.MapGroup("/users").WithTags("Data-subject requests").AddEndpointFilter<AdminFilter>();
         g.MapPost("/{id}/export", async (string id, DataSubjectService subjects, HttpContext http) =>
-                (await subjects.ExportAsync(Caller.Of(http).OrgId, id, Caller.Of(http), http.RequestAborted))
+                (await subjects.ExportAsync(Caller.Of(http), id, http.RequestAborted))
                     .ToResult(e => Results.Accepted($"/v1/users/{id}/exports/{e.Id}", e)))
             .Produces<DataExportView>(202).ProducesProblem(404)
             .WithSummary("Export everything the org holds about a person as NDJSON (profile, memberships, roles, sessions, MFA methods without secrets, API keys' metadata, audit events about them); download it once from download_url (mod)");
@@ -19,7 +19,7 @@ internal static class DataSubjectEndpoints
                 (await subjects.GetExportAsync(Caller.Of(http).OrgId, id, exportId, http.RequestAborted)).ToResult(Results.Ok))
             .Produces<DataExportView>().ProducesProblem(404).WithSummary("An export's state: ready, downloaded or expired (mod)");
         g.MapGet("/{id}/exports/{exportId}/download", async (string id, string exportId, DataSubjectService subjects, HttpContext http) =>
-                (await subjects.DownloadAsync(Caller.Of(http).OrgId, id, exportId, Caller.Of(http), http.RequestAborted))
+                (await subjects.DownloadAsync(Caller.Of(http), id, exportId, http.RequestAborted))
                     .ToResult(content =>
                     {
                         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{exportId}.ndjson\"";
@@ -37,7 +37,7 @@ internal static class DataSubjectEndpoints
                         "Deleting a user erases their personal data for good: pass erase=true. To keep the record, deactivate the user instead.");
                 }
 
-                return (await subjects.EraseAsync(Caller.Of(http).OrgId, id, Caller.Of(http), http.RequestAborted)).ToResult(Results.Ok);
+                return (await subjects.EraseAsync(Caller.Of(http), id, http.RequestAborted)).ToResult(Results.Ok);
             })
             .RequireStepUp("user.erase").Produces<ErasureReport>().ProducesProblem(404).ProducesProblem(409)
             .WithSummary("Erase a person (erase=true): their data in the org deleted, sessions and API keys revoked at the edges, audit events about them redacted (the chain still verifies); their identity too when no other org holds them (mod, step-up)");

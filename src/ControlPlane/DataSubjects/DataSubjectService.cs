@@ -53,8 +53,9 @@ internal sealed partial class DataSubjectService(Db db, DataSubjectStore store, 
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public async Task<Result<DataExportView>> ExportAsync(string orgId, string userId, Caller actor, CancellationToken ct)
+    public async Task<Result<DataExportView>> ExportAsync(Caller actor, string userId, CancellationToken ct)
     {
+        var orgId = actor.OrgId;
         var now = Now;
         var id = "exp_" + Guid.CreateVersion7().ToString("N");
         var row = await db.InOrgAsync(orgId, async (c, tx) =>
@@ -92,22 +93,22 @@ internal sealed partial class DataSubjectService(Db db, DataSubjectStore store, 
         await store.GetExportAsync(orgId, userId, id, ct) is { } row ? View(row) : Failure.NotFound("Export");
 
     /// <summary>The export's NDJSON, once: a second download, or one after expiry, is 410 <c>export_gone</c>.</summary>
-    public async Task<Result<byte[]>> DownloadAsync(string orgId, string userId, string id, Caller actor, CancellationToken ct)
+    public async Task<Result<byte[]>> DownloadAsync(Caller actor, string userId, string id, CancellationToken ct)
     {
-        var row = await store.TakeExportAsync(orgId, userId, id, actor.UserId, Now, ct);
-        if (row is null)
+        var orgId = actor.OrgId;
+        if (await store.TakeExportAsync(orgId, userId, id, actor.UserId, Now, ct) is not { } taken)
         {
             return Failure.NotFound("Export");
         }
 
-        if (row.SealedContent is null)
+        if (taken.SealedContent is not { } sealedContent)
         {
-            return new Failure(410, ErrorCodes.ExportGone, "Export gone", row.State == DataExportStates.Expired
+            return new Failure(410, ErrorCodes.ExportGone, "Export gone", taken.State == DataExportStates.Expired
                 ? "This export has expired and its content was deleted; request a new one."
                 : "This export was already downloaded; its content is handed out once and then deleted. Request a new one.");
         }
 
-        var content = sealer.Unseal(ContentContext(orgId, id), row.SealedContent);
+        var content = sealer.Unseal(ContentContext(orgId, id), sealedContent);
         await audit.RecordAsync(new AuditEntry(orgId, AuditEvents.UserExportDownloaded)
         {
             ActorId = actor.UserId, UserId = userId, SessionId = actor.SessionId, Ip = actor.Client.Ip, UserAgent = actor.Client.UserAgent,
@@ -116,8 +117,9 @@ internal sealed partial class DataSubjectService(Db db, DataSubjectStore store, 
         return content;
     }
 
-    public async Task<Result<ErasureReport>> EraseAsync(string orgId, string userId, Caller actor, CancellationToken ct)
+    public async Task<Result<ErasureReport>> EraseAsync(Caller actor, string userId, CancellationToken ct)
     {
+        var orgId = actor.OrgId;
         if (userId == actor.UserId)
         {
             return Failure.Conflict("You cannot erase yourself: another mod of the org must do it.");

@@ -49,24 +49,30 @@ internal sealed class DataSubjectStore(Db db)
             "SELECT * FROM data_exports WHERE org_id = @orgId AND user_id = @userId AND id = @id", new { orgId, userId, id }, tx), ct);
 
     /// <summary>
-    /// Hands out the export's content once: the row is claimed (state ready → downloaded, content dropped) in the same
-    /// statement that reads it, so two concurrent downloads cannot both get it. Null when it is not there to take.
+    /// Hands out the export's content once: the row is claimed (state ready → downloaded, content dropped) by a
+    /// conditional update, so of two concurrent downloads only one gets it. Null when there is no such export; otherwise
+    /// its state and, for the one download that claimed it, its sealed content.
     /// </summary>
-    public Task<DataExportRow?> TakeExportAsync(string orgId, string userId, string id, string by, long now, CancellationToken ct) =>
+    public Task<(string State, string? SealedContent)?> TakeExportAsync(string orgId, string userId, string id, string by, long now, CancellationToken ct) =>
         db.InOrgAsync(orgId, async (c, tx) =>
         {
             var row = await c.QuerySingleOrDefaultAsync<DataExportRow>(
                 "SELECT * FROM data_exports WHERE org_id = @orgId AND user_id = @userId AND id = @id", new { orgId, userId, id }, tx);
-            if (row is null || row.State != DataExportStates.Ready || row.ExpiresAt <= now)
+            if (row is null)
             {
-                return row is null ? null : new DataExportRow { State = row.ExpiresAt <= now ? DataExportStates.Expired : row.State, Id = row.Id };
+                return ((string, string?)?)null;
+            }
+
+            if (row.State != DataExportStates.Ready || row.ExpiresAt <= now)
+            {
+                return (row.ExpiresAt <= now ? DataExportStates.Expired : row.State, null);
             }
 
             var claimed = await c.ExecuteAsync("""
                 UPDATE data_exports SET state = 'downloaded', sealed_content = NULL, downloaded_at = @now, downloaded_by = @by
                 WHERE org_id = @orgId AND id = @id AND state = 'ready'
                 """, new { orgId, id, now, by }, tx);
-            return claimed == 1 ? row : new DataExportRow { State = DataExportStates.Downloaded, Id = row.Id };
+            return claimed == 1 ? (DataExportStates.Ready, row.SealedContent) : (DataExportStates.Downloaded, null);
         }, ct);
 
     /// <summary>Drops the content of exports past their expiry (the maintenance job); the rows stay as the log of requests.</summary>

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 
 namespace Authio.EdgeProxy.Tests.Faults;
 
@@ -13,9 +11,7 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
     public const string AdminEmail = "admin@faults.test";
     public const string Password = "Fault!passw0rd1";
 
-    private readonly StringBuilder _output = new();
-    private string[] _arguments = [];
-    private Process? _process;
+    private DotnetProcess _process = null!;
 
     private ControlPlaneProcess(string url) => Url = url;
 
@@ -25,16 +21,7 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
 
     public HttpClient Http { get; private set; } = null!;
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     /// <summary>The control plane's build output beside the tests' (the solution is built as a whole).</summary>
     public static string Binary => BuildOutput.Dll("ControlPlane", "Authio.ControlPlane.dll");
@@ -44,7 +31,7 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
         var port = Infrastructure.ChildProcess.FreePort();
         var url = $"http://127.0.0.1:{port}";
         var cp = new ControlPlaneProcess(url) { Http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) } };
-        cp._arguments =
+        cp._process = new DotnetProcess("control plane",
         [
             Binary, $"--urls={url}", $"--ControlPlane:AdminUrls=http://127.0.0.1:{Infrastructure.ChildProcess.FreePort()}", "--environment=Production",
             $"--ControlPlane:DataDirectory={cp.DataDirectory}", $"--ControlPlane:Issuer={url}",
@@ -52,86 +39,31 @@ public sealed class ControlPlaneProcess : IAsyncDisposable
             "--ControlPlane:Bootstrap:OrgName=Faults", $"--ControlPlane:Bootstrap:AdminEmail={AdminEmail}", $"--ControlPlane:Bootstrap:AdminPassword={Password}",
             "--ControlPlane:Passwords:TestOnlyInsecureBcryptCost=4", "--ControlPlane:RateLimits:Enabled=false", "--Logging:LogLevel:Default=Warning",
             .. extra,
-        ];
+        ]);
         await cp.RestartAsync();
         return cp;
     }
 
     /// <summary>Starts the process (again, on the same port and data) and waits until it serves its JWKS.</summary>
-    public async Task RestartAsync()
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in _arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        _process = Process.Start(start)!;
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            Assert.False(_process.HasExited, "the control plane exited: " + Output);
-            try
-            {
-                using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-                using var response = await probe.GetAsync(Url + "/.well-known/jwks.json");
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (Exception error) when (error is HttpRequestException or TaskCanceledException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new InvalidOperationException("the control plane did not start: " + Output);
-    }
+    public Task RestartAsync() => _process.StartAsync(Url + "/.well-known/jwks.json");
 
     /// <summary>kill -9: no shutdown, no flush.</summary>
-    public void Kill()
-    {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-    }
+    public void Kill() => _process.Kill();
 
     /// <summary>SIGSTOP / SIGCONT: a hang, not a crash (connections stay open, nothing answers).</summary>
     public void Pause() => Signal("-STOP");
 
     public void Resume() => Signal("-CONT");
 
-    private void Signal(string signal)
-    {
-        using var kill = Process.Start("kill", [signal, _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-        kill.WaitForExit();
-        Assert.Equal(0, kill.ExitCode);
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
-    }
+    private void Signal(string signal) => _process.Signal(signal);
 
     public ValueTask DisposeAsync()
     {
-        if (_process is { HasExited: false })
+        if (_process.Running)
         {
             Signal("-CONT");
         }
-        Kill();
-        _process?.Dispose();
+        _process.Dispose();
         Http.Dispose();
         try
         {
