@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Authio Edge vs bare YARP under wrk, both in front of the same minimal upstream, all on 127.0.0.1.
-# Scenarios: one repeated valid token; 1 000 rotating valid tokens; 1 000 rotating bad-signature tokens.
-# Usage: load/run.sh   (env: THREADS=2 CONNS=64 DURATION=8s WARMUP=2s ROUNDS=2 TRACE_SAMPLING=0.01, ports via *_PORT).
+# Scenarios, each in every round against bare YARP: one repeated valid token; 1 000 rotating valid tokens; 100 rotating
+# API keys (made at a control plane the edge follows); the anonymous route (the edge with no token work). Once, after
+# the rounds: 1 000 rotating bad-signature tokens, and the no-cache edge.
+# Usage: load/run.sh   (env: THREADS=2 CONNS=64 DURATION=8s WARMUP=2s ROUNDS=5 TRACE_SAMPLING=0.01, ports via *_PORT).
 # See load/README.md.
 set -euo pipefail
 
@@ -12,8 +14,8 @@ THREADS="${THREADS:-2}"
 CONNS="${CONNS:-64}"
 DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-2s}"
-# The acceptance scenario (one repeated valid token) alternates bare/edge this many times; the best round counts.
-ROUNDS="${ROUNDS:-2}"
+# Every scenario alternates bare/edge this many times; the median of the per-round ratios is the figure.
+ROUNDS="${ROUNDS:-5}"
 UP_PORT="${UP_PORT:-18181}"
 BARE_PORT="${BARE_PORT:-18182}"
 EDGE_PORT="${EDGE_PORT:-18183}"
@@ -27,6 +29,7 @@ QUIET_ADMIN_PORT="${QUIET_ADMIN_PORT:-18190}"
 TRACED_PORT="${TRACED_PORT:-18191}"
 TRACED_ADMIN_PORT="${TRACED_ADMIN_PORT:-18192}"
 SINK_PORT="${SINK_PORT:-18193}"
+CP_PORT="${CP_PORT:-18194}"
 # The traced edge samples this share of requests (parent-based trace-id ratio) and exports them over OTLP/HTTP.
 TRACE_SAMPLING="${TRACE_SAMPLING:-0.01}"
 ISSUER="https://id.authio.load/"
@@ -43,9 +46,10 @@ trap 'exit 130' INT TERM
 command -v wrk >/dev/null || { echo "wrk not found: apt-get update && apt-get install -y wrk" >&2; exit 1; }
 source "$ROOT/load/lib.sh"
 require_free_ports "$UP_PORT" "$BARE_PORT" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$NOCACHE_PORT" "$NOCACHE_ADMIN_PORT" "$ANON_PORT" "$ANON_ADMIN_PORT" "$QUIET_PORT" "$QUIET_ADMIN_PORT" \
-  "$TRACED_PORT" "$TRACED_ADMIN_PORT" "$SINK_PORT"
+  "$TRACED_PORT" "$TRACED_ADMIN_PORT" "$SINK_PORT" "$CP_PORT"
 
 build_edge_and_tools
+dotnet build "$ROOT/src/ControlPlane/Authio.ControlPlane.csproj" -c Release -nologo -v q -clp:ErrorsOnly
 EDGE=(dotnet "$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll")
 
 echo "== keys and tokens"
@@ -69,9 +73,19 @@ EDGE_COMMON=(
   "--ReverseProxy:Clusters:up:Destinations:d1:Address=http://127.0.0.1:$UP_PORT/"
 )
 start upstream "${TOOLS[@]}" upstream --port "$UP_PORT"
+# The control plane the default edge follows, for the API-key scenario (its own SQLite data under $OUT; rate limits
+# off: the keys are made in a burst from one address).
+CP="http://127.0.0.1:$CP_PORT"; CP_EMAIL=admin@load.test; CP_PASSWORD='Load!passw0rd1'
+start control-plane dotnet "$ROOT/src/ControlPlane/bin/Release/net10.0/Authio.ControlPlane.dll" --urls "$CP" \
+  --ControlPlane:DataDirectory="$OUT/cp-data" --ControlPlane:Issuer="$CP" --ControlPlane:Bootstrap:OrgName=Load \
+  --ControlPlane:Bootstrap:AdminEmail=$CP_EMAIL --ControlPlane:Bootstrap:AdminPassword="$CP_PASSWORD" \
+  --ControlPlane:Passwords:BcryptCost=10 --ControlPlane:RateLimits:Enabled=false
+for _ in $(seq 1 300); do curl -fs -o /dev/null "$CP/.well-known/jwks.json" && break; sleep 0.1; done
+EDGE_KEY=$("${TOOLS[@]}" edge-key --cp "$CP" --email $CP_EMAIL --password "$CP_PASSWORD")
 start bare-yarp "${TOOLS[@]}" bare-yarp --port "$BARE_PORT" --upstream "http://127.0.0.1:$UP_PORT/"
 BARE_PID=$LAST_PID
-start edge "${EDGE[@]}" --urls "http://127.0.0.1:$EDGE_PORT" "--Edge:AdminUrls=http://127.0.0.1:$EDGE_ADMIN_PORT" "${EDGE_COMMON[@]}"
+start edge "${EDGE[@]}" --urls "http://127.0.0.1:$EDGE_PORT" "--Edge:AdminUrls=http://127.0.0.1:$EDGE_ADMIN_PORT" "${EDGE_COMMON[@]}" \
+  "--Edge:ControlPlane:Url=$CP" "--Edge:ControlPlane:ApiKey=$EDGE_KEY"
 EDGE_PID=$LAST_PID
 # Second edge: every request pays full ES256 verification (no cache), and failures are never short-circuited by the
 # per-IP failure budget (all wrk connections share 127.0.0.1, so the default budget would answer 429 instead).
@@ -113,6 +127,8 @@ wait_for "http://127.0.0.1:$ANON_ADMIN_PORT/readyz"
 wait_for "http://127.0.0.1:$QUIET_ADMIN_PORT/readyz"
 wait_for "http://127.0.0.1:$TRACED_ADMIN_PORT/readyz"
 
+# 100 API keys of the control plane's org (secrets only: the wrk script sends each line as a bearer credential).
+"${TOOLS[@]}" mint --kind api-key --count 100 --cp "$CP" --email $CP_EMAIL --password "$CP_PASSWORD" | cut -f2 > "$OUT/api-keys.txt"
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 SINGLE=$(head -n1 "$OUT/single.txt")
 BAD=$(head -n1 "$OUT/invalid.txt")
@@ -120,8 +136,13 @@ checks="valid=$(status -H "Authorization: Bearer $SINGLE" "http://127.0.0.1:$EDG
 checks+=" bad-signature=$(status -H "Authorization: Bearer $BAD" "http://127.0.0.1:$EDGE_PORT/api/items")"
 checks+=" no-token=$(status "http://127.0.0.1:$EDGE_PORT/api/items")"
 checks+=" valid(nocache)=$(status -H "Authorization: Bearer $SINGLE" "http://127.0.0.1:$NOCACHE_PORT/api/items")"
+# The edge applies the keys' creation from the control plane's feed: wait (bounded) until it admits the last one.
+for _ in $(seq 1 100); do
+  [ "$(status -H "Authorization: Bearer $(tail -n1 "$OUT/api-keys.txt")" "http://127.0.0.1:$EDGE_PORT/api/items")" = 200 ] && break; sleep 0.1
+done
+checks+=" api-key=$(status -H "Authorization: Bearer $(head -n1 "$OUT/api-keys.txt")" "http://127.0.0.1:$EDGE_PORT/api/items")"
 echo "   edge sanity: $checks"
-[[ $checks == "valid=200 bad-signature=401 no-token=401 valid(nocache)=200" ]] || { echo "edge sanity check failed" >&2; exit 1; }
+[[ $checks == "valid=200 bad-signature=401 no-token=401 valid(nocache)=200 api-key=200" ]] || { echo "edge sanity check failed" >&2; exit 1; }
 
 RESULTS="$OUT/results.tsv"
 printf 'scenario\ttarget\tround\trps\tp50_ms\tp99_ms\tnon2xx\terrors\tproxy_cpu_us_per_req\tloadavg\n' > "$RESULTS"
@@ -144,26 +165,28 @@ bench() { # scenario target round port pid tokens-file
 }
 
 echo "== wrk -t$THREADS -c$CONNS, warm-up $WARMUP then $DURATION per target (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
-# Odd rounds run the targets in this order, even rounds in reverse: a target's place in the round (what ran just
-# before it, the machine's drift over a round) does not favour it over the median.
-TARGETS=("bare-yarp $BARE_PORT $BARE_PID" "edge $EDGE_PORT $EDGE_PID" "edge-quiet $QUIET_PORT $QUIET_PID"
-  "edge-anon $ANON_PORT $ANON_PID" "edge-traced $TRACED_PORT $TRACED_PID")
+# Odd rounds run the runs in this order, even rounds in reverse: a target's place in the round (what ran just before
+# it, the machine's drift over a round) does not favour it over the median. edge-anon is the anonymous-route scenario
+# (the same requests, the route needs no token); edge-quiet and edge-traced are diagnostics of the one-token scenario.
+RUNS=("valid-single bare-yarp $BARE_PORT $BARE_PID single" "valid-single edge $EDGE_PORT $EDGE_PID single"
+  "valid-single edge-anon $ANON_PORT $ANON_PID single" "valid-single edge-quiet $QUIET_PORT $QUIET_PID single"
+  "valid-single edge-traced $TRACED_PORT $TRACED_PID single"
+  "valid-rotating bare-yarp $BARE_PORT $BARE_PID rotating" "valid-rotating edge $EDGE_PORT $EDGE_PID rotating"
+  "api-keys bare-yarp $BARE_PORT $BARE_PID api-keys" "api-keys edge $EDGE_PORT $EDGE_PID api-keys")
 for round in $(seq 1 "$ROUNDS"); do
-  order=(0 1 2 3 4); (( round % 2 )) || order=(4 3 2 1 0)
-  for i in "${order[@]}"; do
-    read -r name port pid <<< "${TARGETS[$i]}"
-    bench valid-single "$name" "$round" "$port" "$pid" "$OUT/single.txt"
+  order=$(seq 0 $(( ${#RUNS[@]} - 1 ))); (( round % 2 )) || order=$(seq $(( ${#RUNS[@]} - 1 )) -1 0)
+  for i in $order; do
+    read -r scenario name port pid tokens <<< "${RUNS[$i]}"
+    bench "$scenario" "$name" "$round" "$port" "$pid" "$OUT/$tokens.txt"
   done
 done
 bench valid-single     edge-nocache 1 "$NOCACHE_PORT" "$NOCACHE_PID" "$OUT/single.txt"
-bench valid-rotating   bare-yarp    1 "$BARE_PORT"    "$BARE_PID"    "$OUT/rotating.txt"
-bench valid-rotating   edge         1 "$EDGE_PORT"    "$EDGE_PID"    "$OUT/rotating.txt"
 bench invalid-rotating bare-yarp    1 "$BARE_PORT"    "$BARE_PID"    "$OUT/invalid.txt"
 bench invalid-rotating edge         1 "$EDGE_PORT"    "$EDGE_PID"    "$OUT/invalid.txt"
 bench invalid-rotating edge-nocache 1 "$NOCACHE_PORT" "$NOCACHE_PID" "$OUT/invalid.txt"
 
 echo
-echo "== summary: best round per target (most RPS); 'vs bare' = RPS / bare-YARP RPS of the same scenario"
+echo "== summary: best round per target (most RPS); 'vs bare' = RPS / bare-YARP RPS of the same scenario (the medians below are the figures)"
 echo "   ($(nproc) cores shared by wrk, the upstream and the proxy under test; load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 awk -F'\t' '
   NR == 1 { next }
@@ -187,21 +210,29 @@ awk -F'\t' '
     }
   }' "$RESULTS" | tee "$OUT/summary.txt"
 echo
-echo "== valid-single, every round: RPS / bare-YARP RPS of the same round, and the median over rounds"
-echo "   (edge-traced/edge = the cost of tracing at $TRACE_SAMPLING sampling, same round)"
+echo "== every round: RPS / bare-YARP RPS of the same scenario and round, and the median over rounds"
+echo "   (one token = edge, anonymous = edge-anon, both on the one-token requests; edge-traced/edge = the cost of tracing"
+echo "   at $TRACE_SAMPLING sampling, same round)"
 awk -F'\t' '
-  NR == 1 || $1 != "valid-single" { next }
-  { rps[$2 "|" $3] = $4; if ($3 + 0 > rounds) rounds = $3 + 0 }
+  NR == 1 { next }
+  { rps[$1 "|" $2 "|" $3] = $4; if ($3 + 0 > rounds) rounds = $3 + 0 }
   function median(values, n,    i, j, t) {
     for (i = 2; i <= n; i++) { t = values[i]; for (j = i - 1; j >= 1 && values[j] > t; j--) values[j + 1] = values[j]; values[j + 1] = t }
     return n % 2 ? values[(n + 1) / 2] : (values[n / 2] + values[n / 2 + 1]) / 2
   }
   END {
-    split("edge edge-quiet edge-anon edge-traced edge-traced/edge", targets, " ")
-    for (t = 1; t <= 5; t++) {
-      line = sprintf("   %-17s", targets[t]); n = 0
+    # label | scenario | numerator target | denominator target
+    rows[1] = "one token|valid-single|edge|bare-yarp"
+    rows[2] = "1 000 tokens|valid-rotating|edge|bare-yarp"
+    rows[3] = "API keys|api-keys|edge|bare-yarp"
+    rows[4] = "anonymous|valid-single|edge-anon|bare-yarp"
+    rows[5] = "edge-quiet|valid-single|edge-quiet|bare-yarp"
+    rows[6] = "edge-traced|valid-single|edge-traced|bare-yarp"
+    rows[7] = "edge-traced/edge|valid-single|edge-traced|edge"
+    for (k = 1; k <= 7; k++) {
+      split(rows[k], f, "|"); line = sprintf("   %-17s", f[1]); n = 0
       for (r = 1; r <= rounds; r++) {
-        if (targets[t] == "edge-traced/edge") { num = rps["edge-traced|" r]; den = rps["edge|" r] } else { num = rps[targets[t] "|" r]; den = rps["bare-yarp|" r] }
+        num = rps[f[2] "|" f[3] "|" r]; den = rps[f[2] "|" f[4] "|" r]
         if (num == "" || den == "" || den + 0 == 0) continue
         v = num / den; values[++n] = v; line = line sprintf(" #%d %.3f", r, v)
       }

@@ -46,14 +46,24 @@ internal static class SoakReport
             .Append("th:first-child,td:first-child{text-align:left}svg text{font:12px system-ui,sans-serif;fill:#1f2328}")
             .Append("</style></head><body>\n<h1>Soak</h1>\n<table>");
         void Row(string name, string value) => html.Append("<tr><td>").Append(WebUtility.HtmlEncode(name)).Append("</td><td>").Append(WebUtility.HtmlEncode(value)).Append("</td></tr>\n");
-        foreach (var name in new[] { "seconds", "edges", "requests", "wrongDecisions", "logins", "revocations", "rotations", "rateLimitChanges", "rateLimited", "answersInPropagationWindow", "propagationBoundMs" })
+        // Older soak.json files lack the capacity and API-key fields: rows for what is there.
+        foreach (var name in new[] { "seconds", "edges", "capacityRps", "loadShare", "targetRps", "achievedRps", "requests", "apiKeyRequests", "wrongDecisions", "logins",
+            "revocations", "apiKeyRevocations", "rotations", "rateLimitChanges", "rateLimited", "answersInPropagationWindow", "propagationBoundMs" })
         {
-            Row(name, r.GetProperty(name).ToString());
+            if (r.TryGetProperty(name, out var value))
+            {
+                Row(name, value.ToString());
+            }
         }
         Row("byStatus", r.GetProperty("byStatus").ToString());
         var p = r.GetProperty("propagationMs");
         Row("propagation to all edges (ms)", string.Create(CultureInfo.InvariantCulture,
             $"n {p.GetProperty("count")}, p50 {p.GetProperty("p50")}, p99 {p.GetProperty("p99")}, max {p.GetProperty("max")}"));
+        if (r.TryGetProperty("apiKeyPropagationMs", out var k))
+        {
+            Row("API-key revocation to all edges (ms)", string.Create(CultureInfo.InvariantCulture,
+                $"n {k.GetProperty("count")}, p50 {k.GetProperty("p50")}, p99 {k.GetProperty("p99")}, max {k.GetProperty("max")}"));
+        }
         html.Append("</table>\n").Append(latency).Append(memory);
         foreach (var wrong in r.GetProperty("wrongSamples").EnumerateArray())
         {

@@ -1,5 +1,6 @@
 using System.Net;
 using Authio.EdgeProxy.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Authio.EdgeProxy.Tests.Pipeline;
 
@@ -72,5 +73,42 @@ public sealed class IdentityHeaderTests(EdgeWorld world) : IClassFixture<EdgeWor
         Assert.Null(received.Header("X-Authio-Session"));
         Assert.Null(received.Header("X-Authio-Token-Id"));
         Assert.Equal("", received.Header("X-Authio-Scopes"));
+    }
+    [Fact]
+    public async Task Tokens_sharing_org_scopes_and_key_forward_their_own_subject_session_and_token_id_on_every_hit()
+    {
+        var exp = world.Now.ToUnixTimeSeconds() + 600;
+        string Token(string sub, string sid, string jti) => Jwt.Sign(world.Key, Jwt.Header(world.Key),
+            $"{{\"iss\":\"{Jwt.Issuer}\",\"aud\":\"{Jwt.Audience}\",\"sub\":\"{sub}\",\"org\":\"org_share\",\"sid\":\"{sid}\",\"jti\":\"{jti}\",\"scope\":\"read:things\",\"exp\":{exp}}}");
+        // The second one's values need encoding for a header (non-ASCII): its header forms differ from its values.
+        var a = Token("user_share_a", "sess_a", "jti_a");
+        var b = Token("usér_b", "séss_b", "jti_b_é");
+        for (var round = 0; round < 2; round++) // the first request validates and caches, the second is a cache hit
+        {
+            using (var response = await world.Edge.GetAsync("/api/share", a))
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                var received = world.Upstream.Last;
+                Assert.Equal("user_share_a", received.Header("X-Authio-Subject"));
+                Assert.Equal("sess_a", received.Header("X-Authio-Session"));
+                Assert.Equal("jti_a", received.Header("X-Authio-Token-Id"));
+                Assert.Equal("org_share", received.Header("X-Authio-Org"));
+            }
+            using (var response = await world.Edge.GetAsync("/api/share", b))
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                var received = world.Upstream.Last;
+                Assert.Equal("us%C3%A9r_b", received.Header("X-Authio-Subject"));
+                Assert.Equal("s%C3%A9ss_b", received.Header("X-Authio-Session"));
+                Assert.Equal("jti_b_%C3%A9", received.Header("X-Authio-Token-Id"));
+                Assert.Equal("org_share", received.Header("X-Authio-Org"));
+            }
+        }
+        // Both cached identities hold one shared instance of what they have in common.
+        var cache = world.Edge.Services.GetRequiredService<Authio.EdgeProxy.Authentication.TokenCache>();
+        Assert.True(cache.TryGet(System.Text.Encoding.ASCII.GetBytes(a), out var first));
+        Assert.True(cache.TryGet(System.Text.Encoding.ASCII.GetBytes(b), out var second));
+        Assert.Same(first.Identity.Traits, second.Identity.Traits);
+        Assert.Equal("usér_b", second.Identity.Subject);
     }
 }

@@ -12,22 +12,30 @@ namespace Authio.EdgeProxy.Tests.Soak;
 
 /// <summary>
 /// The soak: three edges (own processes) following a real control plane (own process, SQLite) over HTTP and Redis, for
-/// <c>AUTHIO_SOAK_SECONDS</c> (60 in CI; <c>load/soak.sh</c> runs 600 and renders the report). Meanwhile: sessions signed
-/// in and out all the time (token churn, a logout — a revocation — every 100 ms), a signing-key rotation every
-/// <c>AUTHIO_SOAK_ROTATE_SECONDS</c> (120; a third of the run when shorter), the org's rate limit changed every 5 s, and
-/// clients checking every answer: a live session must be admitted (429 only as the org limit's refusal), a session
-/// logged out more than the propagation bound ago (<c>AUTHIO_SOAK_BOUND_MS</c>, 2 000) must never be. Fails on any wrong
-/// decision. Records per 5 s window requests, p50/p99 latency and each edge's resident memory and GC heap, and the
-/// propagation time of every 10th logout to all three edges; writes them to <c>AUTHIO_SOAK_OUT</c>/soak.json when set.
+/// <c>AUTHIO_SOAK_SECONDS</c> (60 in CI; <c>load/soak.sh</c> runs 600 and renders the report), at a share
+/// (<c>AUTHIO_SOAK_LOAD</c>, 0.5) of the capacity measured first through the same three edges with the same client
+/// (<c>AUTHIO_SOAK_RPS</c> fixes the rate instead). Meanwhile: sessions signed in and out all the time (token churn, a
+/// logout — a revocation — every 100 ms), API keys in use and one revoked and replaced every second, a signing-key
+/// rotation every <c>AUTHIO_SOAK_ROTATE_SECONDS</c> (120; a third of the run when shorter), the org's rate limit changed
+/// every 5 s, and clients checking every answer: a live session or key must be admitted (429 only as the org limit's
+/// refusal), one revoked more than the propagation bound ago (<c>AUTHIO_SOAK_BOUND_MS</c>, 2 000) must never be. Fails on
+/// any wrong decision. Records per 5 s window requests, p50/p99 latency and each edge's resident memory and GC heap, and
+/// the propagation time of every 10th logout and every 5th key revocation to all three edges; writes them to
+/// <c>AUTHIO_SOAK_OUT</c>/soak.json when set.
 /// </summary>
 public sealed class SoakTests(ITestOutputHelper output)
 {
     private static int Env(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
 
-    private sealed class Session(string token)
+    private static double EnvShare(string name, double fallback) =>
+        double.TryParse(Environment.GetEnvironmentVariable(name), CultureInfo.InvariantCulture, out var v) && v > 0 && v <= 1 ? v : fallback;
+
+    /// <summary>A credential the clients send: a session's access token, or an API key (<see cref="KeyId"/> set).</summary>
+    private sealed class Session(string token, string? keyId = null)
     {
         public string Token { get; } = token;
+        public string? KeyId { get; } = keyId;
         /// <summary>Stopwatch ticks when its logout was sent (0: live); its answer may be refused from then on.</summary>
         public long LoggingOutAt;
         /// <summary>Stopwatch ticks when its logout was acknowledged (0: not yet); admitted after this + bound is wrong.</summary>
@@ -40,10 +48,8 @@ public sealed class SoakTests(ITestOutputHelper output)
         var seconds = Env("AUTHIO_SOAK_SECONDS", 60);
         var rotateEvery = TimeSpan.FromSeconds(Env("AUTHIO_SOAK_ROTATE_SECONDS", seconds >= 360 ? 120 : Math.Max(10, seconds / 3)));
         var bound = TimeSpan.FromMilliseconds(Env("AUTHIO_SOAK_BOUND_MS", 2000));
-        var workers = Env("AUTHIO_SOAK_WORKERS", 6);
-        // Open model: each worker sends at its share of the rate (a slow answer delays only that worker's next send).
-        var rps = Env("AUTHIO_SOAK_RPS", 300);
-        var interval = TimeSpan.FromSeconds((double)workers / rps);
+        var fixedRps = Env("AUTHIO_SOAK_RPS", 0);
+        var loadShare = EnvShare("AUTHIO_SOAK_LOAD", 0.5);
         var outDir = Environment.GetEnvironmentVariable("AUTHIO_SOAK_OUT");
 
         var run0 = Stopwatch.StartNew();
@@ -95,27 +101,6 @@ public sealed class SoakTests(ITestOutputHelper output)
             }
         }
 
-        var setup = run0.Elapsed;
-        var live = new ConcurrentQueue<Session>();
-        var all = new ConcurrentDictionary<string, Session>();
-        foreach (var token in await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => LoginAsync())))
-        {
-            var s = new Session(token);
-            live.Enqueue(s);
-            all[s.Token] = s;
-        }
-
-        var wrong = new ConcurrentQueue<string>();
-        var byStatus = new ConcurrentDictionary<int, long>();
-        long rateLimited = 0, revocations = 0, logins = 0, rotations = 0, limitChanges = 0, inWindow = 0;
-        var propagation = new ConcurrentBag<double>();
-        var windowSeconds = 5;
-        var windows = new ConcurrentDictionary<int, ConcurrentBag<double>>();
-        var memory = new ConcurrentQueue<object>();
-        var run = Stopwatch.StartNew();
-        var end = TimeSpan.FromSeconds(seconds);
-        using var stop = new CancellationTokenSource();
-
         async Task<(HttpStatusCode? Status, string? Code)> SendAsync(EdgeProcess edge, string token)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, edge.Url + "/api/soak");
@@ -129,7 +114,111 @@ public sealed class SoakTests(ITestOutputHelper output)
             return (response.StatusCode, code);
         }
 
-        // Clients: a random session (live or recently revoked) on the next edge, every answer checked.
+        async Task<Session> CreateKeyAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/api-keys") { Content = JsonContent.Create(new { name = "soak", scopes = new[] { "read:applications" }, environment = "live" }) };
+            request.Headers.Authorization = new("Bearer", admin);
+            using var created = await cp.Http.SendAsync(request);
+            Assert.True(created.StatusCode == HttpStatusCode.Created, $"API key: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+            var body = await created.Content.ReadFromJsonAsync<JsonElement>();
+            return new Session(body.GetProperty("key").GetString()!, body.GetProperty("id").GetString()!);
+        }
+
+        var live = new ConcurrentQueue<Session>();
+        var all = new ConcurrentDictionary<string, Session>();
+        foreach (var token in await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => LoginAsync())))
+        {
+            var s = new Session(token);
+            live.Enqueue(s);
+            all[s.Token] = s;
+        }
+        var liveKeys = new ConcurrentQueue<Session>();
+        for (var i = 0; i < 10; i++)
+        {
+            var key = await CreateKeyAsync();
+            liveKeys.Enqueue(key);
+            all[key.Token] = key;
+        }
+        // Until each edge has applied the keys' creation (a key unknown to an edge is refused; that is not the soak's case).
+        foreach (var edge in edges)
+        {
+            foreach (var key in liveKeys)
+            {
+                var clock = Stopwatch.StartNew();
+                while ((await SendAsync(edge, key.Token)).Status != HttpStatusCode.OK)
+                {
+                    Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "an edge never admitted a new API key");
+                    await Task.Delay(20);
+                }
+            }
+        }
+
+        // Capacity: closed loops (48 requests in flight) of live tokens and keys through the three edges, 2 s warm-up
+        // then 5 s counted; the soak then runs at loadShare of it.
+        double capacity = 0;
+        if (fixedRps == 0)
+        {
+            var credentials = all.Values.Select(s => s.Token).ToArray();
+            var probe = Stopwatch.StartNew();
+            long counted = 0;
+            await Task.WhenAll(Enumerable.Range(0, 48).Select(i => Task.Run(async () =>
+            {
+                for (var n = i; probe.Elapsed < TimeSpan.FromSeconds(7); n++)
+                {
+                    var status = (await SendAsync(edges[n % edges.Count], credentials[n % credentials.Length])).Status;
+                    Assert.True(status == HttpStatusCode.OK, $"capacity probe: {status}");
+                    if (probe.Elapsed >= TimeSpan.FromSeconds(2))
+                    {
+                        Interlocked.Increment(ref counted);
+                    }
+                }
+            })));
+            capacity = counted / 5.0;
+        }
+        var rps = fixedRps > 0 ? fixedRps : Math.Max(100, (int)(capacity * loadShare));
+        // Open model: each worker sends at its share of the rate (a slow answer delays only that worker's next send), one
+        // request per 10 ms at most so a worker keeps its schedule while answers take a few milliseconds.
+        var workers = Math.Max(Env("AUTHIO_SOAK_WORKERS", 6), (rps + 99) / 100);
+        var interval = TimeSpan.FromSeconds((double)workers / rps);
+        var setup = run0.Elapsed;
+        output.WriteLine($"capacity {capacity:F0} requests/s through 3 edges; soak rate {rps}/s ({workers} workers)");
+
+        var wrong = new ConcurrentQueue<string>();
+        var byStatus = new ConcurrentDictionary<int, long>();
+        long rateLimited = 0, revocations = 0, logins = 0, rotations = 0, limitChanges = 0, inWindow = 0, keyRequests = 0, keyRevocations = 0;
+        var propagation = new ConcurrentBag<double>();
+        var keyPropagation = new ConcurrentBag<double>();
+        var windowSeconds = 5;
+        var windows = new ConcurrentDictionary<int, ConcurrentBag<double>>();
+        var memory = new ConcurrentQueue<object>();
+        var run = Stopwatch.StartNew();
+        var end = TimeSpan.FromSeconds(seconds);
+        using var stop = new CancellationTokenSource();
+
+        // The mix the clients draw from, refreshed every 50 ms: live and revoked (or being revoked) access tokens and API keys.
+        Session[][] Pools()
+        {
+            var sessions = all.Values.ToArray();
+            static bool Live(Session s) => Volatile.Read(ref s.LoggingOutAt) == 0;
+            return
+            [
+                sessions.Where(s => s.KeyId is null && Live(s)).ToArray(), sessions.Where(s => s.KeyId is null && !Live(s)).ToArray(),
+                sessions.Where(s => s.KeyId is not null && Live(s)).ToArray(), sessions.Where(s => s.KeyId is not null && !Live(s)).ToArray(),
+            ];
+        }
+        var pools = Pools();
+        var refresher = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(50);
+                Volatile.Write(ref pools, Pools());
+            }
+        });
+        // Shares of the traffic per pool: live tokens, revoked tokens, live keys, revoked keys (an empty pool is skipped).
+        double[] mix = [0.45, 0.2, 0.25, 0.1];
+
+        // Clients: a random credential (live or recently revoked) on the next edge, every answer checked.
         var traffic = Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
         {
             var random = new Random(w);
@@ -143,8 +232,22 @@ public sealed class SoakTests(ITestOutputHelper output)
                 {
                     await Task.Delay(wait);
                 }
-                var sessions = all.Values.ToArray();
-                var session = sessions[random.Next(sessions.Length)];
+                var current = Volatile.Read(ref pools);
+                var draw = random.NextDouble();
+                var pool = 0;
+                while (pool < mix.Length - 1 && (draw >= mix[pool] || current[pool].Length == 0))
+                {
+                    draw -= mix[pool++];
+                }
+                if (current[pool].Length == 0)
+                {
+                    pool = 0;
+                }
+                var session = current[pool][random.Next(current[pool].Length)];
+                if (session.KeyId is not null)
+                {
+                    Interlocked.Increment(ref keyRequests);
+                }
                 var edge = edges[n++ % edges.Count];
                 var sentAt = Stopwatch.GetTimestamp();
                 var loggingOut = Volatile.Read(ref session.LoggingOutAt);
@@ -167,7 +270,7 @@ public sealed class SoakTests(ITestOutputHelper output)
                 {
                     if (status == 200)
                     {
-                        wrong.Enqueue($"{at} s: a session logged out {Stopwatch.GetElapsedTime(revokedAt, sentAt).TotalMilliseconds:F0} ms before was admitted by {edge.Url}");
+                        wrong.Enqueue($"{at} s: {(session.KeyId is null ? "a session logged out" : "an API key revoked")} {Stopwatch.GetElapsedTime(revokedAt, sentAt).TotalMilliseconds:F0} ms before was admitted by {edge.Url}");
                     }
                 }
                 else if (revokedAt != 0 || loggingOut != 0 || Volatile.Read(ref session.LoggingOutAt) != 0)
@@ -180,7 +283,7 @@ public sealed class SoakTests(ITestOutputHelper output)
                 }
                 else if (status != 200)
                 {
-                    wrong.Enqueue($"{at} s: a live session got {status} {answer.Code} from {edge.Url}");
+                    wrong.Enqueue($"{at} s: a live {(session.KeyId is null ? "session" : "API key")} got {status} {answer.Code} from {edge.Url}");
                 }
             }
         })).ToArray();
@@ -250,7 +353,7 @@ public sealed class SoakTests(ITestOutputHelper output)
         var operators = Task.Run(async () =>
         {
             var nextRotation = rotateEvery;
-            var limits = new[] { "20000/1s burst 20000 per org", "10000/1s burst 10000 per org" };
+            var limits = new[] { "200000/1s burst 200000 per org", "100000/1s burst 100000 per org" };
             while (run.Elapsed < end)
             {
                 if (run.Elapsed >= nextRotation)
@@ -264,6 +367,45 @@ public sealed class SoakTests(ITestOutputHelper output)
                 Assert.True(set.IsSuccess(), $"org rate limit: {(int)set}");
                 Interlocked.Increment(ref limitChanges);
                 await Task.Delay(TimeSpan.FromSeconds(5));
+            }
+        });
+
+        // API keys: every second the oldest live key is revoked (deleted at the control plane) and a new one made; the new
+        // one joins the clients' mix only once every edge admits it (before that a refusal is not the edges' error).
+        var keyChurn = Task.Run(async () =>
+        {
+            while (run.Elapsed < end)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                if (!liveKeys.TryDequeue(out var old))
+                {
+                    continue;
+                }
+                Volatile.Write(ref old.LoggingOutAt, Stopwatch.GetTimestamp());
+                await CpAsync(HttpMethod.Delete, $"/v1/api-keys/{old.KeyId}", admin);
+                Volatile.Write(ref old.RevokedAt, Stopwatch.GetTimestamp());
+                if (Interlocked.Increment(ref keyRevocations) % 5 == 0)
+                {
+                    foreach (var edge in edges)
+                    {
+                        while ((await SendAsync(edge, old.Token)).Status == HttpStatusCode.OK && Stopwatch.GetElapsedTime(old.RevokedAt) < TimeSpan.FromSeconds(30))
+                        {
+                            await Task.Delay(5);
+                        }
+                    }
+                    keyPropagation.Add(Stopwatch.GetElapsedTime(old.RevokedAt).TotalMilliseconds);
+                }
+                var fresh = await CreateKeyAsync();
+                foreach (var edge in edges)
+                {
+                    var clock = Stopwatch.StartNew();
+                    while ((await SendAsync(edge, fresh.Token)).Status != HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(30))
+                    {
+                        await Task.Delay(5);
+                    }
+                }
+                all[fresh.Token] = fresh;
+                liveKeys.Enqueue(fresh);
             }
         });
 
@@ -283,11 +425,12 @@ public sealed class SoakTests(ITestOutputHelper output)
             }
         });
 
-        await Task.WhenAll(signIns, churn, operators, sampler);
+        await Task.WhenAll(signIns, churn, operators, sampler, keyChurn);
         await Task.WhenAll(logouts);
         await Task.Delay(bound + TimeSpan.FromMilliseconds(500));
         await stop.CancelAsync();
         await Task.WhenAll(traffic);
+        await refresher;
 
         var requests = byStatus.Values.Sum();
         var series = windows.OrderBy(w => w.Key).Select(w =>
@@ -296,23 +439,30 @@ public sealed class SoakTests(ITestOutputHelper output)
             return new { t = (w.Key + 1) * windowSeconds, requests = sorted.Length, p50 = Percentile(sorted, 0.50), p99 = Percentile(sorted, 0.99) };
         }).ToArray();
         var propagated = propagation.Order().ToArray();
+        var keyPropagated = keyPropagation.Order().ToArray();
         var result = new
         {
             seconds,
             edges = edges.Count,
+            capacityRps = Math.Round(capacity),
+            loadShare = fixedRps > 0 ? 0 : loadShare,
             targetRps = rps,
+            achievedRps = Math.Round(requests / run.Elapsed.TotalSeconds),
             requests,
+            apiKeyRequests = keyRequests,
             byStatus = byStatus.OrderBy(s => s.Key).ToDictionary(s => s.Key == 0 ? "no answer" : s.Key.ToString(CultureInfo.InvariantCulture), s => s.Value),
             wrongDecisions = wrong.Count,
             wrongSamples = wrong.Take(20).ToArray(),
             logins,
             revocations,
+            apiKeyRevocations = keyRevocations,
             rotations,
             rateLimitChanges = limitChanges,
             rateLimited,
             answersInPropagationWindow = inWindow,
             propagationBoundMs = bound.TotalMilliseconds,
             propagationMs = new { count = propagated.Length, p50 = Percentile(propagated, 0.5), p99 = Percentile(propagated, 0.99), max = propagated.LastOrDefault() },
+            apiKeyPropagationMs = new { count = keyPropagated.Length, p50 = Percentile(keyPropagated, 0.5), p99 = Percentile(keyPropagated, 0.99), max = keyPropagated.LastOrDefault() },
             windows = series,
             memory = memory.ToArray(),
         };
@@ -323,13 +473,15 @@ public sealed class SoakTests(ITestOutputHelper output)
             await File.WriteAllTextAsync(Path.Combine(outDir, "soak.json"), json);
         }
         output.WriteLine($"set-up {setup.TotalSeconds:F1} s");
-        output.WriteLine($"{seconds} s, {requests} requests, {wrong.Count} wrong decisions, {revocations} revocations, {logins} sign-ins, {rotations} rotations, "
+        output.WriteLine($"{seconds} s, {requests} requests ({keyRequests} with API keys), {wrong.Count} wrong decisions, {revocations} revocations, "
+            + $"{keyRevocations} API-key revocations, {logins} sign-ins, {rotations} rotations, "
             + $"{limitChanges} limit changes, {rateLimited} rate-limited; propagation to all 3 edges p50 {Percentile(propagated, 0.5):F0} ms, "
             + $"p99 {Percentile(propagated, 0.99):F0} ms, max {propagated.LastOrDefault():F0} ms");
         output.WriteLine(json);
         Assert.True(wrong.IsEmpty, $"{wrong.Count} wrong decisions:\n" + string.Join("\n", wrong.Take(20)));
         // Coverage, not speed (a busy box slows the control plane): the run revoked, rotated and changed limits.
-        Assert.True(revocations > 0 && rotations > 0 && limitChanges > 0, $"{revocations} revocations, {rotations} rotations, {limitChanges} limit changes");
+        Assert.True(revocations > 0 && keyRevocations > 0 && keyRequests > 0 && rotations > 0 && limitChanges > 0,
+            $"{revocations} revocations, {keyRevocations} API-key revocations, {keyRequests} API-key requests, {rotations} rotations, {limitChanges} limit changes");
     }
 
     private static double Percentile(double[] sorted, double q) =>
