@@ -236,6 +236,8 @@ internal sealed partial class ApiKeyAdminService(Db db, ApiKeyStore store, Audit
             k.Prefix = ApiKeyFormat.DisplayPrefix(key);
             k.RotatedAt = now;
             await ApiKeyStore.SaveRotationAsync(c, tx, k);
+            // Edges cache the key's record: the push makes the earlier secrets' grace end apply without waiting for a refresh.
+            await changes.AppendApiKeyChangedAsync(c, tx, k.OrgId, k.Id, now);
             return k;
         }, ct);
         if (failure is not null)

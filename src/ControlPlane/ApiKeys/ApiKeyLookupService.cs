@@ -26,17 +26,20 @@ internal sealed partial class ApiKeyLookupService(ApiKeyStore store, AuditLog au
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>The key a presented secret's digest belongs to, or null when unknown or a rotated secret past its grace.</summary>
-    public async Task<ApiKeyRow?> FindByDigestAsync(string digest, CancellationToken ct)
+    public async Task<ApiKeyRow?> FindByDigestAsync(string digest, CancellationToken ct) => (await FindWithSecretAsync(digest, ct)).Key;
+
+    /// <summary><see cref="FindByDigestAsync"/>, with when the presented secret stops working (a rotated one: its grace end).</summary>
+    private async Task<(ApiKeyRow? Key, long? SecretValidUntil)> FindWithSecretAsync(string digest, CancellationToken ct)
     {
         var now = Now;
         // Edges serve every org: finding the org crosses the isolation boundary (see ApiKeyStore.FindSecretAsync).
         var secret = await store.FindSecretAsync(digest, ct);
         if (secret is null || secret.ValidUntil is { } v && v <= now)
         {
-            return null;
+            return (null, null);
         }
 
-        return await store.GetAsync(secret.OrgId, secret.KeyId, ct);
+        return (await store.GetAsync(secret.OrgId, secret.KeyId, ct), secret.ValidUntil);
     }
 
     /// <summary>Authenticates an edge's bearer API key: valid, live, and carrying <c>edge:sync</c>.</summary>
@@ -92,7 +95,7 @@ internal sealed partial class ApiKeyLookupService(ApiKeyStore store, AuditLog au
     /// <summary>What an edge needs about the key with this digest; null (404) when none. Revoked and expired keys are described and audited.</summary>
     public async Task<ApiKeyRecord?> LookupAsync(EdgeCaller edge, string digest, ClientInfo client, CancellationToken ct)
     {
-        var key = await FindByDigestAsync(digest, ct);
+        var (key, secretValidUntil) = await FindWithSecretAsync(digest, ct);
         if (key is null)
         {
             return null;
@@ -107,8 +110,10 @@ internal sealed partial class ApiKeyLookupService(ApiKeyStore store, AuditLog au
             await AuditExpiredOnceAsync(key, edge.KeyId, client, ct);
         }
 
+        // A rotated secret ends at its grace: the edge enforces that itself (its record may be cached for minutes).
+        var expiresAt = key.ExpiresAt is { } e && secretValidUntil is { } s ? Math.Min(e, s) : key.ExpiresAt ?? secretValidUntil;
         return new ApiKeyRecord(key.Id, key.OrgId, key.ScopeList, key.Environment,
-            key.ExpiresAt is { } e ? DateTimeOffset.FromUnixTimeMilliseconds(e) : null, key.RevokedAt is not null);
+            expiresAt is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null, key.RevokedAt is not null);
     }
 
     /// <summary>Adds reported counts and keeps the latest use (never later than now). Unknown ids are ignored.</summary>

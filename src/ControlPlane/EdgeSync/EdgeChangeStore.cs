@@ -28,6 +28,7 @@ internal sealed class EdgeChangeRow
         EdgeChangeStore.OrgRateLimitType => new EdgeChange(Seq, EdgeChangeStore.OrgRateLimitType, null, null, new EdgeOrgSettings(OrgId!, Payload)),
         EdgeChangeStore.OrgKeysType => new EdgeChange(Seq, EdgeChangeStore.OrgKeysType, null, null, null,
             new EdgeOrgKeys(Value, JsonDocument.Parse(Payload!).RootElement.Clone())),
+        EdgeChangeStore.ApiKeyChangedType => new EdgeChange(Seq, EdgeChangeStore.ApiKeyChangedType, null, null, KeyId: Value),
         _ => new EdgeChange(Seq, EdgeChangeStore.RevocationType, ToRevocation(), null),
     };
 
@@ -53,6 +54,10 @@ internal sealed class EdgeChangeStore(Db db, TimeProvider time)
     public const string JwksType = EdgeChangeTypes.Jwks;
     public const string OrgRateLimitType = EdgeChangeTypes.OrgRateLimit;
     public const string OrgKeysType = EdgeChangeTypes.OrgKeys;
+    public const string ApiKeyChangedType = EdgeChangeTypes.ApiKeyChanged;
+
+    /// <summary>How long an <c>api_key_changed</c> entry is kept: an edge further behind than this takes a snapshot anyway.</summary>
+    public static readonly TimeSpan ApiKeyChangeRetention = TimeSpan.FromDays(1);
 
     /// <summary>The most changes one batch returns.</summary>
     public const int MaxBatch = 1000;
@@ -192,6 +197,13 @@ internal sealed class EdgeChangeStore(Db db, TimeProvider time)
     public Task AppendOrgRateLimitAsync(DbConnection c, DbTransaction tx, string orgId, string? rateLimit) =>
         AppendAsync(c, tx, orgId, OrgRateLimitType, null, null, null, long.MaxValue, rateLimit, time.GetUtcNow().ToUnixTimeMilliseconds());
 
+    /// <summary>
+    /// Records that API key <paramref name="keyId"/> changed other than by revocation (a rotation). Call inside the org's
+    /// transaction that changed it. Edges of the org drop their cached record of the key.
+    /// </summary>
+    public Task AppendApiKeyChangedAsync(DbConnection c, DbTransaction tx, string orgId, string keyId, long now) =>
+        AppendAsync(c, tx, orgId, ApiKeyChangedType, null, keyId, null, now + (long)ApiKeyChangeRetention.TotalMilliseconds, null, now);
+
     /// <summary>Every org's current rate limit, for the snapshot (all orgs: limits are not secret and not scoped).</summary>
     public Task<List<EdgeOrgSettings>> OrgRateLimitsAsync(CancellationToken ct) => db.GlobalAsync(async (c, tx) =>
     {
@@ -261,8 +273,8 @@ internal sealed class EdgeChangeStore(Db db, TimeProvider time)
     }, ct);
 
     /// <summary>
-    /// Removes expired revocations (change log and <c>revocations</c>), superseded JWKS documents and superseded org rate
-    /// limits; raises
+    /// Removes expired revocations (change log and <c>revocations</c>) and API-key changes, superseded JWKS documents and
+    /// superseded org rate limits; raises
     /// <c>pruned_through</c> to the highest sequence removed. Returns the number of change-log rows removed.
     /// </summary>
     public Task<long> PruneAsync(CancellationToken ct)
@@ -277,7 +289,7 @@ internal sealed class EdgeChangeStore(Db db, TimeProvider time)
         {
             var lastJwks = await c.ExecuteScalarAsync<long?>("SELECT MAX(seq) FROM edge_changes WHERE type = 'jwks'", transaction: tx) ?? 0;
             const string doomed = """
-                (type = 'revocation' AND expires_at <= @now) OR (type = 'jwks' AND seq < @lastJwks)
+                (type IN ('revocation', 'api_key_changed') AND expires_at <= @now) OR (type = 'jwks' AND seq < @lastJwks)
                 OR (type = 'jwks' AND EXISTS (SELECT 1 FROM edge_changes n WHERE n.type = 'org_keys' AND n.value IS NULL AND n.seq > edge_changes.seq))
                 OR (type = 'org_keys' AND EXISTS (SELECT 1 FROM edge_changes n WHERE n.type = 'org_keys' AND n.value IS edge_changes.value AND n.seq > edge_changes.seq))
                 OR (type = 'org_rate_limit' AND EXISTS (SELECT 1 FROM edge_changes n WHERE n.type = 'org_rate_limit' AND n.org_id = edge_changes.org_id AND n.seq > edge_changes.seq))

@@ -436,6 +436,34 @@ internal static class Schema
             REVOKE EXECUTE ON FUNCTION authio_erase_identity(TEXT), authio_pseudonymise_edge_changes(TEXT, TEXT),
               authio_expire_data_exports(BIGINT) FROM PUBLIC;
             """),
+        // An API key's rotation is pushed to edges ('api_key_changed', value = the key id, org-scoped like its
+        // revocations), so they can cache key records for minutes; kept a day (expires_at), then pruned like revocations.
+        new(22, "api_key_changes", """
+            CREATE INDEX edge_changes_type_expiry ON edge_changes(type, expires_at);
+            """, """
+            CREATE OR REPLACE FUNCTION authio_edge_prune(p_now BIGINT) RETURNS BIGINT
+              LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
+              AS $$
+              DECLARE v_max BIGINT; v_count BIGINT;
+              BEGIN
+                SELECT MAX(seq) INTO v_max FROM edge_changes WHERE type = 'jwks';
+                WITH gone AS (DELETE FROM edge_changes e WHERE (e.type IN ('revocation', 'api_key_changed') AND e.expires_at <= p_now)
+                    OR (e.type = 'jwks' AND (e.seq < v_max OR EXISTS (SELECT 1 FROM edge_changes n
+                      WHERE n.type = 'org_keys' AND n.value IS NULL AND n.seq > e.seq)))
+                    OR (e.type = 'org_rate_limit' AND EXISTS (SELECT 1 FROM edge_changes n
+                      WHERE n.type = 'org_rate_limit' AND n.org_id = e.org_id AND n.seq > e.seq))
+                    OR (e.type = 'org_keys' AND EXISTS (SELECT 1 FROM edge_changes n
+                      WHERE n.type = 'org_keys' AND n.value IS NOT DISTINCT FROM e.value AND n.seq > e.seq))
+                  RETURNING seq)
+                SELECT COUNT(*), MAX(seq) INTO v_count, v_max FROM gone;
+                IF v_count > 0 THEN
+                  UPDATE edge_sync_state SET pruned_through = GREATEST(pruned_through, v_max) WHERE id = 1;
+                END IF;
+                DELETE FROM revocations WHERE expires_at <= p_now;
+                RETURN v_count;
+              END $$;
+            REVOKE EXECUTE ON FUNCTION authio_edge_prune(BIGINT) FROM PUBLIC;
+            """),
     ];
 
     public static string Sql(Migration m, Dialect dialect)

@@ -10,4 +10,7 @@ internal sealed partial class ApiKeyAuthenticator
     [LoggerMessage(EdgeLogEvents.ApiKeyLookupsSaturated, LogLevel.Warning,
         "API key lookups: the bulkhead and its queue are full (Edge:ApiKeys:MaxConcurrentLookups, LookupQueue); unknown keys are refused without a lookup ({Rejected} so far)")]
     private static partial void LogLookupsSaturated(ILogger logger, long rejected);
+
+    [LoggerMessage(EdgeLogEvents.ApiKeyRecordChanged, LogLevel.Information, "API key {KeyId} changed at the control plane (rotated); its cached records were dropped")]
+    private static partial void LogRecordChanged(ILogger logger, string keyId);
 }

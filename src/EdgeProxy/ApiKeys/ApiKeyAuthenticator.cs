@@ -39,11 +39,15 @@ internal sealed partial class ApiKeyAuthenticator
     private readonly long _staleServeTicks;
     private readonly Func<bool>? _revocationsPushed;
     private readonly LookupBulkhead _bulkhead;
+    /// <summary>With a live feed, how much longer than <see cref="_freshTicks"/> a record is served before a background refresh.</summary>
+    private readonly long _pushedExtraTicks;
+    /// <summary>When the feed last started over from a snapshot: records fetched before it get no pushed extension.</summary>
+    private long _resynchronizedAt = long.MinValue;
     private long _saturationLoggedAt = long.MinValue;
 
     public ApiKeyAuthenticator(EdgeOptions options, ApiKeyHotCache hot, IFusionCache cache, ControlPlaneClient? controlPlane,
         ApiKeyUsageCounters usage, IRevocationCheck revocation, TimeProvider time, ILogger<ApiKeyAuthenticator> logger,
-        Func<bool>? revocationsPushed = null, EdgeMetrics? metrics = null)
+        Func<bool>? revocationsPushed = null, EdgeMetrics? metrics = null, ApiKeyRecordChanges? changes = null)
     {
         _revocationsPushed = revocationsPushed;
         _bulkhead = new LookupBulkhead(options.ApiKeys.MaxConcurrentLookups, options.ApiKeys.LookupQueue, options.ApiKeys.LookupTimeout, time);
@@ -60,6 +64,9 @@ internal sealed partial class ApiKeyAuthenticator
         // The answer may be stale for the hot half plus the FusionCache half: together at most CacheDuration.
         var half = options.ApiKeys.CacheDuration / 2;
         _freshTicks = (long)(half.TotalSeconds * time.TimestampFrequency);
+        var pushedInterval = options.ApiKeys.PushedRefreshInterval > options.ApiKeys.CacheDuration ? options.ApiKeys.PushedRefreshInterval : options.ApiKeys.CacheDuration;
+        _pushedExtraTicks = (long)((pushedInterval - half).TotalSeconds * time.TimestampFrequency);
+        changes?.Subscribe(Forget, () => Volatile.Write(ref _resynchronizedAt, _time.GetTimestamp()));
         _negativeDuration = options.ApiKeys.NegativeCacheDuration;
         _negativeTicks = (long)(_negativeDuration.TotalSeconds * time.TimestampFrequency);
         _entryOptions = new FusionCacheEntryOptions
@@ -129,10 +136,11 @@ internal sealed partial class ApiKeyAuthenticator
     }
 
     /// <summary>
-    /// Stale-while-revalidate for a known, usable key: while the edge-sync feed is live, revocations reach the edge by push
-    /// (checked in <see cref="Decide"/> on every request), so the record's refresh (rotation, scope or expiry changes)
-    /// need not hold the request: the stale entry answers and one background lookup refreshes it. Without a live feed, or
-    /// for refusals, or past <c>Edge:ApiKeys:FailSafeMaxDuration</c>, the request waits for the lookup as before.
+    /// Stale-while-revalidate for a known, usable key: while the edge-sync feed is live, revocations and rotations reach
+    /// the edge by push (revocations checked in <see cref="Decide"/> on every request, rotations drop the key's entries:
+    /// <see cref="Forget"/>), so the record is refreshed only every <c>Edge:ApiKeys:PushedRefreshInterval</c>, in the
+    /// background: the cached entry answers meanwhile. Without a live feed, or for refusals, or past
+    /// <c>Edge:ApiKeys:FailSafeMaxDuration</c>, the request waits for the lookup as before.
     /// </summary>
     private bool ServeWhileRefreshing(ApiKeyHotCache.Entry entry, ReadOnlySpan<byte> digest, long now)
     {
@@ -140,11 +148,30 @@ internal sealed partial class ApiKeyAuthenticator
         {
             return false;
         }
+        // Fetched after the feed's last snapshot (nothing missed since) and within the pushed interval: still current.
+        var fetchedAt = entry.FreshUntil - _freshTicks;
+        if (now - entry.FreshUntil < _pushedExtraTicks && fetchedAt >= Volatile.Read(ref _resynchronizedAt))
+        {
+            return true;
+        }
         if (entry.ClaimRefresh())
         {
             _ = RefreshAsync(digest.ToArray());
         }
         return true;
+    }
+
+    /// <summary>
+    /// A pushed change of key <paramref name="keyId"/> (a rotation): its cached records are dropped from every level, so
+    /// the next request with any of its secrets is looked up and gets the record as it is now.
+    /// </summary>
+    private void Forget(string keyId)
+    {
+        foreach (var digest in _hot.Forget(keyId))
+        {
+            _ = _cache.RemoveAsync(Base64Url.EncodeToString(digest)).AsTask();
+        }
+        LogRecordChanged(_logger, keyId);
     }
 
     private async Task RefreshAsync(byte[] digest)

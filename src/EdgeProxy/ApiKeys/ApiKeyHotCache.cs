@@ -45,6 +45,24 @@ internal sealed class ApiKeyHotCache
     public void Clear() => Array.Clear(_slots);
 
     /// <summary>
+    /// Drops every entry of key <paramref name="keyId"/> (each of its secrets has one) and returns their digests, so the
+    /// caller can drop them from the other cache levels too. A scan of all slots: for rare pushed changes only.
+    /// </summary>
+    public List<byte[]> Forget(string keyId)
+    {
+        var digests = new List<byte[]>();
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            if (Volatile.Read(ref _slots[i]) is { Identity.KeyId: { } id } entry && id == keyId
+                && Interlocked.CompareExchange(ref _slots[i], null, entry) == entry)
+            {
+                digests.Add(entry.Digest);
+            }
+        }
+        return digests;
+    }
+
+    /// <summary>
     /// Sheds memory (the memory monitor): drops entries in slot order until at most <paramref name="keepFraction"/> of
     /// the slots are held. A dropped key is looked up again (FusionCache, then the control plane) on its next request.
     /// </summary>

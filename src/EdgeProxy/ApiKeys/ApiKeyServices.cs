@@ -33,6 +33,7 @@ internal static partial class ApiKeyServices
             services.AddSingleton(sp => new ControlPlaneClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(ControlPlaneClient.HttpClientName)));
             services.AddHostedService<ApiKeyUsageReporter>();
         }
+        services.AddSingleton<ApiKeyRecordChanges>();
         // Built by hand: the control plane and the sync feed are optional here.
         services.AddSingleton(sp => new ApiKeyAuthenticator(
             options,
@@ -44,7 +45,8 @@ internal static partial class ApiKeyServices
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<ApiKeyAuthenticator>>(),
             sp.GetService<EdgeSyncClient>() is { } sync ? () => sync.IsFresh : null,
-            sp.GetRequiredService<EdgeMetrics>()));
+            sp.GetRequiredService<EdgeMetrics>(),
+            sp.GetRequiredService<ApiKeyRecordChanges>()));
         return services;
     }
 

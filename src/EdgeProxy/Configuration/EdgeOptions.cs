@@ -132,6 +132,15 @@ internal sealed class EdgeApiKeyOptions
     /// </summary>
     public TimeSpan CacheDuration { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// While the edge-sync feed is live, how often a cached key record is refreshed from the control plane (in the
+    /// background; the cached answer goes on serving). Revocations and rotations arrive by push, so this bounds only how
+    /// late anything else reaches a cached record, and it sets the control plane's lookup load: one lookup per key in
+    /// use per edge per interval. Default 5 min, range 1 s to 1 day; never shorter than <see cref="CacheDuration"/> (the
+    /// longer of the two applies).
+    /// </summary>
+    public TimeSpan PushedRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How long "no such key" is remembered per digest, so a flood of unknown keys reaches the control plane at most once per digest per period. Default 60 s.</summary>
     public TimeSpan NegativeCacheDuration { get; set; } = TimeSpan.FromSeconds(60);
 

@@ -142,6 +142,10 @@ internal static class EdgeOptionsValidator
         {
             errors.Add($"{EdgeOptions.Section}:ApiKeys needs CacheCapacity >= 16, UsageReportInterval >= 1 s and LookupTimeout > 0.");
         }
+        if (apiKeys.PushedRefreshInterval < TimeSpan.FromSeconds(1) || apiKeys.PushedRefreshInterval > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{EdgeOptions.Section}:ApiKeys:PushedRefreshInterval must be between 1 second and 1 day.");
+        }
         if (apiKeys.MaxConcurrentLookups is < 1 or > 1024)
         {
             errors.Add($"{EdgeOptions.Section}:ApiKeys:MaxConcurrentLookups must be between 1 and 1024.");

@@ -23,7 +23,8 @@ internal sealed partial class EdgeSyncClient(
     EdgeOptions options,
     TimeProvider time,
     ILogger<EdgeSyncClient> logger,
-    RedisChangeFeed? redisFeed = null) : BackgroundService, IUnknownKidCatchUp
+    RedisChangeFeed? redisFeed = null,
+    ApiKeyRecordChanges? apiKeyChanges = null) : BackgroundService, IUnknownKidCatchUp
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     // A feed read may take its long poll plus this much before the edge counts itself behind.
@@ -282,6 +283,9 @@ internal sealed partial class EdgeSyncClient(
 
     internal void ApplySnapshot(EdgeSnapshot snapshot, long mirroredThrough = 0)
     {
+        // Pushed API-key changes between the last applied change and this snapshot are not in it: cached key records
+        // are refreshed once more before they are trusted for the pushed interval again.
+        apiKeyChanges?.Resynchronized();
         var issuer = registry.AddOrGet(new IssuerOptions
         {
             Issuer = snapshot.Issuer.Issuer,
@@ -381,6 +385,10 @@ internal sealed partial class EdgeSyncClient(
             else if (change.Type == EdgeChangeTypes.OrgRateLimit && change.OrgSettings is { } org)
             {
                 ApplyOrgRateLimit(org);
+            }
+            else if (change.Type == EdgeChangeTypes.ApiKeyChanged && change.KeyId is { Length: > 0 } keyId)
+            {
+                apiKeyChanges?.Changed(keyId);
             }
             else if (change.Revocation is { } record)
             {

@@ -80,6 +80,11 @@ public static class EdgeChangeTypes
     /// them) in the edge's key set. Replaces the whole-document <see cref="Jwks"/> change, which edges still accept.
     /// </summary>
     public const string OrgKeys = "org_keys";
+    /// <summary>
+    /// An API key's record changed other than by revocation (a rotation: its earlier secrets now end at their grace):
+    /// <see cref="EdgeChange.KeyId"/>. Edges drop what they cached for the key and look it up again when next presented.
+    /// </summary>
+    public const string ApiKeyChanged = "api_key_changed";
 }
 
 /// <summary>
@@ -152,7 +157,7 @@ public sealed record EdgeSnapshot(
 
 /// <summary>
 /// One entry of the change log (<see cref="Type"/>, see <see cref="EdgeChangeTypes"/>): a revocation, a new JWKS document,
-/// an org's new settings, or an org's new published keys.
+/// an org's new settings, an org's new published keys, or an API key's changed record (<see cref="KeyId"/>).
 /// </summary>
 public sealed record EdgeChange(
     [property: JsonPropertyName("seq")] long Sequence,
@@ -160,7 +165,8 @@ public sealed record EdgeChange(
     [property: JsonPropertyName("revocation")] RevocationRecord? Revocation,
     [property: JsonPropertyName("jwks")] JsonElement? Jwks,
     [property: JsonPropertyName("org_settings")] EdgeOrgSettings? OrgSettings = null,
-    [property: JsonPropertyName("org_keys")] EdgeOrgKeys? OrgKeys = null);
+    [property: JsonPropertyName("org_keys")] EdgeOrgKeys? OrgKeys = null,
+    [property: JsonPropertyName("key_id")] string? KeyId = null);
 
 /// <param name="Sequence">The last sequence included (or, with no changes, the <c>after</c> asked for).</param>
 /// <param name="Reset">True when <c>after</c> is older than the retained log: the edge must fetch a fresh snapshot.</param>

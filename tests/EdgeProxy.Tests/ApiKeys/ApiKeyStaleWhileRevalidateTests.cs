@@ -26,14 +26,17 @@ public sealed class ApiKeyStaleWhileRevalidateTests : IAsyncLifetime
 
     public Task DisposeAsync() => _controlPlane.DisposeAsync().AsTask();
 
-    private ApiKeyAuthenticator Authenticator()
+    private readonly ApiKeyRecordChanges _changes = new();
+
+    private ApiKeyAuthenticator Authenticator(TimeSpan? pushedRefresh = null)
     {
         var options = new EdgeOptions();
         options.ApiKeys.CacheDuration = TimeSpan.FromMilliseconds(200); // FusionCache runs on the real clock: keep its half short
+        options.ApiKeys.PushedRefreshInterval = pushedRefresh ?? TimeSpan.FromSeconds(1);
         var http = new HttpClient { BaseAddress = new Uri(_controlPlane.Url) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _controlPlane.EdgeKey);
         return new ApiKeyAuthenticator(options, new ApiKeyHotCache(1024), new FusionCache(new FusionCacheOptions(), null, null), new ControlPlaneClient(http),
-            new ApiKeyUsageCounters(), _revocations, _time, NullLogger<ApiKeyAuthenticator>.Instance, () => _pushed);
+            new ApiKeyUsageCounters(), _revocations, _time, NullLogger<ApiKeyAuthenticator>.Instance, () => _pushed, changes: _changes);
     }
 
     private async Task UntilLookups(int count)
@@ -89,5 +92,66 @@ public sealed class ApiKeyStaleWhileRevalidateTests : IAsyncLifetime
         _time.Advance(TimeSpan.FromSeconds(10));
         Assert.False(authenticator.TryAuthenticateCached(key, IPAddress.Loopback, out _, out _));
         Assert.Equal(1, _controlPlane.Lookups);
+    }
+
+    [Fact]
+    public async Task With_a_live_feed_a_key_in_use_is_looked_up_once_per_pushed_interval_not_once_per_cache_duration()
+    {
+        var key = _controlPlane.Issue("key_pushed", "org_1", ["read:things"]);
+        var authenticator = Authenticator(pushedRefresh: TimeSpan.FromMinutes(1));
+        await authenticator.AuthenticateAsync(key, IPAddress.Loopback, default);
+        for (var second = 0; second < 50; second += 5) // 150 × CacheDuration, within the pushed interval
+        {
+            _time.Advance(TimeSpan.FromSeconds(5));
+            Assert.True(authenticator.TryAuthenticateCached(key, IPAddress.Loopback, out var identity, out _));
+            Assert.Equal("key_pushed", identity!.KeyId);
+        }
+        await Task.Delay(300);
+        Assert.Equal(1, _controlPlane.Lookups);
+
+        _time.Advance(TimeSpan.FromSeconds(15)); // past the pushed interval: refreshed in the background, still answering
+        Assert.True(authenticator.TryAuthenticateCached(key, IPAddress.Loopback, out _, out _));
+        await UntilLookups(2);
+    }
+
+    [Fact]
+    public async Task A_pushed_change_drops_the_keys_cached_record_and_the_next_request_is_looked_up()
+    {
+        var changed = _controlPlane.Issue("key_rotated", "org_1", ["read:things"]);
+        var other = _controlPlane.Issue("key_other", "org_1", ["read:things"]);
+        var authenticator = Authenticator(pushedRefresh: TimeSpan.FromMinutes(10));
+        await authenticator.AuthenticateAsync(changed, IPAddress.Loopback, default);
+        await authenticator.AuthenticateAsync(other, IPAddress.Loopback, default);
+        Assert.Equal(2, _controlPlane.Lookups);
+        await Task.Delay(300); // FusionCache's copy (real clock) has expired too
+
+        _changes.Changed("key_rotated");
+        Assert.False(authenticator.TryAuthenticateCached(changed, IPAddress.Loopback, out _, out _)); // must be looked up again
+        Assert.True(authenticator.TryAuthenticateCached(other, IPAddress.Loopback, out var kept, out _)); // another key is untouched
+        Assert.Equal("key_other", kept!.KeyId);
+        var (again, _) = await authenticator.AuthenticateAsync(changed, IPAddress.Loopback, default);
+        Assert.Equal("key_rotated", again!.KeyId);
+        Assert.Equal(3, _controlPlane.Lookups);
+    }
+
+    [Fact]
+    public async Task After_the_feed_starts_over_from_a_snapshot_each_cached_record_is_refreshed_once()
+    {
+        var key = _controlPlane.Issue("key_resync", "org_1", ["read:things"]);
+        var authenticator = Authenticator(pushedRefresh: TimeSpan.FromMinutes(10));
+        await authenticator.AuthenticateAsync(key, IPAddress.Loopback, default);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await Task.Delay(300); // FusionCache's copy (real clock) has expired too
+        _changes.Resynchronized(); // changes made while the edge was behind are not in a snapshot
+        Assert.True(authenticator.TryAuthenticateCached(key, IPAddress.Loopback, out _, out _)); // still answers at once
+        await UntilLookups(2);
+        for (var i = 0; i < 500 && !authenticator.TryAuthenticateCached(key, IPAddress.Loopback, out _, out _); i++)
+        {
+            await Task.Delay(10);
+        }
+        _time.Advance(TimeSpan.FromSeconds(5)); // the refreshed record is trusted for the pushed interval again
+        Assert.True(authenticator.TryAuthenticateCached(key, IPAddress.Loopback, out _, out _));
+        await Task.Delay(300);
+        Assert.Equal(2, _controlPlane.Lookups);
     }
 }

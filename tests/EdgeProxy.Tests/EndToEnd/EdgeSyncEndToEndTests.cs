@@ -70,6 +70,38 @@ public abstract class EdgeSyncEndToEndTests(bool withRedis) : ControlPlaneAndEdg
         }
         await UntilRejected(secret, "a revoked API key");
     }
+
+    [Fact]
+    public async Task A_rotation_reaches_the_edge_by_push_although_it_caches_key_records_for_minutes()
+    {
+        var admin = await Cp.AccessTokenAsync();
+        var key = await Cp.CreateApiKeyAsync(admin, "rotated", ["read:applications"]);
+        var id = key.GetProperty("id").GetString()!;
+        var first = key.GetProperty("key").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, await Status(first)); // cached now, for CacheDuration (10 min) at least
+
+        // A rotation with a 60 s grace: both secrets work, and the old one stops at the grace end with no lookup.
+        string second;
+        using (var rotate = await Cp.SendAsync(HttpMethod.Post, $"/v1/api-keys/{id}/rotate", admin, new { grace_period_seconds = 60 }))
+        {
+            Assert.Equal(HttpStatusCode.Created, rotate.StatusCode);
+            second = (await rotate.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+        }
+        Assert.Equal(HttpStatusCode.OK, await Status(second));
+        Assert.Equal(HttpStatusCode.OK, await Status(first));
+        Edge.Time.Advance(TimeSpan.FromSeconds(61));
+        await UntilRejected(first, "a rotated-out secret past its grace");
+        Assert.Equal(HttpStatusCode.OK, await Status(second));
+
+        // A rotation without grace: the secret in use is refused at once.
+        using (var rotate = await Cp.SendAsync(HttpMethod.Post, $"/v1/api-keys/{id}/rotate", admin, new { grace_period_seconds = 0 }))
+        {
+            Assert.Equal(HttpStatusCode.Created, rotate.StatusCode);
+            var third = (await rotate.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+            await UntilRejected(second, "a secret rotated out without grace");
+            Assert.Equal(HttpStatusCode.OK, await Status(third));
+        }
+    }
 }
 
 public sealed class EdgeSyncOverHttpEndToEndTests() : EdgeSyncEndToEndTests(withRedis: false);
