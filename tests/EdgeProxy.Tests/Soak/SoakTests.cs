@@ -25,6 +25,9 @@ namespace Authio.EdgeProxy.Tests.Soak;
 /// </summary>
 public sealed class SoakTests(ITestOutputHelper output)
 {
+    /// <summary>Access-token lifetime of the soak's control plane.</summary>
+    private const string TokenTtl = "00:03:00";
+
     private static int Env(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
 
@@ -56,7 +59,10 @@ public sealed class SoakTests(ITestOutputHelper output)
         await using var redis = await RedisProcess.StartAsync();
         await using var cp = await ControlPlaneProcess.StartAsync($"--ControlPlane:Redis={redis.ConnectionString}",
             "--ControlPlane:SigningKeys:PrePublish=00:00:05", "--ControlPlane:SigningKeys:MaxRotationsPerHour=1000",
-            "--ControlPlane:SigningKeys:MaxPublishedPerOrg=20", "--ControlPlane:Sessions:MaxPerUser=10000");
+            "--ControlPlane:SigningKeys:MaxPublishedPerOrg=20", "--ControlPlane:Sessions:MaxPerUser=10000",
+            // Short-lived tokens: revocations (kept while the tokens they stop could be used) expire within the warm-up,
+            // so the edges' revocation sets and token caches reach their steady size before memory is judged.
+            $"--ControlPlane:Tokens:AccessTokenTtl={TokenTtl}");
         await using var upstream = new RecordingUpstream();
         await upstream.StartAsync();
 
@@ -77,6 +83,17 @@ public sealed class SoakTests(ITestOutputHelper output)
 
         var admin = await LoginAsync();
         var orgId = JsonDocument.Parse(Jwt.B64Decode(admin.Split('.')[1])).RootElement.GetProperty("org").GetString()!;
+        // The operators' token, signed in again every minute (tokens live TokenTtl).
+        var adminAt = Stopwatch.StartNew();
+        async Task<string> AdminAsync()
+        {
+            if (adminAt.Elapsed > TimeSpan.FromMinutes(1))
+            {
+                admin = await LoginAsync();
+                adminAt.Restart();
+            }
+            return admin;
+        }
         string edgeKey;
         using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/api-keys") { Content = JsonContent.Create(new { name = "edge", scopes = new[] { "edge:sync" }, environment = "live" }) })
         {
@@ -87,6 +104,10 @@ public sealed class SoakTests(ITestOutputHelper output)
         }
         var config = EdgeTestHost.ControlPlaneOnlyConfig(upstream.Url, cp.Url, edgeKey);
         config["Edge:Redis"] = redis.ConnectionString;
+        // Caches sized to be full within the warm-up (10 new tokens and 1 new key a second): growth over the second half is then
+        // a leak, not a cache filling up to its default capacity (100 000 tokens would take the soak hours).
+        config["Edge:Tokens:CacheCapacity"] = "2048";
+        config["Edge:ApiKeys:CacheCapacity"] = "256";
         var edges = new List<EdgeProcess>();
         await using var cleanup = new AsyncCleanup(edges);
         edges.AddRange(await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => EdgeProcess.StartAsync(config))));
@@ -117,7 +138,7 @@ public sealed class SoakTests(ITestOutputHelper output)
         async Task<Session> CreateKeyAsync()
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/api-keys") { Content = JsonContent.Create(new { name = "soak", scopes = new[] { "read:applications" }, environment = "live" }) };
-            request.Headers.Authorization = new("Bearer", admin);
+            request.Headers.Authorization = new("Bearer", await AdminAsync());
             using var created = await cp.Http.SendAsync(request);
             Assert.True(created.StatusCode == HttpStatusCode.Created, $"API key: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
             var body = await created.Content.ReadFromJsonAsync<JsonElement>();
@@ -363,7 +384,7 @@ public sealed class SoakTests(ITestOutputHelper output)
                     Interlocked.Increment(ref rotations);
                     nextRotation += rotateEvery;
                 }
-                var set = await CpAsync(HttpMethod.Put, $"/v1/orgs/{orgId}/rate-limits", admin, new { @default = limits[limitChanges % 2] });
+                var set = await CpAsync(HttpMethod.Put, $"/v1/orgs/{orgId}/rate-limits", await AdminAsync(), new { @default = limits[limitChanges % 2] });
                 Assert.True(set.IsSuccess(), $"org rate limit: {(int)set}");
                 Interlocked.Increment(ref limitChanges);
                 await Task.Delay(TimeSpan.FromSeconds(5));
@@ -382,7 +403,7 @@ public sealed class SoakTests(ITestOutputHelper output)
                     continue;
                 }
                 Volatile.Write(ref old.LoggingOutAt, Stopwatch.GetTimestamp());
-                await CpAsync(HttpMethod.Delete, $"/v1/api-keys/{old.KeyId}", admin);
+                await CpAsync(HttpMethod.Delete, $"/v1/api-keys/{old.KeyId}", await AdminAsync());
                 Volatile.Write(ref old.RevokedAt, Stopwatch.GetTimestamp());
                 if (Interlocked.Increment(ref keyRevocations) % 5 == 0)
                 {
