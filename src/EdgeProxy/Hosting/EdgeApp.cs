@@ -81,7 +81,16 @@ internal static class EdgeApp
     /// <summary>The <c>Edge</c> section, validated: a bad value stops start-up naming its key.</summary>
     private static EdgeOptions LoadOptions(WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions();
+        EdgeOptions options;
+        try
+        {
+            options = builder.Configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions();
+        }
+        catch (InvalidOperationException ex) when (ex.InnerException is FormatException or OverflowException or ArgumentException)
+        {
+            // A value of the wrong type ("abc" for a duration): the binder's message names the key and the value.
+            throw new ConfigurationException("Invalid edge configuration", [ex.Message]);
+        }
         var errors = EdgeOptionsValidator.Validate(options).Concat(Grpc.GrpcListeners.Validate(builder.Configuration))
             .Concat(LiveConnections.Validate(options.WebSockets)).Concat(FleetOptions.Validate(options.Fleet)).Concat(ForwardAuthOptions.Validate(options.ForwardAuth)).ToList();
         if (errors.Count > 0)

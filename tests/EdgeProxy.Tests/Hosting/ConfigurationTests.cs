@@ -25,6 +25,11 @@ public sealed class ConfigurationTests
     [InlineData("Edge:ForwardAuth:Urls", "ftp://127.0.0.1:9", "Edge:ForwardAuth:Urls")]
     [InlineData("Edge:ForwardAuth:SharedSecret", "a-secret-without-its-header", "Edge:ForwardAuth:SharedSecretHeader")]
     [InlineData("Edge:ForwardAuth:SharedSecretHeader", "X-Authio-Check", "Edge:ForwardAuth:SharedSecret")]
+    [InlineData("Edge:ApiKeys:PushedRefreshInterval", "00:00:00", "Edge:ApiKeys:PushedRefreshInterval")]
+    [InlineData("Edge:ApiKeys:PushedRefreshInterval", "2.00:00:00", "Edge:ApiKeys:PushedRefreshInterval")]
+    [InlineData("Edge:ApiKeys:PushedRefreshInterval", "abc", "Edge:ApiKeys:PushedRefreshInterval")]
+    [InlineData("Edge:ApiKeys:CacheDuration", "99999999999999999999", "Edge:ApiKeys:CacheDuration")]
+    [InlineData("Edge:Tokens:CacheCapacity", "many", "Edge:Tokens:CacheCapacity")]
     public void Bad_edge_configuration_stops_startup_naming_the_key(string key, string value, string named)
     {
         var config = Base();
