@@ -137,6 +137,28 @@ public abstract class RedisExactSetCases : RedisExactSetTestBase
     private WeakReference Snapshot() => new(Stage.Current);
 
     [RedisFact]
+    public async Task Answers_past_their_validity_are_dropped_not_kept_until_the_cache_is_full()
+    {
+        var answers = (Authio.EdgeProxy.Redis.RedisRevocations)Edge.Services.GetRequiredService<Authio.EdgeProxy.Revocation.IRemoteRevocationSet>();
+        var tokens = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            tokens.Add(Mint("sess_x" + i));
+            await RevokeAsync("sess_x" + i);
+        }
+        await UntilOnlyTheFilterIsHeldAsync();
+        foreach (var token in tokens)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await Call(token)).Status); // confirmed in Redis, the answer cached
+        }
+        Assert.InRange(answers.CachedAnswers, 3, 10);
+
+        Edge.Time.Advance(TimeSpan.FromMinutes(1)); // past Edge:Revocation:ConfirmCacheDuration
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Call(tokens[0])).Status); // asked again; the sweep runs
+        Assert.InRange(answers.CachedAnswers, 1, 2); // only the fresh answers (its sid, and its jti if it has one)
+    }
+
+    [RedisFact]
     public async Task A_revocation_not_yet_mirrored_is_held_in_memory_until_redis_has_it()
     {
         Feed.MirrorRevocations = false; // the control plane's mirror lags behind its stream
