@@ -5,8 +5,9 @@
 # out more than the propagation bound ago must never be admitted; a live one never refused except as the org limit's
 # 429). Writes soak.json, report.html and the charts soak-latency.svg / soak-memory.svg to OUT_DIR; fails on any wrong
 # decision. The 60 s variant of the same scenario runs in CI (tests/EdgeProxy.Tests/Soak/SoakTests.cs).
-# Usage: load/soak.sh            Env: SOAK_SECONDS (600), SOAK_ROTATE_SECONDS, SOAK_BOUND_MS (2000), SOAK_WORKERS (6),
-#                                     SOAK_RPS (300: the clients' total open-model rate), OUT_DIR (load/out/soak),
+# Usage: load/soak.sh            Env: SOAK_SECONDS (600), SOAK_ROTATE_SECONDS, SOAK_BOUND_MS (2000), SOAK_WORKERS (≥ 6),
+#                                     SOAK_LOAD (0.5: the share of the capacity measured first that the clients
+#                                     send), SOAK_RPS (a fixed total open-model rate instead), OUT_DIR (load/out/soak),
 #                                     CONFIGURATION (Release), NO_BUILD=1 (use the builds already there)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,6 +24,7 @@ export AUTHIO_TEST_REDIS=soak AUTHIO_SOAK_SECONDS="${SOAK_SECONDS:-600}" AUTHIO_
 [ -n "${SOAK_BOUND_MS:-}" ] && export AUTHIO_SOAK_BOUND_MS="$SOAK_BOUND_MS"
 [ -n "${SOAK_WORKERS:-}" ] && export AUTHIO_SOAK_WORKERS="$SOAK_WORKERS"
 [ -n "${SOAK_RPS:-}" ] && export AUTHIO_SOAK_RPS="$SOAK_RPS"
+[ -n "${SOAK_LOAD:-}" ] && export AUTHIO_SOAK_LOAD="$SOAK_LOAD"
 rm -f "$OUT/soak.json"
 status=0
 dotnet test "$ROOT/tests/EdgeProxy.Tests" -c "$CONFIGURATION" --no-build --filter "FullyQualifiedName~Soak.SoakTests" \
