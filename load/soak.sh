@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The soak: three edges (own processes) following a real control plane and Redis for SOAK_SECONDS (default 600), with
-# token churn, a logout (revocation) every 100 ms, a signing-key rotation every 2 minutes (a third of the run when it is
-# shorter than 6 minutes), the org's rate limit changed every 5 s, and clients checking every answer (a session logged
-# out more than the propagation bound ago must never be admitted; a live one never refused except as the org limit's
+# token churn, a logout (revocation) every 100 ms, API keys in use with one revoked and replaced every second, a
+# signing-key rotation every 2 minutes (a third of the run when it is shorter than 6 minutes), the org's rate limit
+# changed every 5 s, clients at half the capacity measured first, checking every answer (a session or key revoked
+# more than the propagation bound ago must never be admitted; a live one never refused except as the org limit's
 # 429). Writes soak.json, report.html and the charts soak-latency.svg / soak-memory.svg to OUT_DIR; fails on any wrong
 # decision. The 60 s variant of the same scenario runs in CI (tests/EdgeProxy.Tests/Soak/SoakTests.cs).
 # Usage: load/soak.sh            Env: SOAK_SECONDS (600), SOAK_ROTATE_SECONDS, SOAK_BOUND_MS (2000), SOAK_WORKERS (≥ 6),
