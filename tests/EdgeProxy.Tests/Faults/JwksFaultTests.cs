@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -31,7 +30,7 @@ public sealed class JwksFaultTests(ITestOutputHelper output)
         var key2 = TestKey.Es256("key-2");
         var forged = TestKey.Es256("key-1");
         jwks.Publish(key1);
-        var log = new EventLog();
+        var log = new EventIdLog();
         var config = EdgeTestHost.DefaultConfig(upstream.Url, jwks.JwksUrl);
         config["Edge:Issuers:0:RefreshInterval"] = "00:00:01";
         await using var edge = await EdgeTestHost.StartAsync(config, b =>
@@ -120,33 +119,5 @@ public sealed class JwksFaultTests(ITestOutputHelper output)
         Assert.True(log.Count(EdgeLogEvents.JwksLoaded) >= 2, "the recovery was not logged");
         output.WriteLine($"{summary}; {jwks.Fetches} JWKS fetches; logged: {log.Count(EdgeLogEvents.JwksFetchFailed)} fetch failures, "
             + $"{log.Count(EdgeLogEvents.JwksRefused)} refused sets, {log.Count(EdgeLogEvents.JwksLoaded)} loads");
-    }
-
-    private sealed class EventLog : ILoggerProvider
-    {
-        private readonly ConcurrentQueue<int> _events = new();
-
-        public int Count(int eventId) => _events.Count(e => e == eventId);
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(EventLog owner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (IsEnabled(logLevel))
-                {
-                    owner._events.Enqueue(eventId.Id);
-                }
-            }
-        }
     }
 }

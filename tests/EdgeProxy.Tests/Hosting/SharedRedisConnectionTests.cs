@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using Authio.EdgeProxy.Tests.Infrastructure;
@@ -67,7 +66,7 @@ public sealed class SharedRedisConnectionTests
         config["ReverseProxy:Routes:fleet:ClusterId"] = "up";
         config["ReverseProxy:Routes:fleet:Match:Path"] = "/fleet/{**rest}";
         config["ReverseProxy:Routes:fleet:Metadata:Authio.RateLimit"] = "1000/1s global";
-        var log = new EventLog();
+        var log = new EventIdLog();
         await using var edge = await EdgeTestHost.StartAsync(config, b =>
         {
             b.Services.AddSingleton(TimeProvider.System);
@@ -106,34 +105,6 @@ public sealed class SharedRedisConnectionTests
             using var response = await edge.GetAsync("/fleet/x", token);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             await Task.Delay(20);
-        }
-    }
-
-    private sealed class EventLog : ILoggerProvider
-    {
-        private readonly ConcurrentQueue<int> _events = new();
-
-        public int Count(int eventId) => _events.Count(e => e == eventId);
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(EventLog owner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (IsEnabled(logLevel))
-                {
-                    owner._events.Enqueue(eventId.Id);
-                }
-            }
         }
     }
 }
