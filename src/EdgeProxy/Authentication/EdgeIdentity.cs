@@ -79,18 +79,18 @@ internal sealed class EdgeIdentity
     public string? SubjectHeader
     {
         get => (_same & SameSubjectHeader) != 0 ? Subject : _extras?.SubjectHeader;
-        init => InitExtras.SubjectHeader = value;
+        init { if (value is not null) { InitExtras.SubjectHeader = value; } }
     }
     public string? OrgHeader { get => _traits.OrgHeader; init => _traits.OrgHeader = value; }
     public string? SessionHeader
     {
         get => (_same & SameSessionHeader) != 0 ? SessionId : _extras?.SessionHeader;
-        init => InitExtras.SessionHeader = value;
+        init { if (value is not null) { InitExtras.SessionHeader = value; } }
     }
     public string? TokenIdHeader
     {
         get => (_same & SameTokenIdHeader) != 0 ? TokenId : _extras?.TokenIdHeader;
-        init => InitExtras.TokenIdHeader = value;
+        init { if (value is not null) { InitExtras.TokenIdHeader = value; } }
     }
     /// <summary>The API key id; null for tokens.</summary>
     public string? KeyId { get => _traits.KeyId; init => _traits.KeyId = value; }
@@ -135,7 +135,7 @@ internal sealed class EdgeIdentity
     public IReadOnlyDictionary<string, string>? ProjectRoles { get => _traits.ProjectRoles; init => _traits.ProjectRoles = value; }
 
     /// <summary>The decoded payload, kept to compute claim headers a route reload introduces after this identity was cached.</summary>
-    public byte[]? Payload { get => _extras?.Payload; init => InitExtras.Payload = value; }
+    public byte[]? Payload { get => _extras?.Payload; init { if (value is not null) { InitExtras.Payload = value; } } }
 
     /// <summary>
     /// True for a token identity built without its payload (the token cache's) before a route reload added claim
