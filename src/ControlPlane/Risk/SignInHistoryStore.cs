@@ -18,15 +18,12 @@ internal sealed class SignInHistoryStore(Db db)
     public Task RememberAsync(string userId, string network, string device, long now, GeoLocation? location, CancellationToken ct) => db.GlobalAsync(async (c, tx) =>
     {
         var args = new { userId, network, device, now, latitude = location?.Latitude, longitude = location?.Longitude };
-        var updated = await c.ExecuteAsync(
-            "UPDATE sign_in_history SET last_seen = @now, latitude = @latitude, longitude = @longitude WHERE user_id = @userId AND network = @network AND device = @device",
-            args, tx);
-        if (updated == 0)
-        {
-            await c.ExecuteAsync(
-                "INSERT INTO sign_in_history (user_id, network, device, last_seen, latitude, longitude) VALUES (@userId, @network, @device, @now, @latitude, @longitude)",
-                args, tx);
-        }
+        // One upsert: an update-then-insert let concurrent first sign-ins from one network and device both insert, and the
+        // loser's primary-key violation answered 500.
+        await c.ExecuteAsync("""
+            INSERT INTO sign_in_history (user_id, network, device, last_seen, latitude, longitude) VALUES (@userId, @network, @device, @now, @latitude, @longitude)
+            ON CONFLICT (user_id, network, device) DO UPDATE SET last_seen = excluded.last_seen, latitude = excluded.latitude, longitude = excluded.longitude
+            """, args, tx);
         return await c.ExecuteAsync("""
             DELETE FROM sign_in_history WHERE user_id = @userId AND last_seen < (
               SELECT MIN(last_seen) FROM (SELECT last_seen FROM sign_in_history WHERE user_id = @userId ORDER BY last_seen DESC LIMIT @kept) AS newest)
