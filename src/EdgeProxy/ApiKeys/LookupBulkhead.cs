@@ -34,11 +34,18 @@ internal sealed class LookupBulkhead(int maxConcurrent, int queue, TimeSpan time
         }
         try
         {
+            var started = time.GetTimestamp();
             using var deadline = new CancellationTokenSource(timeout, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
             await _slots.WaitAsync(linked.Token).ConfigureAwait(false);
             try
             {
+                // A slot freed by another lookup's timeout can reach a waiter whose own deadline has passed but whose
+                // timer has not fired yet; that waiter's request has already given up, so it must not call.
+                if (time.GetElapsedTime(started) >= timeout)
+                {
+                    throw new OperationCanceledException(deadline.Token);
+                }
                 var running = Interlocked.Increment(ref _running);
                 Concurrency.AtomicMax.Raise(ref _peakRunning, running);
                 return await lookup(linked.Token).ConfigureAwait(false);

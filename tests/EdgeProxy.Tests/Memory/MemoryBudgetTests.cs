@@ -150,20 +150,22 @@ public sealed class MemoryBudgetTests
         var cache = new TokenCache(2);
         var tokens = Enumerable.Range(0, 8).Select(i => System.Text.Encoding.ASCII.GetBytes($"token-{i}-" + new string((char)('a' + i), 500))).ToArray();
         var identities = tokens.Select((_, i) => new EdgeIdentity { Subject = "s" + i, Scopes = [], ScopesHeader = "", AuthType = "jwt", ExpiresAt = i }).ToArray();
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        // A ceiling only: the loops end on their own once every reader has read and hit; dedicated threads, so a busy
+        // thread pool in a parallel test run cannot keep the writer or a reader from starting.
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var wrong = 0;
         var hits = 0;
         var readersDone = 0;
         // The writer keeps rewriting for as long as readers read, so every hit they count raced with a rewrite (on a
         // busy machine the readers may start late).
-        var writer = Task.Run(() =>
+        var writer = Task.Factory.StartNew(() =>
         {
             for (var n = 0; Volatile.Read(ref readersDone) < 2 && !stop.IsCancellationRequested; n++)
             {
                 cache.Add(tokens[n % tokens.Length], identities[n % tokens.Length]);
             }
-        });
-        var readers = Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        }, TaskCreationOptions.LongRunning);
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Factory.StartNew(() =>
         {
             for (var n = 0; (n < 200_000 || Volatile.Read(ref hits) == 0) && !stop.IsCancellationRequested; n++)
             {
@@ -178,7 +180,7 @@ public sealed class MemoryBudgetTests
                 }
             }
             Interlocked.Increment(ref readersDone);
-        })).ToArray();
+        }, TaskCreationOptions.LongRunning)).ToArray();
         await Task.WhenAll([writer, .. readers]);
         Assert.Equal(0, wrong);
         Assert.True(hits > 0);
