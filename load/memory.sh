@@ -5,7 +5,8 @@
 # Usage: load/memory.sh                      (env: TOKENS=200000 DURATION=180 WARMUP=30 INTERVAL=5 CONNS=32,
 #                                             EDGE_ARGS="--Edge:Tokens:CacheCapacity=100000" extra edge arguments,
 #                                             EDGE_ENV="DOTNET_GCHeapHardLimit=0xA000000" extra edge environment
-#                                             (the edge always gets DOTNET_GCgen0size=0x400000, as in the container image),
+#                                             (the edge always gets DOTNET_GCName=libclrgc.so and
+#                                             DOTNET_GCgen0size=0x400000, as in the container image),
 #                                             LABEL=name for the log in load/out/memory/)
 # Exit status 0 only with 0 client errors and 0 non-2xx answers. See load/README.md, "Memory".
 set -euo pipefail
@@ -48,8 +49,9 @@ fi
 echo "   $(wc -l < "$OUT/tokens-$TOKENS.txt") tokens, $(head -1 "$OUT/tokens-$TOKENS.txt" | tr -d '\n' | wc -c) bytes each"
 
 "${TOOLS[@]}" upstream --port "$UP_PORT" > "$OUT/upstream.log" 2>&1 & PIDS+=($!)
-# As the container image runs the edge (Dockerfile): a 4 MiB generation-0 budget, unless EDGE_ENV says otherwise.
-env Logging__LogLevel__Default=Warning DOTNET_GCgen0size=0x400000 "${EXTRA_ENV[@]}" dotnet "$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll" \
+# As the container image runs the edge (Dockerfile): the segments GC and a 4 MiB generation-0 budget, unless EDGE_ENV
+# says otherwise.
+env Logging__LogLevel__Default=Warning DOTNET_GCName=libclrgc.so DOTNET_GCgen0size=0x400000 "${EXTRA_ENV[@]}" dotnet "$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll" \
   --urls "http://127.0.0.1:$EDGE_PORT" "--Edge:AdminUrls=http://127.0.0.1:$EDGE_ADMIN_PORT" \
   "--Edge:Issuers:0:Issuer=$ISSUER" "--Edge:Issuers:0:Audiences:0=$AUDIENCE" "--Edge:Issuers:0:JwksUri=$OUT/keys/jwks.json" \
   --ReverseProxy:Routes:all:ClusterId=up "--ReverseProxy:Routes:all:Match:Path={**catch-all}" \

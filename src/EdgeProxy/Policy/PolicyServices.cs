@@ -17,7 +17,26 @@ internal static class PolicyServices
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<RoutePolicyConfigFilter>();
+        RemoveEagerKeyRingLoad(services);
         return services;
+    }
+
+    /// <summary>
+    /// YARP registers Data Protection for its session-affinity cookies, and with it a hosted service that loads the key
+    /// ring at start-up (creating and writing one to disk on a first start) and pulls in the XML stack: ≈ 3 MiB resident
+    /// (load/README.md "Memory") for a feature most edge routes never use. Without the service the key ring loads on
+    /// the first affinity cookie instead; affinity itself is unchanged.
+    /// </summary>
+    private static void RemoveEagerKeyRingLoad(IServiceCollection services)
+    {
+        const string EagerLoader = "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService";
+        for (var i = services.Count - 1; i >= 0; i--)
+        {
+            if (services[i].ServiceType == typeof(IHostedService) && services[i].ImplementationType?.FullName == EagerLoader)
+            {
+                services.RemoveAt(i);
+            }
+        }
     }
 
     /// <summary>What routes may name in <c>Authio.Issuers</c>: every configured issuer, and the control plane's when the edge follows it.</summary>
