@@ -8,7 +8,7 @@ namespace Authio.EdgeProxy.Tests.Faults;
 /// A `dotnet &lt;dll&gt; …` child process that a fault test starts, waits for, kills (-9), pauses (SIGSTOP) and starts
 /// again with the same arguments; its output is kept for failure messages.
 /// </summary>
-internal sealed class DotnetProcess(string what, string[] arguments) : IDisposable
+internal sealed class DotnetProcess(string what, string[] arguments, IReadOnlyDictionary<string, string>? environment = null) : IDisposable
 {
     private readonly StringBuilder _output = new();
     private Process? _process;
@@ -35,6 +35,10 @@ internal sealed class DotnetProcess(string what, string[] arguments) : IDisposab
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => Append(e.Data);

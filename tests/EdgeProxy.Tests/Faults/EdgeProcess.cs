@@ -11,7 +11,7 @@ internal sealed class EdgeProcess : IAsyncDisposable
 {
     private readonly DotnetProcess _process;
 
-    private EdgeProcess(IReadOnlyDictionary<string, string?> config)
+    private EdgeProcess(IReadOnlyDictionary<string, string?> config, IReadOnlyDictionary<string, string>? environment)
     {
         var port = ChildProcess.FreePort();
         var admin = ChildProcess.FreePort();
@@ -22,10 +22,19 @@ internal sealed class EdgeProcess : IAsyncDisposable
             BuildOutput.Dll("EdgeProxy", "Authio.EdgeProxy.dll"), $"--urls={Url}", "--environment=Production", "--Logging:LogLevel:Default=Warning",
             .. config.Where(c => c.Key != "Edge:AdminUrls" && c.Value is not null).Select(c => $"--{c.Key}={c.Value}"),
             $"--Edge:AdminUrls={AdminUrl}",
-        ]);
+        ], environment);
     }
 
     public string Url { get; }
+
+    /// <summary>
+    /// The GC settings the container image gives the edge (Dockerfile): the segments GC and a 4 MiB generation-0 budget.
+    /// Empty where this runtime has no segments GC library, so the edge then runs with its runtimeconfig alone.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ContainerImageGc { get; } =
+        File.Exists(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "libclrgc.so"))
+            ? new Dictionary<string, string> { ["DOTNET_GCName"] = "libclrgc.so", ["DOTNET_GCgen0size"] = "0x400000" }
+            : new Dictionary<string, string>();
 
     public string AdminUrl { get; }
 
@@ -34,9 +43,10 @@ internal sealed class EdgeProcess : IAsyncDisposable
 
     public string Output => _process.Output;
 
-    public static async Task<EdgeProcess> StartAsync(IReadOnlyDictionary<string, string?> config)
+    /// <summary>Starts an edge with <paramref name="config"/> as command-line settings and, optionally, extra environment.</summary>
+    public static async Task<EdgeProcess> StartAsync(IReadOnlyDictionary<string, string?> config, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var edge = new EdgeProcess(config);
+        var edge = new EdgeProcess(config, environment);
         await edge.StartAgainAsync();
         return edge;
     }

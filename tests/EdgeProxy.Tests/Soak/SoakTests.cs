@@ -110,7 +110,8 @@ public sealed class SoakTests(ITestOutputHelper output)
         config["Edge:ApiKeys:CacheCapacity"] = "256";
         var edges = new List<EdgeProcess>();
         await using var cleanup = new AsyncCleanup(edges);
-        edges.AddRange(await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => EdgeProcess.StartAsync(config))));
+        // The edges run as the container image runs them (its GC settings): the memory judged is the shipped one's.
+        edges.AddRange(await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => EdgeProcess.StartAsync(config, EdgeProcess.ContainerImageGc))));
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { Timeout = TimeSpan.FromSeconds(10) };
         foreach (var edge in edges)
         {
@@ -211,7 +212,7 @@ public sealed class SoakTests(ITestOutputHelper output)
         var keyPropagation = new ConcurrentBag<double>();
         var windowSeconds = 5;
         var windows = new ConcurrentDictionary<int, ConcurrentBag<double>>();
-        var memory = new ConcurrentQueue<object>();
+        var memory = new ConcurrentQueue<MemoryPoint>();
         var run = Stopwatch.StartNew();
         var end = TimeSpan.FromSeconds(seconds);
         using var stop = new CancellationTokenSource();
@@ -437,11 +438,14 @@ public sealed class SoakTests(ITestOutputHelper output)
             {
                 var rss = edges.Select(e => ResidentMiB(e.Pid)).ToArray();
                 var heap = new double[edges.Count];
+                var committed = new double[edges.Count];
                 for (var i = 0; i < edges.Count; i++)
                 {
-                    heap[i] = GcHeapMiB(await client.GetStringAsync(edges[i].AdminUrl + "/metrics"));
+                    var metrics = await client.GetStringAsync(edges[i].AdminUrl + "/metrics");
+                    heap[i] = SumMiB(metrics, "dotnet_gc_last_collection_heap_size_bytes");
+                    committed[i] = SumMiB(metrics, "dotnet_gc_last_collection_memory_committed_size_bytes");
                 }
-                memory.Enqueue(new { t = Math.Round(run.Elapsed.TotalSeconds, 1), rssMiB = rss, gcHeapMiB = heap });
+                memory.Enqueue(new MemoryPoint(Math.Round(run.Elapsed.TotalSeconds, 1), rss, heap, committed));
                 await Task.Delay(TimeSpan.FromSeconds(windowSeconds));
             }
         });
@@ -485,6 +489,15 @@ public sealed class SoakTests(ITestOutputHelper output)
             propagationMs = new { count = propagated.Length, p50 = Percentile(propagated, 0.5), p99 = Percentile(propagated, 0.99), max = propagated.LastOrDefault() },
             apiKeyPropagationMs = new { count = keyPropagated.Length, p50 = Percentile(keyPropagated, 0.5), p99 = Percentile(keyPropagated, 0.99), max = keyPropagated.LastOrDefault() },
             windows = series,
+            // Per edge: the last minute's mean against the mean of the minute after the half (the warm-up is the first
+            // half), in per cent — the soak's flatness figure.
+            memoryGrowthSecondHalfPct = new
+            {
+                rss = GrowthPct(memory, seconds, p => p.rssMiB, edges.Count),
+                gcHeap = GrowthPct(memory, seconds, p => p.gcHeapMiB, edges.Count),
+                gcCommitted = GrowthPct(memory, seconds, p => p.gcCommittedMiB, edges.Count),
+            },
+            gc = EdgeProcess.ContainerImageGc.Count == 0 ? "runtimeconfig" : string.Join(' ', EdgeProcess.ContainerImageGc.Select(e => $"{e.Key}={e.Value}")),
             memory = memory.ToArray(),
         };
         var json = JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true });
@@ -521,9 +534,30 @@ public sealed class SoakTests(ITestOutputHelper output)
         }
     }
 
-    private static double GcHeapMiB(string metrics) => Math.Round(metrics.Split('\n')
-        .Where(l => l.StartsWith("dotnet_gc_last_collection_heap_size_bytes", StringComparison.Ordinal))
+    private static double SumMiB(string metrics, string name) => Math.Round(metrics.Split('\n')
+        .Where(l => l.StartsWith(name, StringComparison.Ordinal))
         .Sum(l => double.TryParse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture, out var v) ? v : 0) / 1048576, 1);
+
+    /// <summary>One memory sample of every edge (names as written to soak.json).</summary>
+    private sealed record MemoryPoint(double t, double[] rssMiB, double[] gcHeapMiB, double[] gcCommittedMiB);
+
+    private static double[] GrowthPct(IEnumerable<MemoryPoint> points, int seconds, Func<MemoryPoint, double[]> series, int edges)
+    {
+        var half = seconds / 2.0;
+        var window = Math.Min(60, seconds / 4.0);
+        var first = points.Where(p => p.t >= half && p.t < half + window).ToArray();
+        var last = points.Where(p => p.t >= seconds - window).ToArray();
+        return Enumerable.Range(0, edges).Select(e =>
+        {
+            if (first.Length == 0 || last.Length == 0)
+            {
+                return 0;
+            }
+            var from = first.Average(p => series(p)[e]);
+            var to = last.Average(p => series(p)[e]);
+            return from <= 0 ? 0 : Math.Round((to - from) / from * 100, 1);
+        }).ToArray();
+    }
 
     private sealed class AsyncCleanup(List<EdgeProcess> edges) : IAsyncDisposable
     {
