@@ -3,7 +3,8 @@
 # Scenarios, each in every round against bare YARP: one repeated valid token; 1 000 rotating valid tokens; 100 rotating
 # API keys (made at a control plane the edge follows); the anonymous route (the edge with no token work). Once, after
 # the rounds: 1 000 rotating bad-signature tokens, and the no-cache edge.
-# Usage: load/run.sh   (env: THREADS=2 CONNS=64 DURATION=8s WARMUP=2s ROUNDS=5 TRACE_SAMPLING=0.01, ports via *_PORT).
+# Usage: load/run.sh   (env: THREADS=2 CONNS=64 DURATION=8s WARMUP=2s PREWARM=5s ROUNDS=5 TRACE_SAMPLING=0.01, ports via *_PORT;
+#   EDGE_ENV="VAR=value ..." extra environment for every edge; SCENARIOS="valid-single api-keys" runs only those).
 # See load/README.md.
 set -euo pipefail
 
@@ -14,6 +15,7 @@ THREADS="${THREADS:-2}"
 CONNS="${CONNS:-64}"
 DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-2s}"
+PREWARM="${PREWARM:-5s}"
 # Every scenario alternates bare/edge this many times; the median of the per-round ratios is the figure.
 ROUNDS="${ROUNDS:-5}"
 UP_PORT="${UP_PORT:-18181}"
@@ -30,6 +32,7 @@ TRACED_PORT="${TRACED_PORT:-18191}"
 TRACED_ADMIN_PORT="${TRACED_ADMIN_PORT:-18192}"
 SINK_PORT="${SINK_PORT:-18193}"
 CP_PORT="${CP_PORT:-18194}"
+BARE_IDS_PORT="${BARE_IDS_PORT:-18195}"
 # The traced edge samples this share of requests (parent-based trace-id ratio) and exports them over OTLP/HTTP.
 TRACE_SAMPLING="${TRACE_SAMPLING:-0.01}"
 ISSUER="https://id.authio.load/"
@@ -46,11 +49,12 @@ trap 'exit 130' INT TERM
 command -v wrk >/dev/null || { echo "wrk not found: apt-get update && apt-get install -y wrk" >&2; exit 1; }
 source "$ROOT/load/lib.sh"
 require_free_ports "$UP_PORT" "$BARE_PORT" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$NOCACHE_PORT" "$NOCACHE_ADMIN_PORT" "$ANON_PORT" "$ANON_ADMIN_PORT" "$QUIET_PORT" "$QUIET_ADMIN_PORT" \
-  "$TRACED_PORT" "$TRACED_ADMIN_PORT" "$SINK_PORT" "$CP_PORT"
+  "$TRACED_PORT" "$TRACED_ADMIN_PORT" "$SINK_PORT" "$CP_PORT" "$BARE_IDS_PORT"
 
 build_edge_and_tools
 dotnet build "$ROOT/src/ControlPlane/Authio.ControlPlane.csproj" -c Release -nologo -v q -clp:ErrorsOnly
-EDGE=(dotnet "$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll")
+read -r -a EXTRA_ENV <<< "${EDGE_ENV:-}"
+EDGE=(env "${EXTRA_ENV[@]}" dotnet "$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll")
 
 echo "== keys and tokens"
 rm -rf "$OUT" && mkdir -p "$OUT"
@@ -84,6 +88,10 @@ for _ in $(seq 1 300); do curl -fs -o /dev/null "$CP/.well-known/jwks.json" && b
 EDGE_KEY=$("${TOOLS[@]}" edge-key --cp "$CP" --email $CP_EMAIL --password "$CP_PASSWORD")
 start bare-yarp "${TOOLS[@]}" bare-yarp --port "$BARE_PORT" --upstream "http://127.0.0.1:$UP_PORT/"
 BARE_PID=$LAST_PID
+# Bare YARP that also drops Authorization and sets the six X-Authio-* headers the edge forwards for these tokens (fixed
+# values): a diagnostic splitting what forwarding an identity costs (proxy and upstream) from what authenticating costs.
+start bare-yarp-ids "${TOOLS[@]}" bare-yarp --port "$BARE_IDS_PORT" --upstream "http://127.0.0.1:$UP_PORT/" --identity-headers
+BARE_IDS_PID=$LAST_PID
 start edge "${EDGE[@]}" --urls "http://127.0.0.1:$EDGE_PORT" "--Edge:AdminUrls=http://127.0.0.1:$EDGE_ADMIN_PORT" "${EDGE_COMMON[@]}" \
   "--Edge:ControlPlane:Url=$CP" "--Edge:ControlPlane:ApiKey=$EDGE_KEY"
 EDGE_PID=$LAST_PID
@@ -121,6 +129,7 @@ wait_for() {
 }
 wait_for "http://127.0.0.1:$UP_PORT/"
 wait_for "http://127.0.0.1:$BARE_PORT/"
+wait_for "http://127.0.0.1:$BARE_IDS_PORT/"
 wait_for "http://127.0.0.1:$EDGE_ADMIN_PORT/readyz"
 wait_for "http://127.0.0.1:$NOCACHE_ADMIN_PORT/readyz"
 wait_for "http://127.0.0.1:$ANON_ADMIN_PORT/readyz"
@@ -169,10 +178,22 @@ echo "== wrk -t$THREADS -c$CONNS, warm-up $WARMUP then $DURATION per target (loa
 # it, the machine's drift over a round) does not favour it over the median. edge-anon is the anonymous-route scenario
 # (the same requests, the route needs no token); edge-quiet and edge-traced are diagnostics of the one-token scenario.
 RUNS=("valid-single bare-yarp $BARE_PORT $BARE_PID single" "valid-single edge $EDGE_PORT $EDGE_PID single"
+  "valid-single bare-yarp-ids $BARE_IDS_PORT $BARE_IDS_PID single"
   "valid-single edge-anon $ANON_PORT $ANON_PID single" "valid-single edge-quiet $QUIET_PORT $QUIET_PID single"
   "valid-single edge-traced $TRACED_PORT $TRACED_PID single"
   "valid-rotating bare-yarp $BARE_PORT $BARE_PID rotating" "valid-rotating edge $EDGE_PORT $EDGE_PID rotating"
   "api-keys bare-yarp $BARE_PORT $BARE_PID api-keys" "api-keys edge $EDGE_PORT $EDGE_PID api-keys")
+if [ -n "${SCENARIOS:-}" ]; then
+  kept=(); for run in "${RUNS[@]}"; do [[ " $SCENARIOS " == *" ${run%% *} "* ]] && kept+=("$run"); done; RUNS=("${kept[@]}")
+fi
+# Every target first serves each of its scenarios for PREWARM unrecorded: a process's first seconds under load run
+# tier-0 and instrumented code, and without this round 1 measured whichever target ran first while its code was
+# still being compiled (ratios of 1.3–1.7 in round 1, 0.8–1.0 after; load/README.md).
+echo "== pre-warm: every target and scenario for $PREWARM"
+for run in "${RUNS[@]}"; do
+  read -r scenario name port pid tokens <<< "$run"
+  TOKENS_FILE="$OUT/$tokens.txt" wrk -t"$THREADS" -c"$CONNS" -d"$PREWARM" -s "$LUA" "http://127.0.0.1:$port/api/items" > /dev/null
+done
 for round in $(seq 1 "$ROUNDS"); do
   order=$(seq 0 $(( ${#RUNS[@]} - 1 ))); (( round % 2 )) || order=$(seq $(( ${#RUNS[@]} - 1 )) -1 0)
   for i in $order; do
@@ -180,10 +201,12 @@ for round in $(seq 1 "$ROUNDS"); do
     bench "$scenario" "$name" "$round" "$port" "$pid" "$OUT/$tokens.txt"
   done
 done
-bench valid-single     edge-nocache 1 "$NOCACHE_PORT" "$NOCACHE_PID" "$OUT/single.txt"
-bench invalid-rotating bare-yarp    1 "$BARE_PORT"    "$BARE_PID"    "$OUT/invalid.txt"
-bench invalid-rotating edge         1 "$EDGE_PORT"    "$EDGE_PID"    "$OUT/invalid.txt"
-bench invalid-rotating edge-nocache 1 "$NOCACHE_PORT" "$NOCACHE_PID" "$OUT/invalid.txt"
+if [ -z "${SCENARIOS:-}" ]; then # the once-only runs belong to the full run
+  bench valid-single     edge-nocache 1 "$NOCACHE_PORT" "$NOCACHE_PID" "$OUT/single.txt"
+  bench invalid-rotating bare-yarp    1 "$BARE_PORT"    "$BARE_PID"    "$OUT/invalid.txt"
+  bench invalid-rotating edge         1 "$EDGE_PORT"    "$EDGE_PID"    "$OUT/invalid.txt"
+  bench invalid-rotating edge-nocache 1 "$NOCACHE_PORT" "$NOCACHE_PID" "$OUT/invalid.txt"
+fi
 
 echo
 echo "== summary: best round per target (most RPS); 'vs bare' = RPS / bare-YARP RPS of the same scenario (the medians below are the figures)"
@@ -197,10 +220,10 @@ awk -F'\t' '
   }
   END {
     printf "%-16s %-13s %8s %8s %8s %8s %9s %8s\n", "scenario", "target", "rps", "p50 ms", "p99 ms", "non-2xx", "cpu us/rq", "vs bare"
-    split("bare-yarp edge edge-quiet edge-anon edge-traced edge-nocache", targets, " ")
+    split("bare-yarp bare-yarp-ids edge edge-quiet edge-anon edge-traced edge-nocache", targets, " ")
     for (i = 1; i <= k; i++) {
       s = order[i]
-      for (t = 1; t <= 6; t++) {
+      for (t = 1; t <= 7; t++) {
         key = s "|" targets[t]
         if (!(key in rps)) continue
         base = s "|bare-yarp"
@@ -212,7 +235,8 @@ awk -F'\t' '
 echo
 echo "== every round: RPS / bare-YARP RPS of the same scenario and round, and the median over rounds"
 echo "   (one token = edge, anonymous = edge-anon, both on the one-token requests; edge-traced/edge = the cost of tracing"
-echo "   at $TRACE_SAMPLING sampling, same round)"
+echo "   at $TRACE_SAMPLING sampling, same round; bare-yarp-ids = bare YARP forwarding the edge's identity headers, and"
+echo "   edge/bare-yarp-ids = what authenticating costs beyond forwarding an identity)"
 awk -F'\t' '
   NR == 1 { next }
   { rps[$1 "|" $2 "|" $3] = $4; if ($3 + 0 > rounds) rounds = $3 + 0 }
@@ -229,7 +253,9 @@ awk -F'\t' '
     rows[5] = "edge-quiet|valid-single|edge-quiet|bare-yarp"
     rows[6] = "edge-traced|valid-single|edge-traced|bare-yarp"
     rows[7] = "edge-traced/edge|valid-single|edge-traced|edge"
-    for (k = 1; k <= 7; k++) {
+    rows[8] = "bare-yarp-ids|valid-single|bare-yarp-ids|bare-yarp"
+    rows[9] = "edge/bare-yarp-ids|valid-single|edge|bare-yarp-ids"
+    for (k = 1; k <= 9; k++) {
       split(rows[k], f, "|"); line = sprintf("   %-17s", f[1]); n = 0
       for (r = 1; r <= rounds; r++) {
         num = rps[f[2] "|" f[3] "|" r]; den = rps[f[2] "|" f[4] "|" r]

@@ -3,7 +3,10 @@ using Yarp.ReverseProxy.Configuration;
 
 // Load-test helpers for load/run.sh. Subcommands:
 //   upstream  --port N                      minimal Kestrel app: 200 "ok" for any request
-//   bare-yarp --port N --upstream URL       plain YARP, one catch-all route (the reference proxy)
+//   bare-yarp --port N --upstream URL [--identity-headers]
+//                                           plain YARP, one catch-all route (the reference proxy); with
+//                                           --identity-headers it also drops Authorization and sets fixed X-Authio-*
+//                                           headers like the edge's, a diagnostic: what forwarding an identity costs
 //   keygen    --out DIR                     ES256 key: DIR/key.pem (PKCS#8) and DIR/jwks.json (with kid)
 //   mint      --count N [--kind jwt|api-key|expired|forged] --key DIR --issuer I --audience A [--bad-signature]
 //             --kind api-key [--cp URL --email E --password P] [--scope S]
@@ -78,7 +81,26 @@ static async Task<int> BareYarp(Options o)
         [new RouteConfig { RouteId = "all", ClusterId = "up", Match = new RouteMatch { Path = "{**catch-all}" } }],
         [new ClusterConfig { ClusterId = "up", Destinations = new Dictionary<string, DestinationConfig> { ["d1"] = new() { Address = o.Require("upstream") } } }]);
     var app = builder.Build();
-    app.MapReverseProxy();
+    if (o.Has("identity-headers"))
+    {
+        app.MapReverseProxy(proxy => proxy.Use((context, next) =>
+        {
+            var headers = context.Request.Headers;
+            // The six the edge forwards for the load tokens (Kit/Minter.cs), at their sizes.
+            headers["X-Authio-Subject"] = "user_000001";
+            headers["X-Authio-Scopes"] = "read:applications";
+            headers["X-Authio-Auth-Type"] = "jwt";
+            headers["X-Authio-Org"] = "org_acme";
+            headers["X-Authio-Session"] = "sess_000001";
+            headers["X-Authio-Token-Id"] = "0f8fad5bd9cb469fa16570867728950e";
+            headers.Authorization = default;
+            return next(context);
+        }));
+    }
+    else
+    {
+        app.MapReverseProxy();
+    }
     await app.RunAsync();
     return 0;
 }

@@ -37,7 +37,7 @@ internal sealed class EdgeMiddleware(
     LiveConnections liveConnections,
     CoarseClock clock)
 {
-    private const string OkCode = "ok";
+    private const string OkCode = EdgeMetrics.OkCode;
 
     public async Task InvokeAsync(HttpContext context)
     {

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# perf profiles of the edge (one token) and edge-anon (the same route marked anonymous) under the same wrk load, for a
+# per-request comparison of where their CPU goes (load/README.md "Where the rest goes"). Needs perf and a Release build
+# of src/EdgeProxy and load/Authio.Load.Tools. Usage: load/profile-diff.sh   (writes load/out/profile-diff/)
+set -e
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"; OUT="$ROOT/load/out/profile-diff"; mkdir -p "$OUT"
+TOOLS=(dotnet $ROOT/load/Authio.Load.Tools/bin/Release/net10.0/Authio.Load.Tools.dll)
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null; done' EXIT
+export Logging__LogLevel__Default=Warning DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
+"${TOOLS[@]}" upstream --port 19281 > $OUT/up.log 2>&1 & PIDS+=($!)
+rm -rf $OUT/keys; "${TOOLS[@]}" keygen --out $OUT/keys > /dev/null
+"${TOOLS[@]}" mint --key $OUT/keys --issuer https://id.authio.load/ --audience https://api.authio.load --count 1 > $OUT/single.txt
+start_edge() { # port admin extra...
+  local port=$1 admin=$2; shift 2
+  dotnet $ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll --urls http://127.0.0.1:$port --Edge:AdminUrls=http://127.0.0.1:$admin \
+    "--Edge:Issuers:0:Issuer=https://id.authio.load/" "--Edge:Issuers:0:Audiences:0=https://api.authio.load" "--Edge:Issuers:0:JwksUri=$OUT/keys/jwks.json" \
+    "--ReverseProxy:Routes:all:ClusterId=up" "--ReverseProxy:Routes:all:Match:Path={**catch-all}" \
+    "--ReverseProxy:Clusters:up:Destinations:d1:Address=http://127.0.0.1:19281/" "$@" > $OUT/edge-$port.log 2>&1 &
+  PIDS+=($!); LAST=$!
+}
+start_edge 19283 19284; AUTH=$LAST
+start_edge 19285 19286 --ReverseProxy:Routes:all:Metadata:Authio.Anonymous=true; ANON=$LAST
+for a in 19284 19286; do for _ in $(seq 1 100); do curl -fs -o /dev/null http://127.0.0.1:$a/readyz && break; sleep 0.2; done; done
+for target in "auth 19283 $AUTH" "anon 19285 $ANON" "auth 19283 $AUTH" "anon 19285 $ANON"; do
+  read -r name port pid <<< "$target"
+  TOKENS_FILE=$OUT/single.txt wrk -t2 -c64 -d8s -s $ROOT/load/tokens.lua http://127.0.0.1:$port/api/items | grep RESULT | sed "s/^/$name warm /"
+done
+for target in "auth 19283 $AUTH" "anon 19285 $ANON"; do
+  read -r name port pid <<< "$target"
+  b=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
+  (TOKENS_FILE=$OUT/single.txt wrk -t2 -c64 -d12s -s $ROOT/load/tokens.lua http://127.0.0.1:$port/api/items | grep RESULT | sed "s/^/$name /" | tee "$OUT/result-$name.txt") & W=$!
+  sleep 3; perf record -F 1999 -g -p $pid -o $OUT/perf-$name.data -- sleep 6 > /dev/null 2>&1; wait $W
+  a=$(awk '{ print $14 + $15 }' /proc/$pid/stat); echo "$name cpu ticks $((a-b))"
+  # perf sampled 6 of the run's 12 s: half of its requests
+  echo $(( $(grep -o 'requests=[0-9]*' "$OUT/result-$name.txt" | cut -d= -f2) / 2 )) > "$OUT/requests-$name.txt"
+done
+# Samples per 1 000 requests, edge minus edge-anon, by library and by frame (the largest differences first).
+for name in auth anon; do
+  perf report -i "$OUT/perf-$name.data" --no-children -g none --sort dso,symbol --stdio -n 2>/dev/null | grep "%" > "$OUT/flat-$name.txt"
+done
+python3 - "$OUT" <<'PY'
+import re, sys
+from collections import defaultdict
+out = sys.argv[1]
+def load(name):
+    counts = defaultdict(int)
+    for line in open(f"{out}/flat-{name}.txt"):
+        m = re.match(r"\s*[\d.]+%\s+(\d+)\s+(.*?)\s+\[.\]\s+(.*)", line)
+        if m:
+            dso = "[JIT]" if m.group(2).startswith("[JIT]") else m.group(2)
+            symbol = re.sub(r"\[(OptimizedTier1|Optimized|Tier0|Tier1|InstrumentedTier\w*|OptimizedTier1OSR|QuickJitted|PreJIT)\]", "", m.group(3)).split("  ")[0]
+            counts[(dso, symbol.strip())] += int(m.group(1))
+    return counts
+requests = {n: float(open(f"{out}/requests-{n}.txt").read()) for n in ("auth", "anon")}
+a, b = load("auth"), load("anon")
+per = lambda c, n, k: c.get(k, 0) / requests[n] * 1000
+print(f"samples per 1 000 requests: edge {sum(a.values()) / requests['auth'] * 1000:.1f}, edge-anon {sum(b.values()) / requests['anon'] * 1000:.1f}")
+rows = sorted(((per(a, "auth", k) - per(b, "anon", k), k) for k in set(a) | set(b)), reverse=True)
+for diff, (dso, symbol) in rows[:40]:
+    print(f"{diff:6.2f}  {dso[:14]:14} {symbol[:140]}")
+PY
