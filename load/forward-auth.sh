@@ -121,7 +121,10 @@ wait_for "http://127.0.0.1:$AUTH_PORT/"
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 TOKEN=$(head -n1 "$OUT/single.txt")
 checks="edge:valid=$(status -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$AUTH_PORT/api/items") edge:none=$(status "http://127.0.0.1:$AUTH_PORT/api/items")"
-[ "$HAVE_NJS" = 1 ] && checks+=" njs:valid=$(status -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$NJS_PORT/api/items") njs:forged=$(status -H "Authorization: Bearer ${TOKEN%?}A" "http://127.0.0.1:$NJS_PORT/api/items")"
+# A forged signature: one character inside it changed (not the last one, which carries only 2 bits: ES256's last
+# base64url character is A, Q, g or w, so replacing it with a fixed letter left a quarter of the tokens unchanged).
+SIG_CHAR=${TOKEN: -10:1}; FORGED="${TOKEN:0:${#TOKEN}-10}$([ "$SIG_CHAR" = A ] && echo B || echo A)${TOKEN: -9}"
+[ "$HAVE_NJS" = 1 ] && checks+=" njs:valid=$(status -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$NJS_PORT/api/items") njs:forged=$(status -H "Authorization: Bearer $FORGED" "http://127.0.0.1:$NJS_PORT/api/items")"
 echo "   sanity: $checks"
 case "$checks" in
   "edge:valid=200 edge:none=401"|"edge:valid=200 edge:none=401 njs:valid=200 njs:forged=401") ;;
