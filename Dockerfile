@@ -26,5 +26,5 @@ EXPOSE 8080 9901
 # runtimeconfig knob that works everywhere. The regions GC kept ≈ 14 MiB more committed under token churn (heap
 # swings between collections), the workstation gen-0 default follows the CPU's cache size and kept ≈ 80 MiB more, 16 MiB
 # ≈ 8 MiB more than 4 (load/README.md "Memory under token churn"). The hot path allocates nothing, so the smaller
-# budget costs few collections. Set either variable to override.
-ENTRYPOINT ["sh", "-c", "[ \"$AUTHIO_ASSEMBLY\" = Authio.EdgeProxy.dll ] && export DOTNET_GCName=\"${DOTNET_GCName:-libclrgc.so}\" DOTNET_GCgen0size=\"${DOTNET_GCgen0size:-0x400000}\"; exec dotnet \"$AUTHIO_ASSEMBLY\" \"$@\"", "--"]
+# budget costs few collections. Set either variable to override (`-e DOTNET_GCName=`, empty: the built-in regions GC).
+ENTRYPOINT ["sh", "-c", "[ \"$AUTHIO_ASSEMBLY\" = Authio.EdgeProxy.dll ] && export DOTNET_GCName=\"${DOTNET_GCName-libclrgc.so}\" DOTNET_GCgen0size=\"${DOTNET_GCgen0size:-0x400000}\"; exec dotnet \"$AUTHIO_ASSEMBLY\" \"$@\"", "--"]
