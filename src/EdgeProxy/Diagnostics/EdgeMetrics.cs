@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
@@ -13,7 +14,7 @@ internal sealed class EdgeMetrics
     /// <summary>The admitted requests' code: counted in a field of its own (one increment per admitted request).</summary>
     public const string OkCode = "ok";
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, StrongBox<long>> _refusals = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _refusals = new(StringComparer.Ordinal);
     private long _admitted;
     private readonly Histogram<double> _authDuration;
     private readonly Counter<long> _feedRejected;
@@ -92,15 +93,9 @@ internal sealed class EdgeMetrics
         }
     }
 
-    public void CacheHit()
-    {
-        Interlocked.Increment(ref _cacheHits);
-    }
+    public void CacheHit() => Interlocked.Increment(ref _cacheHits);
 
-    public void CacheMiss()
-    {
-        Interlocked.Increment(ref _cacheMisses);
-    }
+    public void CacheMiss() => Interlocked.Increment(ref _cacheMisses);
 
     public void AuthenticationTime(long startTimestamp) =>
         _authDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);

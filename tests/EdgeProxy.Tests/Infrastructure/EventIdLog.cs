@@ -3,12 +3,19 @@ using Microsoft.Extensions.Logging;
 
 namespace Authio.EdgeProxy.Tests.Infrastructure;
 
-/// <summary>A logger provider that records the event id of every entry at Information or above, for tests that count what was logged.</summary>
-internal sealed class EventIdLog : ILoggerProvider
+/// <summary>
+/// A logger provider that records the event id and message of every entry at <paramref name="minimum"/> or above
+/// (default Information), for tests that count or read what was logged.
+/// </summary>
+internal sealed class EventIdLog(LogLevel minimum = LogLevel.Information) : ILoggerProvider
 {
-    private readonly ConcurrentQueue<int> _events = new();
+    private readonly ConcurrentQueue<(int EventId, string Message)> _entries = new();
+    private readonly LogLevel _minimum = minimum;
 
-    public int Count(int eventId) => _events.Count(e => e == eventId);
+    /// <summary>A copy of what was logged so far, in order.</summary>
+    public IEnumerable<(int EventId, string Message)> Entries => _entries.ToArray();
+
+    public int Count(int eventId) => _entries.Count(e => e.EventId == eventId);
 
     public ILogger CreateLogger(string categoryName) => new Logger(this);
 
@@ -20,13 +27,13 @@ internal sealed class EventIdLog : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= owner._minimum;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             if (IsEnabled(logLevel))
             {
-                owner._events.Enqueue(eventId.Id);
+                owner._entries.Enqueue((eventId.Id, formatter(state, exception)));
             }
         }
     }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using Authio.EdgeProxy.RateLimiting;
 using Authio.EdgeProxy.Revocation;
@@ -14,7 +13,7 @@ public sealed class EdgeSyncOrgRateLimitTests : IAsyncLifetime
 {
     private readonly RecordingUpstream _upstream = new();
     private readonly FakeFeed _feed = new(TestKey.Es256("cp-key-1"));
-    private readonly WarningLog _log = new();
+    private readonly EventIdLog _log = new(LogLevel.Warning);
     private EdgeTestHost _edge = null!;
 
     public async Task InitializeAsync()
@@ -83,8 +82,8 @@ public sealed class EdgeSyncOrgRateLimitTests : IAsyncLifetime
         await Until(() => revocations.Current.Sequence >= after, "the change after the bad limit");
         Assert.Equal("2/1m burst 2 per org", LimitOf("org_feed"));
         Assert.Equal(HttpStatusCode.TooManyRequests, await Status(token));
-        await Until(() => _log.Warnings.Any(w => w.EventId == 2206), "the refusal in the log");
-        var warning = Assert.Single(_log.Warnings, w => w.EventId == 2206);
+        await Until(() => _log.Entries.Any(w => w.EventId == 2206), "the refusal in the log");
+        var warning = Assert.Single(_log.Entries, w => w.EventId == 2206);
         Assert.Contains("org_feed", warning.Message, StringComparison.Ordinal);
         Assert.Contains("lots/1s", warning.Message, StringComparison.Ordinal);
 
@@ -120,40 +119,12 @@ public sealed class EdgeSyncOrgRateLimitTests : IAsyncLifetime
         _feed.SetOrgRateLimit("org_c", "3/1m per org");
         // The refusal is logged just after the new map is swapped in: wait for both.
         await Until(() => _feed.Snapshots > before && LimitOf("org_c") is not null
-            && _log.Warnings.Any(w => w.EventId == 2206 && w.Message.Contains("org_b", StringComparison.Ordinal)), "the snapshot");
+            && _log.Entries.Any(w => w.EventId == 2206 && w.Message.Contains("org_b", StringComparison.Ordinal)), "the snapshot");
         _feed.OldestRetained = 0;
 
         Assert.Null(LimitOf("org_a"));
         Assert.True(OrgLimits.TryGet("org_b", out var keptB));
         Assert.Same(orgB, keptB); // the last good limit, buckets and all
         Assert.Equal("3/1m per org", LimitOf("org_c"));
-    }
-
-    private sealed class WarningLog : ILoggerProvider
-    {
-        public ConcurrentQueue<(int EventId, string Message)> Entries { get; } = new();
-
-        public IEnumerable<(int EventId, string Message)> Warnings => Entries.ToArray();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(WarningLog owner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (IsEnabled(logLevel))
-                {
-                    owner.Entries.Enqueue((eventId.Id, formatter(state, exception)));
-                }
-            }
-        }
     }
 }
