@@ -11,7 +11,6 @@ using Authio.EdgeProxy.Revocation;
 using Authio.EdgeProxy.Tracing;
 using Authio.EdgeProxy.WebSockets;
 using Authio.Shared.ApiKeys;
-using Authio.Shared.Tokens;
 
 namespace Authio.EdgeProxy.Pipeline;
 
@@ -60,11 +59,19 @@ internal sealed class EdgeMiddleware(
             await RefuseAsync(context, verdict);
             return;
         }
-        SetIdentityHeaders(context, policy, verdict.Identity);
+        var forwardAuth = context.Features.Get<ForwardAuth.ForwardAuthMark>() is not null;
+        if (!forwardAuth)
+        {
+            ForwardIdentity(context, policy, verdict.Identity);
+        }
+        else if (verdict.Identity is not null)
+        {
+            metrics.Decision(OkCode);
+        }
         EdgeTracing.EndStage(span, OkCode, policy.Anonymous, verdict.Identity);
         var forwarded = Stopwatch.GetTimestamp();
         metrics.Requests.Stage(routeTags, OkCode, credential, started, forwarded);
-        if (context.Features.Get<ForwardAuth.ForwardAuthMark>() is not null)
+        if (forwardAuth)
         {
             // A forward-auth check: the same stages decided; the proxy that asked forwards, not this edge.
             await ForwardAuth.ForwardAuthAnswer.WriteAsync(context, policy, verdict.Identity);
@@ -235,37 +242,21 @@ internal sealed class EdgeMiddleware(
     }
 
     /// <summary>
-    /// Identity headers: the trusted <c>X-Authio-*</c> headers of an authenticated caller (header-safe values computed
-    /// once per credential, <see cref="IdentityHeaderValue"/>: nothing is encoded per request), and Authorization dropped
-    /// unless the route forwards it.
+    /// Identity headers: the admitted caller is handed to YARP's request transform, which writes the trusted
+    /// <c>X-Authio-*</c> and claim headers into the upstream request (<see cref="IdentityForwarding"/>); Authorization
+    /// is dropped unless the route forwards it.
     /// </summary>
-    private void SetIdentityHeaders(HttpContext context, RoutePolicy policy, EdgeIdentity? identity)
+    private void ForwardIdentity(HttpContext context, RoutePolicy policy, EdgeIdentity? identity)
     {
-        var headers = context.Request.Headers;
         if (identity is not null)
         {
             metrics.Decision(OkCode);
-            SetIfPresent(headers, IdentityHeaders.Subject, identity.SubjectHeader);
-            SetIfPresent(headers, IdentityHeaders.KeyId, identity.KeyId);
-            headers[IdentityHeaders.Scopes] = identity.ScopesHeader;
-            headers[IdentityHeaders.AuthType] = identity.AuthType;
-            SetIfPresent(headers, IdentityHeaders.Org, identity.OrgHeader ?? identity.Org);
-            SetIfPresent(headers, IdentityHeaders.Session, identity.SessionHeader);
-            SetIfPresent(headers, IdentityHeaders.TokenId, identity.TokenIdHeader);
-            RouteAuthorization.SetClaimHeaders(headers, policy, identity);
+            IdentityForwarding.Admit(context, identity);
         }
         // An API key is a long-lived secret: it never leaves the edge, whatever the route says.
         if (!policy.ForwardAuthorization || identity?.KeyId is not null)
         {
-            headers.Authorization = default;
-        }
-    }
-
-    private static void SetIfPresent(IHeaderDictionary headers, string name, string? value)
-    {
-        if (value is not null)
-        {
-            headers[name] = value;
+            context.Request.Headers.Authorization = default;
         }
     }
 

@@ -16,7 +16,8 @@ internal static class PolicyServices
         services.TryAddSingleton(sp => new RateLimiting.CoarseClock(sp.GetRequiredService<TimeProvider>()));
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
-            .AddConfigFilter<RoutePolicyConfigFilter>();
+            .AddConfigFilter<RoutePolicyConfigFilter>()
+            .AddTransforms<Pipeline.IdentityForwarding.TransformProvider>();
         RemoveEagerKeyRingLoad(services);
         return services;
     }

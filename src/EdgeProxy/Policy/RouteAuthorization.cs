@@ -45,23 +45,4 @@ internal static class RouteAuthorization
         }
         return null;
     }
-
-    /// <summary>
-    /// Sets each mapped header from the credential's claim, and removes any inbound copy when the credential has no
-    /// such claim: a client can never choose what the upstream reads in a mapped header.
-    /// </summary>
-    public static void SetClaimHeaders(IHeaderDictionary headers, RoutePolicy policy, EdgeIdentity identity)
-    {
-        foreach (var header in policy.ClaimHeaders)
-        {
-            if (identity.ClaimValue(header.Index) is { } value)
-            {
-                headers[header.Header] = value;
-            }
-            else
-            {
-                headers.Remove(header.Header);
-            }
-        }
-    }
 }

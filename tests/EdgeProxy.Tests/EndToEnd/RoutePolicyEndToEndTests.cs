@@ -29,6 +29,10 @@ public sealed class RoutePolicyEndToEndTests() : ControlPlaneAndEdge(withRedis: 
         Route(config, "cp-only", "/cp-only/{**rest}", ("Authio.Issuers", "control-plane"), ("Authio.ClaimHeaders", "X-Role=role,X-Team=teams,X-Org-Claim=org"));
         Route(config, "partner-only", "/partner-only/{**rest}", ("Authio.Issuers", "partner"), ("Authio.ClaimHeaders", "X-Team=ext.team,X-Level=ext.level,X-Groups=groups"));
         Route(config, "projects", "/projects/{project}/{**rest}", ("Authio.ProjectRouteValue", "project"), ("Authio.Scopes", "write:*"));
+        Route(config, "trimmed", "/trimmed/{**rest}", ("Authio.ClaimHeaders", "X-Role=role"));
+        config["ReverseProxy:Routes:trimmed:Transforms:0:RequestHeaderRemove"] = "X-Authio-Session";
+        config["ReverseProxy:Routes:trimmed:Transforms:1:RequestHeader"] = "X-Role";
+        config["ReverseProxy:Routes:trimmed:Transforms:1:Append"] = "via-route";
     }
 
     private static void Route(Dictionary<string, string?> config, string id, string path, params (string Key, string Value)[] metadata)
@@ -174,6 +178,28 @@ public sealed class RoutePolicyEndToEndTests() : ControlPlaneAndEdge(withRedis: 
             Assert.Contains("ext.team", body.GetProperty("detail").GetString());
         }
         Assert.Equal(before, Upstream.Received.Count);
+    }
+
+    [Fact]
+    public async Task A_routes_own_transforms_act_on_the_identity_headers_the_edge_adds()
+    {
+        var mod = await Cp.AccessTokenAsync();
+        using (var response = await Through("/trimmed/x", mod, r => r.Headers.TryAddWithoutValidation("X-Authio-Subject", "usr_spoofed")))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        var received = Upstream.Last;
+        Assert.NotNull(received.Header("X-Authio-Subject"));
+        Assert.NotEqual("usr_spoofed", received.Header("X-Authio-Subject"));
+        Assert.Null(received.Header("X-Authio-Session")); // the route removes it; every other route forwards it
+        Assert.Equal("mod, via-route", received.Header("X-Role")); // the route's transform ran after the edge set the claim
+        Assert.Null(received.Header("Authorization"));
+
+        using (var response = await Through("/cp-only/x", mod))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        Assert.NotNull(Upstream.Last.Header("X-Authio-Session"));
     }
 
     [Fact]
