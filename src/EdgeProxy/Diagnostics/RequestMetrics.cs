@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using Authio.Shared.ApiKeys;
 using Authio.Shared.Tokens;
 using Microsoft.Extensions.Primitives;
@@ -16,11 +15,11 @@ internal enum CredentialType
 }
 
 /// <summary>
-/// Per-route request instruments of the <c>Authio.Edge</c> meter: <c>http.server.request.duration</c> (OTel semantic
-/// convention name; <c>http.route</c> is the YARP route id, <c>unmatched</c> without one), the edge stage and the
-/// upstream. Labels are bounded: route ids come from configuration, decision codes from the edge's fixed error set,
-/// status classes and credential types are fixed. Every label array is built once (per route, per code) and reused,
-/// so recording allocates nothing in steady state.
+/// Per-route request histograms: <c>http.server.request.duration</c> (OTel semantic convention name; <c>http.route</c>
+/// is the YARP route id, <c>unmatched</c> without one), the edge stage and the upstream. Labels are bounded: route ids
+/// come from configuration, decision codes from the edge's fixed error set, status classes and credential types are
+/// fixed. Recorded by the edge itself (<see cref="DurationHistogram"/>: every request records two or three), each
+/// route holding its series, so recording allocates and looks up nothing in steady state.
 /// </summary>
 internal sealed class RequestMetrics
 {
@@ -42,24 +41,27 @@ internal sealed class RequestMetrics
     private static readonly string[] CredentialNames = ["anonymous", IdentityHeaders.AuthTypeJwt, IdentityHeaders.AuthTypeApiKey];
     private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
-    private readonly Histogram<double> _request;
-    private readonly Histogram<double> _stage;
-    private readonly Histogram<double> _upstream;
     private readonly ConcurrentDictionary<string, RouteTags> _routes = new(StringComparer.Ordinal);
 
-    public RequestMetrics(Meter meter)
+    public RequestMetrics()
     {
-        _request = meter.CreateHistogram<double>(RequestDurationName, unit: "s",
-            description: "Duration of HTTP server requests at the edge, by route, decision code and credential type.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RequestBuckets });
-        _stage = meter.CreateHistogram<double>(StageDurationName, unit: "s",
-            description: "Time spent in the edge stage before forwarding (or refusing), by route, decision code and credential type.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = StageBuckets });
-        _upstream = meter.CreateHistogram<double>(UpstreamDurationName, unit: "s",
-            description: "Time from forwarding to the upstream's response (or the forwarder's failure), by route and status class.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RequestBuckets });
-        UnmatchedTags = new RouteTags(Unmatched);
+        Request = new DurationHistogram(PrometheusName(RequestDurationName),
+            "Duration of HTTP server requests at the edge, by route, decision code and credential type.",
+            RequestBuckets, PrometheusName(RouteTag), PrometheusName(DecisionTag), PrometheusName(CredentialTag));
+        StageDuration = new DurationHistogram(PrometheusName(StageDurationName),
+            "Time spent in the edge stage before forwarding (or refusing), by route, decision code and credential type.",
+            StageBuckets, PrometheusName(RouteTag), PrometheusName(DecisionTag), PrometheusName(CredentialTag));
+        Upstream = new DurationHistogram(PrometheusName(UpstreamDurationName),
+            "Time from forwarding to the upstream's response (or the forwarder's failure), by route and status class.",
+            RequestBuckets, PrometheusName(RouteTag), PrometheusName(StatusClassTag));
+        UnmatchedTags = new RouteTags(this, Unmatched);
     }
+
+    public DurationHistogram Request { get; }
+
+    public DurationHistogram StageDuration { get; }
+
+    public DurationHistogram Upstream { get; }
 
     /// <summary>The labels of requests no route matched (or refused before routing).</summary>
     public RouteTags UnmatchedTags { get; }
@@ -67,24 +69,27 @@ internal sealed class RequestMetrics
     /// <summary>Also told every request's whole duration (fleet status reports); set once at start-up, before any request.</summary>
     public IRequestDurationSink? DurationSink { get; set; }
 
-    /// <summary>The labels of a route, built on its first request; the route id comes from configuration.</summary>
+    /// <summary>An instrument name as the Prometheus exposition spells it (dots to underscores, seconds as a suffix).</summary>
+    internal static string PrometheusName(string name) =>
+        name.Replace('.', '_') + (name.EndsWith(".duration", StringComparison.Ordinal) ? "_seconds" : "");
+
+    /// <summary>The series of a route, made on its first request; the route id comes from configuration.</summary>
     public RouteTags ForRoute(string routeId) =>
-        _routes.TryGetValue(routeId, out var tags) ? tags : _routes.GetOrAdd(routeId, static id => new RouteTags(id));
+        _routes.TryGetValue(routeId, out var tags) ? tags : _routes.GetOrAdd(routeId, static (id, metrics) => new RouteTags(metrics, id), this);
 
     /// <summary>The whole request and the edge stage of a request answered by the edge itself (a refusal).</summary>
     public void Refused(RouteTags route, string code, CredentialType credential, long started)
     {
-        var tags = route.Outcome(code, credential);
-        var now = Stopwatch.GetTimestamp();
-        var elapsed = Stopwatch.GetElapsedTime(started, now).TotalSeconds;
-        _stage.Record(elapsed, tags);
-        _request.Record(elapsed, tags);
-        DurationSink?.Record(route.RouteId, now - started);
+        var outcome = route.Outcome(code, credential);
+        var elapsed = Stopwatch.GetTimestamp() - started;
+        outcome.Stage.Record(elapsed);
+        outcome.Request.Record(elapsed);
+        DurationSink?.Record(route.RouteId, elapsed);
     }
 
     /// <summary>The edge stage of a request about to be forwarded (<paramref name="forwarded"/>: the stage's end, the upstream's start).</summary>
     public void Stage(RouteTags route, string code, CredentialType credential, long started, long forwarded) =>
-        _stage.Record(Stopwatch.GetElapsedTime(started, forwarded).TotalSeconds, route.Outcome(code, credential));
+        route.Outcome(code, credential).Stage.Record(forwarded - started);
 
     /// <summary>
     /// The upstream's part (<paramref name="forwarded"/> → <paramref name="relayed"/>) and the whole request of a forwarded
@@ -92,10 +97,10 @@ internal sealed class RequestMetrics
     /// </summary>
     public void Forwarded(RouteTags route, string code, CredentialType credential, long started, long forwarded, long relayed, int status)
     {
-        _upstream.Record(Stopwatch.GetElapsedTime(forwarded, relayed).TotalSeconds, route.Upstream(status));
-        var now = Stopwatch.GetTimestamp();
-        _request.Record(Stopwatch.GetElapsedTime(started, now).TotalSeconds, route.Outcome(code, credential));
-        DurationSink?.Record(route.RouteId, now - started);
+        route.Upstream(status).Record(relayed - forwarded);
+        var elapsed = Stopwatch.GetTimestamp() - started;
+        route.Outcome(code, credential).Request.Record(elapsed);
+        DurationSink?.Record(route.RouteId, elapsed);
     }
 
     /// <summary>
@@ -120,34 +125,46 @@ internal sealed class RequestMetrics
         return CredentialType.Jwt; // another scheme or a malformed header: a credential, counted with tokens
     }
 
-    /// <summary>One route's label arrays: per (decision code, credential type), and per upstream status class.</summary>
+    /// <summary>The stage and whole-request series of one (decision code, credential type) on a route.</summary>
+    internal sealed record OutcomeSeries(DurationSeries Stage, DurationSeries Request);
+
+    /// <summary>One route's series: per (decision code, credential type), and per upstream status class.</summary>
     internal sealed class RouteTags
     {
-        private readonly string _routeId;
-        private readonly KeyValuePair<string, object?>[][] _upstream;
-        private readonly ConcurrentDictionary<(string Code, CredentialType Credential), KeyValuePair<string, object?>[]> _outcomes = new();
+        private readonly RequestMetrics _metrics;
+        // By status class, each made on the class's first answer: a route nothing was forwarded on has none.
+        private readonly DurationSeries?[] _upstream = new DurationSeries?[StatusClasses.Length];
+        // The admitted outcome, by credential type: the common case, one array index.
+        private readonly OutcomeSeries?[] _ok = new OutcomeSeries?[CredentialNames.Length];
+        private readonly ConcurrentDictionary<(string Code, CredentialType Credential), OutcomeSeries> _outcomes = new();
 
-        public RouteTags(string routeId)
+        public RouteTags(RequestMetrics metrics, string routeId)
         {
-            _routeId = routeId;
-            _upstream = StatusClasses
-                .Select(c => new KeyValuePair<string, object?>[] { new(RouteTag, routeId), new(StatusClassTag, c) })
-                .ToArray();
+            _metrics = metrics;
+            RouteId = routeId;
         }
 
-        public string RouteId => _routeId;
+        public string RouteId { get; }
 
-        public ReadOnlySpan<KeyValuePair<string, object?>> Upstream(int status) =>
-            _upstream[Math.Clamp(status / 100, 1, 5) - 1];
+        public DurationSeries Upstream(int status)
+        {
+            var index = Math.Clamp(status / 100, 1, 5) - 1;
+            return _upstream[index] ??= _metrics.Upstream.Series(RouteId, StatusClasses[index]);
+        }
 
-        /// <summary>Codes are the edge's own constants (a bounded set), so this holds at most codes × 3 arrays.</summary>
-        public ReadOnlySpan<KeyValuePair<string, object?>> Outcome(string code, CredentialType credential) =>
-            _outcomes.TryGetValue((code, credential), out var tags) ? tags
-            : _outcomes.GetOrAdd((code, credential), static (key, route) =>
-            [
-                new(RouteTag, route),
-                new(DecisionTag, key.Code),
-                new(CredentialTag, CredentialNames[(int)key.Credential]),
-            ], _routeId);
+        /// <summary>Codes are the edge's own constants (a bounded set), so this holds at most codes × 3 pairs of series.</summary>
+        public OutcomeSeries Outcome(string code, CredentialType credential)
+        {
+            if (ReferenceEquals(code, EdgeMetrics.OkCode))
+            {
+                return _ok[(int)credential] ??= Create(code, credential);
+            }
+            return _outcomes.TryGetValue((code, credential), out var series) ? series
+                : _outcomes.GetOrAdd((code, credential), static (key, route) => route.Create(key.Code, key.Credential), this);
+        }
+
+        private OutcomeSeries Create(string code, CredentialType credential) => new(
+            _metrics.StageDuration.Series(RouteId, code, CredentialNames[(int)credential]),
+            _metrics.Request.Series(RouteId, code, CredentialNames[(int)credential]));
     }
 }

@@ -62,6 +62,18 @@ public sealed partial class RouteMetricsTests : IAsyncLifetime
         // The documented sub-millisecond buckets (README, Admin listener): 1 µs for the stage, 100 µs for the request.
         Assert.Matches(StageBucket(), text);
         Assert.Matches(RequestBucket(), text);
+
+        // A scraper asking for OpenMetrics (Prometheus does) gets the same families, with units, before the closing # EOF.
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.TryAddWithoutValidation("Accept", "application/openmetrics-text; version=1.0.0");
+        using var response = await edge.Admin.SendAsync(request);
+        Assert.StartsWith("application/openmetrics-text", response.Content.Headers.ContentType?.MediaType);
+        var open = await response.Content.ReadAsStringAsync();
+        Assert.EndsWith("\n# EOF\n", open);
+        Assert.Equal(1, open.Split('\n').Count(l => l == "# EOF"));
+        Assert.Contains("# UNIT authio_edge_stage_duration_seconds seconds\n", open);
+        Assert.Matches(StageBucket(), open);
+        Assert.Contains("authio_edge_decisions_total", open); // the SDK's own instruments are still there
     }
 
     [Fact]
