@@ -33,6 +33,25 @@ public sealed class ApiKeyRedisTests : IAsyncLifetime
         _second = new World(_controlPlane, _redis.ConnectionString);
         await _first.InitializeAsync();
         await _second.InitializeAsync();
+        // Each edge connects to Redis in the background and skips the L2 until it answers: wait for both.
+        await UntilRedisAsync(_first);
+        await UntilRedisAsync(_second);
+    }
+
+    private static async Task UntilRedisAsync(World world)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            using var ready = await world.Edge.Admin.GetAsync("/readyz");
+            var body = await ready.Content.ReadAsStringAsync();
+            if (System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("redis").GetProperty("available").GetBoolean())
+            {
+                return;
+            }
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"the edge never reached Redis: {body}");
+            await Task.Delay(25);
+        }
     }
 
     public async Task DisposeAsync()
