@@ -17,7 +17,8 @@ internal static class MetricsExposition
     {
         app.Use(async (context, next) =>
         {
-            if (!context.Request.Path.Equals(path, StringComparison.Ordinal))
+            // Matched as routing matches the exporter's endpoint: any case, an optional trailing slash.
+            if (!context.Request.Path.StartsWithSegments(path, StringComparison.OrdinalIgnoreCase, out var rest) || rest.Value is not ("" or "/" or null))
             {
                 await next(context);
                 return;

@@ -48,7 +48,7 @@ internal sealed class EdgeMiddleware(
         verdict = Authorize(context, policy, verdict, started);
         verdict = RateLimit(context, policy, verdict);
         verdict = TrackUpgrade(context, verdict);
-        // Read before the identity headers replace Authorization; labels are cached arrays, nothing is built here.
+        // Read before the identity stage drops Authorization; each route holds its series, nothing is built here.
         var credential = policy.Anonymous ? CredentialType.Anonymous
             : RequestMetrics.CredentialOf(verdict.Identity?.AuthType, context.Request.Headers.Authorization);
         var routeTags = metrics.Requests.ForRoute(route.RouteId);
@@ -60,14 +60,7 @@ internal sealed class EdgeMiddleware(
             return;
         }
         var forwardAuth = context.Features.Get<ForwardAuth.ForwardAuthMark>() is not null;
-        if (!forwardAuth)
-        {
-            ForwardIdentity(context, policy, verdict.Identity);
-        }
-        else if (verdict.Identity is not null)
-        {
-            metrics.Decision(OkCode);
-        }
+        HandOverIdentity(context, policy, verdict.Identity, forwardAuth);
         EdgeTracing.EndStage(span, OkCode, policy.Anonymous, verdict.Identity);
         var forwarded = Stopwatch.GetTimestamp();
         metrics.Requests.Stage(routeTags, OkCode, credential, started, forwarded);
@@ -243,14 +236,22 @@ internal sealed class EdgeMiddleware(
 
     /// <summary>
     /// Identity headers: the admitted caller is handed to YARP's request transform, which writes the trusted
-    /// <c>X-Authio-*</c> and claim headers into the upstream request (<see cref="IdentityForwarding"/>); Authorization
-    /// is dropped unless the route forwards it.
+    /// <c>X-Authio-*</c> and claim headers into the upstream request (<see cref="IdentityForwarding"/>), and
+    /// Authorization is dropped unless the route forwards it. A forward-auth check forwards nothing: its answer carries
+    /// the headers (<see cref="ForwardAuth.ForwardAuthAnswer"/>).
     /// </summary>
-    private void ForwardIdentity(HttpContext context, RoutePolicy policy, EdgeIdentity? identity)
+    private void HandOverIdentity(HttpContext context, RoutePolicy policy, EdgeIdentity? identity, bool forwardAuth)
     {
         if (identity is not null)
         {
             metrics.Decision(OkCode);
+        }
+        if (forwardAuth)
+        {
+            return;
+        }
+        if (identity is not null)
+        {
             IdentityForwarding.Admit(context, identity);
         }
         // An API key is a long-lived secret: it never leaves the edge, whatever the route says.
