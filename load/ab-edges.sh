@@ -15,19 +15,9 @@ source "$ROOT/load/lib.sh"
 require_free_ports 19281 19283 19284 19285 19286
 export Logging__LogLevel__Default=Warning
 "${TOOLS[@]}" upstream --port 19281 > "$OUT/up.log" 2>&1 & PIDS+=($!)
-rm -rf "$OUT/keys"; "${TOOLS[@]}" keygen --out "$OUT/keys" > /dev/null
-"${TOOLS[@]}" mint --key "$OUT/keys" --issuer https://id.authio.load/ --audience https://api.authio.load --count 1 > "$OUT/single.txt"
-start() { # dll port admin env
-  env ${4:-AB=1} dotnet "$1" --urls "http://127.0.0.1:$2" "--Edge:AdminUrls=http://127.0.0.1:$3" \
-    "--Edge:Issuers:0:Issuer=https://id.authio.load/" "--Edge:Issuers:0:Audiences:0=https://api.authio.load" \
-    "--Edge:Issuers:0:JwksUri=$OUT/keys/jwks.json" "--ReverseProxy:Routes:all:ClusterId=up" "--ReverseProxy:Routes:all:Match:Path={**catch-all}" \
-    "--ReverseProxy:Clusters:up:Destinations:d1:Address=http://127.0.0.1:19281/" > "$OUT/edge-$2.log" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$3/readyz" && return; sleep 0.2; done
-  echo "edge on :$2 never became ready: $OUT/edge-$2.log" >&2; exit 1
-}
-start "$A_DLL" 19283 19284 "${A_ENV:-}"
-start "$B_DLL" 19285 19286 "${B_ENV:-}"
+mint_single_token "$OUT"
+start_load_edge "$A_DLL" 19283 19284 "$OUT" 19281 "${A_ENV:-}"
+start_load_edge "$B_DLL" 19285 19286 "$OUT" 19281 "${B_ENV:-}"
 rps() { TOKENS_FILE="$OUT/single.txt" wrk -t2 -c64 -d"$1" -s "$ROOT/load/tokens.lua" "http://127.0.0.1:$2/api/items" | grep -o 'rps=[0-9]*' | cut -d= -f2; }
 for port in 19283 19285 19283 19285; do rps 5s "$port" > /dev/null; done # warm both (tiering)
 RATIOS=()

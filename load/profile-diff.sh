@@ -9,19 +9,11 @@ PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null; done' EXIT
 export Logging__LogLevel__Default=Warning DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
 "${TOOLS[@]}" upstream --port 19281 > $OUT/up.log 2>&1 & PIDS+=($!)
-rm -rf $OUT/keys; "${TOOLS[@]}" keygen --out $OUT/keys > /dev/null
-"${TOOLS[@]}" mint --key $OUT/keys --issuer https://id.authio.load/ --audience https://api.authio.load --count 1 > $OUT/single.txt
-start_edge() { # port admin extra...
-  local port=$1 admin=$2; shift 2
-  dotnet $ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll --urls http://127.0.0.1:$port --Edge:AdminUrls=http://127.0.0.1:$admin \
-    "--Edge:Issuers:0:Issuer=https://id.authio.load/" "--Edge:Issuers:0:Audiences:0=https://api.authio.load" "--Edge:Issuers:0:JwksUri=$OUT/keys/jwks.json" \
-    "--ReverseProxy:Routes:all:ClusterId=up" "--ReverseProxy:Routes:all:Match:Path={**catch-all}" \
-    "--ReverseProxy:Clusters:up:Destinations:d1:Address=http://127.0.0.1:19281/" "$@" > $OUT/edge-$port.log 2>&1 &
-  PIDS+=($!); LAST=$!
-}
-start_edge 19283 19284; AUTH=$LAST
-start_edge 19285 19286 --ReverseProxy:Routes:all:Metadata:Authio.Anonymous=true; ANON=$LAST
-for a in 19284 19286; do for _ in $(seq 1 100); do curl -fs -o /dev/null http://127.0.0.1:$a/readyz && break; sleep 0.2; done; done
+source "$ROOT/load/lib.sh"
+mint_single_token "$OUT"
+EDGE_DLL="$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll"
+start_load_edge "$EDGE_DLL" 19283 19284 "$OUT" 19281 ""; AUTH=$LAST
+start_load_edge "$EDGE_DLL" 19285 19286 "$OUT" 19281 "" --ReverseProxy:Routes:all:Metadata:Authio.Anonymous=true; ANON=$LAST
 for target in "auth 19283 $AUTH" "anon 19285 $ANON" "auth 19283 $AUTH" "anon 19285 $ANON"; do
   read -r name port pid <<< "$target"
   TOKENS_FILE=$OUT/single.txt wrk -t2 -c64 -d8s -s $ROOT/load/tokens.lua http://127.0.0.1:$port/api/items | grep RESULT | sed "s/^/$name warm /"

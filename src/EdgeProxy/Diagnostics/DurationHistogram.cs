@@ -68,7 +68,7 @@ internal sealed class DurationHistogram
         }
         output.Append("# HELP ").Append(Name).Append(' ').Append(Help).Append('\n');
         var labels = new StringBuilder();
-        foreach (var series in _series.Values.OrderBy(s => string.Join('\u0001', s.LabelValues), StringComparer.Ordinal))
+        foreach (var (_, series) in _series.OrderBy(s => s.Key, StringComparer.Ordinal))
         {
             labels.Clear().Append("otel_scope_name=\"").Append(scope).Append('"');
             foreach (var i in _labelOrder)

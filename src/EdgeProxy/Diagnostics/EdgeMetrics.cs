@@ -25,7 +25,7 @@ internal sealed class EdgeMetrics
     {
         var meter = meterFactory.Create(MeterName);
         Requests = new RequestMetrics();
-        var authentication = new DurationHistogram("authio_edge_authentication_duration_seconds",
+        var authentication = new DurationHistogram(RequestMetrics.PrometheusName("authio.edge.authentication.duration"),
             "Time spent authenticating and authorizing a request at the edge.", [1e-7, 5e-7, 1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 1e-2]);
         _authDuration = authentication.Series();
         Histograms = [authentication, Requests.StageDuration, Requests.Upstream, Requests.Request];

@@ -155,7 +155,7 @@ internal sealed class RequestMetrics
         /// <summary>Codes are the edge's own constants (a bounded set), so this holds at most codes × 3 pairs of series.</summary>
         public OutcomeSeries Outcome(string code, CredentialType credential)
         {
-            if (ReferenceEquals(code, EdgeMetrics.OkCode))
+            if (string.Equals(code, EdgeMetrics.OkCode, StringComparison.Ordinal))
             {
                 return _ok[(int)credential] ??= Create(code, credential);
             }
