@@ -14,3 +14,9 @@ catch (ConfigurationException ex)
     await Console.Error.WriteLineAsync(ex.Message);
     return ConfigurationException.ExitCode;
 }
+catch (Exception ex) when (ListenerStart.Describe(ex) is { } problem)
+{
+    // An address the API listener cannot bind (taken, or not ours to open) is a configuration problem too.
+    await Console.Error.WriteLineAsync(new ConfigurationException("Urls", problem).Message);
+    return ConfigurationException.ExitCode;
+}

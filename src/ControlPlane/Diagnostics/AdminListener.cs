@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Authio.ControlPlane.Hosting;
+using Authio.Shared.Configuration;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using OpenTelemetry.Metrics;
@@ -38,7 +39,15 @@ internal sealed partial class AdminListener(IServiceProvider services, ControlPl
             return Results.Json(report, AdminJson.Options, statusCode: ready ? 200 : 503);
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            await ListenerStart.RunAsync("ControlPlane:AdminUrls", () => app.StartAsync(cancellationToken));
+        }
+        catch (ConfigurationException)
+        {
+            await app.DisposeAsync();
+            throw;
+        }
         _app = app;
         // Now that the exporter listens: earlier measurements would not reach it.
         services.GetRequiredService<ControlPlaneMetrics>().ExportZeroOutcomes();

@@ -76,6 +76,19 @@ internal sealed partial class MaintenanceService(SigningKeyStore keys, ControlPl
         }
 
         using var timer = new PeriodicTimer(options.Jobs.Interval, time);
+        try
+        {
+            await RunRoundsAsync(timer, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopped: also when the host never finished starting (a listener that could not bind), where the host
+            // would otherwise report the cancellation as this service failing.
+        }
+    }
+
+    private async Task RunRoundsAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try

@@ -1,4 +1,5 @@
 using Authio.EdgeProxy.Demo;
+using Authio.Shared.Configuration;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -15,14 +16,14 @@ internal sealed class EdgeHost(WebApplication proxy, WebApplication admin, DemoS
     {
         if (demo is not null)
         {
-            await demo.StartUpstreamAsync(cancellationToken);
+            await ListenerStart.RunAsync("Edge:Demo:UpstreamPort", () => demo.StartUpstreamAsync(cancellationToken));
         }
-        await Proxy.StartAsync(cancellationToken);
+        await ListenerStart.RunAsync("Urls", () => Proxy.StartAsync(cancellationToken));
         if (forwardAuth is not null)
         {
-            await forwardAuth.StartAsync(cancellationToken);
+            await ListenerStart.RunAsync("Edge:ForwardAuth:Urls", () => forwardAuth.StartAsync(cancellationToken));
         }
-        await Admin.StartAsync(cancellationToken);
+        await ListenerStart.RunAsync("Edge:AdminUrls", () => Admin.StartAsync(cancellationToken));
         demo?.PrintWelcome(ProxyUrls.First(), AdminUrls.First());
     }
 
