@@ -3,7 +3,9 @@
 # Scenarios, each in every round against bare YARP: one repeated valid token; 1 000 rotating valid tokens; 100 rotating
 # API keys (made at a control plane the edge follows); the anonymous route (the edge with no token work). Once, after
 # the rounds: 1 000 rotating bad-signature tokens, and the no-cache edge.
-# Usage: load/run.sh   (env: THREADS=2 CONNS=64 DURATION=8s WARMUP=2s PREWARM=5s ROUNDS=5 TRACE_SAMPLING=0.01, ports via *_PORT;
+# Every round measures each target paired with bare YARP in interleaved slices (bare-target-target-bare-…), so both
+# see the same moments of a busy 2-core machine.
+# Usage: load/run.sh   (env: THREADS=2 CONNS=64 SLICE=2s SLICES=4 WARMUP=1s PREWARM=5s ROUNDS=5 DURATION=8s TRACE_SAMPLING=0.01, ports via *_PORT;
 #   EDGE_ENV="VAR=value ..." extra environment for every edge; SCENARIOS="valid-single api-keys" runs only those).
 # See load/README.md.
 set -euo pipefail
@@ -13,11 +15,21 @@ OUT="$ROOT/load/out"
 LUA="$ROOT/load/tokens.lua"
 THREADS="${THREADS:-2}"
 CONNS="${CONNS:-64}"
+# Every round pairs each target with bare YARP: WARMUP of each, then SLICES slices of SLICE each, interleaved
+# (DURATION: the once-only runs).
+SLICE="${SLICE:-2s}"
+SLICES="${SLICES:-4}"
 DURATION="${DURATION:-8s}"
-WARMUP="${WARMUP:-2s}"
+WARMUP="${WARMUP:-1s}"
 PREWARM="${PREWARM:-5s}"
-# Every scenario alternates bare/edge this many times; the median of the per-round ratios is the figure.
+# The median of the per-round ratios is the figure.
 ROUNDS="${ROUNDS:-5}"
+for knob in ROUNDS SLICES; do
+  [[ "${!knob}" =~ ^[1-9][0-9]{0,2}$ ]] || { echo "$knob must be a whole number from 1 to 999, not '${!knob}'" >&2; exit 2; }
+done
+for knob in SLICE DURATION WARMUP PREWARM; do
+  [[ "${!knob}" =~ ^[1-9][0-9]{0,3}s$ ]] || { echo "$knob must be a whole number of seconds like 2s, not '${!knob}'" >&2; exit 2; }
+done
 UP_PORT="${UP_PORT:-18181}"
 BARE_PORT="${BARE_PORT:-18182}"
 EDGE_PORT="${EDGE_PORT:-18183}"
@@ -26,8 +38,8 @@ NOCACHE_PORT="${NOCACHE_PORT:-18185}"
 NOCACHE_ADMIN_PORT="${NOCACHE_ADMIN_PORT:-18186}"
 ANON_PORT="${ANON_PORT:-18187}"
 ANON_ADMIN_PORT="${ANON_ADMIN_PORT:-18188}"
-QUIET_PORT="${QUIET_PORT:-18189}"
-QUIET_ADMIN_PORT="${QUIET_ADMIN_PORT:-18190}"
+TWIN_PORT="${TWIN_PORT:-18189}"
+TWIN_ADMIN_PORT="${TWIN_ADMIN_PORT:-18190}"
 TRACED_PORT="${TRACED_PORT:-18191}"
 TRACED_ADMIN_PORT="${TRACED_ADMIN_PORT:-18192}"
 SINK_PORT="${SINK_PORT:-18193}"
@@ -48,7 +60,7 @@ trap 'exit 130' INT TERM
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get update && apt-get install -y wrk" >&2; exit 1; }
 source "$ROOT/load/lib.sh"
-require_free_ports "$UP_PORT" "$BARE_PORT" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$NOCACHE_PORT" "$NOCACHE_ADMIN_PORT" "$ANON_PORT" "$ANON_ADMIN_PORT" "$QUIET_PORT" "$QUIET_ADMIN_PORT" \
+require_free_ports "$UP_PORT" "$BARE_PORT" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$NOCACHE_PORT" "$NOCACHE_ADMIN_PORT" "$ANON_PORT" "$ANON_ADMIN_PORT" "$TWIN_PORT" "$TWIN_ADMIN_PORT" \
   "$TRACED_PORT" "$TRACED_ADMIN_PORT" "$SINK_PORT" "$CP_PORT" "$BARE_IDS_PORT"
 
 build_edge_and_tools
@@ -65,7 +77,7 @@ MINT=("${TOOLS[@]}" mint --key "$OUT/keys" --issuer "$ISSUER" --audience "$AUDIE
 "${MINT[@]}" --count 1000 --bad-signature > "$OUT/invalid.txt"
 wc -l "$OUT"/*.txt | sed 's/^/   /'
 
-echo "== start upstream, bare YARP, edge, edge-quiet, edge-anon, edge-nocache"
+echo "== start upstream, bare YARP, bare-yarp-ids, edge, edge-twin, edge-anon, edge-traced, edge-nocache"
 export Logging__LogLevel__Default=Warning
 start() { local name=$1; shift; "$@" >"$OUT/$name.log" 2>&1 & PIDS+=($!); LAST_PID=$!; }
 EDGE_COMMON=(
@@ -105,12 +117,10 @@ NOCACHE_PID=$LAST_PID
 start edge-anon "${EDGE[@]}" --urls "http://127.0.0.1:$ANON_PORT" "--Edge:AdminUrls=http://127.0.0.1:$ANON_ADMIN_PORT" \
   "${EDGE_COMMON[@]}" --ReverseProxy:Routes:all:Metadata:Authio.Anonymous=true
 ANON_PID=$LAST_PID
-# Fourth edge: the default edge with only the hosting diagnostics logger off. With any provider enabled for
-# Microsoft.AspNetCore.Hosting.Diagnostics, ASP.NET Core starts an Activity and a log scope for every request and the
-# forwarder then injects trace headers upstream; bare YARP (logging off) pays none of it.
-start edge-quiet "${EDGE[@]}" --urls "http://127.0.0.1:$QUIET_PORT" "--Edge:AdminUrls=http://127.0.0.1:$QUIET_ADMIN_PORT" \
-  "${EDGE_COMMON[@]}" --Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=None
-QUIET_PID=$LAST_PID
+# Fourth edge: a second copy of the default edge (an A/A control): its ratio to bare YARP differs from the edge's only
+# by the harness's noise, which bounds what a difference between two medians can mean.
+start edge-twin "${EDGE[@]}" --urls "http://127.0.0.1:$TWIN_PORT" "--Edge:AdminUrls=http://127.0.0.1:$TWIN_ADMIN_PORT" "${EDGE_COMMON[@]}"
+TWIN_PID=$LAST_PID
 # Fifth edge: the default edge with tracing on at TRACE_SAMPLING, exporting to a sink that answers 200 (a second
 # instance of the minimal upstream): what tracing costs when a small share of requests is sampled.
 start otlp-sink "${TOOLS[@]}" upstream --port "$SINK_PORT"
@@ -133,7 +143,7 @@ wait_for "http://127.0.0.1:$BARE_IDS_PORT/"
 wait_for "http://127.0.0.1:$EDGE_ADMIN_PORT/readyz"
 wait_for "http://127.0.0.1:$NOCACHE_ADMIN_PORT/readyz"
 wait_for "http://127.0.0.1:$ANON_ADMIN_PORT/readyz"
-wait_for "http://127.0.0.1:$QUIET_ADMIN_PORT/readyz"
+wait_for "http://127.0.0.1:$TWIN_ADMIN_PORT/readyz"
 wait_for "http://127.0.0.1:$TRACED_ADMIN_PORT/readyz"
 
 # 100 API keys of the control plane's org (secrets only: the wrk script sends each line as a bearer credential).
@@ -154,35 +164,65 @@ echo "   edge sanity: $checks"
 [[ $checks == "valid=200 bad-signature=401 no-token=401 valid(nocache)=200 api-key=200" ]] || { echo "edge sanity check failed" >&2; exit 1; }
 
 RESULTS="$OUT/results.tsv"
-printf 'scenario\ttarget\tround\trps\tp50_ms\tp99_ms\tnon2xx\terrors\tproxy_cpu_us_per_req\tloadavg\n' > "$RESULTS"
+printf 'scenario\ttarget\tround\trps\tp50_ms\tp99_ms\tnon2xx\terrors\tproxy_cpu_us_per_req\tloadavg\tpaired_with\n' > "$RESULTS"
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # utime + stime of the proxy process, in clock ticks
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
-bench() { # scenario target round port pid tokens-file
-  local scenario=$1 target=$2 round=$3 port=$4 pid=$5 tokens=$6 url="http://127.0.0.1:$4/api/items"
-  local file="$OUT/wrk-$scenario-$target-$round.txt" before after line
-  TOKENS_FILE="$tokens" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$LUA" "$url" > /dev/null
-  before=$(cpu_ticks "$pid")
-  TOKENS_FILE="$tokens" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$LUA" "$url" > "$file"
-  after=$(cpu_ticks "$pid")
-  line=$(grep '^RESULT' "$file")
-  local requests=${line#*requests=}; requests=${requests%% *}
-  local cpu=$(( (after - before) * TICK_US / (requests > 0 ? requests : 1) ))
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$target" "$round" \
-    "$(sed -E 's/RESULT rps=([^ ]+) p50_ms=([^ ]+) p99_ms=([^ ]+) requests=[^ ]+ non2xx=([^ ]+) socket_errors=([^ ]+)/\1\t\2\t\3\t\4\t\5/' <<< "$line")" \
-    "$cpu" "$(cut -d' ' -f1 /proc/loadavg)" \
-    | tee -a "$RESULTS" | awk -F'\t' '{ printf "   %-16s %-13s #%s %7s rps  p50 %7s ms  p99 %7s ms  non-2xx %-7s proxy CPU %4s us/req  load %s\n", $1, $2, $3, $4, $5, $6, $7, $9, $10 }'
+# One wrk run of RUN_FOR against a target; appends its RESULT line and the proxy's CPU ticks to FILE.
+slice() { # file tokens port pid duration
+  local before after
+  before=$(cpu_ticks "$4")
+  TOKENS_FILE="$2" wrk -t"$THREADS" -c"$CONNS" -d"$5" --latency -s "$LUA" "http://127.0.0.1:$3/api/items" >> "$1.raw"
+  after=$(cpu_ticks "$4")
+  echo "$(grep '^RESULT' "$1.raw" | tail -n1) ticks=$((after - before))" >> "$1"
+}
+# Sums a target's slices into one results.tsv row: RPS = all requests / all seconds; p50 and p99 are the
+# request-weighted means of the slices' (wrk's percentiles cannot be merged exactly).
+record() { # file scenario target round paired_with
+  awk -v s="$2" -v t="$3" -v r="$4" -v pair="$5" -v tick="$TICK_US" -v load="$(cut -d' ' -f1 /proc/loadavg)" '
+    { for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+      n += f["requests"]; secs += f["requests"] / (f["rps"] > 0 ? f["rps"] : 1); p50 += f["p50_ms"] * f["requests"]
+      p99 += f["p99_ms"] * f["requests"]; bad += f["non2xx"]; err += f["socket_errors"]; ticks += f["ticks"] }
+    END { w = n > 0 ? n : 1
+      printf "%s\t%s\t%s\t%.0f\t%.3f\t%.3f\t%d\t%d\t%d\t%s\t%s\n", s, t, r, (secs > 0 ? n / secs : 0), p50 / w, p99 / w, bad, err, ticks * tick / w, load, pair }' "$1" \
+    | tee -a "$RESULTS" | awk -F'\t' '{ printf "   %-16s %-13s #%s %7s rps  p50 %7s ms  p99 %7s ms  non-2xx %-7s proxy CPU %4s us/req  load %s%s\n", $1, $2, $3, $4, $5, $6, $7, $9, $10, ($11 != "-" && $2 == "bare-yarp" ? "  (paired with " $11 ")" : "") }'
+}
+# A target and bare YARP measured together: a warm-up of each, then SLICES slices of SLICE each, interleaved
+# bare-target-target-bare-… (an ABBA pattern: a drift of the machine's speed over the pair — other processes, CPU
+# frequency, the host — falls on both alike). The ratio of the pair is the round's figure for that target.
+bench_pair() { # scenario target round port pid tokens-file
+  local scenario=$1 target=$2 round=$3 port=$4 pid=$5 tokens=$6 base="$OUT/wrk-$1-$2-$3" k first
+  rm -f "$base".* "$base-bare".*
+  for first in $(( round % 2 )) $(( (round + 1) % 2 )); do # warm-up, unrecorded; who goes first alternates by round
+    if (( first )); then TOKENS_FILE="$tokens" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$LUA" "http://127.0.0.1:$BARE_PORT/api/items" > /dev/null
+    else TOKENS_FILE="$tokens" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$LUA" "http://127.0.0.1:$port/api/items" > /dev/null; fi
+  done
+  for k in $(seq 1 "$SLICES"); do
+    if (( (k + round) % 2 )); then
+      slice "$base-bare.slices" "$tokens" "$BARE_PORT" "$BARE_PID" "$SLICE"; slice "$base.slices" "$tokens" "$port" "$pid" "$SLICE"
+    else
+      slice "$base.slices" "$tokens" "$port" "$pid" "$SLICE"; slice "$base-bare.slices" "$tokens" "$BARE_PORT" "$BARE_PID" "$SLICE"
+    fi
+  done
+  record "$base-bare.slices" "$scenario" bare-yarp "$round" "$target"
+  record "$base.slices" "$scenario" "$target" "$round" "$target"
+}
+bench() { # scenario target round port pid tokens-file: one target alone (the once-only runs)
+  local base="$OUT/wrk-$1-$2-$3"
+  rm -f "$base".*
+  TOKENS_FILE="$6" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$LUA" "http://127.0.0.1:$4/api/items" > /dev/null
+  slice "$base.slices" "$6" "$4" "$5" "$DURATION"
+  record "$base.slices" "$1" "$2" "$3" -
 }
 
-echo "== wrk -t$THREADS -c$CONNS, warm-up $WARMUP then $DURATION per target (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
-# Odd rounds run the runs in this order, even rounds in reverse: a target's place in the round (what ran just before
-# it, the machine's drift over a round) does not favour it over the median. edge-anon is the anonymous-route scenario
-# (the same requests, the route needs no token); edge-quiet and edge-traced are diagnostics of the one-token scenario.
-RUNS=("valid-single bare-yarp $BARE_PORT $BARE_PID single" "valid-single edge $EDGE_PORT $EDGE_PID single"
+echo "== wrk -t$THREADS -c$CONNS; every target paired with bare YARP: $WARMUP warm-up each, then $SLICES × $SLICE each, interleaved (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
+# Odd rounds run the pairs in this order, even rounds in reverse. edge-anon is the anonymous-route scenario (the same
+# requests, the route needs no token); edge-twin, edge-traced and bare-yarp-ids are diagnostics of the one-token scenario.
+RUNS=("valid-single edge $EDGE_PORT $EDGE_PID single"
   "valid-single bare-yarp-ids $BARE_IDS_PORT $BARE_IDS_PID single"
-  "valid-single edge-anon $ANON_PORT $ANON_PID single" "valid-single edge-quiet $QUIET_PORT $QUIET_PID single"
+  "valid-single edge-anon $ANON_PORT $ANON_PID single" "valid-single edge-twin $TWIN_PORT $TWIN_PID single"
   "valid-single edge-traced $TRACED_PORT $TRACED_PID single"
-  "valid-rotating bare-yarp $BARE_PORT $BARE_PID rotating" "valid-rotating edge $EDGE_PORT $EDGE_PID rotating"
-  "api-keys bare-yarp $BARE_PORT $BARE_PID api-keys" "api-keys edge $EDGE_PORT $EDGE_PID api-keys")
+  "valid-rotating edge $EDGE_PORT $EDGE_PID rotating"
+  "api-keys edge $EDGE_PORT $EDGE_PID api-keys")
 if [ -n "${SCENARIOS:-}" ]; then
   kept=(); for run in "${RUNS[@]}"; do [[ " $SCENARIOS " == *" ${run%% *} "* ]] && kept+=("$run"); done; RUNS=("${kept[@]}")
 fi
@@ -190,15 +230,19 @@ fi
 # tier-0 and instrumented code, and without this round 1 measured whichever target ran first while its code was
 # still being compiled (ratios of 1.3–1.7 in round 1, 0.8–1.0 after; load/README.md).
 echo "== pre-warm: every target and scenario for $PREWARM"
+declare -A warmed=()
 for run in "${RUNS[@]}"; do
   read -r scenario name port pid tokens <<< "$run"
-  TOKENS_FILE="$OUT/$tokens.txt" wrk -t"$THREADS" -c"$CONNS" -d"$PREWARM" -s "$LUA" "http://127.0.0.1:$port/api/items" > /dev/null
+  for p in "$BARE_PORT" "$port"; do
+    [ -n "${warmed[$p-$tokens]:-}" ] && continue; warmed[$p-$tokens]=1
+    TOKENS_FILE="$OUT/$tokens.txt" wrk -t"$THREADS" -c"$CONNS" -d"$PREWARM" -s "$LUA" "http://127.0.0.1:$p/api/items" > /dev/null
+  done
 done
 for round in $(seq 1 "$ROUNDS"); do
   order=$(seq 0 $(( ${#RUNS[@]} - 1 ))); (( round % 2 )) || order=$(seq $(( ${#RUNS[@]} - 1 )) -1 0)
   for i in $order; do
     read -r scenario name port pid tokens <<< "${RUNS[$i]}"
-    bench "$scenario" "$name" "$round" "$port" "$pid" "$OUT/$tokens.txt"
+    bench_pair "$scenario" "$name" "$round" "$port" "$pid" "$OUT/$tokens.txt"
   done
 done
 if [ -z "${SCENARIOS:-}" ]; then # the once-only runs belong to the full run
@@ -209,60 +253,65 @@ if [ -z "${SCENARIOS:-}" ]; then # the once-only runs belong to the full run
 fi
 
 echo
-echo "== summary: best round per target (most RPS); 'vs bare' = RPS / bare-YARP RPS of the same scenario (the medians below are the figures)"
+echo "== summary: best round per target (most RPS); 'vs bare' = RPS / bare-YARP RPS of its pair in that round"
 echo "   ($(nproc) cores shared by wrk, the upstream and the proxy under test; load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 awk -F'\t' '
   NR == 1 { next }
+  $2 == "bare-yarp" { bare[$1 "|" $11 "|" $3] = $4 }
   {
     key = $1 "|" $2
-    if (!(key in rps) || $4 + 0 > rps[key] + 0) { rps[key] = $4; p50[key] = $5; p99[key] = $6; n2[key] = $7; cpu[key] = $9 }
+    if (!(key in rps) || $4 + 0 > rps[key] + 0) { rps[key] = $4; p50[key] = $5; p99[key] = $6; n2[key] = $7; cpu[key] = $9; pair[key] = $11; round[key] = $3 }
     if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 }
   }
   END {
     printf "%-16s %-13s %8s %8s %8s %8s %9s %8s\n", "scenario", "target", "rps", "p50 ms", "p99 ms", "non-2xx", "cpu us/rq", "vs bare"
-    split("bare-yarp bare-yarp-ids edge edge-quiet edge-anon edge-traced edge-nocache", targets, " ")
+    split("bare-yarp bare-yarp-ids edge edge-twin edge-anon edge-traced edge-nocache", targets, " ")
     for (i = 1; i <= k; i++) {
       s = order[i]
       for (t = 1; t <= 7; t++) {
         key = s "|" targets[t]
         if (!(key in rps)) continue
-        base = s "|bare-yarp"
-        ratio = (base in rps && rps[base] > 0) ? sprintf("%.2f", rps[key] / rps[base]) : "-"
+        b = bare[s "|" pair[key] "|" round[key]]
+        ratio = targets[t] == "bare-yarp" ? "1.00" : (b > 0 ? sprintf("%.2f", rps[key] / b) : "-")
         printf "%-16s %-13s %8s %8s %8s %8s %9s %8s\n", s, targets[t], rps[key], p50[key], p99[key], n2[key], cpu[key], ratio
       }
     }
   }' "$RESULTS" | tee "$OUT/summary.txt"
 echo
-echo "== every round: RPS / bare-YARP RPS of the same scenario and round, and the median over rounds"
-echo "   (one token = edge, anonymous = edge-anon, both on the one-token requests; edge-traced/edge = the cost of tracing"
-echo "   at $TRACE_SAMPLING sampling, same round; bare-yarp-ids = bare YARP forwarding the edge's identity headers, and"
-echo "   edge/bare-yarp-ids = what authenticating costs beyond forwarding an identity)"
+echo "== every round: target RPS / RPS of the bare YARP it was paired with (same slices of time), and the median over rounds"
+echo "   (one token = edge, anonymous = edge-anon, both on the one-token requests; edge-twin = a second copy of the edge,"
+echo "   an A/A control: its difference from 'one token' is the harness's noise; edge-traced/edge = the cost of tracing at"
+echo "   $TRACE_SAMPLING sampling; bare-yarp-ids = bare YARP forwarding the edge's identity headers, and edge/bare-yarp-ids ="
+echo "   what authenticating costs beyond forwarding an identity; a ratio of two targets is the ratio of their pairs' ratios)"
 awk -F'\t' '
   NR == 1 { next }
+  $2 == "bare-yarp" && $11 != "-" { bare[$1 "|" $11 "|" $3] = $4; next }
   { rps[$1 "|" $2 "|" $3] = $4; if ($3 + 0 > rounds) rounds = $3 + 0 }
+  function ratio(s, t, r,    b) { b = bare[s "|" t "|" r]; return (rps[s "|" t "|" r] == "" || b + 0 == 0) ? -1 : rps[s "|" t "|" r] / b }
   function median(values, n,    i, j, t) {
     for (i = 2; i <= n; i++) { t = values[i]; for (j = i - 1; j >= 1 && values[j] > t; j--) values[j + 1] = values[j]; values[j + 1] = t }
     return n % 2 ? values[(n + 1) / 2] : (values[n / 2] + values[n / 2 + 1]) / 2
   }
   END {
-    # label | scenario | numerator target | denominator target
-    rows[1] = "one token|valid-single|edge|bare-yarp"
-    rows[2] = "1 000 tokens|valid-rotating|edge|bare-yarp"
-    rows[3] = "API keys|api-keys|edge|bare-yarp"
-    rows[4] = "anonymous|valid-single|edge-anon|bare-yarp"
-    rows[5] = "edge-quiet|valid-single|edge-quiet|bare-yarp"
-    rows[6] = "edge-traced|valid-single|edge-traced|bare-yarp"
+    # label | scenario | target | divided by the ratio of this target (empty: by its own bare YARP)
+    rows[1] = "one token|valid-single|edge|"
+    rows[2] = "1 000 tokens|valid-rotating|edge|"
+    rows[3] = "API keys|api-keys|edge|"
+    rows[4] = "anonymous|valid-single|edge-anon|"
+    rows[5] = "edge-twin|valid-single|edge-twin|"
+    rows[6] = "edge-traced|valid-single|edge-traced|"
     rows[7] = "edge-traced/edge|valid-single|edge-traced|edge"
-    rows[8] = "bare-yarp-ids|valid-single|bare-yarp-ids|bare-yarp"
+    rows[8] = "bare-yarp-ids|valid-single|bare-yarp-ids|"
     rows[9] = "edge/bare-yarp-ids|valid-single|edge|bare-yarp-ids"
     for (k = 1; k <= 9; k++) {
       split(rows[k], f, "|"); line = sprintf("   %-17s", f[1]); n = 0
       for (r = 1; r <= rounds; r++) {
-        num = rps[f[2] "|" f[3] "|" r]; den = rps[f[2] "|" f[4] "|" r]
-        if (num == "" || den == "" || den + 0 == 0) continue
-        v = num / den; values[++n] = v; line = line sprintf(" #%d %.3f", r, v)
+        v = ratio(f[2], f[3], r)
+        if (v < 0) continue
+        if (f[4] != "") { d = ratio(f[2], f[4], r); if (d <= 0) continue; v = v / d }
+        values[++n] = v; line = line sprintf(" #%d %.3f", r, v)
       }
       if (n > 0) printf "%s   median %.3f\n", line, median(values, n)
     }
   }' "$RESULTS" | tee "$OUT/rounds.txt"
-echo "(raw wrk output per round, process logs and results.tsv in $OUT)"
+echo "(raw wrk output per slice, process logs and results.tsv in $OUT)"
