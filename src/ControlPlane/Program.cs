@@ -3,20 +3,16 @@ using Authio.Shared.Configuration;
 
 try
 {
-    var app = ControlPlaneApp.Build(args);
+    await using var app = ControlPlaneApp.Build(args);
     await ControlPlaneApp.PrepareAsync(app);
-    await app.RunAsync();
+    // An API address that cannot be bound is a configuration error like the rest (the admin listener names its own).
+    await ListenerStart.RunAsync("Urls", () => app.StartAsync());
+    await app.WaitForShutdownAsync();
     return 0;
 }
 catch (ConfigurationException ex)
 {
     // Bad configuration: one clear line naming the key, no stack trace.
     await Console.Error.WriteLineAsync(ex.Message);
-    return ConfigurationException.ExitCode;
-}
-catch (Exception ex) when (ListenerStart.Describe(ex) is { } problem)
-{
-    // An address the API listener cannot bind (taken, or not ours to open) is a configuration problem too.
-    await Console.Error.WriteLineAsync(new ConfigurationException("Urls", problem).Message);
     return ConfigurationException.ExitCode;
 }

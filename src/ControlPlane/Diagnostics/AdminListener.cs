@@ -43,9 +43,9 @@ internal sealed partial class AdminListener(IServiceProvider services, ControlPl
         {
             await ListenerStart.RunAsync("ControlPlane:AdminUrls", () => app.StartAsync(cancellationToken));
         }
-        catch (ConfigurationException)
+        catch
         {
-            await app.DisposeAsync();
+            await app.DisposeAsync(); // never started: nothing else would dispose it
             throw;
         }
         _app = app;

@@ -21,7 +21,7 @@ public static class ListenerStart
     }
 
     /// <summary>What went wrong binding, in one line; null for any other failure (which stays what it is).</summary>
-    public static string? Describe(Exception ex) => ex switch
+    private static string? Describe(Exception ex) => ex switch
     {
         // Kestrel: an IOException "Failed to bind to address http://127.0.0.1:8080: address already in use." around
         // its AddressInUseException around the socket's error.
