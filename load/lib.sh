@@ -30,11 +30,14 @@ mint_single_token() {
 start_load_edge() {
   local dll=$1 port=$2 admin=$3 out=$4 upstream=$5 environment=$6
   shift 6
+  # In an empty working directory: ASP.NET watches its content root for appsettings changes, and a tree being written
+  # to (wrk output, logs, perf data) would wake the edge for nothing.
+  mkdir -p "$out/cwd"
   # shellcheck disable=SC2086 # ENV is a list of assignments
-  env ${environment:-LOAD_EDGE=1} dotnet "$dll" --urls "http://127.0.0.1:$port" "--Edge:AdminUrls=http://127.0.0.1:$admin" \
+  (cd "$out/cwd" && exec env ${environment:-LOAD_EDGE=1} dotnet "$dll" --urls "http://127.0.0.1:$port" "--Edge:AdminUrls=http://127.0.0.1:$admin" \
     "--Edge:Issuers:0:Issuer=https://id.authio.load/" "--Edge:Issuers:0:Audiences:0=https://api.authio.load" \
     "--Edge:Issuers:0:JwksUri=$out/keys/jwks.json" "--ReverseProxy:Routes:all:ClusterId=up" "--ReverseProxy:Routes:all:Match:Path={**catch-all}" \
-    "--ReverseProxy:Clusters:up:Destinations:d1:Address=http://127.0.0.1:$upstream/" "$@" > "$out/edge-$port.log" 2>&1 &
+    "--ReverseProxy:Clusters:up:Destinations:d1:Address=http://127.0.0.1:$upstream/" "$@") > "$out/edge-$port.log" 2>&1 &
   LAST=$!; PIDS+=("$LAST")
   for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$admin/readyz" && return 0; sleep 0.2; done
   echo "edge on :$port never became ready: $out/edge-$port.log" >&2; exit 1

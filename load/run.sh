@@ -3,10 +3,12 @@
 # Scenarios, each in every round against bare YARP: one repeated valid token; 1 000 rotating valid tokens; 100 rotating
 # API keys (made at a control plane the edge follows); the anonymous route (the edge with no token work). Once, after
 # the rounds: 1 000 rotating bad-signature tokens, and the no-cache edge.
-# Every round measures each target paired with bare YARP in interleaved slices (bare-target-target-bare-…), so both
-# see the same moments of a busy 2-core machine.
-# Usage: load/run.sh   (env: THREADS=2 CONNS=64 SLICE=2s SLICES=4 WARMUP=1s PREWARM=5s ROUNDS=5 DURATION=8s TRACE_SAMPLING=0.01, ports via *_PORT;
-#   EDGE_ENV="VAR=value ..." extra environment for every edge; SCENARIOS="valid-single api-keys" runs only those).
+# Every round starts fresh proxy processes, loads each for PREWARM, then measures each target paired with bare YARP in
+# interleaved slices (bare-target-target-bare-…), so both see the same moments of a busy 2-core machine; the median
+# over rounds is thus also a median over launches.
+# Usage: load/run.sh   (env: THREADS=2 CONNS=64 SLICE=2s SLICES=4 WARMUP=1s PREWARM=20s ROUNDS=5 DURATION=8s TRACE_SAMPLING=0.01, ports via *_PORT;
+#   EDGE_ENV="VAR=value ..." extra environment for every edge; SCENARIOS="valid-single api-keys" runs only those;
+#   DIAGNOSTICS=1 adds bare-yarp-ids, edge-twin and edge-traced to every round).
 # See load/README.md.
 set -euo pipefail
 
@@ -21,9 +23,10 @@ SLICE="${SLICE:-2s}"
 SLICES="${SLICES:-4}"
 DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-1s}"
-PREWARM="${PREWARM:-5s}"
+PREWARM="${PREWARM:-20s}"
 # The median of the per-round ratios is the figure.
 ROUNDS="${ROUNDS:-5}"
+[[ "${DIAGNOSTICS:-0}" =~ ^[01]$ ]] || { echo "DIAGNOSTICS must be 0 or 1, not '$DIAGNOSTICS'" >&2; exit 2; }
 for knob in ROUNDS SLICES; do
   [[ "${!knob}" =~ ^[1-9][0-9]{0,2}$ ]] || { echo "$knob must be a whole number from 1 to 999, not '${!knob}'" >&2; exit 2; }
 done
@@ -77,9 +80,12 @@ MINT=("${TOOLS[@]}" mint --key "$OUT/keys" --issuer "$ISSUER" --audience "$AUDIE
 "${MINT[@]}" --count 1000 --bad-signature > "$OUT/invalid.txt"
 wc -l "$OUT"/*.txt | sed 's/^/   /'
 
-echo "== start upstream, bare YARP, bare-yarp-ids, edge, edge-twin, edge-anon, edge-traced, edge-nocache"
+echo "== start upstream and control plane (once); every round starts its own proxies"
 export Logging__LogLevel__Default=Warning
-start() { local name=$1; shift; "$@" >"$OUT/$name.log" 2>&1 & PIDS+=($!); LAST_PID=$!; }
+# Every process runs in an empty directory: ASP.NET watches its content root (the working directory) for
+# appsettings changes, and a repository tree being written to (wrk output, logs) would wake it for nothing.
+mkdir -p "$OUT/cwd"
+start() { local name=$1; shift; (cd "$OUT/cwd" && exec "$@") >"$OUT/$name.log" 2>&1 & PIDS+=($!); LAST_PID=$!; }
 EDGE_COMMON=(
   "--Edge:Issuers:0:Issuer=$ISSUER"
   "--Edge:Issuers:0:Audiences:0=$AUDIENCE"
@@ -98,36 +104,9 @@ start control-plane dotnet "$ROOT/src/ControlPlane/bin/Release/net10.0/Authio.Co
   --ControlPlane:Passwords:BcryptCost=10 --ControlPlane:RateLimits:Enabled=false
 for _ in $(seq 1 300); do curl -fs -o /dev/null "$CP/.well-known/jwks.json" && break; sleep 0.1; done
 EDGE_KEY=$("${TOOLS[@]}" edge-key --cp "$CP" --email $CP_EMAIL --password "$CP_PASSWORD")
-start bare-yarp "${TOOLS[@]}" bare-yarp --port "$BARE_PORT" --upstream "http://127.0.0.1:$UP_PORT/"
-BARE_PID=$LAST_PID
-# Bare YARP that also drops Authorization and sets the six X-Authio-* headers the edge forwards for these tokens (fixed
-# values): a diagnostic splitting what forwarding an identity costs (proxy and upstream) from what authenticating costs.
-start bare-yarp-ids "${TOOLS[@]}" bare-yarp --port "$BARE_IDS_PORT" --upstream "http://127.0.0.1:$UP_PORT/" --identity-headers
-BARE_IDS_PID=$LAST_PID
-start edge "${EDGE[@]}" --urls "http://127.0.0.1:$EDGE_PORT" "--Edge:AdminUrls=http://127.0.0.1:$EDGE_ADMIN_PORT" "${EDGE_COMMON[@]}" \
-  "--Edge:ControlPlane:Url=$CP" "--Edge:ControlPlane:ApiKey=$EDGE_KEY"
-EDGE_PID=$LAST_PID
-# Second edge: every request pays full ES256 verification (no cache), and failures are never short-circuited by the
-# per-IP failure budget (all wrk connections share 127.0.0.1, so the default budget would answer 429 instead).
-start edge-nocache "${EDGE[@]}" --urls "http://127.0.0.1:$NOCACHE_PORT" "--Edge:AdminUrls=http://127.0.0.1:$NOCACHE_ADMIN_PORT" \
-  "${EDGE_COMMON[@]}" --Edge:Tokens:CacheCapacity=0 --Edge:FailureBudget:PerSecond=1000000000 --Edge:FailureBudget:Burst=1000000000
-NOCACHE_PID=$LAST_PID
-# Third edge: the same pipeline with the route marked anonymous (no token work at all): separates what the edge's
-# host (metrics, admin listener, middleware plumbing) costs from what authentication costs.
-start edge-anon "${EDGE[@]}" --urls "http://127.0.0.1:$ANON_PORT" "--Edge:AdminUrls=http://127.0.0.1:$ANON_ADMIN_PORT" \
-  "${EDGE_COMMON[@]}" --ReverseProxy:Routes:all:Metadata:Authio.Anonymous=true
-ANON_PID=$LAST_PID
-# Fourth edge: a second copy of the default edge (an A/A control): its ratio to bare YARP differs from the edge's only
-# by the harness's noise, which bounds what a difference between two medians can mean.
-start edge-twin "${EDGE[@]}" --urls "http://127.0.0.1:$TWIN_PORT" "--Edge:AdminUrls=http://127.0.0.1:$TWIN_ADMIN_PORT" "${EDGE_COMMON[@]}"
-TWIN_PID=$LAST_PID
-# Fifth edge: the default edge with tracing on at TRACE_SAMPLING, exporting to a sink that answers 200 (a second
-# instance of the minimal upstream): what tracing costs when a small share of requests is sampled.
-start otlp-sink "${TOOLS[@]}" upstream --port "$SINK_PORT"
-start edge-traced env OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
-  OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG="$TRACE_SAMPLING" \
-  "${EDGE[@]}" --urls "http://127.0.0.1:$TRACED_PORT" "--Edge:AdminUrls=http://127.0.0.1:$TRACED_ADMIN_PORT" "${EDGE_COMMON[@]}"
-TRACED_PID=$LAST_PID
+# 100 API keys of the control plane's org (secrets only: the wrk script sends each line as a bearer credential).
+"${TOOLS[@]}" mint --kind api-key --count 100 --cp "$CP" --email $CP_EMAIL --password "$CP_PASSWORD" | cut -f2 > "$OUT/api-keys.txt"
+if [ "${DIAGNOSTICS:-0}" = 1 ]; then start otlp-sink "${TOOLS[@]}" upstream --port "$SINK_PORT"; fi
 
 wait_for() {
   local url=$1
@@ -137,31 +116,64 @@ wait_for() {
   done
   echo "timed out waiting for $url; logs in $OUT" >&2; tail -n 20 "$OUT"/*.log >&2; exit 1
 }
-wait_for "http://127.0.0.1:$UP_PORT/"
-wait_for "http://127.0.0.1:$BARE_PORT/"
-wait_for "http://127.0.0.1:$BARE_IDS_PORT/"
-wait_for "http://127.0.0.1:$EDGE_ADMIN_PORT/readyz"
-wait_for "http://127.0.0.1:$NOCACHE_ADMIN_PORT/readyz"
-wait_for "http://127.0.0.1:$ANON_ADMIN_PORT/readyz"
-wait_for "http://127.0.0.1:$TWIN_ADMIN_PORT/readyz"
-wait_for "http://127.0.0.1:$TRACED_ADMIN_PORT/readyz"
-
-# 100 API keys of the control plane's org (secrets only: the wrk script sends each line as a bearer credential).
-"${TOOLS[@]}" mint --kind api-key --count 100 --cp "$CP" --email $CP_EMAIL --password "$CP_PASSWORD" | cut -f2 > "$OUT/api-keys.txt"
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+ROUND_PIDS=()
+# Starts a round's proxies, fresh processes every round (a process's JIT tiering and dynamic PGO settle differently
+# each launch, by up to ±9 % of its throughput: load/README.md "Launches"). Sets the *_PID variables.
+start_round() { # round
+  local round=$1 first=${#PIDS[@]}
+  start "bare-yarp-r$round" "${TOOLS[@]}" bare-yarp --port "$BARE_PORT" --upstream "http://127.0.0.1:$UP_PORT/"; BARE_PID=$LAST_PID
+  start "edge-r$round" "${EDGE[@]}" --urls "http://127.0.0.1:$EDGE_PORT" "--Edge:AdminUrls=http://127.0.0.1:$EDGE_ADMIN_PORT" "${EDGE_COMMON[@]}" \
+    "--Edge:ControlPlane:Url=$CP" "--Edge:ControlPlane:ApiKey=$EDGE_KEY"
+  EDGE_PID=$LAST_PID
+  # The same pipeline with the route marked anonymous (no token work at all): separates what the edge's host
+  # (metrics, admin listener, middleware plumbing) costs from what authentication costs.
+  start "edge-anon-r$round" "${EDGE[@]}" --urls "http://127.0.0.1:$ANON_PORT" "--Edge:AdminUrls=http://127.0.0.1:$ANON_ADMIN_PORT" \
+    "${EDGE_COMMON[@]}" --ReverseProxy:Routes:all:Metadata:Authio.Anonymous=true
+  ANON_PID=$LAST_PID
+  if [ "${DIAGNOSTICS:-0}" = 1 ]; then
+    # Bare YARP that also drops Authorization and sets the six X-Authio-* headers the edge forwards for these tokens
+    # (fixed values): what forwarding an identity costs (proxy and upstream), apart from what authenticating costs.
+    start "bare-yarp-ids-r$round" "${TOOLS[@]}" bare-yarp --port "$BARE_IDS_PORT" --upstream "http://127.0.0.1:$UP_PORT/" --identity-headers
+    BARE_IDS_PID=$LAST_PID
+    # A second copy of the default edge (an A/A control): its ratio differs from the edge's only by noise.
+    start "edge-twin-r$round" "${EDGE[@]}" --urls "http://127.0.0.1:$TWIN_PORT" "--Edge:AdminUrls=http://127.0.0.1:$TWIN_ADMIN_PORT" "${EDGE_COMMON[@]}"
+    TWIN_PID=$LAST_PID
+    # The default edge with tracing on at TRACE_SAMPLING, exporting to a sink that answers 200.
+    start "edge-traced-r$round" env OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
+      OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG="$TRACE_SAMPLING" \
+      "${EDGE[@]}" --urls "http://127.0.0.1:$TRACED_PORT" "--Edge:AdminUrls=http://127.0.0.1:$TRACED_ADMIN_PORT" "${EDGE_COMMON[@]}"
+    TRACED_PID=$LAST_PID
+  fi
+  ROUND_PIDS=("${PIDS[@]:$first}")
+  wait_for "http://127.0.0.1:$UP_PORT/"
+  wait_for "http://127.0.0.1:$BARE_PORT/"
+  wait_for "http://127.0.0.1:$EDGE_ADMIN_PORT/readyz"
+  wait_for "http://127.0.0.1:$ANON_ADMIN_PORT/readyz"
+  if [ "${DIAGNOSTICS:-0}" = 1 ]; then
+    wait_for "http://127.0.0.1:$BARE_IDS_PORT/"; wait_for "http://127.0.0.1:$TWIN_ADMIN_PORT/readyz"; wait_for "http://127.0.0.1:$TRACED_ADMIN_PORT/readyz"
+  fi
+  # The edge applies the keys' creation from the control plane's feed: wait (bounded) until it admits the last one.
+  for _ in $(seq 1 100); do
+    [ "$(status -H "Authorization: Bearer $(tail -n1 "$OUT/api-keys.txt")" "http://127.0.0.1:$EDGE_PORT/api/items")" = 200 ] && break; sleep 0.1
+  done
+  local checks
+  checks="valid=$(status -H "Authorization: Bearer $SINGLE" "http://127.0.0.1:$EDGE_PORT/api/items")"
+  checks+=" bad-signature=$(status -H "Authorization: Bearer $BAD" "http://127.0.0.1:$EDGE_PORT/api/items")"
+  checks+=" no-token=$(status "http://127.0.0.1:$EDGE_PORT/api/items")"
+  checks+=" api-key=$(status -H "Authorization: Bearer $(head -n1 "$OUT/api-keys.txt")" "http://127.0.0.1:$EDGE_PORT/api/items")"
+  checks+=" anonymous=$(status "http://127.0.0.1:$ANON_PORT/api/items")"
+  echo "   round $round: fresh bare-yarp, edge, edge-anon$([ "${DIAGNOSTICS:-0}" = 1 ] && echo ", bare-yarp-ids, edge-twin, edge-traced"); edge sanity: $checks"
+  [[ $checks == "valid=200 bad-signature=401 no-token=401 api-key=200 anonymous=200" ]] || { echo "edge sanity check failed" >&2; exit 1; }
+}
+stop_round() {
+  local pid
+  for pid in "${ROUND_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${ROUND_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  ROUND_PIDS=()
+}
 SINGLE=$(head -n1 "$OUT/single.txt")
 BAD=$(head -n1 "$OUT/invalid.txt")
-checks="valid=$(status -H "Authorization: Bearer $SINGLE" "http://127.0.0.1:$EDGE_PORT/api/items")"
-checks+=" bad-signature=$(status -H "Authorization: Bearer $BAD" "http://127.0.0.1:$EDGE_PORT/api/items")"
-checks+=" no-token=$(status "http://127.0.0.1:$EDGE_PORT/api/items")"
-checks+=" valid(nocache)=$(status -H "Authorization: Bearer $SINGLE" "http://127.0.0.1:$NOCACHE_PORT/api/items")"
-# The edge applies the keys' creation from the control plane's feed: wait (bounded) until it admits the last one.
-for _ in $(seq 1 100); do
-  [ "$(status -H "Authorization: Bearer $(tail -n1 "$OUT/api-keys.txt")" "http://127.0.0.1:$EDGE_PORT/api/items")" = 200 ] && break; sleep 0.1
-done
-checks+=" api-key=$(status -H "Authorization: Bearer $(head -n1 "$OUT/api-keys.txt")" "http://127.0.0.1:$EDGE_PORT/api/items")"
-echo "   edge sanity: $checks"
-[[ $checks == "valid=200 bad-signature=401 no-token=401 valid(nocache)=200 api-key=200" ]] || { echo "edge sanity check failed" >&2; exit 1; }
 
 RESULTS="$OUT/results.tsv"
 printf 'scenario\ttarget\tround\trps\tp50_ms\tp99_ms\tnon2xx\terrors\tproxy_cpu_us_per_req\tloadavg\tpaired_with\n' > "$RESULTS"
@@ -214,38 +226,58 @@ bench() { # scenario target round port pid tokens-file: one target alone (the on
   record "$base.slices" "$1" "$2" "$3" -
 }
 
-echo "== wrk -t$THREADS -c$CONNS; every target paired with bare YARP: $WARMUP warm-up each, then $SLICES × $SLICE each, interleaved (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "== wrk -t$THREADS -c$CONNS; every round: fresh processes, $PREWARM of load each, then every target paired with bare YARP: $WARMUP warm-up each, $SLICES × $SLICE each, interleaved (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
 # Odd rounds run the pairs in this order, even rounds in reverse. edge-anon is the anonymous-route scenario (the same
-# requests, the route needs no token); edge-twin, edge-traced and bare-yarp-ids are diagnostics of the one-token scenario.
-RUNS=("valid-single edge $EDGE_PORT $EDGE_PID single"
-  "valid-single bare-yarp-ids $BARE_IDS_PORT $BARE_IDS_PID single"
-  "valid-single edge-anon $ANON_PORT $ANON_PID single" "valid-single edge-twin $TWIN_PORT $TWIN_PID single"
-  "valid-single edge-traced $TRACED_PORT $TRACED_PID single"
-  "valid-rotating edge $EDGE_PORT $EDGE_PID rotating"
-  "api-keys edge $EDGE_PORT $EDGE_PID api-keys")
+# requests, the route needs no token); with DIAGNOSTICS=1, edge-twin, edge-traced and bare-yarp-ids are diagnostics
+# of the one-token scenario. A run names the variables holding its target's port and pid (new every round).
+RUNS=("valid-single edge EDGE_PORT EDGE_PID single" "valid-single edge-anon ANON_PORT ANON_PID single")
+if [ "${DIAGNOSTICS:-0}" = 1 ]; then
+  RUNS+=("valid-single bare-yarp-ids BARE_IDS_PORT BARE_IDS_PID single" "valid-single edge-twin TWIN_PORT TWIN_PID single"
+    "valid-single edge-traced TRACED_PORT TRACED_PID single")
+fi
+RUNS+=("valid-rotating edge EDGE_PORT EDGE_PID rotating" "api-keys edge EDGE_PORT EDGE_PID api-keys")
 if [ -n "${SCENARIOS:-}" ]; then
   kept=(); for run in "${RUNS[@]}"; do [[ " $SCENARIOS " == *" ${run%% *} "* ]] && kept+=("$run"); done; RUNS=("${kept[@]}")
 fi
-# Every target first serves each of its scenarios for PREWARM unrecorded: a process's first seconds under load run
-# tier-0 and instrumented code, and without this round 1 measured whichever target ran first while its code was
-# still being compiled (ratios of 1.3–1.7 in round 1, 0.8–1.0 after; load/README.md).
-echo "== pre-warm: every target and scenario for $PREWARM"
-declare -A warmed=()
-for run in "${RUNS[@]}"; do
-  read -r scenario name port pid tokens <<< "$run"
-  for p in "$BARE_PORT" "$port"; do
-    [ -n "${warmed[$p-$tokens]:-}" ] && continue; warmed[$p-$tokens]=1
-    TOKENS_FILE="$OUT/$tokens.txt" wrk -t"$THREADS" -c"$CONNS" -d"$PREWARM" -s "$LUA" "http://127.0.0.1:$p/api/items" > /dev/null
+# Every process first carries PREWARM of load unrecorded, cycling 5 s at a time through the credentials of its
+# scenarios: under load on 2 cores the edge keeps compiling (tier 0 → instrumented → tier 1) for 20–25 s before its
+# throughput settles, bare YARP for less (load/README.md "Launches").
+prewarm() { # port credential-file...
+  local port=$1 left=${PREWARM%s} chunk; shift
+  while (( left > 0 )); do
+    for tokens in "$@"; do
+      (( left > 0 )) || break
+      chunk=$(( left < 5 ? left : 5 )); left=$(( left - chunk ))
+      TOKENS_FILE="$OUT/$tokens.txt" wrk -t"$THREADS" -c"$CONNS" -d"${chunk}s" -s "$LUA" "http://127.0.0.1:$port/api/items" > /dev/null
+    done
   done
-done
+}
 for round in $(seq 1 "$ROUNDS"); do
+  start_round "$round"
+  declare -A files=() ports=()
+  for run in "${RUNS[@]}"; do
+    read -r scenario name port_var pid_var tokens <<< "$run"
+    ports[${!port_var}]=1; files[${!port_var}]+=" $tokens"; files[$BARE_PORT]+=" $tokens"
+  done
+  ports[$BARE_PORT]=1
+  for p in "${!ports[@]}"; do read -r -a list <<< "$(tr ' ' '\n' <<< "${files[$p]}" | awk 'NF && !seen[$0]++' | tr '\n' ' ')"; prewarm "$p" "${list[@]}"; done
+  unset files ports
   order=$(seq 0 $(( ${#RUNS[@]} - 1 ))); (( round % 2 )) || order=$(seq $(( ${#RUNS[@]} - 1 )) -1 0)
   for i in $order; do
-    read -r scenario name port pid tokens <<< "${RUNS[$i]}"
-    bench_pair "$scenario" "$name" "$round" "$port" "$pid" "$OUT/$tokens.txt"
+    read -r scenario name port_var pid_var tokens <<< "${RUNS[$i]}"
+    bench_pair "$scenario" "$name" "$round" "${!port_var}" "${!pid_var}" "$OUT/$tokens.txt"
   done
+  if (( round < ROUNDS )) || [ -n "${SCENARIOS:-}" ]; then stop_round; fi
 done
-if [ -z "${SCENARIOS:-}" ]; then # the once-only runs belong to the full run
+if [ -z "${SCENARIOS:-}" ]; then # the once-only runs belong to the full run, on the last round's processes
+  # Every request pays full ES256 verification (no cache), and failures are never short-circuited by the per-IP
+  # failure budget (all wrk connections share 127.0.0.1, so the default budget would answer 429 instead).
+  start edge-nocache "${EDGE[@]}" --urls "http://127.0.0.1:$NOCACHE_PORT" "--Edge:AdminUrls=http://127.0.0.1:$NOCACHE_ADMIN_PORT" \
+    "${EDGE_COMMON[@]}" --Edge:Tokens:CacheCapacity=0 --Edge:FailureBudget:PerSecond=1000000000 --Edge:FailureBudget:Burst=1000000000
+  NOCACHE_PID=$LAST_PID
+  wait_for "http://127.0.0.1:$NOCACHE_ADMIN_PORT/readyz"
+  [ "$(status -H "Authorization: Bearer $SINGLE" "http://127.0.0.1:$NOCACHE_PORT/api/items")" = 200 ] || { echo "edge-nocache sanity check failed" >&2; exit 1; }
+  prewarm "$NOCACHE_PORT" single invalid
   bench valid-single     edge-nocache 1 "$NOCACHE_PORT" "$NOCACHE_PID" "$OUT/single.txt"
   bench invalid-rotating bare-yarp    1 "$BARE_PORT"    "$BARE_PID"    "$OUT/invalid.txt"
   bench invalid-rotating edge         1 "$EDGE_PORT"    "$EDGE_PID"    "$OUT/invalid.txt"

@@ -47,6 +47,8 @@ internal sealed class EdgeOptions
 
     public EdgeLimitOptions Limits { get; set; } = new();
 
+    public EdgeTransportOptions Transport { get; set; } = new();
+
     public Memory.EdgeMemoryOptions Memory { get; set; } = new();
     public WebSockets.WebSocketOptions WebSockets { get; set; } = new();
 }

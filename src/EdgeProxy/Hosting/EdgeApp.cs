@@ -32,6 +32,7 @@ internal static class EdgeApp
         var demo = builder.Configuration.GetValue<bool>($"{EdgeOptions.Section}:Demo:Enabled") ? DemoStack.Configure(builder.Configuration) : null;
         configure?.Invoke(builder);
         var options = LoadOptions(builder);
+        SocketCompletions.Apply(options.Transport); // before anything below opens a socket
 
         // One line per feature folder (Feature/FeatureServices.cs). Redis first: its connection is under way before the
         // hosted services that use it start.
