@@ -34,7 +34,7 @@ fi
 start_load_edge "$EDGE_DLL" 19283 19284 "$OUT" 19281 "" "${FOLLOW[@]}"; AUTH=$LAST
 case "$AGAINST" in
   anon) start_load_edge "$EDGE_DLL" 19285 19286 "$OUT" 19281 "" --ReverseProxy:Routes:all:Metadata:Authio.Anonymous=true; ANON=$LAST ;;
-  bare) "${TOOLS[@]}" bare-yarp --port 19285 --upstream http://127.0.0.1:19281/ > "$OUT/bare.log" 2>&1 & ANON=$!; PIDS+=("$ANON")
+  bare) mkdir -p "$OUT/cwd"; (cd "$OUT/cwd" && exec "${TOOLS[@]}" bare-yarp --port 19285 --upstream http://127.0.0.1:19281/) > "$OUT/bare.log" 2>&1 & ANON=$!; PIDS+=("$ANON")
         for _ in $(seq 1 100); do curl -fs -o /dev/null http://127.0.0.1:19285/ && break; sleep 0.2; done ;;
 esac
 if [ "$CREDENTIAL" = api-keys ]; then
@@ -43,9 +43,10 @@ if [ "$CREDENTIAL" = api-keys ]; then
     [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(tail -n1 "$CREDENTIALS")" http://127.0.0.1:19283/api/items)" = 200 ] && break; sleep 0.1
   done
 fi
+# 24 s of load each before the profile: a fresh edge keeps compiling for 20–25 s (load/README.md "Launches").
 for target in "auth 19283 $AUTH" "anon 19285 $ANON" "auth 19283 $AUTH" "anon 19285 $ANON"; do
   read -r name port pid <<< "$target"
-  TOKENS_FILE=$CREDENTIALS wrk -t2 -c64 -d8s -s $ROOT/load/tokens.lua http://127.0.0.1:$port/api/items | grep RESULT | sed "s/^/$name warm /"
+  TOKENS_FILE=$CREDENTIALS wrk -t2 -c64 -d12s -s $ROOT/load/tokens.lua http://127.0.0.1:$port/api/items | grep RESULT | sed "s/^/$name warm /"
 done
 for target in "auth 19283 $AUTH" "anon 19285 $ANON"; do
   read -r name port pid <<< "$target"
