@@ -27,7 +27,7 @@ measure() { # duration port pid
   before=$(awk '{ print $14 + $15 }' "/proc/$3/stat")
   out=$(TOKENS_FILE="$OUT/single.txt" wrk -t2 -c64 -d"$1" -s "$ROOT/load/tokens.lua" "http://127.0.0.1:$2/api/items" | grep '^RESULT')
   after=$(awk '{ print $14 + $15 }' "/proc/$3/stat")
-  python3 -c "import re; f = dict(kv.split('=') for kv in '$out'.split()[1:]); print(f['rps'], round(($after - $before) * $TICK_US / int(f['requests']), 1))"
+  python3 -c "f = dict(kv.split('=') for kv in '$out'.split()[1:]); print(f['rps'], round(($after - $before) * $TICK_US / int(f['requests']), 1))"
 }
 for port in 19283 19285 19283 19285 19283 19285 19283 19285; do measure 5s "$port" "$([ $port = 19283 ] && echo "$A_PID" || echo "$B_PID")" > /dev/null; done # 20 s each: the edge settles after 20–25 s of load (tiering)
 RATIOS=()

@@ -252,16 +252,17 @@ prewarm() { # port credential-file...
     done
   done
 }
+# The credentials each process is pre-warmed with: those of its scenarios (bare YARP: all of them). Ports stay the
+# same from round to round; only the processes behind them are new.
+declare -A PREWARM_FILES=()
+add_prewarm() { [[ " ${PREWARM_FILES[$1]:-} " == *" $2 "* ]] || PREWARM_FILES[$1]+=" $2"; }
+for run in "${RUNS[@]}"; do
+  read -r scenario name port_var pid_var tokens <<< "$run"
+  add_prewarm "${!port_var}" "$tokens"; add_prewarm "$BARE_PORT" "$tokens"
+done
 for round in $(seq 1 "$ROUNDS"); do
   start_round "$round"
-  declare -A files=() ports=()
-  for run in "${RUNS[@]}"; do
-    read -r scenario name port_var pid_var tokens <<< "$run"
-    ports[${!port_var}]=1; files[${!port_var}]+=" $tokens"; files[$BARE_PORT]+=" $tokens"
-  done
-  ports[$BARE_PORT]=1
-  for p in "${!ports[@]}"; do read -r -a list <<< "$(tr ' ' '\n' <<< "${files[$p]}" | awk 'NF && !seen[$0]++' | tr '\n' ' ')"; prewarm "$p" "${list[@]}"; done
-  unset files ports
+  for p in "${!PREWARM_FILES[@]}"; do read -r -a list <<< "${PREWARM_FILES[$p]}"; prewarm "$p" "${list[@]}"; done
   order=$(seq 0 $(( ${#RUNS[@]} - 1 ))); (( round % 2 )) || order=$(seq $(( ${#RUNS[@]} - 1 )) -1 0)
   for i in $order; do
     read -r scenario name port_var pid_var tokens <<< "${RUNS[$i]}"
