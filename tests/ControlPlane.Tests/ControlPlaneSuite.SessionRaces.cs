@@ -35,13 +35,15 @@ public abstract partial class ControlPlaneSuite
 
     private async Task RaceAsync(Ending ending)
     {
-        var admin = await F.AdminAsync();
         var clock = Stopwatch.StartNew();
         var refreshes = 0;
         var committedBeforeEnd = 0;
         var rounds = 0;
         for (; rounds < RaceRounds && (rounds < MinRaceRounds || clock.Elapsed < RaceBudget); rounds++)
         {
+            // A fresh admin token each round: the fast clock below ages a round by tens of seconds, so one token from
+            // the start would expire part-way through a slow run.
+            var admin = await F.AdminAsync();
             var (id, email) = await F.CreateUserAsync("create", admin);
             var t = await F.LoginOkAsync(email, ControlPlaneFixture.DefaultPassword);
             var sid = Sid(t.Access);
@@ -86,23 +88,31 @@ public abstract partial class ControlPlaneSuite
                 }
             });
 
-            await Task.Delay(Random.Shared.Next(0, 15));
-            var before = minted.Count;
-            var response = ending switch
+            // The fast clock must stop however the round ends, or it would go on ageing every later test's tokens.
+            try
             {
-                Ending.SessionEnd => await F.SendAsync(HttpMethod.Delete, "/v1/sessions/" + sid, admin.Access),
-                Ending.LogoutAll => await F.SendAsync(HttpMethod.Post, $"/v1/users/{id}/logout-all", admin.Access),
-                Ending.Deactivation => await F.SendAsync(HttpMethod.Post, $"/v1/users/{id}/deactivate", admin.Access),
-                _ => await F.SendAsync(HttpMethod.Post, $"/v1/users/{id}/password", admin.Access, new { new_password = "An0ther!pass" + rounds }),
-            };
-            Assert.True(response.IsSuccessStatusCode, $"{ending}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-            Volatile.Write(ref endReturned, 1);
-            var finished = await Task.WhenAny(loop, Task.Delay(TimeSpan.FromSeconds(10)));
-            stop.Cancel();
-            await ticking;
-            Assert.Same(loop, finished);
-            await loop;
-            committedBeforeEnd += minted.Count - before;
+                await Task.Delay(Random.Shared.Next(0, 15));
+                var before = minted.Count;
+                var response = ending switch
+                {
+                    Ending.SessionEnd => await F.SendAsync(HttpMethod.Delete, "/v1/sessions/" + sid, admin.Access),
+                    Ending.LogoutAll => await F.SendAsync(HttpMethod.Post, $"/v1/users/{id}/logout-all", admin.Access),
+                    Ending.Deactivation => await F.SendAsync(HttpMethod.Post, $"/v1/users/{id}/deactivate", admin.Access),
+                    _ => await F.SendAsync(HttpMethod.Post, $"/v1/users/{id}/password", admin.Access, new { new_password = "An0ther!pass" + rounds }),
+                };
+                Assert.True(response.IsSuccessStatusCode, $"{ending}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                Volatile.Write(ref endReturned, 1);
+                var finished = await Task.WhenAny(loop, Task.Delay(TimeSpan.FromSeconds(10)));
+                stop.Cancel();
+                Assert.Same(loop, finished);
+                await loop;
+                committedBeforeEnd += minted.Count - before;
+            }
+            finally
+            {
+                stop.Cancel();
+                await ticking;
+            }
 
             // Every token the session ever had — including ones minted by refreshes that committed just before the end —
             // is refused by the admin API and reported inactive from the edge's revocation data.
