@@ -2,13 +2,13 @@
 # perf profiles of the edge (one token) and edge-anon (the same route marked anonymous) under the same wrk load, for a
 # per-request comparison of where their CPU goes (load/README.md "Where the rest goes"); AGAINST=bare profiles bare YARP
 # in edge-anon's place; CREDENTIAL=api-keys sends 100 API keys of a control plane the edge follows instead of the one
-# token. Needs perf and a Release build of src/EdgeProxy, src/ControlPlane (for api-keys) and load/Authio.Load.Tools.
-# Usage: [AGAINST=anon|bare] [CREDENTIAL=token|api-keys] load/profile-diff.sh   (writes load/out/profile-diff/)
+# token, CREDENTIAL=rotating 1 000 tokens in turn (run.sh's valid-rotating). Needs perf and a Release build of src/EdgeProxy, src/ControlPlane (for api-keys) and load/Authio.Load.Tools.
+# Usage: [AGAINST=anon|bare] [CREDENTIAL=token|rotating|api-keys] load/profile-diff.sh   (writes load/out/profile-diff/)
 set -e
 AGAINST="${AGAINST:-anon}"
 [[ "$AGAINST" == anon || "$AGAINST" == bare ]] || { echo "AGAINST must be anon or bare, not '$AGAINST'" >&2; exit 2; }
 CREDENTIAL="${CREDENTIAL:-token}"
-[[ "$CREDENTIAL" == token || "$CREDENTIAL" == api-keys ]] || { echo "CREDENTIAL must be token or api-keys, not '$CREDENTIAL'" >&2; exit 2; }
+[[ "$CREDENTIAL" == token || "$CREDENTIAL" == rotating || "$CREDENTIAL" == api-keys ]] || { echo "CREDENTIAL must be token, rotating or api-keys, not '$CREDENTIAL'" >&2; exit 2; }
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"; OUT="$ROOT/load/out/profile-diff"; mkdir -p "$OUT"
 TOOLS=(dotnet $ROOT/load/Authio.Load.Tools/bin/Release/net10.0/Authio.Load.Tools.dll)
 PIDS=()
@@ -20,6 +20,10 @@ require_free_ports 19281 19283 19284 19285 19286 19290
 mint_single_token "$OUT"
 EDGE_DLL="$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll"
 CREDENTIALS=$OUT/single.txt; FOLLOW=()
+if [ "$CREDENTIAL" = rotating ]; then
+  "${TOOLS[@]}" mint --key "$OUT/keys" --issuer https://id.authio.load/ --audience https://api.authio.load --count 1000 > "$OUT/rotating.txt"
+  CREDENTIALS=$OUT/rotating.txt
+fi
 if [ "$CREDENTIAL" = api-keys ]; then
   # A control plane (its own SQLite data under OUT) for the edge to follow; the keys are made once the edge is up.
   CP=http://127.0.0.1:19290; CP_LOGIN=(--email admin@load.test --password 'Load!passw0rd1'); rm -rf "$OUT/cp-data"

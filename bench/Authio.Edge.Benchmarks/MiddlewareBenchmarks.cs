@@ -54,7 +54,7 @@ public class MiddlewareBenchmarks
             new Authio.EdgeProxy.WebSockets.LiveConnections(TimeProvider.System, new Authio.EdgeProxy.Revocation.RevocationStage(TimeProvider.System),
                 new Authio.EdgeProxy.Revocation.NoRevocations(), new Authio.EdgeProxy.Configuration.EdgeOptions(),
                 NullLogger<Authio.EdgeProxy.WebSockets.LiveConnections>.Instance),
-            new Authio.EdgeProxy.RateLimiting.CoarseClock(TimeProvider.System));
+            new Authio.EdgeProxy.RateLimiting.CoarseClock(TimeProvider.System), new Authio.EdgeProxy.Configuration.EdgeOptions());
         _context = new DefaultHttpContext();
         _context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget = "/api/orders/42";
         _context.Connection.RemoteIpAddress = IPAddress.Loopback;

@@ -100,8 +100,13 @@ internal sealed class EdgeControlPlaneOptions
 /// <summary>The revocation stage's bloom filter.</summary>
 internal sealed class RevocationOptions
 {
-    /// <summary>Revoked ids the filter is sized for before it is rebuilt larger. Default 100 000 (≈ 180 KB at 0.1 %).</summary>
-    public int Capacity { get; set; } = 100_000;
+    /// <summary>
+    /// Revoked ids the filter is sized for before it is rebuilt larger (to twice what it then holds). Default 4 096
+    /// (≈ 7 KB at 0.1 %); at least 64. Small by default because every request probes it at random places: a filter
+    /// that fits the CPU's nearer caches costs no memory read per id, and each revocation's copy-on-write copies less
+    /// (180 KB per change at 100 000).
+    /// </summary>
+    public int Capacity { get; set; } = 4_096;
 
     /// <summary>Target false-positive rate: the share of clean requests that need the exact check. Default 0.1 %.</summary>
     public double FalsePositiveRate { get; set; } = 0.001;

@@ -93,12 +93,13 @@ internal sealed class RequestMetrics
 
     /// <summary>
     /// The upstream's part (<paramref name="forwarded"/> → <paramref name="relayed"/>) and the whole request of a forwarded
-    /// one (until now: a failed forward's answer included); <paramref name="code"/> is <c>ok</c> or the failed forward's.
+    /// one (<paramref name="started"/> → <paramref name="ended"/>: a failed forward's answer included); <paramref name="code"/>
+    /// is <c>ok</c> or the failed forward's.
     /// </summary>
-    public void Forwarded(RouteTags route, string code, CredentialType credential, long started, long forwarded, long relayed, int status)
+    public void Forwarded(RouteTags route, string code, CredentialType credential, long started, long forwarded, long relayed, long ended, int status)
     {
         route.Upstream(status).Record(relayed - forwarded);
-        var elapsed = Stopwatch.GetTimestamp() - started;
+        var elapsed = ended - started;
         route.Outcome(code, credential).Request.Record(elapsed);
         DurationSink?.Record(route.RouteId, elapsed);
     }

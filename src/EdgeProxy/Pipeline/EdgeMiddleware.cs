@@ -34,9 +34,13 @@ internal sealed class EdgeMiddleware(
     RateLimiter rateLimiter,
     IRevocationCheck revocation,
     LiveConnections liveConnections,
-    CoarseClock clock)
+    CoarseClock clock,
+    Configuration.EdgeOptions options)
 {
     private const string OkCode = EdgeMetrics.OkCode;
+
+    /// <summary>Without a forward-auth listener no request can carry its mark: the look-up (a feature miss) is skipped.</summary>
+    private readonly bool _forwardAuthListens = options.ForwardAuth.Enabled;
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -59,7 +63,7 @@ internal sealed class EdgeMiddleware(
             await RefuseAsync(context, verdict);
             return;
         }
-        var forwardAuth = context.Features.Get<ForwardAuth.ForwardAuthMark>() is not null;
+        var forwardAuth = _forwardAuthListens && context.Features.Get<ForwardAuth.ForwardAuthMark>() is not null;
         HandOverIdentity(context, policy, verdict.Identity, forwardAuth);
         EdgeTracing.EndStage(span, OkCode, policy.Anonymous, verdict.Identity);
         var forwarded = Stopwatch.GetTimestamp();
@@ -68,15 +72,23 @@ internal sealed class EdgeMiddleware(
         {
             // A forward-auth check: the same stages decided; the proxy that asked forwards, not this edge.
             await ForwardAuth.ForwardAuthAnswer.WriteAsync(context, policy, verdict.Identity);
-            metrics.Requests.Forwarded(routeTags, OkCode, credential, started, forwarded, Stopwatch.GetTimestamp(), StatusCodes.Status200OK);
+            var answered = Stopwatch.GetTimestamp();
+            metrics.Requests.Forwarded(routeTags, OkCode, credential, started, forwarded, answered, answered, StatusCodes.Status200OK);
             return;
         }
         // Forward (inline rather than a method of its own: one async state machine per request, not two).
         await next(context);
         var relayed = Stopwatch.GetTimestamp();
         var status = context.Response.StatusCode;
-        await ForwarderErrors.AnswerAsync(context);
-        metrics.Requests.Forwarded(routeTags, ForwarderErrors.FailureCode(context, status) ?? OkCode, credential, started, forwarded, relayed, status);
+        // Normally nothing is left to answer and the request ended when the upstream's answer was relayed: no second clock read.
+        var ended = relayed;
+        var answer = ForwarderErrors.AnswerAsync(context);
+        if (!ReferenceEquals(answer, Task.CompletedTask))
+        {
+            await answer;
+            ended = Stopwatch.GetTimestamp();
+        }
+        metrics.Requests.Forwarded(routeTags, ForwarderErrors.FailureCode(context, status) ?? OkCode, credential, started, forwarded, relayed, ended, status);
     }
 
     /// <summary>

@@ -36,9 +36,9 @@ public sealed class RequestMetricsAllocationTests
                 var started = Stopwatch.GetTimestamp();
                 var credential = RequestMetrics.CredentialOf("jwt", jwt);
                 requests.Stage(route, "ok", credential, started, Stopwatch.GetTimestamp());
-                requests.Forwarded(route, "ok", credential, started, Stopwatch.GetTimestamp(), Stopwatch.GetTimestamp(), StatusCodes.Status200OK);
+                requests.Forwarded(route, "ok", credential, started, Stopwatch.GetTimestamp(), Stopwatch.GetTimestamp(), Stopwatch.GetTimestamp(), StatusCodes.Status200OK);
                 requests.Forwarded(route, "bad_gateway", credential, started, Stopwatch.GetTimestamp(), Stopwatch.GetTimestamp(),
-                    StatusCodes.Status502BadGateway);
+                    Stopwatch.GetTimestamp(), StatusCodes.Status502BadGateway);
                 requests.Refused(route, "unauthorized", RequestMetrics.CredentialOf(null, apiKey), started);
                 requests.Refused(route, "rate_limit_exceeded", RequestMetrics.CredentialOf(null, default), started);
             }

@@ -79,7 +79,8 @@ public sealed class RouteRecordersTests
             foreach (var route in routes)
             {
                 var started = Stopwatch.GetTimestamp() - Millisecond;
-                requests.Forwarded(route, "ok", CredentialType.Jwt, started, started, Stopwatch.GetTimestamp(), 200);
+                var now = Stopwatch.GetTimestamp();
+                requests.Forwarded(route, "ok", CredentialType.Jwt, started, started, now, now, 200);
                 requests.Refused(route, "unauthorized", CredentialType.ApiKey, started);
             }
         }

@@ -73,6 +73,27 @@ public sealed class RevocationSetTests
     }
 
     [Fact]
+    public void The_default_filter_starts_small_and_grows_with_what_it_holds_at_its_false_positive_rate()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(1));
+        var stage = new RevocationStage(time);
+        // Probed at random places on every request: small enough for the CPU's nearer caches until revocations need more.
+        Assert.InRange(stage.Current.Bloom.SizeBytes, 1, 16 * 1024);
+        var exp = time.GetUtcNow().AddHours(1).ToUnixTimeSeconds();
+        var sequence = 0L;
+        foreach (var batch in Enumerable.Range(0, 50_000).Chunk(1_000))
+        {
+            stage.Apply(batch.Select(i => new RevokedId(RevocationKind.SessionId, "sid-" + i, exp)).ToArray(), ++sequence);
+        }
+        var set = stage.Current;
+        Assert.True(set.Bloom.Capacity >= 50_000, $"capacity {set.Bloom.Capacity} for 50 000 ids");
+        Assert.All(Enumerable.Range(0, 50_000).Where(i => i % 97 == 0), i => Assert.True(set.IsRevoked(Identity(sid: "sid-" + i), 0)));
+        var clean = Enumerable.Range(0, 100_000).Select(i => Identity(sid: "clean-" + i)).ToArray();
+        Assert.DoesNotContain(clean, c => set.IsRevoked(c, 0));
+        Assert.InRange(clean.Count(c => set.Bloom.MightContain(RevocationKind.SessionId, c.SessionId!)), 0, 200); // target 0.1 % of 100 000
+    }
+
+    [Fact]
     public void Growing_past_capacity_rebuilds_and_keeps_every_live_entry()
     {
         var set = RevocationSet.Empty(64, 0.001);
