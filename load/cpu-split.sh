@@ -14,7 +14,8 @@ EDGE_DLL="${EDGE_DLL:-$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.d
 [ -f "$EDGE_DLL" ] || { echo "no edge build at $EDGE_DLL (dotnet build -c Release src/EdgeProxy)" >&2; exit 2; }
 TOOLS=(dotnet "$ROOT/load/Authio.Load.Tools/bin/Release/net10.0/Authio.Load.Tools.dll")
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+# Waits for the processes to go, so the next run finds its ports free.
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; for p in "${PIDS[@]}"; do while kill -0 "$p" 2>/dev/null; do sleep 0.1; done; done' EXIT
 source "$ROOT/load/lib.sh"
 require_free_ports 19281 19283 19284 19285
 export Logging__LogLevel__Default=Warning

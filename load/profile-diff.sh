@@ -2,13 +2,16 @@
 # perf profiles of the edge (one token) and edge-anon (the same route marked anonymous) under the same wrk load, for a
 # per-request comparison of where their CPU goes (load/README.md "Where the rest goes"); AGAINST=bare profiles bare YARP
 # in edge-anon's place; CREDENTIAL=api-keys sends 100 API keys of a control plane the edge follows instead of the one
-# token, CREDENTIAL=rotating 1 000 tokens in turn (run.sh's valid-rotating). Needs perf and a Release build of src/EdgeProxy, src/ControlPlane (for api-keys) and load/Authio.Load.Tools.
-# Usage: [AGAINST=anon|bare] [CREDENTIAL=token|rotating|api-keys] load/profile-diff.sh   (writes load/out/profile-diff/)
+# token, CREDENTIAL=rotating 1 000 tokens in turn (run.sh's valid-rotating); FOLLOW_CP=1 has the edge follow a control
+# plane with any credential, as run.sh's edge does. Needs perf and a Release build of src/EdgeProxy, src/ControlPlane (for api-keys) and load/Authio.Load.Tools.
+# Usage: [AGAINST=anon|bare] [CREDENTIAL=token|rotating|api-keys] [FOLLOW_CP=0|1] load/profile-diff.sh   (writes load/out/profile-diff/)
 set -e
 AGAINST="${AGAINST:-anon}"
 [[ "$AGAINST" == anon || "$AGAINST" == bare ]] || { echo "AGAINST must be anon or bare, not '$AGAINST'" >&2; exit 2; }
 CREDENTIAL="${CREDENTIAL:-token}"
 [[ "$CREDENTIAL" == token || "$CREDENTIAL" == rotating || "$CREDENTIAL" == api-keys ]] || { echo "CREDENTIAL must be token, rotating or api-keys, not '$CREDENTIAL'" >&2; exit 2; }
+FOLLOW_CP="${FOLLOW_CP:-0}"
+[[ "$FOLLOW_CP" == 0 || "$FOLLOW_CP" == 1 ]] || { echo "FOLLOW_CP must be 0 or 1, not '$FOLLOW_CP'" >&2; exit 2; }
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"; OUT="$ROOT/load/out/profile-diff"; mkdir -p "$OUT"
 TOOLS=(dotnet $ROOT/load/Authio.Load.Tools/bin/Release/net10.0/Authio.Load.Tools.dll)
 PIDS=()
@@ -24,7 +27,7 @@ if [ "$CREDENTIAL" = rotating ]; then
   "${TOOLS[@]}" mint --key "$OUT/keys" --issuer https://id.authio.load/ --audience https://api.authio.load --count 1000 > "$OUT/rotating.txt"
   CREDENTIALS=$OUT/rotating.txt
 fi
-if [ "$CREDENTIAL" = api-keys ]; then
+if [ "$CREDENTIAL" = api-keys ] || [ "$FOLLOW_CP" = 1 ]; then
   # A control plane (its own SQLite data under OUT) for the edge to follow; the keys are made once the edge is up.
   CP=http://127.0.0.1:19290; CP_LOGIN=(--email admin@load.test --password 'Load!passw0rd1'); rm -rf "$OUT/cp-data"
   dotnet "$ROOT/src/ControlPlane/bin/Release/net10.0/Authio.ControlPlane.dll" --urls $CP --ControlPlane:DataDirectory="$OUT/cp-data" \
@@ -33,7 +36,7 @@ if [ "$CREDENTIAL" = api-keys ]; then
     > "$OUT/cp.log" 2>&1 & PIDS+=($!)
   for _ in $(seq 1 300); do curl -fs -o /dev/null "$CP/.well-known/jwks.json" && break; sleep 0.1; done
   FOLLOW=(--Edge:ControlPlane:Url=$CP "--Edge:ControlPlane:ApiKey=$("${TOOLS[@]}" edge-key --cp $CP "${CP_LOGIN[@]}")")
-  CREDENTIALS=$OUT/api-keys.txt
+  [ "$CREDENTIAL" = api-keys ] && CREDENTIALS=$OUT/api-keys.txt
 fi
 start_load_edge "$EDGE_DLL" 19283 19284 "$OUT" 19281 "" "${FOLLOW[@]}"; AUTH=$LAST
 case "$AGAINST" in
