@@ -81,12 +81,22 @@ public abstract class EdgeSyncEndToEndTests(bool withRedis) : ControlPlaneAndEdg
         Assert.Equal(HttpStatusCode.OK, await Status(first)); // cached now, for CacheDuration (10 min) at least
 
         // A rotation with a 60 s grace: both secrets work, and the old one stops at the grace end with no lookup.
+        var sync = Edge.Services.GetRequiredService<Authio.EdgeProxy.Sync.EdgeSyncClient>();
+        var applied = sync.Sequence;
         string second;
         using (var rotate = await Cp.SendAsync(HttpMethod.Post, $"/v1/api-keys/{id}/rotate", admin, new { grace_period_seconds = 60 }))
         {
             Assert.Equal(HttpStatusCode.Created, rotate.StatusCode);
             second = (await rotate.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
         }
+        // The push must have landed before the edge's clock jumps: a jump past the long poll's window would have the
+        // feed wait for a fake clock that no longer moves.
+        var pushed = Stopwatch.StartNew();
+        while (sync.Sequence == applied && pushed.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+        Assert.True(sync.Sequence > applied, "the rotation was not pushed to the edge within 10 s");
         Assert.Equal(HttpStatusCode.OK, await Status(second));
         Assert.Equal(HttpStatusCode.OK, await Status(first));
         // The grace ends 60 s after the rotation on the control plane's clock, which is the real one; the edge's clock
