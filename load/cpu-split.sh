@@ -21,7 +21,7 @@ require_free_ports 19281 19283 19284 19285
 export Logging__LogLevel__Default=Warning
 (cd "$OUT/cwd" && exec "${TOOLS[@]}" upstream --port 19281) > "$OUT/up.log" 2>&1 & UP=$!; PIDS+=("$UP")
 mint_single_token "$OUT"
-"${TOOLS[@]}" mint --key "$OUT/keys" --issuer https://id.authio.load/ --audience https://api.authio.load --count 1000 > "$OUT/rotating.txt"
+mint_rotating_tokens "$OUT"
 start_load_edge "$EDGE_DLL" 19283 19284 "$OUT" 19281 ""; EDGE=$LAST
 (cd "$OUT/cwd" && exec "${TOOLS[@]}" bare-yarp --port 19285 --upstream http://127.0.0.1:19281/) > "$OUT/bare.log" 2>&1 & BARE=$!; PIDS+=("$BARE")
 for _ in $(seq 1 100); do curl -fs -o /dev/null http://127.0.0.1:19285/ && break; sleep 0.2; done

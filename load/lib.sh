@@ -23,6 +23,11 @@ mint_single_token() {
   "${TOOLS[@]}" mint --key "$out/keys" --issuer https://id.authio.load/ --audience https://api.authio.load --count 1 > "$out/single.txt"
 }
 
+# 1 000 valid tokens of OUT/keys (mint_single_token first), one per line in OUT/rotating.txt: run.sh's valid-rotating.
+mint_rotating_tokens() {
+  "${TOOLS[@]}" mint --key "$1/keys" --issuer https://id.authio.load/ --audience https://api.authio.load --count 1000 > "$1/rotating.txt"
+}
+
 # Starts an edge build in front of the upstream on 127.0.0.1:UP_PORT, trusting OUT/keys (mint_single_token), with one
 # catch-all route, ENV ("VAR=value ...", may be empty) and any extra edge arguments; logs to OUT/edge-PORT.log, adds
 # the process to PIDS, sets LAST to its pid and returns once its /readyz answers.

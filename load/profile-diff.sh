@@ -24,7 +24,7 @@ mint_single_token "$OUT"
 EDGE_DLL="$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll"
 CREDENTIALS=$OUT/single.txt; FOLLOW=()
 if [ "$CREDENTIAL" = rotating ]; then
-  "${TOOLS[@]}" mint --key "$OUT/keys" --issuer https://id.authio.load/ --audience https://api.authio.load --count 1000 > "$OUT/rotating.txt"
+  mint_rotating_tokens "$OUT"
   CREDENTIALS=$OUT/rotating.txt
 fi
 if [ "$CREDENTIAL" = api-keys ] || [ "$FOLLOW_CP" = 1 ]; then
