@@ -12,7 +12,7 @@ public sealed class ApiKeyRedisTests : IAsyncLifetime
         {
             config["Edge:ControlPlane:Url"] = controlPlane.Url;
             config["Edge:ControlPlane:ApiKey"] = controlPlane.EdgeKey;
-            config["Edge:ApiKeys:CacheDuration"] = "00:00:02";
+            config["Edge:ApiKeys:CacheDuration"] = "00:00:06"; // fresh for 3 s at each level
             config["Edge:Redis"] = redis;
             config["Edge:ApiKeys:CacheSigningKey"] = SharedKey; // both edges: the L2 is used only with its MAC key
         }
@@ -71,17 +71,23 @@ public sealed class ApiKeyRedisTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         }
         Assert.Equal(1, _controlPlane.Lookups);
+        var sinceFirst = System.Diagnostics.Stopwatch.StartNew();
         using (var second = await _second.Edge.GetAsync("/api/x", key))
         {
             Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         }
-        Assert.Equal(1, _controlPlane.Lookups); // served from the shared Redis L2
+        // Served from the shared Redis L2 — while the L2 record is fresh (3 s): a machine stalled longer than that makes the
+        // second edge's look-up legitimate, and the assertion would be about the machine, not the L2.
+        if (sinceFirst.Elapsed < TimeSpan.FromSeconds(2.5))
+        {
+            Assert.Equal(1, _controlPlane.Lookups);
+        }
 
         _controlPlane.Down = true;
         var unknown = _controlPlane.Issue("key_never_seen", "org_1", ["read:things"]);
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 2; i++)
         {
-            await Task.Delay(1100); // past the cache duration: every check goes back to FusionCache
+            await Task.Delay(3100); // past the fresh half of the cache duration: every check goes back to FusionCache
             foreach (var edge in new[] { _first.Edge, _second.Edge })
             {
                 using var known = await edge.GetAsync("/api/x", key);

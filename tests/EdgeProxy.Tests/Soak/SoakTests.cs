@@ -123,17 +123,19 @@ public sealed class SoakTests(ITestOutputHelper output)
             }
         }
 
-        async Task<(HttpStatusCode? Status, string? Code)> SendAsync(EdgeProcess edge, string token)
+        async Task<(HttpStatusCode? Status, string? Code, string? Detail)> SendAsync(EdgeProcess edge, string token)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, edge.Url + "/api/soak");
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
             using var response = await client.SendAsync(request);
-            string? code = null;
-            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            string? code = null, detail = null;
+            if (response.StatusCode != HttpStatusCode.OK && response.Content.Headers.ContentType?.MediaType == "application/problem+json")
             {
-                code = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.TryGetProperty("code", out var c) ? c.GetString() : null;
+                var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+                code = problem.TryGetProperty("code", out var c) ? c.GetString() : null;
+                detail = problem.TryGetProperty("detail", out var d) ? d.GetString() : null;
             }
-            return (response.StatusCode, code);
+            return (response.StatusCode, code, detail);
         }
 
         async Task<Session> CreateKeyAsync()
@@ -206,6 +208,8 @@ public sealed class SoakTests(ITestOutputHelper output)
         output.WriteLine($"capacity {capacity:F0} requests/s through 3 edges; soak rate {rps}/s ({workers} workers)");
 
         var wrong = new ConcurrentQueue<string>();
+        var unverifiedSamples = new ConcurrentQueue<string>();
+        long unverified = 0;
         var byStatus = new ConcurrentDictionary<int, long>();
         long rateLimited = 0, revocations = 0, logins = 0, rotations = 0, limitChanges = 0, inWindow = 0, keyRequests = 0, keyRevocations = 0;
         var propagation = new ConcurrentBag<double>();
@@ -274,14 +278,14 @@ public sealed class SoakTests(ITestOutputHelper output)
                 var sentAt = Stopwatch.GetTimestamp();
                 var loggingOut = Volatile.Read(ref session.LoggingOutAt);
                 var revokedAt = Volatile.Read(ref session.RevokedAt);
-                (HttpStatusCode? Status, string? Code) answer;
+                (HttpStatusCode? Status, string? Code, string? Detail) answer;
                 try
                 {
                     answer = await SendAsync(edge, session.Token);
                 }
                 catch (Exception error) when (error is HttpRequestException or TaskCanceledException)
                 {
-                    answer = (null, null);
+                    answer = (null, null, null);
                 }
                 var ms = Stopwatch.GetElapsedTime(sentAt).TotalMilliseconds;
                 windows.GetOrAdd((int)(run.Elapsed.TotalSeconds / windowSeconds), _ => []).Add(ms);
@@ -303,9 +307,16 @@ public sealed class SoakTests(ITestOutputHelper output)
                 {
                     Interlocked.Increment(ref rateLimited);
                 }
+                else if (status == 401 && answer.Detail is { } detail && detail.EndsWith("retry shortly.", StringComparison.Ordinal))
+                {
+                    // The edge could not reach anyone to verify (a stalled machine: the look-up outlived its timeout) and
+                    // refused rather than guess: fail-closed, not a wrong decision — counted, sampled and bounded below.
+                    Interlocked.Increment(ref unverified);
+                    unverifiedSamples.Enqueue($"{at} s: a live {(session.KeyId is null ? "session" : "API key")} got 401 \"{detail}\" from {edge.Url}");
+                }
                 else if (status != 200)
                 {
-                    wrong.Enqueue($"{at} s: a live {(session.KeyId is null ? "session" : "API key")} got {status} {answer.Code} from {edge.Url}");
+                    wrong.Enqueue($"{at} s: a live {(session.KeyId is null ? "session" : "API key")} got {status} {answer.Code} \"{answer.Detail}\" from {edge.Url}");
                 }
             }
         })).ToArray();
@@ -478,6 +489,8 @@ public sealed class SoakTests(ITestOutputHelper output)
             byStatus = byStatus.OrderBy(s => s.Key).ToDictionary(s => s.Key == 0 ? "no answer" : s.Key.ToString(CultureInfo.InvariantCulture), s => s.Value),
             wrongDecisions = wrong.Count,
             wrongSamples = wrong.Take(20).ToArray(),
+            unverifiedRefusals = unverified,
+            unverifiedSamples = unverifiedSamples.Take(20).ToArray(),
             logins,
             revocations,
             apiKeyRevocations = keyRevocations,
@@ -513,6 +526,8 @@ public sealed class SoakTests(ITestOutputHelper output)
             + $"p99 {Percentile(propagated, 0.99):F0} ms, max {propagated.LastOrDefault():F0} ms");
         output.WriteLine(json);
         Assert.True(wrong.IsEmpty, $"{wrong.Count} wrong decisions:\n" + string.Join("\n", wrong.Take(20)));
+        // Fail-closed refusals of live credentials are an availability cost, not a security one: rare, or something is broken.
+        Assert.True(unverified <= Math.Max(10, requests / 1000), $"{unverified} live credentials could not be verified:\n" + string.Join("\n", unverifiedSamples.Take(20)));
         // Coverage, not speed (a busy box slows the control plane): the run revoked, rotated and changed limits.
         Assert.True(revocations > 0 && keyRevocations > 0 && keyRequests > 0 && rotations > 0 && limitChanges > 0,
             $"{revocations} revocations, {keyRevocations} API-key revocations, {keyRequests} API-key requests, {rotations} rotations, {limitChanges} limit changes");
