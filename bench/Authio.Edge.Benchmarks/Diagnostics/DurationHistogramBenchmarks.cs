@@ -58,6 +58,19 @@ public class DurationHistogramBenchmarks
     [Benchmark(Description = "edge: DurationSeries.Record (series held by the route)")]
     public void Edge() => _series.Record(3_100);
 
+    private const int PerThread = 200_000;
+
+    /// <summary>Both cores of the box recording one series at once, as two requests of one route do under load.</summary>
+    [Benchmark(OperationsPerInvoke = 2 * PerThread, Description = "edge: DurationSeries.Record, two threads on one series (per record)")]
+    public void EdgeTwoThreads() => Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, _ =>
+    {
+        var series = _series;
+        for (var i = 0; i < PerThread; i++)
+        {
+            series.Record(3_100);
+        }
+    });
+
     private sealed class DiscardingExporter : BaseExporter<Metric>
     {
         public override ExportResult Export(in Batch<Metric> batch) => ExportResult.Success;

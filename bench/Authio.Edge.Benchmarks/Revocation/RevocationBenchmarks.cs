@@ -14,6 +14,9 @@ public class RevocationBenchmarks
     private RevocationSet _set = null!;
     private RevocationSet _orgLess = null!;
     private EdgeIdentity _clean = null!;
+    private RevocationStage _stage = null!;
+    private EdgeIdentity[] _rotating = null!;
+    private int _next;
     private readonly string _cleanJti = Guid.NewGuid().ToString("N");
 
     [GlobalSetup]
@@ -33,6 +36,14 @@ public class RevocationBenchmarks
             Subject = "user_" + Guid.NewGuid().ToString("N"), Org = "org_7", TokenId = _cleanJti, SessionId = "ses_" + Guid.NewGuid().ToString("N"),
             Scopes = [], ScopesHeader = "", AuthType = "jwt", ExpiresAt = long.MaxValue, IssuedAt = 1,
         };
+        // The stage as the edge holds it, and 1 000 credentials taking turns (load/run.sh's rotating tokens).
+        _stage = new RevocationStage(TimeProvider.System, 1_000_000, 0.001, null);
+        _stage.Replace(revoked, 1);
+        _rotating = Enumerable.Range(0, 1000).Select(i => new EdgeIdentity
+        {
+            Subject = "user_" + Guid.NewGuid().ToString("N"), Org = "org_" + i % 10, TokenId = Guid.NewGuid().ToString("N"),
+            SessionId = "ses_" + Guid.NewGuid().ToString("N"), Scopes = [], ScopesHeader = "", AuthType = "jwt", ExpiresAt = long.MaxValue, IssuedAt = 1,
+        }).ToArray();
     }
 
     [Benchmark(Description = "bloom check, one id (negative)")]
@@ -43,4 +54,24 @@ public class RevocationBenchmarks
 
     [Benchmark(Description = "same, plus org-less user not-befores from an older control plane (two user probes)")]
     public bool TokenOrgLess() => _orgLess.IsRevoked(_clean, 100);
+
+    [Benchmark(Description = "stage, a credential's first check under this snapshot (hash and probe, then remember)")]
+    public bool StageFirst()
+    {
+        _clean.CleanInRevocationGeneration = 0;
+        return _stage.Check(_clean) == RevocationVerdict.Clean;
+    }
+
+    [Benchmark(Description = "stage, the same credential again (remembered clean for this snapshot)")]
+    public bool StageRepeat() => _stage.Check(_clean) == RevocationVerdict.Clean;
+
+    [Benchmark(Description = "set, 1 000 credentials in turn (hash and probe every time)")]
+    public bool RotatingHashed()
+    {
+        var identity = _rotating[_next++ % _rotating.Length];
+        return _set.IsRevoked(identity, 100);
+    }
+
+    [Benchmark(Description = "stage, 1 000 credentials in turn (remembered clean)")]
+    public bool RotatingRemembered() => _stage.Check(_rotating[_next++ % _rotating.Length]) == RevocationVerdict.Clean;
 }

@@ -119,6 +119,14 @@ internal sealed class EdgeIdentity
     public required string AuthType { get => _traits.AuthType; init => _traits.AuthType = value; }
     public long ExpiresAt { get; init; }
     public long IssuedAt { get; init; }
+
+    /// <summary>
+    /// The revocation snapshot (<see cref="Revocation.RevocationSet.Generation"/>) whose filter last passed every id of
+    /// this identity (0: none yet). A snapshot's verdict on an identity can only turn from revoked to clean as time
+    /// passes, never back, so until the next snapshot a repeat of the credential skips hashing and probing its ids
+    /// (RevocationBenchmarks). Written by whichever request checked last: an older generation only means a re-check.
+    /// </summary>
+    internal long CleanInRevocationGeneration;
     /// <summary>The key that verified the token; when it is retired the identity is no longer trusted.</summary>
     public SigningKey? Key { get => _traits.Key; init => _traits.Key = value; }
 

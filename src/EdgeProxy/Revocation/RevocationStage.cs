@@ -53,8 +53,21 @@ internal sealed class RevocationStage : IRevocationCheck
 
     public RevocationVerdict Check(EdgeIdentity identity)
     {
-        var verdict = _current.Check(identity, _time.GetUtcNow().ToUnixTimeSeconds(), out var positiveAt);
-        if (positiveAt != 0 && _metrics is { } metrics)
+        var set = _current;
+        if (Volatile.Read(ref identity.CleanInRevocationGeneration) == set.Generation)
+        {
+            return RevocationVerdict.Clean; // this snapshot's filter passed it before, and time cannot revoke it
+        }
+        var verdict = set.Check(identity, _time.GetUtcNow().ToUnixTimeSeconds(), out var positiveAt);
+        if (positiveAt == 0)
+        {
+            // The filter alone answered (a positive is re-checked every time, so its metrics count every request).
+            if (verdict == RevocationVerdict.Clean)
+            {
+                Volatile.Write(ref identity.CleanInRevocationGeneration, set.Generation);
+            }
+        }
+        else if (_metrics is { } metrics)
         {
             // Settled in memory (the exact tail) unless it is left to the remote set (ConfirmAsync).
             metrics.FilterPositive();

@@ -94,6 +94,49 @@ public sealed class RevocationSetTests
     }
 
     [Fact]
+    public void A_clean_answer_is_remembered_for_its_snapshot_only()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(1));
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var stage = new RevocationStage(time);
+        stage.Apply([new RevokedId(RevocationKind.SessionId, "sid-other", now + 60)], 1);
+        var identity = Identity(jti: "jti-a", sid: "sid-a", sub: "user_a", iat: now);
+        Assert.Equal(RevocationVerdict.Clean, stage.Check(identity));
+        Assert.Equal(stage.Current.Generation, identity.CleanInRevocationGeneration);
+        Assert.Equal(RevocationVerdict.Clean, stage.Check(identity));
+
+        // Any new snapshot re-checks: its session, then its user's sign-out everywhere, each revoke it at once.
+        stage.Apply([new RevokedId(RevocationKind.SessionId, "sid-a", now + 60)], 2);
+        Assert.Equal(RevocationVerdict.Revoked, stage.Check(identity));
+        var second = Identity(jti: "jti-b", sid: "sid-b", sub: "user_b", iat: now);
+        Assert.Equal(RevocationVerdict.Clean, stage.Check(second));
+        stage.Apply([new RevokedId(RevocationKind.UserNotBefore, "user_b", now + 60, NotBeforeUnix: now + 1)], 3);
+        Assert.Equal(RevocationVerdict.Revoked, stage.Check(second));
+
+        // Another edge's stage in the same process: what the first remembered means nothing to it.
+        var other = new RevocationStage(time);
+        other.Apply([new RevokedId(RevocationKind.TokenId, "jti-c", now + 60)], 1);
+        var third = Identity(jti: "jti-c", sid: "sid-c", iat: now);
+        Assert.Equal(RevocationVerdict.Clean, stage.Check(third));
+        Assert.Equal(RevocationVerdict.Revoked, other.Check(third));
+
+        // Revocations outlive nothing: once the session's entry lapses, the same identity is clean again.
+        time.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal(RevocationVerdict.Clean, stage.Check(identity));
+    }
+
+    [Fact]
+    public void A_filter_positive_is_settled_on_every_check_not_remembered()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(1));
+        var stage = new RevocationStage(time, capacity: 64, falsePositiveRate: 0.5, redis: null);
+        stage.Apply(Enumerable.Range(0, 64).Select(i => new RevokedId(RevocationKind.TokenId, "jti-" + i, long.MaxValue)).ToArray(), 1);
+        var positive = Enumerable.Range(0, 1000).Select(i => Identity(jti: "clean-" + i)).First(c => stage.Current.Bloom.MightContain(RevocationKind.TokenId, c.TokenId!));
+        Assert.Equal(RevocationVerdict.Clean, stage.Check(positive));
+        Assert.Equal(0, positive.CleanInRevocationGeneration);
+    }
+
+    [Fact]
     public void Growing_past_capacity_rebuilds_and_keeps_every_live_entry()
     {
         var set = RevocationSet.Empty(64, 0.001);
