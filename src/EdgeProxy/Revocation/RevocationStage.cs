@@ -61,11 +61,8 @@ internal sealed class RevocationStage : IRevocationCheck
         var verdict = set.Check(identity, _time.GetUtcNow().ToUnixTimeSeconds(), out var positiveAt);
         if (positiveAt == 0)
         {
-            // The filter alone answered (a positive is re-checked every time, so its metrics count every request).
-            if (verdict == RevocationVerdict.Clean)
-            {
-                Volatile.Write(ref identity.CleanInRevocationGeneration, set.Generation);
-            }
+            // No filter positive: clean, remembered (a positive is settled again every time, so its metrics count every request).
+            Volatile.Write(ref identity.CleanInRevocationGeneration, set.Generation);
         }
         else if (_metrics is { } metrics)
         {

@@ -307,7 +307,8 @@ public sealed class SoakTests(ITestOutputHelper output)
                 {
                     Interlocked.Increment(ref rateLimited);
                 }
-                else if (status == 401 && answer.Detail is { } detail && detail.EndsWith("retry shortly.", StringComparison.Ordinal))
+                else if (status == 401 && answer.Detail is { } detail
+                    && (detail == EdgeProxy.ApiKeys.ApiKeyAuthenticator.CannotVerify.Detail || detail == EdgeProxy.Errors.EdgeError.RevocationUnavailable.Detail))
                 {
                     // The edge could not reach anyone to verify (a stalled machine: the look-up outlived its timeout) and
                     // refused rather than guess: fail-closed, not a wrong decision — counted, sampled and bounded below.
