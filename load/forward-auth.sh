@@ -2,7 +2,7 @@
 # Forward-auth under wrk: bare nginx in front of the upstream vs nginx + the edge's forward-auth listener
 # (deploy/forward-auth/nginx.conf as shipped) vs nginx + an ES256 check in njs (load/forward-auth/jwt.js), all with
 # one repeated valid token, rounds alternating the order. Prints every round's RPS ratio to bare nginx and the median.
-# Usage: load/forward-auth.sh   (env: THREADS=2 CONNS=64 DURATION=8s WARMUP=2s ROUNDS=5, ports via *_PORT).
+# Usage: load/forward-auth.sh   (env: THREADS=2 CONNS=64 DURATION=8s WARMUP=2s PREWARM=20s ROUNDS=5, ports via *_PORT).
 # Needs nginx (nginx-light) and, for the njs anchor, libnginx-mod-http-js; without it that target is skipped.
 set -euo pipefail
 
@@ -13,7 +13,12 @@ THREADS="${THREADS:-2}"
 CONNS="${CONNS:-64}"
 DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-2s}"
+PREWARM="${PREWARM:-20s}"
 ROUNDS="${ROUNDS:-5}"
+[[ "$ROUNDS" =~ ^[1-9][0-9]{0,2}$ ]] || { echo "ROUNDS must be a whole number from 1 to 999, not '$ROUNDS'" >&2; exit 2; }
+for knob in DURATION WARMUP PREWARM; do
+  [[ "${!knob}" =~ ^[1-9][0-9]{0,3}s$ ]] || { echo "$knob must be a whole number of seconds like 2s, not '${!knob}'" >&2; exit 2; }
+done
 UP_PORT="${UP_PORT:-18281}"
 EDGE_PORT="${EDGE_PORT:-18282}"
 EDGE_ADMIN_PORT="${EDGE_ADMIN_PORT:-18283}"
@@ -142,6 +147,10 @@ bench() { # target round port
     | tee -a "$RESULTS" | awk -F'\t' '{ printf "   %-12s #%s %8s rps  p50 %7s ms  p99 %7s ms  non-2xx %s\n", $1, $2, $3, $4, $5, $6 }'
 }
 
+# The edge is JIT-compiled: a fresh process keeps compiling for its first 20–25 s under load (load/README.md "Launches"),
+# so it is loaded for PREWARM, unrecorded, before the first round; nginx is native and needs none.
+echo "== pre-warm: $PREWARM of load on nginx+edge, unrecorded"
+TOKENS_FILE="$OUT/single.txt" wrk -t"$THREADS" -c"$CONNS" -d"$PREWARM" -s "$LUA" "http://127.0.0.1:$AUTH_PORT/api/items" > /dev/null
 echo "== wrk -t$THREADS -c$CONNS, warm-up $WARMUP then $DURATION per target, $ROUNDS rounds ($(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 TARGETS=("bare-nginx $BARE_PORT" "nginx+edge $AUTH_PORT")
 [ "$HAVE_NJS" = 1 ] && TARGETS+=("nginx+njs $NJS_PORT")
