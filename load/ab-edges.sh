@@ -8,12 +8,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"; OUT="$ROOT/load/out/ab-
 A_DLL="${A_DLL:?A_DLL: the edge build to compare against}"
 B_DLL="${B_DLL:-$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll}"
 ROUNDS="${ROUNDS:-6}"
-[[ "$ROUNDS" =~ ^[1-9][0-9]{0,2}$ ]] || { echo "ROUNDS must be a whole number from 1 to 999, not '$ROUNDS'" >&2; exit 2; }
+source "$ROOT/load/lib.sh"
+require_counts ROUNDS
 [[ -f "$A_DLL" && -f "$B_DLL" ]] || { echo "no edge build at A_DLL=$A_DLL or B_DLL=$B_DLL (dotnet build -c Release src/EdgeProxy)" >&2; exit 2; }
 TOOLS=(dotnet "$ROOT/load/Authio.Load.Tools/bin/Release/net10.0/Authio.Load.Tools.dll")
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
-source "$ROOT/load/lib.sh"
 require_free_ports 19281 19283 19284 19285 19286
 export Logging__LogLevel__Default=Warning
 "${TOOLS[@]}" upstream --port 19281 > "$OUT/up.log" 2>&1 & PIDS+=($!)

@@ -15,10 +15,9 @@ DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-2s}"
 PREWARM="${PREWARM:-20s}"
 ROUNDS="${ROUNDS:-5}"
-[[ "$ROUNDS" =~ ^[1-9][0-9]{0,2}$ ]] || { echo "ROUNDS must be a whole number from 1 to 999, not '$ROUNDS'" >&2; exit 2; }
-for knob in DURATION WARMUP PREWARM; do
-  [[ "${!knob}" =~ ^[1-9][0-9]{0,3}s$ ]] || { echo "$knob must be a whole number of seconds like 2s, not '${!knob}'" >&2; exit 2; }
-done
+source "$ROOT/load/lib.sh"
+require_counts ROUNDS
+require_seconds DURATION WARMUP PREWARM
 UP_PORT="${UP_PORT:-18281}"
 EDGE_PORT="${EDGE_PORT:-18282}"
 EDGE_ADMIN_PORT="${EDGE_ADMIN_PORT:-18283}"
@@ -41,7 +40,6 @@ trap 'exit 130' INT TERM
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
 [ -x "$NGINX" ] || { echo "nginx not found: apt-get install -y nginx-light" >&2; exit 1; }
-source "$ROOT/load/lib.sh"
 require_free_ports "$UP_PORT" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$FA_PORT" "$BARE_PORT" "$AUTH_PORT" "$NJS_PORT"
 build_edge_and_tools
 EDGE=(dotnet "$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll")

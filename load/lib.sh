@@ -1,5 +1,21 @@
 # Shared by the load scripts: sourced, not run. Needs ROOT (the repository root).
 
+# Stops the script (exit 2) unless every named variable is a whole number from 1 to 999 (rounds, slices).
+require_counts() {
+  local knob
+  for knob in "$@"; do
+    [[ "${!knob}" =~ ^[1-9][0-9]{0,2}$ ]] || { echo "$knob must be a whole number from 1 to 999, not '${!knob}'" >&2; exit 2; }
+  done
+}
+
+# Stops the script (exit 2) unless every named variable is a whole number of seconds as wrk takes it, like 2s.
+require_seconds() {
+  local knob
+  for knob in "$@"; do
+    [[ "${!knob}" =~ ^[1-9][0-9]{0,3}s$ ]] || { echo "$knob must be a whole number of seconds like 2s, not '${!knob}'" >&2; exit 2; }
+  done
+}
+
 # Stops the script when any of the given loopback ports is taken: a stale process would answer in our stead.
 require_free_ports() {
   local port

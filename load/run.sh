@@ -27,12 +27,9 @@ PREWARM="${PREWARM:-20s}"
 # The median of the per-round ratios is the figure.
 ROUNDS="${ROUNDS:-5}"
 [[ "${DIAGNOSTICS:-0}" =~ ^[01]$ ]] || { echo "DIAGNOSTICS must be 0 or 1, not '$DIAGNOSTICS'" >&2; exit 2; }
-for knob in ROUNDS SLICES; do
-  [[ "${!knob}" =~ ^[1-9][0-9]{0,2}$ ]] || { echo "$knob must be a whole number from 1 to 999, not '${!knob}'" >&2; exit 2; }
-done
-for knob in SLICE DURATION WARMUP PREWARM; do
-  [[ "${!knob}" =~ ^[1-9][0-9]{0,3}s$ ]] || { echo "$knob must be a whole number of seconds like 2s, not '${!knob}'" >&2; exit 2; }
-done
+source "$ROOT/load/lib.sh"
+require_counts ROUNDS SLICES
+require_seconds SLICE DURATION WARMUP PREWARM
 UP_PORT="${UP_PORT:-18181}"
 BARE_PORT="${BARE_PORT:-18182}"
 EDGE_PORT="${EDGE_PORT:-18183}"
@@ -62,7 +59,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get update && apt-get install -y wrk" >&2; exit 1; }
-source "$ROOT/load/lib.sh"
 require_free_ports "$UP_PORT" "$BARE_PORT" "$EDGE_PORT" "$EDGE_ADMIN_PORT" "$NOCACHE_PORT" "$NOCACHE_ADMIN_PORT" "$ANON_PORT" "$ANON_ADMIN_PORT" "$TWIN_PORT" "$TWIN_ADMIN_PORT" \
   "$TRACED_PORT" "$TRACED_ADMIN_PORT" "$SINK_PORT" "$CP_PORT" "$BARE_IDS_PORT"
 
