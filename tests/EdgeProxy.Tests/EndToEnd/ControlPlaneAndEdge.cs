@@ -24,6 +24,20 @@ public abstract class ControlPlaneAndEdge(bool withRedis, bool postgres = false)
     {
     }
 
+    /// <summary>
+    /// The edge runs on a test clock, frozen at its start; the control plane on the real one. A token issued more than
+    /// the edge's clock skew after the edge started would look issued in the edge's future (401), so a suite that spends
+    /// long in a browser brings the edge's clock up to now before it presents a fresh token. Never moves it back.
+    /// </summary>
+    private protected void EdgeClockToNow()
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (now > Edge.Time.GetUtcNow())
+        {
+            Edge.Time.SetUtcNow(now);
+        }
+    }
+
     public async Task InitializeAsync()
     {
         Redis = withRedis ? await RedisProcess.StartAsync() : null;

@@ -36,13 +36,29 @@ public sealed class PostgresStopFaultTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString()!;
         }
-        async Task<HttpResponseMessage> CpAsync(HttpMethod method, string path, string token, object? body = null)
+        async Task<HttpResponseMessage> CpAsync(HttpMethod method, string path, string token, object? body = null, int seconds = 10)
         {
             using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
             request.Headers.Authorization = new("Bearer", token);
             // An answer within 10 s or none: a write left hanging by the outage is a failure of its own.
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
             return await cp.Http.SendAsync(request, timeout.Token);
+        }
+        // The checks after the restart read everything back; on a busy CI machine that is not the outage's claim, so
+        // they get longer, and a read that still gets no answer names itself and shows the control plane's log.
+        async Task<HttpResponseMessage> ReadBackAsync(string path, string token)
+        {
+            var started = Stopwatch.StartNew();
+            try
+            {
+                return await CpAsync(HttpMethod.Get, path, token, seconds: 30);
+            }
+            catch (TaskCanceledException)
+            {
+                Assert.Fail($"GET {path}: no answer in {started.Elapsed.TotalSeconds:F0} s after PostgreSQL restarted; control plane: "
+                    + cp.Output[^Math.Min(cp.Output.Length, 4000)..]);
+                throw;
+            }
         }
 
         var admin = await LoginAsync();
@@ -162,11 +178,13 @@ public sealed class PostgresStopFaultTests(ITestOutputHelper output)
         // No acknowledged write lost.
         foreach (var id in acknowledged)
         {
-            using var read = await CpAsync(HttpMethod.Get, $"/v1/api-keys/{id}", admin);
+            using var read = await ReadBackAsync($"/v1/api-keys/{id}", admin);
             Assert.True(read.StatusCode == HttpStatusCode.OK, $"acknowledged API key {id} is gone: {(int)read.StatusCode}");
         }
-        using (var verify = await CpAsync(HttpMethod.Get, "/v1/audit-events/verify", admin))
+        var verifying = Stopwatch.StartNew();
+        using (var verify = await ReadBackAsync("/v1/audit-events/verify", admin))
         {
+            output.WriteLine($"audit chain verified in {verifying.Elapsed.TotalMilliseconds:F0} ms");
             var report = await verify.Content.ReadFromJsonAsync<JsonElement>();
             Assert.True(report.GetProperty("ok").GetBoolean(), report.ToString());
         }

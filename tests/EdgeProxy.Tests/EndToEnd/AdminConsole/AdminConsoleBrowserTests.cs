@@ -96,6 +96,7 @@ public sealed class AdminConsoleBrowserTests() : ControlPlaneAndEdge(withRedis: 
         await SignInAsync(bob, "bob@acme.test");
         await Expect(bob.GetByTestId("who")).ToContainTextAsync("create");
         Assert.NotNull(bobToken);
+        EdgeClockToNow();
         Assert.Equal(HttpStatusCode.OK, await AtEdge(bobToken));
 
         // The admin sees Bob's session (user agent inert) and terminates it.

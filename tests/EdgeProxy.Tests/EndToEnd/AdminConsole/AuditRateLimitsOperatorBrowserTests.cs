@@ -60,6 +60,7 @@ public sealed class AuditRateLimitsOperatorBrowserTests() : ControlPlaneAndEdge(
             await Task.Delay(20);
         }
         var token = await Cp.AccessTokenAsync();
+        EdgeClockToNow();
         for (var i = 0; i < 3; i++)
         {
             using var admitted = await Edge.GetAsync("/api/hello", token);

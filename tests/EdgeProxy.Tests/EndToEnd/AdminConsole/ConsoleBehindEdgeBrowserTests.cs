@@ -52,16 +52,6 @@ public sealed class ConsoleBehindEdgeBrowserTests(ITestOutputHelper output) : Co
         }
     }
 
-    /// <summary>The edge runs on a test clock; tokens the control plane issues now must not look issued in its future.</summary>
-    private void EdgeClockToNow()
-    {
-        var now = DateTimeOffset.UtcNow;
-        if (now > Edge.Time.GetUtcNow())
-        {
-            Edge.Time.SetUtcNow(now);
-        }
-    }
-
     /// <summary>Loads <paramref name="url"/> in a fresh context (nothing cached) and returns its first contentful paint in ms.</summary>
     private static async Task<double> FirstPaintAsync(IBrowser browser, string url)
     {
