@@ -48,10 +48,11 @@ public abstract class AuthorityEndToEndTests(bool postgres) : ControlPlaneAndEdg
             Assert.Equal(HttpStatusCode.Unauthorized, mint.StatusCode);
         }
 
-        // Edge: within the propagation bound (the feed's long poll answers on commit; 2 s is generous).
+        // Edge: once the feed carries it (its long poll answers on commit, in milliseconds; 10 s only keeps a stalled
+        // CI machine from failing a correct edge — propagation times are load/README.md's, not this test's).
         while (await AtEdge(mod) != HttpStatusCode.Unauthorized || await AtEdge(key) != HttpStatusCode.Unauthorized)
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"still accepted at the edge after {clock.Elapsed}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"still accepted at the edge after {clock.Elapsed}");
             await Task.Delay(20);
         }
     }

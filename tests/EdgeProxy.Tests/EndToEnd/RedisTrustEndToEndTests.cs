@@ -180,7 +180,7 @@ public sealed class RedisTrustEndToEndTests() : ControlPlaneAndEdge(withRedis: t
         var clock = Stopwatch.StartNew();
         while ((realEntry = server.Keys(pattern: "*" + realDigest + "*").Select(k => (string?)k).FirstOrDefault()) is null)
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "the edge never wrote the key's record to the L2");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the edge never wrote the key's record to the L2");
             await Task.Delay(50);
         }
         var sealedValue = (byte[])(await db.HashGetAsync(realEntry, "data"))!;

@@ -81,7 +81,7 @@ public sealed partial class KeyConsoleBrowserTests() : ControlPlaneAndEdge(withR
         var clock = Stopwatch.StartNew();
         while (await AtEdge(key) != HttpStatusCode.Unauthorized)
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"revoked key still accepted at the edge after {clock.Elapsed}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"revoked key still accepted at the edge after {clock.Elapsed}");
             await Task.Delay(50);
         }
 
