@@ -83,7 +83,7 @@ internal sealed partial class ApiKeyAuthenticator
     public static readonly EdgeError Invalid = EdgeError.Unauthorized("The API key is not valid.");
     public static readonly EdgeError Revoked = EdgeError.Unauthorized("The API key has been revoked.");
     public static readonly EdgeError Expired = EdgeError.Unauthorized("The API key has expired.");
-    public static readonly EdgeError CannotVerify = EdgeError.Unauthorized("The API key could not be verified right now; retry shortly.");
+    public static readonly EdgeError CannotVerify = EdgeError.Unverifiable("The API key could not be verified right now; retry shortly.");
     public static readonly EdgeError TestKeyOnLiveEdge = EdgeError.Unauthorized("This edge accepts live keys (sk_live_) only; the request used a test key.");
     public static readonly EdgeError LiveKeyOnTestEdge = EdgeError.Unauthorized("This edge accepts test keys (sk_test_) only; the request used a live key.");
 

@@ -26,6 +26,8 @@ internal sealed class EdgeError
     public string Detail { get; }
     public string? WwwAuthenticate { get; }
     public byte[] Body { get; }
+    /// <summary>A <c>Retry-After</c> the answer always carries (0: none); a 429 carries its own, at least 1 s.</summary>
+    public long RetryAfterSeconds { get; private init; }
 
     private static byte[] Serialize(int status, string code, string title, string detail)
     {
@@ -53,6 +55,15 @@ internal sealed class EdgeError
 
     internal static EdgeError Unauthorized(string detail) =>
         new(401, ErrorCodes.Unauthorized, "Unauthorized", detail, InvalidToken(detail));
+
+    /// <summary>
+    /// A credential the edge could not check right now: refused, never admitted on a guess, but no verdict on the
+    /// credential — a bare challenge (not <c>invalid_token</c>), its own code and a Retry-After, so a client retries
+    /// instead of discarding its key or signing its user out. 401, not 503: the edge's dependencies failing never turns
+    /// into a 5xx for traffic, and a forward-auth proxy passes a 401 through where it would turn a 503 into its own 500.
+    /// </summary>
+    internal static EdgeError Unverifiable(string detail) =>
+        new(401, ErrorCodes.VerificationUnavailable, "Unauthorized", detail, BareChallenge) { RetryAfterSeconds = 1 };
 
     public static readonly EdgeError MissingCredential = new(401, ErrorCodes.Unauthorized, "Unauthorized",
         "This route requires a credential: send 'Authorization: Bearer <token>'.", BareChallenge);
@@ -102,7 +113,7 @@ internal sealed class EdgeError
     /// <c>Edge:Revocation:FailClosed</c>: the credential's id is in the bloom filter and the exact set (Redis) cannot be
     /// consulted; a revoked credential must never pass, so this one does not either.
     /// </summary>
-    public static readonly EdgeError RevocationUnavailable = Unauthorized("The credential's revocation status cannot be verified right now; retry shortly.");
+    public static readonly EdgeError RevocationUnavailable = Unverifiable("The credential's revocation status cannot be verified right now; retry shortly.");
 
     public static readonly EdgeError TooManyFailures = new(429, ErrorCodes.RateLimitExceeded, "Too many requests",
         "Too many failed authentication attempts from this client; retry later.", null);

@@ -10,7 +10,8 @@ namespace Authio.EdgeProxy.Pipeline;
 /// The one writer of the edge's own answers: every refusal of every stage (request hygiene, routing, authentication,
 /// authorization, rate limits, a full WebSocket registry) and every failed forward. It decides the format: a
 /// trailers-only <c>grpc-status</c> for gRPC callers (<see cref="GrpcResponses"/>), else the error's cached,
-/// pre-serialized problem+json body. A 429 always says when to retry (<c>Retry-After</c>, at least 1 s). Nothing is
+/// pre-serialized problem+json body. A 429 always says when to retry (<c>Retry-After</c>, at least 1 s), and so does a
+/// credential that could not be checked right now (<see cref="EdgeError.RetryAfterSeconds"/>). Nothing is
 /// serialized or formatted per answer: 0 B (GrpcDenialAllocationTests, DenialBenchmarks).
 /// </summary>
 internal static class EdgeResponses
@@ -24,7 +25,7 @@ internal static class EdgeResponses
     public static Task WriteAsync(HttpContext context, in RateLimitDecision decision) =>
         WriteAsync(context, EdgeError.RateLimited, decision.RetryAfterSeconds);
 
-    /// <summary>Writes <paramref name="error"/>; <paramref name="retryAfterSeconds"/> counts for a 429 only.</summary>
+    /// <summary>Writes <paramref name="error"/>; <paramref name="retryAfterSeconds"/> counts for a 429 only (others carry their own, if any).</summary>
     public static Task WriteAsync(HttpContext context, EdgeError error, long retryAfterSeconds)
     {
         var response = context.Response;
@@ -32,7 +33,7 @@ internal static class EdgeResponses
         {
             response.Headers[HeaderNames.WWWAuthenticate] = error.WwwAuthenticate;
         }
-        retryAfterSeconds = error.Status == StatusCodes.Status429TooManyRequests ? Math.Max(1L, retryAfterSeconds) : 0;
+        retryAfterSeconds = error.Status == StatusCodes.Status429TooManyRequests ? Math.Max(1L, retryAfterSeconds) : error.RetryAfterSeconds;
         if (retryAfterSeconds > 0)
         {
             response.Headers[HeaderNames.RetryAfter] = Seconds(retryAfterSeconds);

@@ -24,6 +24,13 @@ public static class ErrorCodes
     /// same request can be retried.
     /// </summary>
     public const string StoreUnavailable = "store_unavailable";
+    /// <summary>
+    /// The edge could not check the credential right now and refused rather than guess (401, bare <c>Bearer</c> challenge,
+    /// <c>Retry-After: 1</c>): an API key its caches do not hold while the control plane is unreachable, slow or its
+    /// look-ups saturated, or a revocation-filter hit while the exact set cannot be asked (<c>Edge:Revocation:FailClosed</c>).
+    /// Not a verdict on the credential: retry it shortly; do not discard it or sign the user out.
+    /// </summary>
+    public const string VerificationUnavailable = "verification_unavailable";
     public const string BadGateway = "bad_gateway";
     /// <summary>The edge has no healthy destination for the route's cluster (503).</summary>
     public const string UpstreamUnavailable = "upstream_unavailable";

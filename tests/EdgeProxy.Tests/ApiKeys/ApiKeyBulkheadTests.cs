@@ -59,7 +59,7 @@ public sealed class ApiKeyBulkheadTests : IAsyncLifetime
         Assert.Equal(48, refused.Length);
         foreach (var response in refused)
         {
-            await ProblemAssert.Is(await response, 401, "unauthorized");
+            await ProblemAssert.Unverifiable(await response); // not looked up: no verdict on the key
         }
         Assert.Equal(4, _controlPlane.Lookups);
 
@@ -67,7 +67,7 @@ public sealed class ApiKeyBulkheadTests : IAsyncLifetime
         hold.SetResult();
         foreach (var response in flood.Except(refused))
         {
-            await ProblemAssert.Is(await response, 401, "unauthorized");
+            await ProblemAssert.Is(await response, 401, "unauthorized"); // looked up: unknown
         }
         foreach (var response in flood)
         {
@@ -99,7 +99,7 @@ public sealed class ApiKeyBulkheadTests : IAsyncLifetime
         foreach (var response in stuck)
         {
             using var r = await response.WaitAsync(TimeSpan.FromSeconds(20));
-            await ProblemAssert.Is(r, 401, "unauthorized");
+            await ProblemAssert.Unverifiable(r);
         }
         Assert.Equal(4, _controlPlane.Lookups); // the queued 8 gave up without calling
 

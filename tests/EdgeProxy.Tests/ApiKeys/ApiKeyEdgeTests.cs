@@ -162,7 +162,7 @@ public sealed class ApiKeyEdgeTests : IAsyncLifetime
             using var known = await Edge.GetAsync("/api/x", key);
             Assert.Equal(HttpStatusCode.OK, known.StatusCode);
             using var fresh = await Edge.GetAsync("/api/x", unknown);
-            await ProblemAssert.Is(fresh, 401, "unauthorized");
+            await ProblemAssert.Unverifiable(fresh);
         }
     }
 

@@ -93,7 +93,7 @@ public sealed class ApiKeyRedisTests : IAsyncLifetime
                 using var known = await edge.GetAsync("/api/x", key);
                 Assert.Equal(HttpStatusCode.OK, known.StatusCode);
                 using var fresh = await edge.GetAsync("/api/x", unknown);
-                Assert.Equal(HttpStatusCode.Unauthorized, fresh.StatusCode);
+                await ProblemAssert.Unverifiable(fresh);
             }
         }
     }

@@ -172,6 +172,18 @@ public static class ProblemAssert
         return json;
     }
 
+    /// <summary>
+    /// The refusal of a credential the edge could not check right now: 401 <c>verification_unavailable</c>, a bare
+    /// challenge (not <c>invalid_token</c>: no verdict on the credential) and <c>Retry-After: 1</c>.
+    /// </summary>
+    public static async Task<System.Text.Json.JsonElement> Unverifiable(HttpResponseMessage response)
+    {
+        var json = await Is(response, 401, Authio.Shared.Errors.ErrorCodes.VerificationUnavailable);
+        Assert.Equal("Bearer", Challenge(response));
+        Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+        return json;
+    }
+
     public static string? Challenge(HttpResponseMessage response) =>
         response.Headers.WwwAuthenticate.Count == 0 ? null : string.Join(", ", response.Headers.WwwAuthenticate.Select(h => h.ToString()));
 }

@@ -307,8 +307,7 @@ public sealed class SoakTests(ITestOutputHelper output)
                 {
                     Interlocked.Increment(ref rateLimited);
                 }
-                else if (status == 401 && answer.Detail is { } detail
-                    && (detail == EdgeProxy.ApiKeys.ApiKeyAuthenticator.CannotVerify.Detail || detail == EdgeProxy.Errors.EdgeError.RevocationUnavailable.Detail))
+                else if (status == 401 && answer.Code == Authio.Shared.Errors.ErrorCodes.VerificationUnavailable && answer.Detail is { } detail)
                 {
                     // The edge could not reach anyone to verify (a stalled machine: the look-up outlived its timeout) and
                     // refused rather than guess: fail-closed, not a wrong decision — counted, sampled and bounded below.
