@@ -47,12 +47,12 @@ internal sealed class CallerAuthority(SessionStore store, EdgeChangeStore change
 
     /// <summary>Entries served from the cache and read from the store, for tests and the benchmark.</summary>
     public long Hits => Interlocked.Read(ref _hits);
-
-    /// <summary>The change log's sequence number as last polled (tests wait on it rather than on a wall-clock bound).</summary>
-    public long ObservedSequence => Volatile.Read(ref _seq);
     public long Misses => Interlocked.Read(ref _misses);
     private long _hits;
     private long _misses;
+
+    /// <summary>The change log's sequence number as last polled (tests wait on it rather than on a wall-clock bound).</summary>
+    public long ObservedSequence => Volatile.Read(ref _seq);
 
     /// <summary>Validated access tokens cached at most (a few hundred bytes each); emptied when full.</summary>
     public const int MaxTokens = 20_000;
