@@ -39,27 +39,4 @@ public sealed class GrpcDenialAllocationTests
         Assert.Equal("7000", context.Response.Headers["grpc-retry-pushback-ms"]);
         Assert.Equal("application/grpc", context.Response.ContentType);
     }
-
-    [Fact]
-    public void A_credential_that_could_not_be_checked_tells_grpc_and_http_callers_to_retry()
-    {
-        var grpc = new DefaultHttpContext();
-        grpc.Request.Headers.ContentType = "application/grpc";
-        _ = EdgeResponses.WriteAsync(grpc, EdgeError.RevocationUnavailable);
-        Assert.Equal("16", grpc.Response.Headers["grpc-status"]);
-        Assert.Equal("verification_unavailable", grpc.Response.Headers["grpc-message"]);
-        Assert.Equal("1", grpc.Response.Headers.RetryAfter);
-        Assert.Equal("1000", grpc.Response.Headers["grpc-retry-pushback-ms"]);
-
-        var http = new DefaultHttpContext();
-        _ = EdgeResponses.WriteAsync(http, EdgeProxy.ApiKeys.ApiKeyAuthenticator.CannotVerify);
-        Assert.Equal(StatusCodes.Status401Unauthorized, http.Response.StatusCode);
-        Assert.Equal("1", http.Response.Headers.RetryAfter);
-        Assert.Equal("Bearer", http.Response.Headers.WWWAuthenticate);
-
-        // A verdict on the credential carries no Retry-After: retrying the same token would not help.
-        var refused = new DefaultHttpContext();
-        _ = EdgeResponses.WriteAsync(refused, EdgeError.BadSignature);
-        Assert.Equal(0, refused.Response.Headers.RetryAfter.Count);
-    }
 }
