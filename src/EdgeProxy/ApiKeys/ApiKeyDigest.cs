@@ -1,19 +1,114 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 
 namespace Authio.EdgeProxy.ApiKeys;
 
 /// <summary>
-/// SHA-256 (FIPS 180-4) of an API key, at most two 64-byte blocks, entirely on the stack. The platform's one-shot
-/// <c>SHA256.HashData</c> goes through OpenSSL and costs ≈ 950 ns per call for a 54-byte key on this hardware (context
-/// fetch and setup dominate), which alone breaks the ≤ 1 μs cached-key budget; this brings the whole cached-key check to ≈ 550 ns
-/// (bench: ApiKeyBenchmarks, 1.1 μs with the platform call). Tests check it against the platform on random inputs of every supported length.
+/// SHA-256 (FIPS 180-4) of an API key, on the stack, for the cached-key check of every API-key request. The platform's
+/// one-shot <c>SHA256.HashData</c> goes through OpenSSL's EVP layer, whose per-call context fetch and setup cost more
+/// than the hash of a 54-byte key (bench: ApiKeyBenchmarks). OpenSSL's own SHA-256 block function (SHA-NI where the CPU
+/// has it) is reached directly instead, through <c>SHA256_Init/Update/Final</c> on a stack context; where libcrypto or
+/// those exports are missing, or its answer to a known input is wrong, a managed implementation of at most two 64-byte
+/// blocks answers. Tests check both against the platform on random inputs of every supported length.
 /// </summary>
-internal static class ApiKeyDigest
+internal static unsafe class ApiKeyDigest
 {
-    /// <summary>Longest input that fits two blocks with padding (128 − 1 − 8).</summary>
+    /// <summary>Longest input that fits two blocks with padding (128 − 1 − 8): the managed path's limit, kept for both.</summary>
     public const int MaxInputLength = 119;
+
+    /// <summary>Stack room for OpenSSL's <c>SHA256_CTX</c> (112 bytes in 1.1 and 3.x).</summary>
+    private const int OpenSslContextBytes = 128;
+
+    /// <summary>libcrypto sonames tried in turn (OpenSSL 3, then 1.1, which exports the same functions).</summary>
+    private static readonly string[] LibCryptoNames = ["libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.3.dylib"];
+
+    // Short, non-blocking, never call back: no GC transition needed around them.
+    private static readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<byte*, int> s_init;
+    private static readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<byte*, byte*, nuint, int> s_update;
+    private static readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<byte*, byte*, int> s_final;
+
+    static ApiKeyDigest()
+    {
+        foreach (var name in LibCryptoNames)
+        {
+            if (NativeLibrary.TryLoad(name, out var library)
+                && NativeLibrary.TryGetExport(library, "SHA256_Init", out var init)
+                && NativeLibrary.TryGetExport(library, "SHA256_Update", out var update)
+                && NativeLibrary.TryGetExport(library, "SHA256_Final", out var final))
+            {
+                s_init = (delegate* unmanaged[Cdecl, SuppressGCTransition]<byte*, int>)init;
+                s_update = (delegate* unmanaged[Cdecl, SuppressGCTransition]<byte*, byte*, nuint, int>)update;
+                s_final = (delegate* unmanaged[Cdecl, SuppressGCTransition]<byte*, byte*, int>)final;
+                if (OpenSslAgreesWithManaged())
+                {
+                    Implementation = "openssl";
+                    return;
+                }
+                s_final = null;
+            }
+        }
+        Implementation = "managed";
+    }
+
+    /// <summary>Which SHA-256 this process uses for API keys: <c>openssl</c> or <c>managed</c>.</summary>
+    public static string Implementation { get; }
+
+    /// <summary>The digest of <paramref name="input"/> (at most <see cref="MaxInputLength"/> bytes) into the first 32 bytes of <paramref name="digest"/>.</summary>
+    public static void Compute(ReadOnlySpan<byte> input, Span<byte> digest)
+    {
+        if (input.Length > MaxInputLength || digest.Length < 32)
+        {
+            throw new ArgumentException("API keys are at most 119 bytes; the digest needs 32 bytes.");
+        }
+        if (s_final != null)
+        {
+            ComputeOpenSsl(input, digest);
+        }
+        else
+        {
+            ComputeManaged(input, digest);
+        }
+    }
+
+    [SkipLocalsInit]
+    private static void ComputeOpenSsl(ReadOnlySpan<byte> input, Span<byte> digest)
+    {
+        var context = stackalloc byte[OpenSslContextBytes];
+        fixed (byte* data = input)
+        fixed (byte* output = digest)
+        {
+            s_init(context);
+            s_update(context, data, (nuint)input.Length);
+            s_final(output, context);
+        }
+        // The context held the key's last block.
+        CryptographicOperations.ZeroMemory(new Span<byte>(context, OpenSslContextBytes));
+    }
+
+    /// <summary>Checked once at load, on every length a key can have: a libcrypto that answers differently is not used.</summary>
+    private static bool OpenSslAgreesWithManaged()
+    {
+        Span<byte> input = stackalloc byte[MaxInputLength];
+        Span<byte> theirs = stackalloc byte[32];
+        Span<byte> ours = stackalloc byte[32];
+        for (var i = 0; i < input.Length; i++)
+        {
+            input[i] = (byte)(i * 31 + 7);
+        }
+        for (var length = 0; length <= MaxInputLength; length++)
+        {
+            ComputeOpenSsl(input[..length], theirs);
+            ComputeManaged(input[..length], ours);
+            if (!theirs.SequenceEqual(ours))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 
     private static ReadOnlySpan<uint> K =>
     [
@@ -27,13 +122,10 @@ internal static class ApiKeyDigest
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ];
 
+    /// <summary>The managed SHA-256 (no libcrypto): every input up to <see cref="MaxInputLength"/> bytes.</summary>
     [SkipLocalsInit]
-    public static void Compute(ReadOnlySpan<byte> input, Span<byte> digest)
+    internal static void ComputeManaged(ReadOnlySpan<byte> input, Span<byte> digest)
     {
-        if (input.Length > MaxInputLength || digest.Length < 32)
-        {
-            throw new ArgumentException("API keys are at most 119 bytes; the digest needs 32 bytes.");
-        }
         var blocks = input.Length + 9 <= 64 ? 1 : 2;
         Span<byte> message = stackalloc byte[128];
         message = message[..(blocks * 64)];

@@ -217,6 +217,8 @@ internal static class FuzzTargets
         Span<byte> digest = stackalloc byte[ApiKeyFormat.DigestLength];
         ApiKeyDigest.Compute(Encoding.ASCII.GetBytes(key), digest);
         Check(digest.SequenceEqual(ApiKeyFormat.ComputeDigest(key)), "the edge's SHA-256 differs from the platform's");
+        ApiKeyDigest.ComputeManaged(Encoding.ASCII.GetBytes(key), digest);
+        Check(digest.SequenceEqual(ApiKeyFormat.ComputeDigest(key)), "the managed SHA-256 differs from the platform's");
         // The checksum catches every single-character change.
         for (var i = ApiKeyFormat.PrefixLength; i < key.Length; i++)
         {
