@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Numerics;
 using Authio.EdgeProxy.Authentication;
 
@@ -65,7 +66,7 @@ internal sealed class ApiKeyHotCache
             }
             if (target < 0)
             {
-                var index = (int)entry.SetBits & (slots.Length - 1);
+                var index = SetOf(entry, slots.Length);
                 target = slots[index]!.FreshUntil <= slots[index ^ 1]!.FreshUntil ? index : index ^ 1;
             }
             else if (slots[target] is null)
@@ -132,12 +133,15 @@ internal sealed class ApiKeyHotCache
         }
     }
 
+    /// <summary>The first way of a digest's set: its first four bytes, masked to the array (already uniform: a SHA-256).</summary>
     private static int IndexOf(ReadOnlySpan<byte> digest, int length) => (int)BinaryPrimitives.ReadUInt32LittleEndian(digest) & (length - 1);
+
+    private static int SetOf(Entry entry, int length) => (int)entry.SetBits & (length - 1);
 
     /// <summary>The way of <paramref name="entry"/>'s set that holds its digest or is empty; -1 when both hold others.</summary>
     private static int FreeOrSameWay(Entry?[] slots, Entry entry)
     {
-        var index = (int)entry.SetBits & (slots.Length - 1);
+        var index = SetOf(entry, slots.Length);
         return slots[index] is not { } first || first.SameDigest(entry) ? index
             : slots[index ^ 1] is not { } second || second.SameDigest(entry) ? index ^ 1
             : -1;
@@ -147,17 +151,16 @@ internal sealed class ApiKeyHotCache
     private Entry?[] Grow(Entry?[] slots)
     {
         var grown = new Entry?[slots.Length * 2];
-        var held = 0;
         foreach (var entry in slots)
         {
-            // Each set splits into two sets of the new array, so every entry finds a way.
-            if (entry is not null && FreeOrSameWay(grown, entry) is var way and >= 0)
+            if (entry is not null)
             {
+                // A set splits into two sets of the new array, each with two ways: every entry finds one, so the count holds.
+                var way = FreeOrSameWay(grown, entry);
+                Debug.Assert(way >= 0, "a set of the old array held more than two entries");
                 grown[way] = entry;
-                held++;
             }
         }
-        _held = held;
         Volatile.Write(ref _slots, grown);
         return grown;
     }

@@ -21,17 +21,24 @@ public sealed class ApiKeyHotCacheTests
         new(digest, new EdgeIdentity { Subject = null, KeyId = keyId, Scopes = [], ScopesHeader = "", AuthType = "api_key", ExpiresAt = long.MaxValue },
             null, long.MaxValue, long.MaxValue, new ApiKeyUsageCounter(keyId));
 
+    /// <summary>Sets <paramref name="count"/> new keys (<c>key_0</c>, <c>key_1</c>, …) and returns their digests in that order.</summary>
+    private static byte[][] Fill(ApiKeyHotCache cache, int count)
+    {
+        var digests = Enumerable.Range(0, count).Select(_ => NewDigest()).ToArray();
+        for (var i = 0; i < digests.Length; i++)
+        {
+            cache.Set(EntryFor(digests[i], $"key_{i}"));
+        }
+        return digests;
+    }
+
     [Fact]
     public void Starts_small_and_grows_to_hold_every_key_it_is_given_below_its_capacity()
     {
         // A set that would take a third key doubles the array: far below the capacity nothing is evicted.
         var cache = new ApiKeyHotCache(1 << 22);
         Assert.Equal(ApiKeyHotCache.InitialSlots, cache.Slots);
-        var digests = Enumerable.Range(0, 2_000).Select(_ => NewDigest()).ToArray();
-        for (var i = 0; i < digests.Length; i++)
-        {
-            cache.Set(EntryFor(digests[i], $"key_{i}"));
-        }
+        var digests = Fill(cache, 2_000);
         Assert.Equal(2_000, cache.Count);
         Assert.InRange(cache.Slots, 4_096, 1 << 22);
         for (var i = 0; i < digests.Length; i++)
@@ -46,11 +53,7 @@ public sealed class ApiKeyHotCacheTests
     public void A_hundred_keys_take_a_few_pages_not_the_whole_capacity()
     {
         var cache = new ApiKeyHotCache(65_536);
-        var digests = Enumerable.Range(0, 100).Select(_ => NewDigest()).ToArray();
-        foreach (var digest in digests)
-        {
-            cache.Set(EntryFor(digest, "key"));
-        }
+        var digests = Fill(cache, 100);
         Assert.Equal(100, cache.Count);
         Assert.All(digests, d => Assert.True(cache.TryGetAny(d, out _)));
         Assert.InRange(cache.Slots, ApiKeyHotCache.InitialSlots, 8_192);
@@ -60,11 +63,7 @@ public sealed class ApiKeyHotCacheTests
     public void At_its_capacity_it_stops_growing_and_a_new_key_evicts()
     {
         var cache = new ApiKeyHotCache(64);
-        var digests = Enumerable.Range(0, 1_000).Select(_ => NewDigest()).ToArray();
-        foreach (var digest in digests)
-        {
-            cache.Set(EntryFor(digest, "key"));
-        }
+        var digests = Fill(cache, 1_000);
         Assert.Equal(64, cache.Slots);
         Assert.InRange(cache.Count, 1, 64);
         Assert.True(cache.TryGetAny(digests[^1], out _), "the newest key must be held");
@@ -153,10 +152,7 @@ public sealed class ApiKeyHotCacheTests
     public void A_memory_trim_keeps_at_most_the_fraction_asked_for()
     {
         var cache = new ApiKeyHotCache(4_096);
-        for (var i = 0; i < 1_000; i++)
-        {
-            cache.Set(EntryFor(NewDigest(), $"key_{i}"));
-        }
+        Fill(cache, 1_000);
         var slots = cache.Slots;
         var held = cache.Count;
         var dropped = cache.Trim(0.1);
