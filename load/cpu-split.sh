@@ -4,10 +4,13 @@
 # (load/README.md "Session of 2026-11-30 04:06–07:00 UTC"). On a closed loop that saturates both cores, the
 # throughput ratio is the ratio of these totals: a proxy that is cheaper per request can still lose when the
 # requests it forwards cost the upstream more, and the other way round.
-# Usage: [TOK=rotating|single] [SLICES=6] [EDGE_DLL=...] load/cpu-split.sh   (ports 19281, 19283, 19284, 19285)
+# AGAINST=anon puts edge-anon (the same edge, the route marked anonymous: no token work, no identity headers) in bare
+# YARP's place: what authenticating costs the proxy and the upstream.
+# Usage: [TOK=rotating|single] [SLICES=6] [AGAINST=bare|anon] [EDGE_DLL=...] load/cpu-split.sh   (ports 19281, 19283-19286)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"; OUT="$ROOT/load/out/cpu-split"; mkdir -p "$OUT/cwd"
-TOK="${TOK:-rotating}"; SLICES="${SLICES:-6}"
+TOK="${TOK:-rotating}"; SLICES="${SLICES:-6}"; AGAINST="${AGAINST:-bare}"
+[[ "$AGAINST" == bare || "$AGAINST" == anon ]] || { echo "AGAINST must be bare or anon, not '$AGAINST'" >&2; exit 2; }
 [[ "$TOK" == rotating || "$TOK" == single ]] || { echo "TOK must be rotating or single, not '$TOK'" >&2; exit 2; }
 [[ "$SLICES" =~ ^[1-9][0-9]?$ ]] || { echo "SLICES must be a whole number from 1 to 99, not '$SLICES'" >&2; exit 2; }
 EDGE_DLL="${EDGE_DLL:-$ROOT/src/EdgeProxy/bin/Release/net10.0/Authio.EdgeProxy.dll}"
@@ -17,14 +20,18 @@ PIDS=()
 # Waits for the processes to go, so the next run finds its ports free.
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; for p in "${PIDS[@]}"; do while kill -0 "$p" 2>/dev/null; do sleep 0.1; done; done' EXIT
 source "$ROOT/load/lib.sh"
-require_free_ports 19281 19283 19284 19285
+require_free_ports 19281 19283 19284 19285 19286
 export Logging__LogLevel__Default=Warning
 (cd "$OUT/cwd" && exec "${TOOLS[@]}" upstream --port 19281) > "$OUT/up.log" 2>&1 & UP=$!; PIDS+=("$UP")
 mint_single_token "$OUT"
 mint_rotating_tokens "$OUT"
 start_load_edge "$EDGE_DLL" 19283 19284 "$OUT" 19281 ""; EDGE=$LAST
-(cd "$OUT/cwd" && exec "${TOOLS[@]}" bare-yarp --port 19285 --upstream http://127.0.0.1:19281/) > "$OUT/bare.log" 2>&1 & BARE=$!; PIDS+=("$BARE")
-for _ in $(seq 1 100); do curl -fs -o /dev/null http://127.0.0.1:19285/ && break; sleep 0.2; done
+if [ "$AGAINST" = anon ]; then
+  start_load_edge "$EDGE_DLL" 19285 19286 "$OUT" 19281 "" --ReverseProxy:Routes:all:Metadata:Authio.Anonymous=true; BARE=$LAST
+else
+  (cd "$OUT/cwd" && exec "${TOOLS[@]}" bare-yarp --port 19285 --upstream http://127.0.0.1:19281/) > "$OUT/bare.log" 2>&1 & BARE=$!; PIDS+=("$BARE")
+  for _ in $(seq 1 100); do curl -fs -o /dev/null http://127.0.0.1:19285/ && break; sleep 0.2; done
+fi
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # One wrk run: "requests proxy-ticks upstream-ticks wrk-centiseconds".
 run() { # port pid duration
@@ -41,12 +48,12 @@ for k in $(seq 1 "$SLICES"); do # edge-bare, bare-edge, …
   if (( k % 2 )); then add edge "$(run 19283 "$EDGE" 4s)"; add bare "$(run 19285 "$BARE" 4s)"
   else add bare "$(run 19285 "$BARE" 4s)"; add edge "$(run 19283 "$EDGE" 4s)"; fi
 done
-python3 - "$(getconf CLK_TCK)" "$SLICES" "${SUM[edge]}" "${SUM[bare]}" <<'PY'
+python3 - "$(getconf CLK_TCK)" "$SLICES" "${SUM[edge]}" "${SUM[bare]}" "$([ "$AGAINST" = anon ] && echo edge-anon || echo "bare YARP")" <<'PY'
 import sys
-tck, slices = int(sys.argv[1]), int(sys.argv[2])
-rows = {name: list(map(int, sys.argv[i].split())) for name, i in (("edge", 3), ("bare YARP", 4))}
+tck, slices, other = int(sys.argv[1]), int(sys.argv[2]), sys.argv[5]
+rows = {name: list(map(int, sys.argv[i].split())) for name, i in (("edge", 3), (other, 4))}
 for name, (r, p, u, w) in rows.items():
     us = lambda ticks, per=1e6 / tck: ticks * per / r
     print(f"{name:9}  {r / (slices * 4):7.0f} req/s   µs of CPU per request: proxy {us(p):5.1f}  upstream {us(u):5.1f}  wrk {w * 1e4 / r:5.1f}  total {us(p) + us(u) + w * 1e4 / r:5.1f}")
-print(f"edge / bare YARP: {rows['edge'][0] / rows['bare YARP'][0]:.3f}")
+print(f"edge / {other}: {rows['edge'][0] / rows[other][0]:.3f}")
 PY

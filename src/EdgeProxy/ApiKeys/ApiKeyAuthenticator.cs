@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Net;
 using System.Runtime.CompilerServices;
+using System.Text;
 using Authio.EdgeProxy.Authentication;
 using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Diagnostics;
@@ -110,25 +112,38 @@ internal sealed partial class ApiKeyAuthenticator
     /// The synchronous part: accepted, rejected, <see cref="AuthenticationKind.NeedsRevocationConfirmation"/>, or
     /// <see cref="AuthenticationKind.NeedsApiKeyLookup"/> when the key must be looked up through <see cref="LookUpAsync"/>.
     /// </summary>
+    /// <remarks>
+    /// The checksum is checked only when the hot cache does not hold the key: it holds digests of well-formed keys only
+    /// (a key reaches it through a lookup, after this check), so a hit already proves what the checksum would.
+    /// </remarks>
     [SkipLocalsInit]
     public AuthenticationOutcome AuthenticateCached(ReadOnlySpan<char> key, IPAddress? client)
     {
-        if (!ApiKeyFormat.IsWellFormed(key, out var environment))
+        if (!ApiKeyFormat.TryReadEnvironment(key, out var environment))
         {
             return Charge(client, Invalid);
         }
         if (environment != _environment)
         {
-            // A misconfigured client, not a guess: refused cheaply, never charged.
-            return AuthenticationOutcome.Rejected(_environment == ApiKeyEnvironment.Live ? TestKeyOnLiveEdge : LiveKeyOnTestEdge);
+            // A misconfigured client, not a guess: refused cheaply, never charged (a malformed one is a guess).
+            return ApiKeyFormat.IsWellFormed(key, out _)
+                ? AuthenticationOutcome.Rejected(_environment == ApiKeyEnvironment.Live ? TestKeyOnLiveEdge : LiveKeyOnTestEdge)
+                : Charge(client, Invalid);
         }
         Span<byte> ascii = stackalloc byte[ApiKeyFormat.MaxLength];
-        var length = System.Text.Encoding.ASCII.GetBytes(key, ascii); // well-formed keys are ASCII
+        if (Ascii.FromUtf16(key, ascii, out var length) != OperationStatus.Done)
+        {
+            return Charge(client, Invalid);
+        }
         Span<byte> digest = stackalloc byte[ApiKeyFormat.DigestLength];
         ApiKeyDigest.Compute(ascii[..length], digest); // faster than the platform SHA-256 for a key-sized input: ApiKeyBenchmarks, bench/README.md
         ascii.Clear(); // it held the secret
         var now = _time.GetTimestamp();
-        if (!_hot.TryGetAny(digest, out var entry) || (now >= entry.FreshUntil && !ServeWhileRefreshing(entry, digest, now)))
+        if (!_hot.TryGetAny(digest, out var entry))
+        {
+            return ApiKeyFormat.IsWellFormed(key, out _) ? AuthenticationOutcome.NeedsApiKeyLookup : Charge(client, Invalid);
+        }
+        if (now >= entry.FreshUntil && !ServeWhileRefreshing(entry, digest, now))
         {
             return AuthenticationOutcome.NeedsApiKeyLookup;
         }

@@ -17,7 +17,14 @@ namespace Authio.EdgeProxy.Pipeline;
 internal static class IdentityForwarding
 {
     /// <summary>Hands the admitted caller to <see cref="UpstreamTransform"/>, which writes its headers as YARP builds the upstream request.</summary>
-    public static void Admit(HttpContext context, EdgeIdentity identity) => context.Features.Set(identity);
+    /// <remarks>
+    /// Through the collection's indexer, not <c>Set&lt;T&gt;</c>/<c>Get&lt;T&gt;</c>: those are generic interface methods,
+    /// resolved by a runtime lookup on every call (FeatureHandOverBenchmarks, bench/README.md).
+    /// </remarks>
+    public static void Admit(HttpContext context, EdgeIdentity identity) => context.Features[typeof(EdgeIdentity)] = identity;
+
+    /// <summary>The caller <see cref="Admit"/> handed over for this request; null for an anonymous one.</summary>
+    public static EdgeIdentity? Admitted(HttpContext context) => context.Features[typeof(EdgeIdentity)] as EdgeIdentity;
 
     /// <summary>Writes every identity header of <paramref name="identity"/> for <paramref name="policy"/>'s route.</summary>
     public static void Write<TSink>(TSink sink, RoutePolicy policy, EdgeIdentity identity) where TSink : IIdentityHeaderSink
@@ -119,7 +126,7 @@ internal static class IdentityForwarding
     {
         public override ValueTask ApplyAsync(RequestTransformContext context)
         {
-            if (context.HttpContext.Features.Get<EdgeIdentity>() is { } identity)
+            if (Admitted(context.HttpContext) is { } identity)
             {
                 Write(new UpstreamSink(context.ProxyRequest.Headers), policy, identity);
             }

@@ -49,20 +49,7 @@ public static class ApiKeyFormat
     /// <summary>Format and checksum only (no lookup, no allocation). Anything that fails here was never issued.</summary>
     public static bool IsWellFormed(ReadOnlySpan<char> key, out ApiKeyEnvironment environment)
     {
-        environment = default;
-        if (key.Length < MinLength || key.Length > MaxLength)
-        {
-            return false;
-        }
-        if (key.StartsWith(LivePrefix, StringComparison.Ordinal))
-        {
-            environment = ApiKeyEnvironment.Live;
-        }
-        else if (key.StartsWith(TestPrefix, StringComparison.Ordinal))
-        {
-            environment = ApiKeyEnvironment.Test;
-        }
-        else
+        if (!TryReadEnvironment(key, out environment))
         {
             return false;
         }
@@ -74,6 +61,30 @@ public static class ApiKeyFormat
         Span<char> expected = stackalloc char[ChecksumLength];
         WriteChecksum(key[..^ChecksumLength], expected);
         return expected.SequenceEqual(key[^ChecksumLength..]);
+    }
+
+    /// <summary>
+    /// The environment of <paramref name="key"/> when its length and prefix are a key's; its characters and checksum
+    /// are not checked (<see cref="IsWellFormed"/> checks everything).
+    /// </summary>
+    public static bool TryReadEnvironment(ReadOnlySpan<char> key, out ApiKeyEnvironment environment)
+    {
+        environment = default;
+        if (key.Length < MinLength || key.Length > MaxLength)
+        {
+            return false;
+        }
+        if (key.StartsWith(LivePrefix, StringComparison.Ordinal))
+        {
+            environment = ApiKeyEnvironment.Live;
+            return true;
+        }
+        if (key.StartsWith(TestPrefix, StringComparison.Ordinal))
+        {
+            environment = ApiKeyEnvironment.Test;
+            return true;
+        }
+        return false;
     }
 
     /// <summary>Whether <paramref name="credential"/> looks like an API key at all (so the caller picks the API-key path).</summary>

@@ -44,6 +44,22 @@ public sealed class ApiKeyFormatTests
     [InlineData("sk_live_short000000")]
     public void Malformed_keys_are_rejected(string key) => Assert.False(ApiKeyFormat.IsWellFormed(key, out _));
 
+    [Theory]
+    [InlineData("sk_live_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef000000", true, ApiKeyEnvironment.Live)] // checksum not checked
+    [InlineData("sk_test_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef000000", true, ApiKeyEnvironment.Test)]
+    [InlineData("sk_prod_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef000000", false, ApiKeyEnvironment.Live)]
+    [InlineData("sk_live_short000000", false, ApiKeyEnvironment.Live)]
+    [InlineData("sk_live_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef", false, ApiKeyEnvironment.Live)]
+    public void The_environment_is_read_from_length_and_prefix_alone(string key, bool shaped, ApiKeyEnvironment environment)
+    {
+        Assert.Equal(shaped, ApiKeyFormat.TryReadEnvironment(key, out var read));
+        if (shaped)
+        {
+            Assert.Equal(environment, read);
+        }
+        Assert.False(ApiKeyFormat.IsWellFormed(key, out _)); // none carries its checksum
+    }
+
     [Fact]
     public void Swapped_prefix_fails_the_checksum()
     {
