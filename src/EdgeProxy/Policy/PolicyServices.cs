@@ -19,6 +19,11 @@ internal static class PolicyServices
             .AddConfigFilter<RoutePolicyConfigFilter>()
             .AddTransforms<Pipeline.IdentityForwarding.TransformProvider>();
         RemoveEagerKeyRingLoad(services);
+        // YARP registers ASP.NET authorization for a route's AuthorizationPolicy, which the edge refuses (RoutePolicy:
+        // it authorizes through Authio.* metadata). With the handler provider registered, WebApplication puts an
+        // AuthorizationMiddleware in front of every request (an async state machine and a policy look-up each, before
+        // routing, so it could not enforce a route's policy anyway); without it there is none.
+        services.RemoveAll<Microsoft.AspNetCore.Authorization.IAuthorizationHandlerProvider>();
         return services;
     }
 

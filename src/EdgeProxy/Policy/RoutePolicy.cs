@@ -101,6 +101,15 @@ internal sealed class RoutePolicy
     {
         policy = AuthenticatedDefault;
         error = null;
+        // YARP's own route policies need ASP.NET middleware the proxy listener does not run: refused at load, not
+        // answered with a 500 at request time.
+        if (!string.IsNullOrEmpty(route.AuthorizationPolicy) || !string.IsNullOrEmpty(route.CorsPolicy))
+        {
+            var field = string.IsNullOrEmpty(route.AuthorizationPolicy) ? nameof(route.CorsPolicy) : nameof(route.AuthorizationPolicy);
+            error = $"Route '{route.RouteId}': {field} is not supported by the edge (it authorizes with Authio.* metadata; "
+                + "CORS belongs to the upstream or a proxy in front).";
+            return false;
+        }
         var metadata = route.Metadata;
         if (metadata is null || metadata.Count == 0)
         {

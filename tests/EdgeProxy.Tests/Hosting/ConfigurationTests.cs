@@ -3,6 +3,7 @@ using Authio.EdgeProxy.Hosting;
 using Authio.EdgeProxy.Tests.Infrastructure;
 using Authio.Shared.Configuration;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Authio.EdgeProxy.Tests.Hosting;
@@ -64,6 +65,40 @@ public sealed class ConfigurationTests
         var messages = string.Join(" | ", Flatten(error));
         Assert.Contains("broken", messages);
         Assert.Contains(expected, messages);
+    }
+
+    [Theory]
+    [InlineData("AuthorizationPolicy", "default")]
+    [InlineData("AuthorizationPolicy", "anonymous")]
+    [InlineData("CorsPolicy", "everyone")]
+    public async Task A_route_with_a_yarp_authorization_or_cors_policy_stops_startup_naming_the_route(string field, string value)
+    {
+        var config = Base();
+        config["ReverseProxy:Routes:broken:ClusterId"] = "up";
+        config["ReverseProxy:Routes:broken:Match:Path"] = "/broken/{**rest}";
+        config[$"ReverseProxy:Routes:broken:{field}"] = value;
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var edge = await EdgeTestHost.StartAsync(config);
+        });
+        var messages = string.Join(" | ", Flatten(error));
+        Assert.Contains("broken", messages);
+        Assert.Contains(field, messages);
+    }
+
+    [Fact]
+    public async Task No_aspnet_authorization_middleware_runs_in_front_of_the_proxy()
+    {
+        await using var upstream = new RecordingUpstream();
+        await upstream.StartAsync();
+        await using var jwks = new JwksServer();
+        await jwks.StartAsync();
+        var config = EdgeTestHost.DefaultConfig(upstream.Url, jwks.JwksUrl);
+        await using var edge = await EdgeTestHost.StartAsync(config);
+        var services = edge.Services.GetRequiredService<IServiceProviderIsService>();
+        Assert.False(services.IsService(typeof(Microsoft.AspNetCore.Authorization.IAuthorizationHandlerProvider)));
+        using var anonymous = await edge.GetAsync("/public/x");
+        Assert.Equal(HttpStatusCode.OK, anonymous.StatusCode);
     }
 
     [Fact]
