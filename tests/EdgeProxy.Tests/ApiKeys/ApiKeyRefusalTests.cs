@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Authio.EdgeProxy.ApiKeys;
 using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Errors;
@@ -29,10 +28,8 @@ public sealed class ApiKeyRefusalTests : IAsyncLifetime
         var options = new EdgeOptions();
         options.FailureBudget.Burst = 5;
         options.FailureBudget.PerSecond = 1;
-        var http = new HttpClient { BaseAddress = new Uri(_controlPlane.Url) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _controlPlane.EdgeKey);
         _authenticator = new ApiKeyAuthenticator(options, new ApiKeyHotCache(1024), new FusionCache(new FusionCacheOptions(), null, null),
-            new ControlPlaneClient(http), new ApiKeyUsageCounters(), new RevocationStage(_time), _time, NullLogger<ApiKeyAuthenticator>.Instance);
+            _controlPlane.EdgeClient(), new ApiKeyUsageCounters(), new RevocationStage(_time), _time, NullLogger<ApiKeyAuthenticator>.Instance);
     }
 
     public Task DisposeAsync() => _controlPlane.DisposeAsync().AsTask();

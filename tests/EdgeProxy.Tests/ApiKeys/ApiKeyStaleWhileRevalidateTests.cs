@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Authio.EdgeProxy.ApiKeys;
 using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Revocation;
@@ -33,9 +32,7 @@ public sealed class ApiKeyStaleWhileRevalidateTests : IAsyncLifetime
         var options = new EdgeOptions();
         options.ApiKeys.CacheDuration = TimeSpan.FromMilliseconds(200); // FusionCache runs on the real clock: keep its half short
         options.ApiKeys.PushedRefreshInterval = pushedRefresh ?? TimeSpan.FromSeconds(1);
-        var http = new HttpClient { BaseAddress = new Uri(_controlPlane.Url) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _controlPlane.EdgeKey);
-        return new ApiKeyAuthenticator(options, new ApiKeyHotCache(1024), new FusionCache(new FusionCacheOptions(), null, null), new ControlPlaneClient(http),
+        return new ApiKeyAuthenticator(options, new ApiKeyHotCache(1024), new FusionCache(new FusionCacheOptions(), null, null), _controlPlane.EdgeClient(),
             new ApiKeyUsageCounters(), _revocations, _time, NullLogger<ApiKeyAuthenticator>.Instance, () => _pushed, changes: _changes);
     }
 

@@ -25,6 +25,14 @@ public sealed class FakeControlPlane : LoopbackServer
     public int PeakInFlight => Volatile.Read(ref _peakInFlight);
     public ConcurrentQueue<ApiKeyUsageReport> Reports { get; } = new();
 
+    /// <summary>What an edge following this control plane calls it through: its URL, with the edge's key.</summary>
+    internal Authio.EdgeProxy.ApiKeys.ControlPlaneClient EdgeClient()
+    {
+        var http = new HttpClient { BaseAddress = new Uri(Url) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", EdgeKey);
+        return new Authio.EdgeProxy.ApiKeys.ControlPlaneClient(http);
+    }
+
     public string Issue(string id, string org, string[] scopes, ApiKeyEnvironment environment = ApiKeyEnvironment.Live, DateTimeOffset? expiresAt = null)
     {
         var key = ApiKeyFormat.Generate(environment);

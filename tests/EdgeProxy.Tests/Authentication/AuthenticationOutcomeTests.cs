@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using Authio.EdgeProxy.ApiKeys;
 using Authio.EdgeProxy.Authentication;
@@ -57,10 +56,8 @@ public sealed class AuthenticationOutcomeTests : IAsyncLifetime
 
     private ApiKeyAuthenticator ApiKeys(RevocationVerdict verdict)
     {
-        var http = new HttpClient { BaseAddress = new Uri(_controlPlane.Url) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _controlPlane.EdgeKey);
         return new ApiKeyAuthenticator(new EdgeOptions(), new ApiKeyHotCache(64), new FusionCache(new FusionCacheOptions(), null, null),
-            new ControlPlaneClient(http), new ApiKeyUsageCounters(), new FixedVerdict(verdict), _time, NullLogger<ApiKeyAuthenticator>.Instance);
+            _controlPlane.EdgeClient(), new ApiKeyUsageCounters(), new FixedVerdict(verdict), _time, NullLogger<ApiKeyAuthenticator>.Instance);
     }
 
     [Fact]
