@@ -101,8 +101,8 @@ internal sealed class RoutePolicy
     {
         policy = AuthenticatedDefault;
         error = null;
-        // YARP's own route policies need ASP.NET middleware the proxy listener does not run: refused at load, not
-        // answered with a 500 at request time.
+        // YARP's own route policies need ASP.NET middleware the proxy listener does not run: refused at load rather
+        // than accepted and left unenforced.
         if (!string.IsNullOrEmpty(route.AuthorizationPolicy) || !string.IsNullOrEmpty(route.CorsPolicy))
         {
             var field = string.IsNullOrEmpty(route.AuthorizationPolicy) ? nameof(route.CorsPolicy) : nameof(route.AuthorizationPolicy);
