@@ -17,14 +17,13 @@ internal sealed class RouteGateMiddleware(RequestDelegate next, RoutePolicies po
 {
     public Task InvokeAsync(HttpContext context)
     {
-        var started = Stopwatch.GetTimestamp();
         var endpoint = context.GetEndpoint();
         EdgeError? error = null;
         if (endpoint is null)
         {
             error = EdgeError.NotFound;
         }
-        else if (context.Features.Get<EncodedSeparatorMark>() is not null
+        else if (RequestHygiene.HasEncodedSeparator(context)
                  && !(endpoint.Metadata.GetMetadata<RouteModel>() is { } route && policies.Get(route.Config).AllowEncodedSlashes))
         {
             error = EdgeError.EncodedSeparatorPath;
@@ -36,14 +35,16 @@ internal sealed class RouteGateMiddleware(RequestDelegate next, RoutePolicies po
             // here, so it never pays for the check, and an upstream's own 405 (a YARP route) is never rewritten.
             return task.IsCompletedSuccessfully && context.Response.StatusCode == StatusCodes.Status405MethodNotAllowed
                 && !context.Response.HasStarted && endpoint!.Metadata.GetMetadata<RouteModel>() is null
-                ? Refuse(context, EdgeError.MethodNotAllowed, started, null)
+                ? Refuse(context, EdgeError.MethodNotAllowed, null)
                 : task;
         }
-        return Refuse(context, error, started, endpoint?.Metadata.GetMetadata<RouteModel>()?.Config.RouteId);
+        return Refuse(context, error, endpoint?.Metadata.GetMetadata<RouteModel>()?.Config.RouteId);
     }
 
-    private Task Refuse(HttpContext context, EdgeError error, long started, string? routeId)
+    private Task Refuse(HttpContext context, EdgeError error, string? routeId)
     {
+        // Timed from the refusal: routing before it is not worth a clock read on every admitted request.
+        var started = Stopwatch.GetTimestamp();
         metrics.Decision(error.Code);
         // Labelled before the answer is written (a refusal's write is a few microseconds): no continuation to allocate.
         var requests = metrics.Requests;

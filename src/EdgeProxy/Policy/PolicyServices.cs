@@ -17,7 +17,9 @@ internal static class PolicyServices
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<RoutePolicyConfigFilter>()
-            .AddTransforms<Pipeline.IdentityForwarding.TransformProvider>();
+            .AddTransforms<Pipeline.IdentityForwarding.TransformProvider>()
+            .AddTransforms<Pipeline.ForwardedHeadersTransform.TransformProvider>();
+        Pipeline.UpstreamTransformer.Decorate(services);
         RemoveEagerKeyRingLoad(services);
         // YARP registers ASP.NET authorization for a route's AuthorizationPolicy, which the edge refuses (RoutePolicy:
         // it authorizes through Authio.* metadata). With the handler provider registered, WebApplication puts an
