@@ -117,7 +117,7 @@ internal static class EdgeApp
             proxy.UseMiddleware<EdgeMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
-            proxy.UsePassiveHealthChecks();
+            proxy.UseMiddleware<PassiveHealthChecksWhereEnabled>();
             proxy.UseEdgeForwardSpans();
         });
     }
