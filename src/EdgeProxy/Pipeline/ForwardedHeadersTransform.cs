@@ -11,18 +11,19 @@ namespace Authio.EdgeProxy.Pipeline;
 /// over the upstream request's headers to see whether any of them arrived (normally none: nothing to remove), then the
 /// values added, the client address's text reused while it repeats. The same headers and values as YARP's defaults
 /// (ForwardedHeadersTests compares the two); a route that configures its own <c>X-Forwarded</c> or <c>Forwarded</c>
-/// transform keeps YARP's (ForwardedHeadersBenchmarks, bench/README.md).
+/// transform keeps YARP's (UpstreamTransformerBenchmarks, bench/README.md).
 /// </summary>
 internal sealed class ForwardedHeadersTransform : RequestTransform
 {
-    public const string For = "X-Forwarded-For";
-    public const string Prefix = "X-Forwarded-Prefix";
-    public const string Host = "X-Forwarded-Host";
-    public const string Proto = "X-Forwarded-Proto";
-    public const string Forwarded = "Forwarded";
+    private const string XForwardedFor = "X-Forwarded-For";
+    private const string XForwardedPrefix = "X-Forwarded-Prefix";
+    private const string XForwardedHost = "X-Forwarded-Host";
+    private const string XForwardedProto = "X-Forwarded-Proto";
+    private const string Forwarded = "Forwarded";
     private const string XForwardedStart = "X-Forwarded-";
 
-    // The last client address formatted on this thread: a connection's requests repeat it, and so do a proxy's.
+    // The last client address formatted on this thread. An IPAddress keeps its own text, but an IPv4-mapped one is
+    // mapped to a new address (and text) on every request; a connection's requests repeat the address, as a proxy's do.
     [ThreadStatic]
     private static IPAddress? t_lastAddress;
     [ThreadStatic]
@@ -40,32 +41,32 @@ internal sealed class ForwardedHeadersTransform : RequestTransform
         return default;
     }
 
-    public static void Apply(HttpContext context, HttpRequestHeaders headers)
+    private static void Apply(HttpContext context, HttpRequestHeaders headers)
     {
         if (CarriesForwardingHeader(headers))
         {
-            headers.Remove(For);
-            headers.Remove(Prefix);
-            headers.Remove(Host);
-            headers.Remove(Proto);
+            headers.Remove(XForwardedFor);
+            headers.Remove(XForwardedPrefix);
+            headers.Remove(XForwardedHost);
+            headers.Remove(XForwardedProto);
             headers.Remove(Forwarded);
         }
         var request = context.Request;
         if (AddressText(context.Connection.RemoteIpAddress) is { } address)
         {
-            headers.TryAddWithoutValidation(For, address);
+            headers.TryAddWithoutValidation(XForwardedFor, address);
         }
         var pathBase = request.PathBase;
         if (pathBase.HasValue)
         {
-            headers.TryAddWithoutValidation(Prefix, pathBase.ToUriComponent());
+            headers.TryAddWithoutValidation(XForwardedPrefix, pathBase.ToUriComponent());
         }
         var host = request.Host;
         if (host.HasValue)
         {
-            headers.TryAddWithoutValidation(Host, host.ToUriComponent());
+            headers.TryAddWithoutValidation(XForwardedHost, host.ToUriComponent());
         }
-        headers.TryAddWithoutValidation(Proto, request.Scheme);
+        headers.TryAddWithoutValidation(XForwardedProto, request.Scheme);
     }
 
     /// <summary>Whether a header this transform replaces is already there (copied from the client, or set by a route's transform).</summary>
@@ -83,7 +84,7 @@ internal sealed class ForwardedHeadersTransform : RequestTransform
     }
 
     /// <summary>The address as YARP writes it (an IPv4-mapped IPv6 address as IPv4); null without one.</summary>
-    internal static string? AddressText(IPAddress? address)
+    private static string? AddressText(IPAddress? address)
     {
         if (address is null)
         {

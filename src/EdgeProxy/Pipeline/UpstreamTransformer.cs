@@ -13,20 +13,18 @@ namespace Authio.EdgeProxy.Pipeline;
 /// </summary>
 internal sealed class UpstreamTransformer(HttpTransformer inner) : HttpTransformer
 {
-    internal HttpTransformer Inner { get; } = inner;
-
     public override ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
-        => Inner.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        => inner.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
 
     public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
-        => Inner.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        => inner.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
 
     public override ValueTask TransformResponseTrailersAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken)
     {
         var protocol = httpContext.Request.Protocol;
         return HttpProtocol.IsHttp11(protocol) || HttpProtocol.IsHttp10(protocol)
             ? default
-            : Inner.TransformResponseTrailersAsync(httpContext, proxyResponse, cancellationToken);
+            : inner.TransformResponseTrailersAsync(httpContext, proxyResponse, cancellationToken);
     }
 
 #pragma warning disable CS0672, CS0618 // The obsolete overloads without a token, for any caller still using them: the same behaviour.
