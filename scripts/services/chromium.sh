@@ -4,12 +4,15 @@
 #   authio_chromium_start   # installs the Debian package `chromium` if missing, exports AUTHIO_CHROMIUM
 #   authio_chromium_stop    # nothing to stop: each test starts and closes its own headless browser
 
+# shellcheck source=apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
 authio_chromium_start() {
   local bin
   bin="$(command -v chromium || true)"
   if [ -z "$bin" ]; then
     if [ "$(id -u)" -ne 0 ]; then echo "authio_chromium_start: chromium missing and not root" >&2; return 1; fi
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null || return 1
+    authio_apt_install chromium || return 1
     bin="$(command -v chromium)" || return 1
   fi
   export AUTHIO_CHROMIUM="$bin"

@@ -3,6 +3,9 @@
 #   authio_pg_start   # installs if needed, starts on a free loopback port, exports AUTHIO_TEST_POSTGRES
 #   authio_pg_stop    # stops it and removes its directory
 
+# shellcheck source=apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
 # Prints a loopback TCP port nothing listens on.
 _authio_pg_free_port() {
   local port i
@@ -19,7 +22,7 @@ authio_pg_start() {
   if [ -n "${AUTHIO_PG_DIR:-}" ]; then authio_pg_stop; fi
   if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null; then
     if [ "$(id -u)" -ne 0 ]; then echo "authio_pg_start: PostgreSQL missing and not root" >&2; return 1; fi
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql > /dev/null || return 1
+    authio_apt_install postgresql || return 1
   fi
   local bindir
   bindir="$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")"

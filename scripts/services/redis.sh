@@ -4,10 +4,13 @@
 #   authio_redis_start   # installs redis-server if needed, starts it on a free loopback port, exports AUTHIO_TEST_REDIS
 #   authio_redis_stop    # stops it and removes its directory
 
+# shellcheck source=apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
 authio_redis_start() {
   if ! command -v redis-server > /dev/null 2>&1; then
     if [ "$(id -u)" -ne 0 ]; then echo "authio_redis_start: redis-server missing and not root" >&2; return 1; fi
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server > /dev/null || return 1
+    authio_apt_install redis-server || return 1
   fi
   AUTHIO_REDIS_DIR="$(mktemp -d /tmp/authio-redis.XXXXXX)"
   local port
