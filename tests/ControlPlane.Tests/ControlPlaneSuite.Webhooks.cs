@@ -264,7 +264,8 @@ public abstract partial class ControlPlaneSuite
         await worker.StopAsync(CancellationToken.None);
         try
         {
-            var port = WebhookReceiver.FreePort();
+            using var down = new PortReservation();
+            var port = down.Port;
             string hookId;
             var (first, firstHttp) = await F.StartAnotherInstanceAsync();
             await using (first)
@@ -296,7 +297,7 @@ public abstract partial class ControlPlaneSuite
             Assert.All(failed, d => Assert.StartsWith("connection failed", (string)d!["last_error"]!));
 
             // The receiver comes up, and so does a new instance on the same database: every event arrives.
-            await using var receiver = await WebhookReceiver.StartAsync(port);
+            await using var receiver = await WebhookReceiver.StartAsync(down);
             var (second, secondHttp) = await F.StartAnotherInstanceAsync();
             await using (second)
             {

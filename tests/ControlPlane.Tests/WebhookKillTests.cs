@@ -127,7 +127,8 @@ public sealed class WebhookKillTests
         // Loopback receiver, short timeouts and backoff: real time runs in a child process.
         string[] settings = ["--ControlPlane:Webhooks:AllowPrivateNetworks=true", "--ControlPlane:Webhooks:Timeout=00:00:01",
             "--ControlPlane:Webhooks:InitialBackoff=00:00:01", "--ControlPlane:Webhooks:PollInterval=00:00:00.2"];
-        var port = WebhookReceiver.FreePort();
+        using var down = new PortReservation();
+        var port = down.Port;
         try
         {
             var events = new List<string>();
@@ -149,7 +150,7 @@ public sealed class WebhookKillTests
                 first.Kill();
             }
 
-            await using var receiver = await WebhookReceiver.StartAsync(port);
+            await using var receiver = await WebhookReceiver.StartAsync(down);
             await using var second = await ControlPlaneProcess.StartAsync(data, settings);
             var deadline = DateTime.UtcNow.AddSeconds(40);
             while (receiver.Acknowledged.Select(r => r.EventId).Distinct().Count() < 3 && DateTime.UtcNow < deadline)

@@ -93,6 +93,13 @@ public sealed class WebhookReceiver : IAsyncDisposable
     }
 
     /// <summary>A loopback port nothing listens on (yet).</summary>
+    /// <summary>Starts the receiver on a port <paramref name="reserved"/> held until now (released first).</summary>
+    public static Task<WebhookReceiver> StartAsync(PortReservation reserved)
+    {
+        reserved.Dispose();
+        return StartAsync(reserved.Port);
+    }
+
     public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
@@ -126,4 +133,24 @@ public sealed class WebhookReceiver : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
+}
+
+/// <summary>
+/// A loopback port held by a bound socket that does not listen: a connection to it is refused, as to a receiver that is
+/// down, and no other listener is given the port meanwhile (a port merely found free can be, and answer 404).
+/// <see cref="WebhookReceiver.StartAsync(PortReservation)"/> hands it to the receiver.
+/// </summary>
+public sealed class PortReservation : IDisposable
+{
+    private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+
+    public PortReservation()
+    {
+        _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        Port = ((IPEndPoint)_socket.LocalEndPoint!).Port;
+    }
+
+    public int Port { get; }
+
+    public void Dispose() => _socket.Dispose();
 }

@@ -13,4 +13,8 @@ internal sealed partial class ApiKeyAuthenticator
 
     [LoggerMessage(EdgeLogEvents.ApiKeyRecordChanged, LogLevel.Information, "API key {KeyId} changed at the control plane (rotated); its cached records were dropped")]
     private static partial void LogRecordChanged(ILogger logger, string keyId);
+
+    [LoggerMessage(EdgeLogEvents.ApiKeyForgetFailed, LogLevel.Error,
+        "API key {KeyId} changed at the control plane, but its records could not be dropped from the lookup cache ({ErrorType}: {Reason}); records of its secrets the hot cache did not hold may answer until they expire (Edge:ApiKeys:CacheDuration)")]
+    private static partial void LogForgetFailed(ILogger logger, string keyId, string errorType, string reason);
 }

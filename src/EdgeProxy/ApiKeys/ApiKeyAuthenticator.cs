@@ -37,6 +37,7 @@ internal sealed partial class ApiKeyAuthenticator
     private readonly long _freshTicks;
     private readonly long _negativeTicks;
     private readonly FusionCacheEntryOptions _entryOptions;
+    private readonly FusionCacheEntryOptions _forgetOptions;
     private readonly TimeSpan _negativeDuration;
     private readonly long _staleServeTicks;
     private readonly Func<bool>? _revocationsPushed;
@@ -71,6 +72,7 @@ internal sealed partial class ApiKeyAuthenticator
         changes?.Subscribe(Forget, () => Volatile.Write(ref _resynchronizedAt, _time.GetTimestamp()));
         _negativeDuration = options.ApiKeys.NegativeCacheDuration;
         _negativeTicks = (long)(_negativeDuration.TotalSeconds * time.TimestampFrequency);
+        _forgetOptions = ApiKeyServices.TagMarkerOptions(options);
         _entryOptions = new FusionCacheEntryOptions
         {
             Duration = half,
@@ -180,8 +182,22 @@ internal sealed partial class ApiKeyAuthenticator
     /// A pushed change of key <paramref name="keyId"/> (a rotation): its cached records are dropped from every level, so
     /// the next request with any of its secrets is looked up and gets the record as it is now.
     /// </summary>
+    /// <remarks>
+    /// FusionCache first, by the key's tag: it also holds records of secrets the hot cache no longer does (evicted, or
+    /// shed under memory pressure), which a lookup would otherwise answer from until they expire. Its memory level is
+    /// dropped before this returns; Redis (L2) follows in the background. Called while the feed applies a change: a
+    /// failure here is logged, never thrown into the feed.
+    /// </remarks>
     private void Forget(string keyId)
     {
+        try
+        {
+            _cache.RemoveByTag(keyId, _forgetOptions);
+        }
+        catch (Exception ex)
+        {
+            LogForgetFailed(_logger, keyId, ex.GetType().Name, ex.Message);
+        }
         foreach (var digest in _hot.Forget(keyId))
         {
             _ = _cache.RemoveAsync(Base64Url.EncodeToString(digest)).AsTask();
@@ -276,6 +292,10 @@ internal sealed partial class ApiKeyAuthenticator
         if (record is null)
         {
             context.Options.Duration = _negativeDuration;
+        }
+        else
+        {
+            context.Tags = [record.Id]; // a pushed change of the key drops it by this tag (Forget)
         }
         return record;
     }

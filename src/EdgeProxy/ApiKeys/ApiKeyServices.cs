@@ -50,16 +50,41 @@ internal static partial class ApiKeyServices
         return services;
     }
 
-    private static IFusionCache CreateCache(EdgeOptions options, RedisL2Cache? l2, ILoggerFactory loggers)
+    /// <summary>
+    /// The API-key cache's FusionCache settings. A pushed change of a key drops every record tagged with its id, and
+    /// drops it outright: an expired record would stay FusionCache's fail-safe answer while the control plane is down,
+    /// and a secret rotated out must not come back that way.
+    /// </summary>
+    /// <remarks>
+    /// The tag markers (one per key id a lookup met, written by RemoveByTag or read as "none") live in the same
+    /// size-limited memory: sized, kept longer than any record can live, and evicted under size pressure only after
+    /// the records (High against their Normal): an evicted marker would let a dropped record answer again, and
+    /// NeverRemove markers could fill the cache with no room left for records.
+    /// </remarks>
+    internal static FusionCacheOptions CacheOptions(EdgeOptions options) => new()
+    {
+        CacheName = "authio-api-keys",
+        CacheKeyPrefix = "authio:apikey:",
+        DefaultEntryOptions = new FusionCacheEntryOptions { Size = 1 },
+        RemoveByTagBehavior = RemoveByTagBehavior.Remove,
+        TagsDefaultEntryOptions = TagMarkerOptions(options),
+    };
+
+    /// <summary>What a tag marker is written with (also by <see cref="ApiKeyAuthenticator"/>'s RemoveByTag).</summary>
+    internal static FusionCacheEntryOptions TagMarkerOptions(EdgeOptions options) => new()
+    {
+        Size = 1,
+        Priority = CacheItemPriority.High,
+        Duration = options.ApiKeys.CacheDuration + options.ApiKeys.FailSafeMaxDuration + options.ApiKeys.PushedRefreshInterval,
+        // The memory level at once; Redis (L2) in the background: the feed applying a change must not wait on it.
+        AllowBackgroundDistributedCacheOperations = true,
+    };
+
+    internal static IFusionCache CreateCache(EdgeOptions options, RedisL2Cache? l2, ILoggerFactory loggers)
     {
         // FusionCache's own memory level is bounded too: a flood of distinct unknown keys cannot grow it.
         var memory = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.ApiKeys.CacheCapacity });
-        var cache = new FusionCache(new FusionCacheOptions
-        {
-            CacheName = "authio-api-keys",
-            CacheKeyPrefix = "authio:apikey:",
-            DefaultEntryOptions = new FusionCacheEntryOptions { Size = 1 },
-        }, memory, loggers.CreateLogger<FusionCache>());
+        var cache = new FusionCache(CacheOptions(options), memory, loggers.CreateLogger<FusionCache>());
         // Redis is a cache, not an authority: records are MAC'd, and without the shared key there is no L2 at all.
         if (l2 is not null && options.ApiKeys.CacheSigningKeyBytes() is { } macKey)
         {

@@ -21,6 +21,9 @@ internal sealed class LookupBulkhead(int maxConcurrent, int queue, TimeSpan time
     /// <summary>Highest number of lookups seen in flight at once (a diagnostic and test hook).</summary>
     public long PeakRunning => Interlocked.Read(ref _peakRunning);
 
+    /// <summary>Lookups in flight or waiting for a slot right now (a test hook).</summary>
+    internal int Admitted => Volatile.Read(ref _admitted);
+
     /// <summary>Lookups refused because the bulkhead and its queue were full.</summary>
     public long Rejected => Interlocked.Read(ref _rejected);
 

@@ -27,6 +27,7 @@ internal static class EdgeLogEvents
     public const int ApiKeyCacheUnsigned = 3223;
     public const int ApiKeyLookupsSaturated = 3310;
     public const int ApiKeyRecordChanged = 3311;
+    public const int ApiKeyForgetFailed = 3312;
 
     public const int RateLimitRedisUnavailable = 2301; // retired: EdgeRedis logs Redis transitions (3410, 3411)
     public const int RateLimitRedisRecovered = 2302; // retired: see 3411

@@ -1,9 +1,11 @@
 using System.Net;
+using Authio.EdgeProxy.ApiKeys;
 using Authio.EdgeProxy.Hosting;
 using Authio.EdgeProxy.Tests.Infrastructure;
 using Authio.Shared.ApiKeys;
 using Authio.Shared.Configuration;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Authio.EdgeProxy.Tests.ApiKeys;
@@ -93,6 +95,14 @@ public sealed class ApiKeyBulkheadTests : IAsyncLifetime
             await Task.Delay(25);
         }
         Assert.Equal(4, _controlPlane.Lookups);
+        // Every request in the bulkhead before the clock moves: one still on its way in would start its timeout after
+        // the jump, on a clock that then stands still.
+        var bulkhead = _world.Edge.Services.GetRequiredService<ApiKeyAuthenticator>().Bulkhead;
+        for (var i = 0; i < 400 && bulkhead.Admitted < 12; i++)
+        {
+            await Task.Delay(25);
+        }
+        Assert.Equal(12, bulkhead.Admitted);
         Assert.DoesNotContain(stuck, t => t.IsCompleted); // 4 in flight, 8 queued
 
         _world.Edge.Time.Advance(TimeSpan.FromSeconds(31)); // past Edge:ApiKeys:LookupTimeout (30 s here)

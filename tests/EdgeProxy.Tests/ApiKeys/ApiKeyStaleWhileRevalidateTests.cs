@@ -4,7 +4,6 @@ using Authio.EdgeProxy.Configuration;
 using Authio.EdgeProxy.Revocation;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using ZiggyCreatures.Caching.Fusion;
 
 namespace Authio.EdgeProxy.Tests.ApiKeys;
 
@@ -27,12 +26,15 @@ public sealed class ApiKeyStaleWhileRevalidateTests : IAsyncLifetime
 
     private readonly ApiKeyRecordChanges _changes = new();
 
-    private ApiKeyAuthenticator Authenticator(TimeSpan? pushedRefresh = null)
+    private ApiKeyAuthenticator Authenticator(TimeSpan? pushedRefresh = null, TimeSpan? cacheDuration = null, ApiKeyHotCache? hot = null)
     {
         var options = new EdgeOptions();
-        options.ApiKeys.CacheDuration = TimeSpan.FromMilliseconds(200); // FusionCache runs on the real clock: keep its half short
+        options.ApiKeys.CacheDuration = cacheDuration ?? TimeSpan.FromMilliseconds(200); // FusionCache runs on the real clock: keep its half short
         options.ApiKeys.PushedRefreshInterval = pushedRefresh ?? TimeSpan.FromSeconds(1);
-        return new ApiKeyAuthenticator(options, new ApiKeyHotCache(1024), new FusionCache(new FusionCacheOptions(), null, null), _controlPlane.EdgeClient(),
+        // A first request to the loopback control plane can take seconds on a busy 2-core machine: these tests are not
+        // about lookup timeouts (the default 2 s refused a lookup here, and a later cached check found nothing).
+        options.ApiKeys.LookupTimeout = TimeSpan.FromSeconds(30);
+        return new ApiKeyAuthenticator(options, hot ?? new ApiKeyHotCache(1024), ApiKeyServices.CreateCache(options, null, NullLoggerFactory.Instance), _controlPlane.EdgeClient(),
             new ApiKeyUsageCounters(), _revocations, _time, NullLogger<ApiKeyAuthenticator>.Instance, () => _pushed, changes: _changes);
     }
 
@@ -117,8 +119,8 @@ public sealed class ApiKeyStaleWhileRevalidateTests : IAsyncLifetime
         var changed = _controlPlane.Issue("key_rotated", "org_1", ["read:things"]);
         var other = _controlPlane.Issue("key_other", "org_1", ["read:things"]);
         var authenticator = Authenticator(pushedRefresh: TimeSpan.FromMinutes(10));
-        await authenticator.AuthenticateAsync(changed, IPAddress.Loopback, default);
-        await authenticator.AuthenticateAsync(other, IPAddress.Loopback, default);
+        Assert.Equal("key_rotated", (await authenticator.AuthenticateAsync(changed, IPAddress.Loopback, default)).Identity?.KeyId);
+        Assert.Equal("key_other", (await authenticator.AuthenticateAsync(other, IPAddress.Loopback, default)).Identity?.KeyId);
         Assert.Equal(2, _controlPlane.Lookups);
         await Task.Delay(300); // FusionCache's copy (real clock) has expired too
 
@@ -129,6 +131,32 @@ public sealed class ApiKeyStaleWhileRevalidateTests : IAsyncLifetime
         var (again, _) = await authenticator.AuthenticateAsync(changed, IPAddress.Loopback, default);
         Assert.Equal("key_rotated", again!.KeyId);
         Assert.Equal(3, _controlPlane.Lookups);
+    }
+
+    [Fact]
+    public async Task A_pushed_change_also_drops_the_record_only_the_second_level_still_holds()
+    {
+        // The hot cache lost the secret (evicted, or shed under memory pressure) while FusionCache still holds its record
+        // for minutes; the key is then rotated out without grace (its record at the control plane: revoked here).
+        var hot = new ApiKeyHotCache(1024);
+        var leaked = _controlPlane.Issue("key_leaked", "org_1", ["read:things"]);
+        var authenticator = Authenticator(pushedRefresh: TimeSpan.FromMinutes(10), cacheDuration: TimeSpan.FromMinutes(10), hot: hot);
+        var (before, _) = await authenticator.AuthenticateAsync(leaked, IPAddress.Loopback, default);
+        Assert.Equal("key_leaked", before!.KeyId);
+        hot.Clear();
+        _controlPlane.Revoke("key_leaked");
+
+        _changes.Changed("key_leaked");
+        Assert.False(authenticator.TryAuthenticateCached(leaked, IPAddress.Loopback, out _, out _));
+        // Not even as FusionCache's fail-safe answer while the control plane is down: the record is gone, not expired.
+        _controlPlane.Down = true;
+        var (unverified, cannotVerify) = await authenticator.AuthenticateAsync(leaked, IPAddress.Loopback, default);
+        Assert.Null(unverified);
+        Assert.Same(ApiKeyAuthenticator.CannotVerify, cannotVerify);
+        _controlPlane.Down = false;
+        var (after, refused) = await authenticator.AuthenticateAsync(leaked, IPAddress.Loopback, default);
+        Assert.Null(after); // not FusionCache's copy from before the change
+        Assert.Contains("revoked", refused!.Detail);
     }
 
     [Fact]

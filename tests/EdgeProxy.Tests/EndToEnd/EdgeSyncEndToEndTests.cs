@@ -10,7 +10,7 @@ namespace Authio.EdgeProxy.Tests.EndToEnd;
 /// The real control plane's change feed driving the real edge: the edge knows the control plane only by URL and edge
 /// key, and logout, logout-all and API-key revocation take effect at once — over the HTTP feed, and over Redis Streams.
 /// </summary>
-public abstract class EdgeSyncEndToEndTests(bool withRedis) : ControlPlaneAndEdge(withRedis)
+public abstract class EdgeSyncEndToEndTests(bool withRedis, bool postgres = false) : ControlPlaneAndEdge(withRedis, postgres)
 {
     // Revocation must come from the feed, not cache expiry.
     private protected override void ConfigureEdge(Dictionary<string, string?> config) => config["Edge:ApiKeys:CacheDuration"] = "00:10:00";
@@ -33,6 +33,26 @@ public abstract class EdgeSyncEndToEndTests(bool withRedis) : ControlPlaneAndEdg
             await Task.Delay(20);
         }
         Assert.Fail(what + " was still accepted after 10 s");
+    }
+
+    /// <summary>Rotates key <paramref name="id"/> with <paramref name="graceSeconds"/>; returns the new secret once the edge applied the change.</summary>
+    private protected async Task<string> RotatePushedAsync(string admin, string id, int graceSeconds)
+    {
+        var sync = Edge.Services.GetRequiredService<Authio.EdgeProxy.Sync.EdgeSyncClient>();
+        var applied = sync.Sequence;
+        string secret;
+        using (var rotate = await Cp.SendAsync(HttpMethod.Post, $"/v1/api-keys/{id}/rotate", admin, new { grace_period_seconds = graceSeconds }))
+        {
+            Assert.Equal(HttpStatusCode.Created, rotate.StatusCode);
+            secret = (await rotate.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+        }
+        var pushed = Stopwatch.StartNew();
+        while (sync.Sequence == applied && pushed.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+        Assert.True(sync.Sequence > applied, "the rotation was not pushed to the edge within 10 s");
+        return secret;
     }
 
     [Fact]
@@ -81,22 +101,9 @@ public abstract class EdgeSyncEndToEndTests(bool withRedis) : ControlPlaneAndEdg
         Assert.Equal(HttpStatusCode.OK, await Status(first)); // cached now, for CacheDuration (10 min) at least
 
         // A rotation with a 60 s grace: both secrets work, and the old one stops at the grace end with no lookup.
-        var sync = Edge.Services.GetRequiredService<Authio.EdgeProxy.Sync.EdgeSyncClient>();
-        var applied = sync.Sequence;
-        string second;
-        using (var rotate = await Cp.SendAsync(HttpMethod.Post, $"/v1/api-keys/{id}/rotate", admin, new { grace_period_seconds = 60 }))
-        {
-            Assert.Equal(HttpStatusCode.Created, rotate.StatusCode);
-            second = (await rotate.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
-        }
         // The push must have landed before the edge's clock jumps: a jump past the long poll's window would have the
         // feed wait for a fake clock that no longer moves.
-        var pushed = Stopwatch.StartNew();
-        while (sync.Sequence == applied && pushed.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(20);
-        }
-        Assert.True(sync.Sequence > applied, "the rotation was not pushed to the edge within 10 s");
+        var second = await RotatePushedAsync(admin, id, graceSeconds: 60);
         Assert.Equal(HttpStatusCode.OK, await Status(second));
         Assert.Equal(HttpStatusCode.OK, await Status(first));
         // The grace ends 60 s after the rotation on the control plane's clock, which is the real one; the edge's clock
@@ -114,9 +121,34 @@ public abstract class EdgeSyncEndToEndTests(bool withRedis) : ControlPlaneAndEdg
             Assert.Equal(HttpStatusCode.OK, await Status(third));
         }
     }
+
+    [Fact]
+    public async Task A_secret_rotated_out_without_grace_is_refused_although_only_the_lookup_cache_still_held_it()
+    {
+        // Two orgs' keys cached at the edge; the hot cache then loses them (evicted, or shed under memory pressure) while
+        // the lookup cache keeps their records for minutes. Org A's key leaks and is rotated out without grace.
+        var adminA = await Cp.AccessTokenAsync();
+        var keyA = await Cp.CreateApiKeyAsync(adminA, "leaked", ["read:applications"]);
+        var leaked = keyA.GetProperty("key").GetString()!;
+        var (orgB, adminB) = await Cp.SecondOrgAsync(adminA, "Other");
+        var keyB = await Cp.CreateApiKeyAsync(adminB, "other-org", ["read:applications"]);
+        var otherOrgs = keyB.GetProperty("key").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, await Status(leaked));
+        Assert.Equal(HttpStatusCode.OK, await Status(otherOrgs));
+        Edge.Services.GetRequiredService<Authio.EdgeProxy.ApiKeys.ApiKeyHotCache>().Clear();
+
+        var replacement = await RotatePushedAsync(adminA, keyA.GetProperty("id").GetString()!, graceSeconds: 0);
+        Assert.Equal(HttpStatusCode.Unauthorized, await Status(leaked)); // at once: no cached record answers for it
+        Assert.Equal(HttpStatusCode.OK, await Status(replacement));
+        Assert.Equal(HttpStatusCode.OK, await Status(otherOrgs)); // the other org's key is untouched
+        Assert.Equal(orgB, Upstream.Last.Headers["X-Authio-Org"]);
+    }
 }
 
 public sealed class EdgeSyncOverHttpEndToEndTests() : EdgeSyncEndToEndTests(withRedis: false);
+
+/// <summary>The same over the HTTP feed, the control plane on PostgreSQL under row-level security.</summary>
+public sealed class EdgeSyncOverHttpPostgresEndToEndTests() : EdgeSyncEndToEndTests(withRedis: false, postgres: true);
 
 public sealed class EdgeSyncOverRedisEndToEndTests() : EdgeSyncEndToEndTests(withRedis: true)
 {

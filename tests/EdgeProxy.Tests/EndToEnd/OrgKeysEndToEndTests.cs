@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Authio.ControlPlane.SigningKeys;
 using Authio.EdgeProxy.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,20 +35,6 @@ public abstract class OrgKeysEndToEndTests(bool postgres) : ControlPlaneAndEdge(
     }
 
     /// <summary>Org B, founded by a new mod of the bootstrap org; that mod's token pair in org B.</summary>
-    private async Task<(string OrgB, string ModB)> SecondOrgAsync(string adminA)
-    {
-        var email = $"mod{Guid.NewGuid():N}@acme.test";
-        using (var created = await Cp.SendAsync(HttpMethod.Post, "/v1/users", adminA, new { email, password = RealControlPlane.Password, role = "mod" }))
-        {
-            Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
-        }
-        var founder = await Cp.AccessTokenAsync(email);
-        using var org = await Cp.SendAsync(HttpMethod.Post, "/v1/orgs", founder, new { name = "Beta" });
-        Assert.Equal(HttpStatusCode.Created, org.StatusCode);
-        var orgB = (await org.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        return (orgB, (await Cp.LoginAsync(email, orgId: orgB)).GetProperty("access_token").GetString()!);
-    }
-
     /// <summary><paramref name="claimsFrom"/>'s claims with <paramref name="org"/> as the org, signed by <paramref name="signer"/>.</summary>
     private static string Forge(string claimsFrom, string org, SigningCredentials signer)
     {
@@ -82,7 +66,7 @@ public abstract class OrgKeysEndToEndTests(bool postgres) : ControlPlaneAndEdge(
     {
         var adminA = await Cp.AccessTokenAsync();
         var orgA = new JsonWebToken(adminA).GetPayloadValue<string>("org");
-        var (orgB, modB) = await SecondOrgAsync(adminA);
+        var (orgB, modB) = await Cp.SecondOrgAsync(adminA);
         Assert.NotEqual(new JsonWebToken(adminA).Kid, new JsonWebToken(modB).Kid);
         // Org B's key reaches the edge through the feed (an org_keys change).
         await Until(async () => await Status(modB) == HttpStatusCode.OK, "org B's token accepted at the edge");
@@ -115,7 +99,7 @@ public abstract class OrgKeysEndToEndTests(bool postgres) : ControlPlaneAndEdge(
     public async Task Org_B_revoking_its_active_key_never_affects_org_As_tokens_and_cannot_touch_org_As_keys()
     {
         var adminA = await Cp.AccessTokenAsync();
-        var (_, modB) = await SecondOrgAsync(adminA);
+        var (_, modB) = await Cp.SecondOrgAsync(adminA);
         await Until(async () => await Status(modB) == HttpStatusCode.OK, "org B's token accepted at the edge");
         var kidA = new JsonWebToken(adminA).Kid;
         var kidB = new JsonWebToken(modB).Kid;

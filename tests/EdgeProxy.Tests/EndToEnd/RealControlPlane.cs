@@ -67,6 +67,24 @@ public sealed class RealControlPlane : IAsyncDisposable
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
+    /// <summary>
+    /// A second tenant: a new mod of the bootstrap org founds org <paramref name="name"/>; its id and that founder's
+    /// token for it.
+    /// </summary>
+    public async Task<(string OrgId, string ModToken)> SecondOrgAsync(string adminToken, string name = "Beta")
+    {
+        var email = $"mod{Guid.NewGuid():N}@acme.test";
+        using (var created = await SendAsync(HttpMethod.Post, "/v1/users", adminToken, new { email, password = Password, role = "mod" }))
+        {
+            Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        }
+        var founder = await AccessTokenAsync(email);
+        using var org = await SendAsync(HttpMethod.Post, "/v1/orgs", founder, new { name });
+        Assert.Equal(HttpStatusCode.Created, org.StatusCode);
+        var orgId = (await org.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        return (orgId, (await LoginAsync(email, orgId: orgId)).GetProperty("access_token").GetString()!);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
