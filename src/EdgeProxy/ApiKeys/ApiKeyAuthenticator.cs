@@ -37,7 +37,6 @@ internal sealed partial class ApiKeyAuthenticator
     private readonly long _freshTicks;
     private readonly long _negativeTicks;
     private readonly FusionCacheEntryOptions _entryOptions;
-    private readonly FusionCacheEntryOptions _forgetOptions;
     private readonly TimeSpan _negativeDuration;
     private readonly long _staleServeTicks;
     private readonly Func<bool>? _revocationsPushed;
@@ -72,7 +71,6 @@ internal sealed partial class ApiKeyAuthenticator
         changes?.Subscribe(Forget, () => Volatile.Write(ref _resynchronizedAt, _time.GetTimestamp()));
         _negativeDuration = options.ApiKeys.NegativeCacheDuration;
         _negativeTicks = (long)(_negativeDuration.TotalSeconds * time.TimestampFrequency);
-        _forgetOptions = ApiKeyServices.TagMarkerOptions(options);
         _entryOptions = new FusionCacheEntryOptions
         {
             Duration = half,
@@ -192,7 +190,7 @@ internal sealed partial class ApiKeyAuthenticator
     {
         try
         {
-            _cache.RemoveByTag(keyId, _forgetOptions);
+            _cache.RemoveByTag(keyId); // written as the cache's tag options say (ApiKeyServices)
         }
         catch (Exception ex)
         {

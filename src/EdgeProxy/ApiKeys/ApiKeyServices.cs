@@ -61,7 +61,7 @@ internal static partial class ApiKeyServices
     /// the records (High against their Normal): an evicted marker would let a dropped record answer again, and
     /// NeverRemove markers could fill the cache with no room left for records.
     /// </remarks>
-    internal static FusionCacheOptions CacheOptions(EdgeOptions options) => new()
+    private static FusionCacheOptions CacheOptions(EdgeOptions options) => new()
     {
         CacheName = "authio-api-keys",
         CacheKeyPrefix = "authio:apikey:",
@@ -70,8 +70,8 @@ internal static partial class ApiKeyServices
         TagsDefaultEntryOptions = TagMarkerOptions(options),
     };
 
-    /// <summary>What a tag marker is written with (also by <see cref="ApiKeyAuthenticator"/>'s RemoveByTag).</summary>
-    internal static FusionCacheEntryOptions TagMarkerOptions(EdgeOptions options) => new()
+    /// <summary>What a tag marker is written with: by RemoveByTag (a pushed change), and when a lookup reads "none".</summary>
+    private static FusionCacheEntryOptions TagMarkerOptions(EdgeOptions options) => new()
     {
         Size = 1,
         Priority = CacheItemPriority.High,
